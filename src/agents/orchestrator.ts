@@ -1,0 +1,134 @@
+import { z } from "zod";
+import { parseRequest } from "../core/request.js";
+import { contentWords } from "../core/text.js";
+import { TRAINING_TYPES, type GenerationSpec, type TrainingTypeName } from "../core/types.js";
+import { registerOfflineResponder } from "../models/offline.js";
+import type { AgentTask } from "./agent-task.js";
+
+/**
+ * The orchestrator agent: reads the request (intake) and writes the plan. Clarifying
+ * questions, quotas and every other decision code can make are made in code
+ * (pipeline/plan-stage.ts); the model only fills these two schemas.
+ */
+
+/** Intake: what the request says, as far as a model can tell. */
+export const intakeOutputSchema = z.object({
+  count: z.number().int().nullable().describe("Number of examples requested, or null if not stated."),
+  trainingType: z.enum(TRAINING_TYPES).nullable().describe("Training type requested, or null if not stated."),
+  topic: z.string().nullable().describe("Subject the data should cover, or null if not stated."),
+});
+export type IntakeOutput = z.infer<typeof intakeOutputSchema>;
+
+/** Input of the intake task. */
+export interface IntakeInput {
+  request: string;
+}
+
+export const intakeTask: AgentTask<IntakeInput, IntakeOutput> = {
+  name: "orchestrator_intake",
+  task: "orchestrator.intake",
+  role: "orchestrator",
+  description: "Reads a dataset request and extracts count, training type and topic.",
+  outputSchema: intakeOutputSchema,
+  temperature: 0,
+  instruction: () =>
+    [
+      "You read requests for synthetic LLM post-training datasets.",
+      `Extract the number of examples, the training type (one of: ${TRAINING_TYPES.join(", ")}) and the topic.`,
+      "Map synonyms: preference pairs → dpo; reward model comparisons → rlhf; multi-turn conversations → chat;",
+      "question answering with reasoning → qa; instruction tuning → sft.",
+      "Use null for anything the request does not state. Never guess a count.",
+    ].join("\n"),
+};
+
+/** Plan: sub-topics, difficulty mix and notes for a known spec. */
+export const planOutputSchema = z.object({
+  domain: z.string().min(1).describe("Broad domain, e.g. chemistry, mathematics, code, medicine."),
+  subTopics: z
+    .array(
+      z.object({
+        name: z.string().min(1),
+        focus: z.string().describe("What questions in this sub-topic should probe."),
+        weight: z.number().min(0).max(10).describe("Relative share of the examples (0-10)."),
+      }),
+    )
+    .min(1),
+  difficultyMix: z.object({ easy: z.number().min(0), medium: z.number().min(0), hard: z.number().min(0) }),
+  researchNotes: z.string().describe("What research should look for, which sources suit the domain."),
+  executionNotes: z.string().describe("Anything generation and review should keep in mind."),
+});
+export type PlanOutput = z.infer<typeof planOutputSchema>;
+
+/** Input of the plan task. */
+export interface PlanInput {
+  request: string;
+  spec: GenerationSpec;
+  /** Titles of documents the configured sources hold on the topic (grounding for sub-topics). */
+  sourceHints: Array<{ title: string; adapter: string }>;
+  sources: string[];
+  maxSubTopics: number;
+}
+
+export const planTask: AgentTask<PlanInput, PlanOutput> = {
+  name: "orchestrator_plan",
+  task: "orchestrator.plan",
+  role: "orchestrator",
+  description: "Plans a synthetic dataset: sub-topics, difficulty mix, research and execution notes.",
+  outputSchema: planOutputSchema,
+  temperature: 0.3,
+  instruction: (input) =>
+    [
+      `Plan a ${input.spec.trainingType.toUpperCase()} dataset of ${input.spec.count} examples on "${input.spec.topic}".`,
+      `Split the topic into at most ${input.maxSubTopics} sub-topics that together cover it well and do not overlap;`,
+      "prefer sub-topics the available source documents (listed in the input) can ground.",
+      "Give each a focus and a weight. Choose a difficulty mix (fractions). Write short research and execution notes.",
+    ].join("\n"),
+};
+
+const DOMAINS: Array<[RegExp, string]> = [
+  [/chem|molec|reaction|organic|stoichiometr|acid|polymer/i, "chemistry"],
+  [/math|algebra|calcul|geometr|equation|probab|statist/i, "mathematics"],
+  [/python|code|program|algorithm|sql|software|javascript/i, "code"],
+  [/medic|clinic|disease|drug|patholog|anatom/i, "medicine"],
+  [/biolog|cell|dna|gene|protein|photosynth/i, "biology"],
+  [/physic|newton|energy|circuit|quantum|mechanic/i, "physics"],
+  [/law|legal|contract|statute/i, "law"],
+];
+
+/** The domain a topic belongs to (deterministic; used offline and as a default). */
+export function domainOf(topic: string): string {
+  for (const [re, d] of DOMAINS) if (re.test(topic)) return d;
+  return contentWords(topic)[0] ?? "general";
+}
+
+registerOfflineResponder("orchestrator.intake", (input) => {
+  const { request } = input as IntakeInput;
+  let parsed: { count?: number; trainingType?: TrainingTypeName; topic?: string } = {};
+  try {
+    parsed = parseRequest(request, { force: true });
+  } catch {
+    parsed = {};
+  }
+  return { count: parsed.count ?? null, trainingType: parsed.trainingType ?? null, topic: parsed.topic ?? null };
+});
+
+registerOfflineResponder("orchestrator.plan", (raw) => {
+  const input = raw as PlanInput;
+  const seen = new Set<string>();
+  const subTopics: PlanOutput["subTopics"] = [];
+  for (const h of input.sourceHints) {
+    const key = h.title.toLowerCase();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    subTopics.push({ name: h.title, focus: `Questions about ${h.title} within ${input.spec.topic}.`, weight: 1 });
+    if (subTopics.length >= input.maxSubTopics) break;
+  }
+  if (subTopics.length === 0) subTopics.push({ name: input.spec.topic, focus: `Core ideas of ${input.spec.topic}.`, weight: 1 });
+  return {
+    domain: domainOf(input.spec.topic),
+    subTopics,
+    difficultyMix: { easy: 0.3, medium: 0.5, hard: 0.2 },
+    researchNotes: `Ground every answer in the configured sources (${input.sources.join(", ") || "none"}).`,
+    executionNotes: "Offline plan: sub-topics are the source documents that match the topic.",
+  } satisfies PlanOutput;
+});

@@ -1,0 +1,145 @@
+import { z } from "zod";
+import { jaccard, sentences } from "../core/text.js";
+import { DIFFICULTIES, type Difficulty, type TrainingTypeName } from "../core/types.js";
+import { registerOfflineResponder } from "../models/offline.js";
+import type { AgentTask } from "./agent-task.js";
+
+/**
+ * The question agent: writes a batch of candidate questions for one sub-topic in one
+ * call, grounded in material the sources hold on it.
+ */
+export const questionOutputSchema = z.object({
+  questions: z
+    .array(
+      z.object({
+        text: z.string().min(8).describe("The question, self-contained."),
+        difficulty: z.enum(DIFFICULTIES),
+      }),
+    )
+    .min(1),
+});
+export type QuestionOutput = z.infer<typeof questionOutputSchema>;
+
+/** Input of the question task. */
+export interface QuestionInput {
+  topic: string;
+  subTopic: string;
+  focus: string;
+  trainingType: TrainingTypeName;
+  /** How many questions of each difficulty to write. */
+  counts: Record<Difficulty, number>;
+  /** Excerpts the sources hold on the sub-topic. */
+  material: Array<{ title: string; text: string }>;
+  /** Questions already written for this run (do not repeat them). */
+  avoid: string[];
+}
+
+const TYPE_HINT: Record<TrainingTypeName, string> = {
+  sft: "instructions or questions a learner would ask an expert assistant",
+  dpo: "questions where a careless answer could be subtly wrong or incomplete",
+  orpo: "questions where a careless answer could be subtly wrong or incomplete",
+  kto: "questions with a clearly right and a clearly wrong way to answer",
+  rlhf: "questions that admit answers of clearly different quality",
+  ppo: "prompts whose answers a reward model can score",
+  grpo: "problems with a single checkable final answer (a number, formula or short expression) that take several reasoning steps",
+  chat: "openings for a multi-turn conversation with follow-up questions",
+  qa: "questions that need a few reasoning steps and have a short final answer",
+};
+
+export const questionTask: AgentTask<QuestionInput, QuestionOutput> = {
+  name: "question_writer",
+  task: "question.write",
+  role: "question",
+  description: "Writes diverse, answerable domain questions for one sub-topic.",
+  outputSchema: questionOutputSchema,
+  temperature: 0.9,
+  instruction: (input) =>
+    [
+      `Write ${input.counts.easy + input.counts.medium + input.counts.hard} distinct questions on "${input.subTopic}" (topic: ${input.topic}).`,
+      `Difficulties: ${input.counts.easy} easy, ${input.counts.medium} medium, ${input.counts.hard} hard.`,
+      `They will become ${input.trainingType.toUpperCase()} training data, so write ${TYPE_HINT[input.trainingType]}.`,
+      `Focus: ${input.focus || input.subTopic}.`,
+      "Each question must be answerable from the material in the input; vary the angle (definition, mechanism, comparison,",
+      "application, calculation, pitfalls). Do not repeat or paraphrase any question listed under `avoid`.",
+    ].join("\n"),
+};
+
+/** The subject a passage is about ("Benzene is ..." → Benzene, singular). */
+function subjectOf(passage: string): { name: string; plural: boolean } | null {
+  const first = sentences(passage)[0] ?? "";
+  const m = /^(?:The |An |A )?([A-Z0-9][\w\s()'-]{2,60}?)\s+(is|are|was|were|describes?|refers? to|means|occurs?|forms?|has|have|can)\b/.exec(first);
+  const name = m?.[1]?.trim();
+  if (!name || name.split(/\s+/).length > 7) return null;
+  const verb = m?.[2] ?? "is";
+  // "Acetals form", "Alkenes are", "Esters have": a verb without -s after a plural subject.
+  const pluralVerb = ["are", "were", "have", "form", "occur", "describe", "refer to", "mean"].includes(verb);
+  return { name, plural: pluralVerb || (verb === "can" && /s$/.test(name)) };
+}
+
+type Subject = { name: string; plural: boolean };
+type Template = (s: Subject, sub: string, topic: string) => string;
+const be = (s: Subject) => (s.plural ? "are" : "is");
+const its = (s: Subject) => (s.plural ? "their" : "its");
+const it = (s: Subject) => (s.plural ? "them" : "it");
+
+const TEMPLATES: Record<Difficulty, Template[]> = {
+  easy: [
+    (s) => `What ${be(s)} ${s.name}?`,
+    (s) => `Define ${s.name} and give one example.`,
+    (s, _sub, topic) => `What ${be(s)} the defining features of ${s.name} in ${topic}?`,
+  ],
+  medium: [
+    (s, sub) => (sub.toLowerCase().includes(s.name.toLowerCase()) ? `Explain ${s.name} and why ${s.plural ? "they matter" : "it matters"}.` : `Explain ${s.name} and ${its(s)} role in ${sub.toLowerCase()}.`),
+    (s) => `What are the key properties of ${s.name}, and why do they matter?`,
+    (s) => `How ${be(s)} ${s.name} used or observed in practice?`,
+  ],
+  hard: [
+    (s) => `Analyse ${s.name} in depth: what determines ${its(s)} behaviour, and what are common misconceptions about ${it(s)}?`,
+    (s, _sub, topic) => `Compare ${s.name} with related concepts in ${topic} and explain what distinguishes ${it(s)}.`,
+    (s) => `Walk through the reasoning behind ${s.name} step by step, including ${its(s)} limits.`,
+  ],
+};
+
+registerOfflineResponder("question.write", (raw) => {
+  const input = raw as QuestionInput;
+  const subjects: Subject[] = [];
+  for (const m of input.material) {
+    for (const para of m.text.split(/\n+/)) {
+      const s = subjectOf(para);
+      if (s && !subjects.some((x) => x.name.toLowerCase() === s.name.toLowerCase())) subjects.push(s);
+    }
+  }
+  if (subjects.length === 0) subjects.push({ name: input.subTopic, plural: false });
+  const corpusText = input.material.map((m) => m.text).join(" ");
+  const out: QuestionOutput["questions"] = [];
+  const avoid = [...input.avoid];
+  let k = 0;
+  for (const difficulty of DIFFICULTIES) {
+    for (let i = 0; i < input.counts[difficulty]; i++) {
+      // Walk subjects × templates; skip anything too close to an existing question.
+      for (let tries = 0; tries < subjects.length * 3; tries++, k++) {
+        const subject = subjects[k % subjects.length]!;
+        const template = TEMPLATES[difficulty][Math.floor(k / subjects.length) % TEMPLATES[difficulty].length]!;
+        const text = template({ ...subject, name: lowerFirst(subject.name, corpusText) }, input.subTopic, input.topic);
+        if (avoid.some((a) => jaccard(a, text) > 0.85)) continue;
+        out.push({ text, difficulty });
+        avoid.push(text);
+        k++;
+        break;
+      }
+    }
+  }
+  if (out.length === 0) out.push({ text: `Explain the central ideas of ${input.subTopic}.`, difficulty: "medium" });
+  return { questions: out } satisfies QuestionOutput;
+});
+
+/**
+ * Lower-cases a subject's sentence-initial capital when the material also uses the word
+ * in lower case (a common noun), and keeps names, acronyms and formulas as written.
+ */
+function lowerFirst(s: string, material: string): string {
+  const first = s.split(/\s+/)[0] ?? "";
+  const lower = first.toLowerCase();
+  if (first === lower || /\d/.test(first) || /^[A-Z]{2,}/.test(first)) return s;
+  return new RegExp(`\\b${lower.replace(/[^\w]/g, "")}\\b`).test(material) ? lower + s.slice(first.length) : s;
+}

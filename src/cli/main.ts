@@ -1,0 +1,316 @@
+import { dirname, resolve } from "node:path";
+import { createInterface } from "node:readline/promises";
+import { Command, CommanderError } from "commander";
+import { loadConfig, type SynthforgeConfig } from "../core/config.js";
+import { describeError, isSynthforgeError, SynthforgeError } from "../core/errors.js";
+import { parseCount, parseRequest, parseTrainingType } from "../core/request.js";
+import type { PipelineEvent, RunSummary } from "../core/types.js";
+import { type ClarifyFn, type ClarifyQuestion, SPEC_DEFAULTS } from "../pipeline/plan-stage.js";
+import { createPipeline } from "../pipeline/pipeline.js";
+import { openStore } from "../storage/typeorm-store.js";
+import type { Store } from "../storage/store.js";
+import { EXPORT_FORMATS, FORMAT_DESCRIPTIONS, formatsByType, getTrainingType } from "../training-types/index.js";
+import { type CliIO, formatSummary, progressPrinter } from "./progress.js";
+import {
+  buildModels,
+  buildSources,
+  chooseProvider,
+  type CommonFlags,
+  DEFAULT_DB,
+  dbTarget,
+  numericFlags,
+  type PipelineFlags,
+} from "./settings.js";
+
+const VERSION = "0.1.0";
+
+interface GenerateFlags extends PipelineFlags {
+  count?: string;
+  type?: string;
+  topic?: string;
+  yes?: boolean;
+  json?: boolean;
+  force?: boolean;
+}
+
+function defaultIO(): CliIO {
+  return {
+    out: (l) => process.stdout.write(`${l}\n`),
+    err: (l) => process.stderr.write(`${l}\n`),
+    tty: Boolean(process.stderr.isTTY),
+  };
+}
+
+function loadSettings(flags: CommonFlags): { config: SynthforgeConfig; configDir: string } {
+  const { config, path } = loadConfig(flags.config);
+  return { config, configDir: path ? dirname(path) : process.cwd() };
+}
+
+/** Prompts for missing fields on a terminal; with `--yes`, takes and prints the defaults. */
+function clarifier(flags: GenerateFlags, io: CliIO): ClarifyFn | undefined {
+  if (flags.yes) {
+    return async (questions: ClarifyQuestion[]) => {
+      for (const q of questions) io.err(`--yes: ${q.field === "trainingType" ? "training type" : q.field} = ${q.default}`);
+      return {};
+    };
+  }
+  if (!process.stdin.isTTY) return undefined;
+  return async (questions) => {
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    const answers: Partial<Record<ClarifyQuestion["field"], string>> = {};
+    try {
+      for (const q of questions) answers[q.field] = await rl.question(`${q.question} [${q.default}] `);
+    } finally {
+      rl.close();
+    }
+    return answers;
+  };
+}
+
+async function withStore<T>(target: string, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = openStore(target);
+  try {
+    await store.init();
+    return await fn(store);
+  } finally {
+    await store.close().catch(() => undefined);
+  }
+}
+
+async function generate(request: string | undefined, flags: GenerateFlags, io: CliIO): Promise<number> {
+  const { config, configDir } = loadSettings(flags);
+  // Validate everything we can before the database is opened, so bad input never touches it.
+  const text = request ?? "";
+  const parsed = parseRequest(text, { force: flags.force ?? false });
+  const spec = {
+    request: text,
+    ...(flags.count !== undefined ? { count: parseCount(flags.count, { force: flags.force ?? false }) } : parsed.count ? { count: parsed.count } : {}),
+    ...(flags.type !== undefined ? { trainingType: parseTrainingType(flags.type) } : parsed.trainingType ? { trainingType: parsed.trainingType } : {}),
+    ...(flags.topic ? { topic: flags.topic } : parsed.topic ? { topic: parsed.topic } : {}),
+  };
+  if (spec.trainingType) getTrainingType(spec.trainingType);
+  const clarify = clarifier(flags, io);
+  const missing = (["count", "trainingType", "topic"] as const).filter((f) => spec[f] === undefined);
+  if (missing.length && !clarify) {
+    throw new SynthforgeError(
+      "CLARIFICATION_NEEDED",
+      `The request does not say the ${missing.map((f) => (f === "trainingType" ? "training type" : f)).join(", ")}, and there is no terminal to ask. Say it in the request, pass --count/--type/--topic, or pass --yes to take the defaults (${missing.map((f) => `${f}=${SPEC_DEFAULTS[f]}`).join(", ")}).`,
+    );
+  }
+  const { provider, notice } = chooseProvider(flags, config);
+  const models = buildModels(provider, flags, config);
+  const sources = buildSources(flags, config, configDir);
+  const { concurrency, budget } = numericFlags(flags, config);
+  const target = dbTarget(flags, config);
+  io.err(notice);
+
+  const store = openStore(target);
+  const pipeline = createPipeline({
+    storage: store,
+    models,
+    sources,
+    concurrency,
+    budget,
+    ...(config.review ? { review: config.review } : {}),
+    ...(config.licencePolicy ? { licencePolicy: config.licencePolicy } : {}),
+  });
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    io.err("Stopping after the candidates in flight (Ctrl-C again to quit now; the run can be resumed).");
+    controller.abort();
+  };
+  process.on("SIGINT", onSigint);
+  try {
+    let targetCount = spec.count ?? 0;
+    const run = pipeline.run(spec, { ...(clarify ? { clarify } : {}), force: flags.force ?? false, signal: controller.signal });
+    const printer = progressPrinter(io, () => targetCount);
+    run.on((e: PipelineEvent) => {
+      if (e.type === "plan") targetCount = e.plan.count;
+      printer(e);
+    });
+    const summary = await run.done;
+    printSummary(summary, io, flags.json ?? false);
+    return summary.status === "completed" ? 0 : 3;
+  } finally {
+    process.off("SIGINT", onSigint);
+    await pipeline.close().catch(() => undefined);
+  }
+}
+
+function printSummary(summary: RunSummary, io: CliIO, json: boolean): void {
+  const format = Object.keys(getTrainingType(summary.trainingType).exporters)[0];
+  const dbFlag = resolve(DEFAULT_DB) === summary.storage ? "" : ` --db ${summary.storage}`;
+  const hint = format && summary.counts.approved > 0 ? `synthforge export --run ${summary.runId} --format ${format} --out train.jsonl${dbFlag}` : null;
+  for (const l of formatSummary(summary, { exportHint: hint })) io.out(l);
+  if (json) io.out(JSON.stringify(summary));
+}
+
+async function resume(runRef: string, flags: CommonFlags & PipelineFlags & { json?: boolean }, io: CliIO): Promise<number> {
+  const { config, configDir } = loadSettings(flags);
+  const { provider, notice } = chooseProvider(flags, config);
+  const models = buildModels(provider, flags, config);
+  const sources = buildSources(flags, config, configDir);
+  const { concurrency, budget } = numericFlags(flags, config);
+  io.err(notice);
+  const pipeline = createPipeline({
+    storage: openStore(dbTarget(flags, config)),
+    models,
+    sources,
+    concurrency,
+    budget,
+    ...(config.review ? { review: config.review } : {}),
+    ...(config.licencePolicy ? { licencePolicy: config.licencePolicy } : {}),
+  });
+  try {
+    let targetCount = 0;
+    const run = pipeline.resume(runRef);
+    const printer = progressPrinter(io, () => targetCount);
+    run.on((e) => printer(e));
+    const id = await run.runId;
+    targetCount = (await pipeline.store.getRun(id))?.targetCount ?? 0;
+    const summary = await run.done;
+    printSummary(summary, io, flags.json ?? false);
+    return summary.status === "completed" ? 0 : 3;
+  } finally {
+    await pipeline.close().catch(() => undefined);
+  }
+}
+
+async function exportCmd(flags: CommonFlags & { run?: string; format?: string; out?: string; listFormats?: boolean; json?: boolean }, io: CliIO): Promise<number> {
+  if (flags.listFormats) {
+    const byType = formatsByType();
+    if (flags.json) {
+      io.out(JSON.stringify({ formats: FORMAT_DESCRIPTIONS, byType }));
+      return 0;
+    }
+    io.out("Training type → export formats:");
+    for (const [type, formats] of Object.entries(byType)) io.out(`  ${type.padEnd(5)} ${formats.join(", ")}`);
+    io.out("");
+    io.out("Formats:");
+    for (const f of EXPORT_FORMATS) io.out(`  ${f.padEnd(26)} ${FORMAT_DESCRIPTIONS[f]}`);
+    return 0;
+  }
+  const missing = [!flags.format && "--format", !flags.out && "--out"].filter(Boolean);
+  if (missing.length) throw new SynthforgeError("INVALID_REQUEST", `export needs ${missing.join(" and ")} (see --list-formats).`);
+  const { config } = loadSettings(flags);
+  return withStore(dbTarget(flags, config), async (store) => {
+    const { exportRun } = await import("../pipeline/export.js");
+    const res = await exportRun(store, flags.run ?? "latest", { format: flags.format!, out: flags.out! });
+    io.out(`wrote ${res.rows} ${res.trainingType} example(s) as ${res.format} to ${res.path}`);
+    if (flags.json) io.out(JSON.stringify(res));
+    return 0;
+  });
+}
+
+async function runsCmd(flags: CommonFlags & { json?: boolean }, io: CliIO): Promise<number> {
+  const { config } = loadSettings(flags);
+  return withStore(dbTarget(flags, config), async (store) => {
+    const runs = await store.listRuns(50);
+    if (flags.json) {
+      io.out(JSON.stringify(runs.map((r) => ({ id: r.id, status: r.status, trainingType: r.trainingType, topic: r.topic, target: r.targetCount, createdAt: r.createdAt }))));
+      return 0;
+    }
+    if (runs.length === 0) io.out(`no runs in ${store.location}`);
+    for (const r of runs) {
+      const c = await store.countQuestions(r.id);
+      io.out(`${r.id}  ${r.status.padEnd(9)} ${r.trainingType.padEnd(4)} ${String(c.approved).padStart(6)}/${r.targetCount}  ${r.createdAt.toISOString()}  ${r.topic}`);
+    }
+    return 0;
+  });
+}
+
+/** Builds the commander program. Exposed for tests. */
+export function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
+  const program = new Command("synthforge")
+    .description("Synthetic post-training data for LLMs: plan, research, generate, review, store, export.")
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  const collect = (v: string, prev: string[] = []) => [...prev, v];
+  const dbOpt = "--db <path|url>";
+  const dbHelp = "SQLite file or postgres:// URL (default ./synthforge.db, or SYNTHFORGE_DB)";
+
+  program
+    .command("generate")
+    .description('Generate a dataset, e.g. synthforge generate "Generate 10 SFT examples about organic chemistry" --yes')
+    .argument("[request]", "what to generate, in plain words")
+    .option("-n, --count <n>", "number of approved examples")
+    .option("-t, --type <type>", "training type (sft, dpo, ppo, grpo, rlhf, kto, orpo, chat, qa)")
+    .option("--topic <topic>", "topic of the data")
+    .option("-y, --yes", "take defaults for anything the request leaves out, without asking")
+    .option(dbOpt, dbHelp)
+    .option("-c, --config <file>", "config file (default ./synthforge.config.yaml when present)")
+    .option("--provider <name>", "auto (default), gemini or offline")
+    .option("--model <role=model>", "model for an agent role, e.g. generation=gemini-2.5-pro (repeatable)", collect)
+    .option("--corpus <dir>", "research a local folder of md/txt/html notes (repeatable)", collect)
+    .option("--concurrency <n>", "candidates worked on at once (default 8)")
+    .option("--max-candidates <n>", "candidate budget (default max(3N, N+10))")
+    .option("--max-usd <usd>", "model spend budget in USD")
+    .option("--force", "allow counts over 1,000,000")
+    .option("--json", "print a machine-readable summary as the last line")
+    .action(async (request: string | undefined, flags: GenerateFlags) => setCode(await generate(request, flags, io)));
+
+  program
+    .command("resume")
+    .description("Continue a stopped or interrupted run")
+    .argument("<run>", "run id, or latest")
+    .option(dbOpt, dbHelp)
+    .option("-c, --config <file>", "config file")
+    .option("--provider <name>", "auto (default), gemini or offline")
+    .option("--model <role=model>", "model for an agent role (repeatable)", collect)
+    .option("--corpus <dir>", "research a local folder (repeatable)", collect)
+    .option("--concurrency <n>", "candidates worked on at once")
+    .option("--max-candidates <n>", "candidate budget")
+    .option("--max-usd <usd>", "model spend budget in USD")
+    .option("--json", "print a machine-readable summary as the last line")
+    .action(async (run: string, flags) => setCode(await resume(run, flags, io)));
+
+  program
+    .command("export")
+    .description("Write a run's approved examples in a trainer format")
+    .option("--run <id>", "run id, or latest", "latest")
+    .option("-f, --format <format>", "export format (see --list-formats)")
+    .option("-o, --out <file>", "output file (JSONL)")
+    .option("--list-formats", "show which formats each training type exports to")
+    .option(dbOpt, dbHelp)
+    .option("-c, --config <file>", "config file")
+    .option("--json", "print a machine-readable result as the last line")
+    .action(async (flags) => setCode(await exportCmd(flags, io)));
+
+  program
+    .command("runs")
+    .description("List runs in the database")
+    .option(dbOpt, dbHelp)
+    .option("-c, --config <file>", "config file")
+    .option("--json", "print JSON")
+    .action(async (flags) => setCode(await runsCmd(flags, io)));
+
+  return program;
+}
+
+/**
+ * Runs the CLI with `argv` (as `process.argv`) and returns the exit code: 0 success,
+ * 1 error, 2 bad input, 3 a run that stopped before its target (resumable).
+ */
+export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (isSynthforgeError(e)) {
+      io.err(`error [${e.code}]: ${e.message}`);
+      const userError = !["MODEL_ERROR", "DB_UNREACHABLE", "SOURCE_FAILED"].includes(e.code);
+      return userError ? 2 : 1;
+    }
+    io.err(`error: ${describeError(e)}`);
+    return 1;
+  }
+}

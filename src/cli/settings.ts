@@ -1,0 +1,123 @@
+import { resolve } from "node:path";
+import { loadConfig, type SynthforgeConfig } from "../core/config.js";
+import { SynthforgeError } from "../core/errors.js";
+import { AGENT_ROLES, type AgentRole } from "../core/types.js";
+import { geminiModels, offlineModels } from "../models/factories.js";
+import type { ModelRouter } from "../models/router.js";
+import { corpusSource } from "../sources/corpus.js";
+import { localFilesSource } from "../sources/local-files.js";
+import type { SourceAdapter } from "../sources/types.js";
+
+/** Flags shared by the commands that open a database. */
+export interface CommonFlags {
+  db?: string;
+  config?: string;
+}
+
+/** Flags of `generate` that shape the pipeline. */
+export interface PipelineFlags extends CommonFlags {
+  provider?: string;
+  model?: string[];
+  corpus?: string[];
+  concurrency?: string;
+  maxCandidates?: string;
+  maxUsd?: string;
+}
+
+/** Default database file. */
+export const DEFAULT_DB = "./synthforge.db";
+
+/** The database target: `--db`, then `SYNTHFORGE_DB`, then the config, then `./synthforge.db`. */
+export function dbTarget(flags: CommonFlags, config: SynthforgeConfig): string {
+  return flags.db ?? process.env.SYNTHFORGE_DB ?? config.db ?? DEFAULT_DB;
+}
+
+/** Loads the config file named by `--config`, or `synthforge.config.yaml` when present. */
+export function readConfig(flags: CommonFlags): SynthforgeConfig {
+  return loadConfig(flags.config).config;
+}
+
+function positiveInt(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new SynthforgeError("INVALID_REQUEST", `--${name} must be a positive whole number, got "${v}".`);
+  return n;
+}
+
+function positiveNumber(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new SynthforgeError("INVALID_REQUEST", `--${name} must be a positive number, got "${v}".`);
+  return n;
+}
+
+/** `--model generation=gemini-2.5-pro` flags, checked. */
+export function modelFlags(values: string[] | undefined): Partial<Record<AgentRole, string>> {
+  const out: Partial<Record<AgentRole, string>> = {};
+  for (const v of values ?? []) {
+    const m = /^([a-z]+)=(.+)$/.exec(v.trim());
+    if (!m || !(AGENT_ROLES as readonly string[]).includes(m[1]!)) {
+      throw new SynthforgeError("INVALID_REQUEST", `--model "${v}" must be <role>=<model> with role one of ${AGENT_ROLES.join(", ")}.`);
+    }
+    out[m[1] as AgentRole] = m[2]!;
+  }
+  return out;
+}
+
+/** Which provider to use, and the line that says so. */
+export function chooseProvider(flags: PipelineFlags, config: SynthforgeConfig): { provider: "gemini" | "offline"; notice: string } {
+  const wanted = flags.provider ?? config.provider ?? "auto";
+  if (!["auto", "gemini", "offline"].includes(wanted)) {
+    throw new SynthforgeError("INVALID_REQUEST", `--provider must be auto, gemini or offline, got "${wanted}".`);
+  }
+  const hasKey = Boolean(process.env.GEMINI_API_KEY?.trim() || process.env.GOOGLE_API_KEY?.trim());
+  if (wanted === "gemini" || (wanted === "auto" && hasKey)) {
+    return { provider: "gemini", notice: "Using Gemini (key from GEMINI_API_KEY / GOOGLE_API_KEY)." };
+  }
+  return {
+    provider: "offline",
+    notice:
+      wanted === "offline"
+        ? "Using the offline provider (deterministic, no network)."
+        : "No GEMINI_API_KEY or GOOGLE_API_KEY set: using the offline provider (deterministic, no network). Set GEMINI_API_KEY to generate with Gemini.",
+  };
+}
+
+/** The model router for the chosen provider, with config and flag overrides per agent. */
+export function buildModels(provider: "gemini" | "offline", flags: PipelineFlags, config: SynthforgeConfig): ModelRouter {
+  const models = { ...config.models, ...modelFlags(flags.model) };
+  if (provider === "offline") return offlineModels({ models });
+  const g = config.gemini ?? {};
+  return geminiModels({
+    models,
+    ...(g.baseUrl ? { baseUrl: g.baseUrl } : process.env.GOOGLE_GEMINI_BASE_URL ? { baseUrl: process.env.GOOGLE_GEMINI_BASE_URL } : {}),
+    ...(g.retries !== undefined ? { retries: g.retries } : {}),
+    ...(g.timeoutMs !== undefined ? { timeoutMs: g.timeoutMs } : {}),
+    ...(g.apiVersion ? { apiVersion: g.apiVersion } : {}),
+  });
+}
+
+/** Research sources: `--corpus` folders, else the config's, else the bundled corpus. */
+export function buildSources(flags: PipelineFlags, config: SynthforgeConfig, configDir: string): SourceAdapter[] {
+  if (flags.corpus?.length) return flags.corpus.map((dir) => localFilesSource({ dir: resolve(dir) }));
+  if (config.sources?.length) {
+    return config.sources.map((s) =>
+      s.type === "corpus"
+        ? corpusSource()
+        : localFilesSource({ dir: resolve(configDir, s.dir), ...(s.licence ? { licence: s.licence } : {}) }),
+    );
+  }
+  return [corpusSource()];
+}
+
+/** Numeric pipeline flags, checked. */
+export function numericFlags(flags: PipelineFlags, config: SynthforgeConfig) {
+  return {
+    concurrency: positiveInt("concurrency", flags.concurrency) ?? config.concurrency ?? 8,
+    budget: {
+      ...config.budget,
+      ...(flags.maxCandidates !== undefined ? { maxCandidates: positiveInt("max-candidates", flags.maxCandidates) } : {}),
+      ...(flags.maxUsd !== undefined ? { maxUsd: positiveNumber("max-usd", flags.maxUsd) } : {}),
+    },
+  };
+}

@@ -1,0 +1,85 @@
+/** Small, dependency-free text helpers shared by sources, offline answers and review. */
+
+const STOPWORDS = new Set(
+  (
+    "a an and are as at be been being but by can could did do does for from had has have how i if in into is it its " +
+    "may might more most must no not of on or our shall should so such than that the their them then there these they " +
+    "this those through to too under up use used uses using very was we were what when where which while who whom why " +
+    "will with would you your about also each other between both during before after any all only own same some just " +
+    "explain describe give example examples one two first second new many much like well within without " +
+    // words of question templates: they ask for depth, they are not the subject
+    "define defining features role key properties matter matters practice observed analyse analyze depth determines " +
+    "behaviour behavior common misconceptions compare related concepts distinguishes walk reasoning behind step limits"
+  ).split(/\s+/),
+);
+
+/** A light plural stemmer: "polymers" → "polymer", "series" stays, "properties" → "property". */
+export function stem(word: string): string {
+  if (word.length <= 3) return word;
+  if (/ies$/.test(word) && !/series$|species$/.test(word)) return `${word.slice(0, -3)}y`;
+  if (/(?:ss|us|is|series|species)$/.test(word)) return word;
+  if (/(?:sses|xes|ches|shes|zes)$/.test(word)) return word.slice(0, -2);
+  if (/s$/.test(word)) return word.slice(0, -1);
+  return word;
+}
+
+/** Lower-cased, plural-stemmed word tokens without stopwords. */
+export function contentWords(text: string): string[] {
+  return (text.toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{N}'-]*/gu) ?? [])
+    .filter((w) => w.length > 1 && !STOPWORDS.has(w))
+    .map(stem);
+}
+
+/** Splits prose into sentences (keeps abbreviations like "e.g." and decimals intact). */
+export function sentences(text: string): string[] {
+  const flat = text.replace(/\s+/g, " ").trim();
+  if (!flat) return [];
+  const out: string[] = [];
+  let start = 0;
+  const re = /[.!?](?=\s+[A-Z0-9"(])/g;
+  for (let m = re.exec(flat); m; m = re.exec(flat)) {
+    const before = flat.slice(Math.max(0, m.index - 4), m.index + 1).toLowerCase();
+    if (/\b(?:e\.g|i\.e|etc|vs|approx|fig|no|mr|dr|st)\.$/.test(before)) continue;
+    out.push(flat.slice(start, m.index + 1).trim());
+    start = m.index + 1;
+  }
+  const tail = flat.slice(start).trim();
+  if (tail) out.push(tail);
+  return out;
+}
+
+/** Fraction of `a`'s content words that also occur in `b` (0 when `a` has none). */
+export function coverage(a: string, b: string): number {
+  const aw = new Set(contentWords(a));
+  if (aw.size === 0) return 0;
+  const bw = new Set(contentWords(b));
+  let hit = 0;
+  for (const w of aw) if (bw.has(w)) hit++;
+  return hit / aw.size;
+}
+
+/** Normalises text for exact-duplicate detection (case, whitespace, punctuation). */
+export function normaliseForHash(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, " ")
+    .trim();
+}
+
+/** Jaccard similarity of the content-word sets of two texts. */
+export function jaccard(a: string, b: string): number {
+  const aw = new Set(contentWords(a));
+  const bw = new Set(contentWords(b));
+  if (aw.size === 0 && bw.size === 0) return 1;
+  let inter = 0;
+  for (const w of aw) if (bw.has(w)) inter++;
+  return inter / (aw.size + bw.size - inter);
+}
+
+/** Cuts text to at most `max` characters on a word boundary. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  const at = cut.lastIndexOf(" ");
+  return `${(at > max * 0.6 ? cut.slice(0, at) : cut).trimEnd()}…`;
+}

@@ -1,0 +1,166 @@
+import { z } from "zod";
+
+/** The nine training types synthforge generates data for. */
+export const TRAINING_TYPES = ["sft", "dpo", "ppo", "grpo", "rlhf", "kto", "orpo", "chat", "qa"] as const;
+/** One of {@link TRAINING_TYPES}. */
+export type TrainingTypeName = (typeof TRAINING_TYPES)[number];
+
+/** Difficulty of a question. */
+export const DIFFICULTIES = ["easy", "medium", "hard"] as const;
+export type Difficulty = (typeof DIFFICULTIES)[number];
+
+/** Review verdict stored on every example (`review_status`). */
+export const REVIEW_STATUSES = ["pending", "approved", "needs_revision", "rejected"] as const;
+export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
+
+/**
+ * The state of one candidate (a question and the example made from it). Persisted on
+ * every transition so a killed process resumes where it stopped.
+ *
+ * pending → researched → generated → (needs_revision → generated)* → approved | rejected
+ * Any state may go to `failed` (a stage gave up on it; a `failures` row says why).
+ */
+export const QUESTION_STATUSES = [
+  "pending",
+  "researched",
+  "generated",
+  "needs_revision",
+  "approved",
+  "rejected",
+  "failed",
+  "skipped",
+] as const;
+export type QuestionStatus = (typeof QUESTION_STATUSES)[number];
+
+/** Terminal question states: nothing more will happen to the candidate. */
+export const TERMINAL_QUESTION_STATUSES: readonly QuestionStatus[] = ["approved", "rejected", "failed", "skipped"];
+
+/** Run status. `stopped` means a budget ran out or the run was aborted; it can be resumed. */
+export const RUN_STATUSES = ["planning", "running", "completed", "stopped", "failed"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** Agent roles; each has its own model tier (DESIGN §3.2). */
+export const AGENT_ROLES = ["orchestrator", "question", "research", "generation", "reviewer"] as const;
+export type AgentRole = (typeof AGENT_ROLES)[number];
+
+/** What the user asked for, once every field is known. */
+export const generationSpecSchema = z.object({
+  count: z.number().int().positive(),
+  trainingType: z.enum(TRAINING_TYPES),
+  topic: z.string().min(1),
+});
+export type GenerationSpec = z.infer<typeof generationSpecSchema>;
+
+/** A sub-topic and how many approved examples it should contribute. */
+export const subTopicSchema = z.object({
+  name: z.string().min(1),
+  quota: z.number().int().nonnegative(),
+  focus: z.string().default(""),
+});
+export type SubTopic = z.infer<typeof subTopicSchema>;
+
+/** The typed plan the orchestrator produces and the run follows. */
+export const planSchema = z.object({
+  topic: z.string().min(1),
+  domain: z.string().min(1),
+  trainingType: z.enum(TRAINING_TYPES),
+  count: z.number().int().positive(),
+  subTopics: z.array(subTopicSchema).min(1),
+  difficultyMix: z.object({ easy: z.number().min(0), medium: z.number().min(0), hard: z.number().min(0) }),
+  sources: z.array(z.string()),
+  licencePolicy: z.string(),
+  researchNotes: z.string(),
+  executionNotes: z.string(),
+});
+export type Plan = z.infer<typeof planSchema>;
+
+/** A normalised licence (DESIGN §3.5). Unknown stays unknown and is never permissive. */
+export interface Licence {
+  /** SPDX id, or `"unknown"`. */
+  spdx: string;
+  url?: string | null;
+  permissive: boolean;
+  attributionRequired: boolean;
+  commercialUseAllowed: boolean;
+  shareAlike: boolean;
+  noDerivatives: boolean;
+  /** Where the licence was read from (front matter, LICENSE file, API field...). */
+  evidence: string;
+}
+
+/** A word-for-word passage of a source document. */
+export interface Passage {
+  text: string;
+  /** Position of the passage inside the document (0-based). */
+  index: number;
+}
+
+/** A document returned by a source adapter. */
+export interface SourceDocument {
+  adapter: string;
+  url: string;
+  title: string;
+  authors: string[];
+  published?: string | null;
+  licence: Licence;
+  passages: Passage[];
+  /** sha256 of the document text; the identity of a stored source. */
+  contentHash: string;
+}
+
+/** A passage chosen as ground truth for a question, with the stored id of its source. */
+export interface GroundTruthPassage {
+  sourceId: string;
+  text: string;
+  score: number;
+}
+
+/** Token usage of one or more model calls. */
+export interface Usage {
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  costUsd: number;
+}
+
+/** Counts of a run, as stored and as reported in the summary. */
+export interface RunCounts {
+  target: number;
+  approved: number;
+  needsRevision: number;
+  rejected: number;
+  failed: number;
+  /** Candidates taken into work (questions that left `pending`). */
+  candidates: number;
+}
+
+/** The final summary of a run. */
+export interface RunSummary {
+  runId: string;
+  status: RunStatus;
+  /** Why the run stopped, when it stopped before reaching its target. */
+  stopReason: string | null;
+  trainingType: TrainingTypeName;
+  topic: string;
+  counts: RunCounts;
+  usage: Usage;
+  durationMs: number;
+  provider: string;
+  /** Where the data is: a SQLite path or a redacted PostgreSQL URL. */
+  storage: string;
+  /** Reasons of dropped candidates, grouped: `{ "review: score 0.42 < 0.6": 3 }`. */
+  dropReasons: Record<string, number>;
+}
+
+/** Events emitted by a run (`run.events`). */
+export type PipelineEvent =
+  | { type: "run-started"; runId: string; resumed: boolean }
+  | { type: "plan"; runId: string; plan: Plan }
+  | { type: "stage-started"; runId: string; stage: string }
+  | { type: "stage-finished"; runId: string; stage: string }
+  | { type: "progress"; runId: string; stage: string; done: number; total: number }
+  | { type: "item"; runId: string; questionId: string; status: QuestionStatus; stage: string; score?: number }
+  | { type: "failure"; runId: string; questionId: string | null; stage: string; reason: string }
+  | { type: "log"; runId: string; level: "info" | "warn"; message: string }
+  | { type: "run-finished"; runId: string; summary: RunSummary };

@@ -1,0 +1,71 @@
+import { type AgentResult, type AgentTask, runAgentTask } from "../agents/agent-task.js";
+import type { Logger } from "../core/logger.js";
+import { newId } from "../core/ids.js";
+import type { Plan, PipelineEvent } from "../core/types.js";
+import type { UsageSink } from "../models/middleware.js";
+import type { ModelRouter } from "../models/router.js";
+import type { LicencePolicy } from "../sources/licence.js";
+import type { SourceAdapter } from "../sources/types.js";
+import type { RunRow, Store } from "../storage/store.js";
+import type { TrainingType } from "../training-types/types.js";
+
+/** Review thresholds and the revise loop bound. */
+export interface ReviewConfig {
+  /** Scores at or above are approved. Default 0.8. */
+  approveAt: number;
+  /** Scores below are rejected. Default 0.6. */
+  rejectBelow: number;
+  /** Revision rounds before a candidate still below `approveAt` is rejected. Default 2. */
+  maxRevisions: number;
+}
+
+/** Budgets of a run; the run stops and says which one ran out. */
+export interface Budget {
+  /** Candidates (questions taken into work) the run may spend. Default max(3N, N + 10). */
+  maxCandidates?: number;
+  /** Model spend in USD. */
+  maxUsd?: number;
+  /** Wall-clock seconds. */
+  maxWallSeconds?: number;
+}
+
+/** What every stage gets (DESIGN §3.1). */
+export interface RunContext {
+  runId: string;
+  run: RunRow;
+  /** The plan, once the plan stage has made it. */
+  plan: Plan | null;
+  store: Store;
+  models: ModelRouter;
+  sources: SourceAdapter[];
+  licencePolicy: LicencePolicy;
+  trainingType: TrainingType;
+  review: ReviewConfig;
+  logger: Logger;
+  signal: AbortSignal;
+  /** For repeatable run stages: how many more questions the run wants now. */
+  need: number;
+  emit(event: PipelineEvent): void;
+  /** Runs an agent task with this run's models and metering. */
+  agent<I, O>(task: AgentTask<I, O>, input: I): Promise<AgentResult<O>>;
+  /** Records a `failures` row. */
+  recordFailure(questionId: string | null, stage: string, reason: string, rawOutput?: string | null, attempt?: number): Promise<void>;
+}
+
+/** Builds the context's agent runner and failure recorder over a store. */
+export function contextHelpers(opts: {
+  runId: string;
+  store: Store;
+  models: ModelRouter;
+  sink: UsageSink;
+  signal: AbortSignal;
+  emit: (e: PipelineEvent) => void;
+}): Pick<RunContext, "agent" | "recordFailure"> {
+  return {
+    agent: (task, input) => runAgentTask(task, input, { models: opts.models, runId: opts.runId, sink: opts.sink, signal: opts.signal }),
+    recordFailure: async (questionId, stage, reason, rawOutput = null, attempt = 1) => {
+      await opts.store.insertFailure({ id: newId("fail"), runId: opts.runId, questionId, stage, reason, rawOutput, attempt });
+      opts.emit({ type: "failure", runId: opts.runId, questionId, stage, reason });
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import { generationTask } from "../agents/generation.js";
+import { isSynthforgeError } from "../core/errors.js";
+import { newId } from "../core/ids.js";
+import type { GenerationInput, SynthesizedContext } from "../training-types/types.js";
+import type { RunContext } from "./context.js";
+import { groundTruthPassages } from "./research-stage.js";
+import { CandidateRejected, type Item, type ItemStage } from "./stage.js";
+
+/** Attempts at a valid example before the candidate is dropped. */
+const ATTEMPTS = 2;
+
+const EMPTY_CONTEXT: SynthesizedContext = { summary: "", keyFacts: [], terminology: [], caveats: [] };
+
+/** The generation input of an item (question, contexts, revision notes). */
+export function generationInput(item: Item, ctx: RunContext): GenerationInput {
+  const q = item.question;
+  const input: GenerationInput = {
+    question: q.text,
+    topic: q.topic,
+    subTopic: q.subTopic,
+    difficulty: q.difficulty,
+    trainingType: ctx.trainingType.name,
+    context: (q.synthesizedContext as SynthesizedContext | null) ?? EMPTY_CONTEXT,
+    passages: groundTruthPassages(q.groundTruthContext),
+  };
+  if (item.round > 0 && item.example) {
+    input.revision = { round: item.round, notes: item.revisionNotes, previous: item.example.data };
+  }
+  return input;
+}
+
+/**
+ * The default generate stage (item-scoped): the generation agent writes the example in
+ * the training type's shape; the type turns it into a row and validates it. An invalid
+ * output is recorded (with the raw model output) and retried once. The example is
+ * stored (one row per question, replaced on revision) and the question marked `generated`.
+ */
+export function generateStage(): ItemStage {
+  return {
+    name: "generate",
+    scope: "item",
+    marks: "generated",
+    async run(item, ctx) {
+      const type = ctx.trainingType;
+      const task = generationTask(type);
+      const input = generationInput(item, ctx);
+      let lastReason = "";
+      let lastRaw: string | null = null;
+      for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        let out: unknown;
+        let raw = "";
+        let model = "";
+        try {
+          const res = await ctx.agent(task, input);
+          out = res.output;
+          raw = res.raw;
+          model = res.model;
+        } catch (e) {
+          if (!isSynthforgeError(e, "MODEL_OUTPUT_INVALID")) throw e;
+          lastReason = e.message;
+          lastRaw = typeof e.details?.raw === "string" ? e.details.raw : null;
+          await ctx.recordFailure(item.question.id, "generate", `invalid model output: ${e.message}`, lastRaw, attempt);
+          continue;
+        }
+        const row = await type.generation.toRow(out, input);
+        const problems = type.validate(row);
+        if (problems.length) {
+          lastReason = `invalid ${type.name} example: ${problems.join("; ")}`;
+          lastRaw = raw;
+          await ctx.recordFailure(item.question.id, "generate", lastReason, raw, attempt);
+          continue;
+        }
+        const sources = [...new Set(input.passages.map((p) => p.sourceId))];
+        const example = await ctx.store.transaction(async (tx) => {
+          const saved = await tx.saveExample({
+            id: item.example?.id ?? newId("ex"),
+            runId: ctx.runId,
+            questionId: item.question.id,
+            trainingType: type.name,
+            data: row,
+            model,
+            provider: ctx.models.provider.name,
+            qualityScore: null,
+            reviewStatus: "pending",
+            sources,
+            revision: item.round,
+          });
+          await tx.updateQuestion(item.question.id, { status: "generated", revisions: item.round });
+          return saved;
+        });
+        item.example = example;
+        item.question.status = "generated";
+        item.question.revisions = item.round;
+        return;
+      }
+      throw new CandidateRejected(`no valid example after ${ATTEMPTS} attempts: ${lastReason}`, lastRaw, "failed");
+    },
+  };
+}

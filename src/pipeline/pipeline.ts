@@ -1,0 +1,250 @@
+import { runAgentTask } from "../agents/agent-task.js";
+import type { LicencePolicyConfig } from "../core/config.js";
+import { describeError, SynthforgeError } from "../core/errors.js";
+import { newId } from "../core/ids.js";
+import { type Logger, silentLogger } from "../core/logger.js";
+import type { AgentRole, PipelineEvent, RunSummary } from "../core/types.js";
+import type { UsageSink } from "../models/middleware.js";
+import { offlineProvider } from "../models/offline.js";
+import { ModelRouter } from "../models/router.js";
+import { corpusSource } from "../sources/corpus.js";
+import { licencePolicy } from "../sources/licence.js";
+import type { SourceAdapter } from "../sources/types.js";
+import type { RunRow, Store } from "../storage/store.js";
+import { getTrainingType } from "../training-types/index.js";
+import { type Budget, contextHelpers, type ReviewConfig, type RunContext } from "./context.js";
+import { EventChannel } from "./events.js";
+import { type ExportOptions, type ExportResult, exportRun, findRun } from "./export.js";
+import { generateStage } from "./generate-stage.js";
+import { type ClarifyFn, intakeWith, planStage, resolveSpec, type RunRequest } from "./plan-stage.js";
+import { questionStage } from "./question-stage.js";
+import { researchStage } from "./research-stage.js";
+import { reviewStage } from "./review-stage.js";
+import { buildSummary, executeRun, type LiveTotals } from "./run-loop.js";
+import { StageList } from "./stage.js";
+
+/** The default stages: plan, questions (run-scoped); research, generate, review (item-scoped). */
+export function defaultStages(): StageList {
+  return new StageList([planStage(), questionStage(), researchStage(), generateStage(), reviewStage()]);
+}
+
+/** Default review thresholds (DESIGN §2). */
+export const DEFAULT_REVIEW: ReviewConfig = { approveAt: 0.8, rejectBelow: 0.6, maxRevisions: 2 };
+
+/** Options of {@link createPipeline}. */
+export interface PipelineOptions {
+  /** Where everything is stored: {@link sqliteStore}, {@link postgresStore} or your own {@link Store}. */
+  storage: Store;
+  /** Model routing. Default: {@link offlineModels}. */
+  models?: ModelRouter;
+  /** Per-agent model override, applied on top of `models` (e.g. `{ generation: "gemini-2.5-pro" }`). */
+  agentModels?: Partial<Record<AgentRole, string>>;
+  /** Research sources. Default: the bundled corpus. */
+  sources?: SourceAdapter[];
+  /** The stages. Default: {@link defaultStages}. */
+  stages?: StageList;
+  /** Candidates worked on at once. Default 8. */
+  concurrency?: number;
+  budget?: Budget;
+  review?: Partial<ReviewConfig>;
+  /** Which source licences research may use. Default `permissive`. */
+  licencePolicy?: LicencePolicyConfig;
+  logger?: Logger;
+}
+
+/** Options of one run. */
+export interface RunOptions {
+  /** Asked when the request leaves out the count, the training type or the topic. */
+  clarify?: ClarifyFn;
+  /** Allow counts over 1,000,000. */
+  force?: boolean;
+  /** Aborts the run; it stops after the candidates in flight and can be resumed. */
+  signal?: AbortSignal;
+}
+
+/** A run in progress. */
+export interface PipelineRun {
+  /** The run's id, once the request is understood and the run is stored. */
+  runId: Promise<string>;
+  /** Live events (plan, stages, items, failures, progress, finish). */
+  events: AsyncIterable<PipelineEvent>;
+  /** The final summary. Rejects with a {@link SynthforgeError} when the run cannot start. */
+  done: Promise<RunSummary>;
+  /** Subscribes to events; returns an unsubscribe function. */
+  on(listener: (event: PipelineEvent) => void): () => void;
+}
+
+/** The pipeline (DESIGN §3.1). */
+export interface Pipeline {
+  /** Starts a run for a request such as "Generate 50 SFT examples about organic chemistry". */
+  run(request: RunRequest, opts?: RunOptions): PipelineRun;
+  /** Continues a stopped or interrupted run where it stopped. */
+  resume(runId: string, opts?: Omit<RunOptions, "clarify" | "force">): PipelineRun;
+  /** Writes a run's approved examples in a trainer format. `runId` may be `latest`. */
+  export(runId: string, opts: ExportOptions): Promise<ExportResult>;
+  readonly store: Store;
+  readonly models: ModelRouter;
+  readonly stages: StageList;
+  /** Closes the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a pipeline. Everything has an offline default except storage:
+ *
+ * ```ts
+ * const pipeline = createPipeline({ storage: sqliteStore({ path: "synthforge.db" }) });
+ * const run = pipeline.run("Generate 10 SFT examples about organic chemistry");
+ * for await (const e of run.events) console.log(e.type);
+ * const summary = await run.done;
+ * await pipeline.export(summary.runId, { format: "trl-sft-messages", out: "train.jsonl" });
+ * ```
+ */
+export function createPipeline(options: PipelineOptions): Pipeline {
+  const store = options.storage;
+  const baseModels = options.models ?? new ModelRouter({ provider: offlineProvider() });
+  const models = options.agentModels ? baseModels.withModels(options.agentModels) : baseModels;
+  const sources = options.sources ?? [corpusSource()];
+  const stages = options.stages ?? defaultStages();
+  const concurrency = options.concurrency ?? 8;
+  const review: ReviewConfig = { ...DEFAULT_REVIEW, ...options.review };
+  const policy = licencePolicy(options.licencePolicy);
+  const logger = options.logger ?? silentLogger;
+  if (review.rejectBelow > review.approveAt) {
+    throw new SynthforgeError("CONFIG_INVALID", `review.rejectBelow (${review.rejectBelow}) must not be above review.approveAt (${review.approveAt}).`);
+  }
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new SynthforgeError("CONFIG_INVALID", `concurrency must be a positive whole number, got ${concurrency}.`);
+  }
+  let initialised: Promise<void> | null = null;
+  const ready = () => {
+    initialised ??= store.init();
+    return initialised;
+  };
+
+  const makeSink = (totals: LiveTotals): UsageSink => async (rec) => {
+    totals.costUsd += rec.costUsd;
+    await store.recordLlmCall({ id: newId("call"), ...rec });
+  };
+
+  const start = (prepare: (helpers: { emit: (e: PipelineEvent) => void; signal: AbortSignal; totals: LiveTotals }) => Promise<{ run: RunRow; resumed: boolean }>, signal?: AbortSignal): PipelineRun => {
+    const channel = new EventChannel<PipelineEvent>();
+    const controller = new AbortController();
+    if (signal) {
+      if (signal.aborted) controller.abort();
+      else signal.addEventListener("abort", () => controller.abort(), { once: true });
+    }
+    const emit = (e: PipelineEvent) => channel.push(e);
+    const totals: LiveTotals = { costUsd: 0 };
+    let resolveId!: (id: string) => void;
+    let rejectId!: (e: unknown) => void;
+    const runId = new Promise<string>((res, rej) => {
+      resolveId = res;
+      rejectId = rej;
+    });
+    const done = (async () => {
+      const startedAt = Date.now();
+      let runRow: RunRow | null = null;
+      try {
+        await ready();
+        const { run, resumed } = await prepare({ emit, signal: controller.signal, totals });
+        runRow = run;
+        resolveId(run.id);
+        emit({ type: "run-started", runId: run.id, resumed });
+        const trainingType = getTrainingType(run.trainingType);
+        const sink = makeSink(totals);
+        const ctx: RunContext = {
+          runId: run.id,
+          run,
+          plan: run.plan,
+          store,
+          models,
+          sources,
+          licencePolicy: policy,
+          trainingType,
+          review,
+          logger,
+          signal: controller.signal,
+          need: 0,
+          emit,
+          ...contextHelpers({ runId: run.id, store, models, sink, signal: controller.signal, emit }),
+        };
+        await store.updateRun(run.id, { status: "running", stopReason: null, finishedAt: null });
+        const { status, stopReason } = await executeRun(ctx, {
+          stages,
+          concurrency,
+          budget: options.budget ?? {},
+          totals,
+          resumed,
+        });
+        await store.updateRun(run.id, { status, stopReason, finishedAt: new Date() });
+        const summary = await buildSummary(store, run.id, { durationMs: Date.now() - startedAt });
+        emit({ type: "run-finished", runId: run.id, summary });
+        return summary;
+      } catch (e) {
+        rejectId(e);
+        if (runRow) {
+          await store
+            .updateRun(runRow.id, { status: "failed", stopReason: describeError(e), finishedAt: new Date() })
+            .catch(() => undefined);
+        }
+        throw e;
+      } finally {
+        channel.close();
+      }
+    })();
+    // Callers may await only one of these; never leave the other as an unhandled rejection.
+    runId.catch(() => undefined);
+    done.catch(() => undefined);
+    return { runId, done, events: channel, on: (l) => channel.subscribe(l) };
+  };
+
+  return {
+    store,
+    models,
+    stages,
+    run(request, opts = {}) {
+      return start(async ({ signal, totals }) => {
+        // The intake call happens before the run exists: it is metered with run_id null.
+        const sink = makeSink(totals);
+        const { spec, requestText } = await resolveSpec(request, {
+          ...(opts.clarify ? { clarify: opts.clarify } : {}),
+          force: opts.force ?? false,
+          intake: intakeWith({ agent: (task, input) => runAgentTask(task, input, { models, runId: null, sink, signal }) }),
+        });
+        getTrainingType(spec.trainingType);
+        const run = await store.createRun({
+          id: newId("run"),
+          request: requestText,
+          trainingType: spec.trainingType,
+          topic: spec.topic,
+          targetCount: spec.count,
+          status: "planning",
+          provider: models.provider.name,
+          config: {
+            models: models.describe(),
+            provider: models.provider.name,
+            concurrency,
+            budget: options.budget ?? {},
+            review,
+            sources: sources.map((s) => s.id),
+            licencePolicy: policy,
+            stages: stages.names(),
+          },
+        });
+        return { run, resumed: false };
+      }, opts.signal);
+    },
+    resume(id, opts = {}) {
+      return start(async () => {
+        const run = await findRun(store, id);
+        return { run, resumed: true };
+      }, opts.signal);
+    },
+    async export(runId, opts) {
+      await ready();
+      return exportRun(store, runId, opts);
+    },
+    close: () => store.close(),
+  };
+}

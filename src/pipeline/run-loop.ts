@@ -1,0 +1,287 @@
+import pLimit from "p-limit";
+import { describeError, isSynthforgeError } from "../core/errors.js";
+import type { QuestionStatus, RunSummary } from "../core/types.js";
+import type { QuestionRow, Store } from "../storage/store.js";
+import type { Budget, RunContext } from "./context.js";
+import { latestReviewNotes } from "./review-stage.js";
+import { CandidateRejected, type Item, type StageList } from "./stage.js";
+
+/** Model error codes that will not get better by trying another candidate. */
+const FATAL_MODEL_CODES = new Set(["400", "401", "403", "404", "OFFLINE_NO_TASK", "OFFLINE_UNKNOWN_TASK"]);
+/** Consecutive failed candidates (model errors) after which the run stops. */
+const MAX_CONSECUTIVE_MODEL_FAILURES = 5;
+/** Extra questions written beyond what is still needed (covers expected rejections). */
+const OVERSUPPLY = 0.25;
+
+/** Default candidate budget: three candidates per example, and at least ten spare. */
+export function defaultMaxCandidates(target: number): number {
+  return Math.max(target * 3, target + 10);
+}
+
+/** In-memory counters a run keeps while it works (the store stays the truth). */
+export interface LiveTotals {
+  costUsd: number;
+}
+
+/** Options of {@link executeRun}. */
+export interface ExecuteOptions {
+  stages: StageList;
+  concurrency: number;
+  budget: Budget;
+  totals: LiveTotals;
+  resumed: boolean;
+}
+
+const IN_PROGRESS: QuestionStatus[] = ["researched", "generated", "needs_revision"];
+
+/**
+ * The run loop: run-scoped stages once, then candidates through the item stages with
+ * `concurrency` workers (p-limit), until exactly N are approved or a budget runs out.
+ * At most N − approved candidates are in flight, so the run never approves more than N.
+ * Candidates left in an intermediate state by a crash are taken up first on resume.
+ */
+export async function executeRun(ctx: RunContext, opts: ExecuteOptions): Promise<{ status: "completed" | "stopped"; stopReason: string | null }> {
+  const { store } = ctx;
+  const target = ctx.run.targetCount;
+  const maxCandidates = opts.budget.maxCandidates ?? defaultMaxCandidates(target);
+  const started = Date.now();
+  const itemStages = opts.stages.itemStages();
+  let stopReason: string | null = null;
+  let consecutiveModelFailures = 0;
+
+  const counts = await store.countQuestions(ctx.runId);
+  let approved = counts.approved;
+  let candidates = Object.entries(counts)
+    .filter(([s]) => s !== "pending" && s !== "skipped")
+    .reduce((a, [, n]) => a + n, 0);
+  let open = counts.pending + IN_PROGRESS.reduce((a, s) => a + counts[s], 0);
+
+  const stop = (reason: string) => {
+    if (!stopReason) stopReason = reason;
+  };
+  const budgetSpent = (): string | null => {
+    if (opts.budget.maxUsd !== undefined && opts.totals.costUsd >= opts.budget.maxUsd) {
+      return `cost budget of $${opts.budget.maxUsd} spent ($${opts.totals.costUsd.toFixed(4)}): ${approved} of ${target} approved`;
+    }
+    if (opts.budget.maxWallSeconds !== undefined && (Date.now() - started) / 1000 >= opts.budget.maxWallSeconds) {
+      return `time budget of ${opts.budget.maxWallSeconds}s spent: ${approved} of ${target} approved`;
+    }
+    return null;
+  };
+
+  const runStages = async (repeatOnly: boolean, need: number) => {
+    for (const stage of opts.stages.runStages()) {
+      if (repeatOnly && !stage.repeatable) continue;
+      ctx.need = stage.repeatable ? need : 0;
+      ctx.emit({ type: "stage-started", runId: ctx.runId, stage: stage.name });
+      await stage.run(ctx);
+      ctx.emit({ type: "stage-finished", runId: ctx.runId, stage: stage.name });
+    }
+  };
+  const wanted = (inFlight: number) => {
+    const still = target - approved - inFlight;
+    return still <= 0 ? 0 : Math.max(0, still + Math.ceil(still * OVERSUPPLY) - open);
+  };
+
+  await runStages(false, wanted(0));
+
+  // Work queue: interrupted candidates first, then pending ones in creation order.
+  const queue: QuestionRow[] = [
+    ...(await store.listQuestions(ctx.runId, { status: IN_PROGRESS })),
+    ...(await store.listQuestions(ctx.runId, { status: ["pending"] })),
+  ];
+  const limit = pLimit(opts.concurrency);
+  const inFlight = new Set<Promise<void>>();
+  let supplyExhausted = false;
+
+  const processItem = async (q: QuestionRow) => {
+    if (ctx.signal.aborted || stopReason) return;
+    const outcome = await runItem(q, ctx, itemStages);
+    open--;
+    if (outcome.kind === "approved") {
+      approved++;
+      consecutiveModelFailures = 0;
+    } else if (outcome.kind === "model-error") {
+      consecutiveModelFailures++;
+      if (outcome.fatal) stop(`the model refused the run: ${outcome.reason}`);
+      else if (consecutiveModelFailures >= MAX_CONSECUTIVE_MODEL_FAILURES) stop(`${consecutiveModelFailures} candidates in a row failed on model errors; last: ${outcome.reason}`);
+    } else {
+      consecutiveModelFailures = 0;
+    }
+    ctx.emit({ type: "progress", runId: ctx.runId, stage: "run", done: approved, total: target });
+  };
+
+  while (!ctx.signal.aborted && !stopReason && approved < target) {
+    const spent = budgetSpent();
+    if (spent) {
+      stop(spent);
+      break;
+    }
+    if (approved + inFlight.size >= target) {
+      await Promise.race(inFlight);
+      continue;
+    }
+    let next = queue.shift();
+    if (next && next.status === "pending" && candidates >= maxCandidates) {
+      queue.unshift(next);
+      next = undefined;
+      if (inFlight.size === 0) {
+        stop(`candidate budget of ${maxCandidates} spent: ${approved} of ${target} approved (raise budget.maxCandidates or check the rejection reasons)`);
+        break;
+      }
+      await Promise.race(inFlight);
+      continue;
+    }
+    if (!next) {
+      if (inFlight.size > 0) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      if (supplyExhausted) {
+        stop(`no new distinct questions could be written: ${approved} of ${target} approved`);
+        break;
+      }
+      const need = Math.max(1, wanted(0));
+      const before = await store.countQuestions(ctx.runId);
+      await runStages(true, need);
+      const fresh = await store.listQuestions(ctx.runId, { status: ["pending"] });
+      open += Math.max(0, fresh.length - before.pending);
+      queue.push(...fresh);
+      if (fresh.length === 0) supplyExhausted = true;
+      continue;
+    }
+    const q = next;
+    if (q.status === "pending") candidates++;
+    const p: Promise<void> = limit(() => processItem(q)).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  }
+  limit.clearQueue();
+  await Promise.allSettled([...inFlight]);
+
+  if (ctx.signal.aborted) stop("aborted");
+  const status = approved >= target ? "completed" : "stopped";
+  return { status, stopReason: status === "completed" ? null : (stopReason ?? `stopped with ${approved} of ${target} approved`) };
+}
+
+type ItemOutcome = { kind: "approved" } | { kind: "dropped" } | { kind: "model-error"; reason: string; fatal: boolean } | { kind: "aborted" };
+
+/** Moves one candidate through the item stages, including the bounded revise loop. */
+async function runItem(q: QuestionRow, ctx: RunContext, stages: ReturnType<StageList["itemStages"]>): Promise<ItemOutcome> {
+  const item: Item = {
+    question: q,
+    example: q.status === "pending" || q.status === "researched" ? null : await ctx.store.getExampleByQuestion(ctx.trainingType.name, q.id),
+    round: q.revisions,
+    revisionNotes: [],
+  };
+  const reviseFrom = Math.max(0, stages.findIndex((s) => s.marks === "researched") + 1);
+  let start = resumeIndex(q.status, stages);
+  if (q.status === "needs_revision") {
+    item.revisionNotes = await latestReviewNotes(ctx, item);
+    start = -1; // decide below whether another round is allowed
+  }
+  let stageName = stages[Math.max(0, start)]?.name ?? "review";
+  try {
+    for (;;) {
+      if (start >= 0) {
+        for (const stage of stages.slice(start)) {
+          if (ctx.signal.aborted) return { kind: "aborted" };
+          stageName = stage.name;
+          await stage.run(item, ctx);
+        }
+      }
+      if (item.question.status !== "needs_revision") break;
+      if (item.round >= ctx.review.maxRevisions) {
+        const score = item.example?.qualityScore ?? 0;
+        await dropItem(item, ctx, "review", `still below ${ctx.review.approveAt} after ${item.round} revision(s) (score ${score}): ${item.revisionNotes.join("; ")}`, null, "rejected");
+        return { kind: "dropped" };
+      }
+      item.round++;
+      start = reviseFrom;
+    }
+  } catch (e) {
+    if (e instanceof CandidateRejected) {
+      await dropItem(item, ctx, stageName, e.reason, e.rawOutput, e.status);
+      return { kind: "dropped" };
+    }
+    if (isSynthforgeError(e, "ABORTED") || ctx.signal.aborted) return { kind: "aborted" };
+    const reason = describeError(e);
+    await dropItem(item, ctx, stageName, reason, isSynthforgeError(e) && typeof e.details?.raw === "string" ? e.details.raw : null, "failed");
+    if (isSynthforgeError(e, "MODEL_ERROR")) {
+      const code = String(e.details?.errorCode ?? "");
+      return { kind: "model-error", reason, fatal: FATAL_MODEL_CODES.has(code) };
+    }
+    return { kind: "dropped" };
+  }
+  if (item.question.status === "approved") return { kind: "approved" };
+  if (item.question.status === "rejected") {
+    const score = item.example?.qualityScore ?? 0;
+    await ctx.recordFailure(item.question.id, "review", `rejected by review: score ${score} < ${ctx.review.rejectBelow}: ${item.revisionNotes.join("; ")}`);
+  }
+  return { kind: "dropped" };
+}
+
+/** Where a candidate in `status` continues: after the last stage that marks it. */
+function resumeIndex(status: QuestionStatus, stages: ReturnType<StageList["itemStages"]>): number {
+  if (status === "pending") return 0;
+  let idx = -1;
+  stages.forEach((s, i) => {
+    if (s.marks === status) idx = i;
+  });
+  return idx + 1;
+}
+
+/** Drops a candidate: one transaction marks it and its example; a failures row says why. */
+async function dropItem(item: Item, ctx: RunContext, stage: string, reason: string, raw: string | null, status: "rejected" | "failed"): Promise<void> {
+  const store: Store = ctx.store;
+  await store.transaction(async (tx) => {
+    await tx.updateQuestion(item.question.id, { status });
+    if (item.example) await tx.updateExample(ctx.trainingType.name, item.example.id, { reviewStatus: "rejected" });
+  });
+  item.question.status = status;
+  await ctx.recordFailure(item.question.id, stage, reason, raw);
+  ctx.emit({ type: "item", runId: ctx.runId, questionId: item.question.id, status, stage });
+}
+
+/** Groups the final reason of each dropped candidate (numbers folded) for the summary. */
+export async function dropReasons(store: Store, runId: string): Promise<Record<string, number>> {
+  const failures = await store.listFailures(runId);
+  const latest = new Map<string, { stage: string; reason: string }>();
+  for (const f of failures) if (f.questionId) latest.set(f.questionId, { stage: f.stage, reason: f.reason });
+  const dropped = new Set((await store.listQuestions(runId, { status: ["rejected", "failed"] })).map((q) => q.id));
+  const out: Record<string, number> = {};
+  for (const [qid, f] of latest) {
+    if (!dropped.has(qid)) continue;
+    const key = `${f.stage}: ${f.reason.split(":")[0]!.replace(/\d+(?:\.\d+)?/g, "#").trim()}`;
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
+
+/** Builds the summary of a run from the store. */
+export async function buildSummary(store: Store, runId: string, extra: { durationMs: number }): Promise<RunSummary> {
+  const run = (await store.getRun(runId))!;
+  const q = await store.countQuestions(runId);
+  const usage = await store.usage(runId);
+  return {
+    runId,
+    status: run.status,
+    stopReason: run.stopReason,
+    trainingType: run.trainingType,
+    topic: run.topic,
+    counts: {
+      target: run.targetCount,
+      approved: q.approved,
+      needsRevision: q.needs_revision,
+      rejected: q.rejected,
+      failed: q.failed,
+      candidates: Object.entries(q)
+        .filter(([s]) => s !== "pending" && s !== "skipped")
+        .reduce((a, [, n]) => a + n, 0),
+    },
+    usage,
+    durationMs: extra.durationMs,
+    provider: run.provider,
+    storage: store.location,
+    dropReasons: await dropReasons(store, runId),
+  };
+}

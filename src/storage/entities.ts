@@ -1,0 +1,312 @@
+import { EntitySchema, type EntitySchemaColumnOptions, type EntitySchemaIndexOptions } from "typeorm";
+import { TRAINING_TYPES, type TrainingTypeName } from "../core/types.js";
+import { type ColumnSpec, EXAMPLE_COLUMNS, exampleTable } from "./schema.js";
+import type { FailureRow, LlmCallRow, QuestionRow, ReviewRow, RunRow, SourceRow } from "./store.js";
+
+/**
+ * TypeORM entity schemas (no decorators) of every synthforge table. Property names are
+ * camelCase (those of the row interfaces in `store.ts`); column names are snake_case.
+ * The type-specific columns of the `synthetic_data_<type>` tables keep their snake_case
+ * names as property names too, since that is how `ExampleRow.data` spells them.
+ *
+ * The same tables exist on SQLite and PostgreSQL with engine-appropriate types: JSON is
+ * `jsonb` on PostgreSQL and JSON text on SQLite, timestamps are `timestamptz` on
+ * PostgreSQL and `datetime` on SQLite. The schema itself is created by the migrations in
+ * `migrations/` (never by `synchronize`); a test checks both describe the same tables.
+ */
+
+/** The database engine behind a store. */
+export type StoreKind = "sqlite" | "postgres";
+
+/** Properties of a `synthetic_data_<type>` entity: common columns plus the type's own. */
+export interface ExampleEntity {
+  id: string;
+  runId: string;
+  questionId: string;
+  model: string;
+  provider: string;
+  qualityScore: number | null;
+  reviewStatus: string;
+  sources: string[];
+  revision: number;
+  createdAt: Date;
+  updatedAt: Date;
+  [typeColumn: string]: unknown;
+}
+
+/** The entity schemas of one engine. */
+export interface SynthforgeEntities {
+  run: EntitySchema<RunRow>;
+  question: EntitySchema<QuestionRow>;
+  source: EntitySchema<SourceRow>;
+  review: EntitySchema<ReviewRow>;
+  failure: EntitySchema<FailureRow>;
+  llmCall: EntitySchema<LlmCallRow>;
+  examples: Record<TrainingTypeName, EntitySchema<ExampleEntity>>;
+  /** Every schema, for `DataSource({ entities })`. */
+  all: EntitySchema[];
+}
+
+/** Engine-specific column types. */
+interface TypeMap {
+  /** Column type for JSON values. */
+  json: "jsonb" | "simple-json";
+  /** Column type for instants. */
+  timestamp: "timestamptz" | "datetime";
+  /** Column type for floating-point numbers. */
+  real: "double precision" | "real";
+}
+
+function typeMap(kind: StoreKind): TypeMap {
+  return kind === "postgres"
+    ? { json: "jsonb", timestamp: "timestamptz", real: "double precision" }
+    : { json: "simple-json", timestamp: "datetime", real: "real" };
+}
+
+/** Names of the entities, usable with `manager.getRepository(name)`. */
+export const ENTITY_NAMES = {
+  run: "Run",
+  question: "Question",
+  source: "Source",
+  review: "Review",
+  failure: "Failure",
+  llmCall: "LlmCall",
+  example: (type: TrainingTypeName): string => `SyntheticData${type.charAt(0).toUpperCase()}${type.slice(1)}`,
+} as const;
+
+/** Builds the entity schemas for `kind`. Each store builds its own set. */
+export function buildEntities(kind: StoreKind): SynthforgeEntities {
+  const t = typeMap(kind);
+  const id = (): EntitySchemaColumnOptions => ({ type: "varchar", primary: true });
+  const str = (name: string, nullable = false): EntitySchemaColumnOptions => ({
+    type: "varchar",
+    name,
+    nullable,
+  });
+  const text = (name: string, nullable = false): EntitySchemaColumnOptions => ({
+    type: "text",
+    name,
+    nullable,
+  });
+  const int = (name: string): EntitySchemaColumnOptions => ({ type: "integer", name });
+  const real = (name: string, nullable = false): EntitySchemaColumnOptions => ({
+    type: t.real,
+    name,
+    nullable,
+  });
+  const bool = (name: string): EntitySchemaColumnOptions => ({ type: "boolean", name });
+  const json = (name: string, nullable = false): EntitySchemaColumnOptions => ({
+    type: t.json,
+    name,
+    nullable,
+  });
+  const time = (name: string, nullable = false): EntitySchemaColumnOptions => ({
+    type: t.timestamp,
+    name,
+    nullable,
+  });
+  const fk = (
+    name: string,
+    target: string,
+    opts: { nullable?: boolean; onDelete: "CASCADE" | "SET NULL" },
+  ): EntitySchemaColumnOptions => ({
+    type: "varchar",
+    name,
+    nullable: opts.nullable ?? false,
+    foreignKey: { target, onDelete: opts.onDelete },
+  });
+  const index = (name: string, columns: string[], unique = false): EntitySchemaIndexOptions => ({
+    name,
+    columns,
+    unique,
+  });
+
+  const run = new EntitySchema<RunRow>({
+    name: ENTITY_NAMES.run,
+    tableName: "runs",
+    columns: {
+      id: id(),
+      request: text("request"),
+      trainingType: str("training_type"),
+      topic: text("topic"),
+      targetCount: int("target_count"),
+      plan: json("plan", true),
+      config: json("config"),
+      status: str("status"),
+      stopReason: text("stop_reason", true),
+      provider: str("provider"),
+      createdAt: time("created_at"),
+      updatedAt: time("updated_at"),
+      finishedAt: time("finished_at", true),
+    },
+    indices: [index("IDX_runs_created_at", ["createdAt"])],
+  });
+
+  const question = new EntitySchema<QuestionRow>({
+    name: ENTITY_NAMES.question,
+    tableName: "questions",
+    columns: {
+      id: id(),
+      runId: fk("run_id", ENTITY_NAMES.run, { onDelete: "CASCADE" }),
+      topic: text("topic"),
+      subTopic: text("sub_topic"),
+      difficulty: str("difficulty"),
+      text: text("text"),
+      textHash: str("text_hash"),
+      status: str("status"),
+      groundTruthContext: text("ground_truth_context", true),
+      synthesizedContext: json("synthesized_context", true),
+      contextSources: json("context_sources", true),
+      revisions: int("revisions"),
+      createdAt: time("created_at"),
+      updatedAt: time("updated_at"),
+    },
+    indices: [
+      index("IDX_questions_run_id_status", ["runId", "status"]),
+      index("IDX_questions_run_id_created_at", ["runId", "createdAt"]),
+    ],
+  });
+
+  const source = new EntitySchema<SourceRow>({
+    name: ENTITY_NAMES.source,
+    tableName: "sources",
+    columns: {
+      id: id(),
+      url: text("url"),
+      title: text("title"),
+      authors: json("authors"),
+      published: str("published", true),
+      retrievedAt: time("retrieved_at"),
+      adapter: str("adapter"),
+      licence: str("licence"),
+      licenceUrl: text("licence_url", true),
+      isPermissive: bool("is_permissive"),
+      attributionRequired: bool("attribution_required"),
+      commercialUseAllowed: bool("commercial_use_allowed"),
+      shareAlike: bool("share_alike"),
+      noDerivatives: bool("no_derivatives"),
+      licenceEvidence: text("licence_evidence"),
+      contentHash: str("content_hash"),
+    },
+    indices: [index("UQ_sources_content_hash", ["contentHash"], true)],
+  });
+
+  const review = new EntitySchema<ReviewRow>({
+    name: ENTITY_NAMES.review,
+    tableName: "reviews",
+    columns: {
+      id: id(),
+      runId: fk("run_id", ENTITY_NAMES.run, { onDelete: "CASCADE" }),
+      // The example may live in any of the nine tables (see training_type): no FK.
+      exampleId: str("example_id"),
+      questionId: fk("question_id", ENTITY_NAMES.question, { onDelete: "CASCADE" }),
+      trainingType: str("training_type"),
+      round: int("round"),
+      kind: str("kind"),
+      score: real("score"),
+      passed: bool("passed"),
+      reasons: json("reasons"),
+      raw: json("raw", true),
+      createdAt: time("created_at"),
+    },
+    indices: [index("IDX_reviews_example_id", ["exampleId"]), index("IDX_reviews_run_id", ["runId"])],
+  });
+
+  const failure = new EntitySchema<FailureRow>({
+    name: ENTITY_NAMES.failure,
+    tableName: "failures",
+    columns: {
+      id: id(),
+      runId: fk("run_id", ENTITY_NAMES.run, { onDelete: "CASCADE" }),
+      questionId: fk("question_id", ENTITY_NAMES.question, { nullable: true, onDelete: "CASCADE" }),
+      stage: str("stage"),
+      reason: text("reason"),
+      rawOutput: text("raw_output", true),
+      attempt: int("attempt"),
+      createdAt: time("created_at"),
+      retriedAt: time("retried_at", true),
+    },
+    indices: [index("IDX_failures_run_id", ["runId"])],
+  });
+
+  const llmCall = new EntitySchema<LlmCallRow>({
+    name: ENTITY_NAMES.llmCall,
+    tableName: "llm_calls",
+    columns: {
+      id: id(),
+      // Cached responses outlive the run that paid for them.
+      runId: fk("run_id", ENTITY_NAMES.run, { nullable: true, onDelete: "SET NULL" }),
+      role: str("role"),
+      model: str("model"),
+      provider: str("provider"),
+      requestHash: str("request_hash"),
+      inputTokens: int("input_tokens"),
+      outputTokens: int("output_tokens"),
+      totalTokens: int("total_tokens"),
+      costUsd: real("cost_usd"),
+      latencyMs: int("latency_ms"),
+      cached: bool("cached"),
+      status: str("status"),
+      error: text("error", true),
+      response: text("response", true),
+      createdAt: time("created_at"),
+    },
+    indices: [index("IDX_llm_calls_request_hash", ["requestHash"]), index("IDX_llm_calls_run_id", ["runId"])],
+  });
+
+  const typeColumn = (spec: ColumnSpec): EntitySchemaColumnOptions => {
+    const nullable = spec.nullable ?? false;
+    switch (spec.kind) {
+      case "text":
+        return text(spec.name, nullable);
+      case "real":
+        return real(spec.name, nullable);
+      case "boolean":
+        return { ...bool(spec.name), nullable };
+      case "integer":
+        return { ...int(spec.name), nullable };
+      case "json":
+        return json(spec.name, nullable);
+    }
+  };
+
+  const examples = {} as Record<TrainingTypeName, EntitySchema<ExampleEntity>>;
+  for (const type of TRAINING_TYPES) {
+    const table = exampleTable(type);
+    const columns: Record<string, EntitySchemaColumnOptions> = {
+      id: id(),
+      runId: fk("run_id", ENTITY_NAMES.run, { onDelete: "CASCADE" }),
+      questionId: fk("question_id", ENTITY_NAMES.question, { onDelete: "CASCADE" }),
+      model: str("model"),
+      provider: str("provider"),
+      qualityScore: real("quality_score", true),
+      reviewStatus: str("review_status"),
+      sources: json("sources"),
+      revision: int("revision"),
+      createdAt: time("created_at"),
+      updatedAt: time("updated_at"),
+    };
+    for (const spec of EXAMPLE_COLUMNS[type]) columns[spec.name] = typeColumn(spec);
+    examples[type] = new EntitySchema<ExampleEntity>({
+      name: ENTITY_NAMES.example(type),
+      tableName: table,
+      columns,
+      indices: [
+        index(`UQ_${table}_question_id`, ["questionId"], true),
+        index(`IDX_${table}_run_id_id`, ["runId", "id"]),
+        index(`IDX_${table}_run_id_review_status`, ["runId", "reviewStatus"]),
+      ],
+    });
+  }
+
+  return {
+    run,
+    question,
+    source,
+    review,
+    failure,
+    llmCall,
+    examples,
+    all: [run, question, source, review, failure, llmCall, ...Object.values(examples)],
+  };
+}

@@ -1,0 +1,247 @@
+import type {
+  Difficulty,
+  Plan,
+  QuestionStatus,
+  ReviewStatus,
+  RunStatus,
+  TrainingTypeName,
+  Usage,
+} from "../core/types.js";
+
+/**
+ * The storage facade. The pipeline talks to storage only through this interface; it
+ * never imports TypeORM. Implementations: {@link sqliteStore} and {@link postgresStore}
+ * (both in `typeorm-store.ts`), sharing the same entities and migrations.
+ */
+
+/** A row of `runs`. */
+export interface RunRow {
+  id: string;
+  request: string;
+  trainingType: TrainingTypeName;
+  topic: string;
+  targetCount: number;
+  plan: Plan | null;
+  /** The effective, secret-free run configuration (models, budgets, thresholds, sources). */
+  config: Record<string, unknown>;
+  status: RunStatus;
+  stopReason: string | null;
+  provider: string;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
+/** Fields needed to create a run. */
+export type NewRun = Omit<RunRow, "createdAt" | "updatedAt" | "finishedAt" | "stopReason" | "plan"> & {
+  plan?: Plan | null;
+};
+
+/** A source a question's context came from, as listed in `questions.context_sources`. */
+export interface ContextSource {
+  sourceId: string;
+  title: string;
+  url: string;
+  licence: string;
+  passages: number;
+}
+
+/** A row of `questions`: one candidate. */
+export interface QuestionRow {
+  id: string;
+  runId: string;
+  topic: string;
+  subTopic: string;
+  difficulty: Difficulty;
+  text: string;
+  /** sha256 of the normalised text; exact-duplicate detection. */
+  textHash: string;
+  status: QuestionStatus;
+  /** Word-for-word passages from the sources, each headed by `[source_id]`. */
+  groundTruthContext: string | null;
+  /** The structured digest a model made from the ground truth. */
+  synthesizedContext: Record<string, unknown> | null;
+  contextSources: ContextSource[] | null;
+  /** Number of revision rounds so far. */
+  revisions: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Fields needed to create a question. */
+export type NewQuestion = Pick<
+  QuestionRow,
+  "id" | "runId" | "topic" | "subTopic" | "difficulty" | "text" | "textHash"
+>;
+
+/** Fields of a question that stages update. */
+export type QuestionPatch = Partial<
+  Pick<QuestionRow, "status" | "groundTruthContext" | "synthesizedContext" | "contextSources" | "revisions">
+>;
+
+/** A row of `sources`: one retrieved document with its licence. Shared across runs. */
+export interface SourceRow {
+  id: string;
+  url: string;
+  title: string;
+  authors: string[];
+  published: string | null;
+  retrievedAt: Date;
+  adapter: string;
+  licence: string;
+  licenceUrl: string | null;
+  isPermissive: boolean;
+  attributionRequired: boolean;
+  commercialUseAllowed: boolean;
+  shareAlike: boolean;
+  noDerivatives: boolean;
+  licenceEvidence: string;
+  contentHash: string;
+}
+
+/** Fields needed to store a source; `id` and `retrievedAt` are assigned when absent. */
+export type NewSource = Omit<SourceRow, "id" | "retrievedAt"> & { id?: string; retrievedAt?: Date };
+
+/** A row of `synthetic_data_<type>`. `data` holds the type's own columns (snake_case). */
+export interface ExampleRow {
+  id: string;
+  runId: string;
+  questionId: string;
+  trainingType: TrainingTypeName;
+  data: Record<string, unknown>;
+  model: string;
+  provider: string;
+  qualityScore: number | null;
+  reviewStatus: ReviewStatus;
+  /** Ids of the `sources` rows the example is grounded in. */
+  sources: string[];
+  revision: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Fields needed to store an example. */
+export type NewExample = Omit<ExampleRow, "createdAt" | "updatedAt">;
+
+/** Fields of an example that review and revision update. */
+export type ExamplePatch = Partial<
+  Pick<ExampleRow, "data" | "model" | "qualityScore" | "reviewStatus" | "sources" | "revision">
+>;
+
+/** A row of `reviews`: one reviewer verdict. */
+export interface ReviewRow {
+  id: string;
+  runId: string;
+  exampleId: string;
+  questionId: string;
+  trainingType: TrainingTypeName;
+  round: number;
+  /** `schema`, `judge`, `verifier:<name>`, `fact_check`, `final`. */
+  kind: string;
+  score: number;
+  passed: boolean;
+  reasons: string[];
+  raw: unknown;
+  createdAt: Date;
+}
+
+/** A row of `failures`: a dropped candidate or a failed step. */
+export interface FailureRow {
+  id: string;
+  runId: string;
+  questionId: string | null;
+  stage: string;
+  reason: string;
+  rawOutput: string | null;
+  attempt: number;
+  createdAt: Date;
+  retriedAt: Date | null;
+}
+
+/** A row of `llm_calls`: the metering (and cache) record of one model call. */
+export interface LlmCallRow {
+  id: string;
+  runId: string | null;
+  role: string;
+  model: string;
+  provider: string;
+  requestHash: string;
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  costUsd: number;
+  latencyMs: number;
+  cached: boolean;
+  status: "ok" | "error";
+  error: string | null;
+  /** The response text, kept for the response cache. */
+  response: string | null;
+  createdAt: Date;
+}
+
+/** Options for iterating examples in constant memory. */
+export interface IterateOptions {
+  reviewStatus?: ReviewStatus[];
+  batchSize?: number;
+}
+
+/** The storage facade used by the pipeline, the CLI and exporters. */
+export interface Store {
+  /** `sqlite` or `postgres`. */
+  readonly kind: "sqlite" | "postgres";
+  /** Where the data is, printable (a file path, or a URL with its password redacted). */
+  readonly location: string;
+
+  /** Connects and runs pending migrations. Idempotent. */
+  init(): Promise<void>;
+  close(): Promise<void>;
+  /** Runs `fn` in one transaction; the store passed to `fn` writes inside it. */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+
+  createRun(run: NewRun): Promise<RunRow>;
+  getRun(id: string): Promise<RunRow | null>;
+  /** The most recently created run, or null. */
+  latestRun(): Promise<RunRow | null>;
+  listRuns(limit?: number): Promise<RunRow[]>;
+  updateRun(
+    id: string,
+    patch: Partial<Pick<RunRow, "plan" | "status" | "stopReason" | "finishedAt" | "config">>,
+  ): Promise<void>;
+
+  insertQuestions(rows: NewQuestion[]): Promise<void>;
+  getQuestion(id: string): Promise<QuestionRow | null>;
+  updateQuestion(id: string, patch: QuestionPatch): Promise<void>;
+  /** Questions of a run in creation order, optionally filtered by status. */
+  listQuestions(
+    runId: string,
+    filter?: { status?: QuestionStatus[]; subTopic?: string; limit?: number },
+  ): Promise<QuestionRow[]>;
+  countQuestions(runId: string): Promise<Record<QuestionStatus, number>>;
+
+  /** Inserts sources that are new (by content hash) and returns the stored rows, in input order. */
+  upsertSources(rows: NewSource[]): Promise<SourceRow[]>;
+  getSources(ids: string[]): Promise<SourceRow[]>;
+
+  /**
+   * Stores the example of a question. Idempotent per question: a second save for the
+   * same `questionId` replaces the first (never two rows for one question).
+   */
+  saveExample(row: NewExample): Promise<ExampleRow>;
+  updateExample(type: TrainingTypeName, id: string, patch: ExamplePatch): Promise<void>;
+  getExampleByQuestion(type: TrainingTypeName, questionId: string): Promise<ExampleRow | null>;
+  countExamples(runId: string, type: TrainingTypeName): Promise<Record<ReviewStatus, number>>;
+  /** Streams a run's examples in id order, `batchSize` rows per query (keyset pagination). */
+  iterateExamples(runId: string, type: TrainingTypeName, opts?: IterateOptions): AsyncIterable<ExampleRow>;
+
+  insertReview(row: Omit<ReviewRow, "createdAt">): Promise<void>;
+  listReviews(exampleId: string): Promise<ReviewRow[]>;
+
+  insertFailure(row: Omit<FailureRow, "createdAt" | "retriedAt">): Promise<void>;
+  listFailures(runId: string): Promise<FailureRow[]>;
+
+  recordLlmCall(row: Omit<LlmCallRow, "createdAt">): Promise<void>;
+  /** A previous successful response for the same request hash, or null. */
+  cachedLlmResponse(requestHash: string): Promise<string | null>;
+  /** Summed usage of a run's model calls. */
+  usage(runId: string): Promise<Usage>;
+}

@@ -1,0 +1,1268 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { mkdir, open, stat } from "node:fs/promises";
+import { dirname, resolve as resolvePath } from "node:path";
+import type BetterSqlite3 from "better-sqlite3";
+import {
+  DataSource,
+  type DataSourceOptions,
+  type EntityManager,
+  In,
+  IsNull,
+  MigrationExecutor,
+  MoreThan,
+  Not,
+  type QueryDeepPartialEntity,
+  type Logger as TypeormLogger,
+} from "typeorm";
+import { describeError, redactSecrets, SynthforgeError } from "../core/errors.js";
+import { newId } from "../core/ids.js";
+import { type Logger, silentLogger } from "../core/logger.js";
+import {
+  QUESTION_STATUSES,
+  type QuestionStatus,
+  REVIEW_STATUSES,
+  type ReviewStatus,
+  type TrainingTypeName,
+  type Usage,
+} from "../core/types.js";
+import { buildEntities, type ExampleEntity, type StoreKind, type SynthforgeEntities } from "./entities.js";
+import { MIGRATIONS, MIGRATIONS_TABLE } from "./migrations/index.js";
+import { AsyncMutex } from "./mutex.js";
+import { EXAMPLE_COLUMNS, exampleTable } from "./schema.js";
+import type {
+  ExamplePatch,
+  ExampleRow,
+  FailureRow,
+  IterateOptions,
+  LlmCallRow,
+  NewExample,
+  NewQuestion,
+  NewRun,
+  NewSource,
+  QuestionPatch,
+  QuestionRow,
+  ReviewRow,
+  RunRow,
+  SourceRow,
+  Store,
+} from "./store.js";
+
+/** Options of {@link sqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Database file (its directory is created when missing), or `:memory:`. */
+  path: string;
+  /** How long a write waits for another process's lock before failing. Default 10 000 ms. */
+  busyTimeoutMs?: number;
+  /** Receives migration messages (info) and driver warnings. Default: silent. */
+  logger?: Logger;
+}
+
+/** Options of {@link postgresStore}. */
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:5432/dbname` (or `postgresql://`). */
+  url: string;
+  /** Connections in the pool. Default 10. */
+  poolSize?: number;
+  /** How long to wait for a connection. Default 10 000 ms. */
+  connectTimeoutMs?: number;
+  /** Receives migration messages (info) and driver warnings. Default: silent. */
+  logger?: Logger;
+}
+
+/** Rows per INSERT: stays far below SQLite's and PostgreSQL's bound-parameter limits. */
+const INSERT_CHUNK = 500;
+/** Ids per `IN (...)` lookup. */
+const LOOKUP_CHUNK = 500;
+/** Default rows per query of {@link Store.iterateExamples}. */
+const DEFAULT_BATCH = 500;
+/** The first 16 bytes of every SQLite 3 database file. */
+const SQLITE_HEADER = Buffer.from("SQLite format 3\0", "latin1");
+
+/** A transaction in progress: its EntityManager, and whether it is still open. */
+interface TxContext {
+  manager: EntityManager;
+  active: boolean;
+}
+
+/**
+ * What every store of one database shares (a transaction store shares its parent's).
+ *
+ * @internal
+ */
+export interface StoreEngine {
+  readonly kind: StoreKind;
+  readonly location: string;
+  readonly entities: SynthforgeEntities;
+  /** Checks run before connecting (SQLite: the file is a database, its directory exists). */
+  readonly preflight: () => Promise<void>;
+  readonly dataSourceOptions: () => DataSourceOptions;
+  /** Turns a connection failure into a message (redacted, with a hint). */
+  readonly describeConnectError: (e: unknown) => { reason: string; hint: string };
+  /** Serialises transactions and writes on SQLite's single connection; null on PostgreSQL. */
+  readonly mutex: AsyncMutex | null;
+  /** On SQLite: the transaction the current async context runs in, so calls made on the
+   * outer store from inside `transaction()` join it instead of waiting for the lock. */
+  readonly ambient: AsyncLocalStorage<TxContext> | null;
+  readonly logger: Logger;
+  dataSource: DataSource | null;
+  initializing: Promise<void> | null;
+}
+
+/**
+ * The {@link Store} over TypeORM, for SQLite (`better-sqlite3`) and PostgreSQL (`pg`).
+ * Create one with {@link sqliteStore}, {@link postgresStore} or {@link openStore}, then
+ * call `init()`.
+ *
+ * Transactions: on PostgreSQL each `transaction()` is a real database transaction on its
+ * own pooled connection. On SQLite (one connection) transactions are serialised by an
+ * in-process FIFO mutex, and every other call waits for the running transaction, so no
+ * statement ever lands in someone else's transaction. On SQLite a call made on the outer
+ * store from inside a `transaction()` callback joins that transaction (it could not run
+ * anywhere else); on PostgreSQL it runs outside it, on another connection. Keep
+ * transactions short (no model calls inside): on SQLite everything else waits for them.
+ */
+export class TypeormStore implements Store {
+  readonly kind: StoreKind;
+  readonly location: string;
+  private readonly e: SynthforgeEntities;
+
+  /** Use {@link sqliteStore}, {@link postgresStore} or {@link openStore}. */
+  constructor(
+    private readonly engine: StoreEngine,
+    private readonly tx: TxContext | null = null,
+  ) {
+    this.kind = engine.kind;
+    this.location = engine.location;
+    this.e = engine.entities;
+  }
+
+  /**
+   * The TypeORM DataSource, for tests and advanced host code (raw queries, schema
+   * inspection). Throws before `init()`.
+   */
+  get dataSource(): DataSource {
+    const ds = this.engine.dataSource;
+    if (!ds?.isInitialized) throw new Error(`store ${this.location} is not initialised: call init() first`);
+    return ds;
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Lifecycle
+  // ---------------------------------------------------------------------------------
+
+  async init(): Promise<void> {
+    if (this.tx) return;
+    const engine = this.engine;
+    if (engine.dataSource?.isInitialized) return;
+    engine.initializing ??= connectAndMigrate(engine).catch((e: unknown) => {
+      engine.initializing = null;
+      throw e;
+    });
+    await engine.initializing;
+  }
+
+  async close(): Promise<void> {
+    if (this.tx) return;
+    const engine = this.engine;
+    if (engine.ambient?.getStore()?.active) {
+      // It would wait for the lock its own transaction holds.
+      throw new Error(
+        "close() was called inside transaction(); close the store after the transaction returns",
+      );
+    }
+    if (engine.initializing) await engine.initializing.catch(() => {});
+    const ds = engine.dataSource;
+    if (!ds) return;
+    const destroy = async () => {
+      if (ds.isInitialized) await ds.destroy();
+    };
+    // Let running transactions finish before the connection goes away.
+    if (engine.mutex) await engine.mutex.runExclusive(destroy);
+    else await destroy();
+    engine.dataSource = null;
+    engine.initializing = null;
+  }
+
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    if (this.tx) {
+      this.assertOpen();
+      return fn(this);
+    }
+    return this.atomic(async (manager) => {
+      // SQLite: atomic() already made (and will close) the context of this transaction.
+      const joined = this.engine.ambient?.getStore();
+      if (joined && joined.manager === manager) return fn(new TypeormStore(this.engine, joined));
+      const ctx: TxContext = { manager, active: true };
+      try {
+        return await fn(new TypeormStore(this.engine, ctx));
+      } finally {
+        ctx.active = false;
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Runs
+  // ---------------------------------------------------------------------------------
+
+  async createRun(run: NewRun): Promise<RunRow> {
+    const now = new Date();
+    const row: RunRow = {
+      id: run.id,
+      request: run.request,
+      trainingType: run.trainingType,
+      topic: run.topic,
+      targetCount: run.targetCount,
+      plan: run.plan ?? null,
+      config: run.config,
+      status: run.status,
+      stopReason: null,
+      provider: run.provider,
+      createdAt: now,
+      updatedAt: now,
+      finishedAt: null,
+    };
+    await this.op((m) =>
+      m.createQueryBuilder().insert().into(this.e.run).values(columns(row)).updateEntity(false).execute(),
+    );
+    return { ...row };
+  }
+
+  async getRun(id: string): Promise<RunRow | null> {
+    const row = await this.op((m) => m.findOneBy(this.e.run, { id }));
+    return row ? toRunRow(row) : null;
+  }
+
+  async latestRun(): Promise<RunRow | null> {
+    const rows = await this.listRuns(1);
+    return rows[0] ?? null;
+  }
+
+  /** Runs, newest first; `limit` defaults to 100. */
+  async listRuns(limit = 100): Promise<RunRow[]> {
+    const rows = await this.op((m) =>
+      m.find(this.e.run, { order: { createdAt: "DESC", id: "DESC" }, take: positiveInt(limit, 100) }),
+    );
+    return rows.map(toRunRow);
+  }
+
+  /** Updates a run (a no-op when it does not exist). */
+  async updateRun(
+    id: string,
+    patch: Partial<Pick<RunRow, "plan" | "status" | "stopReason" | "finishedAt" | "config">>,
+  ): Promise<void> {
+    const values = { ...definedOnly(patch), updatedAt: new Date() };
+    await this.op((m) => m.update(this.e.run, { id }, columns<RunRow>(values)));
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Questions
+  // ---------------------------------------------------------------------------------
+
+  /** Inserts questions (status `pending`) in one transaction, in chunks of 500 rows. */
+  async insertQuestions(rows: NewQuestion[]): Promise<void> {
+    if (rows.length === 0) return;
+    const now = new Date();
+    const full: QuestionRow[] = rows.map((q) => ({
+      id: q.id,
+      runId: q.runId,
+      topic: q.topic,
+      subTopic: q.subTopic,
+      difficulty: q.difficulty,
+      text: q.text,
+      textHash: q.textHash,
+      status: "pending",
+      groundTruthContext: null,
+      synthesizedContext: null,
+      contextSources: null,
+      revisions: 0,
+      createdAt: now,
+      updatedAt: now,
+    }));
+    await this.atomic(async (m) => {
+      for (const part of chunks(full, INSERT_CHUNK)) {
+        await m
+          .createQueryBuilder()
+          .insert()
+          .into(this.e.question)
+          .values(part.map(columns))
+          .updateEntity(false)
+          .execute();
+      }
+    });
+  }
+
+  async getQuestion(id: string): Promise<QuestionRow | null> {
+    const row = await this.op((m) => m.findOneBy(this.e.question, { id }));
+    return row ? toQuestionRow(row) : null;
+  }
+
+  /** Updates a question (a no-op when it does not exist). */
+  async updateQuestion(id: string, patch: QuestionPatch): Promise<void> {
+    const values = { ...definedOnly(patch), updatedAt: new Date() };
+    await this.op((m) => m.update(this.e.question, { id }, columns<QuestionRow>(values)));
+  }
+
+  async listQuestions(
+    runId: string,
+    filter: { status?: QuestionStatus[]; subTopic?: string; limit?: number } = {},
+  ): Promise<QuestionRow[]> {
+    if (filter.status && filter.status.length === 0) return [];
+    const rows = await this.op((m) =>
+      m.find(this.e.question, {
+        where: {
+          runId,
+          ...(filter.status ? { status: In(filter.status) } : {}),
+          ...(filter.subTopic !== undefined ? { subTopic: filter.subTopic } : {}),
+        },
+        order: { createdAt: "ASC", id: "ASC" },
+        ...(filter.limit !== undefined ? { take: positiveInt(filter.limit, 1) } : {}),
+      }),
+    );
+    return rows.map(toQuestionRow);
+  }
+
+  async countQuestions(runId: string): Promise<Record<QuestionStatus, number>> {
+    const raw = await this.op((m) =>
+      m
+        .createQueryBuilder(this.e.question, "q")
+        .select("q.status", "status")
+        .addSelect("COUNT(*)", "n")
+        .where("q.runId = :runId", { runId })
+        .groupBy("q.status")
+        .getRawMany<{ status: string; n: number | string }>(),
+    );
+    return countsOf(QUESTION_STATUSES, raw);
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Sources
+  // ---------------------------------------------------------------------------------
+
+  /**
+   * Inserts the sources whose content hash is new and returns, for every input, the
+   * stored row (an existing row keeps its id), in input order.
+   */
+  async upsertSources(rows: NewSource[]): Promise<SourceRow[]> {
+    if (rows.length === 0) return [];
+    const now = new Date();
+    const byHash = new Map<string, SourceRow>();
+    for (const s of rows) {
+      if (byHash.has(s.contentHash)) continue;
+      byHash.set(s.contentHash, {
+        id: s.id ?? newId("src"),
+        url: s.url,
+        title: s.title,
+        authors: s.authors,
+        published: s.published ?? null,
+        retrievedAt: s.retrievedAt ?? now,
+        adapter: s.adapter,
+        licence: s.licence,
+        licenceUrl: s.licenceUrl ?? null,
+        isPermissive: s.isPermissive,
+        attributionRequired: s.attributionRequired,
+        commercialUseAllowed: s.commercialUseAllowed,
+        shareAlike: s.shareAlike,
+        noDerivatives: s.noDerivatives,
+        licenceEvidence: s.licenceEvidence,
+        contentHash: s.contentHash,
+      });
+    }
+    const stored = await this.atomic(async (m) => {
+      const found = new Map<string, SourceRow>();
+      for (const part of chunks([...byHash.values()], INSERT_CHUNK)) {
+        // ON CONFLICT (content_hash) DO NOTHING: safe against another process inserting
+        // the same document between our check and our insert.
+        await m
+          .createQueryBuilder()
+          .insert()
+          .into(this.e.source)
+          .values(part.map(columns))
+          .orUpdate([], ["content_hash"])
+          .updateEntity(false)
+          .execute();
+        const existing = await m.findBy(this.e.source, { contentHash: In(part.map((s) => s.contentHash)) });
+        for (const s of existing) found.set(s.contentHash, toSourceRow(s));
+      }
+      return found;
+    });
+    return rows.map((s) => {
+      const row = stored.get(s.contentHash);
+      if (!row) throw new Error(`source with content hash ${s.contentHash} was not stored`);
+      return { ...row };
+    });
+  }
+
+  /** The sources with these ids, in the order asked (unknown ids are skipped). */
+  async getSources(ids: string[]): Promise<SourceRow[]> {
+    if (ids.length === 0) return [];
+    const byId = new Map<string, SourceRow>();
+    for (const part of chunks([...new Set(ids)], LOOKUP_CHUNK)) {
+      const rows = await this.op((m) => m.findBy(this.e.source, { id: In(part) }));
+      for (const r of rows) byId.set(r.id, toSourceRow(r));
+    }
+    return ids.flatMap((id) => {
+      const row = byId.get(id);
+      return row ? [{ ...row }] : [];
+    });
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Examples
+  // ---------------------------------------------------------------------------------
+
+  /**
+   * Stores the example of a question: `INSERT ... ON CONFLICT (question_id) DO UPDATE`.
+   * The first save uses `row.id`; a later save for the same question replaces the type
+   * columns, model, provider, score, status, sources and revision and keeps the first id
+   * and `createdAt`. `row.data` must hold exactly the type's columns (nullable ones may
+   * be left out); anything else is a `DB_SCHEMA` error.
+   */
+  async saveExample(row: NewExample): Promise<ExampleRow> {
+    const type = row.trainingType;
+    const entity = this.exampleEntity(type);
+    const typeValues = exampleColumnValues(type, row.data, "replace");
+    const now = new Date();
+    const values: ExampleEntity = {
+      id: row.id,
+      runId: row.runId,
+      questionId: row.questionId,
+      model: row.model,
+      provider: row.provider,
+      qualityScore: row.qualityScore,
+      reviewStatus: row.reviewStatus,
+      sources: row.sources,
+      revision: row.revision,
+      createdAt: now,
+      updatedAt: now,
+      ...typeValues,
+    };
+    const overwrite = [
+      ...EXAMPLE_COLUMNS[type].map((c) => c.name),
+      "model",
+      "provider",
+      "quality_score",
+      "review_status",
+      "sources",
+      "revision",
+      "updated_at",
+    ];
+    const saved = await this.atomic(async (m) => {
+      await m
+        .createQueryBuilder()
+        .insert()
+        .into(entity)
+        .values(columns(values))
+        .orUpdate(overwrite, ["question_id"])
+        .updateEntity(false)
+        .execute();
+      return m.findOneBy(entity, { questionId: row.questionId });
+    });
+    if (!saved) throw new Error(`example of question ${row.questionId} was not stored`);
+    return toExampleRow(type, saved);
+  }
+
+  /**
+   * Updates an example (a no-op when it does not exist). `patch.data` may hold some of
+   * the type's columns: those are set (null clears a nullable one), the others are kept.
+   */
+  async updateExample(type: TrainingTypeName, id: string, patch: ExamplePatch): Promise<void> {
+    const entity = this.exampleEntity(type);
+    const { data, ...common } = patch;
+    const values: Record<string, unknown> = {
+      ...definedOnly(common),
+      ...(data ? exampleColumnValues(type, data, "patch") : {}),
+      updatedAt: new Date(),
+    };
+    await this.op((m) => m.update(entity, { id }, columns<ExampleEntity>(values)));
+  }
+
+  async getExampleByQuestion(type: TrainingTypeName, questionId: string): Promise<ExampleRow | null> {
+    const entity = this.exampleEntity(type);
+    const row = await this.op((m) => m.findOneBy(entity, { questionId }));
+    return row ? toExampleRow(type, row) : null;
+  }
+
+  async countExamples(runId: string, type: TrainingTypeName): Promise<Record<ReviewStatus, number>> {
+    const entity = this.exampleEntity(type);
+    const raw = await this.op((m) =>
+      m
+        .createQueryBuilder(entity, "x")
+        .select("x.reviewStatus", "status")
+        .addSelect("COUNT(*)", "n")
+        .where("x.runId = :runId", { runId })
+        .groupBy("x.reviewStatus")
+        .getRawMany<{ status: string; n: number | string }>(),
+    );
+    return countsOf(REVIEW_STATUSES, raw);
+  }
+
+  /**
+   * Streams a run's examples in id order with keyset pagination
+   * (`WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?`): memory stays at one batch
+   * however many rows there are. Rows written while iterating may or may not be seen.
+   */
+  async *iterateExamples(
+    runId: string,
+    type: TrainingTypeName,
+    opts: IterateOptions = {},
+  ): AsyncIterable<ExampleRow> {
+    const entity = this.exampleEntity(type);
+    const batch = positiveInt(opts.batchSize ?? DEFAULT_BATCH, DEFAULT_BATCH);
+    const statuses = opts.reviewStatus;
+    if (statuses && statuses.length === 0) return;
+    let after: string | null = null;
+    for (;;) {
+      const cursor: string | null = after;
+      const rows: ExampleEntity[] = await this.op((m) =>
+        m.find(entity, {
+          where: {
+            runId,
+            ...(cursor !== null ? { id: MoreThan(cursor) } : {}),
+            ...(statuses ? { reviewStatus: In(statuses) } : {}),
+          },
+          order: { id: "ASC" },
+          take: batch,
+        }),
+      );
+      for (const r of rows) yield toExampleRow(type, r);
+      const last = rows[rows.length - 1];
+      if (rows.length < batch || !last) return;
+      after = last.id;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Reviews, failures, model calls
+  // ---------------------------------------------------------------------------------
+
+  async insertReview(row: Omit<ReviewRow, "createdAt">): Promise<void> {
+    const full: ReviewRow = { ...row, raw: row.raw ?? null, createdAt: new Date() };
+    await this.op((m) =>
+      m.createQueryBuilder().insert().into(this.e.review).values(columns(full)).updateEntity(false).execute(),
+    );
+  }
+
+  /** Reviews of an example, oldest first. */
+  async listReviews(exampleId: string): Promise<ReviewRow[]> {
+    const rows = await this.op((m) =>
+      m.find(this.e.review, { where: { exampleId }, order: { createdAt: "ASC", id: "ASC" } }),
+    );
+    return rows.map(toReviewRow);
+  }
+
+  async insertFailure(row: Omit<FailureRow, "createdAt" | "retriedAt">): Promise<void> {
+    const full: FailureRow = { ...row, createdAt: new Date(), retriedAt: null };
+    await this.op((m) =>
+      m
+        .createQueryBuilder()
+        .insert()
+        .into(this.e.failure)
+        .values(columns(full))
+        .updateEntity(false)
+        .execute(),
+    );
+  }
+
+  /** Failures of a run, oldest first. */
+  async listFailures(runId: string): Promise<FailureRow[]> {
+    const rows = await this.op((m) =>
+      m.find(this.e.failure, { where: { runId }, order: { createdAt: "ASC", id: "ASC" } }),
+    );
+    return rows.map(toFailureRow);
+  }
+
+  async recordLlmCall(row: Omit<LlmCallRow, "createdAt">): Promise<void> {
+    const full: LlmCallRow = { ...row, createdAt: new Date() };
+    await this.op((m) =>
+      m
+        .createQueryBuilder()
+        .insert()
+        .into(this.e.llmCall)
+        .values(columns(full))
+        .updateEntity(false)
+        .execute(),
+    );
+  }
+
+  /** The newest successful response recorded for `requestHash`, or null. */
+  async cachedLlmResponse(requestHash: string): Promise<string | null> {
+    const row = await this.op((m) =>
+      m.findOne(this.e.llmCall, {
+        where: { requestHash, status: "ok", response: Not(IsNull()) },
+        order: { createdAt: "DESC", id: "DESC" },
+      }),
+    );
+    return row?.response ?? null;
+  }
+
+  /**
+   * Usage of a run: the calls actually made (rows with `cached = false`, errors
+   * included) and their summed tokens and cost. Answers served from the cache cost
+   * nothing and are not counted.
+   */
+  async usage(runId: string): Promise<Usage> {
+    const raw = await this.op((m) =>
+      m
+        .createQueryBuilder(this.e.llmCall, "c")
+        .select("COUNT(*)", "calls")
+        .addSelect("COALESCE(SUM(c.inputTokens), 0)", "inputTokens")
+        .addSelect("COALESCE(SUM(c.outputTokens), 0)", "outputTokens")
+        .addSelect("COALESCE(SUM(c.totalTokens), 0)", "totalTokens")
+        .addSelect("COALESCE(SUM(c.costUsd), 0)", "costUsd")
+        .where("c.runId = :runId", { runId })
+        .andWhere("c.cached = :cached", { cached: false })
+        .getRawOne<Record<keyof Usage, number | string | null>>(),
+    );
+    return {
+      calls: toNumber(raw?.calls ?? 0),
+      inputTokens: toNumber(raw?.inputTokens ?? 0),
+      outputTokens: toNumber(raw?.outputTokens ?? 0),
+      totalTokens: toNumber(raw?.totalTokens ?? 0),
+      costUsd: toNumber(raw?.costUsd ?? 0),
+    };
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Internals
+  // ---------------------------------------------------------------------------------
+
+  private exampleEntity(type: TrainingTypeName) {
+    const entity = this.e.examples[type];
+    if (!entity)
+      throw new SynthforgeError("UNKNOWN_TRAINING_TYPE", `No table for training type "${String(type)}".`);
+    return entity;
+  }
+
+  private assertOpen(): void {
+    if (this.tx && !this.tx.active) {
+      throw new Error("this transaction store was used after its transaction() callback returned");
+    }
+  }
+
+  private requireDataSource(): DataSource {
+    return this.dataSource;
+  }
+
+  /** Runs one statement: in this store's transaction, else (SQLite) under the lock. */
+  private async op<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    if (this.tx) {
+      this.assertOpen();
+      return fn(this.tx.manager);
+    }
+    const { mutex, ambient } = this.engine;
+    if (mutex && ambient) {
+      const joined = ambient.getStore();
+      if (joined?.active) return fn(joined.manager);
+      return mutex.runExclusive(() => fn(this.requireDataSource().manager));
+    }
+    return fn(this.requireDataSource().manager);
+  }
+
+  /** Runs several statements atomically: in this store's transaction, else in a new one. */
+  private async atomic<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    if (this.tx) {
+      this.assertOpen();
+      return fn(this.tx.manager);
+    }
+    const { mutex, ambient } = this.engine;
+    if (mutex && ambient) {
+      const joined = ambient.getStore();
+      if (joined?.active) return fn(joined.manager);
+      return mutex.runExclusive(() =>
+        this.requireDataSource().manager.transaction(async (manager) => {
+          const ctx: TxContext = { manager, active: true };
+          try {
+            return await ambient.run(ctx, () => fn(manager));
+          } finally {
+            ctx.active = false;
+          }
+        }),
+      );
+    }
+    return this.requireDataSource().manager.transaction(fn);
+  }
+}
+
+// -------------------------------------------------------------------------------------
+// Factories
+// -------------------------------------------------------------------------------------
+
+/**
+ * A store in a SQLite file (created with its directory when missing), through TypeORM's
+ * `better-sqlite3` driver: WAL journal, `busy_timeout`, foreign keys on. Call `init()`
+ * before use. A file that exists but is not a SQLite database is refused (`DB_SCHEMA`)
+ * before anything is written to it.
+ */
+export function sqliteStore(opts: SqliteStoreOptions): TypeormStore {
+  const given = opts.path.trim();
+  if (!given)
+    throw new SynthforgeError("DB_URL_INVALID", `An empty SQLite path was given. ${ACCEPTED_TARGETS}`);
+  const memory = given === ":memory:";
+  const file = memory ? given : resolvePath(given);
+  const busyTimeoutMs = opts.busyTimeoutMs ?? 10_000;
+  const entities = buildEntities("sqlite");
+  return new TypeormStore({
+    kind: "sqlite",
+    location: file,
+    entities,
+    preflight: () => (memory ? Promise.resolve() : checkSqliteFile(file)),
+    dataSourceOptions: () => ({
+      type: "better-sqlite3",
+      database: file,
+      entities: entities.all,
+      migrations: MIGRATIONS,
+      migrationsTableName: MIGRATIONS_TABLE,
+      migrationsRun: false,
+      synchronize: false,
+      logger: typeormLogger(opts.logger ?? silentLogger),
+      enableWAL: !memory,
+      timeout: busyTimeoutMs,
+      prepareDatabase: (db: BetterSqlite3.Database) => {
+        db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+        db.pragma("foreign_keys = ON");
+      },
+    }),
+    describeConnectError: (e) => ({
+      reason: describeError(e),
+      hint: "Check that the path is a writable SQLite database file (or a new file in a writable directory).",
+    }),
+    logger: opts.logger ?? silentLogger,
+    mutex: new AsyncMutex(),
+    ambient: new AsyncLocalStorage<TxContext>(),
+    dataSource: null,
+    initializing: null,
+  });
+}
+
+/**
+ * A store in a PostgreSQL database, through TypeORM's `postgres` driver (`pg`). Call
+ * `init()` before use; it connects and runs pending migrations. `location` is the URL
+ * with its password redacted, and no error message ever contains the password.
+ */
+export function postgresStore(opts: PostgresStoreOptions): TypeormStore {
+  const url = opts.url.trim();
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new SynthforgeError(
+      "DB_URL_INVALID",
+      `"${redactDbUrl(url)}" is not a valid URL. ${ACCEPTED_TARGETS}`,
+    );
+  }
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+    throw new SynthforgeError(
+      "DB_URL_INVALID",
+      `"${redactDbUrl(url)}" is not a PostgreSQL URL. ${ACCEPTED_TARGETS}`,
+    );
+  }
+  const location = redactDbUrl(url);
+  const secrets = urlSecrets(parsed);
+  const entities = buildEntities("postgres");
+  return new TypeormStore({
+    kind: "postgres",
+    location,
+    entities,
+    preflight: () => Promise.resolve(),
+    dataSourceOptions: () => ({
+      type: "postgres",
+      url,
+      entities: entities.all,
+      migrations: MIGRATIONS,
+      migrationsTableName: MIGRATIONS_TABLE,
+      migrationsRun: false,
+      synchronize: false,
+      logger: typeormLogger(opts.logger ?? silentLogger),
+      installExtensions: false,
+      applicationName: "synthforge",
+      poolSize: opts.poolSize ?? 10,
+      connectTimeoutMS: opts.connectTimeoutMs ?? 10_000,
+    }),
+    describeConnectError: (e) => ({ reason: stripSecrets(pgReason(e), secrets), hint: pgHint(e) }),
+    logger: opts.logger ?? silentLogger,
+    mutex: null,
+    ambient: null,
+    dataSource: null,
+    initializing: null,
+  });
+}
+
+const ACCEPTED_TARGETS =
+  "Use a SQLite file path (./synthforge.db, sqlite:./synthforge.db, sqlite::memory:) " +
+  "or a PostgreSQL URL (postgres://user:password@host:5432/dbname or postgresql://...).";
+
+/**
+ * Opens the store `target` names, without connecting (call `init()`):
+ * `postgres://...` / `postgresql://...` → PostgreSQL; `sqlite:<path>`, `sqlite://<path>`
+ * or a plain file path → SQLite. Any other scheme (`mysql://`, `http://`, ...) throws
+ * `DB_URL_INVALID`.
+ */
+export function openStore(target: string): TypeormStore {
+  const t = target.trim();
+  if (!t) throw new SynthforgeError("DB_URL_INVALID", `No database was given. ${ACCEPTED_TARGETS}`);
+  if (/^postgres(?:ql)?:\/\//i.test(t)) return postgresStore({ url: t });
+  if (/^sqlite:/i.test(t)) {
+    let path = t.slice("sqlite:".length);
+    if (path.startsWith("//")) path = path.slice(2);
+    if (!path) throw new SynthforgeError("DB_URL_INVALID", `"${t}" names no file. ${ACCEPTED_TARGETS}`);
+    return sqliteStore({ path });
+  }
+  // A scheme of two letters or more (one letter would be a Windows drive: C:\data.db).
+  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(t);
+  if (scheme) {
+    throw new SynthforgeError(
+      "DB_URL_INVALID",
+      `Unsupported database "${redactDbUrl(t)}" (scheme "${scheme[1]}:"). ${ACCEPTED_TARGETS}`,
+    );
+  }
+  return sqliteStore({ path: t });
+}
+
+/**
+ * A printable form of a database URL: the password (and any password-like query
+ * parameter) replaced by `[redacted]`.
+ */
+export function redactDbUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return redactSecrets(url);
+  }
+  if (!u.host && !u.username) return redactSecrets(url);
+  const auth = u.username || u.password ? `${u.username}${u.password ? ":[redacted]" : ""}@` : "";
+  const params = [...u.searchParams].map(
+    ([k, v]) => `${k}=${/pass|secret|token|key/i.test(k) ? "[redacted]" : v}`,
+  );
+  return `${u.protocol}//${auth}${u.host}${u.pathname}${params.length ? `?${params.join("&")}` : ""}`;
+}
+
+// -------------------------------------------------------------------------------------
+// Connecting
+// -------------------------------------------------------------------------------------
+
+async function connectAndMigrate(engine: StoreEngine): Promise<void> {
+  await engine.preflight();
+  const ds = new DataSource(engine.dataSourceOptions());
+  try {
+    await ds.initialize();
+  } catch (e) {
+    const { reason, hint } = engine.describeConnectError(e);
+    throw new SynthforgeError("DB_UNREACHABLE", `${engine.location}: ${reason}. ${hint}`, {
+      // The pg error could, in principle, carry connection details; keep only its code.
+      ...(engine.kind === "sqlite" ? { cause: e } : { details: { code: errorCode(e) ?? null } }),
+    });
+  }
+  try {
+    const applied = await ds.runMigrations({ transaction: "all" });
+    for (const m of applied) engine.logger.info(`${engine.location}: applied database migration ${m.name}`);
+    const known = new Set(MIGRATIONS.map((M) => new M().name));
+    const executed = await new MigrationExecutor(ds).getExecutedMigrations();
+    const newer = executed.filter((m) => !known.has(m.name)).map((m) => m.name);
+    if (newer.length > 0) {
+      throw new SynthforgeError(
+        "DB_SCHEMA",
+        `${engine.location}: the database was migrated by a newer synthforge (${newer.join(", ")}). ` +
+          "Upgrade synthforge to use it.",
+      );
+    }
+  } catch (e) {
+    await ds.destroy().catch(() => {});
+    if (e instanceof SynthforgeError) throw e;
+    throw new SynthforgeError(
+      "DB_SCHEMA",
+      `${engine.location}: could not create or update the synthforge tables: ${describeError(e)}. ` +
+        "If the database belongs to another application, give synthforge its own database.",
+      engine.kind === "sqlite" ? { cause: e } : undefined,
+    );
+  }
+  engine.dataSource = ds;
+}
+
+/** TypeORM's log calls routed to a synthforge {@link Logger} (TypeORM would print to stdout). */
+function typeormLogger(log: Logger): TypeormLogger {
+  const short = (q: string) => (q.length > 300 ? `${q.slice(0, 300)}...` : q);
+  return {
+    logQuery() {},
+    logQueryError(error, query) {
+      log.debug(`query failed: ${describeError(error)}`, { query: short(query) });
+    },
+    logQuerySlow(time, query) {
+      log.warn(`slow query (${time} ms)`, { query: short(query) });
+    },
+    logSchemaBuild(message) {
+      log.debug(message);
+    },
+    logMigration(message) {
+      log.info(`database migration: ${message}`);
+    },
+    log(level, message) {
+      const text = redactSecrets(String(message));
+      if (level === "warn") log.warn(text);
+      else log.debug(text);
+    },
+  };
+}
+
+/**
+ * Refuses a file that exists but is not a SQLite database, before anything opens it
+ * (so it is never modified), and creates the parent directory of a new file.
+ */
+async function checkSqliteFile(file: string): Promise<void> {
+  let size: number | null = null;
+  try {
+    const st = await stat(file);
+    if (st.isDirectory()) {
+      throw new SynthforgeError(
+        "DB_UNREACHABLE",
+        `${file}: is a directory, not a SQLite database file. Give a file path, e.g. ${file}/synthforge.db.`,
+      );
+    }
+    size = st.size;
+  } catch (e) {
+    if (e instanceof SynthforgeError) throw e;
+    if (errorCode(e) !== "ENOENT") {
+      throw new SynthforgeError(
+        "DB_UNREACHABLE",
+        `${file}: ${describeError(e)}. Check the path and its permissions.`,
+        {
+          cause: e,
+        },
+      );
+    }
+  }
+  if (size === null) {
+    try {
+      await mkdir(dirname(file), { recursive: true });
+    } catch (e) {
+      throw new SynthforgeError(
+        "DB_UNREACHABLE",
+        `${file}: cannot create its directory: ${describeError(e)}. Check the path and its permissions.`,
+        { cause: e },
+      );
+    }
+    return;
+  }
+  if (size === 0) return; // SQLite treats an empty file as an empty database.
+  const header = Buffer.alloc(SQLITE_HEADER.length);
+  let read = 0;
+  try {
+    const fh = await open(file, "r");
+    try {
+      ({ bytesRead: read } = await fh.read(header, 0, header.length, 0));
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    throw new SynthforgeError(
+      "DB_UNREACHABLE",
+      `${file}: cannot read it: ${describeError(e)}. Check its permissions.`,
+      {
+        cause: e,
+      },
+    );
+  }
+  if (read < header.length || !header.equals(SQLITE_HEADER)) {
+    throw new SynthforgeError(
+      "DB_SCHEMA",
+      `${file}: is not a SQLite database (it does not start with the SQLite file header); it was left unchanged. ` +
+        "Point synthforge at a new file or at an existing synthforge database.",
+    );
+  }
+}
+
+function errorCode(e: unknown): string | undefined {
+  if (e && typeof e === "object" && "code" in e && typeof (e as { code: unknown }).code === "string") {
+    return (e as { code: string }).code;
+  }
+  return undefined;
+}
+
+/** The reason of a pg connection error; Node's AggregateError (IPv4 + IPv6) has no message. */
+function pgReason(e: unknown): string {
+  if (e instanceof AggregateError && !e.message) {
+    const inner = e.errors.find((x): x is Error => x instanceof Error);
+    return inner ? describeError(inner) : (errorCode(e) ?? "connection failed");
+  }
+  const text = describeError(e);
+  return text || errorCode(e) || "connection failed";
+}
+
+function pgHint(e: unknown): string {
+  const code = errorCode(e) ?? (e instanceof AggregateError ? errorCode(e.errors[0]) : undefined);
+  switch (code) {
+    case "ECONNREFUSED":
+      return "Nothing accepts connections there: check that PostgreSQL is running and the host and port are right.";
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return "Check the host name in the URL.";
+    case "ETIMEDOUT":
+      return "Check the host, the port and any firewall in between.";
+    case "28P01":
+    case "28000":
+      return "Check the user name and password in the URL.";
+    case "3D000":
+      return "Create the database first (createdb <name>) or fix its name in the URL.";
+    default:
+      if (/timeout/i.test(describeError(e))) return "Check the host, the port and any firewall in between.";
+      return "Check the URL and that the PostgreSQL server is running and accepts connections.";
+  }
+}
+
+/** The password of a URL (raw and decoded) and password-like query values. */
+function urlSecrets(u: URL): string[] {
+  const out: string[] = [];
+  if (u.password) {
+    out.push(u.password);
+    try {
+      out.push(decodeURIComponent(u.password));
+    } catch {
+      // not valid percent-encoding: the raw form is enough
+    }
+  }
+  for (const [k, v] of u.searchParams) if (/pass|secret|token|key/i.test(k) && v) out.push(v);
+  return out.filter((s) => s.length > 0);
+}
+
+function stripSecrets(text: string, secrets: string[]): string {
+  let out = text;
+  for (const s of secrets) out = out.split(s).join("[redacted]");
+  return out;
+}
+
+// -------------------------------------------------------------------------------------
+// Row mapping
+// -------------------------------------------------------------------------------------
+
+function toNumber(v: unknown): number {
+  if (typeof v === "number") return v;
+  if (typeof v === "bigint") return Number(v);
+  if (typeof v === "string" && v.trim() !== "") return Number(v);
+  return 0;
+}
+
+function toNumberOrNull(v: unknown): number | null {
+  return v === null || v === undefined ? null : toNumber(v);
+}
+
+function toBoolean(v: unknown): boolean {
+  return v === true || v === 1 || v === "1" || v === "t" || v === "true";
+}
+
+function toDate(v: unknown): Date {
+  if (v instanceof Date) return v;
+  if (typeof v === "string" || typeof v === "number") {
+    // SQLite text without a zone is UTC.
+    if (typeof v === "string" && /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(v)) {
+      return new Date(`${v.replace(" ", "T")}Z`);
+    }
+    return new Date(v);
+  }
+  return new Date(Number.NaN);
+}
+
+function toDateOrNull(v: unknown): Date | null {
+  return v === null || v === undefined ? null : toDate(v);
+}
+
+function toRunRow(r: RunRow): RunRow {
+  return {
+    id: r.id,
+    request: r.request,
+    trainingType: r.trainingType,
+    topic: r.topic,
+    targetCount: toNumber(r.targetCount),
+    plan: r.plan ?? null,
+    config: r.config ?? {},
+    status: r.status,
+    stopReason: r.stopReason ?? null,
+    provider: r.provider,
+    createdAt: toDate(r.createdAt),
+    updatedAt: toDate(r.updatedAt),
+    finishedAt: toDateOrNull(r.finishedAt),
+  };
+}
+
+function toQuestionRow(r: QuestionRow): QuestionRow {
+  return {
+    id: r.id,
+    runId: r.runId,
+    topic: r.topic,
+    subTopic: r.subTopic,
+    difficulty: r.difficulty,
+    text: r.text,
+    textHash: r.textHash,
+    status: r.status,
+    groundTruthContext: r.groundTruthContext ?? null,
+    synthesizedContext: r.synthesizedContext ?? null,
+    contextSources: r.contextSources ?? null,
+    revisions: toNumber(r.revisions),
+    createdAt: toDate(r.createdAt),
+    updatedAt: toDate(r.updatedAt),
+  };
+}
+
+function toSourceRow(r: SourceRow): SourceRow {
+  return {
+    id: r.id,
+    url: r.url,
+    title: r.title,
+    authors: r.authors ?? [],
+    published: r.published ?? null,
+    retrievedAt: toDate(r.retrievedAt),
+    adapter: r.adapter,
+    licence: r.licence,
+    licenceUrl: r.licenceUrl ?? null,
+    isPermissive: toBoolean(r.isPermissive),
+    attributionRequired: toBoolean(r.attributionRequired),
+    commercialUseAllowed: toBoolean(r.commercialUseAllowed),
+    shareAlike: toBoolean(r.shareAlike),
+    noDerivatives: toBoolean(r.noDerivatives),
+    licenceEvidence: r.licenceEvidence,
+    contentHash: r.contentHash,
+  };
+}
+
+function toExampleRow(type: TrainingTypeName, r: ExampleEntity): ExampleRow {
+  const data: Record<string, unknown> = {};
+  for (const spec of EXAMPLE_COLUMNS[type]) {
+    const v = r[spec.name];
+    if (v === null || v === undefined) data[spec.name] = null;
+    else if (spec.kind === "real" || spec.kind === "integer") data[spec.name] = toNumber(v);
+    else if (spec.kind === "boolean") data[spec.name] = toBoolean(v);
+    else data[spec.name] = v;
+  }
+  return {
+    id: r.id,
+    runId: r.runId,
+    questionId: r.questionId,
+    trainingType: type,
+    data,
+    model: r.model,
+    provider: r.provider,
+    qualityScore: toNumberOrNull(r.qualityScore),
+    reviewStatus: r.reviewStatus as ReviewStatus,
+    sources: r.sources ?? [],
+    revision: toNumber(r.revision),
+    createdAt: toDate(r.createdAt),
+    updatedAt: toDate(r.updatedAt),
+  };
+}
+
+function toReviewRow(r: ReviewRow): ReviewRow {
+  return {
+    id: r.id,
+    runId: r.runId,
+    exampleId: r.exampleId,
+    questionId: r.questionId,
+    trainingType: r.trainingType,
+    round: toNumber(r.round),
+    kind: r.kind,
+    score: toNumber(r.score),
+    passed: toBoolean(r.passed),
+    reasons: r.reasons ?? [],
+    raw: r.raw ?? null,
+    createdAt: toDate(r.createdAt),
+  };
+}
+
+function toFailureRow(r: FailureRow): FailureRow {
+  return {
+    id: r.id,
+    runId: r.runId,
+    questionId: r.questionId ?? null,
+    stage: r.stage,
+    reason: r.reason,
+    rawOutput: r.rawOutput ?? null,
+    attempt: toNumber(r.attempt),
+    createdAt: toDate(r.createdAt),
+    retriedAt: toDateOrNull(r.retriedAt),
+  };
+}
+
+/**
+ * The values of a `synthetic_data_<type>` row's own columns, checked against
+ * `EXAMPLE_COLUMNS`: unknown keys and wrongly typed values are `DB_SCHEMA` errors, so
+ * both engines refuse the same rows. `replace` fills every column (missing nullable ones
+ * become null, missing required ones are errors); `patch` only the keys given.
+ */
+function exampleColumnValues(
+  type: TrainingTypeName,
+  data: Record<string, unknown>,
+  mode: "replace" | "patch",
+): Record<string, unknown> {
+  const table = exampleTable(type);
+  const specs = EXAMPLE_COLUMNS[type];
+  const known = new Set(specs.map((s) => s.name));
+  const unknown = Object.keys(data).filter((k) => !known.has(k) && data[k] !== undefined);
+  if (unknown.length > 0) {
+    throw new SynthforgeError(
+      "DB_SCHEMA",
+      `${table} has no column ${unknown.join(", ")}; its columns are ${[...known].join(", ")}.`,
+    );
+  }
+  const out: Record<string, unknown> = {};
+  for (const spec of specs) {
+    const v = data[spec.name];
+    if (v === undefined && mode === "patch") continue;
+    if (v === undefined || v === null) {
+      if (!spec.nullable)
+        throw new SynthforgeError("DB_SCHEMA", `${table}.${spec.name} is required but was ${String(v)}.`);
+      out[spec.name] = null;
+      continue;
+    }
+    const ok =
+      spec.kind === "text"
+        ? typeof v === "string"
+        : spec.kind === "real"
+          ? typeof v === "number" && Number.isFinite(v)
+          : spec.kind === "integer"
+            ? typeof v === "number" && Number.isInteger(v)
+            : spec.kind === "boolean"
+              ? typeof v === "boolean"
+              : true;
+    if (!ok) {
+      throw new SynthforgeError(
+        "DB_SCHEMA",
+        `${table}.${spec.name} must be ${spec.kind === "real" ? "a finite number" : `a ${spec.kind}`}, got ${typeof v}.`,
+      );
+    }
+    out[spec.name] = v;
+  }
+  return out;
+}
+
+// -------------------------------------------------------------------------------------
+// Small helpers
+// -------------------------------------------------------------------------------------
+
+function countsOf<K extends string>(
+  keys: readonly K[],
+  raw: Array<{ status: string; n: number | string }>,
+): Record<K, number> {
+  const out = Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+  for (const r of raw) out[r.status as K] = toNumber(r.n);
+  return out;
+}
+
+/**
+ * Row values as TypeORM's insert/update parameter type. Its deep-partial type cannot
+ * describe JSON columns typed `unknown` / `Record<string, unknown>`; the values are the
+ * entity's own properties, so this is the one cast of the module.
+ */
+function columns<T>(values: T | Partial<T>): QueryDeepPartialEntity<T> {
+  return values as QueryDeepPartialEntity<T>;
+}
+
+function* chunks<T>(items: T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+function positiveInt(n: number, fallback: number): number {
+  return Number.isFinite(n) && n >= 1 ? Math.floor(n) : fallback;
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,47 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/core/config.js";
+
+const dir = () => mkdtempSync(join(tmpdir(), "sf-config-"));
+
+describe("loadConfig", () => {
+  it("returns an empty config when there is no file", () => {
+    expect(loadConfig(undefined, dir())).toEqual({ config: {}, path: null });
+  });
+
+  it("reads synthforge.config.yaml from the folder", () => {
+    const d = dir();
+    writeFileSync(join(d, "synthforge.config.yaml"), "db: ./x.db\nmodels:\n  generation: gemini-2.5-pro\nconcurrency: 4\n");
+    const { config, path } = loadConfig(undefined, d);
+    expect(path).toBe(join(d, "synthforge.config.yaml"));
+    expect(config).toEqual({ db: "./x.db", models: { generation: "gemini-2.5-pro" }, concurrency: 4 });
+  });
+
+  it("names the file and the field for invalid values", () => {
+    const d = dir();
+    writeFileSync(join(d, "bad.yaml"), "concurrency: lots\n");
+    expect(() => loadConfig("bad.yaml", d)).toThrow(/bad\.yaml: field "concurrency"/);
+    writeFileSync(join(d, "typo.yaml"), "modles:\n  generation: x\n");
+    expect(() => loadConfig("typo.yaml", d)).toThrow(/CONFIG|modles|Unrecognized/i);
+  });
+
+  it("rejects a corrupt YAML file with a one-line error", () => {
+    const d = dir();
+    writeFileSync(join(d, "corrupt.yaml"), "db: [unclosed\n  : :\n");
+    let message = "";
+    try {
+      loadConfig("corrupt.yaml", d);
+    } catch (e) {
+      message = (e as Error).message;
+      expect((e as { code: string }).code).toBe("CONFIG_INVALID");
+    }
+    expect(message).toMatch(/not valid YAML/);
+    expect(message.split("\n")).toHaveLength(1);
+  });
+
+  it("rejects a missing file given by path", () => {
+    expect(() => loadConfig("nope.yaml", dir())).toThrow(/does not exist/);
+  });
+});

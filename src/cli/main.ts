@@ -67,10 +67,21 @@ function clarifier(flags: GenerateFlags, io: CliIO): ClarifyFn | undefined {
   };
 }
 
-async function withStore<T>(target: string, fn: (store: Store) => Promise<T>): Promise<T> {
+/** Opens and migrates the database; on failure closes it again and rethrows. */
+async function openReady(target: string): Promise<Store> {
   const store = openStore(target);
   try {
     await store.init();
+    return store;
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function withStore<T>(target: string, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openReady(target);
+  try {
     return await fn(store);
   } finally {
     await store.close().catch(() => undefined);
@@ -101,10 +112,9 @@ async function generate(request: string | undefined, flags: GenerateFlags, io: C
   const models = buildModels(provider, flags, config);
   const sources = buildSources(flags, config, configDir);
   const { concurrency, budget } = numericFlags(flags, config);
-  const target = dbTarget(flags, config);
+  // Open the database before saying anything: a bad --db is one error line and nothing else.
+  const store = await openReady(dbTarget(flags, config));
   io.err(notice);
-
-  const store = openStore(target);
   const pipeline = createPipeline({
     storage: store,
     models,
@@ -154,9 +164,10 @@ async function resume(runRef: string, flags: CommonFlags & PipelineFlags & { jso
   const models = buildModels(provider, flags, config);
   const sources = buildSources(flags, config, configDir);
   const { concurrency, budget } = numericFlags(flags, config);
+  const store = await openReady(dbTarget(flags, config));
   io.err(notice);
   const pipeline = createPipeline({
-    storage: openStore(dbTarget(flags, config)),
+    storage: store,
     models,
     sources,
     concurrency,

@@ -155,7 +155,7 @@ export async function executeRun(ctx: RunContext, opts: ExecuteOptions): Promise
     const p: Promise<void> = limit(() => processItem(q)).finally(() => inFlight.delete(p));
     inFlight.add(p);
   }
-  limit.clearQueue();
+  // Queued candidates see the stop and return at once; running ones finish their stage.
   await Promise.allSettled([...inFlight]);
 
   if (ctx.signal.aborted) stop("aborted");

@@ -1,0 +1,64 @@
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+
+export const ROOT = join(import.meta.dirname, "..", "..");
+export const BIN = join(ROOT, "bin", "synthforge.js");
+
+/** The environment of a user with no API key. */
+export function offlineEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.GEMINI_API_KEY;
+  delete env.GOOGLE_API_KEY;
+  delete env.GOOGLE_GENAI_API_KEY;
+  delete env.SYNTHFORGE_DB;
+  return { ...env, ...extra };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI (`node bin/synthforge.js ...`) in `cwd`, as a user would, without a TTY. */
+export function cli(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: opts.env ?? offlineEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Synchronous variant for short commands. */
+export function cliSync(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): CliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: opts.env ?? offlineEnv(), encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function tempDir(prefix = "sf-cli-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Rows of a query against a SQLite file. */
+export function query<T = Record<string, unknown>>(dbPath: string, sql: string, params: unknown[] = []): T[] {
+  // Not readonly: a readonly connection cannot open a WAL database another process is writing.
+  const db = new Database(dbPath, { fileMustExist: true, timeout: 5000 });
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+/** sha256 of a file, or "absent". */
+export function fileHash(path: string): string {
+  return existsSync(path) ? createHash("sha256").update(readFileSync(path)).digest("hex") : "absent";
+}

@@ -1,0 +1,25 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** The CLI tests run the real bin (bin/synthforge.js → dist/cli.js): build dist when it is stale. */
+export default function setup(): void {
+  const root = join(import.meta.dirname, "..");
+  const cli = join(root, "dist", "cli.js");
+  if (existsSync(cli) && statSync(cli).mtimeMs >= newest(join(root, "src"))) return;
+  const r = spawnSync(process.execPath, [join(root, "node_modules", "tsup", "dist", "cli-default.js")], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, SYNTHFORGE_QUICK_BUILD: "1" },
+  });
+  if (r.status !== 0) throw new Error("build (tsup) failed before the CLI tests");
+}

@@ -24,7 +24,9 @@ const RANK: Record<string, number> = {
 const SRC = resolve(import.meta.dirname, "..", "src");
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
+  );
 }
 
 function layerOf(path: string): string {
@@ -33,14 +35,19 @@ function layerOf(path: string): string {
 
 const imports = files(SRC).flatMap((file) => {
   const text = readFileSync(file, "utf8");
-  const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|^import\s+["']([^"']+)["']/gm)].map((m) => m[1] ?? m[2] ?? m[3]!);
+  const specs = [
+    ...text.matchAll(
+      /(?:^|\n)\s*(?:import|export)[^'"]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|^import\s+["']([^"']+)["']/gm,
+    ),
+  ].map((m) => m[1] ?? m[2] ?? m[3]!);
   return specs.map((spec) => ({ file, spec }));
 });
 
 describe("architecture", () => {
   it("finds the layers", () => {
     const layers = new Set(files(SRC).map(layerOf));
-    for (const l of ["core", "storage", "models", "training-types", "sources", "agents", "pipeline", "cli"]) expect(layers).toContain(l);
+    for (const l of ["core", "storage", "models", "training-types", "sources", "agents", "pipeline", "cli"])
+      expect(layers).toContain(l);
     expect(imports.length).toBeGreaterThan(100);
   });
 
@@ -53,7 +60,8 @@ describe("architecture", () => {
       if (from.endsWith(".ts") || to.endsWith(".ts")) continue; // src/index.ts re-exports everything
       const a = RANK[from];
       const b = RANK[to];
-      if (a === undefined || b === undefined) violations.push(`${relative(SRC, file)}: unknown layer in ${from} → ${to}`);
+      if (a === undefined || b === undefined)
+        violations.push(`${relative(SRC, file)}: unknown layer in ${from} → ${to}`);
       else if (b > a) violations.push(`${relative(SRC, file)} (${from}) imports ${spec} (${to})`);
     }
     expect(violations).toEqual([]);
@@ -63,10 +71,13 @@ describe("architecture", () => {
     const bad: string[] = [];
     for (const { file, spec } of imports) {
       const layer = layerOf(file);
-      if (/^(typeorm|pg)$/.test(spec) && layer !== "storage") bad.push(`${relative(SRC, file)} imports ${spec}`);
+      if (/^(typeorm|pg)$/.test(spec) && layer !== "storage")
+        bad.push(`${relative(SRC, file)} imports ${spec}`);
       // The SQL verifier runs users' queries in an in-memory SQLite of its own.
-      if (spec === "better-sqlite3" && !["storage", "tools"].includes(layer)) bad.push(`${relative(SRC, file)} imports ${spec}`);
-      if (/^@google\/genai$/.test(spec) && !["models"].includes(layer)) bad.push(`${relative(SRC, file)} imports ${spec}`);
+      if (spec === "better-sqlite3" && !["storage", "tools"].includes(layer))
+        bad.push(`${relative(SRC, file)} imports ${spec}`);
+      if (/^@google\/genai$/.test(spec) && !["models"].includes(layer))
+        bad.push(`${relative(SRC, file)} imports ${spec}`);
     }
     expect(bad).toEqual([]);
   });

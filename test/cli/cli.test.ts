@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { validateFormatRow, type ExportFormat } from "../../src/training-types/formats.js";
+import { type ExportFormat, validateFormatRow } from "../../src/training-types/formats.js";
 import { cli, cliSync, fileHash, query, tempDir } from "./helpers.js";
 
 describe("CLI offline, as a user runs it", () => {
@@ -13,7 +13,10 @@ describe("CLI offline, as a user runs it", () => {
   beforeAll(async () => {
     cwd = tempDir();
     db = join(cwd, "synthforge.db");
-    generated = await cli(["generate", "Generate 10 SFT examples about organic chemistry", "--yes", "--json"], { cwd });
+    generated = await cli(
+      ["generate", "Generate 10 SFT examples about organic chemistry", "--yes", "--json"],
+      { cwd },
+    );
     runId = JSON.parse(generated.stdout.trim().split("\n").at(-1)!).runId;
   });
 
@@ -30,11 +33,13 @@ describe("CLI offline, as a user runs it", () => {
     expect(generated.stdout).toMatch(/model calls \d+ · tokens [\d,]+ .* provider offline/);
     expect(generated.stdout).toContain(`data: ${db}`);
 
-    const rows = query<{ quality_score: number; review_status: string; question_id: string; sources: string; provider: string }>(
-      db,
-      "SELECT * FROM synthetic_data_sft WHERE run_id = ? AND review_status = 'approved'",
-      [runId],
-    );
+    const rows = query<{
+      quality_score: number;
+      review_status: string;
+      question_id: string;
+      sources: string;
+      provider: string;
+    }>(db, "SELECT * FROM synthetic_data_sft WHERE run_id = ? AND review_status = 'approved'", [runId]);
     expect(rows).toHaveLength(10);
     for (const r of rows) {
       expect(r.quality_score).toBeGreaterThanOrEqual(0.8);
@@ -59,18 +64,23 @@ describe("CLI offline, as a user runs it", () => {
     expect(last).toMatchObject({ runId, status: "completed", counts: { target: 10, approved: 10 } });
   });
 
-  it.each(["trl-sft-messages", "trl-sft-prompt-completion", "openai-chat", "alpaca"] as ExportFormat[])("exports %s, every line valid", (format) => {
-    const out = join(cwd, `${format}.jsonl`);
-    const r = cliSync(["export", "--run", "latest", "--format", format, "--out", out], { cwd });
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`wrote 10 sft example(s) as ${format}`);
-    const lines = readFileSync(out, "utf8").trim().split("\n");
-    expect(lines).toHaveLength(10);
-    for (const l of lines) expect(validateFormatRow(format, JSON.parse(l))).toEqual([]);
-  });
+  it.each(["trl-sft-messages", "trl-sft-prompt-completion", "openai-chat", "alpaca"] as ExportFormat[])(
+    "exports %s, every line valid",
+    (format) => {
+      const out = join(cwd, `${format}.jsonl`);
+      const r = cliSync(["export", "--run", "latest", "--format", format, "--out", out], { cwd });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`wrote 10 sft example(s) as ${format}`);
+      const lines = readFileSync(out, "utf8").trim().split("\n");
+      expect(lines).toHaveLength(10);
+      for (const l of lines) expect(validateFormatRow(format, JSON.parse(l))).toEqual([]);
+    },
+  );
 
   it("refuses an export format the training type cannot have", () => {
-    const r = cliSync(["export", "--run", runId, "--format", "trl-dpo", "--out", join(cwd, "x.jsonl")], { cwd });
+    const r = cliSync(["export", "--run", runId, "--format", "trl-dpo", "--out", join(cwd, "x.jsonl")], {
+      cwd,
+    });
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(
       "error [EXPORT_FORMAT_UNSUPPORTED]: A sft run cannot be exported as trl-dpo. sft exports to: trl-sft-messages, trl-sft-prompt-completion, openai-chat, alpaca.",
@@ -109,14 +119,49 @@ describe("CLI bad input: one typed line, non-zero exit, database untouched", () 
 
   const cases: Array<[string, string[], string, RegExp]> = [
     ["count 0", ["generate", "Generate 0 SFT examples about x"], "INVALID_COUNT", /must be at least 1/],
-    ["negative count", ["generate", "Generate -5 SFT examples about x"], "INVALID_COUNT", /must be at least 1/],
-    ["non-numeric count", ["generate", "SFT about x", "--count", "lots"], "INVALID_COUNT", /"lots" is not a number/],
+    [
+      "negative count",
+      ["generate", "Generate -5 SFT examples about x"],
+      "INVALID_COUNT",
+      /must be at least 1/,
+    ],
+    [
+      "non-numeric count",
+      ["generate", "SFT about x", "--count", "lots"],
+      "INVALID_COUNT",
+      /"lots" is not a number/,
+    ],
     ["absurd count", ["generate", "Generate 2000000 SFT examples about x"], "INVALID_COUNT", /pass --force/],
-    ["unknown training type", ["generate", "Generate 5 XYZ examples about x"], "UNKNOWN_TRAINING_TYPE", /Use one of: sft, dpo/],
-    ["unknown --type", ["generate", "about x", "--count", "2", "--type", "sfx"], "UNKNOWN_TRAINING_TYPE", /Unknown training type "sfx"/],
-    ["malformed --db", ["generate", "Generate 2 SFT examples about x", "--db", "mysql://u:p@h/db"], "DB_URL_INVALID", /postgres/],
-    ["missing corpus folder", ["generate", "Generate 2 SFT examples about x", "--corpus", "./no-such-folder"], "CORPUS_NOT_FOUND", /no-such-folder does not exist/],
-    ["missing fields, no TTY, no --yes", ["generate", "Make some data"], "CLARIFICATION_NEEDED", /count, training type, topic.*--yes/],
+    [
+      "unknown training type",
+      ["generate", "Generate 5 XYZ examples about x"],
+      "UNKNOWN_TRAINING_TYPE",
+      /Use one of: sft, dpo/,
+    ],
+    [
+      "unknown --type",
+      ["generate", "about x", "--count", "2", "--type", "sfx"],
+      "UNKNOWN_TRAINING_TYPE",
+      /Unknown training type "sfx"/,
+    ],
+    [
+      "malformed --db",
+      ["generate", "Generate 2 SFT examples about x", "--db", "mysql://u:p@h/db"],
+      "DB_URL_INVALID",
+      /postgres/,
+    ],
+    [
+      "missing corpus folder",
+      ["generate", "Generate 2 SFT examples about x", "--corpus", "./no-such-folder"],
+      "CORPUS_NOT_FOUND",
+      /no-such-folder does not exist/,
+    ],
+    [
+      "missing fields, no TTY, no --yes",
+      ["generate", "Make some data"],
+      "CLARIFICATION_NEEDED",
+      /count, training type, topic.*--yes/,
+    ],
   ];
 
   it.each(cases)("%s", (_name, args, code, message) => {
@@ -134,7 +179,9 @@ describe("CLI bad input: one typed line, non-zero exit, database untouched", () 
     try {
       const r = cliSync(["generate", "Generate 2 SFT examples about x"], { cwd });
       expect(r.code).toBe(2);
-      expect(r.stderr.trim()).toMatch(/^error \[CONFIG_INVALID\]: Config file .*synthforge\.config\.yaml is not valid YAML/);
+      expect(r.stderr.trim()).toMatch(
+        /^error \[CONFIG_INVALID\]: Config file .*synthforge\.config\.yaml is not valid YAML/,
+      );
       expect(fileHash(db)).toBe(before);
     } finally {
       writeFileSync(join(cwd, "synthforge.config.yaml"), "");
@@ -142,9 +189,14 @@ describe("CLI bad input: one typed line, non-zero exit, database untouched", () 
   });
 
   it("an unreachable PostgreSQL, without showing its password", () => {
-    const r = cliSync(["generate", "Generate 2 SFT examples about x", "--db", "postgres://sf:s3cretpw@127.0.0.1:1/synth"], { cwd });
+    const r = cliSync(
+      ["generate", "Generate 2 SFT examples about x", "--db", "postgres://sf:s3cretpw@127.0.0.1:1/synth"],
+      { cwd },
+    );
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toMatch(/^error \[DB_UNREACHABLE\]: postgres:\/\/sf:\[redacted\]@127\.0\.0\.1:1\/synth/);
+    expect(r.stderr.trim()).toMatch(
+      /^error \[DB_UNREACHABLE\]: postgres:\/\/sf:\[redacted\]@127\.0\.0\.1:1\/synth/,
+    );
     expect(r.stderr).not.toContain("s3cretpw");
   });
 

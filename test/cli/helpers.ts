@@ -27,7 +27,11 @@ export interface CliResult {
 /** Runs the real CLI (`node bin/synthforge.js ...`) in `cwd`, as a user would, without a TTY. */
 export function cli(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: opts.env ?? offlineEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd,
+      env: opts.env ?? offlineEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -39,7 +43,11 @@ export function cli(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv
 
 /** Synchronous variant for short commands. */
 export function cliSync(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): CliResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: opts.env ?? offlineEnv(), encoding: "utf8" });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd,
+    env: opts.env ?? offlineEnv(),
+    encoding: "utf8",
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

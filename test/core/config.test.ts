@@ -13,7 +13,10 @@ describe("loadConfig", () => {
 
   it("reads synthforge.config.yaml from the folder", () => {
     const d = dir();
-    writeFileSync(join(d, "synthforge.config.yaml"), "db: ./x.db\nmodels:\n  generation: gemini-2.5-pro\nconcurrency: 4\n");
+    writeFileSync(
+      join(d, "synthforge.config.yaml"),
+      "db: ./x.db\nmodels:\n  generation: gemini-2.5-pro\nconcurrency: 4\n",
+    );
     const { config, path } = loadConfig(undefined, d);
     expect(path).toBe(join(d, "synthforge.config.yaml"));
     expect(config).toEqual({ db: "./x.db", models: { generation: "gemini-2.5-pro" }, concurrency: 4 });

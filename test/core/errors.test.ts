@@ -14,7 +14,9 @@ describe("redactSecrets", () => {
     const before = process.env.GEMINI_API_KEY;
     process.env.GEMINI_API_KEY = "plain-test-key-0123456789";
     try {
-      expect(new SynthforgeError("MODEL_ERROR", "bad key plain-test-key-0123456789").message).toBe("bad key [redacted-key]");
+      expect(new SynthforgeError("MODEL_ERROR", "bad key plain-test-key-0123456789").message).toBe(
+        "bad key [redacted-key]",
+      );
     } finally {
       if (before === undefined) delete process.env.GEMINI_API_KEY;
       else process.env.GEMINI_API_KEY = before;

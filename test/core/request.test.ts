@@ -17,14 +17,29 @@ describe("parseRequest", () => {
       trainingType: "grpo",
       topic: "chemistry reasoning problems",
     });
-    expect(parseRequest("I need 1,000 preference pairs on contract law.")).toMatchObject({ count: 1000, trainingType: "dpo", topic: "contract law" });
-    expect(parseRequest("twenty multi-turn conversations about statistics")).toMatchObject({ count: 20, trainingType: "chat", topic: "statistics" });
-    expect(parseRequest("2k reward model comparisons covering python")).toMatchObject({ count: 2000, trainingType: "rlhf", topic: "python" });
+    expect(parseRequest("I need 1,000 preference pairs on contract law.")).toMatchObject({
+      count: 1000,
+      trainingType: "dpo",
+      topic: "contract law",
+    });
+    expect(parseRequest("twenty multi-turn conversations about statistics")).toMatchObject({
+      count: 20,
+      trainingType: "chat",
+      topic: "statistics",
+    });
+    expect(parseRequest("2k reward model comparisons covering python")).toMatchObject({
+      count: 2000,
+      trainingType: "rlhf",
+      topic: "python",
+    });
   });
 
   it("leaves out what the request does not say", () => {
     expect(parseRequest("Make some data")).toEqual({});
-    expect(parseRequest("Generate SFT data about biology")).toEqual({ trainingType: "sft", topic: "biology" });
+    expect(parseRequest("Generate SFT data about biology")).toEqual({
+      trainingType: "sft",
+      topic: "biology",
+    });
   });
 
   it.each([

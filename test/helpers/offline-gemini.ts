@@ -18,9 +18,17 @@ export function offlineGeminiHandler(opts: { latencyMs?: number } = {}): StubHan
     const env = readEnvelope({ contents: req.body.contents } as LlmRequest);
     if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
     const responder = env && offlineResponder(env.task);
-    if (!env || !responder) return { status: 400, json: buildErrorBody(400, "INVALID_ARGUMENT", "unknown task") };
+    if (!env || !responder)
+      return { status: 400, json: buildErrorBody(400, "INVALID_ARGUMENT", "unknown task") };
     const text = JSON.stringify(responder(env.input, { model: req.model, task: env.task }));
     const prompt = estimateTokens(JSON.stringify(req.body));
-    return { status: 200, json: buildSuccessBody(text, { promptTokenCount: prompt, candidatesTokenCount: estimateTokens(text), modelVersion: req.model }) };
+    return {
+      status: 200,
+      json: buildSuccessBody(text, {
+        promptTokenCount: prompt,
+        candidatesTokenCount: estimateTokens(text),
+        modelVersion: req.model,
+      }),
+    };
   };
 }

@@ -12,4 +12,6 @@ afterAll(async () => {
 });
 
 // The core paths on PostgreSQL; the rest of the behaviour is engine-independent and runs on SQLite.
-pipelineSuite("postgres", async () => postgresStore({ url: await pg.createDatabase("pipeline") }), { full: false });
+pipelineSuite("postgres", async () => postgresStore({ url: await pg.createDatabase("pipeline") }), {
+  full: false,
+});

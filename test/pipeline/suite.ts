@@ -19,7 +19,11 @@ export function judge(s: number, issues: string[] = []): ScriptReply {
   };
 }
 
-async function sql<T = Record<string, unknown>>(store: Store, query: string, params: unknown[] = []): Promise<T[]> {
+async function sql<T = Record<string, unknown>>(
+  store: Store,
+  query: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   return (store as TypeormStore).dataSource.query(query, params) as Promise<T[]>;
 }
 
@@ -28,7 +32,11 @@ async function sql<T = Record<string, unknown>>(store: Store, query: string, par
  * falls back to the offline answers for anything a test does not script).
  */
 export function pipelineSuite(engine: string, freshStore: () => Promise<Store>, opts: { full: boolean }) {
-  const p = (store: Store, script: (c: ScriptCall) => ScriptReply = () => undefined, extra: Partial<PipelineOptions> = {}) => {
+  const p = (
+    store: Store,
+    script: (c: ScriptCall) => ScriptReply = () => undefined,
+    extra: Partial<PipelineOptions> = {},
+  ) => {
     const models = scriptedModels(script);
     return { pipeline: createPipeline({ storage: store, models, concurrency: 4, ...extra }), models };
   };
@@ -46,11 +54,14 @@ export function pipelineSuite(engine: string, freshStore: () => Promise<Store>, 
       expect(summary.counts.approved).toBe(6);
       expect(summary.usage.calls).toBe(models.calls.length - 0);
 
-      const rows = await sql<{ question_id: string; quality_score: number; review_status: string; sources: unknown; prompt: string; response: string }>(
-        store,
-        `SELECT * FROM synthetic_data_sft WHERE run_id = ${ph(1)}`,
-        [summary.runId],
-      );
+      const rows = await sql<{
+        question_id: string;
+        quality_score: number;
+        review_status: string;
+        sources: unknown;
+        prompt: string;
+        response: string;
+      }>(store, `SELECT * FROM synthetic_data_sft WHERE run_id = ${ph(1)}`, [summary.runId]);
       const approved = rows.filter((r) => r.review_status === "approved");
       expect(approved).toHaveLength(6);
       for (const r of approved) {
@@ -69,8 +80,18 @@ export function pipelineSuite(engine: string, freshStore: () => Promise<Store>, 
       }
       expect(new Set(approved.map((r) => r.question_id)).size).toBe(6);
 
-      const calls = await sql<{ role: string; n: number }>(store, `SELECT role, COUNT(*) AS n FROM llm_calls WHERE run_id = ${ph(1)} GROUP BY role`, [summary.runId]);
-      expect(calls.map((c) => c.role).sort()).toEqual(["generation", "orchestrator", "question", "research", "reviewer"]);
+      const calls = await sql<{ role: string; n: number }>(
+        store,
+        `SELECT role, COUNT(*) AS n FROM llm_calls WHERE run_id = ${ph(1)} GROUP BY role`,
+        [summary.runId],
+      );
+      expect(calls.map((c) => c.role).sort()).toEqual([
+        "generation",
+        "orchestrator",
+        "question",
+        "research",
+        "reviewer",
+      ]);
 
       const types = events.map((e) => e.type);
       expect(types[0]).toBe("run-started");
@@ -82,7 +103,12 @@ export function pipelineSuite(engine: string, freshStore: () => Promise<Store>, 
     it("over-generates past rejections and records a failure for every dropped candidate", async () => {
       const store = await freshStore();
       let judged = 0;
-      const { pipeline } = p(store, (c) => (c.task === "reviewer.judge" ? (judged++ < 3 ? judge(0.3, ["wrong"]) : judge(0.95)) : undefined), { concurrency: 1 });
+      const { pipeline } = p(
+        store,
+        (c) =>
+          c.task === "reviewer.judge" ? (judged++ < 3 ? judge(0.3, ["wrong"]) : judge(0.95)) : undefined,
+        { concurrency: 1 },
+      );
       const summary = await pipeline.run("Generate 4 SFT examples about organic chemistry").done;
       expect(summary.status).toBe("completed");
       expect(summary.counts.approved).toBe(4);
@@ -108,7 +134,8 @@ export function pipelineSuite(engine: string, freshStore: () => Promise<Store>, 
         store,
         (c) => {
           if (c.task === "generation.sft") genInputs.push(c.input);
-          if (c.task === "reviewer.judge") return judged++ === 0 ? judge(0.7, ["mention the mechanism"]) : judge(0.9);
+          if (c.task === "reviewer.judge")
+            return judged++ === 0 ? judge(0.7, ["mention the mechanism"]) : judge(0.9);
           return undefined;
         },
         { concurrency: 1 },
@@ -117,7 +144,11 @@ export function pipelineSuite(engine: string, freshStore: () => Promise<Store>, 
       expect(summary.counts.approved).toBe(1);
       expect(genInputs).toHaveLength(2);
       expect(genInputs[1]).toMatchObject({ revision: { round: 1, notes: ["mention the mechanism"] } });
-      const [ex] = await sql<{ id: string; revision: number }>(store, `SELECT id, revision FROM synthetic_data_sft WHERE run_id = ${ph(1)}`, [summary.runId]);
+      const [ex] = await sql<{ id: string; revision: number }>(
+        store,
+        `SELECT id, revision FROM synthetic_data_sft WHERE run_id = ${ph(1)}`,
+        [summary.runId],
+      );
       expect(Number(ex!.revision)).toBe(1);
       const reviews = await store.listReviews(ex!.id);
       expect(reviews.filter((r) => r.kind === "final").map((r) => [r.round, r.passed])).toEqual([
@@ -127,11 +158,15 @@ export function pipelineSuite(engine: string, freshStore: () => Promise<Store>, 
 
       // Always 0.7: after maxRevisions rounds the candidate is rejected, and the run stops on its budget.
       const store2 = await freshStore();
-      const { pipeline: p2 } = p(store2, (c) => (c.task === "reviewer.judge" ? judge(0.7, ["thin"]) : undefined), {
-        concurrency: 1,
-        review: { maxRevisions: 1 },
-        budget: { maxCandidates: 2 },
-      });
+      const { pipeline: p2 } = p(
+        store2,
+        (c) => (c.task === "reviewer.judge" ? judge(0.7, ["thin"]) : undefined),
+        {
+          concurrency: 1,
+          review: { maxRevisions: 1 },
+          budget: { maxCandidates: 2 },
+        },
+      );
       const s2 = await p2.run({ count: 1, trainingType: "sft", topic: "organic chemistry" }).done;
       expect(s2.status).toBe("stopped");
       expect(s2.stopReason).toMatch(/candidate budget of 2 spent: 0 of 1 approved/);
@@ -148,7 +183,11 @@ export function pipelineSuite(engine: string, freshStore: () => Promise<Store>, 
     it("records invalid model output with its raw text and retries it", async () => {
       const store = await freshStore();
       let gen = 0;
-      const { pipeline } = p(store, (c) => (c.task === "generation.sft" && gen++ === 0 ? { text: "this is not json" } : undefined), { concurrency: 1 });
+      const { pipeline } = p(
+        store,
+        (c) => (c.task === "generation.sft" && gen++ === 0 ? { text: "this is not json" } : undefined),
+        { concurrency: 1 },
+      );
       const summary = await pipeline.run({ count: 1, trainingType: "sft", topic: "organic chemistry" }).done;
       expect(summary.counts.approved).toBe(1);
       const [f] = await store.listFailures(summary.runId);
@@ -159,11 +198,24 @@ export function pipelineSuite(engine: string, freshStore: () => Promise<Store>, 
 
     it("stops at once, with the model's reason, on an error that will not go away", async () => {
       const store = await freshStore();
-      const apiError = Object.assign(new Error(JSON.stringify({ error: { code: 400, message: "API key not valid. Please pass a valid API key.", status: "INVALID_ARGUMENT" } })), {
-        name: "ApiError",
-        status: 400,
-      });
-      const { pipeline } = p(store, (c) => (c.task === "research.synthesize" ? { error: apiError } : undefined));
+      const apiError = Object.assign(
+        new Error(
+          JSON.stringify({
+            error: {
+              code: 400,
+              message: "API key not valid. Please pass a valid API key.",
+              status: "INVALID_ARGUMENT",
+            },
+          }),
+        ),
+        {
+          name: "ApiError",
+          status: 400,
+        },
+      );
+      const { pipeline } = p(store, (c) =>
+        c.task === "research.synthesize" ? { error: apiError } : undefined,
+      );
       const summary = await pipeline.run({ count: 3, trainingType: "sft", topic: "organic chemistry" }).done;
       expect(summary.status).toBe("stopped");
       expect(summary.stopReason).toMatch(/the model refused the run: .*API key not valid/);
@@ -173,7 +225,11 @@ export function pipelineSuite(engine: string, freshStore: () => Promise<Store>, 
 
     it("asks for what the request leaves out, and fails clearly without a way to ask", async () => {
       const store = await freshStore();
-      const { pipeline } = p(store, (c) => (c.task === "orchestrator.intake" ? { output: { count: null, trainingType: null, topic: null } } : undefined));
+      const { pipeline } = p(store, (c) =>
+        c.task === "orchestrator.intake"
+          ? { output: { count: null, trainingType: null, topic: null } }
+          : undefined,
+      );
       const asked: string[] = [];
       const summary = await pipeline.run("Make some chemistry data", {
         clarify: async (qs) => {
@@ -201,18 +257,34 @@ export function pipelineSuite(engine: string, freshStore: () => Promise<Store>, 
         scope: "item",
         async run(item) {
           seen++;
-          if (seen === 1) throw new CandidateRejected("first one fails the domain check", JSON.stringify(item.example?.data));
+          if (seen === 1)
+            throw new CandidateRejected(
+              "first one fails the domain check",
+              JSON.stringify(item.example?.data),
+            );
         },
       };
-      const { pipeline } = p(store, () => undefined, { stages: defaultStages().insertAfter("generate", check), concurrency: 1 });
-      expect(pipeline.stages.names()).toEqual(["plan", "questions", "research", "generate", "domain-check", "review"]);
+      const { pipeline } = p(store, () => undefined, {
+        stages: defaultStages().insertAfter("generate", check),
+        concurrency: 1,
+      });
+      expect(pipeline.stages.names()).toEqual([
+        "plan",
+        "questions",
+        "research",
+        "generate",
+        "domain-check",
+        "review",
+      ]);
       const summary = await pipeline.run({ count: 2, trainingType: "sft", topic: "organic chemistry" }).done;
       expect(summary.counts.approved).toBe(2);
       const failures = await store.listFailures(summary.runId);
       const mine = failures.filter((f) => f.stage === "domain-check");
       expect(mine).toHaveLength(1);
       expect(mine[0]!.rawOutput).toContain("response");
-      expect(() => defaultStages().insertAfter("generate", { name: "x", scope: "run", run: async () => {} })).toThrow(/run-scoped/);
+      expect(() =>
+        defaultStages().insertAfter("generate", { name: "x", scope: "run", run: async () => {} }),
+      ).toThrow(/run-scoped/);
       expect(() => defaultStages().replace("nope", check)).toThrow(/No stage named "nope"/);
       await pipeline.close();
     });
@@ -221,9 +293,18 @@ export function pipelineSuite(engine: string, freshStore: () => Promise<Store>, 
       const store = await freshStore();
       const { pipeline } = p(store, () => undefined, { agentModels: { generation: "my-fine-tune" } });
       const summary = await pipeline.run({ count: 1, trainingType: "sft", topic: "organic chemistry" }).done;
-      const rows = await sql<{ role: string; model: string }>(store, `SELECT DISTINCT role, model FROM llm_calls WHERE run_id = ${ph(1)}`, [summary.runId]);
+      const rows = await sql<{ role: string; model: string }>(
+        store,
+        `SELECT DISTINCT role, model FROM llm_calls WHERE run_id = ${ph(1)}`,
+        [summary.runId],
+      );
       const byRole = Object.fromEntries(rows.map((r) => [r.role, r.model]));
-      expect(byRole).toMatchObject({ generation: "my-fine-tune", question: "gemini-2.5-flash", orchestrator: "gemini-3-pro-preview", reviewer: "gemini-2.0-flash" });
+      expect(byRole).toMatchObject({
+        generation: "my-fine-tune",
+        question: "gemini-2.5-flash",
+        orchestrator: "gemini-3-pro-preview",
+        reviewer: "gemini-2.0-flash",
+      });
       await pipeline.close();
     });
   });
@@ -234,7 +315,10 @@ export function pipelineSuite(engine: string, freshStore: () => Promise<Store>, 
       const controller = new AbortController();
       let approved = 0;
       const { pipeline } = p(store, () => undefined, { concurrency: 2 });
-      const run = pipeline.run({ count: 8, trainingType: "sft", topic: "organic chemistry" }, { signal: controller.signal });
+      const run = pipeline.run(
+        { count: 8, trainingType: "sft", topic: "organic chemistry" },
+        { signal: controller.signal },
+      );
       run.on((e) => {
         if (e.type === "item" && e.status === "approved" && ++approved === 3) controller.abort();
       });
@@ -248,7 +332,11 @@ export function pipelineSuite(engine: string, freshStore: () => Promise<Store>, 
       const second = await again.resume(first.runId).done;
       expect(second.status).toBe("completed");
       expect(second.counts.approved).toBe(8);
-      const rows = await sql<{ question_id: string }>(store, `SELECT question_id FROM synthetic_data_sft WHERE run_id = ${ph(1)} AND review_status = 'approved'`, [first.runId]);
+      const rows = await sql<{ question_id: string }>(
+        store,
+        `SELECT question_id FROM synthetic_data_sft WHERE run_id = ${ph(1)} AND review_status = 'approved'`,
+        [first.runId],
+      );
       expect(rows).toHaveLength(8);
       expect(new Set(rows.map((r) => r.question_id)).size).toBe(8);
       // Resuming a completed run does nothing.

@@ -4,12 +4,14 @@ import { defineConfig } from "tsup";
 const quick = process.env.SYNTHFORGE_QUICK_BUILD === "1";
 
 export default defineConfig({
-  entry: { index: "src/index.ts", cli: "src/cli/main.ts" },
+  entry: { index: "src/index.ts", testing: "src/testing/index.ts", cli: "src/cli/main.ts" },
   format: ["esm", "cjs"],
-  dts: quick ? false : { entry: { index: "src/index.ts" } },
+  dts: quick ? false : { entry: { index: "src/index.ts", testing: "src/testing/index.ts" } },
   sourcemap: true,
   clean: !quick,
   target: "node20",
+  // import.meta.url in the CJS build (corpus and sandbox paths).
+  shims: true,
   splitting: true,
   // p-limit is ESM-only; bundle it so that require("synthforge") works too.
   noExternal: ["p-limit", "yocto-queue"],

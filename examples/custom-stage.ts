@@ -27,5 +27,8 @@ run.on((e) => {
   if (e.type === "failure" && e.stage === "min-length") console.log(`dropped: ${e.reason}`);
 });
 const summary = await run.done;
-console.log(`${summary.counts.approved}/${summary.counts.target} approved; drop reasons:`, summary.dropReasons);
+console.log(
+  `${summary.counts.approved}/${summary.counts.target} approved; drop reasons:`,
+  summary.dropReasons,
+);
 await pipeline.close();

@@ -8,90 +8,333 @@
  * @packageDocumentation
  */
 
+// Agents (for custom stages that call them)
+export { type AgentResult, type AgentRunContext, type AgentTask, runAgentTask } from "./agents/agent-task.js";
+export {
+  type ClaimResult,
+  type FactCheckReport,
+  factCheck,
+  factCheckTask,
+  offlineFactCheck,
+} from "./agents/fact-check.js";
+export {
+  JUDGE_WEIGHTS,
+  type JudgeInput,
+  type JudgeOutput,
+  judgeScore,
+  judgeTask,
+  offlineJudge,
+} from "./agents/reviewer.js";
+export { configSchema, DEFAULT_MODELS, loadConfig, type SynthforgeConfig } from "./core/config.js";
+// Core
+export { type ErrorCode, isSynthforgeError, redactSecrets, SynthforgeError } from "./core/errors.js";
+export { consoleLogger, type Logger, silentLogger } from "./core/logger.js";
+export { MAX_COUNT_WITHOUT_FORCE, parseCount, parseRequest, parseTrainingType } from "./core/request.js";
+export * from "./core/types.js";
+export { geminiBatchClient } from "./models/batch.js";
+export { CacheSession, cachedLlm } from "./models/cache.js";
+export { type Clock, ManualClock, systemClock } from "./models/clock.js";
+export { geminiModels, offlineModels, type RoutingOptions, scriptedModels } from "./models/factories.js";
+export { fallbackLlm } from "./models/fallback.js";
+export {
+  describeModelError,
+  type GeminiProviderOptions,
+  geminiProvider,
+  SynthforgeGemini,
+} from "./models/gemini.js";
+export {
+  AdaptiveConcurrency,
+  CircuitBreaker,
+  CircuitOpenError,
+  circuitBreakerLlm,
+  DEFAULT_RATE_LIMITS,
+  governedLlm,
+  ModelGovernor,
+  type RateLimit,
+  TokenBucket,
+  timeoutLlm,
+} from "./models/limits.js";
+export { type LlmCallRecord, meteredLlm, type UsageSink, WrappedLlm } from "./models/middleware.js";
+export {
+  OFFLINE_MODEL,
+  OfflineLlm,
+  type OfflineResponder,
+  offlineProvider,
+  registerOfflineResponder,
+} from "./models/offline.js";
+export { callCost, DEFAULT_PRICES, type ModelPrice } from "./models/pricing.js";
+export type { ModelProvider } from "./models/provider.js";
+export { classifyModelError, retryingLlm } from "./models/retry.js";
+// Models
+export { type ModelCallContext, ModelRouter, type ModelRouterOptions } from "./models/router.js";
+export { type ScriptCall, type ScriptReply, scriptedProvider } from "./models/scripted.js";
+export { BATCH_PRICE_FACTOR, type BatchOptions, BatchRunner } from "./pipeline/batch.js";
+export type { Budget, ReviewConfig, RunContext } from "./pipeline/context.js";
+export { loadDedupIndex } from "./pipeline/dedup.js";
+export {
+  checkFormat,
+  type ExportFileType,
+  type ExportOptions,
+  type ExportResult,
+  exportRows,
+  exportRun,
+  writeJsonl,
+  writeParquet,
+} from "./pipeline/export.js";
+export { generateStage } from "./pipeline/generate-stage.js";
+export {
+  type DatasetLicence,
+  datasetCard,
+  deriveDatasetLicence,
+  exportHfDataset,
+  type HfDatasetOptions,
+  type HfDatasetResult,
+  sizeCategory,
+} from "./pipeline/hf-dataset.js";
 // Pipeline
 export {
   createPipeline,
-  defaultStages,
   DEFAULT_REVIEW,
+  defaultStages,
   type Pipeline,
   type PipelineOptions,
   type PipelineRun,
+  type ResumeOptions,
   type RunOptions,
 } from "./pipeline/pipeline.js";
-export { StageList, CandidateRejected, type Stage, type RunStage, type ItemStage, type Item } from "./pipeline/stage.js";
-export type { RunContext, ReviewConfig, Budget } from "./pipeline/context.js";
 export {
-  resolveSpec,
   allocateQuotas,
-  describeSpec,
-  SPEC_DEFAULTS,
   type ClarifyFn,
   type ClarifyQuestion,
+  describeSpec,
+  planStage,
   type RunRequest,
+  resolveSpec,
+  SPEC_DEFAULTS,
 } from "./pipeline/plan-stage.js";
-export { planStage } from "./pipeline/plan-stage.js";
 export { questionStage } from "./pipeline/question-stage.js";
-export { researchStage } from "./pipeline/research-stage.js";
-export { generateStage } from "./pipeline/generate-stage.js";
-export { reviewStage, verdict } from "./pipeline/review-stage.js";
-export { exportRun, type ExportOptions, type ExportResult } from "./pipeline/export.js";
-export { defaultMaxCandidates } from "./pipeline/run-loop.js";
-
-// Agents (for custom stages that call them)
-export { runAgentTask, type AgentTask, type AgentResult, type AgentRunContext } from "./agents/agent-task.js";
-export { JUDGE_WEIGHTS, judgeScore, offlineJudge } from "./agents/reviewer.js";
-
-// Models
-export { ModelRouter, type ModelRouterOptions, type ModelCallContext } from "./models/router.js";
-export { geminiModels, offlineModels, scriptedModels, type RoutingOptions } from "./models/factories.js";
-export { geminiProvider, SynthforgeGemini, describeModelError, type GeminiProviderOptions } from "./models/gemini.js";
-export { offlineProvider, OfflineLlm, registerOfflineResponder, OFFLINE_MODEL, type OfflineResponder } from "./models/offline.js";
-export { scriptedProvider, type ScriptCall, type ScriptReply } from "./models/scripted.js";
-export { retryingLlm, classifyModelError } from "./models/retry.js";
-export { meteredLlm, WrappedLlm, type LlmCallRecord, type UsageSink } from "./models/middleware.js";
-export { DEFAULT_PRICES, callCost, type ModelPrice } from "./models/pricing.js";
-export type { ModelProvider } from "./models/provider.js";
-
-// Storage
-export { sqliteStore, postgresStore, openStore, type SqliteStoreOptions, type PostgresStoreOptions } from "./storage/typeorm-store.js";
+export {
+  CATALOGUE_SOURCE_IDS,
+  DEFAULT_DOMAIN_SOURCES,
+  domainKey,
+  type ResearchOptions,
+  rankPassagesForQuestion,
+  researchMaterial,
+  researchStage,
+  sourcesForDomain,
+} from "./pipeline/research-stage.js";
+export {
+  REVIEW_WEIGHTS,
+  type ReviewOutcome,
+  type ReviewStageOptions,
+  type ReviewSubject,
+  type ReviewVerdict,
+  reviewExample,
+  reviewStage,
+  verdict,
+} from "./pipeline/review-stage.js";
+export { costSnapshot, defaultMaxCandidates } from "./pipeline/run-loop.js";
+export {
+  CandidateRejected,
+  type Item,
+  type ItemStage,
+  type RunStage,
+  type Stage,
+  StageList,
+} from "./pipeline/stage.js";
+export { RUN_QUEUE, startWorker, submitRun, type Worker, type WorkerOptions } from "./pipeline/worker.js";
+export { type ArxivOptions, arxivSource } from "./sources/adapters/arxiv.js";
+export { type BiorxivOptions, biorxivSource, medrxivSource } from "./sources/adapters/biorxiv.js";
+export { type ChemrxivOptions, chemrxivSource } from "./sources/adapters/chemrxiv.js";
+export type { RemoteSourceOptions } from "./sources/adapters/common.js";
+export { type CoreOptions, coreSource } from "./sources/adapters/core.js";
+export { type CrossrefOptions, crossrefSource } from "./sources/adapters/crossref.js";
+export { type DoajOptions, doajSource } from "./sources/adapters/doaj.js";
+export { type EuropePmcOptions, europePmcSource } from "./sources/adapters/europepmc.js";
+export { type GithubOptions, githubSource } from "./sources/adapters/github.js";
+export {
+  type HuggingFaceOptions,
+  type HuggingFaceSource,
+  huggingFaceSource,
+} from "./sources/adapters/huggingface.js";
+export { type OpenAlexOptions, openalexSource } from "./sources/adapters/openalex.js";
+export { type PlosOptions, plosSource } from "./sources/adapters/plos.js";
+export { type PubchemOptions, pubchemSource } from "./sources/adapters/pubchem.js";
+export { type PubmedOptions, pubmedSource } from "./sources/adapters/pubmed.js";
+export { type SemanticScholarOptions, semanticScholarSource } from "./sources/adapters/semantic-scholar.js";
+export { type StackExchangeOptions, stackExchangeSource } from "./sources/adapters/stackexchange.js";
+export { type WebPageOptions, webPageSource } from "./sources/adapters/web-page.js";
+export { type WikipediaOptions, wikipediaSource } from "./sources/adapters/wikipedia.js";
+export {
+  type AttributionEntry,
+  type AttributionOptions,
+  type AttributionPaths,
+  type AttributionResult,
+  attributionPaths,
+  creditLine,
+  writeAttribution,
+} from "./sources/attribution.js";
+export { bundledCorpusDir, corpusSource } from "./sources/corpus.js";
+export {
+  type CachedResponse,
+  defaultHttpClient,
+  HttpClient,
+  type HttpClientOptions,
+  type HttpClock,
+  type HttpRequest,
+  type HttpResponse,
+  MemoryResponseCache,
+  parseRetryAfter,
+  type ResponseCache,
+  type SourceFailureDetails,
+  type SourceFailureReason,
+  setDefaultHttpClient,
+  sourceFailed,
+  userAgent,
+} from "./sources/http.js";
+export { detectInjection, screenDocument } from "./sources/injection.js";
+export {
+  admits,
+  type LicencePolicy,
+  licenceById,
+  licenceFromText,
+  licencePolicy,
+  normaliseLicence,
+  normaliseLicenceList,
+  stackExchangeLicence,
+  unknownLicence,
+} from "./sources/licence.js";
+export { type LocalFilesOptions, type LocalFilesSource, localFilesSource } from "./sources/local-files.js";
+export {
+  type McpSource,
+  type McpSourceOptions,
+  type McpSourceStats,
+  type McpToolCall,
+  mcpSource,
+} from "./sources/mcp.js";
+export { bm25Rank, toPassages } from "./sources/passages.js";
+export {
+  createSource,
+  getSourceDefinition,
+  listSources,
+  registerSource,
+  type SourceDefinition,
+  type SourceFactoryOptions,
+} from "./sources/registry.js";
+// Sources and licences
+export type { SearchOptions, SourceAdapter } from "./sources/types.js";
+export { EXAMPLE_COLUMNS, exampleTable } from "./storage/schema.js";
 export type {
-  Store,
-  RunRow,
-  QuestionRow,
-  SourceRow,
+  ContextSource,
   ExampleRow,
-  ReviewRow,
   FailureRow,
   LlmCallRow,
-  ContextSource,
+  QuestionRow,
+  ReviewRow,
+  RunRow,
+  SourceRow,
+  Store,
 } from "./storage/store.js";
-export { EXAMPLE_COLUMNS, exampleTable } from "./storage/schema.js";
-
-// Sources and licences
-export type { SourceAdapter, SearchOptions } from "./sources/types.js";
-export { localFilesSource, type LocalFilesOptions } from "./sources/local-files.js";
-export { corpusSource, bundledCorpusDir } from "./sources/corpus.js";
-export { normaliseLicence, licencePolicy, admits, type LicencePolicy } from "./sources/licence.js";
-
+// Storage
+export {
+  openStore,
+  type PostgresStoreOptions,
+  postgresStore,
+  type SqliteStoreOptions,
+  sqliteStore,
+} from "./storage/typeorm-store.js";
+export type { CheckResult } from "./tools/check.js";
+export {
+  balanceEquation,
+  checkBalanced,
+  convertUnits,
+  molarMass,
+  parseEquation,
+  parseFormula,
+  percentYield,
+  stoichiometry,
+} from "./tools/chemistry.js";
+export { checkCode, checkCodeBlocks, checkProgramAnswer, extractCodeBlocks } from "./tools/code-check.js";
+export { BenchmarkIndex, type ContaminationMatch, loadBenchmarks } from "./tools/decontamination.js";
+export { DedupIndex, dedupSignature, estimateJaccard, exactKey, minhash } from "./tools/dedup.js";
+export { verifierTools } from "./tools/function-tools.js";
+export { importRow } from "./tools/import-rows.js";
+export {
+  closeJavaScriptSandbox,
+  JavaScriptSandbox,
+  runJavaScript,
+  runTypeScript,
+  stripTypes,
+} from "./tools/js-sandbox.js";
+export {
+  checkAnswer,
+  checkLatex,
+  findArithmetic,
+  numericEquivalent,
+  parseQuantity,
+  symbolicEquivalent,
+} from "./tools/maths.js";
+export { generateMutants, type Mutant, type MutantsResult } from "./tools/mutants.js";
+// Tools (verifiers and sandboxes; each also an ADK FunctionTool through verifierTools())
+export { closePythonSandbox, PythonSandbox, runPython } from "./tools/python-sandbox.js";
+export type { SandboxOptions, SandboxResult } from "./tools/sandbox-host.js";
+export { closeSqlSandbox, runSql, type SqlRunResult } from "./tools/sql.js";
+export {
+  checkPii,
+  checkToxicity,
+  checkVerbatimCopy,
+  findPii,
+  findToxicity,
+  verbatimOverlap,
+} from "./tools/text-checks.js";
+export {
+  listVerifiers,
+  registerVerifier,
+  runVerifiers,
+  unregisterVerifier,
+  type Verifier,
+  type VerifierInput,
+} from "./tools/verifiers.js";
+export { chatType } from "./training-types/chat.js";
+export { dpoType } from "./training-types/dpo.js";
+export { grpoType, verifyGrpo } from "./training-types/grpo.js";
 // Training types and formats
 export {
-  getTrainingType,
-  listTrainingTypes,
-  registerTrainingType,
-  formatsByType,
+  type ContextFact,
+  checkFormatRow,
   EXPORT_FORMATS,
-  FORMAT_DESCRIPTIONS,
-  validateFormatRow,
-  registerFormatValidator,
+  type ExampleOptionsPolicy,
+  type Exporter,
   type ExportFormat,
-  type TrainingType,
+  type ExportRowMeta,
+  type FileValidation,
+  FORMAT_DESCRIPTIONS,
+  FORMAT_NEEDS,
+  FormatFileChecker,
+  formatsByType,
   type GenerationInput,
+  GRPO_RESERVED_COLUMNS,
+  getTrainingType,
+  isExportFormat,
+  listTrainingTypes,
+  type OfflineJudgeInput,
+  type OfflineQuestion,
+  type OfflineQuestionInput,
+  type OfflineVerdict,
+  OptionBalancer,
+  type RowCheck,
+  registerFormatValidator,
+  registerTrainingType,
   type SynthesizedContext,
+  type TrainingType,
+  typesByFormat,
+  type ValueType,
+  validateFormatRow,
+  validateJsonLines,
 } from "./training-types/index.js";
-
-// Core
-export { SynthforgeError, isSynthforgeError, redactSecrets, type ErrorCode } from "./core/errors.js";
-export { parseRequest, parseCount, parseTrainingType, MAX_COUNT_WITHOUT_FORCE } from "./core/request.js";
-export { loadConfig, configSchema, DEFAULT_MODELS, type SynthforgeConfig } from "./core/config.js";
-export { consoleLogger, silentLogger, type Logger } from "./core/logger.js";
-export * from "./core/types.js";
+export { ktoType, parseDesirableRatio } from "./training-types/kto.js";
+export { orpoType } from "./training-types/orpo.js";
+export { ppoType } from "./training-types/ppo.js";
+export { qaType } from "./training-types/qa.js";
+export { rlhfType } from "./training-types/rlhf.js";
+export { sftType } from "./training-types/sft.js";

@@ -3,8 +3,8 @@ import type { z } from "zod";
 import { SynthforgeError } from "../core/errors.js";
 import type { AgentRole } from "../core/types.js";
 import { envelope } from "../models/envelope.js";
-import type { UsageSink } from "../models/middleware.js";
 import { describeModelError } from "../models/gemini.js";
+import type { UsageSink } from "../models/middleware.js";
 import type { ModelRouter } from "../models/router.js";
 
 // ADK logs schema-parse problems itself; we surface them as typed errors instead.
@@ -53,9 +53,17 @@ export interface AgentResult<O> {
  * @throws SynthforgeError `MODEL_ERROR` for a failed model call, `MODEL_OUTPUT_INVALID`
  *   (with `details.raw`) when the output is not JSON or does not fit the schema.
  */
-export async function runAgentTask<I, O>(task: AgentTask<I, O>, input: I, ctx: AgentRunContext): Promise<AgentResult<O>> {
+export async function runAgentTask<I, O>(
+  task: AgentTask<I, O>,
+  input: I,
+  ctx: AgentRunContext,
+): Promise<AgentResult<O>> {
   if (ctx.signal?.aborted) throw new SynthforgeError("ABORTED", "The run was aborted.");
-  const model = ctx.models.model(task.role, { runId: ctx.runId, sink: ctx.sink, deep: task.deep?.(input) ?? false });
+  const model = ctx.models.model(task.role, {
+    runId: ctx.runId,
+    sink: ctx.sink,
+    deep: task.deep?.(input) ?? false,
+  });
   const agent = new LlmAgent({
     name: task.name,
     description: task.description,
@@ -75,20 +83,27 @@ export async function runAgentTask<I, O>(task: AgentTask<I, O>, input: I, ctx: A
     newMessage: { role: "user", parts: [{ text: envelope(task.task, input) }] },
   })) {
     if (ev.errorCode) {
-      throw new SynthforgeError("MODEL_ERROR", `${task.name}: ${describeModelError(ev.errorCode, ev.errorMessage)}`, {
-        details: { errorCode: ev.errorCode },
-      });
+      throw new SynthforgeError(
+        "MODEL_ERROR",
+        `${task.name}: ${describeModelError(ev.errorCode, ev.errorMessage)}`,
+        {
+          details: { errorCode: ev.errorCode },
+        },
+      );
     }
     const text = (ev.content?.parts ?? []).map((p) => p.text ?? "").join("");
     if (text && !ev.partial) raw = text;
-    if (ev.actions?.stateDelta && "output" in ev.actions.stateDelta) stateOutput = ev.actions.stateDelta.output;
+    if (ev.actions?.stateDelta && "output" in ev.actions.stateDelta)
+      stateOutput = ev.actions.stateDelta.output;
   }
   let value: unknown = stateOutput;
   if (typeof value === "string" || value === undefined) {
     try {
       value = JSON.parse(raw);
     } catch {
-      throw new SynthforgeError("MODEL_OUTPUT_INVALID", `${task.name}: the model did not return JSON.`, { details: { raw } });
+      throw new SynthforgeError("MODEL_OUTPUT_INVALID", `${task.name}: the model did not return JSON.`, {
+        details: { raw },
+      });
     }
   }
   const parsed = task.outputSchema.safeParse(value);

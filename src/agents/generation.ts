@@ -43,7 +43,8 @@ export function generationTask(type: TrainingType): AgentTask<GenerationInput, u
     instruction: (input) => instruction(type, input),
     outputSchema: type.generation.outputSchema,
   };
-  if (!offlineResponder(task.task)) registerOfflineResponder(task.task, (input) => type.generation.offline(input as GenerationInput));
+  if (!offlineResponder(task.task))
+    registerOfflineResponder(task.task, (input) => type.generation.offline(input as GenerationInput));
   tasks.set(type.name, task);
   return task;
 }

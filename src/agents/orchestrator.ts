@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { parseRequest } from "../core/request.js";
 import { contentWords } from "../core/text.js";
-import { TRAINING_TYPES, type GenerationSpec, type TrainingTypeName } from "../core/types.js";
+import { type GenerationSpec, TRAINING_TYPES, type TrainingTypeName } from "../core/types.js";
 import { registerOfflineResponder } from "../models/offline.js";
 import type { AgentTask } from "./agent-task.js";
 
@@ -109,7 +109,11 @@ registerOfflineResponder("orchestrator.intake", (input) => {
   } catch {
     parsed = {};
   }
-  return { count: parsed.count ?? null, trainingType: parsed.trainingType ?? null, topic: parsed.topic ?? null };
+  return {
+    count: parsed.count ?? null,
+    trainingType: parsed.trainingType ?? null,
+    topic: parsed.topic ?? null,
+  };
 });
 
 registerOfflineResponder("orchestrator.plan", (raw) => {
@@ -120,10 +124,15 @@ registerOfflineResponder("orchestrator.plan", (raw) => {
     const key = h.title.toLowerCase();
     if (seen.has(key)) continue;
     seen.add(key);
-    subTopics.push({ name: h.title, focus: `Questions about ${h.title} within ${input.spec.topic}.`, weight: 1 });
+    subTopics.push({
+      name: h.title,
+      focus: `Questions about ${h.title} within ${input.spec.topic}.`,
+      weight: 1,
+    });
     if (subTopics.length >= input.maxSubTopics) break;
   }
-  if (subTopics.length === 0) subTopics.push({ name: input.spec.topic, focus: `Core ideas of ${input.spec.topic}.`, weight: 1 });
+  if (subTopics.length === 0)
+    subTopics.push({ name: input.spec.topic, focus: `Core ideas of ${input.spec.topic}.`, weight: 1 });
   return {
     domain: domainOf(input.spec.topic),
     subTopics,

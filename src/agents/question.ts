@@ -2,6 +2,7 @@ import { z } from "zod";
 import { jaccard, sentences } from "../core/text.js";
 import { DIFFICULTIES, type Difficulty, type TrainingTypeName } from "../core/types.js";
 import { registerOfflineResponder } from "../models/offline.js";
+import { getTrainingType } from "../training-types/index.js";
 import type { AgentTask } from "./agent-task.js";
 
 /**
@@ -67,7 +68,10 @@ export const questionTask: AgentTask<QuestionInput, QuestionOutput> = {
 /** The subject a passage is about ("Benzene is ..." → Benzene, singular). */
 function subjectOf(passage: string): { name: string; plural: boolean } | null {
   const first = sentences(passage)[0] ?? "";
-  const m = /^(?:The |An |A )?([A-Z0-9][\w\s()'-]{2,60}?)\s+(is|are|was|were|describes?|refers? to|means|occurs?|forms?|has|have|can)\b/.exec(first);
+  const m =
+    /^(?:The |An |A )?([A-Z0-9][\w\s()'-]{2,60}?)\s+(is|are|was|were|describes?|refers? to|means|occurs?|forms?|has|have|can)\b/.exec(
+      first,
+    );
   const name = m?.[1]?.trim();
   if (!name || name.split(/\s+/).length > 7) return null;
   const verb = m?.[2] ?? "is";
@@ -89,19 +93,27 @@ const TEMPLATES: Record<Difficulty, Template[]> = {
     (s, _sub, topic) => `What ${be(s)} the defining features of ${s.name} in ${topic}?`,
   ],
   medium: [
-    (s, sub) => (sub.toLowerCase().includes(s.name.toLowerCase()) ? `Explain ${s.name} and why ${s.plural ? "they matter" : "it matters"}.` : `Explain ${s.name} and ${its(s)} role in ${sub.toLowerCase()}.`),
+    (s, sub) =>
+      sub.toLowerCase().includes(s.name.toLowerCase())
+        ? `Explain ${s.name} and why ${s.plural ? "they matter" : "it matters"}.`
+        : `Explain ${s.name} and ${its(s)} role in ${sub.toLowerCase()}.`,
     (s) => `What are the key properties of ${s.name}, and why do they matter?`,
     (s) => `How ${be(s)} ${s.name} used or observed in practice?`,
   ],
   hard: [
-    (s) => `Analyse ${s.name} in depth: what determines ${its(s)} behaviour, and what are common misconceptions about ${it(s)}?`,
-    (s, _sub, topic) => `Compare ${s.name} with related concepts in ${topic} and explain what distinguishes ${it(s)}.`,
+    (s) =>
+      `Analyse ${s.name} in depth: what determines ${its(s)} behaviour, and what are common misconceptions about ${it(s)}?`,
+    (s, _sub, topic) =>
+      `Compare ${s.name} with related concepts in ${topic} and explain what distinguishes ${it(s)}.`,
     (s) => `Walk through the reasoning behind ${s.name} step by step, including ${its(s)} limits.`,
   ],
 };
 
 registerOfflineResponder("question.write", (raw) => {
   const input = raw as QuestionInput;
+  // A type may write its own offline questions (GRPO: procedural problems with computed answers).
+  const own = getTrainingType(input.trainingType).offlineQuestions?.(input);
+  if (own && own.length > 0) return { questions: own } satisfies QuestionOutput;
   const subjects: Subject[] = [];
   for (const m of input.material) {
     for (const para of m.text.split(/\n+/)) {
@@ -119,8 +131,13 @@ registerOfflineResponder("question.write", (raw) => {
       // Walk subjects × templates; skip anything too close to an existing question.
       for (let tries = 0; tries < subjects.length * 3; tries++, k++) {
         const subject = subjects[k % subjects.length]!;
-        const template = TEMPLATES[difficulty][Math.floor(k / subjects.length) % TEMPLATES[difficulty].length]!;
-        const text = template({ ...subject, name: lowerFirst(subject.name, corpusText) }, input.subTopic, input.topic);
+        const template =
+          TEMPLATES[difficulty][Math.floor(k / subjects.length) % TEMPLATES[difficulty].length]!;
+        const text = template(
+          { ...subject, name: lowerFirst(subject.name, corpusText) },
+          input.subTopic,
+          input.topic,
+        );
         if (avoid.some((a) => jaccard(a, text) > 0.85)) continue;
         out.push({ text, difficulty });
         avoid.push(text);
@@ -129,7 +146,8 @@ registerOfflineResponder("question.write", (raw) => {
       }
     }
   }
-  if (out.length === 0) out.push({ text: `Explain the central ideas of ${input.subTopic}.`, difficulty: "medium" });
+  if (out.length === 0)
+    out.push({ text: `Explain the central ideas of ${input.subTopic}.`, difficulty: "medium" });
   return { questions: out } satisfies QuestionOutput;
 });
 
@@ -141,5 +159,7 @@ function lowerFirst(s: string, material: string): string {
   const first = s.split(/\s+/)[0] ?? "";
   const lower = first.toLowerCase();
   if (first === lower || /\d/.test(first) || /^[A-Z]{2,}/.test(first)) return s;
-  return new RegExp(`\\b${lower.replace(/[^\w]/g, "")}\\b`).test(material) ? lower + s.slice(first.length) : s;
+  return new RegExp(`\\b${lower.replace(/[^\w]/g, "")}\\b`).test(material)
+    ? lower + s.slice(first.length)
+    : s;
 }

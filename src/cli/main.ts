@@ -5,26 +5,36 @@ import { loadConfig, type SynthforgeConfig } from "../core/config.js";
 import { describeError, isSynthforgeError, SynthforgeError } from "../core/errors.js";
 import { parseCount, parseRequest, parseTrainingType } from "../core/request.js";
 import type { PipelineEvent, RunSummary } from "../core/types.js";
-import { type ClarifyFn, type ClarifyQuestion, SPEC_DEFAULTS } from "../pipeline/plan-stage.js";
 import { createPipeline } from "../pipeline/pipeline.js";
-import { openStore } from "../storage/typeorm-store.js";
+import { type ClarifyFn, type ClarifyQuestion, SPEC_DEFAULTS } from "../pipeline/plan-stage.js";
 import type { Store } from "../storage/store.js";
-import { EXPORT_FORMATS, FORMAT_DESCRIPTIONS, formatsByType, getTrainingType } from "../training-types/index.js";
+import { openStore } from "../storage/typeorm-store.js";
+import {
+  EXPORT_FORMATS,
+  FORMAT_DESCRIPTIONS,
+  formatsByType,
+  getTrainingType,
+} from "../training-types/index.js";
+import { type EngineFlags, engineOptions } from "./engine-options.js";
 import { type CliIO, formatSummary, progressPrinter } from "./progress.js";
+import { registerRetryFailed } from "./retry-command.js";
+import { registerReviewCommand } from "./review-command.js";
 import {
   buildModels,
   buildSources,
-  chooseProvider,
   type CommonFlags,
+  chooseProvider,
   DEFAULT_DB,
   dbTarget,
   numericFlags,
   type PipelineFlags,
 } from "./settings.js";
+import { registerSourcesCommand } from "./sources-command.js";
+import { registerWorker } from "./worker-command.js";
 
 const VERSION = "0.1.0";
 
-interface GenerateFlags extends PipelineFlags {
+interface GenerateFlags extends PipelineFlags, EngineFlags {
   count?: string;
   type?: string;
   topic?: string;
@@ -34,6 +44,13 @@ interface GenerateFlags extends PipelineFlags {
 }
 
 function defaultIO(): CliIO {
+  // `synthforge export --list-formats | head`: a closed pipe ends the output, not the process with a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   return {
     out: (l) => process.stdout.write(`${l}\n`),
     err: (l) => process.stderr.write(`${l}\n`),
@@ -50,7 +67,8 @@ function loadSettings(flags: CommonFlags): { config: SynthforgeConfig; configDir
 function clarifier(flags: GenerateFlags, io: CliIO): ClarifyFn | undefined {
   if (flags.yes) {
     return async (questions: ClarifyQuestion[]) => {
-      for (const q of questions) io.err(`--yes: ${q.field === "trainingType" ? "training type" : q.field} = ${q.default}`);
+      for (const q of questions)
+        io.err(`--yes: ${q.field === "trainingType" ? "training type" : q.field} = ${q.default}`);
       return {};
     };
   }
@@ -95,8 +113,16 @@ async function generate(request: string | undefined, flags: GenerateFlags, io: C
   const parsed = parseRequest(text, { force: flags.force ?? false });
   const spec = {
     request: text,
-    ...(flags.count !== undefined ? { count: parseCount(flags.count, { force: flags.force ?? false }) } : parsed.count ? { count: parsed.count } : {}),
-    ...(flags.type !== undefined ? { trainingType: parseTrainingType(flags.type) } : parsed.trainingType ? { trainingType: parsed.trainingType } : {}),
+    ...(flags.count !== undefined
+      ? { count: parseCount(flags.count, { force: flags.force ?? false }) }
+      : parsed.count
+        ? { count: parsed.count }
+        : {}),
+    ...(flags.type !== undefined
+      ? { trainingType: parseTrainingType(flags.type) }
+      : parsed.trainingType
+        ? { trainingType: parsed.trainingType }
+        : {}),
     ...(flags.topic ? { topic: flags.topic } : parsed.topic ? { topic: parsed.topic } : {}),
   };
   if (spec.trainingType) getTrainingType(spec.trainingType);
@@ -123,6 +149,7 @@ async function generate(request: string | undefined, flags: GenerateFlags, io: C
     budget,
     ...(config.review ? { review: config.review } : {}),
     ...(config.licencePolicy ? { licencePolicy: config.licencePolicy } : {}),
+    ...engineOptions(flags, config),
   });
   const controller = new AbortController();
   let interrupts = 0;
@@ -135,7 +162,11 @@ async function generate(request: string | undefined, flags: GenerateFlags, io: C
   process.on("SIGINT", onSigint);
   try {
     let targetCount = spec.count ?? 0;
-    const run = pipeline.run(spec, { ...(clarify ? { clarify } : {}), force: flags.force ?? false, signal: controller.signal });
+    const run = pipeline.run(spec, {
+      ...(clarify ? { clarify } : {}),
+      force: flags.force ?? false,
+      signal: controller.signal,
+    });
     const printer = progressPrinter(io, () => targetCount);
     run.on((e: PipelineEvent) => {
       if (e.type === "plan") targetCount = e.plan.count;
@@ -153,12 +184,19 @@ async function generate(request: string | undefined, flags: GenerateFlags, io: C
 function printSummary(summary: RunSummary, io: CliIO, json: boolean): void {
   const format = Object.keys(getTrainingType(summary.trainingType).exporters)[0];
   const dbFlag = resolve(DEFAULT_DB) === summary.storage ? "" : ` --db ${summary.storage}`;
-  const hint = format && summary.counts.approved > 0 ? `synthforge export --run ${summary.runId} --format ${format} --out train.jsonl${dbFlag}` : null;
+  const hint =
+    format && summary.counts.approved > 0
+      ? `synthforge export --run ${summary.runId} --format ${format} --out train.jsonl${dbFlag}`
+      : null;
   for (const l of formatSummary(summary, { exportHint: hint })) io.out(l);
   if (json) io.out(JSON.stringify(summary));
 }
 
-async function resume(runRef: string, flags: CommonFlags & PipelineFlags & { json?: boolean }, io: CliIO): Promise<number> {
+async function resume(
+  runRef: string,
+  flags: CommonFlags & PipelineFlags & EngineFlags & { json?: boolean },
+  io: CliIO,
+): Promise<number> {
   const { config, configDir } = loadSettings(flags);
   const { provider, notice } = chooseProvider(flags, config);
   const models = buildModels(provider, flags, config);
@@ -174,6 +212,7 @@ async function resume(runRef: string, flags: CommonFlags & PipelineFlags & { jso
     budget,
     ...(config.review ? { review: config.review } : {}),
     ...(config.licencePolicy ? { licencePolicy: config.licencePolicy } : {}),
+    ...engineOptions(flags, config),
   });
   try {
     let targetCount = 0;
@@ -190,27 +229,80 @@ async function resume(runRef: string, flags: CommonFlags & PipelineFlags & { jso
   }
 }
 
-async function exportCmd(flags: CommonFlags & { run?: string; format?: string; out?: string; listFormats?: boolean; json?: boolean }, io: CliIO): Promise<number> {
+interface ExportFlags extends CommonFlags {
+  run?: string;
+  format?: string;
+  out?: string;
+  hf?: string;
+  jsonl?: boolean;
+  shardRows?: string;
+  listFormats?: boolean;
+  json?: boolean;
+}
+
+async function exportCmd(flags: ExportFlags, io: CliIO): Promise<number> {
   if (flags.listFormats) {
     const byType = formatsByType();
     if (flags.json) {
       io.out(JSON.stringify({ formats: FORMAT_DESCRIPTIONS, byType }));
       return 0;
     }
-    io.out("Training type → export formats:");
+    io.out("Training type → export formats (the first is the primary one):");
     for (const [type, formats] of Object.entries(byType)) io.out(`  ${type.padEnd(5)} ${formats.join(", ")}`);
     io.out("");
     io.out("Formats:");
     for (const f of EXPORT_FORMATS) io.out(`  ${f.padEnd(26)} ${FORMAT_DESCRIPTIONS[f]}`);
+    io.out("");
+    io.out(
+      "Files: JSONL by default, Parquet when --out ends in .parquet; --hf <dir> writes a Hugging Face dataset folder.",
+    );
     return 0;
   }
-  const missing = [!flags.format && "--format", !flags.out && "--out"].filter(Boolean);
-  if (missing.length) throw new SynthforgeError("INVALID_REQUEST", `export needs ${missing.join(" and ")} (see --list-formats).`);
+  if (flags.hf && flags.out)
+    throw new SynthforgeError("INVALID_REQUEST", "export takes either --out <file> or --hf <dir>, not both.");
+  if (!flags.hf) {
+    const missing = [!flags.format && "--format", !flags.out && "--out"].filter(Boolean);
+    if (missing.length)
+      throw new SynthforgeError(
+        "INVALID_REQUEST",
+        `export needs ${missing.join(" and ")}, or --hf <dir> (see --list-formats).`,
+      );
+  }
+  if (flags.jsonl && !flags.hf)
+    throw new SynthforgeError(
+      "INVALID_REQUEST",
+      "--jsonl adds JSON Lines copies to a --hf dataset folder; for a single JSONL file use --out train.jsonl.",
+    );
+  const shardRows = flags.shardRows === undefined ? undefined : Number(flags.shardRows);
+  if (shardRows !== undefined && !(Number.isInteger(shardRows) && shardRows > 0)) {
+    throw new SynthforgeError(
+      "INVALID_REQUEST",
+      `--shard-rows must be a positive whole number, got "${flags.shardRows}".`,
+    );
+  }
   const { config } = loadSettings(flags);
   return withStore(dbTarget(flags, config), async (store) => {
+    if (flags.hf) {
+      const { exportHfDataset } = await import("../pipeline/hf-dataset.js");
+      const res = await exportHfDataset(store, flags.run ?? "latest", {
+        dir: flags.hf,
+        ...(flags.format ? { format: flags.format } : {}),
+        ...(flags.jsonl ? { jsonl: true } : {}),
+        ...(shardRows ? { shardRows } : {}),
+      });
+      io.out(
+        `wrote ${res.rows} ${res.trainingType} example(s) as ${res.format} to the Hugging Face dataset folder ${res.dir} (${res.files.length} files, licence ${res.licence.id})`,
+      );
+      for (const w of res.warnings) io.err(`warning: ${w}`);
+      if (flags.json) io.out(JSON.stringify(res));
+      return 0;
+    }
     const { exportRun } = await import("../pipeline/export.js");
     const res = await exportRun(store, flags.run ?? "latest", { format: flags.format!, out: flags.out! });
-    io.out(`wrote ${res.rows} ${res.trainingType} example(s) as ${res.format} to ${res.path}`);
+    io.out(
+      `wrote ${res.rows} ${res.trainingType} example(s) as ${res.format} (${res.fileType}) to ${res.path}`,
+    );
+    for (const w of res.warnings) io.err(`warning: ${w}`);
     if (flags.json) io.out(JSON.stringify(res));
     return 0;
   });
@@ -221,13 +313,26 @@ async function runsCmd(flags: CommonFlags & { json?: boolean }, io: CliIO): Prom
   return withStore(dbTarget(flags, config), async (store) => {
     const runs = await store.listRuns(50);
     if (flags.json) {
-      io.out(JSON.stringify(runs.map((r) => ({ id: r.id, status: r.status, trainingType: r.trainingType, topic: r.topic, target: r.targetCount, createdAt: r.createdAt }))));
+      io.out(
+        JSON.stringify(
+          runs.map((r) => ({
+            id: r.id,
+            status: r.status,
+            trainingType: r.trainingType,
+            topic: r.topic,
+            target: r.targetCount,
+            createdAt: r.createdAt,
+          })),
+        ),
+      );
       return 0;
     }
     if (runs.length === 0) io.out(`no runs in ${store.location}`);
     for (const r of runs) {
       const c = await store.countQuestions(r.id);
-      io.out(`${r.id}  ${r.status.padEnd(9)} ${r.trainingType.padEnd(4)} ${String(c.approved).padStart(6)}/${r.targetCount}  ${r.createdAt.toISOString()}  ${r.topic}`);
+      io.out(
+        `${r.id}  ${r.status.padEnd(9)} ${r.trainingType.padEnd(4)} ${String(c.approved).padStart(6)}/${r.targetCount}  ${r.createdAt.toISOString()}  ${r.topic}`,
+      );
     }
     return 0;
   });
@@ -246,7 +351,9 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
 
   program
     .command("generate")
-    .description('Generate a dataset, e.g. synthforge generate "Generate 10 SFT examples about organic chemistry" --yes')
+    .description(
+      'Generate a dataset, e.g. synthforge generate "Generate 10 SFT examples about organic chemistry" --yes',
+    )
     .argument("[request]", "what to generate, in plain words")
     .option("-n, --count <n>", "number of approved examples")
     .option("-t, --type <type>", "training type (sft, dpo, ppo, grpo, rlhf, kto, orpo, chat, qa)")
@@ -255,14 +362,22 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
     .option(dbOpt, dbHelp)
     .option("-c, --config <file>", "config file (default ./synthforge.config.yaml when present)")
     .option("--provider <name>", "auto (default), gemini or offline")
-    .option("--model <role=model>", "model for an agent role, e.g. generation=gemini-2.5-pro (repeatable)", collect)
+    .option(
+      "--model <role=model>",
+      "model for an agent role, e.g. generation=gemini-2.5-pro (repeatable)",
+      collect,
+    )
     .option("--corpus <dir>", "research a local folder of md/txt/html notes (repeatable)", collect)
     .option("--concurrency <n>", "candidates worked on at once (default 8)")
     .option("--max-candidates <n>", "candidate budget (default max(3N, N+10))")
     .option("--max-usd <usd>", "model spend budget in USD")
     .option("--force", "allow counts over 1,000,000")
+    .option("--no-cache", "send every model call to the model (answers are still recorded for later runs)")
+    .option("--batch", "bulk generation and review through the Gemini Batch API (50% price, slower)")
     .option("--json", "print a machine-readable summary as the last line")
-    .action(async (request: string | undefined, flags: GenerateFlags) => setCode(await generate(request, flags, io)));
+    .action(async (request: string | undefined, flags: GenerateFlags) =>
+      setCode(await generate(request, flags, io)),
+    );
 
   program
     .command("resume")
@@ -276,6 +391,8 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
     .option("--concurrency <n>", "candidates worked on at once")
     .option("--max-candidates <n>", "candidate budget")
     .option("--max-usd <usd>", "model spend budget in USD")
+    .option("--no-cache", "send every model call to the model (answers are still recorded for later runs)")
+    .option("--batch", "bulk generation and review through the Gemini Batch API (50% price, slower)")
     .option("--json", "print a machine-readable summary as the last line")
     .action(async (run: string, flags) => setCode(await resume(run, flags, io)));
 
@@ -284,7 +401,10 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
     .description("Write a run's approved examples in a trainer format")
     .option("--run <id>", "run id, or latest", "latest")
     .option("-f, --format <format>", "export format (see --list-formats)")
-    .option("-o, --out <file>", "output file (JSONL)")
+    .option("-o, --out <file>", "output file: JSONL, or Parquet when it ends in .parquet")
+    .option("--hf <dir>", "write a Hugging Face dataset folder (data/train-*.parquet + README.md card)")
+    .option("--jsonl", "with --hf: also write JSON Lines copies of the shards")
+    .option("--shard-rows <n>", "with --hf: rows per shard (default 250000)")
     .option("--list-formats", "show which formats each training type exports to")
     .option(dbOpt, dbHelp)
     .option("-c, --config <file>", "config file")
@@ -299,6 +419,10 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
     .option("--json", "print JSON")
     .action(async (flags) => setCode(await runsCmd(flags, io)));
 
+  registerSourcesCommand(program, io, setCode);
+  registerRetryFailed(program, io, setCode);
+  registerWorker(program, io, setCode);
+  registerReviewCommand(program, io, setCode);
   return program;
 }
 

@@ -55,7 +55,10 @@ export function progressPrinter(io: CliIO, target: () => number): (e: PipelineEv
         if (e.stage !== "run") break;
         const total = target();
         const pct = total ? Math.floor((e.done / total) * 100) : 0;
-        const text = `[research → generate → review] ${e.done}/${total} approved, ${dropped} dropped`;
+        const cost = e.cost
+          ? ` · $${e.cost.spentUsd.toFixed(4)} spent${e.cost.perApprovedUsd !== null ? `, $${e.cost.perApprovedUsd.toFixed(4)}/example, ~$${(e.cost.projectedUsd ?? 0).toFixed(4)} to finish` : ""}`
+          : "";
+        const text = `[research → generate → review] ${e.done}/${total} approved, ${dropped} dropped${cost}`;
         if (io.tty) line(text);
         else if (Math.floor(pct / 10) > Math.floor(lastPct / 10) || e.done === total) io.err(text);
         lastPct = pct;
@@ -82,6 +85,7 @@ export function formatSummary(s: RunSummary, opts: { exportHint: string | null }
     head,
     `  approved ${c.approved} · needs_revision ${c.needsRevision} · rejected ${c.rejected} · failed ${c.failed} (${c.candidates} candidates)`,
     `  model calls ${s.usage.calls} · tokens ${s.usage.totalTokens.toLocaleString("en-US")} (in ${s.usage.inputTokens.toLocaleString("en-US")}, out ${s.usage.outputTokens.toLocaleString("en-US")}) · cost $${s.usage.costUsd.toFixed(4)} · provider ${s.provider}`,
+    `  cost per approved example ${s.cost.perApprovedUsd === null ? "n/a" : `$${s.cost.perApprovedUsd.toFixed(4)}`} · k ${s.callsPerApproved === null ? "n/a" : s.callsPerApproved.toFixed(2)} paid calls per approved example · ${s.cachedCalls} answered from the cache${s.status === "completed" || s.cost.projectedUsd === null ? "" : ` · projected to finish $${s.cost.projectedUsd.toFixed(4)}`}`,
     `  time ${secs}s`,
     `  data: ${s.storage} (table synthetic_data_${s.trainingType}, run_id ${s.runId})`,
   ];

@@ -3,9 +3,13 @@ import { loadConfig, type SynthforgeConfig } from "../core/config.js";
 import { SynthforgeError } from "../core/errors.js";
 import { AGENT_ROLES, type AgentRole } from "../core/types.js";
 import { geminiModels, offlineModels } from "../models/factories.js";
+import { DEFAULT_PRICES } from "../models/pricing.js";
 import type { ModelRouter } from "../models/router.js";
 import { corpusSource } from "../sources/corpus.js";
+import { defaultHttpClient, HttpClient, setDefaultHttpClient } from "../sources/http.js";
 import { localFilesSource } from "../sources/local-files.js";
+import { type McpSourceOptions, mcpSource } from "../sources/mcp.js";
+import { createSource } from "../sources/registry.js";
 import type { SourceAdapter } from "../sources/types.js";
 
 /** Flags shared by the commands that open a database. */
@@ -40,14 +44,16 @@ export function readConfig(flags: CommonFlags): SynthforgeConfig {
 function positiveInt(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new SynthforgeError("INVALID_REQUEST", `--${name} must be a positive whole number, got "${v}".`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new SynthforgeError("INVALID_REQUEST", `--${name} must be a positive whole number, got "${v}".`);
   return n;
 }
 
 function positiveNumber(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new SynthforgeError("INVALID_REQUEST", `--${name} must be a positive number, got "${v}".`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new SynthforgeError("INVALID_REQUEST", `--${name} must be a positive number, got "${v}".`);
   return n;
 }
 
@@ -57,7 +63,10 @@ export function modelFlags(values: string[] | undefined): Partial<Record<AgentRo
   for (const v of values ?? []) {
     const m = /^([a-z]+)=(.+)$/.exec(v.trim());
     if (!m || !(AGENT_ROLES as readonly string[]).includes(m[1]!)) {
-      throw new SynthforgeError("INVALID_REQUEST", `--model "${v}" must be <role>=<model> with role one of ${AGENT_ROLES.join(", ")}.`);
+      throw new SynthforgeError(
+        "INVALID_REQUEST",
+        `--model "${v}" must be <role>=<model> with role one of ${AGENT_ROLES.join(", ")}.`,
+      );
     }
     out[m[1] as AgentRole] = m[2]!;
   }
@@ -65,10 +74,16 @@ export function modelFlags(values: string[] | undefined): Partial<Record<AgentRo
 }
 
 /** Which provider to use, and the line that says so. */
-export function chooseProvider(flags: PipelineFlags, config: SynthforgeConfig): { provider: "gemini" | "offline"; notice: string } {
+export function chooseProvider(
+  flags: PipelineFlags,
+  config: SynthforgeConfig,
+): { provider: "gemini" | "offline"; notice: string } {
   const wanted = flags.provider ?? config.provider ?? "auto";
   if (!["auto", "gemini", "offline"].includes(wanted)) {
-    throw new SynthforgeError("INVALID_REQUEST", `--provider must be auto, gemini or offline, got "${wanted}".`);
+    throw new SynthforgeError(
+      "INVALID_REQUEST",
+      `--provider must be auto, gemini or offline, got "${wanted}".`,
+    );
   }
   const hasKey = Boolean(process.env.GEMINI_API_KEY?.trim() || process.env.GOOGLE_API_KEY?.trim());
   if (wanted === "gemini" || (wanted === "auto" && hasKey)) {
@@ -84,28 +99,83 @@ export function chooseProvider(flags: PipelineFlags, config: SynthforgeConfig): 
 }
 
 /** The model router for the chosen provider, with config and flag overrides per agent. */
-export function buildModels(provider: "gemini" | "offline", flags: PipelineFlags, config: SynthforgeConfig): ModelRouter {
+export function buildModels(
+  provider: "gemini" | "offline",
+  flags: PipelineFlags,
+  config: SynthforgeConfig,
+): ModelRouter {
   const models = { ...config.models, ...modelFlags(flags.model) };
-  if (provider === "offline") return offlineModels({ models });
+  const routing = {
+    models,
+    ...(config.rateLimits ? { rateLimits: config.rateLimits } : {}),
+    ...(config.fallbacks ? { fallbacks: config.fallbacks } : {}),
+    ...(config.prices ? { prices: { ...DEFAULT_PRICES, ...config.prices } } : {}),
+  };
+  if (provider === "offline") return offlineModels(routing);
   const g = config.gemini ?? {};
   return geminiModels({
-    models,
-    ...(g.baseUrl ? { baseUrl: g.baseUrl } : process.env.GOOGLE_GEMINI_BASE_URL ? { baseUrl: process.env.GOOGLE_GEMINI_BASE_URL } : {}),
+    ...routing,
+    ...(g.baseUrl
+      ? { baseUrl: g.baseUrl }
+      : process.env.GOOGLE_GEMINI_BASE_URL
+        ? { baseUrl: process.env.GOOGLE_GEMINI_BASE_URL }
+        : {}),
     ...(g.retries !== undefined ? { retries: g.retries } : {}),
     ...(g.timeoutMs !== undefined ? { timeoutMs: g.timeoutMs } : {}),
     ...(g.apiVersion ? { apiVersion: g.apiVersion } : {}),
   });
 }
 
+/**
+ * The sources' HTTP client from the config's `http` section; the contact address comes
+ * from `http.contact`, else `SYNTHFORGE_CONTACT`.
+ */
+export function httpClientFromConfig(config: SynthforgeConfig): HttpClient {
+  const h = config.http ?? {};
+  const contact = h.contact ?? process.env.SYNTHFORGE_CONTACT;
+  return new HttpClient({
+    ...(contact ? { contact } : {}),
+    ...(h.timeoutMs !== undefined ? { timeoutMs: h.timeoutMs } : {}),
+    ...(h.maxBodyBytes !== undefined ? { maxBodyBytes: h.maxBodyBytes } : {}),
+    ...(h.retries !== undefined ? { retries: h.retries } : {}),
+    ...(h.cacheTtlSeconds !== undefined ? { cacheTtlMs: h.cacheTtlSeconds * 1000 } : {}),
+  });
+}
+
 /** Research sources: `--corpus` folders, else the config's, else the bundled corpus. */
-export function buildSources(flags: PipelineFlags, config: SynthforgeConfig, configDir: string): SourceAdapter[] {
+export function buildSources(
+  flags: PipelineFlags,
+  config: SynthforgeConfig,
+  configDir: string,
+): SourceAdapter[] {
   if (flags.corpus?.length) return flags.corpus.map((dir) => localFilesSource({ dir: resolve(dir) }));
+  // Adapters created by id elsewhere (research picking sources by domain) share the configured client.
+  if (config.http) setDefaultHttpClient(httpClientFromConfig(config));
   if (config.sources?.length) {
-    return config.sources.map((s) =>
-      s.type === "corpus"
-        ? corpusSource()
-        : localFilesSource({ dir: resolve(configDir, s.dir), ...(s.licence ? { licence: s.licence } : {}) }),
-    );
+    let http: HttpClient | undefined;
+    return config.sources.map((s) => {
+      if (s.type === "corpus") return corpusSource();
+      // An MCP server runs in the config file's folder unless the config says otherwise.
+      if (s.type === "mcp")
+        return mcpSource({
+          ...s,
+          ...(s.command ? { cwd: resolve(configDir, s.cwd ?? ".") } : {}),
+        } as McpSourceOptions);
+      if (s.type === "localFiles")
+        return localFilesSource({
+          dir: resolve(configDir, s.dir),
+          ...(s.licence ? { licence: s.licence } : {}),
+        });
+      // A public API adapter from the source registry, sharing one HTTP client (politeness, cache).
+      http ??= defaultHttpClient();
+      return createSource(s.type, {
+        ...(s.options ?? {}),
+        ...(s.baseUrl ? { baseUrl: s.baseUrl } : {}),
+        ...(s.limit ? { limit: s.limit } : {}),
+        ...(s.passagesPerDocument ? { passagesPerDocument: s.passagesPerDocument } : {}),
+        http,
+      });
+    });
   }
   return [corpusSource()];
 }
@@ -116,7 +186,9 @@ export function numericFlags(flags: PipelineFlags, config: SynthforgeConfig) {
     concurrency: positiveInt("concurrency", flags.concurrency) ?? config.concurrency ?? 8,
     budget: {
       ...config.budget,
-      ...(flags.maxCandidates !== undefined ? { maxCandidates: positiveInt("max-candidates", flags.maxCandidates) } : {}),
+      ...(flags.maxCandidates !== undefined
+        ? { maxCandidates: positiveInt("max-candidates", flags.maxCandidates) }
+        : {}),
       ...(flags.maxUsd !== undefined ? { maxUsd: positiveNumber("max-usd", flags.maxUsd) } : {}),
     },
   };

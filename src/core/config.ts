@@ -18,12 +18,85 @@ export const DEFAULT_MODELS: Record<AgentRole, string> = {
 export const PRO_MODEL = "gemini-3-pro-preview";
 
 const modelsSchema = z
-  .object(Object.fromEntries(AGENT_ROLES.map((r) => [r, z.string().min(1).optional()])) as Record<AgentRole, z.ZodOptional<z.ZodString>>)
+  .object(
+    Object.fromEntries(AGENT_ROLES.map((r) => [r, z.string().min(1).optional()])) as Record<
+      AgentRole,
+      z.ZodOptional<z.ZodString>
+    >,
+  )
   .strict();
 
+/**
+ * Ids of the public-API source adapters (src/sources/registry.ts registers each; a test
+ * keeps the two lists equal). Used in config as `sources: [{ type: arxiv }]`.
+ */
+export const REMOTE_SOURCE_TYPES = [
+  "arxiv",
+  "wikipedia",
+  "huggingFace",
+  "semanticScholar",
+  "pubmed",
+  "europePmc",
+  "biorxiv",
+  "medrxiv",
+  "crossref",
+  "openalex",
+  "stackExchange",
+  "github",
+  "plos",
+  "doaj",
+  "core",
+  "pubchem",
+  "chemrxiv",
+  "webPage",
+] as const;
+
 const sourceConfigSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("localFiles"), dir: z.string().min(1), licence: z.string().optional() }).strict(),
+  z
+    .object({ type: z.literal("localFiles"), dir: z.string().min(1), licence: z.string().optional() })
+    .strict(),
   z.object({ type: z.literal("corpus") }).strict(),
+  // A public API adapter by id; adapter-specific settings go under `options` (API keys come from the environment).
+  z
+    .object({
+      type: z.enum(REMOTE_SOURCE_TYPES),
+      baseUrl: z.string().url().optional(),
+      limit: z.number().int().min(1).max(100).optional(),
+      passagesPerDocument: z.number().int().min(1).max(50).optional(),
+      options: z.record(z.string(), z.unknown()).optional(),
+    })
+    .strict(),
+  // Any MCP server's tool as a source (src/sources/mcp.ts): `command` + `args` (stdio) or `url` (Streamable HTTP).
+  z
+    .object({
+      type: z.literal("mcp"),
+      id: z.string().min(1),
+      description: z.string().optional(),
+      command: z.string().min(1).optional(),
+      args: z.array(z.string()).optional(),
+      env: z.record(z.string(), z.string()).optional(),
+      cwd: z.string().optional(),
+      url: z.string().url().optional(),
+      headers: z.record(z.string(), z.string()).optional(),
+      tool: z.string().min(1),
+      arguments: z.record(z.string(), z.unknown()).optional(),
+      read: z
+        .object({
+          tool: z.string().min(1),
+          arguments: z.record(z.string(), z.unknown()).optional(),
+          maxItems: z.number().int().positive().optional(),
+        })
+        .strict()
+        .optional(),
+      licence: z.string().optional(),
+      rank: z.enum(["bm25", "server"]).optional(),
+      passagesPerDocument: z.number().int().positive().optional(),
+      timeoutMs: z.number().int().positive().optional(),
+    })
+    .strict()
+    .refine((s) => Boolean(s.command) !== Boolean(s.url), {
+      message: "an mcp source needs either command (+ args) or url, not both",
+    }),
 ]);
 
 const licencePolicySchema = z.union([
@@ -70,7 +143,62 @@ export const configSchema = z
       .strict()
       .optional(),
     sources: z.array(sourceConfigSchema).optional(),
+    /** The sources' shared HTTP layer (src/sources/http.ts). */
+    http: z
+      .object({
+        contact: z.string().min(3).optional(),
+        timeoutMs: z.number().int().positive().optional(),
+        maxBodyBytes: z.number().int().positive().optional(),
+        retries: z.number().int().min(0).max(10).optional(),
+        cacheTtlSeconds: z.number().min(0).optional(),
+      })
+      .strict()
+      .optional(),
     licencePolicy: licencePolicySchema.optional(),
+    /** Limits per model name (engine at scale); merged over the Gemini defaults. */
+    rateLimits: z
+      .record(
+        z.string().min(1),
+        z
+          .object({
+            requestsPerMinute: z.number().positive().optional(),
+            inputTokensPerMinute: z.number().positive().optional(),
+            outputTokensPerMinute: z.number().positive().optional(),
+            maxConcurrency: z.number().int().min(1).max(4096).optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+    /** Fallback model chain per agent role, e.g. `generation: [gemini-2.5-flash, gemini-2.0-flash]`. */
+    fallbacks: z
+      .object(
+        Object.fromEntries(
+          AGENT_ROLES.map((r) => [r, z.array(z.string().min(1)).min(1).optional()]),
+        ) as Record<AgentRole, z.ZodOptional<z.ZodArray<z.ZodString>>>,
+      )
+      .strict()
+      .optional(),
+    /** Price table overrides, USD per million tokens, by model name. */
+    prices: z
+      .record(
+        z.string().min(1),
+        z.object({ inputPerMillion: z.number().min(0), outputPerMillion: z.number().min(0) }).strict(),
+      )
+      .optional(),
+    /** The response cache (default on for Gemini); `--no-cache` turns it off for one command. */
+    cache: z.boolean().optional(),
+    /** Gemini Batch API settings for `--batch`. */
+    batch: z
+      .object({
+        /** Requests per batch job. */
+        size: z.number().int().min(1).max(10_000).optional(),
+        /** How long to wait for more requests before a partial batch is sent, in ms. */
+        flushMs: z.number().int().min(0).optional(),
+        /** How often a job is polled, in ms. */
+        pollMs: z.number().int().min(10).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -90,7 +218,10 @@ export const CONFIG_FILE_NAMES = ["synthforge.config.yaml", "synthforge.config.y
  *
  * @throws SynthforgeError `CONFIG_INVALID` naming the file and the field to fix.
  */
-export function loadConfig(path?: string, cwd = process.cwd()): { config: SynthforgeConfig; path: string | null } {
+export function loadConfig(
+  path?: string,
+  cwd = process.cwd(),
+): { config: SynthforgeConfig; path: string | null } {
   let file: string | null = null;
   if (path) {
     file = resolve(cwd, path);
@@ -117,7 +248,10 @@ export function loadConfig(path?: string, cwd = process.cwd()): { config: Synthf
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? issue.path.join(".") : "(top level)";
-    throw new SynthforgeError("CONFIG_INVALID", `Config file ${file}: field "${where}": ${issue?.message ?? "invalid"}.`);
+    throw new SynthforgeError(
+      "CONFIG_INVALID",
+      `Config file ${file}: field "${where}": ${issue?.message ?? "invalid"}.`,
+    );
   }
   return { config: parsed.data, path: file };
 }

@@ -22,8 +22,12 @@ export type ErrorCode =
   | "RUN_NOT_RESUMABLE"
   | "EXPORT_FORMAT_UNSUPPORTED"
   | "EXPORT_ROW_INVALID"
+  | "EXPORT_EMPTY"
   | "BUDGET_EXHAUSTED"
   | "STAGE_NOT_FOUND"
+  | "SANDBOX_UNAVAILABLE"
+  | "BENCHMARK_INVALID"
+  | "INPUT_FILE_INVALID"
   | "ABORTED";
 
 /** The one error class synthforge throws for anything a caller can act on. */
@@ -33,7 +37,11 @@ export class SynthforgeError extends Error {
   /** Optional structured details (never secrets). */
   readonly details?: Record<string, unknown>;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
     super(redactSecrets(message), options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "SynthforgeError";
     this.code = code;
@@ -43,7 +51,11 @@ export class SynthforgeError extends Error {
 
 /** True when `e` is a {@link SynthforgeError}, optionally with the given code. */
 export function isSynthforgeError(e: unknown, code?: ErrorCode): e is SynthforgeError {
-  return e instanceof Error && e.name === "SynthforgeError" && (code === undefined || (e as SynthforgeError).code === code);
+  return (
+    e instanceof Error &&
+    e.name === "SynthforgeError" &&
+    (code === undefined || (e as SynthforgeError).code === code)
+  );
 }
 
 const SECRET_PATTERNS: Array<[RegExp, string]> = [

@@ -68,12 +68,18 @@ export function parseCount(value: number | string, opts: { force?: boolean } = {
     const s = value.trim().toLowerCase().replace(/[,_]/g, "");
     const m = /^(-?\d+(?:\.\d+)?)(k|m)?$/.exec(s);
     if (!m) {
-      throw new SynthforgeError("INVALID_COUNT", `Count "${value}" is not a number. Give a positive whole number such as 100.`);
+      throw new SynthforgeError(
+        "INVALID_COUNT",
+        `Count "${value}" is not a number. Give a positive whole number such as 100.`,
+      );
     }
     n = Number(m[1]) * (m[2] === "k" ? 1000 : m[2] === "m" ? 1_000_000 : 1);
   }
   if (!Number.isFinite(n) || !Number.isInteger(n)) {
-    throw new SynthforgeError("INVALID_COUNT", `Count ${value} is not a whole number. Give a positive whole number such as 100.`);
+    throw new SynthforgeError(
+      "INVALID_COUNT",
+      `Count ${value} is not a whole number. Give a positive whole number such as 100.`,
+    );
   }
   if (n <= 0) {
     throw new SynthforgeError("INVALID_COUNT", `Count ${n} must be at least 1.`);
@@ -90,7 +96,11 @@ export function parseCount(value: number | string, opts: { force?: boolean } = {
 function readCount(text: string): string | undefined {
   const digits = /(?:^|[^\w.])(-?\d[\d,_]*(?:\.\d+)?\s*[km]?)(?=\s|$|[^\w])/i.exec(text);
   if (digits?.[1]) return digits[1].replace(/\s+/g, "");
-  const words = text.toLowerCase().match(/\b(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty)\s+(?:hundred|thousand|million)\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty)\b/);
+  const words = text
+    .toLowerCase()
+    .match(
+      /\b(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty)\s+(?:hundred|thousand|million)\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty)\b/,
+    );
   if (!words) return undefined;
   const parts = words[0].split(/\s+/);
   let n = 1;
@@ -127,7 +137,10 @@ export function parseRequest(text: string, opts: { force?: boolean } = {}): Pars
     if (named?.[1]) parseTrainingType(named[1]);
   }
 
-  const topic = /\b(?:about|on|for|covering|regarding|concerning|in the (?:field|domain|area) of|in)\s+(.+)$/i.exec(clean);
+  const topic =
+    /\b(?:about|on|for|covering|regarding|concerning|in the (?:field|domain|area) of|in)\s+(.+)$/i.exec(
+      clean,
+    );
   if (topic?.[1]) {
     const t = topic[1]
       .replace(/\s*[.!?]+$/, "")

@@ -33,7 +33,12 @@ export const QUESTION_STATUSES = [
 export type QuestionStatus = (typeof QUESTION_STATUSES)[number];
 
 /** Terminal question states: nothing more will happen to the candidate. */
-export const TERMINAL_QUESTION_STATUSES: readonly QuestionStatus[] = ["approved", "rejected", "failed", "skipped"];
+export const TERMINAL_QUESTION_STATUSES: readonly QuestionStatus[] = [
+  "approved",
+  "rejected",
+  "failed",
+  "skipped",
+];
 
 /** Run status. `stopped` means a budget ran out or the run was aborted; it can be resumed. */
 export const RUN_STATUSES = ["planning", "running", "completed", "stopped", "failed"] as const;
@@ -106,6 +111,21 @@ export interface SourceDocument {
   passages: Passage[];
   /** sha256 of the document text; the identity of a stored source. */
   contentHash: string;
+  /** Warnings about the content (e.g. text that tries to instruct the model); stored on the source. */
+  flags?: SourceFlag[];
+}
+
+/**
+ * A warning about a source's content. Source text is data, never instructions: text that
+ * tries to instruct the model is fenced in prompts and flagged with `prompt-injection`.
+ */
+export interface SourceFlag {
+  /** What was found. */
+  kind: "prompt-injection";
+  /** The rule that matched, e.g. `ignore-previous-instructions`, `system-prompt`. */
+  rule: string;
+  /** The matching text with a little context, word for word (at most 200 characters). */
+  excerpt: string;
 }
 
 /** A passage chosen as ground truth for a question, with the stored id of its source. */
@@ -151,6 +171,22 @@ export interface RunSummary {
   storage: string;
   /** Reasons of dropped candidates, grouped: `{ "review: score 0.42 < 0.6": 3 }`. */
   dropReasons: Record<string, number>;
+  /** Cost figures of the run (also sent live in `progress` events). */
+  cost: CostSnapshot;
+  /** Model calls answered from the response cache (free; not in `usage.calls`). */
+  cachedCalls: number;
+  /** k: paid model calls per approved example (`usage.calls / approved`; null before the first). */
+  callsPerApproved: number | null;
+}
+
+/** Live cost of a run: spent so far, per approved example, and projected to finish. */
+export interface CostSnapshot {
+  /** USD spent on model calls so far (batch calls at 50%). */
+  spentUsd: number;
+  /** USD per approved example so far (null before the first approval). */
+  perApprovedUsd: number | null;
+  /** Projected USD for the whole run: spent + remaining examples × cost per approved (null before the first approval). */
+  projectedUsd: number | null;
 }
 
 /** Events emitted by a run (`run.events`). */
@@ -159,7 +195,7 @@ export type PipelineEvent =
   | { type: "plan"; runId: string; plan: Plan }
   | { type: "stage-started"; runId: string; stage: string }
   | { type: "stage-finished"; runId: string; stage: string }
-  | { type: "progress"; runId: string; stage: string; done: number; total: number }
+  | { type: "progress"; runId: string; stage: string; done: number; total: number; cost?: CostSnapshot }
   | { type: "item"; runId: string; questionId: string; status: QuestionStatus; stage: string; score?: number }
   | { type: "failure"; runId: string; questionId: string | null; stage: string; reason: string }
   | { type: "log"; runId: string; level: "info" | "warn"; message: string }

@@ -11,8 +11,17 @@ export type RoutingOptions = Omit<ModelRouterOptions, "provider">;
  * overrides it. The key comes from `apiKey` or env `GEMINI_API_KEY` / `GOOGLE_API_KEY`.
  */
 export function geminiModels(opts: GeminiProviderOptions & RoutingOptions = {}): ModelRouter {
-  const { models, proModel, prices, ...provider } = opts;
-  return new ModelRouter({ provider: geminiProvider(provider), ...(models ? { models } : {}), ...(proModel ? { proModel } : {}), ...(prices ? { prices } : {}) });
+  const { models, proModel, prices, rateLimits, fallbacks, timeoutMs, breaker, clock, ...provider } = opts;
+  return new ModelRouter({
+    provider: geminiProvider({ ...provider, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }),
+    ...(models ? { models } : {}),
+    ...(proModel ? { proModel } : {}),
+    ...(prices ? { prices } : {}),
+    ...(rateLimits ? { rateLimits } : {}),
+    ...(fallbacks ? { fallbacks } : {}),
+    ...(breaker ? { breaker } : {}),
+    ...(clock ? { clock } : {}),
+  });
 }
 
 /** The deterministic offline provider (no key, no network; DESIGN §6). */

@@ -1,6 +1,7 @@
 import { Gemini, type LlmRequest, type LlmResponse } from "@google/adk";
 import type { HttpOptions } from "@google/genai";
 import { redactSecrets, SynthforgeError } from "../core/errors.js";
+import { geminiBatchClient } from "./batch.js";
 import type { ModelProvider } from "./provider.js";
 import { parseGaveUp, type RetryOptions, retryingLlm, statusName } from "./retry.js";
 
@@ -162,7 +163,8 @@ function envKey(): string | undefined {
 
 /**
  * The Gemini {@link ModelProvider} (`name: "gemini"`, `paid: true`). `create(model)`
- * returns `retryingLlm(new SynthforgeGemini(...))`. The key is resolved now: `opts.apiKey`,
+ * returns `retryingLlm(new SynthforgeGemini(...))`; `bare(model)` the model alone, with
+ * the retry settings in `retry`, for the router to compose. The key is resolved now: `opts.apiKey`,
  * else env `GEMINI_API_KEY` / `GOOGLE_API_KEY` (if both are set, `GOOGLE_API_KEY`, as genai
  * and ADK do).
  *
@@ -182,16 +184,27 @@ export function geminiProvider(opts: GeminiProviderOptions = {}): ModelProvider 
   if (opts.maxDelayMs !== undefined) retryOpts.maxDelayMs = opts.maxDelayMs;
   if (opts.sleep) retryOpts.sleep = opts.sleep;
   if (opts.onRetry) retryOpts.onRetry = opts.onRetry;
+  const bare = (modelName: string) => {
+    const modelOpts: SynthforgeGeminiOptions = { model: modelName, apiKey };
+    if (opts.baseUrl) modelOpts.baseUrl = opts.baseUrl;
+    if (opts.apiVersion) modelOpts.apiVersion = opts.apiVersion;
+    if (opts.timeoutMs) modelOpts.timeoutMs = opts.timeoutMs;
+    return new SynthforgeGemini(modelOpts);
+  };
   const provider: ModelProvider = {
     name: "gemini",
     paid: true,
     create(modelName: string) {
-      const modelOpts: SynthforgeGeminiOptions = { model: modelName, apiKey };
-      if (opts.baseUrl) modelOpts.baseUrl = opts.baseUrl;
-      if (opts.apiVersion) modelOpts.apiVersion = opts.apiVersion;
-      if (opts.timeoutMs) modelOpts.timeoutMs = opts.timeoutMs;
-      return retryingLlm(new SynthforgeGemini(modelOpts), retryOpts);
+      return retryingLlm(bare(modelName), retryOpts);
     },
+    bare,
+    retry: retryOpts,
+    batchClient: () =>
+      geminiBatchClient({
+        apiKey,
+        ...(opts.baseUrl ? { baseUrl: opts.baseUrl.replace(/\/+$/, "") } : {}),
+        ...(opts.apiVersion ? { apiVersion: opts.apiVersion } : {}),
+      }),
   };
   return provider;
 }

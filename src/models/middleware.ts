@@ -8,18 +8,31 @@ import { callCost, DEFAULT_PRICES, type ModelPrice } from "./pricing.js";
  * can be tested alone with a scripted model and composed in any order (DESIGN §3.3:
  * cache → rate limit → retry → metering → provider).
  */
-export type GenerateFn = (req: LlmRequest, stream: boolean, abortSignal?: AbortSignal) => AsyncGenerator<LlmResponse, void>;
+export type GenerateFn = (
+  req: LlmRequest,
+  stream: boolean,
+  abortSignal?: AbortSignal,
+) => AsyncGenerator<LlmResponse, void>;
 
 /** A `BaseLlm` that delegates to `inner`, letting `around` intercept generation. */
 export class WrappedLlm extends BaseLlm {
   constructor(
     readonly inner: BaseLlm,
-    private readonly around: (req: LlmRequest, next: GenerateFn, stream: boolean, abortSignal?: AbortSignal) => AsyncGenerator<LlmResponse, void>,
+    private readonly around: (
+      req: LlmRequest,
+      next: GenerateFn,
+      stream: boolean,
+      abortSignal?: AbortSignal,
+    ) => AsyncGenerator<LlmResponse, void>,
   ) {
     super({ model: inner.model });
   }
 
-  override async *generateContentAsync(req: LlmRequest, stream = false, abortSignal?: AbortSignal): AsyncGenerator<LlmResponse, void> {
+  override async *generateContentAsync(
+    req: LlmRequest,
+    stream = false,
+    abortSignal?: AbortSignal,
+  ): AsyncGenerator<LlmResponse, void> {
     const next: GenerateFn = (r, s, a) => this.inner.generateContentAsync(r, s, a);
     yield* this.around(req, next, stream, abortSignal);
   }
@@ -50,6 +63,22 @@ export interface LlmCallRecord {
 /** Receives one record per model call. */
 export type UsageSink = (record: LlmCallRecord) => void | Promise<void>;
 
+const LOGICAL_HASH = Symbol.for("synthforge.requestHash");
+
+/**
+ * Marks `req` with the hash of the logical request (the role's own model), so that a
+ * call answered by a fallback model is metered, and found by the response cache, under
+ * the request the pipeline made. Object spread keeps the mark on copies.
+ */
+export function tagRequestHash(req: LlmRequest, hash: string): void {
+  (req as unknown as Record<symbol, string>)[LOGICAL_HASH] = hash;
+}
+
+/** The hash {@link tagRequestHash} put on `req`, if any. */
+export function taggedRequestHash(req: LlmRequest): string | undefined {
+  return (req as unknown as Record<symbol, string | undefined>)[LOGICAL_HASH];
+}
+
 /** A stable hash of everything that determines a model's answer. */
 export function requestHash(model: string, req: LlmRequest): string {
   const cfg = req.config ?? {};
@@ -77,12 +106,20 @@ export function responseText(r: LlmResponse): string {
  */
 export function meteredLlm(
   inner: BaseLlm,
-  opts: { sink: UsageSink; role: string; provider: string; runId?: string | null; prices?: Record<string, ModelPrice> },
+  opts: {
+    sink: UsageSink;
+    role: string;
+    provider: string;
+    runId?: string | null;
+    prices?: Record<string, ModelPrice>;
+    /** Multiplies the price (0.5 for the Gemini Batch API). Default 1. */
+    priceFactor?: number;
+  },
 ): BaseLlm {
   return new WrappedLlm(inner, async function* (req, next, stream, abortSignal) {
     const started = performance.now();
     const model = req.model ?? inner.model;
-    const hash = requestHash(model, req);
+    const hash = taggedRequestHash(req) ?? requestHash(model, req);
     let input = 0;
     let output = 0;
     let total = 0;
@@ -98,7 +135,7 @@ export function meteredLlm(
         inputTokens: input,
         outputTokens: output,
         totalTokens: total || input + output,
-        costUsd: callCost(model, input, output, opts.prices ?? DEFAULT_PRICES),
+        costUsd: callCost(model, input, output, opts.prices ?? DEFAULT_PRICES) * (opts.priceFactor ?? 1),
         latencyMs: Math.round(performance.now() - started),
         cached: false,
         status: error ? "error" : "ok",
@@ -111,7 +148,8 @@ export function meteredLlm(
         if (r.usageMetadata) {
           // Streaming sends cumulative usage; the last report wins.
           input = r.usageMetadata.promptTokenCount ?? input;
-          output = (r.usageMetadata.candidatesTokenCount ?? 0) + (r.usageMetadata.thoughtsTokenCount ?? 0) || output;
+          output =
+            (r.usageMetadata.candidatesTokenCount ?? 0) + (r.usageMetadata.thoughtsTokenCount ?? 0) || output;
           total = r.usageMetadata.totalTokenCount ?? total;
         }
         if (r.errorCode) error = redactSecrets(`${r.errorCode}: ${r.errorMessage ?? ""}`);

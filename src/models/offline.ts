@@ -39,12 +39,18 @@ export class OfflineLlm extends BaseLlm {
   override async *generateContentAsync(req: LlmRequest): AsyncGenerator<LlmResponse, void> {
     const env = readEnvelope(req);
     if (!env) {
-      yield { errorCode: "OFFLINE_NO_TASK", errorMessage: "The offline provider only answers synthforge agent requests." };
+      yield {
+        errorCode: "OFFLINE_NO_TASK",
+        errorMessage: "The offline provider only answers synthforge agent requests.",
+      };
       return;
     }
     const responder = responders.get(env.task);
     if (!responder) {
-      yield { errorCode: "OFFLINE_UNKNOWN_TASK", errorMessage: `The offline provider has no answer for task "${env.task}".` };
+      yield {
+        errorCode: "OFFLINE_UNKNOWN_TASK",
+        errorMessage: `The offline provider has no answer for task "${env.task}".`,
+      };
       return;
     }
     const text = JSON.stringify(responder(env.input, { model: this.model, task: env.task }));
@@ -52,7 +58,11 @@ export class OfflineLlm extends BaseLlm {
     const output = estimateTokens(text);
     yield {
       content: { role: "model", parts: [{ text }] },
-      usageMetadata: { promptTokenCount: input, candidatesTokenCount: output, totalTokenCount: input + output },
+      usageMetadata: {
+        promptTokenCount: input,
+        candidatesTokenCount: output,
+        totalTokenCount: input + output,
+      },
       finishReason: "STOP" as LlmResponse["finishReason"],
     };
   }

@@ -27,17 +27,26 @@ export interface ScriptCall {
  * `undefined` falls back to the offline answer for the task, so a test scripts only
  * what it cares about. Every call is kept in `calls`.
  */
-export function scriptedProvider(script: (call: ScriptCall) => ScriptReply | Promise<ScriptReply>): ModelProvider & { calls: ScriptCall[] } {
+export function scriptedProvider(
+  script: (call: ScriptCall) => ScriptReply | Promise<ScriptReply>,
+): ModelProvider & { calls: ScriptCall[] } {
   const calls: ScriptCall[] = [];
   class ScriptedLlm extends BaseLlm {
     override async *generateContentAsync(req: LlmRequest): AsyncGenerator<LlmResponse, void> {
       const env = readEnvelope(req) ?? { task: "", input: null };
-      const call: ScriptCall = { task: env.task, input: env.input, model: this.model, n: calls.length, request: req };
+      const call: ScriptCall = {
+        task: env.task,
+        input: env.input,
+        model: this.model,
+        n: calls.length,
+        request: req,
+      };
       calls.push(call);
       let reply = await script(call);
       if (reply === undefined) {
         const fallback = offlineResponder(env.task);
-        if (!fallback) throw new SynthforgeError("MODEL_ERROR", `scripted provider: no reply for task "${env.task}"`);
+        if (!fallback)
+          throw new SynthforgeError("MODEL_ERROR", `scripted provider: no reply for task "${env.task}"`);
         reply = { output: fallback(env.input, { model: this.model, task: env.task }) };
       }
       if ("error" in reply) throw reply.error;
@@ -50,7 +59,11 @@ export function scriptedProvider(script: (call: ScriptCall) => ScriptReply | Pro
       const outTok = estimateTokens(text);
       yield {
         content: { role: "model", parts: [{ text }] },
-        usageMetadata: { promptTokenCount: inTok, candidatesTokenCount: outTok, totalTokenCount: inTok + outTok },
+        usageMetadata: {
+          promptTokenCount: inTok,
+          candidatesTokenCount: outTok,
+          totalTokenCount: inTok + outTok,
+        },
       };
     }
     override connect(): Promise<BaseLlmConnection> {

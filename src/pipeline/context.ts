@@ -1,7 +1,8 @@
 import { type AgentResult, type AgentTask, runAgentTask } from "../agents/agent-task.js";
-import type { Logger } from "../core/logger.js";
 import { newId } from "../core/ids.js";
-import type { Plan, PipelineEvent } from "../core/types.js";
+import type { Logger } from "../core/logger.js";
+import type { PipelineEvent, Plan } from "../core/types.js";
+import { CacheSession } from "../models/cache.js";
 import type { UsageSink } from "../models/middleware.js";
 import type { ModelRouter } from "../models/router.js";
 import type { LicencePolicy } from "../sources/licence.js";
@@ -49,7 +50,13 @@ export interface RunContext {
   /** Runs an agent task with this run's models and metering. */
   agent<I, O>(task: AgentTask<I, O>, input: I): Promise<AgentResult<O>>;
   /** Records a `failures` row. */
-  recordFailure(questionId: string | null, stage: string, reason: string, rawOutput?: string | null, attempt?: number): Promise<void>;
+  recordFailure(
+    questionId: string | null,
+    stage: string,
+    reason: string,
+    rawOutput?: string | null,
+    attempt?: number,
+  ): Promise<void>;
 }
 
 /** Builds the context's agent runner and failure recorder over a store. */
@@ -62,10 +69,35 @@ export function contextHelpers(opts: {
   emit: (e: PipelineEvent) => void;
 }): Pick<RunContext, "agent" | "recordFailure"> {
   return {
-    agent: (task, input) => runAgentTask(task, input, { models: opts.models, runId: opts.runId, sink: opts.sink, signal: opts.signal }),
+    agent: (task, input) =>
+      runAgentTask(task, input, {
+        models: opts.models,
+        runId: opts.runId,
+        sink: opts.sink,
+        signal: opts.signal,
+      }),
     recordFailure: async (questionId, stage, reason, rawOutput = null, attempt = 1) => {
-      await opts.store.insertFailure({ id: newId("fail"), runId: opts.runId, questionId, stage, reason, rawOutput, attempt });
+      await opts.store.insertFailure({
+        id: newId("fail"),
+        runId: opts.runId,
+        questionId,
+        stage,
+        reason,
+        rawOutput,
+        attempt,
+      });
       opts.emit({ type: "failure", runId: opts.runId, questionId, stage, reason });
     },
   };
+}
+
+/**
+ * A run's response cache over the store: the n-th identical request of the run gets the
+ * n-th answer ever paid for it (see {@link CacheSession}).
+ */
+export function responseCache(store: Store, enabled = true): CacheSession {
+  return new CacheSession(
+    { lookup: (hash, occurrence) => store.cachedLlmResponseAt(hash, occurrence) },
+    enabled,
+  );
 }

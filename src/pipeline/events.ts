@@ -20,11 +20,43 @@ export class EventChannel<T extends { type: string }> implements AsyncIterable<T
       w({ value: event, done: false });
       return;
     }
-    this.buffer.push(event);
-    if (this.buffer.length > this.maxBuffered) {
-      const i = this.buffer.findIndex((e) => e.type === "progress" || e.type === "item");
-      this.buffer.splice(i >= 0 ? i : 0, 1);
+    // A progress event replaces a buffered progress event of the same stage just before it.
+    const last = this.buffer[this.buffer.length - 1] as (T & { stage?: unknown }) | undefined;
+    if (
+      event.type === "progress" &&
+      last?.type === "progress" &&
+      last.stage === (event as T & { stage?: unknown }).stage
+    ) {
+      this.buffer[this.buffer.length - 1] = event;
+      return;
     }
+    this.buffer.push(event);
+    if (this.buffer.length > this.maxBuffered) this.compact();
+  }
+
+  /**
+   * Drops the older half of the progress and item events in one pass (amortised O(1) per
+   * event; dropping one at a time from the front was O(n) per event once the buffer was
+   * full, i.e. quadratic for a run nobody iterates). If only other events are buffered,
+   * the oldest ones go.
+   */
+  private compact(): void {
+    const droppable = this.buffer.reduce(
+      (n, e) => n + (e.type === "progress" || e.type === "item" ? 1 : 0),
+      0,
+    );
+    let drop = Math.max(1, Math.floor(droppable / 2));
+    if (droppable === 0) {
+      this.buffer = this.buffer.slice(this.buffer.length - Math.floor(this.maxBuffered / 2));
+      return;
+    }
+    this.buffer = this.buffer.filter((e) => {
+      if (drop > 0 && (e.type === "progress" || e.type === "item")) {
+        drop--;
+        return false;
+      }
+      return true;
+    });
   }
 
   /** Calls `fn` for every event from now on; returns a function that stops it. */

@@ -1,6 +1,7 @@
 import { generationTask } from "../agents/generation.js";
 import { isSynthforgeError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
+import { OptionBalancer } from "../training-types/options.js";
 import type { GenerationInput, SynthesizedContext } from "../training-types/types.js";
 import type { RunContext } from "./context.js";
 import { groundTruthPassages } from "./research-stage.js";
@@ -29,6 +30,50 @@ export function generationInput(item: Item, ctx: RunContext): GenerationInput {
   return input;
 }
 
+/** The options a run recorded for its training type (`config.typeOptions[type]`), parsed by the type. */
+export function runTypeOptions(ctx: RunContext): Record<string, unknown> {
+  const all = (ctx.run.config.typeOptions ?? {}) as Record<string, unknown>;
+  return ctx.trainingType.generation.options?.parse(all[ctx.trainingType.name]) ?? {};
+}
+
+type Balancers = WeakMap<object, Promise<OptionBalancer>>;
+
+/**
+ * Type-specific options of an item's next draft (e.g. the KTO label), balanced over the
+ * run by an {@link OptionBalancer}; a revision keeps the options of its first draft.
+ */
+async function exampleOptions(
+  item: Item,
+  ctx: RunContext,
+  balancers: Balancers,
+): Promise<Record<string, unknown> | undefined> {
+  const policy = ctx.trainingType.generation.options;
+  if (!policy) return undefined;
+  let balancer = balancers.get(ctx.run);
+  if (!balancer) {
+    balancer = (async () => {
+      const b = new OptionBalancer(policy, runTypeOptions(ctx));
+      for await (const ex of ctx.store.iterateExamples(ctx.runId, ctx.trainingType.name, {
+        reviewStatus: ["approved"],
+      }))
+        b.count(ex.data);
+      return b;
+    })();
+    balancers.set(ctx.run, balancer);
+  }
+  const q = item.question;
+  return (await balancer).optionsFor({
+    key: q.id,
+    existing: item.example?.data ?? null,
+    state: () =>
+      q.status === "approved"
+        ? "kept"
+        : ["rejected", "failed", "skipped"].includes(q.status)
+          ? "dropped"
+          : "open",
+  });
+}
+
 /**
  * The default generate stage (item-scoped): the generation agent writes the example in
  * the training type's shape; the type turns it into a row and validates it. An invalid
@@ -36,6 +81,7 @@ export function generationInput(item: Item, ctx: RunContext): GenerationInput {
  * stored (one row per question, replaced on revision) and the question marked `generated`.
  */
 export function generateStage(): ItemStage {
+  const balancers: Balancers = new WeakMap();
   return {
     name: "generate",
     scope: "item",
@@ -44,6 +90,8 @@ export function generateStage(): ItemStage {
       const type = ctx.trainingType;
       const task = generationTask(type);
       const input = generationInput(item, ctx);
+      const options = await exampleOptions(item, ctx, balancers);
+      if (options) input.options = options;
       let lastReason = "";
       let lastRaw: string | null = null;
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
@@ -59,7 +107,13 @@ export function generateStage(): ItemStage {
           if (!isSynthforgeError(e, "MODEL_OUTPUT_INVALID")) throw e;
           lastReason = e.message;
           lastRaw = typeof e.details?.raw === "string" ? e.details.raw : null;
-          await ctx.recordFailure(item.question.id, "generate", `invalid model output: ${e.message}`, lastRaw, attempt);
+          await ctx.recordFailure(
+            item.question.id,
+            "generate",
+            `invalid model output: ${e.message}`,
+            lastRaw,
+            attempt,
+          );
           continue;
         }
         const row = await type.generation.toRow(out, input);
@@ -93,7 +147,11 @@ export function generateStage(): ItemStage {
         item.question.revisions = item.round;
         return;
       }
-      throw new CandidateRejected(`no valid example after ${ATTEMPTS} attempts: ${lastReason}`, lastRaw, "failed");
+      throw new CandidateRejected(
+        `no valid example after ${ATTEMPTS} attempts: ${lastReason}`,
+        lastRaw,
+        "failed",
+      );
     },
   };
 }

@@ -3,7 +3,7 @@ import type { LicencePolicyConfig } from "../core/config.js";
 import { describeError, SynthforgeError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import { type Logger, silentLogger } from "../core/logger.js";
-import type { AgentRole, PipelineEvent, RunSummary } from "../core/types.js";
+import type { AgentRole, PipelineEvent, RunSummary, TrainingTypeName } from "../core/types.js";
 import type { UsageSink } from "../models/middleware.js";
 import { offlineProvider } from "../models/offline.js";
 import { ModelRouter } from "../models/router.js";
@@ -12,11 +12,12 @@ import { licencePolicy } from "../sources/licence.js";
 import type { SourceAdapter } from "../sources/types.js";
 import type { RunRow, Store } from "../storage/store.js";
 import { getTrainingType } from "../training-types/index.js";
-import { type Budget, contextHelpers, type ReviewConfig, type RunContext } from "./context.js";
+import { type BatchOptions, BatchRunner } from "./batch.js";
+import { type Budget, contextHelpers, type ReviewConfig, type RunContext, responseCache } from "./context.js";
 import { EventChannel } from "./events.js";
 import { type ExportOptions, type ExportResult, exportRun, findRun } from "./export.js";
 import { generateStage } from "./generate-stage.js";
-import { type ClarifyFn, intakeWith, planStage, resolveSpec, type RunRequest } from "./plan-stage.js";
+import { type ClarifyFn, intakeWith, planStage, type RunRequest, resolveSpec } from "./plan-stage.js";
 import { questionStage } from "./question-stage.js";
 import { researchStage } from "./research-stage.js";
 import { reviewStage } from "./review-stage.js";
@@ -49,7 +50,24 @@ export interface PipelineOptions {
   review?: Partial<ReviewConfig>;
   /** Which source licences research may use. Default `permissive`. */
   licencePolicy?: LicencePolicyConfig;
+  /**
+   * Options of training types, by type name, recorded in the run's config, e.g.
+   * `{ kto: { desirableRatio: 0.6 } }` (the desirable share of KTO examples, or `"3:2"`).
+   */
+  typeOptions?: Partial<Record<TrainingTypeName, Record<string, unknown>>>;
   logger?: Logger;
+  /**
+   * The response cache (DESIGN §3.3): a request already paid for is answered from
+   * `llm_calls` (recorded with `cached: true`, at no cost), so rerunning an unchanged plan
+   * makes no paid calls. Default: on for paid providers, off otherwise. `--no-cache` sets false.
+   */
+  cache?: boolean;
+  /**
+   * Sends generation and review calls through the Gemini Batch API (`--batch`): half the
+   * price, much slower; jobs are recorded in `llm_batches` and collected again after a
+   * restart. `true` takes the defaults.
+   */
+  batch?: boolean | BatchOptions;
 }
 
 /** Options of one run. */
@@ -60,6 +78,22 @@ export interface RunOptions {
   force?: boolean;
   /** Aborts the run; it stops after the candidates in flight and can be resumed. */
   signal?: AbortSignal;
+}
+
+/** Options of {@link Pipeline.resume}. */
+export interface ResumeOptions {
+  /** Aborts the run; it stops after the candidates in flight and can be resumed. */
+  signal?: AbortSignal;
+  /**
+   * Other processes work on the same run (`synthforge worker`): their candidate leases
+   * are respected and run-scoped stages take the run's lock. Default false: the resuming
+   * process is the only one, and leases left by a crashed process are ended at once.
+   */
+  shared?: boolean;
+  /** Lease owner id of this process (workers pass theirs). */
+  owner?: string;
+  /** Candidate lease length in ms (see `executeRun`). */
+  leaseMs?: number;
 }
 
 /** A run in progress. */
@@ -79,13 +113,18 @@ export interface Pipeline {
   /** Starts a run for a request such as "Generate 50 SFT examples about organic chemistry". */
   run(request: RunRequest, opts?: RunOptions): PipelineRun;
   /** Continues a stopped or interrupted run where it stopped. */
-  resume(runId: string, opts?: Omit<RunOptions, "clarify" | "force">): PipelineRun;
+  resume(runId: string, opts?: ResumeOptions): PipelineRun;
+  /**
+   * Understands a request and stores its run without working on it (status `planning`),
+   * for `synthforge submit`: workers then take it up with {@link resume}.
+   */
+  create(request: RunRequest, opts?: Omit<RunOptions, "signal">): Promise<RunRow>;
   /** Writes a run's approved examples in a trainer format. `runId` may be `latest`. */
   export(runId: string, opts: ExportOptions): Promise<ExportResult>;
   readonly store: Store;
   readonly models: ModelRouter;
   readonly stages: StageList;
-  /** Closes the store. */
+  /** Closes the sources that hold something open (MCP servers), then the store. */
   close(): Promise<void>;
 }
 
@@ -111,10 +150,23 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const policy = licencePolicy(options.licencePolicy);
   const logger = options.logger ?? silentLogger;
   if (review.rejectBelow > review.approveAt) {
-    throw new SynthforgeError("CONFIG_INVALID", `review.rejectBelow (${review.rejectBelow}) must not be above review.approveAt (${review.approveAt}).`);
+    throw new SynthforgeError(
+      "CONFIG_INVALID",
+      `review.rejectBelow (${review.rejectBelow}) must not be above review.approveAt (${review.approveAt}).`,
+    );
+  }
+  const typeOptions = options.typeOptions ?? {};
+  for (const [name, value] of Object.entries(typeOptions)) {
+    const policy = getTrainingType(name).generation.options;
+    if (!policy)
+      throw new SynthforgeError("CONFIG_INVALID", `The ${name} training type takes no typeOptions.`);
+    policy.parse(value);
   }
   if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new SynthforgeError("CONFIG_INVALID", `concurrency must be a positive whole number, got ${concurrency}.`);
+    throw new SynthforgeError(
+      "CONFIG_INVALID",
+      `concurrency must be a positive whole number, got ${concurrency}.`,
+    );
   }
   let initialised: Promise<void> | null = null;
   const ready = () => {
@@ -122,12 +174,61 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return initialised;
   };
 
-  const makeSink = (totals: LiveTotals): UsageSink => async (rec) => {
-    totals.costUsd += rec.costUsd;
-    await store.recordLlmCall({ id: newId("call"), ...rec });
+  const batchOptions: BatchOptions | null =
+    options.batch === true ? {} : options.batch ? options.batch : null;
+  if (batchOptions && !models.provider.batchClient) {
+    throw new SynthforgeError(
+      "CONFIG_INVALID",
+      `--batch needs a provider with a batch API (Gemini); the ${models.provider.name} provider has none.`,
+    );
+  }
+
+  /**
+   * The models of one run: the response cache (on for paid providers unless turned off;
+   * always on with --batch, which relies on it), and the Gemini Batch API runner. Jobs a
+   * killed process left open are collected first, whether or not this run uses --batch.
+   */
+  const engineFor = async (runId: string, signal: AbortSignal) => {
+    const client = models.provider.batchClient?.();
+    let runner: BatchRunner | null = null;
+    if (client) {
+      runner = new BatchRunner(store, client, {
+        ...batchOptions,
+        runId,
+        provider: models.provider.name,
+        ...(models.priceTable ? { prices: models.priceTable } : {}),
+        logger,
+        signal,
+      });
+      await runner.recover();
+    }
+    const cache = batchOptions ? true : (options.cache ?? models.provider.paid);
+    const runModels = models.withCallDefaults({
+      ...(cache ? { cache: responseCache(store) } : {}),
+      ...(batchOptions && runner ? { batch: runner } : {}),
+    });
+    return {
+      models: runModels,
+      close: () => runner?.close(),
+    };
   };
 
-  const start = (prepare: (helpers: { emit: (e: PipelineEvent) => void; signal: AbortSignal; totals: LiveTotals }) => Promise<{ run: RunRow; resumed: boolean }>, signal?: AbortSignal): PipelineRun => {
+  const makeSink =
+    (totals: LiveTotals): UsageSink =>
+    async (rec) => {
+      totals.costUsd += rec.costUsd;
+      await store.recordLlmCall({ id: newId("call"), ...rec });
+    };
+
+  const start = (
+    prepare: (helpers: {
+      emit: (e: PipelineEvent) => void;
+      signal: AbortSignal;
+      totals: LiveTotals;
+    }) => Promise<{ run: RunRow; resumed: boolean }>,
+    signal?: AbortSignal,
+    shared: Pick<ResumeOptions, "shared" | "owner" | "leaseMs"> = {},
+  ): PipelineRun => {
     const channel = new EventChannel<PipelineEvent>();
     const controller = new AbortController();
     if (signal) {
@@ -153,12 +254,14 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         emit({ type: "run-started", runId: run.id, resumed });
         const trainingType = getTrainingType(run.trainingType);
         const sink = makeSink(totals);
+        const engine = await engineFor(run.id, controller.signal);
+        const runModels = engine.models;
         const ctx: RunContext = {
           runId: run.id,
           run,
           plan: run.plan,
           store,
-          models,
+          models: runModels,
           sources,
           licencePolicy: policy,
           trainingType,
@@ -167,7 +270,14 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           signal: controller.signal,
           need: 0,
           emit,
-          ...contextHelpers({ runId: run.id, store, models, sink, signal: controller.signal, emit }),
+          ...contextHelpers({
+            runId: run.id,
+            store,
+            models: runModels,
+            sink,
+            signal: controller.signal,
+            emit,
+          }),
         };
         await store.updateRun(run.id, { status: "running", stopReason: null, finishedAt: null });
         const { status, stopReason } = await executeRun(ctx, {
@@ -176,7 +286,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           budget: options.budget ?? {},
           totals,
           resumed,
-        });
+          ...(shared.shared ? { shared: true } : {}),
+          ...(shared.owner ? { owner: shared.owner } : {}),
+          ...(shared.leaseMs ? { leaseMs: shared.leaseMs } : {}),
+        }).finally(() => engine.close());
         await store.updateRun(run.id, { status, stopReason, finishedAt: new Date() });
         const summary = await buildSummary(store, run.id, { durationMs: Date.now() - startedAt });
         emit({ type: "run-finished", runId: run.id, summary });
@@ -204,47 +317,76 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     models,
     stages,
     run(request, opts = {}) {
-      return start(async ({ signal, totals }) => {
-        // The intake call happens before the run exists: it is metered with run_id null.
-        const sink = makeSink(totals);
-        const { spec, requestText } = await resolveSpec(request, {
-          ...(opts.clarify ? { clarify: opts.clarify } : {}),
-          force: opts.force ?? false,
-          intake: intakeWith({ agent: (task, input) => runAgentTask(task, input, { models, runId: null, sink, signal }) }),
-        });
-        getTrainingType(spec.trainingType);
-        const run = await store.createRun({
-          id: newId("run"),
-          request: requestText,
-          trainingType: spec.trainingType,
-          topic: spec.topic,
-          targetCount: spec.count,
-          status: "planning",
-          provider: models.provider.name,
-          config: {
-            models: models.describe(),
-            provider: models.provider.name,
-            concurrency,
-            budget: options.budget ?? {},
-            review,
-            sources: sources.map((s) => s.id),
-            licencePolicy: policy,
-            stages: stages.names(),
-          },
-        });
-        return { run, resumed: false };
-      }, opts.signal);
+      return start(
+        async ({ signal, totals }) => ({
+          run: await createRun(request, opts, signal, totals),
+          resumed: false,
+        }),
+        opts.signal,
+      );
+    },
+    async create(request, opts = {}) {
+      await ready();
+      return createRun(request, opts, new AbortController().signal, { costUsd: 0 });
     },
     resume(id, opts = {}) {
-      return start(async () => {
-        const run = await findRun(store, id);
-        return { run, resumed: true };
-      }, opts.signal);
+      return start(
+        async () => {
+          const run = await findRun(store, id);
+          return { run, resumed: true };
+        },
+        opts.signal,
+        opts,
+      );
     },
     async export(runId, opts) {
       await ready();
       return exportRun(store, runId, opts);
     },
-    close: () => store.close(),
+    close: async () => {
+      // Sources first (an MCP source stops its server), then the store; one failing never keeps the other open.
+      await Promise.allSettled(sources.map((s) => s.close?.()));
+      await store.close();
+    },
   };
+
+  /** Understands a request and stores its run (status `planning`). */
+  async function createRun(
+    request: RunRequest,
+    opts: RunOptions,
+    signal: AbortSignal,
+    totals: LiveTotals,
+  ): Promise<RunRow> {
+    // The intake call happens before the run exists: it is metered with run_id null.
+    const sink = makeSink(totals);
+    const { spec, requestText } = await resolveSpec(request, {
+      ...(opts.clarify ? { clarify: opts.clarify } : {}),
+      force: opts.force ?? false,
+      intake: intakeWith({
+        agent: (task, input) => runAgentTask(task, input, { models, runId: null, sink, signal }),
+      }),
+    });
+    getTrainingType(spec.trainingType);
+    const run = await store.createRun({
+      id: newId("run"),
+      request: requestText,
+      trainingType: spec.trainingType,
+      topic: spec.topic,
+      targetCount: spec.count,
+      status: "planning",
+      provider: models.provider.name,
+      config: {
+        models: models.describe(),
+        provider: models.provider.name,
+        concurrency,
+        budget: options.budget ?? {},
+        review,
+        sources: sources.map((s) => s.id),
+        licencePolicy: policy,
+        stages: stages.names(),
+        ...(Object.keys(typeOptions).length ? { typeOptions } : {}),
+      },
+    });
+    return run;
+  }
 }

@@ -16,10 +16,14 @@ export interface ClarifyQuestion {
 }
 
 /** Answers the clarifying questions: field → answer (an empty answer takes the default). */
-export type ClarifyFn = (questions: ClarifyQuestion[]) => Promise<Partial<Record<ClarifyQuestion["field"], string>>>;
+export type ClarifyFn = (
+  questions: ClarifyQuestion[],
+) => Promise<Partial<Record<ClarifyQuestion["field"], string>>>;
 
 /** What `pipeline.run` accepts: a free-text request, or the spec's fields directly. */
-export type RunRequest = string | { request?: string; count?: number; trainingType?: TrainingTypeName | string; topic?: string };
+export type RunRequest =
+  | string
+  | { request?: string; count?: number; trainingType?: TrainingTypeName | string; topic?: string };
 
 /** Defaults used when a clarifying question is answered with nothing (or `--yes`). */
 export const SPEC_DEFAULTS = { count: 10, trainingType: "sft", topic: "general science" } as const;
@@ -45,20 +49,27 @@ const QUESTIONS: Record<ClarifyQuestion["field"], Omit<ClarifyQuestion, "field">
 export async function resolveSpec(
   request: RunRequest,
   opts: { clarify?: ClarifyFn; force?: boolean; intake?: (text: string) => Promise<Partial<GenerationSpec>> },
-): Promise<{ spec: GenerationSpec; requestText: string; answered: Partial<Record<ClarifyQuestion["field"], string>> }> {
+): Promise<{
+  spec: GenerationSpec;
+  requestText: string;
+  answered: Partial<Record<ClarifyQuestion["field"], string>>;
+}> {
   const text = typeof request === "string" ? request : (request.request ?? "");
   const given = typeof request === "string" ? {} : request;
   const parsed = parseRequest(text, { force: opts.force ?? false });
   const partial: Partial<GenerationSpec> = {
     count: given.count !== undefined ? parseCount(given.count, { force: opts.force ?? false }) : parsed.count,
-    trainingType: given.trainingType !== undefined ? parseTrainingType(given.trainingType) : parsed.trainingType,
+    trainingType:
+      given.trainingType !== undefined ? parseTrainingType(given.trainingType) : parsed.trainingType,
     topic: given.topic?.trim() || parsed.topic,
   };
   let missing = (["count", "trainingType", "topic"] as const).filter((f) => partial[f] === undefined);
   if (missing.length && text.trim() && opts.intake) {
     const read = await opts.intake(text);
-    if (partial.count === undefined && read.count != null) partial.count = parseCount(read.count, { force: opts.force ?? false });
-    if (partial.trainingType === undefined && read.trainingType) partial.trainingType = parseTrainingType(read.trainingType);
+    if (partial.count === undefined && read.count != null)
+      partial.count = parseCount(read.count, { force: opts.force ?? false });
+    if (partial.trainingType === undefined && read.trainingType)
+      partial.trainingType = parseTrainingType(read.trainingType);
     if (partial.topic === undefined && read.topic) partial.topic = read.topic;
     missing = missing.filter((f) => partial[f] === undefined);
   }
@@ -80,7 +91,11 @@ export async function resolveSpec(
       else partial.topic = a;
     }
   }
-  return { spec: partial as GenerationSpec, requestText: text || describeSpec(partial as GenerationSpec), answered };
+  return {
+    spec: partial as GenerationSpec,
+    requestText: text || describeSpec(partial as GenerationSpec),
+    answered,
+  };
 }
 
 function fieldName(f: ClarifyQuestion["field"]): string {
@@ -93,7 +108,9 @@ export function describeSpec(spec: GenerationSpec): string {
 }
 
 /** The intake agent, as `resolveSpec` wants it. */
-export function intakeWith(ctx: Pick<RunContext, "agent">): (text: string) => Promise<Partial<GenerationSpec>> {
+export function intakeWith(
+  ctx: Pick<RunContext, "agent">,
+): (text: string) => Promise<Partial<GenerationSpec>> {
   return async (text) => {
     const { output } = await ctx.agent(intakeTask, { request: text });
     return {
@@ -108,7 +125,10 @@ export function intakeWith(ctx: Pick<RunContext, "agent">): (text: string) => Pr
  * Splits `count` over weighted sub-topics by largest remainder, so quotas always sum
  * to exactly `count`. Sub-topics beyond `count` get nothing and are dropped.
  */
-export function allocateQuotas(count: number, subTopics: Array<{ name: string; focus: string; weight: number }>): SubTopic[] {
+export function allocateQuotas(
+  count: number,
+  subTopics: Array<{ name: string; focus: string; weight: number }>,
+): SubTopic[] {
   const list = subTopics.slice(0, Math.max(1, Math.min(subTopics.length, count)));
   const total = list.reduce((s, t) => s + Math.max(t.weight, 0.0001), 0);
   const exact = list.map((t) => (count * Math.max(t.weight, 0.0001)) / total);
@@ -132,7 +152,11 @@ function normaliseMix(mix: { easy: number; medium: number; hard: number }): Plan
  * note in `organic-chemistry/` names "organic chemistry"); only the best-scoring tier is
  * kept, widened to a few documents when the best tier is small.
  */
-async function sourceHints(ctx: RunContext, topic: string, want: number): Promise<Array<{ title: string; adapter: string }>> {
+async function sourceHints(
+  ctx: RunContext,
+  topic: string,
+  want: number,
+): Promise<Array<{ title: string; adapter: string }>> {
   const hints: Array<{ title: string; adapter: string; named: number; body: number }> = [];
   for (const source of ctx.sources) {
     try {
@@ -143,7 +167,11 @@ async function sourceHints(ctx: RunContext, topic: string, want: number): Promis
         if (named > 0 || body >= 0.5) hints.push({ title: d.title, adapter: source.id, named, body });
       }
     } catch (e) {
-      await ctx.recordFailure(null, "plan", `source ${source.id} failed while planning: ${e instanceof Error ? e.message : String(e)}`);
+      await ctx.recordFailure(
+        null,
+        "plan",
+        `source ${source.id} failed while planning: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
   }
   hints.sort((a, b) => b.named - a.named || b.body - a.body);
@@ -160,7 +188,11 @@ export function planStage(): RunStage {
     scope: "run",
     async run(ctx) {
       if (ctx.plan) return;
-      const spec: GenerationSpec = { count: ctx.run.targetCount, trainingType: ctx.run.trainingType, topic: ctx.run.topic };
+      const spec: GenerationSpec = {
+        count: ctx.run.targetCount,
+        trainingType: ctx.run.trainingType,
+        topic: ctx.run.topic,
+      };
       const maxSubTopics = Math.min(8, spec.count);
       const { output } = await ctx.agent(planTask, {
         request: ctx.run.request,
@@ -177,7 +209,10 @@ export function planStage(): RunStage {
         subTopics: allocateQuotas(spec.count, output.subTopics.slice(0, maxSubTopics)),
         difficultyMix: normaliseMix(output.difficultyMix),
         sources: ctx.sources.map((s) => s.id),
-        licencePolicy: ctx.licencePolicy.base + (ctx.licencePolicy.allow.length ? ` +allow ${ctx.licencePolicy.allow.join(",")}` : "") + (ctx.licencePolicy.deny.length ? ` -deny ${ctx.licencePolicy.deny.join(",")}` : ""),
+        licencePolicy:
+          ctx.licencePolicy.base +
+          (ctx.licencePolicy.allow.length ? ` +allow ${ctx.licencePolicy.allow.join(",")}` : "") +
+          (ctx.licencePolicy.deny.length ? ` -deny ${ctx.licencePolicy.deny.join(",")}` : ""),
         researchNotes: output.researchNotes,
         executionNotes: output.executionNotes,
       };

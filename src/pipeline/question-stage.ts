@@ -1,10 +1,10 @@
 import { questionTask } from "../agents/question.js";
 import { SynthforgeError } from "../core/errors.js";
 import { newId, sha256 } from "../core/ids.js";
-import { coverage, jaccard, normaliseForHash, truncate } from "../core/text.js";
+import { jaccard, normaliseForHash } from "../core/text.js";
 import { DIFFICULTIES, type Difficulty, type Plan, type SubTopic } from "../core/types.js";
 import type { NewQuestion } from "../storage/store.js";
-import type { RunContext } from "./context.js";
+import { researchMaterial } from "./research-stage.js";
 import type { RunStage } from "./stage.js";
 
 /** Most questions asked of the model in one call. */
@@ -23,7 +23,11 @@ export function difficultyCounts(n: number, mix: Plan["difficultyMix"]): Record<
 }
 
 /** How many of `need` new questions each sub-topic should write (by remaining quota). */
-function shareNeed(need: number, subTopics: SubTopic[], approvedBySub: Map<string, number>): Map<string, number> {
+function shareNeed(
+  need: number,
+  subTopics: SubTopic[],
+  approvedBySub: Map<string, number>,
+): Map<string, number> {
   const deficits = subTopics.map((s) => Math.max(0, s.quota - (approvedBySub.get(s.name) ?? 0)));
   const weights = deficits.some((d) => d > 0) ? deficits : subTopics.map((s) => s.quota);
   const total = weights.reduce((a, b) => a + b, 0) || 1;
@@ -43,26 +47,6 @@ function shareNeed(need: number, subTopics: SubTopic[], approvedBySub: Map<strin
   return out;
 }
 
-/** Excerpts the sources hold on a sub-topic, for the question writer. */
-async function material(ctx: RunContext, sub: SubTopic): Promise<Array<{ title: string; text: string }>> {
-  const out: Array<{ title: string; text: string; score: number }> = [];
-  for (const source of ctx.sources) {
-    try {
-      const docs = await source.search(`${sub.name} ${ctx.run.topic}`, { limit: 4, signal: ctx.signal });
-      docs.forEach((d, i) =>
-        out.push({ title: d.title, text: truncate(d.passages.map((p) => p.text).join("\n"), 3000), score: coverage(sub.name, d.title) - i * 0.01 }),
-      );
-    } catch (e) {
-      await ctx.recordFailure(null, "questions", `source ${source.id} failed while gathering material: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
-  // Documents named after the sub-topic first: the writer draws on them before the rest.
-  return out
-    .sort((a, b) => b.score - a.score)
-    .slice(0, 6)
-    .map(({ title, text }) => ({ title, text }));
-}
-
 /**
  * The default questions stage (run-scoped, repeatable): writes questions per
  * sub-topic in batches (one model call yields up to 20), drops exact and near
@@ -76,18 +60,24 @@ export function questionStage(): RunStage {
     repeatable: true,
     async run(ctx) {
       const plan = ctx.plan;
-      if (!plan) throw new SynthforgeError("INVALID_REQUEST", "The questions stage needs a plan; put it after the plan stage.");
+      if (!plan)
+        throw new SynthforgeError(
+          "INVALID_REQUEST",
+          "The questions stage needs a plan; put it after the plan stage.",
+        );
       if (ctx.need <= 0) return;
       const existing = await ctx.store.listQuestions(ctx.runId);
       const hashes = new Set(existing.map((q) => q.textHash));
       const approvedBySub = new Map<string, number>();
-      for (const q of existing) if (q.status === "approved") approvedBySub.set(q.subTopic, (approvedBySub.get(q.subTopic) ?? 0) + 1);
+      for (const q of existing)
+        if (q.status === "approved") approvedBySub.set(q.subTopic, (approvedBySub.get(q.subTopic) ?? 0) + 1);
       const shares = shareNeed(ctx.need, plan.subTopics, approvedBySub);
       let produced = 0;
       for (const sub of plan.subTopics) {
         let want = shares.get(sub.name) ?? 0;
         if (want <= 0) continue;
-        const texts = material(ctx, sub);
+        // The same documents research will rank for these questions (searched once per sub-topic).
+        const texts = researchMaterial(ctx, sub);
         const known = existing.filter((q) => q.subTopic === sub.name).map((q) => q.text);
         while (want > 0) {
           const n = Math.min(BATCH, want);
@@ -106,18 +96,33 @@ export function questionStage(): RunStage {
             const hash = sha256(normaliseForHash(text));
             const near = known.find((k) => jaccard(k, text) >= NEAR_DUPLICATE);
             if (hashes.has(hash) || near) {
-              await ctx.recordFailure(null, "questions", hashes.has(hash) ? "duplicate question (exact)" : "duplicate question (near)", JSON.stringify({ text, near: near ?? null }));
+              await ctx.recordFailure(
+                null,
+                "questions",
+                hashes.has(hash) ? "duplicate question (exact)" : "duplicate question (near)",
+                JSON.stringify({ text, near: near ?? null }),
+              );
               continue;
             }
             hashes.add(hash);
             known.push(text);
-            rows.push({ id: newId("q"), runId: ctx.runId, topic: plan.topic, subTopic: sub.name, difficulty: q.difficulty, text, textHash: hash });
+            rows.push({
+              id: newId("q"),
+              runId: ctx.runId,
+              topic: plan.topic,
+              subTopic: sub.name,
+              difficulty: q.difficulty,
+              text,
+              textHash: hash,
+            });
           }
           if (rows.length) await ctx.store.insertQuestions(rows);
           produced += rows.length;
           want -= n;
           if (rows.length === 0) {
-            ctx.logger.debug(`questions: a batch for "${sub.name}" produced only duplicates`, { raw: raw.slice(0, 200) });
+            ctx.logger.debug(`questions: a batch for "${sub.name}" produced only duplicates`, {
+              raw: raw.slice(0, 200),
+            });
             break;
           }
         }

@@ -1,52 +1,441 @@
-import { researchTask } from "../agents/research.js";
+import { type ResearchInput, researchTask } from "../agents/research.js";
 import { describeError } from "../core/errors.js";
-import { coverage } from "../core/text.js";
-import type { SourceDocument } from "../core/types.js";
+import { coverage, truncate } from "../core/text.js";
+import type { Passage, SourceDocument, SourceFlag, SubTopic } from "../core/types.js";
+import { screenDocument } from "../sources/injection.js";
 import { admits } from "../sources/licence.js";
-import type { ContextSource } from "../storage/store.js";
+import { bm25Rank } from "../sources/passages.js";
+import type { SourceAdapter } from "../sources/types.js";
+import type { ContextSource, QuestionPatch } from "../storage/store.js";
 import type { RunContext } from "./context.js";
 import { CandidateRejected, type ItemStage } from "./stage.js";
 
-/** Ground-truth passages kept per question. */
-const PASSAGES_PER_QUESTION = 6;
-/** A passage must share at least this share of the question's content words. */
-const MIN_RELEVANCE = 0.15;
+/**
+ * Which source adapters suit a domain, by adapter id, best first. A research run uses
+ * the configured sources whose ids are listed for the plan's domain, plus every
+ * configured source that is not a public catalogue (local files, the bundled corpus, MCP
+ * servers). When none of the listed ones is configured, every configured source is used.
+ */
+export const DEFAULT_DOMAIN_SOURCES: Readonly<Record<string, readonly string[]>> = {
+  chemistry: ["pubchem", "chemrxiv", "pubmed", "europepmc", "wikipedia"],
+  mathematics: ["arxiv", "wikipedia"],
+  code: ["github", "stackexchange"],
+  medicine: ["pubmed", "europepmc", "biorxiv", "medrxiv", "semanticscholar", "wikipedia"],
+  biology: ["pubmed", "europepmc", "biorxiv", "plos", "wikipedia"],
+  physics: ["arxiv", "semanticscholar", "wikipedia"],
+  law: ["wikipedia"],
+};
 
 /**
- * The default research stage (item-scoped): searches every configured source, keeps
- * documents the licence policy admits, ranks passages for the question, stores the
- * sources and the word-for-word ground truth, and has the research agent synthesize a
- * structured context from it. Marks the question `researched`.
+ * Ids of the public catalogue adapters (the REST adapters). A configured source whose id
+ * is not here (after lower-casing and dropping non-letters) is "local" and always used.
  */
-export function researchStage(): ItemStage {
+export const CATALOGUE_SOURCE_IDS: readonly string[] = [
+  "arxiv",
+  "wikipedia",
+  "huggingface",
+  "semanticscholar",
+  "pubmed",
+  "pmc",
+  "europepmc",
+  "biorxiv",
+  "medrxiv",
+  "crossref",
+  "openalex",
+  "stackexchange",
+  "github",
+  "plos",
+  "doaj",
+  "core",
+  "pubchem",
+  "chemrxiv",
+  "unpaywall",
+  "webpage",
+  "web",
+];
+
+/** Domain names in plan text → keys of the domain table. */
+const DOMAIN_WORDS: Array<[RegExp, string]> = [
+  [/chem/i, "chemistry"],
+  [/math|algebra|calcul|geometr|statist|probab|number theory/i, "mathematics"],
+  [/code|coding|program|software|comput|python|javascript|typescript|algorithm|sql/i, "code"],
+  [/medic|clinic|health|pharma|disease|nursing/i, "medicine"],
+  [/biolog|genet|ecolog|cell|bioinf|neuro/i, "biology"],
+  [/physic|mechanic|quantum|astro/i, "physics"],
+  [/law|legal/i, "law"],
+];
+
+/** Options of {@link researchStage}. */
+export interface ResearchOptions {
+  /** Domain → adapter ids, merged over {@link DEFAULT_DOMAIN_SOURCES} (a key given here replaces that domain's list). */
+  domainSources?: Record<string, string[]>;
+  /** Ground-truth passages kept per question. Default 6. */
+  passagesPerQuestion?: number;
+  /** Documents asked of each source per search. Default 6. */
+  documentsPerSource?: number;
+  /**
+   * A question for which the shared sub-topic research holds fewer relevant passages
+   * than this gets its own search (whose documents then join the sub-topic's). Default 1:
+   * only a question nothing matches costs a search.
+   */
+  minPassages?: number;
+}
+
+/** A passage must share at least this share of the question's content words. */
+const MIN_RELEVANCE = 0.15;
+/** …and score at least this share of the best passage's BM25 score. */
+const RELATIVE_FLOOR = 0.1;
+
+const idKey = (id: string) => id.toLowerCase().replace(/[^a-z0-9]/g, "");
+
+/** The domain key of the plan's domain (or topic), or null when none matches. */
+export function domainKey(
+  domain: string,
+  table: Readonly<Record<string, readonly string[]>> = DEFAULT_DOMAIN_SOURCES,
+): string | null {
+  const d = domain.trim().toLowerCase();
+  const exact = Object.keys(table).find((k) => k.toLowerCase() === d);
+  if (exact) return exact;
+  for (const [re, key] of DOMAIN_WORDS) if (re.test(d) && key in table) return key;
+  const partial = Object.keys(table).find((k) => d.includes(k.toLowerCase()));
+  return partial ?? null;
+}
+
+/**
+ * The configured sources research uses for a domain (see {@link DEFAULT_DOMAIN_SOURCES}):
+ * the listed catalogue adapters that are configured, in the list's order, then every
+ * non-catalogue source. All sources when the domain is unknown or none of its listed
+ * adapters is configured.
+ */
+export function sourcesForDomain(
+  sources: SourceAdapter[],
+  domain: string | null | undefined,
+  domainSources: Readonly<Record<string, readonly string[]>> = DEFAULT_DOMAIN_SOURCES,
+): SourceAdapter[] {
+  if (!domain) return sources;
+  const key = domainKey(domain, domainSources);
+  const wanted = key ? (domainSources[key] ?? []).map(idKey) : [];
+  if (wanted.length === 0) return sources;
+  const catalogue = new Set([
+    ...CATALOGUE_SOURCE_IDS.map(idKey),
+    ...Object.values(domainSources).flat().map(idKey),
+  ]);
+  const listed = wanted.flatMap((w) => sources.filter((s) => idKey(s.id) === w));
+  if (listed.length === 0) return sources;
+  const local = sources.filter((s) => !catalogue.has(idKey(s.id)));
+  return [...new Set([...listed, ...local])];
+}
+
+// ---------------------------------------------------------------------------
+// Shared research: one pool of documents per sub-topic, searched once per source and
+// shared by the question writer and by every question of that sub-topic.
+
+interface PoolDoc {
+  doc: SourceDocument;
+  admitted: boolean;
+}
+
+interface Pool {
+  docs: PoolDoc[];
+  byHash: Map<string, PoolDoc>;
+}
+
+interface RunResearch {
+  sources: SourceAdapter[];
+  pools: Map<string, Promise<Pool>>;
+  /** Question-specific searches, by source id and query. */
+  searches: Map<string, Promise<SourceDocument[]>>;
+  /** Stored source ids by content hash. */
+  stored: Map<string, Promise<string>>;
+  /** Sources already reported as failing (one failure row per source and query). */
+  reported: Set<string>;
+  /** Sources whose last search failed: left out of question-specific searches until one succeeds. */
+  down: Set<string>;
+  /** Times a sub-topic's shared search was made (retried while a source fails, up to {@link POOL_ATTEMPTS}). */
+  poolAttempts: Map<string, number>;
+}
+
+/** Times a sub-topic's shared search is tried while one of its sources fails. */
+const POOL_ATTEMPTS = 3;
+
+/** Per run (keyed by the run row object of its context), per domain table. */
+const runs = new WeakMap<object, Map<string, RunResearch>>();
+
+function runResearch(ctx: RunContext, opts: ResearchOptions): RunResearch {
+  const table = { ...DEFAULT_DOMAIN_SOURCES, ...opts.domainSources };
+  // Stages built with the same domain table share one research cache (the question
+  // writer and the default research stage do); a custom table gets its own.
+  const signature = JSON.stringify(Object.entries(table).sort(([a], [b]) => a.localeCompare(b)));
+  let byTable = runs.get(ctx.run);
+  if (!byTable) {
+    byTable = new Map();
+    runs.set(ctx.run, byTable);
+  }
+  let r = byTable.get(signature);
+  if (!r) {
+    const sources = sourcesForDomain(ctx.sources, ctx.plan?.domain ?? null, table);
+    if (sources.length !== ctx.sources.length)
+      ctx.logger.debug(`research: domain "${ctx.plan?.domain}" uses ${sources.map((s) => s.id).join(", ")}`);
+    r = {
+      sources,
+      pools: new Map(),
+      searches: new Map(),
+      stored: new Map(),
+      reported: new Set(),
+      down: new Set(),
+      poolAttempts: new Map(),
+    };
+    byTable.set(signature, r);
+  }
+  return r;
+}
+
+/**
+ * One search of one source, screened for prompt injection. Concurrent identical searches
+ * share one call; a sub-topic's search (`keep`) stays cached for the run, a question's own
+ * search only while it is in flight. A failure is recorded once per source and query and
+ * yields no documents.
+ */
+async function searchSource(
+  ctx: RunContext,
+  r: RunResearch,
+  source: SourceAdapter,
+  query: string,
+  limit: number,
+  questionId: string | null,
+  keep: boolean,
+): Promise<SourceDocument[]> {
+  const key = `${source.id}\u0000${query}`;
+  let p = r.searches.get(key);
+  if (!p) {
+    p = source.search(query, { limit, signal: ctx.signal }).then((docs) => docs.map(screenDocument));
+    r.searches.set(key, p);
+    // A failed search is never kept: a later question may try again.
+    p.then(
+      () => {
+        if (!keep) r.searches.delete(key);
+      },
+      () => r.searches.delete(key),
+    );
+  }
+  try {
+    const docs = await p;
+    r.down.delete(source.id);
+    return docs;
+  } catch (e) {
+    r.down.add(source.id);
+    if (!r.reported.has(key) && !ctx.signal.aborted) {
+      r.reported.add(key);
+      await ctx.recordFailure(questionId, "research", `source ${source.id} failed: ${describeError(e)}`);
+    }
+    return [];
+  }
+}
+
+/** Documents a sub-topic's pool holds at most; a question's own finds beyond that serve only that question. */
+const MAX_POOL_DOCUMENTS = 200;
+
+/** The pool entries of `docs` (existing ones reused), adding new ones to the pool while it has room. */
+function addToPool(pool: Pool, docs: SourceDocument[], ctx: RunContext): PoolDoc[] {
+  const out: PoolDoc[] = [];
+  for (const doc of docs) {
+    const existing = pool.byHash.get(doc.contentHash);
+    if (existing) {
+      out.push(existing);
+      continue;
+    }
+    const entry: PoolDoc = { doc, admitted: admits(ctx.licencePolicy, doc.licence).ok };
+    if (pool.docs.length < MAX_POOL_DOCUMENTS) {
+      pool.byHash.set(doc.contentHash, entry);
+      pool.docs.push(entry);
+    }
+    out.push(entry);
+  }
+  return out;
+}
+
+function subTopicPool(
+  ctx: RunContext,
+  r: RunResearch,
+  subTopic: string,
+  opts: Required<ResearchOptions>,
+): Promise<Pool> {
+  let p = r.pools.get(subTopic);
+  if (!p) {
+    const query = `${subTopic} ${ctx.run.topic}`;
+    const attempt = (r.poolAttempts.get(subTopic) ?? 0) + 1;
+    r.poolAttempts.set(subTopic, attempt);
+    p = (async () => {
+      const pool: Pool = { docs: [], byHash: new Map() };
+      const found = await Promise.all(
+        r.sources.map((s) => searchSource(ctx, r, s, query, opts.documentsPerSource, null, true)),
+      );
+      for (const docs of found) addToPool(pool, docs, ctx);
+      // A source failed: the next question of this sub-topic asks it again (successful
+      // searches are cached, so only the failed ones are repeated), a few times at most.
+      if (
+        attempt < POOL_ATTEMPTS &&
+        r.sources.some((s) => r.down.has(s.id)) &&
+        r.poolAttempts.get(subTopic) === attempt
+      ) {
+        r.pools.delete(subTopic);
+      }
+      return pool;
+    })();
+    r.pools.set(subTopic, p);
+  }
+  return p;
+}
+
+/**
+ * Material the sources hold on a sub-topic, for the question writer: the shared
+ * research pool of that sub-topic (the same documents research will rank for each of
+ * its questions), licence-admitted only, documents named after the sub-topic first.
+ */
+export async function researchMaterial(
+  ctx: RunContext,
+  sub: SubTopic,
+  opts: ResearchOptions = {},
+): Promise<Array<{ title: string; text: string }>> {
+  const o = resolveOptions(opts);
+  const pool = await subTopicPool(ctx, runResearch(ctx, o), sub.name, o);
+  return pool.docs
+    .filter((d) => d.admitted)
+    .map((d, i) => ({
+      title: d.doc.title,
+      text: truncate(d.doc.passages.map((p) => p.text).join("\n"), 3000),
+      score: coverage(sub.name, d.doc.title) - i * 0.01,
+    }))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, 6)
+    .map(({ title, text }) => ({ title, text }));
+}
+
+interface RankedPassage {
+  pd: PoolDoc;
+  passage: Passage;
+  score: number;
+}
+
+/**
+ * Passages of `docs` ranked for `question` with BM25 (document titles count a little),
+ * keeping those that share enough content words with the question and score near the best.
+ */
+export function rankPassagesForQuestion<T extends { doc: SourceDocument }>(
+  question: string,
+  docs: T[],
+): Array<{ entry: T; passage: Passage; score: number }> {
+  const items = docs.flatMap((entry) => entry.doc.passages.map((passage) => ({ entry, passage })));
+  const ranked = bm25Rank(question, items, (x) => x.passage.text, { boost: (x) => x.entry.doc.title });
+  const top = ranked[0]?.score ?? 0;
+  return ranked
+    .filter(
+      (r) => r.score >= top * RELATIVE_FLOOR && coverage(question, r.item.passage.text) >= MIN_RELEVANCE,
+    )
+    .map((r) => ({ entry: r.item.entry, passage: r.item.passage, score: r.score }));
+}
+
+function resolveOptions(opts: ResearchOptions): Required<ResearchOptions> {
+  return {
+    domainSources: opts.domainSources ?? {},
+    passagesPerQuestion: opts.passagesPerQuestion ?? 6,
+    documentsPerSource: opts.documentsPerSource ?? 6,
+    minPassages: opts.minPassages ?? 1,
+  };
+}
+
+async function storedIds(
+  ctx: RunContext,
+  r: RunResearch,
+  docs: SourceDocument[],
+): Promise<Map<SourceDocument, string>> {
+  const missing = docs.filter((d) => !r.stored.has(d.contentHash));
+  if (missing.length) {
+    const write = ctx.store.upsertSources(
+      missing.map((d) => ({
+        url: d.url,
+        title: d.title,
+        authors: d.authors,
+        published: d.published ?? null,
+        adapter: d.adapter,
+        licence: d.licence.spdx,
+        licenceUrl: d.licence.url ?? null,
+        isPermissive: d.licence.permissive,
+        attributionRequired: d.licence.attributionRequired,
+        commercialUseAllowed: d.licence.commercialUseAllowed,
+        shareAlike: d.licence.shareAlike,
+        noDerivatives: d.licence.noDerivatives,
+        licenceEvidence: d.licence.evidence,
+        contentHash: d.contentHash,
+        flags: d.flags ?? [],
+      })),
+    );
+    missing.forEach((d, i) => {
+      const id = write.then((rows) => rows[i]!.id);
+      id.catch(() => r.stored.delete(d.contentHash));
+      r.stored.set(d.contentHash, id);
+    });
+  }
+  const out = new Map<SourceDocument, string>();
+  for (const d of docs) out.set(d, await r.stored.get(d.contentHash)!);
+  return out;
+}
+
+function flagRules(flags: SourceFlag[] | undefined): string[] | undefined {
+  return flags?.length ? [...new Set(flags.map((f) => f.rule))] : undefined;
+}
+
+/**
+ * The default research stage (item-scoped). Per run it picks the sources that suit the
+ * plan's domain ({@link sourcesForDomain}); per sub-topic it searches each of them once
+ * and shares the documents with the question writer and with every question of the
+ * sub-topic; per question it ranks the admitted passages with BM25, searches again only
+ * when the shared documents hold too little, stores the sources (with their licence and
+ * prompt-injection flags) and the word-for-word ground truth, and has the research agent
+ * synthesize a structured context (one model call per question). Marks the question
+ * `researched`.
+ */
+export function researchStage(options: ResearchOptions = {}): ItemStage {
+  const opts = resolveOptions(options);
   return {
     name: "research",
     scope: "item",
     marks: "researched",
     async run(item, ctx) {
       const q = item.question;
-      const query = `${q.text} ${q.subTopic}`;
-      const docs: SourceDocument[] = [];
-      let refused = 0;
-      for (const source of ctx.sources) {
-        let found: SourceDocument[];
-        try {
-          found = await source.search(query, { limit: 4, signal: ctx.signal });
-        } catch (e) {
-          await ctx.recordFailure(q.id, "research", `source ${source.id} failed: ${describeError(e)}`);
-          continue;
-        }
-        for (const d of found) {
-          if (admits(ctx.licencePolicy, d.licence).ok) docs.push(d);
-          else refused++;
-        }
+      const r = runResearch(ctx, opts);
+      const pool = await subTopicPool(ctx, r, q.subTopic, opts);
+      let candidates = pool.docs;
+      let ranked = rankPassagesForQuestion(
+        q.text,
+        candidates.filter((d) => d.admitted),
+      );
+      if (ranked.length < opts.minPassages && !ctx.signal.aborted) {
+        // Too little in the shared documents: this question gets its own search, and what
+        // it finds joins the sub-topic's pool for the questions after it.
+        const found = await Promise.all(
+          r.sources
+            .filter((s) => !r.down.has(s.id))
+            .map((s) =>
+              searchSource(ctx, r, s, `${q.text} ${q.subTopic}`, opts.documentsPerSource, q.id, false),
+            ),
+        );
+        candidates = [...new Set([...pool.docs, ...addToPool(pool, found.flat(), ctx)])];
+        ranked = rankPassagesForQuestion(
+          q.text,
+          candidates.filter((d) => d.admitted),
+        );
       }
-      const ranked = docs
-        .flatMap((d, di) => d.passages.map((p, pi) => ({ d, p, score: coverage(q.text, p.text) - di * 0.001 - pi * 0.0001 })))
-        .filter((x) => x.score >= MIN_RELEVANCE)
-        .sort((a, b) => b.score - a.score)
-        .slice(0, PASSAGES_PER_QUESTION);
-      if (ranked.length === 0) {
+      const chosen: RankedPassage[] = ranked
+        .slice(0, opts.passagesPerQuestion)
+        .map((x) => ({ pd: x.entry, passage: x.passage, score: x.score }));
+      if (chosen.length === 0) {
+        const refused = new Set(
+          rankPassagesForQuestion(
+            q.text,
+            candidates.filter((d) => !d.admitted),
+          ).map((x) => x.entry),
+        ).size;
         throw new CandidateRejected(
           refused > 0
             ? `no ground truth: ${refused} matching document(s) refused by the licence policy (${ctx.licencePolicy.base})`
@@ -55,27 +444,12 @@ export function researchStage(): ItemStage {
           "failed",
         );
       }
-      const usedDocs = [...new Set(ranked.map((x) => x.d))];
-      const stored = await ctx.store.upsertSources(
-        usedDocs.map((d) => ({
-          url: d.url,
-          title: d.title,
-          authors: d.authors,
-          published: d.published ?? null,
-          adapter: d.adapter,
-          licence: d.licence.spdx,
-          licenceUrl: d.licence.url ?? null,
-          isPermissive: d.licence.permissive,
-          attributionRequired: d.licence.attributionRequired,
-          commercialUseAllowed: d.licence.commercialUseAllowed,
-          shareAlike: d.licence.shareAlike,
-          noDerivatives: d.licence.noDerivatives,
-          licenceEvidence: d.licence.evidence,
-          contentHash: d.contentHash,
-        })),
-      );
-      const idOf = new Map(usedDocs.map((d, i) => [d, stored[i]!.id]));
-      const passages = ranked.map((x) => ({ sourceId: idOf.get(x.d)!, text: x.p.text }));
+      const usedDocs = [...new Set(chosen.map((x) => x.pd.doc))];
+      const idOf = await storedIds(ctx, r, usedDocs);
+      const passages: ResearchInput["passages"] = chosen.map((x) => {
+        const rules = flagRules(x.pd.doc.flags);
+        return { sourceId: idOf.get(x.pd.doc)!, text: x.passage.text, ...(rules ? { flags: rules } : {}) };
+      });
       const { output } = await ctx.agent(researchTask, { question: q.text, topic: q.topic, passages });
       const known = new Set(passages.map((p) => p.sourceId));
       const synthesized = {
@@ -90,21 +464,25 @@ export function researchStage(): ItemStage {
         url: d.url,
         licence: d.licence.spdx,
         passages: passages.filter((p) => p.sourceId === idOf.get(d)).length,
+        ...(d.flags?.length ? { flags: d.flags } : {}),
       }));
       const groundTruthContext = passages.map((p) => `[${p.sourceId}] ${p.text}`).join("\n\n");
-      await ctx.store.updateQuestion(q.id, {
+      const patch: QuestionPatch = {
         status: "researched",
         groundTruthContext,
         synthesizedContext: synthesized,
         contextSources,
-      });
-      Object.assign(q, { status: "researched", groundTruthContext, synthesizedContext: synthesized, contextSources });
+      };
+      await ctx.store.updateQuestion(q.id, patch);
+      Object.assign(q, patch);
     },
   };
 }
 
 /** The ground-truth passages of a researched question, parsed back from its stored context. */
-export function groundTruthPassages(groundTruthContext: string | null): Array<{ sourceId: string; text: string }> {
+export function groundTruthPassages(
+  groundTruthContext: string | null,
+): Array<{ sourceId: string; text: string }> {
   if (!groundTruthContext) return [];
   return groundTruthContext
     .split(/\n\n(?=\[)/)

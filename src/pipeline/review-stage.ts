@@ -1,9 +1,20 @@
-import { judgeScore, judgeTask } from "../agents/reviewer.js";
+import { type AgentRunner, codeIdentifiers, type FactCheckReport, factCheck } from "../agents/fact-check.js";
+import { type JudgeInput, type JudgeOutput, judgeScore, judgeTask } from "../agents/reviewer.js";
 import { SynthforgeError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
-import type { ReviewStatus } from "../core/types.js";
-import type { ReviewRow } from "../storage/store.js";
+import type { Difficulty, ReviewStatus } from "../core/types.js";
+import type { ReviewRow, Store } from "../storage/store.js";
+import type { BenchmarkIndex } from "../tools/decontamination.js";
+import { loadBenchmarks } from "../tools/decontamination.js";
+import { type DedupIndex, type DedupSignature, dedupSignature } from "../tools/dedup.js";
+import type { SandboxOptions } from "../tools/sandbox-host.js";
+import type { LicensedPassage } from "../tools/text-checks.js";
+import { listVerifiers, runVerifiers, type Verifier, type VerifierOutcome } from "../tools/verifiers.js";
+import type { ExportFormat } from "../training-types/formats.js";
+import { validateFormatRow } from "../training-types/formats.js";
+import type { TrainingType } from "../training-types/types.js";
 import type { ReviewConfig, RunContext } from "./context.js";
+import { loadDedupIndex } from "./dedup.js";
 import { groundTruthPassages } from "./research-stage.js";
 import type { Item, ItemStage } from "./stage.js";
 
@@ -15,66 +26,516 @@ export function verdict(score: number, review: ReviewConfig): ReviewStatus {
 }
 
 /**
- * The default review stage (item-scoped): a schema check, then the model judge with the
- * type's rubric over the ground truth. The `quality_score` is the judge's weighted
- * rubric score (0 when the schema check fails); `< rejectBelow` rejected,
- * `< approveAt` needs_revision, otherwise approved. Every verdict is stored in
- * `reviews`; the example, its question and the reviews are written in one transaction.
+ * Weights of the quality score (docs/review.md). The score is the judge's rubric score
+ * multiplied, for every check that ran, by `1 − weight × (1 − check score)`: a check
+ * that passes leaves the judge's score as it is, a failed check of weight 1 makes it 0.
+ * Verifier weights live with the verifiers (`Verifier.weight`).
  */
-export function reviewStage(): ItemStage {
+export const REVIEW_WEIGHTS = {
+  /** The row does not export to one of its type's formats. */
+  format: 1,
+  /** The fact check: contradicted claims cost a whole claim, unverifiable ones a quarter. */
+  factCheck: 0.8,
+} as const;
+
+/** Options of {@link reviewStage} (and of {@link reviewExample}). */
+export interface ReviewStageOptions {
+  /** Deterministic verifiers to run. Default: every registered verifier, at run time. */
+  verifiers?: Verifier[];
+  /** Run the claim-by-claim fact check. Default true. */
+  factCheck?: boolean;
+  /**
+   * Duplicate detection: `run` (default) checks against the run's own approved examples;
+   * `database` against every approved example of the training type in the store (this
+   * run and every earlier one); `off` disables it. `run` is the default so that rerunning
+   * an unchanged plan replays its cached answers into the same dataset instead of
+   * rejecting them as copies of the first run; use `database` to build one dataset across
+   * many runs.
+   */
+  dedup?: "database" | "run" | "off";
+  /** Near-duplicate threshold (estimated Jaccard of 3-word shingles). Default 0.7. */
+  nearDuplicateThreshold?: number;
+  /** Benchmark files (JSONL, CSV, Parquet) the data must not contain, or a loaded index. */
+  benchmarks?: string[] | BenchmarkIndex;
+  /** Limits for code the verifiers run. */
+  sandbox?: SandboxOptions;
+}
+
+/** One verdict of a review, as stored in `reviews`. */
+export interface ReviewVerdict {
+  kind: string;
+  score: number;
+  passed: boolean;
+  reasons: string[];
+  raw: unknown;
+}
+
+/** What one example is, for review. */
+export interface ReviewSubject {
+  type: TrainingType;
+  row: Record<string, unknown>;
+  /** The question the example answers (the prompt when reviewing a file). */
+  question: string;
+  difficulty: Difficulty;
+  /** Ground-truth passages with their licences. */
+  passages: LicensedPassage[];
+  /** Id under which an approved example enters the dedup index. */
+  id: string;
+  /**
+   * Columns the example does not really have (an imported row in a format that does not
+   * carry them, filled with placeholders): problems about them are not held against it.
+   */
+  lenientFields?: string[];
+  /** Export formats to check the row against. Default: every format of the type. */
+  formats?: string[];
+}
+
+/** What reviewing needs. */
+export interface ReviewDeps {
+  agent: AgentRunner;
+  review: ReviewConfig;
+  dedup: DedupIndex | null;
+  benchmarks: BenchmarkIndex | null;
+  verifiers: Verifier[];
+  factCheck: boolean;
+  sandbox?: SandboxOptions;
+}
+
+/** The outcome of reviewing one example. */
+export interface ReviewOutcome {
+  /** quality_score in [0, 1]. */
+  score: number;
+  status: ReviewStatus;
+  /** What to fix (empty when approved). */
+  notes: string[];
+  /** Every verdict, in order, ending with `final`. */
+  verdicts: ReviewVerdict[];
+}
+
+/** The text the example asserts is correct; null for an example that is bad on purpose. */
+export function assertedText(type: TrainingType, row: Record<string, unknown>): string | null {
+  // An undesirable KTO completion (label false) is meant to be wrong.
+  if (row.label === false) return null;
+  return type.answerText(row);
+}
+
+/** Every string in a row, for the screens (PII, toxicity, licences). */
+export function allText(row: Record<string, unknown>): string {
+  const out: string[] = [];
+  const walk = (v: unknown) => {
+    if (typeof v === "string") out.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object") Object.values(v).forEach(walk);
+  };
+  walk(row);
+  return out.join("\n");
+}
+
+/** The text dedup and decontamination compare: prompt and answer. */
+export function dedupText(type: TrainingType, row: Record<string, unknown>): string {
+  return `${type.promptText(row)}\n${type.answerText(row)}`;
+}
+
+/** Problems exporting a row to each of its type's formats. */
+export function formatProblems(type: TrainingType, row: Record<string, unknown>, only?: string[]): string[] {
+  const problems: string[] = [];
+  for (const [format, exporter] of Object.entries(type.exporters)) {
+    if (!exporter || (only && !only.includes(format))) continue;
+    try {
+      const line = exporter(row, { id: "review", questionId: "review", qualityScore: null });
+      for (const p of validateFormatRow(format as ExportFormat, line)) problems.push(`${format}: ${p}`);
+    } catch (e) {
+      problems.push(`${format}: the exporter failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return problems;
+}
+
+function factor(weight: number, score: number): number {
+  return 1 - weight * (1 - Math.max(0, Math.min(1, score)));
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/**
+ * Reviews one example (DESIGN §2), without touching storage:
+ * 1. schema and the type's validator; 2. export formats; 3. duplicates (exact and near)
+ * and benchmark contamination; 4. the deterministic verifiers; 5. the claim-by-claim fact
+ * check (lexical, then a model); 6. the judge with the type's rubric, told what 4 and 5
+ * found. The quality score is the judge's score times one factor per check (see
+ * {@link REVIEW_WEIGHTS}); a check that already forces the score to 0 skips the model
+ * calls. The caller claims the dedup slot of an approved example ({@link DedupIndex.claim}).
+ */
+export async function reviewExample(
+  subject: ReviewSubject,
+  deps: ReviewDeps,
+): Promise<ReviewOutcome & { signature: DedupSignature | null }> {
+  const { type, row } = subject;
+  const verdicts: ReviewVerdict[] = [];
+  const notes: string[] = [];
+  const finish = (score: number, extra: Record<string, unknown> = {}) => {
+    const s = round3(score);
+    const status = verdict(s, deps.review);
+    const unique = [...new Set(notes)];
+    verdicts.push({
+      kind: "final",
+      score: s,
+      passed: status === "approved",
+      reasons: status === "approved" ? [] : unique,
+      raw: { thresholds: deps.review, status, ...extra },
+    });
+    return { score: s, status, notes: status === "approved" ? [] : unique };
+  };
+
+  const lenient = subject.lenientFields ?? [];
+  const schema = type.rowSchema.safeParse(row);
+  const problems = (
+    schema.success
+      ? type.validate(schema.data as Record<string, unknown>)
+      : [
+          ...schema.error.issues
+            .filter((i) => !lenient.includes(String(i.path[0])))
+            .map((i) => `${i.path.join(".")}: ${i.message}`),
+          ...(schema.error.issues.every((i) => lenient.includes(String(i.path[0])))
+            ? type.validate(row)
+            : []),
+        ]
+  ).filter((p) => !lenient.some((f) => p.includes(f)));
+  verdicts.push({
+    kind: "schema",
+    score: problems.length ? 0 : 1,
+    passed: problems.length === 0,
+    reasons: problems,
+    raw: null,
+  });
+  if (problems.length) {
+    notes.push(...problems);
+    return { ...finish(0), verdicts, signature: null };
+  }
+
+  const formats = subject.formats ?? Object.keys(type.exporters);
+  const fmt = formatProblems(type, row, formats);
+  verdicts.push({
+    kind: "verifier:format",
+    score: fmt.length ? 0 : 1,
+    passed: fmt.length === 0,
+    reasons: fmt,
+    raw: { formats },
+  });
+  if (fmt.length) {
+    notes.push(...fmt);
+    return { ...finish(0), verdicts, signature: null };
+  }
+
+  const text = dedupText(type, row);
+  let signature: DedupSignature | null = null;
+  if (deps.dedup) {
+    signature = dedupSignature(text);
+    const dup = deps.dedup.check(signature);
+    const reasons = dup
+      ? [
+          `${dup.kind === "exact" ? "an exact" : "a near"} duplicate of example ${dup.id}${dup.kind === "near" ? ` (similarity ${dup.similarity})` : ""}`,
+        ]
+      : [];
+    verdicts.push({
+      kind: "dedup",
+      score: dup ? 0 : 1,
+      passed: !dup,
+      reasons,
+      raw: { exactKey: signature.exact, match: dup },
+    });
+    if (dup) {
+      notes.push(...reasons);
+      return { ...finish(0), verdicts, signature };
+    }
+  }
+  if (deps.benchmarks) {
+    const matches = deps.benchmarks.match(allText(row));
+    const best = matches[0];
+    const reasons = best
+      ? [
+          `contains benchmark item ${best.itemId ?? `row ${best.row}`} of ${best.benchmark} (${Math.round(best.overlap * 100)}% of its ${deps.benchmarks.ngram}-grams, field "${best.field}")`,
+        ]
+      : [];
+    verdicts.push({
+      kind: "decontamination",
+      score: best ? 0 : 1,
+      passed: !best,
+      reasons,
+      raw: { matches: matches.slice(0, 5) },
+    });
+    if (best) {
+      notes.push(...reasons);
+      return { ...finish(0), verdicts, signature };
+    }
+  }
+
+  const asserted = assertedText(type, row);
+  const outcomes: VerifierOutcome[] = await runVerifiers(
+    {
+      trainingType: type.name,
+      row,
+      prompt: type.promptText(row),
+      asserted,
+      allText: allText(row),
+      passages: subject.passages,
+    },
+    { verifiers: deps.verifiers, ...(deps.sandbox ? { sandbox: deps.sandbox } : {}) },
+  );
+  let product = 1;
+  for (const o of outcomes) {
+    verdicts.push({
+      kind: `verifier:${o.name}`,
+      score: o.score,
+      passed: o.passed,
+      reasons: o.reasons,
+      raw: { weight: o.weight, ...(o.details ? { details: o.details } : {}) },
+    });
+    product *= factor(o.weight, o.score);
+    if (!o.passed) notes.push(...o.reasons);
+  }
+  if (product <= 0)
+    return {
+      ...finish(0, { skipped: "a deterministic check failed outright; the model review was not needed" }),
+      verdicts,
+      signature,
+    };
+
+  const passages = subject.passages.map((p) => ({ sourceId: p.sourceId, text: p.text }));
+  let fc: FactCheckReport | null = null;
+  if (deps.factCheck && asserted) {
+    const codeRan = outcomes.some(
+      (o) => (o.name === "code" || o.name === "sql" || o.name === "program") && o.passed,
+    );
+    fc = await factCheck(asserted, passages, deps.agent, {
+      question: subject.question,
+      ...(codeRan ? { codeIdentifiers: codeIdentifiers(asserted) } : {}),
+    });
+    if (fc) {
+      for (const c of fc.claims) {
+        verdicts.push({
+          kind: "fact_check",
+          score: c.verdict === "supported" ? 1 : c.verdict === "not_found" ? 0.75 : 0,
+          passed: c.verdict !== "contradicted",
+          reasons:
+            c.verdict === "supported"
+              ? []
+              : [
+                  `${c.verdict === "contradicted" ? "contradicts the sources" : "not in the sources"}: "${c.claim}" (${c.reason})`,
+                ],
+          raw: c,
+        });
+      }
+      product *= factor(REVIEW_WEIGHTS.factCheck, fc.score);
+      for (const c of fc.claims) {
+        if (c.verdict === "contradicted")
+          notes.push(`fix a claim the sources contradict: "${c.claim}" (${c.reason})`);
+      }
+      if (fc.notFound > 0 && fc.score < 1) {
+        const missing = fc.claims
+          .filter((c) => c.verdict === "not_found")
+          .slice(0, 3)
+          .map((c) => `"${c.claim.slice(0, 80)}"`);
+        notes.push(`ground these claims in the sources or remove them: ${missing.join("; ")}`);
+      }
+    }
+  }
+
+  const judgeInput: JudgeInput = {
+    trainingType: type.name,
+    rubric: type.rubric,
+    difficulty: subject.difficulty,
+    question: subject.question,
+    prompt: type.promptText(row),
+    answer: type.answerText(row),
+    example: lenient.length
+      ? Object.fromEntries(Object.entries(row).filter(([k]) => !lenient.includes(k)))
+      : row,
+    passages,
+    deep: type.generation.deep || subject.difficulty === "hard",
+    checks: outcomes.map((o) => ({ name: o.name, passed: o.passed, score: o.score, reasons: o.reasons })),
+    factCheck: fc
+      ? {
+          supported: fc.supported,
+          contradicted: fc.contradicted,
+          not_found: fc.notFound,
+          problems: fc.claims
+            .filter((c) => c.verdict !== "supported")
+            .map(
+              (c) =>
+                `${c.verdict === "contradicted" ? "contradicted" : "not found"}: "${c.claim}" (${c.reason})`,
+            ),
+        }
+      : null,
+  };
+  const { output, raw, model } = await deps.agent<JudgeInput, JudgeOutput>(judgeTask, judgeInput);
+  const judged = judgeScore(output.scores);
+  verdicts.push({
+    kind: "judge",
+    score: judged,
+    passed: judged >= deps.review.approveAt,
+    reasons: output.issues,
+    raw: { output, raw, model, deep: judgeInput.deep },
+  });
+  notes.push(...output.issues);
+  const score = judged * product;
+  return {
+    ...finish(score, { judge: judged, checks: round3(product), factCheck: fc?.score ?? null }),
+    verdicts,
+    signature,
+  };
+}
+
+/** Reads the licence of each passage's source from the store. */
+async function licensedPassages(
+  store: Store,
+  passages: Array<{ sourceId: string; text: string }>,
+): Promise<LicensedPassage[]> {
+  const ids = [...new Set(passages.map((p) => p.sourceId))];
+  const rows = ids.length ? await store.getSources(ids) : [];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return passages.map((p) => {
+    const src = byId.get(p.sourceId);
+    return {
+      sourceId: p.sourceId,
+      text: p.text,
+      permissive: src ? src.isPermissive : false,
+      licence: src?.licence ?? "unknown",
+    };
+  });
+}
+
+/**
+ * The default review stage (item-scoped; see {@link reviewExample} for what it checks).
+ * Every verdict is stored in `reviews` (kinds `schema`, `verifier:<name>`, `dedup`,
+ * `decontamination`, `fact_check` one row per claim, `judge`, `final`); the example, its
+ * question and the reviews are written in one transaction. `< rejectBelow` rejected,
+ * `< approveAt` needs_revision (the run loop sends it back to generation with the notes),
+ * otherwise approved. A duplicate of an approved example is rejected with its reason.
+ */
+export function reviewStage(options: ReviewStageOptions = {}): ItemStage {
+  const dedupMode = options.dedup ?? "run";
+  // One dedup index per run, built on first use by streaming the store's approved examples.
+  const indexes = new Map<string, Promise<DedupIndex>>();
+  let benchmarks: Promise<BenchmarkIndex | null> | null = null;
+  const benchmarkIndex = (): Promise<BenchmarkIndex | null> => {
+    const b = options.benchmarks;
+    if (!b || (Array.isArray(b) && b.length === 0)) return Promise.resolve(null);
+    benchmarks ??= Array.isArray(b) ? loadBenchmarks(b) : Promise.resolve(b);
+    return benchmarks;
+  };
+  const dedupIndex = (ctx: RunContext): Promise<DedupIndex> | null => {
+    if (dedupMode === "off") return null;
+    let idx = indexes.get(ctx.runId);
+    if (!idx) {
+      idx = loadDedupIndex(ctx.store, ctx.trainingType, {
+        scope: dedupMode,
+        runId: ctx.runId,
+        ...(options.nearDuplicateThreshold !== undefined
+          ? { threshold: options.nearDuplicateThreshold }
+          : {}),
+      });
+      idx.catch(() => indexes.delete(ctx.runId));
+      indexes.set(ctx.runId, idx);
+      while (indexes.size > 4) indexes.delete(indexes.keys().next().value!);
+    }
+    return idx;
+  };
   return {
     name: "review",
     scope: "item",
     async run(item, ctx) {
       const example = item.example;
-      if (!example) throw new SynthforgeError("INVALID_REQUEST", "The review stage needs an example; put it after the generate stage.");
+      if (!example)
+        throw new SynthforgeError(
+          "INVALID_REQUEST",
+          "The review stage needs an example; put it after the generate stage.",
+        );
       const type = ctx.trainingType;
-      const round = item.round;
-      const reviews: Array<Omit<ReviewRow, "createdAt">> = [];
-      const base = { runId: ctx.runId, exampleId: example.id, questionId: item.question.id, trainingType: type.name, round };
-
-      const schema = type.rowSchema.safeParse(example.data);
-      const problems = schema.success ? type.validate(schema.data as Record<string, unknown>) : schema.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-      reviews.push({ ...base, id: newId("rev"), kind: "schema", score: problems.length ? 0 : 1, passed: problems.length === 0, reasons: problems, raw: null });
-
-      let score = 0;
-      let issues: string[] = problems;
-      if (problems.length === 0) {
-        const row = example.data;
-        const { output, raw } = await ctx.agent(judgeTask, {
-          trainingType: type.name,
-          rubric: type.rubric,
-          difficulty: item.question.difficulty,
+      const passages = await licensedPassages(
+        ctx.store,
+        groundTruthPassages(item.question.groundTruthContext),
+      );
+      const dedup = (await dedupIndex(ctx)) ?? null;
+      const outcome = await reviewExample(
+        {
+          type,
+          row: example.data,
           question: item.question.text,
-          prompt: type.promptText(row),
-          answer: type.answerText(row),
-          example: row,
-          passages: groundTruthPassages(item.question.groundTruthContext),
-        });
-        score = judgeScore(output.scores);
-        issues = output.issues;
-        reviews.push({ ...base, id: newId("rev"), kind: "judge", score, passed: score >= ctx.review.approveAt, reasons: output.issues, raw: { output, raw } });
+          difficulty: item.question.difficulty,
+          passages,
+          id: example.id,
+        },
+        {
+          agent: ctx.agent.bind(ctx) as AgentRunner,
+          review: ctx.review,
+          dedup,
+          benchmarks: await benchmarkIndex(),
+          verifiers: options.verifiers ?? listVerifiers(),
+          factCheck: options.factCheck ?? true,
+          ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+        },
+      );
+      let { score, status, notes } = outcome;
+      const verdicts = outcome.verdicts;
+      // Claim the dedup slot now (synchronously): a concurrent near-copy approved in the
+      // meantime makes this one the duplicate.
+      if (status === "approved" && dedup && outcome.signature) {
+        const dup = dedup.claim(example.id, outcome.signature);
+        if (dup) {
+          const reason = `${dup.kind === "exact" ? "an exact" : "a near"} duplicate of example ${dup.id}, approved while this one was in review`;
+          score = 0;
+          status = "rejected";
+          notes = [reason];
+          verdicts.splice(verdicts.length - 1, 0, {
+            kind: "dedup",
+            score: 0,
+            passed: false,
+            reasons: [reason],
+            raw: { match: dup },
+          });
+          verdicts[verdicts.length - 1] = {
+            kind: "final",
+            score: 0,
+            passed: false,
+            reasons: notes,
+            raw: { thresholds: ctx.review, status },
+          };
+        }
       }
-      const status = verdict(score, ctx.review);
-      reviews.push({
+      const base = {
+        runId: ctx.runId,
+        exampleId: example.id,
+        questionId: item.question.id,
+        trainingType: type.name,
+        round: item.round,
+      };
+      const rows: Array<Omit<ReviewRow, "createdAt">> = verdicts.map((v) => ({
         ...base,
         id: newId("rev"),
-        kind: "final",
-        score,
-        passed: status === "approved",
-        reasons: status === "approved" ? [] : issues,
-        raw: { thresholds: ctx.review, status },
-      });
+        ...v,
+      }));
       await ctx.store.transaction(async (tx) => {
         await tx.updateExample(type.name, example.id, { qualityScore: score, reviewStatus: status });
-        for (const r of reviews) await tx.insertReview(r);
+        for (const r of rows) await tx.insertReview(r);
         await tx.updateQuestion(item.question.id, { status });
       });
       example.qualityScore = score;
       example.reviewStatus = status;
       item.question.status = status;
-      item.revisionNotes = issues.length ? issues : [`raise the quality score from ${score} to at least ${ctx.review.approveAt}`];
-      ctx.emit({ type: "item", runId: ctx.runId, questionId: item.question.id, status, stage: "review", score });
+      item.revisionNotes = notes.length
+        ? notes
+        : [`raise the quality score from ${score} to at least ${ctx.review.approveAt}`];
+      ctx.emit({
+        type: "item",
+        runId: ctx.runId,
+        questionId: item.question.id,
+        status,
+        stage: "review",
+        score,
+      });
     },
   };
 }

@@ -1,6 +1,7 @@
 import pLimit from "p-limit";
 import { describeError, isSynthforgeError } from "../core/errors.js";
-import type { QuestionStatus, RunSummary } from "../core/types.js";
+import { newId } from "../core/ids.js";
+import type { CostSnapshot, QuestionStatus, RunSummary } from "../core/types.js";
 import type { QuestionRow, Store } from "../storage/store.js";
 import type { Budget, RunContext } from "./context.js";
 import { latestReviewNotes } from "./review-stage.js";
@@ -20,6 +21,7 @@ export function defaultMaxCandidates(target: number): number {
 
 /** In-memory counters a run keeps while it works (the store stays the truth). */
 export interface LiveTotals {
+  /** USD spent by the run's model calls (initialised from the store when the run starts or resumes). */
   costUsd: number;
 }
 
@@ -30,25 +32,64 @@ export interface ExecuteOptions {
   budget: Budget;
   totals: LiveTotals;
   resumed: boolean;
+  /**
+   * Who this runner is, recorded on the leases of the candidates it works on. Default:
+   * a new id per call.
+   */
+  owner?: string;
+  /** How long a lease lasts without renewal (renewed every third of it). Default 120 000 ms. */
+  leaseMs?: number;
+  /**
+   * True when other processes may work on the same run (`synthforge worker`): leases
+   * of others are respected, and when nothing is claimable while others still hold
+   * candidates the runner waits instead of writing more questions. False (a single
+   * process): a resume first ends every lease left by a crashed process.
+   */
+  shared?: boolean;
+  /** How long to wait before claiming again when others hold the remaining work. Default 500 ms. */
+  pollMs?: number;
 }
 
 const IN_PROGRESS: QuestionStatus[] = ["researched", "generated", "needs_revision"];
 
+/** Cost figures from what was spent and how many examples were approved. */
+export function costSnapshot(spentUsd: number, approved: number, target: number): CostSnapshot {
+  const perApprovedUsd = approved > 0 ? spentUsd / approved : null;
+  return {
+    spentUsd,
+    perApprovedUsd,
+    projectedUsd: perApprovedUsd === null ? null : spentUsd + Math.max(0, target - approved) * perApprovedUsd,
+  };
+}
+
 /**
  * The run loop: run-scoped stages once, then candidates through the item stages with
- * `concurrency` workers (p-limit), until exactly N are approved or a budget runs out.
- * At most N − approved candidates are in flight, so the run never approves more than N.
- * Candidates left in an intermediate state by a crash are taken up first on resume.
+ * `concurrency` workers, until exactly N are approved or a budget runs out.
+ *
+ * Candidates are claimed from the store ({@link Store.claimQuestions}): a claim is a
+ * lease, made in one transaction that counts approved and leased candidates, so at most
+ * N − approved candidates are in work across every process sharing the run, and the run
+ * never approves more than N. Interrupted candidates (left in an intermediate state by
+ * a crash) are claimed first; a lease whose process died expires (or, for a
+ * single-process resume, is ended at once) and the candidate continues where it stopped.
  */
-export async function executeRun(ctx: RunContext, opts: ExecuteOptions): Promise<{ status: "completed" | "stopped"; stopReason: string | null }> {
+export async function executeRun(
+  ctx: RunContext,
+  opts: ExecuteOptions,
+): Promise<{ status: "completed" | "stopped"; stopReason: string | null }> {
   const { store } = ctx;
   const target = ctx.run.targetCount;
   const maxCandidates = opts.budget.maxCandidates ?? defaultMaxCandidates(target);
   const started = Date.now();
   const itemStages = opts.stages.itemStages();
+  const owner = opts.owner ?? newId("runner");
+  const leaseMs = opts.leaseMs ?? 120_000;
+  const pollMs = opts.pollMs ?? 500;
   let stopReason: string | null = null;
   let consecutiveModelFailures = 0;
 
+  if (!opts.shared) await store.releaseLeases(ctx.runId);
+  opts.totals.costUsd = (await store.usage(ctx.runId)).costUsd;
   const counts = await store.countQuestions(ctx.runId);
   let approved = counts.approved;
   let candidates = Object.entries(counts)
@@ -63,7 +104,10 @@ export async function executeRun(ctx: RunContext, opts: ExecuteOptions): Promise
     if (opts.budget.maxUsd !== undefined && opts.totals.costUsd >= opts.budget.maxUsd) {
       return `cost budget of $${opts.budget.maxUsd} spent ($${opts.totals.costUsd.toFixed(4)}): ${approved} of ${target} approved`;
     }
-    if (opts.budget.maxWallSeconds !== undefined && (Date.now() - started) / 1000 >= opts.budget.maxWallSeconds) {
+    if (
+      opts.budget.maxWallSeconds !== undefined &&
+      (Date.now() - started) / 1000 >= opts.budget.maxWallSeconds
+    ) {
       return `time budget of ${opts.budget.maxWallSeconds}s spent: ${approved} of ${target} approved`;
     }
     return null;
@@ -83,20 +127,48 @@ export async function executeRun(ctx: RunContext, opts: ExecuteOptions): Promise
     return still <= 0 ? 0 : Math.max(0, still + Math.ceil(still * OVERSUPPLY) - open);
   };
 
-  await runStages(false, wanted(0));
+  /** Run-scoped stages of a shared run run under the run's lock, against fresh counts. */
+  const exclusive = async (fn: () => Promise<void>) => {
+    if (!opts.shared) return fn();
+    return store.withRunLock(ctx.runId, async () => {
+      const run = await store.getRun(ctx.runId);
+      if (run?.plan && !ctx.plan) ctx.plan = run.plan;
+      const now = await store.countQuestions(ctx.runId);
+      approved = now.approved;
+      open = now.pending + IN_PROGRESS.reduce((a, s) => a + now[s], 0);
+      await fn();
+    });
+  };
 
-  // Work queue: interrupted candidates first, then pending ones in creation order.
-  const queue: QuestionRow[] = [
-    ...(await store.listQuestions(ctx.runId, { status: IN_PROGRESS })),
-    ...(await store.listQuestions(ctx.runId, { status: ["pending"] })),
-  ];
+  const spentAtStart = budgetSpent();
+  if (spentAtStart) {
+    return {
+      status: approved >= target ? "completed" : "stopped",
+      stopReason: approved >= target ? null : spentAtStart,
+    };
+  }
+  await exclusive(() => runStages(false, wanted(0)));
+
   const limit = pLimit(opts.concurrency);
-  const inFlight = new Set<Promise<void>>();
+  const inFlight = new Map<string, Promise<void>>();
   let supplyExhausted = false;
+  // Keep the leases of running candidates alive.
+  const heartbeat = setInterval(
+    () => {
+      if (inFlight.size) store.renewLeases([...inFlight.keys()], owner, leaseMs).catch(() => undefined);
+    },
+    Math.max(50, Math.floor(leaseMs / 3)),
+  );
+  heartbeat.unref?.();
 
   const processItem = async (q: QuestionRow) => {
-    if (ctx.signal.aborted || stopReason) return;
-    const outcome = await runItem(q, ctx, itemStages);
+    let outcome: ItemOutcome = { kind: "aborted" };
+    try {
+      if (ctx.signal.aborted || stopReason) return;
+      outcome = await runItem(q, ctx, itemStages);
+    } finally {
+      if (outcome.kind === "aborted") await store.releaseQuestion(q.id, owner).catch(() => undefined);
+    }
     open--;
     if (outcome.kind === "approved") {
       approved++;
@@ -104,72 +176,120 @@ export async function executeRun(ctx: RunContext, opts: ExecuteOptions): Promise
     } else if (outcome.kind === "model-error") {
       consecutiveModelFailures++;
       if (outcome.fatal) stop(`the model refused the run: ${outcome.reason}`);
-      else if (consecutiveModelFailures >= MAX_CONSECUTIVE_MODEL_FAILURES) stop(`${consecutiveModelFailures} candidates in a row failed on model errors; last: ${outcome.reason}`);
-    } else {
+      else if (consecutiveModelFailures >= MAX_CONSECUTIVE_MODEL_FAILURES)
+        stop(
+          `${consecutiveModelFailures} candidates in a row failed on model errors; last: ${outcome.reason}`,
+        );
+    } else if (outcome.kind === "dropped") {
       consecutiveModelFailures = 0;
     }
-    ctx.emit({ type: "progress", runId: ctx.runId, stage: "run", done: approved, total: target });
+    ctx.emit({
+      type: "progress",
+      runId: ctx.runId,
+      stage: "run",
+      done: approved,
+      total: target,
+      cost: costSnapshot(opts.totals.costUsd, approved, target),
+    });
   };
 
-  while (!ctx.signal.aborted && !stopReason && approved < target) {
-    const spent = budgetSpent();
-    if (spent) {
-      stop(spent);
-      break;
-    }
-    if (approved + inFlight.size >= target) {
-      await Promise.race(inFlight);
-      continue;
-    }
-    let next = queue.shift();
-    if (next && next.status === "pending" && candidates >= maxCandidates) {
-      queue.unshift(next);
-      next = undefined;
-      if (inFlight.size === 0) {
-        stop(`candidate budget of ${maxCandidates} spent: ${approved} of ${target} approved (raise budget.maxCandidates or check the rejection reasons)`);
+  try {
+    while (!ctx.signal.aborted && !stopReason && approved < target) {
+      const spent = budgetSpent();
+      if (spent) {
+        stop(spent);
         break;
       }
-      await Promise.race(inFlight);
-      continue;
-    }
-    if (!next) {
-      if (inFlight.size > 0) {
-        await Promise.race(inFlight);
+      const free = opts.concurrency - inFlight.size;
+      if (free <= 0) {
+        await Promise.race(inFlight.values());
         continue;
+      }
+      const statuses = candidates >= maxCandidates ? IN_PROGRESS : [...IN_PROGRESS, "pending" as const];
+      const claimed = await store.claimQuestions(ctx.runId, {
+        owner,
+        leaseMs,
+        limit: free,
+        target,
+        statuses,
+      });
+      for (const q of claimed) {
+        if (q.status === "pending") candidates++;
+        const p: Promise<void> = limit(() => processItem(q)).finally(() => inFlight.delete(q.id));
+        inFlight.set(q.id, p);
+      }
+      if (claimed.length > 0) continue;
+      if (inFlight.size > 0) {
+        await Promise.race(inFlight.values());
+        continue;
+      }
+      // Nothing claimable and nothing of ours in work: look at the run as the store sees it.
+      const now = await store.countQuestions(ctx.runId);
+      approved = now.approved;
+      open = now.pending + IN_PROGRESS.reduce((a, s) => a + now[s], 0);
+      if (approved >= target) break;
+      if (now.pending > 0 && candidates >= maxCandidates && open === now.pending) {
+        stop(
+          `candidate budget of ${maxCandidates} spent: ${approved} of ${target} approved (raise budget.maxCandidates or check the rejection reasons)`,
+        );
+        break;
+      }
+      if (open > 0) {
+        // Others hold the remaining candidates (or the exact-N gate is full): wait for them.
+        await new Promise((r) => setTimeout(r, pollMs));
+        continue;
+      }
+      if (candidates >= maxCandidates) {
+        stop(
+          `candidate budget of ${maxCandidates} spent: ${approved} of ${target} approved (raise budget.maxCandidates or check the rejection reasons)`,
+        );
+        break;
       }
       if (supplyExhausted) {
         stop(`no new distinct questions could be written: ${approved} of ${target} approved`);
         break;
       }
-      const need = Math.max(1, wanted(0));
-      const before = await store.countQuestions(ctx.runId);
-      await runStages(true, need);
-      const fresh = await store.listQuestions(ctx.runId, { status: ["pending"] });
-      open += Math.max(0, fresh.length - before.pending);
-      queue.push(...fresh);
-      if (fresh.length === 0) supplyExhausted = true;
-      continue;
+      await exclusive(async () => {
+        // Another process may have written questions while this one waited for the lock.
+        if (!opts.shared || open === 0) await runStages(true, Math.max(1, wanted(0)));
+      });
+      const after = await store.countQuestions(ctx.runId);
+      open = after.pending + IN_PROGRESS.reduce((a, s) => a + after[s], 0);
+      if (after.pending === 0) supplyExhausted = true;
     }
-    const q = next;
-    if (q.status === "pending") candidates++;
-    const p: Promise<void> = limit(() => processItem(q)).finally(() => inFlight.delete(p));
-    inFlight.add(p);
+    // Queued candidates see the stop and return at once; running ones finish their stage.
+    await Promise.allSettled([...inFlight.values()]);
+  } finally {
+    clearInterval(heartbeat);
   }
-  // Queued candidates see the stop and return at once; running ones finish their stage.
-  await Promise.allSettled([...inFlight]);
 
   if (ctx.signal.aborted) stop("aborted");
   const status = approved >= target ? "completed" : "stopped";
-  return { status, stopReason: status === "completed" ? null : (stopReason ?? `stopped with ${approved} of ${target} approved`) };
+  return {
+    status,
+    stopReason:
+      status === "completed" ? null : (stopReason ?? `stopped with ${approved} of ${target} approved`),
+  };
 }
 
-type ItemOutcome = { kind: "approved" } | { kind: "dropped" } | { kind: "model-error"; reason: string; fatal: boolean } | { kind: "aborted" };
+type ItemOutcome =
+  | { kind: "approved" }
+  | { kind: "dropped" }
+  | { kind: "model-error"; reason: string; fatal: boolean }
+  | { kind: "aborted" };
 
 /** Moves one candidate through the item stages, including the bounded revise loop. */
-async function runItem(q: QuestionRow, ctx: RunContext, stages: ReturnType<StageList["itemStages"]>): Promise<ItemOutcome> {
+async function runItem(
+  q: QuestionRow,
+  ctx: RunContext,
+  stages: ReturnType<StageList["itemStages"]>,
+): Promise<ItemOutcome> {
   const item: Item = {
     question: q,
-    example: q.status === "pending" || q.status === "researched" ? null : await ctx.store.getExampleByQuestion(ctx.trainingType.name, q.id),
+    example:
+      q.status === "pending" || q.status === "researched"
+        ? null
+        : await ctx.store.getExampleByQuestion(ctx.trainingType.name, q.id),
     round: q.revisions,
     revisionNotes: [],
   };
@@ -192,7 +312,14 @@ async function runItem(q: QuestionRow, ctx: RunContext, stages: ReturnType<Stage
       if (item.question.status !== "needs_revision") break;
       if (item.round >= ctx.review.maxRevisions) {
         const score = item.example?.qualityScore ?? 0;
-        await dropItem(item, ctx, "review", `still below ${ctx.review.approveAt} after ${item.round} revision(s) (score ${score}): ${item.revisionNotes.join("; ")}`, null, "rejected");
+        await dropItem(
+          item,
+          ctx,
+          "review",
+          `still below ${ctx.review.approveAt} after ${item.round} revision(s) (score ${score}): ${item.revisionNotes.join("; ")}`,
+          null,
+          "rejected",
+        );
         return { kind: "dropped" };
       }
       item.round++;
@@ -205,7 +332,14 @@ async function runItem(q: QuestionRow, ctx: RunContext, stages: ReturnType<Stage
     }
     if (isSynthforgeError(e, "ABORTED") || ctx.signal.aborted) return { kind: "aborted" };
     const reason = describeError(e);
-    await dropItem(item, ctx, stageName, reason, isSynthforgeError(e) && typeof e.details?.raw === "string" ? e.details.raw : null, "failed");
+    await dropItem(
+      item,
+      ctx,
+      stageName,
+      reason,
+      isSynthforgeError(e) && typeof e.details?.raw === "string" ? e.details.raw : null,
+      "failed",
+    );
     if (isSynthforgeError(e, "MODEL_ERROR")) {
       const code = String(e.details?.errorCode ?? "");
       return { kind: "model-error", reason, fatal: FATAL_MODEL_CODES.has(code) };
@@ -215,7 +349,11 @@ async function runItem(q: QuestionRow, ctx: RunContext, stages: ReturnType<Stage
   if (item.question.status === "approved") return { kind: "approved" };
   if (item.question.status === "rejected") {
     const score = item.example?.qualityScore ?? 0;
-    await ctx.recordFailure(item.question.id, "review", `rejected by review: score ${score} < ${ctx.review.rejectBelow}: ${item.revisionNotes.join("; ")}`);
+    await ctx.recordFailure(
+      item.question.id,
+      "review",
+      `rejected by review: score ${score} < ${ctx.review.rejectBelow}: ${item.revisionNotes.join("; ")}`,
+    );
   }
   return { kind: "dropped" };
 }
@@ -230,35 +368,57 @@ function resumeIndex(status: QuestionStatus, stages: ReturnType<StageList["itemS
   return idx + 1;
 }
 
-/** Drops a candidate: one transaction marks it and its example; a failures row says why. */
-async function dropItem(item: Item, ctx: RunContext, stage: string, reason: string, raw: string | null, status: "rejected" | "failed"): Promise<void> {
+/**
+ * Drops a candidate: one transaction marks it (and its example) and writes the failures
+ * row that says why, so a crash can never leave a dropped candidate without its reason.
+ */
+async function dropItem(
+  item: Item,
+  ctx: RunContext,
+  stage: string,
+  reason: string,
+  raw: string | null,
+  status: "rejected" | "failed",
+): Promise<void> {
   const store: Store = ctx.store;
   await store.transaction(async (tx) => {
     await tx.updateQuestion(item.question.id, { status });
-    if (item.example) await tx.updateExample(ctx.trainingType.name, item.example.id, { reviewStatus: "rejected" });
+    if (item.example)
+      await tx.updateExample(ctx.trainingType.name, item.example.id, { reviewStatus: "rejected" });
+    await tx.insertFailure({
+      id: newId("fail"),
+      runId: ctx.runId,
+      questionId: item.question.id,
+      stage,
+      reason,
+      rawOutput: raw,
+      attempt: 1,
+    });
   });
   item.question.status = status;
-  await ctx.recordFailure(item.question.id, stage, reason, raw);
+  ctx.emit({ type: "failure", runId: ctx.runId, questionId: item.question.id, stage, reason });
   ctx.emit({ type: "item", runId: ctx.runId, questionId: item.question.id, status, stage });
 }
 
 /** Groups the final reason of each dropped candidate (numbers folded) for the summary. */
 export async function dropReasons(store: Store, runId: string): Promise<Record<string, number>> {
-  const failures = await store.listFailures(runId);
-  const latest = new Map<string, { stage: string; reason: string }>();
-  for (const f of failures) if (f.questionId) latest.set(f.questionId, { stage: f.stage, reason: f.reason });
-  const dropped = new Set((await store.listQuestions(runId, { status: ["rejected", "failed"] })).map((q) => q.id));
   const out: Record<string, number> = {};
-  for (const [qid, f] of latest) {
-    if (!dropped.has(qid)) continue;
-    const key = `${f.stage}: ${f.reason.split(":")[0]!.replace(/\d+(?:\.\d+)?/g, "#").trim()}`;
-    out[key] = (out[key] ?? 0) + 1;
+  for (const r of await store.dropReasonCounts(runId)) {
+    const key = `${r.stage}: ${r.reason
+      .split(":")[0]!
+      .replace(/\d+(?:\.\d+)?/g, "#")
+      .trim()}`;
+    out[key] = (out[key] ?? 0) + r.n;
   }
   return out;
 }
 
 /** Builds the summary of a run from the store. */
-export async function buildSummary(store: Store, runId: string, extra: { durationMs: number }): Promise<RunSummary> {
+export async function buildSummary(
+  store: Store,
+  runId: string,
+  extra: { durationMs: number },
+): Promise<RunSummary> {
   const run = (await store.getRun(runId))!;
   const q = await store.countQuestions(runId);
   const usage = await store.usage(runId);
@@ -283,5 +443,8 @@ export async function buildSummary(store: Store, runId: string, extra: { duratio
     provider: run.provider,
     storage: store.location,
     dropReasons: await dropReasons(store, runId),
+    cost: costSnapshot(usage.costUsd, q.approved, run.targetCount),
+    cachedCalls: await store.countCachedCalls(runId),
+    callsPerApproved: q.approved > 0 ? usage.calls / q.approved : null,
   };
 }

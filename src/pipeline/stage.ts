@@ -71,7 +71,11 @@ export class StageList {
     this.stages = [...stages];
     const names = new Set<string>();
     for (const s of stages) {
-      if (names.has(s.name)) throw new SynthforgeError("INVALID_REQUEST", `Two stages are named "${s.name}"; stage names must be unique.`);
+      if (names.has(s.name))
+        throw new SynthforgeError(
+          "INVALID_REQUEST",
+          `Two stages are named "${s.name}"; stage names must be unique.`,
+        );
       names.add(s.name);
     }
   }
@@ -79,7 +83,10 @@ export class StageList {
   private indexOf(name: string): number {
     const i = this.stages.findIndex((s) => s.name === name);
     if (i < 0) {
-      throw new SynthforgeError("STAGE_NOT_FOUND", `No stage named "${name}". Stages: ${this.stages.map((s) => s.name).join(", ")}.`);
+      throw new SynthforgeError(
+        "STAGE_NOT_FOUND",
+        `No stage named "${name}". Stages: ${this.stages.map((s) => s.name).join(", ")}.`,
+      );
     }
     return i;
   }

@@ -21,5 +21,10 @@ export function bundledCorpusDir(): string {
 
 /** The bundled corpus as a source (adapter id `corpus`). Used offline by default. */
 export function corpusSource(): SourceAdapter {
-  return localFilesSource({ dir: bundledCorpusDir(), id: "corpus", licence: "CC-BY-4.0", ignore: ["README.md"] });
+  return localFilesSource({
+    dir: bundledCorpusDir(),
+    id: "corpus",
+    licence: "CC-BY-4.0",
+    ignore: ["README.md"],
+  });
 }

@@ -1,18 +1,20 @@
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseHTML } from "linkedom";
 import MiniSearch from "minisearch";
-import { parse as parseYaml } from "yaml";
-import { SynthforgeError } from "../core/errors.js";
+import { extractText, getDocumentProxy, getMeta } from "unpdf";
+import { describeError, SynthforgeError } from "../core/errors.js";
 import { sha256 } from "../core/ids.js";
 import type { Licence, Passage, SourceDocument } from "../core/types.js";
-import { normaliseLicence, unknownLicence } from "./licence.js";
+import { licenceFromText, normaliseLicence, unknownLicence } from "./licence.js";
+import { splitFrontMatter, toPassages } from "./passages.js";
 import type { SearchOptions, SourceAdapter } from "./types.js";
 
 /** Options of {@link localFilesSource}. */
 export interface LocalFilesOptions {
-  /** Folder to read (recursively): `.md`, `.markdown`, `.txt`, `.html`, `.htm`. */
+  /** Folder to read (recursively): `.md`, `.markdown`, `.txt`, `.html`, `.htm`, `.pdf`. */
   dir: string;
   /** Licence for files that state none (no front matter, no LICENSE file). SPDX id or URL. */
   licence?: string;
@@ -22,6 +24,14 @@ export interface LocalFilesOptions {
   passagesPerDocument?: number;
   /** File names to skip (exact base names, e.g. `README.md`). */
   ignore?: string[];
+  /** PDFs larger than this are skipped (recorded in `skipped`). Default 50 MB. */
+  maxPdfBytes?: number;
+}
+
+/** A local-files source, with the files it could not read. */
+export interface LocalFilesSource extends SourceAdapter {
+  /** Files skipped while loading (unreadable PDF, too large, no text), with the reason. Filled by the first search. */
+  readonly skipped: ReadonlyArray<{ path: string; reason: string }>;
 }
 
 interface LoadedDoc {
@@ -44,9 +54,7 @@ interface IndexedPassage {
   pi: number;
 }
 
-const EXTENSIONS = new Set([".md", ".markdown", ".txt", ".html", ".htm"]);
-const MAX_PASSAGE = 1200;
-const MIN_PASSAGE = 60;
+const EXTENSIONS = new Set([".md", ".markdown", ".txt", ".html", ".htm", ".pdf"]);
 
 function listFiles(dir: string, ignore: Set<string>): string[] {
   const out: string[] = [];
@@ -59,48 +67,18 @@ function listFiles(dir: string, ignore: Set<string>): string[] {
   return out.sort();
 }
 
-function splitFrontMatter(text: string): { meta: Record<string, unknown>; body: string } {
-  const m = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(text);
-  if (!m) return { meta: {}, body: text };
-  try {
-    const meta = parseYaml(m[1] ?? "");
-    return { meta: meta && typeof meta === "object" ? (meta as Record<string, unknown>) : {}, body: text.slice(m[0].length) };
-  } catch {
-    return { meta: {}, body: text.slice(m[0].length) };
-  }
-}
-
-/** Paragraph passages (long ones split at sentence ends, tiny ones merged into the previous). */
-function toPassages(body: string): Passage[] {
-  const blocks = body
-    .split(/\r?\n\s*\r?\n/)
-    .map((b) => b.replace(/\s+/g, " ").trim())
-    .filter(Boolean);
-  const texts: string[] = [];
-  for (const block of blocks) {
-    // Headings alone are not passages; paragraphs are written to stand alone.
-    if (/^#{1,6}\s/.test(block) && block.length < 120) continue;
-    let text = block.replace(/^[-*]\s+/, "");
-    if (text.length < MIN_PASSAGE && texts.length > 0) {
-      texts[texts.length - 1] += ` ${text}`;
-      continue;
-    }
-    while (text.length > MAX_PASSAGE) {
-      const cut = text.lastIndexOf(". ", MAX_PASSAGE);
-      const at = cut > MAX_PASSAGE / 2 ? cut + 1 : MAX_PASSAGE;
-      texts.push(text.slice(0, at).trim());
-      text = text.slice(at).trim();
-    }
-    if (text) texts.push(text);
-  }
-  return texts.map((text, index) => ({ text, index }));
-}
-
-function htmlToDoc(html: string): { title: string; body: string; licence: string | null; licenceEvidence: string } {
+function htmlToDoc(html: string): {
+  title: string;
+  body: string;
+  licence: string | null;
+  licenceEvidence: string;
+} {
   const { document } = parseHTML(html);
   const title = document.querySelector("title")?.textContent?.trim() ?? "";
   const licLink = document.querySelector('link[rel="license"], a[rel="license"]');
-  const licMeta = document.querySelector('meta[name="dc.rights"], meta[name="DC.rights"], meta[name="license"]');
+  const licMeta = document.querySelector(
+    'meta[name="dc.rights"], meta[name="DC.rights"], meta[name="license"]',
+  );
   const licence = licLink?.getAttribute("href") ?? licMeta?.getAttribute("content") ?? null;
   for (const el of document.querySelectorAll("script, style, nav, footer, header, noscript")) el.remove();
   const blocks: string[] = [];
@@ -109,7 +87,12 @@ function htmlToDoc(html: string): { title: string; body: string; licence: string
     if (t) blocks.push(/^H\d$/.test(el.tagName) ? `## ${t}` : t);
   }
   const body = blocks.length ? blocks.join("\n\n") : (document.body?.textContent ?? "");
-  return { title, body, licence, licenceEvidence: licLink ? 'html rel="license"' : licMeta ? "html meta dc.rights" : "" };
+  return {
+    title,
+    body,
+    licence,
+    licenceEvidence: licLink ? 'html rel="license"' : licMeta ? "html meta dc.rights" : "",
+  };
 }
 
 /** A LICENSE / LICENCE / COPYING file in `dir` or an ancestor up to `root`. */
@@ -119,11 +102,8 @@ function findLicenceFile(dir: string, root: string): { licence: Licence } | null
     for (const name of ["LICENSE", "LICENSE.md", "LICENSE.txt", "LICENCE", "LICENCE.md", "COPYING"]) {
       const p = join(cur, name);
       if (existsSync(p)) {
-        const text = readFileSync(p, "utf8").slice(0, 4000);
-        const url = /https?:\/\/\S+/.exec(text)?.[0];
-        const lic = normaliseLicence(url ?? text, `LICENSE file ${relative(root, p) || name}`);
-        const byName = lic.spdx === "unknown" ? normaliseLicence(text.split("\n")[0] ?? "", `LICENSE file ${name}`) : lic;
-        return { licence: byName };
+        const text = readFileSync(p, "utf8").slice(0, 8000);
+        return { licence: licenceFromText(text, `LICENSE file ${relative(root, p) || name}`) };
       }
     }
     if (resolve(cur) === resolve(root)) return null;
@@ -133,60 +113,158 @@ function findLicenceFile(dir: string, root: string): { licence: Licence } | null
   }
 }
 
-function loadDoc(path: string, root: string, fallbackLicence: string | undefined): LoadedDoc | null {
+interface ReadDoc {
+  title: string;
+  body: string;
+  meta: Record<string, unknown>;
+  licence: Licence | null;
+  /** Bytes the content hash is taken over. */
+  raw: string | Uint8Array;
+}
+
+function readTextDoc(path: string, ext: string): ReadDoc {
   const raw = readFileSync(path, "utf8");
-  const ext = extname(path).toLowerCase();
-  let title = "";
-  let body = raw;
-  let meta: Record<string, unknown> = {};
-  let licence: Licence | null = null;
   if (ext === ".html" || ext === ".htm") {
     const h = htmlToDoc(raw);
-    title = h.title;
-    body = h.body;
-    if (h.licence) licence = normaliseLicence(h.licence, h.licenceEvidence);
-  } else {
-    const fm = splitFrontMatter(raw);
-    meta = fm.meta;
-    body = fm.body;
-    const stated = (meta.licence ?? meta.license) as string | undefined;
-    if (typeof stated === "string") licence = normaliseLicence(stated, "front matter");
-    else if (typeof meta.licence_url === "string") licence = normaliseLicence(meta.licence_url, "front matter licence_url");
+    return {
+      title: h.title,
+      body: h.body,
+      meta: {},
+      licence: h.licence ? normaliseLicence(h.licence, h.licenceEvidence) : null,
+      raw,
+    };
   }
-  if (!title) title = typeof meta.title === "string" ? meta.title : (/^#\s+(.+)$/m.exec(body)?.[1] ?? basename(path, ext));
+  const { meta, body } = splitFrontMatter(raw);
+  const stated = meta.licence ?? meta.license;
+  let licence: Licence | null = null;
+  if (typeof stated === "string") licence = normaliseLicence(stated, "front matter");
+  else if (typeof meta.licence_url === "string")
+    licence = normaliseLicence(meta.licence_url, "front matter licence_url");
+  return { title: typeof meta.title === "string" ? meta.title : "", body, meta, licence, raw };
+}
+
+/** A PDF's text (pages as paragraphs) and metadata, through unpdf (PDF.js). */
+async function readPdfDoc(path: string, maxBytes: number): Promise<ReadDoc> {
+  const size = statSync(path).size;
+  if (size > maxBytes)
+    throw new Error(
+      `PDF is ${Math.round(size / 1e6)} MB, over the ${Math.round(maxBytes / 1e6)} MB limit (maxPdfBytes)`,
+    );
+  const bytes = new Uint8Array(readFileSync(path));
+  // PDF.js takes ownership of the buffer it is given: hash a copy first.
+  const raw = bytes.slice();
+  // verbosity 0: PDF.js would print its repair warnings for damaged files to the console.
+  const pdf = await getDocumentProxy(bytes, { verbosity: 0 });
+  try {
+    const { text } = await extractText(pdf, { mergePages: false });
+    const meta: Record<string, unknown> = {};
+    let licence: Licence | null = null;
+    let title = "";
+    try {
+      const { info, metadata } = await getMeta(pdf);
+      if (typeof info?.Title === "string") title = info.Title.trim();
+      if (typeof info?.Author === "string" && info.Author.trim())
+        meta.authors = info.Author.split(/\s*(?:;| and )\s*/).filter(Boolean);
+      const created =
+        typeof info?.CreationDate === "string" ? /^D:(\d{4})(\d{2})?(\d{2})?/.exec(info.CreationDate) : null;
+      if (created) meta.published = [created[1], created[2], created[3]].filter(Boolean).join("-");
+      // XMP rights (xmpRights:WebStatement is where Creative Commons tools put the licence URL).
+      const xmp = metadata as { get?(name: string): unknown } | null;
+      const first = (v: unknown): unknown => (Array.isArray(v) ? v.find((x) => typeof x === "string") : v);
+      const stated = [
+        xmp?.get?.("xmprights:webstatement"),
+        xmp?.get?.("dc:rights"),
+        info?.Custom?.License,
+        info?.Custom?.Licence,
+        info?.Custom?.Rights,
+      ]
+        .map(first)
+        .find((v): v is string => typeof v === "string" && v.trim().length > 0);
+      if (stated) {
+        const l = normaliseLicence(stated, "PDF metadata");
+        if (l.spdx !== "unknown") licence = l;
+      }
+    } catch {
+      // Metadata is optional; the text is what matters.
+    }
+    // Pages become paragraphs; a line that ends a sentence and is followed by a new line keeps its break.
+    const body = text.map((page) => page.replace(/([.!?:])\n(?=[A-Z0-9])/g, "$1\n\n")).join("\n\n");
+    return { title, body, meta, licence, raw };
+  } finally {
+    await pdf.destroy().catch(() => undefined);
+  }
+}
+
+async function loadDoc(path: string, root: string, opts: LocalFilesOptions): Promise<LoadedDoc | null> {
+  const ext = extname(path).toLowerCase();
+  const read =
+    ext === ".pdf" ? await readPdfDoc(path, opts.maxPdfBytes ?? 50_000_000) : readTextDoc(path, ext);
+  const { body, meta } = read;
+  let licence = read.licence;
+  const title = read.title || (/^#\s+(.+)$/m.exec(body)?.[1] ?? basename(path, ext));
   if (!licence) licence = findLicenceFile(dirname(path), root)?.licence ?? null;
-  if (!licence && fallbackLicence) licence = normaliseLicence(fallbackLicence, "localFiles licence option");
+  if (!licence && opts.licence) licence = normaliseLicence(opts.licence, "localFiles licence option");
   if (!licence) licence = unknownLicence("no front matter licence, LICENSE file or licence option");
   const passages = toPassages(body);
   if (passages.length === 0) return null;
-  const authors = Array.isArray(meta.authors) ? meta.authors.map(String) : typeof meta.author === "string" ? [meta.author] : [];
-  const published = meta.published instanceof Date ? meta.published.toISOString().slice(0, 10) : typeof meta.published === "string" ? meta.published : null;
-  return { path, title, authors, published, licence, passages, contentHash: sha256(raw) };
+  const authors = Array.isArray(meta.authors)
+    ? meta.authors.map(String)
+    : typeof meta.author === "string"
+      ? [meta.author]
+      : [];
+  const published =
+    meta.published instanceof Date
+      ? meta.published.toISOString().slice(0, 10)
+      : typeof meta.published === "string"
+        ? meta.published
+        : null;
+  return {
+    path,
+    title,
+    authors,
+    published,
+    licence,
+    passages,
+    contentHash:
+      typeof read.raw === "string" ? sha256(read.raw) : createHash("sha256").update(read.raw).digest("hex"),
+  };
 }
 
 /**
- * A source over a local folder of notes (md, txt, html). The licence of each file comes
- * from its front matter (`licence:` or `license:`), an HTML `rel="license"` link, a
- * LICENSE file beside it or above it, or the `licence` option, in that order; otherwise
- * it is unknown. Passages are paragraphs, ranked with BM25 (MiniSearch).
+ * A source over a local folder of notes (md, txt, html, pdf). The licence of each file
+ * comes from its front matter (`licence:` or `license:`), an HTML `rel="license"` link,
+ * a PDF's XMP rights statement, a LICENSE file beside it or above it, or the `licence`
+ * option, in that order; otherwise it is unknown. PDF text is extracted with unpdf;
+ * a PDF that cannot be read is skipped and listed in `skipped`. Passages are
+ * paragraphs, ranked with BM25 (MiniSearch). Files are read once, on the first search.
  *
  * @throws SynthforgeError `CORPUS_NOT_FOUND` when `dir` does not exist or is not a folder.
  */
-export function localFilesSource(opts: LocalFilesOptions): SourceAdapter {
+export function localFilesSource(opts: LocalFilesOptions): LocalFilesSource {
   const root = resolve(opts.dir);
   if (!existsSync(root) || !statSync(root).isDirectory()) {
-    throw new SynthforgeError("CORPUS_NOT_FOUND", `Corpus folder ${root} does not exist or is not a folder. Point --corpus (or sources[].dir) at a folder of .md/.txt/.html files.`);
+    throw new SynthforgeError(
+      "CORPUS_NOT_FOUND",
+      `Corpus folder ${root} does not exist or is not a folder. Point --corpus (or sources[].dir) at a folder of .md/.txt/.html files.`,
+    );
   }
   const id = opts.id ?? "localFiles";
   const perDoc = opts.passagesPerDocument ?? 4;
-  let docs: LoadedDoc[] | null = null;
-  let index: MiniSearch<IndexedPassage> | null = null;
+  const skipped: Array<{ path: string; reason: string }> = [];
+  let loading: Promise<{ docs: LoadedDoc[]; index: MiniSearch<IndexedPassage> }> | null = null;
 
-  const load = () => {
-    if (docs && index) return { docs, index };
-    docs = listFiles(root, new Set(opts.ignore ?? []))
-      .map((p) => loadDoc(p, root, opts.licence))
-      .filter((d): d is LoadedDoc => d !== null);
+  const loadAll = async () => {
+    const docs: LoadedDoc[] = [];
+    for (const p of listFiles(root, new Set(opts.ignore ?? []))) {
+      try {
+        const d = await loadDoc(p, root, opts);
+        if (d) docs.push(d);
+        else if (p.toLowerCase().endsWith(".pdf"))
+          skipped.push({ path: p, reason: "no extractable text (a scanned PDF needs OCR first)" });
+      } catch (e) {
+        skipped.push({ path: p, reason: describeError(e) });
+      }
+    }
     const idx = new MiniSearch<IndexedPassage>({
       fields: ["text", "title", "path"],
       storeFields: ["doc", "text", "pi"],
@@ -194,18 +272,26 @@ export function localFilesSource(opts: LocalFilesOptions): SourceAdapter {
     });
     let n = 0;
     docs.forEach((d, di) => {
-      const path = relative(root, d.path).replace(/\.[^.]+$/, "").replace(/[/\\_.-]+/g, " ");
-      idx.addAll(d.passages.map((p) => ({ id: n++, doc: di, text: p.text, title: d.title, path, pi: p.index })));
+      const path = relative(root, d.path)
+        .replace(/\.[^.]+$/, "")
+        .replace(/[/\\_.-]+/g, " ");
+      idx.addAll(
+        d.passages.map((p) => ({ id: n++, doc: di, text: p.text, title: d.title, path, pi: p.index })),
+      );
     });
-    index = idx;
-    return { docs, index };
+    return { docs, index: idx };
+  };
+  const load = () => {
+    loading ??= loadAll();
+    return loading;
   };
 
   return {
     id,
-    description: `Local files under ${root} (md, txt, html); licence from front matter or LICENSE files`,
+    description: `Local files under ${root} (md, txt, html, pdf); licence from front matter or LICENSE files`,
+    skipped,
     async search(query: string, searchOpts: SearchOptions = {}): Promise<SourceDocument[]> {
-      const { docs: all, index: idx } = load();
+      const { docs: all, index: idx } = await load();
       if (all.length === 0) return [];
       const limit = searchOpts.limit ?? 5;
       const hits = idx.search(query, { combineWith: "OR" });
@@ -213,7 +299,8 @@ export function localFilesSource(opts: LocalFilesOptions): SourceAdapter {
       for (const h of hits) {
         const di = h.doc as number;
         const list = byDoc.get(di) ?? [];
-        if (list.length < perDoc) list.push({ text: h.text as string, index: h.pi as number, score: h.score });
+        if (list.length < perDoc)
+          list.push({ text: h.text as string, index: h.pi as number, score: h.score });
         byDoc.set(di, list);
       }
       const ranked = [...byDoc.entries()]

@@ -19,4 +19,9 @@ export interface SourceAdapter {
   readonly description: string;
   /** Documents relevant to `query`, best first; each carries only its relevant passages. */
   search(query: string, opts?: SearchOptions): Promise<SourceDocument[]>;
+  /**
+   * Releases what the adapter holds open (an MCP server process, an HTTP session).
+   * `pipeline.close()` calls it; a closed adapter may refuse further searches.
+   */
+  close?(): Promise<void>;
 }

@@ -1,7 +1,21 @@
 import { EntitySchema, type EntitySchemaColumnOptions, type EntitySchemaIndexOptions } from "typeorm";
 import { TRAINING_TYPES, type TrainingTypeName } from "../core/types.js";
 import { type ColumnSpec, EXAMPLE_COLUMNS, exampleTable } from "./schema.js";
-import type { FailureRow, LlmCallRow, QuestionRow, ReviewRow, RunRow, SourceRow } from "./store.js";
+import type {
+  FailureRow,
+  LlmBatchRow,
+  LlmCallRow,
+  QuestionRow,
+  ReviewRow,
+  RunRow,
+  SourceRow,
+} from "./store.js";
+
+/** The lease columns of `questions` (not part of {@link QuestionRow}; see `claimQuestions`). */
+export interface QuestionLease {
+  leaseOwner: string | null;
+  leaseExpiresAt: Date | null;
+}
 
 /**
  * TypeORM entity schemas (no decorators) of every synthforge table. Property names are
@@ -37,11 +51,12 @@ export interface ExampleEntity {
 /** The entity schemas of one engine. */
 export interface SynthforgeEntities {
   run: EntitySchema<RunRow>;
-  question: EntitySchema<QuestionRow>;
+  question: EntitySchema<QuestionRow & QuestionLease>;
   source: EntitySchema<SourceRow>;
   review: EntitySchema<ReviewRow>;
   failure: EntitySchema<FailureRow>;
   llmCall: EntitySchema<LlmCallRow>;
+  llmBatch: EntitySchema<LlmBatchRow>;
   examples: Record<TrainingTypeName, EntitySchema<ExampleEntity>>;
   /** Every schema, for `DataSource({ entities })`. */
   all: EntitySchema[];
@@ -71,6 +86,7 @@ export const ENTITY_NAMES = {
   review: "Review",
   failure: "Failure",
   llmCall: "LlmCall",
+  llmBatch: "LlmBatch",
   example: (type: TrainingTypeName): string => `SyntheticData${type.charAt(0).toUpperCase()}${type.slice(1)}`,
 } as const;
 
@@ -142,7 +158,7 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
     indices: [index("IDX_runs_created_at", ["createdAt"])],
   });
 
-  const question = new EntitySchema<QuestionRow>({
+  const question = new EntitySchema<QuestionRow & QuestionLease>({
     name: ENTITY_NAMES.question,
     tableName: "questions",
     columns: {
@@ -160,6 +176,8 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
       revisions: int("revisions"),
       createdAt: time("created_at"),
       updatedAt: time("updated_at"),
+      leaseOwner: str("lease_owner", true),
+      leaseExpiresAt: time("lease_expires_at", true),
     },
     indices: [
       index("IDX_questions_run_id_status", ["runId", "status"]),
@@ -187,6 +205,7 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
       noDerivatives: bool("no_derivatives"),
       licenceEvidence: text("licence_evidence"),
       contentHash: str("content_hash"),
+      flags: json("flags", true),
     },
     indices: [index("UQ_sources_content_hash", ["contentHash"], true)],
   });
@@ -226,7 +245,7 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
       createdAt: time("created_at"),
       retriedAt: time("retried_at", true),
     },
-    indices: [index("IDX_failures_run_id", ["runId"])],
+    indices: [index("IDX_failures_run_id", ["runId"]), index("IDX_failures_question_id", ["questionId"])],
   });
 
   const llmCall = new EntitySchema<LlmCallRow>({
@@ -252,6 +271,26 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
       createdAt: time("created_at"),
     },
     indices: [index("IDX_llm_calls_request_hash", ["requestHash"]), index("IDX_llm_calls_run_id", ["runId"])],
+  });
+
+  const llmBatch = new EntitySchema<LlmBatchRow>({
+    name: ENTITY_NAMES.llmBatch,
+    tableName: "llm_batches",
+    columns: {
+      id: id(),
+      runId: fk("run_id", ENTITY_NAMES.run, { onDelete: "CASCADE" }),
+      role: str("role"),
+      model: str("model"),
+      name: str("name", true),
+      state: str("state"),
+      requestCount: int("request_count"),
+      requests: json("requests"),
+      error: text("error", true),
+      createdAt: time("created_at"),
+      updatedAt: time("updated_at"),
+      finishedAt: time("finished_at", true),
+    },
+    indices: [index("IDX_llm_batches_run_id_state", ["runId", "state"])],
   });
 
   const typeColumn = (spec: ColumnSpec): EntitySchemaColumnOptions => {
@@ -306,7 +345,8 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
     review,
     failure,
     llmCall,
+    llmBatch,
     examples,
-    all: [run, question, source, review, failure, llmCall, ...Object.values(examples)],
+    all: [run, question, source, review, failure, llmCall, llmBatch, ...Object.values(examples)],
   };
 }

@@ -4,6 +4,7 @@ import type {
   QuestionStatus,
   ReviewStatus,
   RunStatus,
+  SourceFlag,
   TrainingTypeName,
   Usage,
 } from "../core/types.js";
@@ -44,6 +45,8 @@ export interface ContextSource {
   url: string;
   licence: string;
   passages: number;
+  /** Warnings about the source's content (e.g. prompt injection); absent when none. */
+  flags?: SourceFlag[];
 }
 
 /** A row of `questions`: one candidate. */
@@ -97,10 +100,16 @@ export interface SourceRow {
   noDerivatives: boolean;
   licenceEvidence: string;
   contentHash: string;
+  /** Warnings about the content (`[]` when screened and clean; `null` for rows never screened). */
+  flags: SourceFlag[] | null;
 }
 
-/** Fields needed to store a source; `id` and `retrievedAt` are assigned when absent. */
-export type NewSource = Omit<SourceRow, "id" | "retrievedAt"> & { id?: string; retrievedAt?: Date };
+/** Fields needed to store a source; `id`, `retrievedAt` and `flags` are assigned when absent. */
+export type NewSource = Omit<SourceRow, "id" | "retrievedAt" | "flags"> & {
+  id?: string;
+  retrievedAt?: Date;
+  flags?: SourceFlag[] | null;
+};
 
 /** A row of `synthetic_data_<type>`. `data` holds the type's own columns (snake_case). */
 export interface ExampleRow {
@@ -179,6 +188,50 @@ export interface LlmCallRow {
   createdAt: Date;
 }
 
+/** A row of `llm_batches`: one Gemini Batch API job submitted for a run (`--batch`). */
+export interface LlmBatchRow {
+  id: string;
+  runId: string;
+  /** Agent role of every request in the batch (`generation`, `reviewer`). */
+  role: string;
+  model: string;
+  /** The provider's name of the job (`batches/…`); null until it is submitted. */
+  name: string | null;
+  /** `submitted`, then `succeeded`, `failed`, `cancelled` or `expired` (terminal). */
+  state: string;
+  requestCount: number;
+  /** One entry per inline request: its key (sent as metadata) and the request hash. */
+  requests: Array<{ key: string; requestHash: string }>;
+  error: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
+/** Options of {@link Store.claimQuestions}. */
+export interface ClaimOptions {
+  /** Who claims (a process or worker id); recorded as the lease owner. */
+  owner: string;
+  /** How long the lease lasts unless renewed. */
+  leaseMs: number;
+  /** Most candidates to claim now. */
+  limit: number;
+  /**
+   * The run's target N: claims stop when approved + leased (unexpired, not terminal)
+   * candidates reach it, so no process ever works on more than N − approved.
+   */
+  target: number;
+  /** Statuses that may be claimed. Default: in-progress ones, then `pending`. */
+  statuses?: QuestionStatus[];
+}
+
+/** Reasons of dropped candidates, grouped by exact text (see {@link Store.dropReasonCounts}). */
+export interface DropReasonCount {
+  stage: string;
+  reason: string;
+  n: number;
+}
+
 /** Options for iterating examples in constant memory. */
 export interface IterateOptions {
   reviewStatus?: ReviewStatus[];
@@ -244,4 +297,55 @@ export interface Store {
   cachedLlmResponse(requestHash: string): Promise<string | null>;
   /** Summed usage of a run's model calls. */
   usage(runId: string): Promise<Usage>;
+
+  /** Inserts many `llm_calls` rows in one transaction (Batch API results). */
+  recordLlmCalls(rows: Array<Omit<LlmCallRow, "createdAt">>): Promise<void>;
+  /**
+   * The `occurrence`-th (0-based, oldest first) successful, paid (not cached) response
+   * recorded for `requestHash`, or null: the response cache's lookup.
+   */
+  cachedLlmResponseAt(requestHash: string, occurrence: number): Promise<string | null>;
+  /** Number of a run's calls answered from the response cache. */
+  countCachedCalls(runId: string): Promise<number>;
+  /**
+   * For every dropped candidate (`rejected` / `failed`, not re-queued) the stage and
+   * reason of its latest failure, grouped by exact text, counted in the database.
+   */
+  dropReasonCounts(runId: string): Promise<DropReasonCount[]>;
+  /**
+   * Re-queues the dropped candidates of a run whose failures were not retried yet: each
+   * gets a fresh copy (new id, same question; `researched` with its context when it has
+   * one, else `pending`), and its failures get `retried_at`. One transaction.
+   */
+  requeueFailed(runId: string): Promise<{ requeued: number; failures: number }>;
+
+  /**
+   * Claims up to `limit` candidates of a run for `owner` (a lease until `leaseMs` from
+   * now), in one transaction that first locks the run (PostgreSQL: `SELECT … FOR UPDATE`)
+   * and counts approved and leased candidates, so that across every process approved +
+   * in work never exceeds `target`. In-progress candidates come first, then `pending`
+   * ones in creation order. Expired leases are claimable.
+   */
+  claimQuestions(runId: string, opts: ClaimOptions): Promise<QuestionRow[]>;
+  /** Extends the leases `owner` holds on these candidates. */
+  renewLeases(ids: string[], owner: string, leaseMs: number): Promise<void>;
+  /** Ends `owner`'s lease on a candidate (a no-op when someone else holds it). */
+  releaseQuestion(id: string, owner: string): Promise<void>;
+  /** Ends every lease on a run's candidates (a single-process resume after a crash). */
+  releaseLeases(runId: string): Promise<number>;
+
+  /**
+   * Runs `fn` while holding the run's exclusive lock: on PostgreSQL a session advisory
+   * lock (held across processes, released if the process dies), on SQLite an in-process
+   * lock. Run-scoped stages of a run shared by several workers run under it.
+   */
+  withRunLock<T>(runId: string, fn: () => Promise<T>): Promise<T>;
+
+  saveBatch(row: Omit<LlmBatchRow, "createdAt" | "updatedAt" | "finishedAt">): Promise<void>;
+  updateBatch(
+    id: string,
+    patch: Partial<Pick<LlmBatchRow, "name" | "state" | "error" | "finishedAt">>,
+  ): Promise<void>;
+  /** A run's batches, oldest first, optionally only those in `states`. */
+  listBatches(runId: string, filter?: { states?: string[] }): Promise<LlmBatchRow[]>;
 }

@@ -22,18 +22,29 @@ import {
   type QuestionStatus,
   REVIEW_STATUSES,
   type ReviewStatus,
+  TERMINAL_QUESTION_STATUSES,
   type TrainingTypeName,
   type Usage,
 } from "../core/types.js";
-import { buildEntities, type ExampleEntity, type StoreKind, type SynthforgeEntities } from "./entities.js";
+import {
+  buildEntities,
+  ENTITY_NAMES,
+  type ExampleEntity,
+  type QuestionLease,
+  type StoreKind,
+  type SynthforgeEntities,
+} from "./entities.js";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./migrations/index.js";
 import { AsyncMutex } from "./mutex.js";
 import { EXAMPLE_COLUMNS, exampleTable } from "./schema.js";
 import type {
+  ClaimOptions,
+  DropReasonCount,
   ExamplePatch,
   ExampleRow,
   FailureRow,
   IterateOptions,
+  LlmBatchRow,
   LlmCallRow,
   NewExample,
   NewQuestion,
@@ -68,6 +79,9 @@ export interface PostgresStoreOptions {
   /** Receives migration messages (info) and driver warnings. Default: silent. */
   logger?: Logger;
 }
+
+/** In-process run locks (SQLite; PostgreSQL uses advisory locks). */
+const RUN_LOCKS = new Map<string, AsyncMutex>();
 
 /** Rows per INSERT: stays far below SQLite's and PostgreSQL's bound-parameter limits. */
 const INSERT_CHUNK = 500;
@@ -366,6 +380,7 @@ export class TypeormStore implements Store {
         noDerivatives: s.noDerivatives,
         licenceEvidence: s.licenceEvidence,
         contentHash: s.contentHash,
+        flags: s.flags ?? null,
       });
     }
     const stored = await this.atomic(async (m) => {
@@ -621,6 +636,287 @@ export class TypeormStore implements Store {
       totalTokens: toNumber(raw?.totalTokens ?? 0),
       costUsd: toNumber(raw?.costUsd ?? 0),
     };
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Engine at scale: cache replay, summaries, re-queueing, leases, batches
+  // ---------------------------------------------------------------------------------
+
+  async recordLlmCalls(rows: Array<Omit<LlmCallRow, "createdAt">>): Promise<void> {
+    if (rows.length === 0) return;
+    const now = new Date();
+    await this.atomic(async (m) => {
+      for (const part of chunks(rows, INSERT_CHUNK / 5)) {
+        await m
+          .createQueryBuilder()
+          .insert()
+          .into(this.e.llmCall)
+          .values(part.map((r) => columns<LlmCallRow>({ ...r, createdAt: now })))
+          .updateEntity(false)
+          .execute();
+      }
+    });
+  }
+
+  async cachedLlmResponseAt(requestHash: string, occurrence: number): Promise<string | null> {
+    const rows = await this.op((m) =>
+      m.find(this.e.llmCall, {
+        where: { requestHash, status: "ok", cached: false, response: Not(IsNull()) },
+        order: { createdAt: "ASC", id: "ASC" },
+        skip: Math.max(0, Math.floor(occurrence)),
+        take: 1,
+      }),
+    );
+    return rows[0]?.response ?? null;
+  }
+
+  async countCachedCalls(runId: string): Promise<number> {
+    return this.op((m) => m.countBy(this.e.llmCall, { runId, cached: true }));
+  }
+
+  async dropReasonCounts(runId: string): Promise<DropReasonCount[]> {
+    const raw = await this.op((m) =>
+      m
+        .createQueryBuilder(this.e.failure, "f")
+        .innerJoin(ENTITY_NAMES.question, "q", "q.id = f.question_id")
+        .select("f.stage", "stage")
+        .addSelect("f.reason", "reason")
+        .addSelect("COUNT(*)", "n")
+        .where("f.run_id = :runId", { runId })
+        .andWhere("q.status IN (:...dropped)", { dropped: ["rejected", "failed"] })
+        .andWhere("f.retried_at IS NULL")
+        .andWhere(
+          "NOT EXISTS (SELECT 1 FROM failures g WHERE g.question_id = f.question_id AND " +
+            "(g.created_at > f.created_at OR (g.created_at = f.created_at AND g.id > f.id)))",
+        )
+        .groupBy("f.stage")
+        .addGroupBy("f.reason")
+        .getRawMany<{ stage: string; reason: string; n: number | string }>(),
+    );
+    return raw.map((r) => ({ stage: r.stage, reason: r.reason, n: toNumber(r.n) }));
+  }
+
+  async requeueFailed(runId: string): Promise<{ requeued: number; failures: number }> {
+    return this.atomic(async (m) => {
+      const open = await m
+        .createQueryBuilder(this.e.failure, "f")
+        .innerJoin(ENTITY_NAMES.question, "q", "q.id = f.question_id")
+        .select("f.id", "id")
+        .addSelect("f.question_id", "questionId")
+        .where("f.run_id = :runId", { runId })
+        .andWhere("f.retried_at IS NULL")
+        .andWhere("q.status IN (:...dropped)", { dropped: ["rejected", "failed"] })
+        .getRawMany<{ id: string; questionId: string }>();
+      if (open.length === 0) return { requeued: 0, failures: 0 };
+      const qids = [...new Set(open.map((f) => f.questionId))];
+      const now = new Date();
+      let requeued = 0;
+      for (const part of chunks(qids, LOOKUP_CHUNK)) {
+        const rows = await m.findBy(this.e.question, { id: In(part) });
+        rows.sort(
+          (a, b) => toDate(a.createdAt).getTime() - toDate(b.createdAt).getTime() || (a.id < b.id ? -1 : 1),
+        );
+        const copies = rows.map((q) => {
+          const researched = q.groundTruthContext !== null && q.groundTruthContext !== undefined;
+          return columns({
+            id: newId("q"),
+            runId: q.runId,
+            topic: q.topic,
+            subTopic: q.subTopic,
+            difficulty: q.difficulty,
+            text: q.text,
+            textHash: q.textHash,
+            status: (researched ? "researched" : "pending") as QuestionStatus,
+            groundTruthContext: researched ? q.groundTruthContext : null,
+            synthesizedContext: researched ? (q.synthesizedContext ?? null) : null,
+            contextSources: researched ? (q.contextSources ?? null) : null,
+            revisions: 0,
+            createdAt: now,
+            updatedAt: now,
+            leaseOwner: null,
+            leaseExpiresAt: null,
+          });
+        });
+        if (copies.length) {
+          await m
+            .createQueryBuilder()
+            .insert()
+            .into(this.e.question)
+            .values(copies)
+            .updateEntity(false)
+            .execute();
+        }
+        requeued += copies.length;
+      }
+      for (const part of chunks(
+        open.map((f) => f.id),
+        LOOKUP_CHUNK,
+      )) {
+        await m.update(this.e.failure, { id: In(part) }, columns<FailureRow>({ retriedAt: now }));
+      }
+      return { requeued, failures: open.length };
+    });
+  }
+
+  async claimQuestions(runId: string, opts: ClaimOptions): Promise<QuestionRow[]> {
+    const limit = Math.floor(opts.limit);
+    if (limit <= 0) return [];
+    const statuses = opts.statuses ?? ["researched", "generated", "needs_revision", "pending"];
+    if (statuses.length === 0) return [];
+    return this.atomic(async (m) => {
+      const now = new Date();
+      if (this.kind === "postgres") {
+        // Serialises the claims of one run across processes: counting and claiming are one step.
+        await m.query("SELECT id FROM runs WHERE id = $1 FOR UPDATE", [runId]);
+      }
+      const counts = await m
+        .createQueryBuilder(this.e.question, "q")
+        .select("SUM(CASE WHEN q.status = 'approved' THEN 1 ELSE 0 END)", "approved")
+        .addSelect(
+          "SUM(CASE WHEN q.status NOT IN (:...terminal) AND q.lease_expires_at > :now THEN 1 ELSE 0 END)",
+          "leased",
+        )
+        .where("q.run_id = :runId", { runId, now, terminal: [...TERMINAL_QUESTION_STATUSES] })
+        .andWhere("(q.status = 'approved' OR q.lease_expires_at > :now)")
+        .getRawOne<{ approved: number | string | null; leased: number | string | null }>();
+      const room = opts.target - toNumber(counts?.approved ?? 0) - toNumber(counts?.leased ?? 0);
+      const take = Math.min(limit, room);
+      if (take <= 0) return [];
+      const qb = m
+        .createQueryBuilder(this.e.question, "q")
+        .where("q.run_id = :runId", { runId })
+        .andWhere("q.status IN (:...statuses)", { statuses })
+        .andWhere("(q.lease_expires_at IS NULL OR q.lease_expires_at <= :now)", { now })
+        .orderBy("CASE WHEN q.status = 'pending' THEN 1 ELSE 0 END", "ASC")
+        .addOrderBy("q.created_at", "ASC")
+        .addOrderBy("q.id", "ASC")
+        .limit(take);
+      if (this.kind === "postgres") qb.setLock("pessimistic_write").setOnLocked("skip_locked");
+      const rows = await qb.getMany();
+      if (rows.length === 0) return [];
+      const expires = new Date(now.getTime() + opts.leaseMs);
+      await m.update(
+        this.e.question,
+        { id: In(rows.map((r) => r.id)) },
+        columns<QuestionRow & QuestionLease>({ leaseOwner: opts.owner, leaseExpiresAt: expires }),
+      );
+      return rows.map(toQuestionRow);
+    });
+  }
+
+  async renewLeases(ids: string[], owner: string, leaseMs: number): Promise<void> {
+    if (ids.length === 0) return;
+    const expires = new Date(Date.now() + leaseMs);
+    for (const part of chunks(ids, LOOKUP_CHUNK)) {
+      await this.op((m) =>
+        m.update(
+          this.e.question,
+          { id: In(part), leaseOwner: owner },
+          columns<QuestionRow & QuestionLease>({ leaseExpiresAt: expires }),
+        ),
+      );
+    }
+  }
+
+  async releaseQuestion(id: string, owner: string): Promise<void> {
+    await this.op((m) =>
+      m.update(
+        this.e.question,
+        { id, leaseOwner: owner },
+        columns<QuestionRow & QuestionLease>({ leaseOwner: null, leaseExpiresAt: null }),
+      ),
+    );
+  }
+
+  async releaseLeases(runId: string): Promise<number> {
+    const res = await this.op((m) =>
+      m.update(
+        this.e.question,
+        { runId, leaseOwner: Not(IsNull()) },
+        columns<QuestionRow & QuestionLease>({ leaseOwner: null, leaseExpiresAt: null }),
+      ),
+    );
+    return res.affected ?? 0;
+  }
+
+  async withRunLock<T>(runId: string, fn: () => Promise<T>): Promise<T> {
+    if (this.kind === "postgres") {
+      const qr = this.dataSource.createQueryRunner();
+      await qr.connect();
+      try {
+        await qr.query("SELECT pg_advisory_lock(hashtext($1))", [`synthforge:${runId}`]);
+        try {
+          return await fn();
+        } finally {
+          await qr
+            .query("SELECT pg_advisory_unlock(hashtext($1))", [`synthforge:${runId}`])
+            .catch(() => undefined);
+        }
+      } finally {
+        await qr.release();
+      }
+    }
+    let lock = RUN_LOCKS.get(runId);
+    if (!lock) {
+      lock = new AsyncMutex();
+      RUN_LOCKS.set(runId, lock);
+    }
+    try {
+      return await lock.runExclusive(fn);
+    } finally {
+      if (lock.pending === 0) RUN_LOCKS.delete(runId);
+    }
+  }
+
+  async saveBatch(row: Omit<LlmBatchRow, "createdAt" | "updatedAt" | "finishedAt">): Promise<void> {
+    const now = new Date();
+    const full: LlmBatchRow = { ...row, createdAt: now, updatedAt: now, finishedAt: null };
+    await this.op((m) =>
+      m
+        .createQueryBuilder()
+        .insert()
+        .into(this.e.llmBatch)
+        .values(columns(full))
+        .updateEntity(false)
+        .execute(),
+    );
+  }
+
+  async updateBatch(
+    id: string,
+    patch: Partial<Pick<LlmBatchRow, "name" | "state" | "error" | "finishedAt">>,
+  ): Promise<void> {
+    await this.op((m) =>
+      m.update(
+        this.e.llmBatch,
+        { id },
+        columns<LlmBatchRow>({ ...definedOnly(patch), updatedAt: new Date() }),
+      ),
+    );
+  }
+
+  async listBatches(runId: string, filter: { states?: string[] } = {}): Promise<LlmBatchRow[]> {
+    if (filter.states && filter.states.length === 0) return [];
+    const rows = await this.op((m) =>
+      m.find(this.e.llmBatch, {
+        where: { runId, ...(filter.states ? { state: In(filter.states) } : {}) },
+        order: { createdAt: "ASC", id: "ASC" },
+      }),
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      runId: r.runId,
+      role: r.role,
+      model: r.model,
+      name: r.name ?? null,
+      state: r.state,
+      requestCount: toNumber(r.requestCount),
+      requests: typeof r.requests === "string" ? JSON.parse(r.requests) : (r.requests ?? []),
+      error: r.error ?? null,
+      createdAt: toDate(r.createdAt),
+      updatedAt: toDate(r.updatedAt),
+      finishedAt: toDateOrNull(r.finishedAt),
+    }));
   }
 
   // ---------------------------------------------------------------------------------
@@ -1121,6 +1417,7 @@ function toSourceRow(r: SourceRow): SourceRow {
     noDerivatives: toBoolean(r.noDerivatives),
     licenceEvidence: r.licenceEvidence,
     contentHash: r.contentHash,
+    flags: r.flags ?? null,
   };
 }
 

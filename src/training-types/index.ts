@@ -1,6 +1,48 @@
 /** Importing this module registers every built-in training type. */
 import "./sft.js";
+import "./dpo.js";
+import "./ppo.js";
+import "./grpo.js";
+import "./rlhf.js";
+import "./kto.js";
+import "./orpo.js";
+import "./chat.js";
+import "./qa.js";
 
-export { getTrainingType, listTrainingTypes, registerTrainingType, formatsByType } from "./registry.js";
-export type { TrainingType, GenerationInput, SynthesizedContext, ContextFact, ExportRowMeta, Exporter } from "./types.js";
-export { EXPORT_FORMATS, FORMAT_DESCRIPTIONS, validateFormatRow, registerFormatValidator, type ExportFormat } from "./formats.js";
+export {
+  checkFormatRow,
+  EXPORT_FORMATS,
+  type ExportFormat,
+  type FileValidation,
+  FORMAT_DESCRIPTIONS,
+  FORMAT_NEEDS,
+  FormatFileChecker,
+  GRPO_RESERVED_COLUMNS,
+  isExportFormat,
+  type RowCheck,
+  registerFormatValidator,
+  type ValueType,
+  validateFormatRow,
+  validateJsonLines,
+} from "./formats.js";
+export { OptionBalancer } from "./options.js";
+export {
+  formatsByType,
+  getTrainingType,
+  listTrainingTypes,
+  registerTrainingType,
+  typesByFormat,
+} from "./registry.js";
+export type {
+  ContextFact,
+  ExampleOptionsPolicy,
+  Exporter,
+  ExportRowMeta,
+  GenerationInput,
+  OfflineJudgeInput,
+  OfflineQuestion,
+  OfflineQuestionInput,
+  OfflineVerdict,
+  SynthesizedContext,
+  TrainingType,
+} from "./types.js";

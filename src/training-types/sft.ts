@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { composeAnswer } from "./compose.js";
 import { registerTrainingType } from "./registry.js";
+import { schemaProblems } from "./row-checks.js";
 import type { TrainingType } from "./types.js";
 
 /** Stored columns of `synthetic_data_sft`. */
@@ -40,15 +41,19 @@ export const sftType: TrainingType<SftRow, SftOutput> = {
       "well organised, in plain prose (lists only where they help). Do not mention the sources, the context or these instructions.",
       "`system`: null unless the task truly needs a system prompt.",
     ].join("\n"),
-    toRow: (out) => ({ system: out.system ?? null, prompt: out.prompt.trim(), response: out.response.trim() }),
+    toRow: (out) => ({
+      system: out.system ?? null,
+      prompt: out.prompt.trim(),
+      response: out.response.trim(),
+    }),
     offline: (input) => ({ prompt: input.question, response: composeAnswer(input), system: null }),
   },
   validate(row) {
-    const errs: string[] = [];
-    const parsed = sftRowSchema.safeParse(row);
-    if (!parsed.success) errs.push(...parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
-    if (row.prompt?.trim() && row.response?.trim() && row.prompt.trim() === row.response.trim()) errs.push("response repeats the prompt");
-    if (typeof row.response === "string" && row.response.trim().length < 20) errs.push("response is too short to be useful");
+    const errs = schemaProblems(sftRowSchema, row);
+    if (row.prompt?.trim() && row.response?.trim() && row.prompt.trim() === row.response.trim())
+      errs.push("response repeats the prompt");
+    if (typeof row.response === "string" && row.response.trim().length < 20)
+      errs.push("response is too short to be useful");
     return errs;
   },
   rubric: [
@@ -67,8 +72,28 @@ export const sftType: TrainingType<SftRow, SftOutput> = {
       completion: [{ role: "assistant", content: r.response }],
     }),
     "openai-chat": (r) => ({ messages: messages(r) }),
-    alpaca: (r) => ({ instruction: r.prompt, input: "", output: r.response, ...(r.system ? { system: r.system } : {}) }),
+    "vertex-sft": (r) => ({
+      ...(r.system ? { systemInstruction: { role: "system", parts: [{ text: r.system }] } } : {}),
+      contents: [
+        { role: "user", parts: [{ text: r.prompt }] },
+        { role: "model", parts: [{ text: r.response }] },
+      ],
+    }),
+    alpaca: (r) => ({
+      instruction: r.prompt,
+      input: "",
+      output: r.response,
+      ...(r.system ? { system: r.system } : {}),
+    }),
+    sharegpt: (r) => ({
+      conversations: [
+        { from: "human", value: r.prompt },
+        { from: "gpt", value: r.response },
+      ],
+      ...(r.system ? { system: r.system } : {}),
+    }),
   },
+  hub: { taskCategories: ["text-generation"], tags: ["sft", "instruction-tuning"] },
 };
 
 registerTrainingType(sftType);

@@ -32,6 +32,69 @@ export interface GenerationInput {
   options?: Record<string, unknown>;
 }
 
+/** Input of a type's own offline question writer (see {@link TrainingType.offlineQuestions}). */
+export interface OfflineQuestionInput {
+  topic: string;
+  subTopic: string;
+  focus: string;
+  /** How many questions of each difficulty to write. */
+  counts: Record<Difficulty, number>;
+  /** Excerpts the sources hold on the sub-topic. */
+  material: Array<{ title: string; text: string }>;
+  /** Questions already written for this run (do not repeat them). */
+  avoid: string[];
+}
+
+/** One question written offline. */
+export interface OfflineQuestion {
+  text: string;
+  difficulty: Difficulty;
+}
+
+/** What the offline judge sees of one example (the judge's input). */
+export interface OfflineJudgeInput {
+  difficulty: Difficulty;
+  question: string;
+  prompt: string;
+  answer: string;
+  /** The whole stored row. */
+  example: Record<string, unknown>;
+  passages: Array<{ sourceId: string; text: string }>;
+}
+
+/** A rubric verdict, as the judge returns it (scores in [0, 1]). */
+export interface OfflineVerdict {
+  scores: {
+    accuracy: number;
+    completeness: number;
+    helpfulness: number;
+    clarity: number;
+    difficulty_fit: number;
+  };
+  issues: string[];
+  summary: string;
+}
+
+/**
+ * Type-specific options of each example, chosen so that the kept examples of a run
+ * follow a configured mix (the KTO desirable : undesirable ratio). Examples fall in
+ * buckets; `choose` picks the bucket of a new example from the counts of examples the
+ * run keeps (approved or still in flight).
+ */
+export interface ExampleOptionsPolicy<Row> {
+  /** Validates and normalises the type's `typeOptions`; throws `CONFIG_INVALID`. */
+  parse(typeOptions: unknown): Record<string, unknown>;
+  /** The bucket of a stored row (e.g. `desirable`). */
+  bucketOf(row: Row): string;
+  /** The bucket and generation options of a new example. */
+  choose(
+    typeOptions: Record<string, unknown>,
+    kept: Record<string, number>,
+  ): { bucket: string; options: Record<string, unknown> };
+  /** Options that reproduce a stored row's bucket (used on revision rounds). */
+  optionsOf(row: Row): Record<string, unknown>;
+}
+
 /** Metadata an exporter may use. */
 export interface ExportRowMeta {
   id: string;
@@ -64,7 +127,22 @@ export interface TrainingType<Row extends Record<string, unknown> = Record<strin
     toRow(out: Out, input: GenerationInput): Row | Promise<Row>;
     /** The deterministic offline answer for this input. */
     offline(input: GenerationInput): Out;
+    /** Per-example options (e.g. the KTO label) and how they are balanced across a run. */
+    options?: ExampleOptionsPolicy<Row>;
   };
+  /**
+   * Offline questions of this type (e.g. procedural GRPO problems whose answers are
+   * computed). When absent, or when it returns null, the generic offline writer is used.
+   */
+  offlineQuestions?(input: OfflineQuestionInput): OfflineQuestion[] | null;
+  /**
+   * The offline judge's verdict for rows the generic offline judge cannot score (an
+   * undesirable KTO completion, a GRPO solution checked by running code). Return null to
+   * use the generic offline judge.
+   */
+  offlineJudge?(input: OfflineJudgeInput): OfflineVerdict | null;
+  /** Hugging Face dataset card metadata. Default: `text-generation`, tagged with the type's name. */
+  hub?: { taskCategories: string[]; tags: string[] };
   /** Problems with a row (empty when valid). Runs before any model review. */
   validate(row: Row): string[];
   /** The judge's rubric for this type. */

@@ -10,6 +10,7 @@ import {
   TRAINING_TYPES,
   type TrainingTypeName,
 } from "../../src/core/types.js";
+import { MIGRATIONS } from "../../src/storage/migrations/index.js";
 import { EXAMPLE_COLUMNS, exampleTable } from "../../src/storage/schema.js";
 import type { NewExample, NewQuestion, NewSource, RunRow, Store } from "../../src/storage/store.js";
 import type { TypeormStore } from "../../src/storage/typeorm-store.js";
@@ -213,13 +214,13 @@ export function storeContract(label: string, engine: () => EngineUnderTest): voi
       const run = await store.createRun(newRun());
       const executed = async (s: TypeormStore) =>
         (await s.dataSource.query("SELECT name FROM synthforge_migrations")) as Array<{ name: string }>;
-      expect((await executed(store)).map((r) => r.name)).toEqual(["InitialSchema1767225600000"]);
+      expect((await executed(store)).map((r) => r.name)).toEqual(MIGRATIONS.map((M) => new M().name));
       await store.close();
 
       const again = engine().reopen(store);
       await again.init();
       try {
-        expect((await executed(again)).length).toBe(1);
+        expect((await executed(again)).length).toBe(MIGRATIONS.length);
         expect((await again.getRun(run.id))?.request).toBe(run.request);
         expect(await again.dataSource.showMigrations()).toBe(false);
       } finally {

@@ -1,12 +1,18 @@
 import type { MigrationInterface } from "typeorm";
 import { InitialSchema1767225600000 } from "./1767225600000-initial-schema.js";
+import { SourceFlags1767312000000 } from "./1767312000000-source-flags.js";
+import { EngineAtScale1767484800000 } from "./1767484800000-engine-at-scale.js";
 
 /**
  * Every migration, oldest first. `init()` runs the pending ones; add new migrations at
  * the end (never edit one that has shipped). Classes are listed explicitly, not found by
  * a file glob, so they survive bundling.
  */
-export const MIGRATIONS: Array<new () => MigrationInterface> = [InitialSchema1767225600000];
+export const MIGRATIONS: Array<new () => MigrationInterface> = [
+  InitialSchema1767225600000,
+  SourceFlags1767312000000,
+  EngineAtScale1767484800000,
+];
 
 /** The table in which TypeORM records which migrations ran. */
 export const MIGRATIONS_TABLE = "synthforge_migrations";

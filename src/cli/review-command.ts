@@ -1,0 +1,533 @@
+import { once } from "node:events";
+import { createReadStream, createWriteStream, existsSync, statSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import type { Command } from "commander";
+import pLimit from "p-limit";
+import { runAgentTask } from "../agents/agent-task.js";
+import type { AgentRunner } from "../agents/fact-check.js";
+import { loadConfig } from "../core/config.js";
+import { describeError, SynthforgeError } from "../core/errors.js";
+import { parseTrainingType } from "../core/request.js";
+import { coverage } from "../core/text.js";
+import type { Difficulty, TrainingTypeName } from "../core/types.js";
+import type { LlmCallRecord } from "../models/middleware.js";
+import { DEFAULT_REVIEW } from "../pipeline/pipeline.js";
+import { type ReviewOutcome, reviewExample } from "../pipeline/review-stage.js";
+import type { SourceAdapter } from "../sources/types.js";
+import { lexicalFactCheck } from "../tools/claims.js";
+import { type BenchmarkIndex, loadBenchmarks } from "../tools/decontamination.js";
+import { DedupIndex } from "../tools/dedup.js";
+import { importRow } from "../tools/import-rows.js";
+import type { LicensedPassage } from "../tools/text-checks.js";
+import { listVerifiers } from "../tools/verifiers.js";
+import { getTrainingType } from "../training-types/index.js";
+import type { TrainingType } from "../training-types/types.js";
+import type { CliIO } from "./progress.js";
+import { buildModels, buildSources, chooseProvider, type PipelineFlags } from "./settings.js";
+
+/** Flags of `synthforge review`. */
+export interface ReviewFlags extends PipelineFlags {
+  type?: string;
+  out?: string;
+  json?: boolean;
+  benchmark?: string[];
+  /** `--no-sources`: do not search sources for ground truth. */
+  sources?: boolean;
+  /** `--no-fact-check`. */
+  factCheck?: boolean;
+  difficulty?: string;
+}
+
+/** The review written beside one row. */
+export interface RowReview {
+  quality_score: number | null;
+  status: ReviewOutcome["status"] | "invalid";
+  /** The format the row was read as (`columns` for the stored columns). */
+  format: string | null;
+  notes: string[];
+  verdicts: Array<{ kind: string; score: number; passed: boolean; reasons: string[] }>;
+  /** Passages the facts were checked against. */
+  sources: string[];
+}
+
+/** Counts of a file review. */
+export interface FileReviewSummary {
+  file: string;
+  out: string;
+  trainingType: TrainingTypeName;
+  rows: number;
+  approved: number;
+  needsRevision: number;
+  rejected: number;
+  invalid: number;
+  meanScore: number | null;
+  formats: Record<string, number>;
+  reasons: Record<string, number>;
+  provider: string;
+  modelCalls: number;
+  costUsd: number;
+}
+
+const CONTEXT_FIELDS = ["context", "passages", "ground_truth", "documents", "sources_text"];
+
+/** Passages a row brings itself (`context`, `passages`...), treated as the user's own. */
+function ownPassages(rec: Record<string, unknown>): LicensedPassage[] {
+  for (const f of CONTEXT_FIELDS) {
+    const v = rec[f];
+    if (typeof v === "string" && v.trim())
+      return [{ sourceId: `row:${f}`, text: v, permissive: true, licence: "user-supplied" }];
+    if (Array.isArray(v)) {
+      const out: LicensedPassage[] = [];
+      v.forEach((p, i) => {
+        if (typeof p === "string" && p.trim())
+          out.push({ sourceId: `row:${f}[${i}]`, text: p, permissive: true, licence: "user-supplied" });
+        else if (p && typeof p === "object" && typeof (p as Record<string, unknown>).text === "string") {
+          const o = p as Record<string, unknown>;
+          out.push({
+            sourceId: String(o.source_id ?? o.sourceId ?? o.id ?? `row:${f}[${i}]`),
+            text: o.text as string,
+            permissive: typeof o.permissive === "boolean" ? o.permissive : true,
+            licence:
+              typeof o.licence === "string"
+                ? o.licence
+                : typeof o.license === "string"
+                  ? o.license
+                  : "user-supplied",
+          });
+        }
+      });
+      if (out.length) return out;
+    }
+  }
+  return [];
+}
+
+async function search(
+  sources: SourceAdapter[],
+  query: string,
+  limit: number,
+): Promise<Awaited<ReturnType<SourceAdapter["search"]>>> {
+  const out: Awaited<ReturnType<SourceAdapter["search"]>> = [];
+  for (const source of sources) {
+    try {
+      out.push(...(await source.search(query, { limit })));
+    } catch {
+      // a source that fails only means less ground truth
+    }
+  }
+  return out;
+}
+
+/**
+ * Evidence for a row from the configured sources: documents found for the prompt and the
+ * start of the answer, passages ranked by how much of the prompt they cover or how much
+ * of them the answer states (best 8); then, for each claim (up to 6) those passages do not
+ * state, a search for the claim itself (claim-level evidence retrieval).
+ */
+async function researchPassages(
+  sources: SourceAdapter[],
+  prompt: string,
+  answer: string,
+): Promise<LicensedPassage[]> {
+  const ranked: Array<{ p: LicensedPassage; score: number }> = [];
+  const docs = await search(sources, `${prompt} ${answer.slice(0, 300)}`, 4);
+  docs.forEach((d, di) => {
+    d.passages.forEach((p, pi) => {
+      const score = Math.max(coverage(prompt, p.text), coverage(p.text, answer)) - di * 0.001 - pi * 0.0001;
+      if (score >= 0.15)
+        ranked.push({
+          p: {
+            sourceId: d.url || d.title,
+            text: p.text,
+            permissive: d.licence.permissive,
+            licence: d.licence.spdx,
+          },
+          score,
+        });
+    });
+  });
+  const passages = ranked
+    .sort((a, b) => b.score - a.score)
+    .slice(0, 8)
+    .map((x) => x.p);
+  const seen = new Set(passages.map((p) => p.text));
+  const open = lexicalFactCheck(answer, passages, { decideAll: true }).filter(
+    (v) => v.verdict !== "supported",
+  );
+  for (const claim of open.slice(0, 6)) {
+    for (const d of await search(sources, claim.claim, 2)) {
+      for (const p of d.passages) {
+        if (seen.has(p.text) || coverage(claim.claim, p.text) < 0.5) continue;
+        seen.add(p.text);
+        passages.push({
+          sourceId: d.url || d.title,
+          text: p.text,
+          permissive: d.licence.permissive,
+          licence: d.licence.spdx,
+        });
+      }
+    }
+  }
+  return passages.slice(0, 16);
+}
+
+/** Reviews one record of the file. */
+async function reviewRecord(
+  line: string,
+  n: number,
+  ctx: {
+    type: TrainingType;
+    agent: AgentRunner;
+    sources: SourceAdapter[];
+    dedup: DedupIndex;
+    benchmarks: BenchmarkIndex | null;
+    factCheck: boolean;
+    difficulty: Difficulty;
+  },
+): Promise<{ record: Record<string, unknown> | null; review: RowReview; raw: string }> {
+  const invalid = (why: string, record: Record<string, unknown> | null = null) => ({
+    record,
+    review: {
+      quality_score: null,
+      status: "invalid" as const,
+      format: null,
+      notes: [why],
+      verdicts: [],
+      sources: [],
+    },
+    raw: line,
+  });
+  let rec: unknown;
+  try {
+    rec = JSON.parse(line);
+  } catch {
+    return invalid(`line ${n}: not valid JSON`);
+  }
+  if (!rec || typeof rec !== "object" || Array.isArray(rec)) return invalid(`line ${n}: not a JSON object`);
+  const record = rec as Record<string, unknown>;
+  const imported = importRow(ctx.type.name, record);
+  if (!imported) {
+    return invalid(
+      `line ${n}: not a ${ctx.type.name} row in a known format (${Object.keys(ctx.type.exporters).join(", ")}, or the stored columns)`,
+      record,
+    );
+  }
+  const prompt = safe(() => ctx.type.promptText(imported.row)) ?? "";
+  const passages = ownPassages(record);
+  if (passages.length === 0 && ctx.sources.length) {
+    passages.push(
+      ...(await researchPassages(ctx.sources, prompt, safe(() => ctx.type.answerText(imported.row)) ?? "")),
+    );
+  }
+  const id = `line-${n}`;
+  const outcome = await reviewExample(
+    {
+      type: ctx.type,
+      row: imported.row,
+      question: prompt,
+      difficulty: ctx.difficulty,
+      passages,
+      id,
+      lenientFields: imported.filled,
+      formats:
+        imported.format === "columns"
+          ? Object.keys(ctx.type.exporters)
+          : Object.keys(ctx.type.exporters).filter((f) => f === imported.format),
+    },
+    {
+      agent: ctx.agent,
+      review: DEFAULT_REVIEW,
+      dedup: ctx.dedup,
+      benchmarks: ctx.benchmarks,
+      verifiers: listVerifiers(),
+      factCheck: ctx.factCheck,
+    },
+  );
+  let { score, status, notes } = outcome;
+  if (status === "approved" && outcome.signature) {
+    const dup = ctx.dedup.claim(id, outcome.signature);
+    if (dup) {
+      score = 0;
+      status = "rejected";
+      notes = [
+        `${dup.kind === "exact" ? "an exact" : "a near"} duplicate of ${dup.id.replace("line-", "line ")}`,
+      ];
+    }
+  }
+  return {
+    record,
+    raw: line,
+    review: {
+      quality_score: score,
+      status,
+      format: imported.format,
+      notes: notes.map((x) => x.replace(/example line-(\d+)/g, "line $1")),
+      verdicts: outcome.verdicts.map((v) => ({
+        kind: v.kind,
+        score: v.score,
+        passed: v.passed,
+        reasons: v.reasons.map((x) => x.replace(/example line-(\d+)/g, "line $1")),
+      })),
+      sources: [...new Set(passages.map((p) => p.sourceId))],
+    },
+  };
+}
+
+function safe<T>(fn: () => T): T | null {
+  try {
+    return fn();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `synthforge review <file.jsonl> --type <type>`: reviews an existing dataset with the
+ * review stage's stack (schema and format, duplicates within the file, benchmark
+ * contamination, the deterministic verifiers, the fact check against ground truth found
+ * in the configured sources or given in the row, the judge) and writes each row back with
+ * a `review` object beside it: `quality_score`, `status`, `notes` and every verdict.
+ * Offline by default; Gemini when a key is set.
+ */
+export async function reviewFile(file: string, flags: ReviewFlags, io: CliIO): Promise<FileReviewSummary> {
+  if (!flags.type)
+    throw new SynthforgeError(
+      "INVALID_REQUEST",
+      "review needs --type <type> (sft, dpo, ppo, grpo, rlhf, kto, orpo, chat, qa).",
+    );
+  const type = getTrainingType(parseTrainingType(flags.type));
+  const input = resolve(file);
+  if (!existsSync(input) || !statSync(input).isFile())
+    throw new SynthforgeError("INPUT_FILE_INVALID", `${file} does not exist or is not a file.`);
+  const out = resolve(flags.out ?? `${input.replace(/\.(jsonl|ndjson|json)$/i, "")}.scored.jsonl`);
+  if (out === input) throw new SynthforgeError("INVALID_REQUEST", "--out must not be the input file.");
+  const difficulty = (flags.difficulty ?? "medium") as Difficulty;
+  if (!["easy", "medium", "hard"].includes(difficulty))
+    throw new SynthforgeError(
+      "INVALID_REQUEST",
+      `--difficulty must be easy, medium or hard, got "${flags.difficulty}".`,
+    );
+  const { config, path } = loadConfig(flags.config);
+  const { provider, notice } = chooseProvider(flags, config);
+  const models = buildModels(provider, flags, config);
+  const sources =
+    flags.sources === false ? [] : buildSources(flags, config, path ? dirname(path) : process.cwd());
+  const benchmarks = flags.benchmark?.length ? await loadBenchmarks(flags.benchmark) : null;
+  const concurrency = flags.concurrency ? Number(flags.concurrency) : 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new SynthforgeError(
+      "INVALID_REQUEST",
+      `--concurrency must be a positive whole number, got "${flags.concurrency}".`,
+    );
+  io.err(notice);
+  if (benchmarks)
+    io.err(
+      `decontamination: ${benchmarks.files.map((f) => `${basename(f.path)} (${f.rows} rows)`).join(", ")}`,
+    );
+
+  const usage = { calls: 0, costUsd: 0 };
+  const sink = (r: LlmCallRecord) => {
+    usage.calls++;
+    usage.costUsd += r.costUsd;
+  };
+  const agent: AgentRunner = (task, taskInput) =>
+    runAgentTask(task, taskInput, { models, runId: null, sink });
+  const ctx = {
+    type,
+    agent,
+    sources,
+    dedup: new DedupIndex(),
+    benchmarks,
+    factCheck: flags.factCheck !== false,
+    difficulty,
+  };
+  const summary: FileReviewSummary = {
+    file: input,
+    out,
+    trainingType: type.name,
+    rows: 0,
+    approved: 0,
+    needsRevision: 0,
+    rejected: 0,
+    invalid: 0,
+    meanScore: null,
+    formats: {},
+    reasons: {},
+    provider: models.provider.name,
+    modelCalls: 0,
+    costUsd: 0,
+  };
+  let scoreSum = 0;
+  let scored = 0;
+  const tmp = `${out}.tmp-${process.pid}`;
+  const writer = createWriteStream(tmp, { encoding: "utf8" });
+  const limit = pLimit(concurrency);
+  const window = concurrency * 4;
+  const done = new Map<number, Awaited<ReturnType<typeof reviewRecord>>>();
+  const inFlight = new Set<Promise<void>>();
+  let next = 1;
+  // Rows are written in input order; flushes are chained so two never interleave.
+  let flushing: Promise<void> = Promise.resolve();
+  const flush = (): Promise<void> => {
+    flushing = flushing.then(async () => {
+      while (done.has(next)) {
+        const r = done.get(next)!;
+        done.delete(next);
+        next++;
+        const line = r.record
+          ? JSON.stringify({
+              ...r.record,
+              [r.record.review === undefined ? "review" : "synthforge_review"]: r.review,
+            })
+          : JSON.stringify({ raw: r.raw, review: r.review });
+        if (!writer.write(`${line}\n`)) await once(writer, "drain");
+      }
+    });
+    return flushing;
+  };
+  const tally = (r: RowReview) => {
+    summary.rows++;
+    if (r.format) summary.formats[r.format] = (summary.formats[r.format] ?? 0) + 1;
+    if (r.status === "approved") summary.approved++;
+    else if (r.status === "needs_revision") summary.needsRevision++;
+    else if (r.status === "rejected") summary.rejected++;
+    else summary.invalid++;
+    if (r.quality_score !== null) {
+      scoreSum += r.quality_score;
+      scored++;
+    }
+    if (r.status !== "approved") {
+      const key = (r.notes[0] ?? r.status)
+        .split(":")[0]!
+        .replace(/\d+(?:\.\d+)?/g, "#")
+        .slice(0, 80);
+      summary.reasons[key] = (summary.reasons[key] ?? 0) + 1;
+    }
+  };
+  try {
+    const rl = createInterface({
+      input: createReadStream(input, { encoding: "utf8" }),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
+    let n = 0; // rows (non-blank lines), the output order
+    let lineNo = 0;
+    let lastReport = Date.now();
+    for await (const line of rl) {
+      lineNo++;
+      if (!line.trim()) continue;
+      n++;
+      while (n - next >= window && inFlight.size) await Promise.race(inFlight);
+      const idx = n;
+      const at = lineNo;
+      const p: Promise<void> = limit(async () => {
+        let r: Awaited<ReturnType<typeof reviewRecord>>;
+        try {
+          r = await reviewRecord(line, at, ctx);
+        } catch (e) {
+          // A model failure on one row is recorded on that row; the review goes on.
+          r = {
+            record: safe(() => JSON.parse(line) as Record<string, unknown>),
+            raw: line,
+            review: {
+              quality_score: null,
+              status: "invalid",
+              format: null,
+              notes: [`line ${at}: review failed: ${describeError(e)}`],
+              verdicts: [],
+              sources: [],
+            },
+          };
+        }
+        tally(r.review);
+        done.set(idx, r);
+      }).then(flush);
+      const tracked = p.finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
+      if (Date.now() - lastReport > 2000) {
+        io.err(`reviewed ${summary.rows} row(s)…`);
+        lastReport = Date.now();
+      }
+    }
+    await Promise.all([...inFlight]);
+    await flush();
+    writer.end();
+    await once(writer, "finish");
+    const { renameSync } = await import("node:fs");
+    renameSync(tmp, out);
+  } catch (e) {
+    writer.destroy();
+    const { rmSync } = await import("node:fs");
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  summary.meanScore = scored ? Math.round((scoreSum / scored) * 1000) / 1000 : null;
+  summary.modelCalls = usage.calls;
+  summary.costUsd = Math.round(usage.costUsd * 1e6) / 1e6;
+  return summary;
+}
+
+/** Human summary lines of a file review. */
+export function formatReviewSummary(s: FileReviewSummary): string[] {
+  const formats = Object.entries(s.formats)
+    .map(([f, n]) => `${f} ${n}`)
+    .join(", ");
+  const lines = [
+    `reviewed ${s.rows} ${s.trainingType} row(s) of ${basename(s.file)}${formats ? ` (read as ${formats})` : ""}`,
+    `  approved ${s.approved} · needs_revision ${s.needsRevision} · rejected ${s.rejected} · invalid ${s.invalid}${s.meanScore === null ? "" : ` · mean quality_score ${s.meanScore}`}`,
+    `  provider ${s.provider} · model calls ${s.modelCalls} · cost $${s.costUsd.toFixed(4)}`,
+  ];
+  const reasons = Object.entries(s.reasons).sort((a, b) => b[1] - a[1]);
+  if (reasons.length)
+    lines.push(
+      `  not approved: ${reasons
+        .slice(0, 5)
+        .map(([r, n]) => `${n}× ${r}`)
+        .join("; ")}`,
+    );
+  lines.push(`  wrote scores and verdicts beside each row to ${s.out}`);
+  return lines;
+}
+
+/** Registers `synthforge review` on the program. */
+export function registerReviewCommand(program: Command, io: CliIO, setCode: (code: number) => void): void {
+  const collect = (v: string, prev: string[] = []) => [...prev, v];
+  program
+    .command("review")
+    .description(
+      "Review an existing dataset (JSONL) with the review stack; writes quality_score and verdicts beside each row",
+    )
+    .argument("<file>", "dataset file: JSON Lines in one of the type's export formats, or its stored columns")
+    .requiredOption(
+      "-t, --type <type>",
+      "training type of the rows (sft, dpo, ppo, grpo, rlhf, kto, orpo, chat, qa)",
+    )
+    .option("-o, --out <file>", "where to write the scored rows (default <file>.scored.jsonl)")
+    .option(
+      "--benchmark <file>",
+      "benchmark file (JSONL, CSV, Parquet) the data must not contain (repeatable)",
+      collect,
+    )
+    .option("--difficulty <level>", "difficulty the rows are judged at: easy, medium (default) or hard")
+    .option(
+      "--no-sources",
+      "do not search the sources for ground truth (facts are checked only against a row's own context)",
+    )
+    .option("--no-fact-check", "skip the claim-by-claim fact check")
+    .option("-c, --config <file>", "config file (default ./synthforge.config.yaml when present)")
+    .option("--provider <name>", "auto (default), gemini or offline")
+    .option(
+      "--model <role=model>",
+      "model for an agent role, e.g. reviewer=gemini-2.5-pro (repeatable)",
+      collect,
+    )
+    .option("--corpus <dir>", "ground truth from a local folder of md/txt/html notes (repeatable)", collect)
+    .option("--concurrency <n>", "rows reviewed at once (default 4)")
+    .option("--json", "print a machine-readable summary as the last line")
+    .action(async (file: string, flags: ReviewFlags) => {
+      const summary = await reviewFile(file, flags, io);
+      for (const l of formatReviewSummary(summary)) io.out(l);
+      if (flags.json) io.out(JSON.stringify(summary));
+      setCode(0);
+    });
+}

@@ -1,0 +1,170 @@
+import { dirname } from "node:path";
+import type { Command } from "commander";
+import { loadConfig } from "../core/config.js";
+import { SynthforgeError } from "../core/errors.js";
+import { parseRequest } from "../core/request.js";
+import { createPipeline } from "../pipeline/pipeline.js";
+import { startWorker, submitRun } from "../pipeline/worker.js";
+import { openStore } from "../storage/typeorm-store.js";
+import { type EngineFlags, engineOptions } from "./engine-options.js";
+import type { CliIO } from "./progress.js";
+import {
+  buildModels,
+  buildSources,
+  chooseProvider,
+  dbTarget,
+  numericFlags,
+  type PipelineFlags,
+} from "./settings.js";
+
+type WorkerFlags = PipelineFlags &
+  EngineFlags & {
+    runs?: string;
+    leaseMs?: string;
+    jobExpiry?: string;
+    json?: boolean;
+    slots?: string;
+    yes?: boolean;
+  };
+
+function positive(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new SynthforgeError("INVALID_REQUEST", `--${name} must be a positive whole number, got "${v}".`);
+  return n;
+}
+
+async function pipelineFor(flags: WorkerFlags) {
+  const { config, path } = loadConfig(flags.config);
+  const target = dbTarget(flags, config);
+  if (!/^postgres(?:ql)?:\/\//i.test(target)) {
+    throw new SynthforgeError(
+      "CONFIG_INVALID",
+      `Workers share runs through PostgreSQL, but the database is ${target}. Pass --db postgres://user:password@host:5432/dbname (or set SYNTHFORGE_DB).`,
+    );
+  }
+  const { provider, notice } = chooseProvider(flags, config);
+  const store = openStore(target);
+  try {
+    await store.init();
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+  const { concurrency, budget } = numericFlags(flags, config);
+  const pipeline = createPipeline({
+    storage: store,
+    models: buildModels(provider, flags, config),
+    sources: buildSources(flags, config, path ? dirname(path) : process.cwd()),
+    concurrency,
+    budget,
+    ...(config.review ? { review: config.review } : {}),
+    ...(config.licencePolicy ? { licencePolicy: config.licencePolicy } : {}),
+    ...engineOptions(flags, config),
+  });
+  return { pipeline, url: target, notice };
+}
+
+/**
+ * `synthforge worker --db postgres://…`: takes runs off the queue and works on them with
+ * the other workers, until SIGTERM / SIGINT (it then stops after the candidates in
+ * flight; anything unfinished is continued by the other workers).
+ */
+async function worker(flags: WorkerFlags, io: CliIO): Promise<number> {
+  const { pipeline, url, notice } = await pipelineFor(flags);
+  io.err(notice);
+  const jobExpirySeconds = positive("job-expiry", flags.jobExpiry);
+  const w = await startWorker({
+    url,
+    pipeline,
+    ...(positive("runs", flags.runs) ? { runs: positive("runs", flags.runs) } : {}),
+    ...(positive("lease-ms", flags.leaseMs) ? { leaseMs: positive("lease-ms", flags.leaseMs) } : {}),
+    ...(jobExpirySeconds ? { jobExpirySeconds } : {}),
+    pollingIntervalSeconds: 0.5,
+    onRun: (s) =>
+      io.err(
+        `worker: run ${s.runId} ${s.status}: ${s.counts.approved}/${s.counts.target} approved${s.stopReason ? ` (${s.stopReason})` : ""}`,
+      ),
+  });
+  io.err(`worker ${w.id} waiting for runs in ${pipeline.store.location}`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  });
+  io.err(`worker ${w.id} stopping`);
+  await w.stop();
+  await pipeline.close().catch(() => undefined);
+  return 0;
+}
+
+/** `synthforge submit "<request>" --db postgres://…`: stores a run and queues it for the workers. */
+async function submit(request: string, flags: WorkerFlags, io: CliIO): Promise<number> {
+  const parsed = parseRequest(request, {});
+  if (!parsed.count || !parsed.trainingType || !parsed.topic) {
+    if (!flags.yes) {
+      throw new SynthforgeError(
+        "CLARIFICATION_NEEDED",
+        "The request must say the count, the training type and the topic for submit (workers cannot ask), or pass --yes to take the defaults.",
+      );
+    }
+  }
+  const { pipeline, url, notice } = await pipelineFor(flags);
+  try {
+    io.err(notice);
+    const run = await pipeline.create(request, { clarify: async () => ({}) });
+    const slots = positive("slots", flags.slots) ?? 8;
+    const jobExpirySeconds = positive("job-expiry", flags.jobExpiry);
+    await submitRun(run.id, { url, slots, ...(jobExpirySeconds ? { jobExpirySeconds } : {}) });
+    io.out(
+      `queued run ${run.id} (${run.targetCount} ${run.trainingType} examples about ${run.topic}) for up to ${slots} workers`,
+    );
+    if (flags.json) io.out(JSON.stringify({ runId: run.id, slots }));
+    return 0;
+  } finally {
+    await pipeline.close().catch(() => undefined);
+  }
+}
+
+/** Registers `worker` and `submit` on the program. */
+export function registerWorker(program: Command, io: CliIO, setCode: (code: number) => void): void {
+  const collect = (v: string, prev: string[] = []) => [...prev, v];
+  const common = (c: Command) =>
+    c
+      .option("--db <url>", "postgres:// URL shared by the workers (or SYNTHFORGE_DB)")
+      .option("-c, --config <file>", "config file")
+      .option("--provider <name>", "auto (default), gemini or offline")
+      .option("--model <role=model>", "model for an agent role (repeatable)", collect)
+      .option("--corpus <dir>", "research a local folder (repeatable)", collect)
+      .option("--concurrency <n>", "candidates this worker works on at once")
+      .option("--max-candidates <n>", "candidate budget")
+      .option("--max-usd <usd>", "model spend budget in USD")
+      .option(
+        "--job-expiry <seconds>",
+        "seconds after which a dead worker's job goes to another worker (default 60)",
+      )
+      .option("--no-cache", "send every model call to the model")
+      .option("--batch", "bulk generation and review through the Gemini Batch API");
+  common(
+    program.command("worker").description("Work on queued runs together with other workers (PostgreSQL)"),
+  )
+    .option("--runs <n>", "runs worked on at once (default 1)")
+    .option(
+      "--lease-ms <ms>",
+      "candidate lease; a dead worker's candidates are taken up after it (default 30000)",
+    )
+    .action(async (flags: WorkerFlags) => setCode(await worker(flags, io)));
+  common(
+    program
+      .command("submit")
+      .description(
+        'Store a run and queue it for workers, e.g. synthforge submit "Generate 1000 SFT examples about enzymes" --db postgres://…',
+      )
+      .argument("<request>", "what to generate, in plain words"),
+  )
+    .option("--slots <n>", "most workers on this run at once (default 8)")
+    .option("-y, --yes", "take defaults for anything the request leaves out")
+    .option("--json", "print the run id as JSON")
+    .action(async (request: string, flags: WorkerFlags) => setCode(await submit(request, flags, io)));
+}

@@ -1,0 +1,43 @@
+/**
+ * The result shape every deterministic verifier returns, so the review stage, the
+ * offline judge, the ADK tools and the CLI all read verdicts the same way.
+ */
+
+/** The outcome of one deterministic check. */
+export interface CheckResult {
+  /** Verifier name, e.g. `maths`, `code`, `verbatim`. Stored as `reviews.kind = "verifier:<name>"`. */
+  name: string;
+  /** False when the check found a problem. */
+  passed: boolean;
+  /** 1 = no problem found, 0 = the example is wrong in this respect; partial values in between. */
+  score: number;
+  /** What is wrong, each a fixable statement (empty when passed). */
+  reasons: string[];
+  /** Evidence: what was computed, run or matched. */
+  details?: Record<string, unknown>;
+}
+
+/** A passing result. */
+export function pass(name: string, details?: Record<string, unknown>): CheckResult {
+  return details
+    ? { name, passed: true, score: 1, reasons: [], details }
+    : { name, passed: true, score: 1, reasons: [] };
+}
+
+/** A failing result with score `score` (default 0). */
+export function fail(
+  name: string,
+  reasons: string[],
+  score = 0,
+  details?: Record<string, unknown>,
+): CheckResult {
+  const r: CheckResult = { name, passed: false, score: clamp01(score), reasons };
+  if (details) r.details = details;
+  return r;
+}
+
+/** Clamps to [0, 1] and rounds to 3 decimals. */
+export function clamp01(x: number): number {
+  if (!Number.isFinite(x)) return 0;
+  return Math.round(Math.min(1, Math.max(0, x)) * 1000) / 1000;
+}

@@ -1,0 +1,441 @@
+import { contentWords, sentences } from "../core/text.js";
+import { numericEquivalent, parseQuantity, sameDimension } from "./maths.js";
+
+/**
+ * Claims and the lexical fact check: an answer split into checkable claims, and each claim
+ * compared word for word (and number for number) with the ground-truth passages. The
+ * lexical check decides only what it can decide with confidence: a claim the passages
+ * state (supported), a claim whose number or direction word disagrees with the sentence
+ * that states the same thing (contradicted). The rest is `undecided` and goes to a model.
+ */
+
+/** The three verdicts of a fact check. */
+export type ClaimVerdict = "supported" | "contradicted" | "not_found";
+
+/** A checkable statement from an answer. */
+export interface Claim {
+  id: number;
+  text: string;
+}
+
+/** The lexical verdict on one claim. */
+export interface LexicalVerdict {
+  id: number;
+  claim: string;
+  verdict: ClaimVerdict | "undecided";
+  /** Share of the claim's content words in the best-matching passage sentence. */
+  coverage: number;
+  sourceId: string | null;
+  /** The best-matching passage sentence. */
+  evidence: string | null;
+  /** How the verdict was reached: `lexical`, `numeric`, `antonym`, `negation`. */
+  method: string;
+  reason: string;
+}
+
+/** Options of {@link splitClaims}. */
+export interface ClaimOptions {
+  /** Claims kept at most (the first ones). Default 24. */
+  max?: number;
+  /** Content words a sentence needs to be a claim. Default 3. */
+  minWords?: number;
+}
+
+/**
+ * Splits an answer into claims: its sentences (and `;`-separated clauses), without code
+ * blocks, headings, list markers, questions, computations (checked by the arithmetic
+ * verifier instead) and fragments too short to state a fact.
+ */
+export function splitClaims(answer: string, opts: ClaimOptions = {}): Claim[] {
+  const max = opts.max ?? 24;
+  const minWords = opts.minWords ?? 3;
+  const prose = answer
+    .replace(/```[\s\S]*?```/g, " ")
+    .split("\n")
+    .map((l) => l.replace(/^\s*(?:#{1,6}\s+|[-*+•]\s+|\d+[.)]\s+|>\s*)/, "").trim())
+    .filter((l) => l && !/^(?:\|.*\||[-=]{3,})$/.test(l))
+    .map((l) => (/[.!?:]$/.test(l) ? l : `${l}.`))
+    .join(" ");
+  const out: Claim[] = [];
+  for (const s of sentences(prose)) {
+    for (const part of s.split(/;\s+/)) {
+      const t = part.trim().replace(/^[,;:\s]+/, "");
+      if (!t || /\?$/.test(t)) continue;
+      if (contentWords(t).length < minWords) continue;
+      // Computations ("n = 10.0 g / 18.015 g/mol = 0.555 mol") are the arithmetic verifier's job.
+      if (/[=≈]\s*[-−]?\d/.test(t) && /\d[^=≈]*[-+*/×÷][^=≈]*[=≈]|[=≈]\s*[-−]?\d[\d.,]*\s*[\w/]*\.?$/.test(t))
+        continue;
+      out.push({ id: out.length + 1, text: t });
+      if (out.length >= max) return out;
+    }
+  }
+  return out;
+}
+
+const NEGATORS =
+  /\b(?:not|no|never|cannot|can't|won't|isn't|aren't|doesn't|don't|didn't|wasn't|weren't|neither|nor|without|none)\b|n't\b/gi;
+
+/** Word families that state opposite things. Matched on word prefixes. */
+const ANTONYMS: Array<[string, string]> = [
+  ["increas", "decreas"],
+  ["higher", "lower"],
+  ["raise", "lower"],
+  ["more", "less"],
+  ["more", "fewer"],
+  ["exotherm", "endotherm"],
+  ["gain", "los"],
+  ["absorb", "releas"],
+  ["above", "below"],
+  ["larger", "smaller"],
+  ["faster", "slower"],
+  ["strong", "weak"],
+  ["soluble", "insoluble"],
+  ["polar", "nonpolar"],
+  ["positiv", "negativ"],
+  ["maxim", "minim"],
+  ["before", "after"],
+  ["acceptor", "donor"],
+  ["cation", "anion"],
+  ["anode", "cathode"],
+  ["saturated", "unsaturated"],
+  ["organic", "inorganic"],
+  ["always", "never"],
+  ["true", "false"],
+  ["reversib", "irreversib"],
+  ["expand", "contract"],
+  ["heat", "cool"],
+  ["oxidiz", "reduc"],
+  ["oxidis", "reduc"],
+  ["stable", "unstable"],
+  ["decrease", "rise"],
+  ["hydrophob", "hydrophil"],
+  ["attract", "repel"],
+  ["north", "south"],
+  ["east", "west"],
+];
+
+const WORD = /[\p{L}][\p{L}'-]*/gu;
+
+function wordsOf(text: string): string[] {
+  return text.toLowerCase().match(WORD) ?? [];
+}
+
+function hasFamily(ws: string[], prefix: string): boolean {
+  return ws.some(
+    (w) =>
+      w.startsWith(prefix) &&
+      !(
+        prefix.length <= 5 &&
+        (w.startsWith(`in${prefix}`) ||
+          w.startsWith(`un${prefix}`) ||
+          w.startsWith(`non${prefix}`) ||
+          w.startsWith(`ir${prefix}`))
+      ),
+  );
+}
+
+/** A number stated in text: its unit when one follows, and the words around it. */
+export interface StatedNumber {
+  text: string;
+  value: number;
+  unit: string | null;
+  /** The word before the number (lower case), e.g. "in" of "in 1938". */
+  before: string | null;
+  /** The word after it (lower case), e.g. "carbon" of "6 carbon atoms". */
+  after: string | null;
+}
+
+const UNIT_TOKENS = new Set(
+  (
+    "g kg mg µg ug ng mol mmol µmol umol kmol L mL µL uL dL M mM µM uM molar J kJ MJ cal kcal eV keV MeV K degC degF °C °F " +
+    "atm Pa kPa MPa hPa bar mbar torr mmHg psi m km cm mm µm um nm pm Å s ms µs us ns min h hr Hz kHz MHz GHz V mV kV A mA " +
+    "W kW MW C T N kN % ppm ppb Da kDa amu D"
+  ).split(" "),
+);
+
+/** A unit a scientific text states (g/mol, kJ/mol, °C...), not an English word mathjs also reads ("at", "in"). */
+function isScientificUnit(unit: string): boolean {
+  const tokens = unit
+    .replace(/[()^·*/]/g, " ")
+    .replace(/-?\d+/g, " ")
+    .split(/\s+/)
+    .filter(Boolean);
+  return tokens.length > 0 && tokens.every((t) => UNIT_TOKENS.has(t));
+}
+
+/** Words before a number that make it a label, not a value ("Step 3", "Table 2"). */
+const LABEL_WORDS = new Set([
+  "step",
+  "part",
+  "case",
+  "example",
+  "figure",
+  "fig",
+  "table",
+  "equation",
+  "eq",
+  "section",
+  "chapter",
+  "question",
+  "item",
+  "line",
+  "no",
+  "number",
+  "stage",
+  "phase",
+]);
+
+/** Numbers stated in text, with a unit when one follows. */
+export function numbersIn(text: string): StatedNumber[] {
+  const out: StatedNumber[] = [];
+  const re =
+    /(?<![\w.])[-−]?\d+(?:,\d{3})*(?:\.\d+)?(?:\s*(?:×|x)\s*10\^?[-−]?\d+)?(?:\s*(?:%|[a-zA-Zµ°][\w°/·^-]*(?:\s*\/\s*[a-zA-Z]+)?))?/g;
+  for (const m of text.matchAll(re)) {
+    const raw = m[0].replace(/−/g, "-");
+    // Years and ordinals are numbers too; a unit is kept only when mathjs reads it.
+    let q = parseQuantity(raw);
+    if (!q) continue;
+    if (q.unit && !isScientificUnit(q.unit))
+      q = parseQuantity(/^[-−]?[\d.,]+(?:\s*(?:×|x)\s*10\^?[-−]?\d+)?/.exec(raw)?.[0] ?? raw);
+    if (!q) continue;
+    const before =
+      /([\p{L}]+)[^\p{L}\d]*$/u.exec(text.slice(Math.max(0, m.index - 30), m.index))?.[1]?.toLowerCase() ??
+      null;
+    const numEnd = m.index + (/^[-−]?[\d.,]+/.exec(m[0])?.[0].length ?? m[0].length);
+    const after = /^[^\p{L}\d]*([\p{L}]+)/u.exec(text.slice(numEnd, numEnd + 30))?.[1]?.toLowerCase() ?? null;
+    out.push({ text: raw.trim(), value: q.value, unit: q.unit, before, after });
+  }
+  return out;
+}
+
+interface Sentence {
+  sourceId: string;
+  /** The whole passage the sentence is from. */
+  passage: string;
+  text: string;
+  words: Set<string>;
+}
+
+/** Splits passages into sentences once, for many claims. */
+export function indexPassages(passages: Array<{ sourceId: string; text: string }>): Sentence[] {
+  const out: Sentence[] = [];
+  for (const p of passages) {
+    for (const s of sentences(p.text))
+      out.push({ sourceId: p.sourceId, passage: p.text, text: s, words: new Set(contentWords(s)) });
+  }
+  return out;
+}
+
+function coverageOf(claimWords: string[], sentence: Sentence): number {
+  if (claimWords.length === 0) return 0;
+  let hit = 0;
+  for (const w of claimWords) if (sentence.words.has(w)) hit++;
+  return hit / claimWords.length;
+}
+
+/** Options of {@link lexicalCheck}. */
+export interface LexicalOptions {
+  /** Coverage at which a claim counts as stated by a sentence. Default 0.7. */
+  supportAt?: number;
+  /** Coverage at which a disagreeing number or direction word contradicts. Default 0.5. */
+  contradictAt?: number;
+  /** Below this coverage the offline verdict is `not_found`. Default 0.35. */
+  notFoundBelow?: number;
+  /** Decide everything (offline): undecided claims become supported or not_found. */
+  decideAll?: boolean;
+}
+
+/**
+ * The lexical fact check of one claim against the passage sentences: supported when a
+ * sentence (or the whole of one passage) states the claim's content words and numbers;
+ * contradicted when the sentence that states the same thing has a different number
+ * (with the same unit), the opposite direction word, or the opposite polarity; otherwise
+ * undecided (or, with `decideAll`, not_found).
+ */
+export function lexicalCheck(
+  claim: Claim,
+  index: Sentence[],
+  passages: Array<{ sourceId: string; text: string }>,
+  opts: LexicalOptions = {},
+): LexicalVerdict {
+  const supportAt = opts.supportAt ?? 0.7;
+  const contradictAt = opts.contradictAt ?? 0.5;
+  const cw = [...new Set(contentWords(claim.text))];
+  let best: Sentence | null = null;
+  let bestCov = 0;
+  for (const s of index) {
+    const c = coverageOf(cw, s);
+    if (c > bestCov) {
+      bestCov = c;
+      best = s;
+    }
+  }
+  const base = {
+    id: claim.id,
+    claim: claim.text,
+    coverage: round(bestCov),
+    sourceId: best?.sourceId ?? null,
+    evidence: best?.text ?? null,
+  };
+  // Whole-passage coverage, for claims that merge two sentences of one passage.
+  let passageCov = 0;
+  let passageId: string | null = null;
+  for (const p of passages) {
+    const pw = new Set(contentWords(p.text));
+    const c = cw.length ? cw.filter((w) => pw.has(w)).length / cw.length : 0;
+    if (c > passageCov) {
+      passageCov = c;
+      passageId = p.sourceId;
+    }
+  }
+  const claimNums = numbersIn(claim.text);
+  if (best && bestCov >= contradictAt) {
+    const sentNums = numbersIn(best.text);
+    const passageNums = numbersIn(best.passage);
+    for (const n of claimNums) {
+      if (n.before && LABEL_WORDS.has(n.before)) continue;
+      const found = passageNums.some((m) => numericEquivalent(n.text, m.text).equivalent);
+      if (found) continue;
+      const rival = sentNums.find((m) => sameKind(n, m) && !numericEquivalent(n.text, m.text).equivalent);
+      if (rival) {
+        return {
+          ...base,
+          verdict: "contradicted",
+          method: "numeric",
+          reason: `the claim says ${n.text}; the source says ${rival.text}`,
+        };
+      }
+    }
+    // A direction word the claim has where the source sentence has its opposite.
+    const claimWs = new Set(wordsOf(claim.text));
+    const sentWs = new Set(wordsOf(best.text));
+    const claimOnly = [...claimWs].filter((w) => !sentWs.has(w));
+    const sentOnly = [...sentWs].filter((w) => !claimWs.has(w));
+    for (const [a, b] of ANTONYMS) {
+      for (const [x, y] of [
+        [a, b],
+        [b, a],
+      ] as const) {
+        if (
+          hasFamily(claimOnly, x) &&
+          hasFamily(sentOnly, y) &&
+          !hasFamily(claimOnly, y) &&
+          !hasFamily(sentOnly, x)
+        ) {
+          return {
+            ...base,
+            verdict: "contradicted",
+            method: "antonym",
+            reason: `the claim says "${x}…" where the source says "${y}…"`,
+          };
+        }
+      }
+    }
+    const neg = negationMismatch(claim.text, best.text);
+    if (neg) {
+      return {
+        ...base,
+        verdict: opts.decideAll ? "contradicted" : "undecided",
+        method: "negation",
+        reason: `the claim says "${neg.claim}" where the source says "${neg.source}"`,
+      };
+    }
+  }
+  const numbersOk = claimNums
+    .filter((n) => !(n.before && LABEL_WORDS.has(n.before)))
+    .every((n) =>
+      passages.some((p) => numbersIn(p.text).some((m) => numericEquivalent(n.text, m.text).equivalent)),
+    );
+  if (numbersOk && (bestCov >= supportAt || passageCov >= Math.max(0.85, supportAt))) {
+    const sourceId = bestCov >= supportAt ? base.sourceId : passageId;
+    return {
+      ...base,
+      sourceId,
+      verdict: "supported",
+      method: "lexical",
+      reason: `${Math.round(Math.max(bestCov, passageCov) * 100)}% of its content words are in the source`,
+    };
+  }
+  if (opts.decideAll) {
+    if (bestCov < (opts.notFoundBelow ?? 0.35) || !numbersOk) {
+      return {
+        ...base,
+        verdict: "not_found",
+        method: "lexical",
+        reason: numbersOk ? "no source sentence states it" : "its numbers are not in the sources",
+      };
+    }
+    return {
+      ...base,
+      verdict: "not_found",
+      method: "lexical",
+      reason: `only ${Math.round(bestCov * 100)}% of its content words are in the closest source sentence`,
+    };
+  }
+  return {
+    ...base,
+    verdict: "undecided",
+    method: "lexical",
+    reason: `closest source sentence covers ${Math.round(bestCov * 100)}% of it`,
+  };
+}
+
+/**
+ * Whether two numbers state the same kind of thing, so that different values contradict:
+ * quantities of the same dimension (g and kg), or plain numbers in the same context (the
+ * same word before or after: "in 1938" / "in 1939", "6 carbon" / "5 carbon"). A step
+ * number or a coefficient is never compared with an unrelated number.
+ */
+/** Clauses of a sentence: split at commas, semicolons and coordinating words. */
+function clauses(text: string): string[] {
+  return text
+    .split(/[,;:]\s+|\s+(?:but|and|while|whereas|although|so|because)\s+/i)
+    .map((c) => c.trim())
+    .filter((c) => contentWords(c).length >= 2);
+}
+
+/**
+ * A clause of the claim that states what a clause of the source states, with the
+ * opposite polarity ("benzene is soluble in water" / "benzene is not soluble in water").
+ * Clauses are compared one to one, so a negation elsewhere in the sentence does not count.
+ */
+function negationMismatch(claim: string, source: string): { claim: string; source: string } | null {
+  const src = clauses(source).map((c) => ({ c, words: new Set(contentWords(c)) }));
+  for (const cc of clauses(claim)) {
+    const cw = [...new Set(contentWords(cc))];
+    let best: { c: string; cov: number } | null = null;
+    for (const s of src) {
+      const cov = cw.filter((w) => s.words.has(w)).length / cw.length;
+      if (!best || cov > best.cov) best = { c: s.c, cov };
+    }
+    if (!best || best.cov < 0.8) continue;
+    const negClaim = (cc.match(NEGATORS) ?? []).length % 2;
+    const negSource = (best.c.match(NEGATORS) ?? []).length % 2;
+    if (negClaim !== negSource) return { claim: cc, source: best.c };
+  }
+  return null;
+}
+
+function sameKind(a: StatedNumber, b: StatedNumber): boolean {
+  const dimless = (u: string | null) => u === null || u === "%";
+  if (!dimless(a.unit) || !dimless(b.unit))
+    return !dimless(a.unit) && !dimless(b.unit) && sameDimension(a.unit, b.unit);
+  if (a.unit !== b.unit) return false;
+  const ctx = (w: string | null) =>
+    w !== null && w.length > 1 && !/^(?:and|or|the|of|a|an|to|is|are|was|by|at|with|step)$/.test(w);
+  return (ctx(a.after) && a.after === b.after) || (ctx(a.before) && a.before === b.before);
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** Lexical verdicts for every claim of an answer. */
+export function lexicalFactCheck(
+  answer: string,
+  passages: Array<{ sourceId: string; text: string }>,
+  opts: LexicalOptions & ClaimOptions = {},
+): LexicalVerdict[] {
+  const index = indexPassages(passages);
+  return splitClaims(answer, opts).map((c) => lexicalCheck(c, index, passages, opts));
+}

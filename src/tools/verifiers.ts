@@ -1,0 +1,295 @@
+import { SynthforgeError } from "../core/errors.js";
+import { normaliseForHash } from "../core/text.js";
+import { type CheckResult, fail, pass } from "./check.js";
+import { checkChemistryInText } from "./chemistry.js";
+import { lexicalFactCheck } from "./claims.js";
+import { checkCodeBlocks, checkProgramAnswer } from "./code-check.js";
+import { checkAnswer, checkArithmeticInText, checkLatexInText } from "./maths.js";
+import type { SandboxOptions } from "./sandbox-host.js";
+import { checkSqlInExample } from "./sql.js";
+import { checkPii, checkToxicity, checkVerbatimCopy, type LicensedPassage } from "./text-checks.js";
+
+/**
+ * The verifier registry: deterministic checks the review stage runs on every example,
+ * each a small object registered once. A verifier decides for itself whether it applies
+ * (it returns null when it does not: no code in the answer, no SQL, no preference pair).
+ * Hosts add domain checks with {@link registerVerifier}.
+ */
+
+/** What a verifier sees of one example. */
+export interface VerifierInput {
+  trainingType: string;
+  /** The stored row (the type's columns). */
+  row: Record<string, unknown>;
+  /** The user's request. */
+  prompt: string;
+  /**
+   * The text the example asserts is correct (the SFT response, the DPO chosen response),
+   * or null when the example is bad on purpose (an undesirable KTO completion), so that
+   * correctness checks do not fault it for the flaw it is meant to have.
+   */
+  asserted: string | null;
+  /** Every text of the example, for the PII, toxicity and licence screens. */
+  allText: string;
+  /** Ground-truth passages with what their licence allows (may be empty). */
+  passages: LicensedPassage[];
+}
+
+/** Options passed to every verifier run. */
+export interface VerifierRunOptions {
+  /** Limits for code the verifiers run. */
+  sandbox?: SandboxOptions;
+}
+
+/** A deterministic check. */
+export interface Verifier {
+  /** Short name; stored as `reviews.kind = "verifier:<name>"`. */
+  name: string;
+  description: string;
+  /**
+   * Weight in the quality score: the score is multiplied by `1 − weight × (1 − s)` for the
+   * verifier's score `s`, so a total failure of a weight-1 verifier rejects the example.
+   */
+  weight: number;
+  run(input: VerifierInput, opts: VerifierRunOptions): Promise<CheckResult | null> | CheckResult | null;
+}
+
+const registry = new Map<string, Verifier>();
+
+/** Registers (or replaces) a verifier. */
+export function registerVerifier(v: Verifier): void {
+  if (!/^[a-z][a-z0-9_-]*$/.test(v.name)) {
+    throw new SynthforgeError(
+      "INVALID_REQUEST",
+      `Verifier name "${v.name}" must be lower-case letters, digits, "-" or "_".`,
+    );
+  }
+  if (!(v.weight >= 0 && v.weight <= 1))
+    throw new SynthforgeError(
+      "INVALID_REQUEST",
+      `Verifier "${v.name}": weight must be in [0, 1], got ${v.weight}.`,
+    );
+  registry.set(v.name, v);
+}
+
+/** Removes a verifier (e.g. one a host does not want). */
+export function unregisterVerifier(name: string): boolean {
+  return registry.delete(name);
+}
+
+/** The registered verifiers, in registration order. */
+export function listVerifiers(): Verifier[] {
+  return [...registry.values()];
+}
+
+/** The weight of a verifier by name (1 for unknown names). */
+export function verifierWeight(name: string): number {
+  return registry.get(name)?.weight ?? 1;
+}
+
+/** A verifier's result, with its weight. */
+export interface VerifierOutcome extends CheckResult {
+  weight: number;
+}
+
+/**
+ * Runs the verifiers that apply to an example, in order. A verifier that throws is
+ * reported as a failed check naming the error (never a crash of the review).
+ */
+export async function runVerifiers(
+  input: VerifierInput,
+  opts: VerifierRunOptions & { verifiers?: Verifier[] } = {},
+): Promise<VerifierOutcome[]> {
+  const out: VerifierOutcome[] = [];
+  for (const v of opts.verifiers ?? listVerifiers()) {
+    let r: CheckResult | null;
+    try {
+      r = await v.run(input, opts);
+    } catch (e) {
+      r = fail(
+        v.name,
+        [`the ${v.name} check could not run: ${e instanceof Error ? e.message : String(e)}`],
+        0.5,
+      );
+    }
+    if (r) out.push({ ...r, name: v.name, weight: v.weight });
+  }
+  return out;
+}
+
+const str = (v: unknown): string | null => (typeof v === "string" && v.trim() ? v : null);
+
+/** How well a text is grounded in the passages: (supported − contradicted) / claims. */
+export function groundedness(
+  text: string,
+  passages: Array<{ sourceId: string; text: string }>,
+): { score: number; contradicted: number; claims: number } {
+  const verdicts = lexicalFactCheck(text, passages, { decideAll: true, minWords: 2 });
+  if (verdicts.length === 0) return { score: 0, contradicted: 0, claims: 0 };
+  const supported = verdicts.filter((v) => v.verdict === "supported").length;
+  const contradicted = verdicts.filter((v) => v.verdict === "contradicted").length;
+  return { score: (supported - contradicted) / verdicts.length, contradicted, claims: verdicts.length };
+}
+
+/** Deterministic failures of a text (arithmetic, chemistry). */
+function contentFailures(text: string): string[] {
+  return [checkArithmeticInText(text), checkChemistryInText(text)]
+    .filter((r): r is CheckResult => r !== null && !r.passed)
+    .flatMap((r) => r.reasons);
+}
+
+/**
+ * Verifier for preference pairs: chosen and rejected differ, and chosen is not the worse
+ * of the two (fewer contradictions of the sources, fewer failed computations, at least as
+ * grounded). A pair that fails is usually swapped.
+ */
+export function checkPreferencePair(
+  chosen: string,
+  rejected: string,
+  passages: Array<{ sourceId: string; text: string }>,
+): CheckResult {
+  if (normaliseForHash(chosen) === normaliseForHash(rejected))
+    return fail("preference", ["chosen and rejected are the same text; the pair teaches nothing"]);
+  const cf = contentFailures(chosen);
+  const rf = contentFailures(rejected);
+  const details: Record<string, unknown> = { chosenFailures: cf.length, rejectedFailures: rf.length };
+  if (cf.length > rf.length) {
+    return fail(
+      "preference",
+      [
+        `the chosen response has errors the rejected one does not (${cf[0]}); chosen and rejected look swapped`,
+      ],
+      0,
+      details,
+    );
+  }
+  if (passages.length) {
+    const gc = groundedness(chosen, passages);
+    const gr = groundedness(rejected, passages);
+    Object.assign(details, { chosen: gc, rejected: gr });
+    if (gc.contradicted > gr.contradicted) {
+      return fail(
+        "preference",
+        [
+          `the chosen response contradicts the sources ${gc.contradicted} time(s), the rejected one ${gr.contradicted}; chosen and rejected look swapped`,
+        ],
+        0,
+        details,
+      );
+    }
+    if (gr.score - gc.score > 0.25) {
+      return fail(
+        "preference",
+        [
+          `the rejected response is better grounded in the sources (${round(gr.score)}) than the chosen one (${round(gc.score)}); chosen and rejected look swapped`,
+        ],
+        0,
+        details,
+      );
+    }
+  }
+  return pass("preference", details);
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+/** The verifiers synthforge registers by default (see docs/review.md for the weights). */
+export const DEFAULT_VERIFIERS: Verifier[] = [
+  {
+    name: "verbatim",
+    description: "Does not copy text from sources whose licence is not permissive.",
+    weight: 1,
+    run: (i) => checkVerbatimCopy(i.allText, i.passages),
+  },
+  { name: "pii", description: "Contains no personal data.", weight: 1, run: (i) => checkPii(i.allText) },
+  {
+    name: "toxicity",
+    description: "Contains no slurs, threats or profanity.",
+    weight: 1,
+    run: (i) => checkToxicity(i.allText),
+  },
+  {
+    name: "arithmetic",
+    description: "Arithmetic stated in the answer holds.",
+    weight: 0.6,
+    run: (i) => (i.asserted ? checkArithmeticInText(i.asserted) : null),
+  },
+  {
+    name: "chemistry",
+    description: "Molar masses and chemical equations stated in the answer are right and balanced.",
+    weight: 0.6,
+    run: (i) => (i.asserted ? checkChemistryInText(i.asserted) : null),
+  },
+  {
+    name: "latex",
+    description: "LaTeX maths in the prompt and answer parses.",
+    weight: 0.3,
+    run: (i) => checkLatexInText([i.prompt, i.asserted ?? ""].join("\n")),
+  },
+  {
+    name: "code",
+    description:
+      "Python, JavaScript and TypeScript blocks in the answer run (with their asserts) in the sandbox.",
+    weight: 1,
+    run: (i, o) => (i.asserted ? checkCodeBlocks(i.asserted, o.sandbox) : null),
+  },
+  {
+    name: "sql",
+    description: "SQL in the answer runs against the schema the example states.",
+    weight: 1,
+    run: (i) =>
+      i.asserted
+        ? checkSqlInExample({ prompt: i.prompt, answer: i.asserted, schema: str(i.row.schema) })
+        : null,
+  },
+  {
+    name: "answer",
+    description: "A stated final answer agrees with the reference solution, as the row's is_correct says.",
+    weight: 1,
+    run: (i) => {
+      const predicted = str(i.row.predicted_answer);
+      const solution = str(i.row.solution);
+      if (!predicted || !solution) return null;
+      const r = checkAnswer(predicted, solution);
+      const claimed = i.row.is_correct;
+      if (typeof claimed === "boolean" && claimed !== r.passed) {
+        return fail(
+          "answer",
+          [
+            `is_correct is ${claimed} but the predicted answer ${r.passed ? "equals" : "differs from"} the solution (${predicted.trim()} vs ${solution.trim()})`,
+          ],
+          0,
+          r.details,
+        );
+      }
+      if (typeof claimed === "boolean") return pass("answer", { ...r.details, isCorrect: claimed });
+      return r;
+    },
+  },
+  {
+    name: "program",
+    description: "A row's program runs and prints its stated answer.",
+    weight: 1,
+    run: (i, o) => {
+      const code = str(i.row.code);
+      const answer = str(i.row.predicted_answer);
+      if (!code || !answer) return null;
+      return checkProgramAnswer({ code, answer }, o.sandbox);
+    },
+  },
+  {
+    name: "preference",
+    description: "A preference pair's chosen response is really the better one.",
+    weight: 1,
+    run: (i) => {
+      const chosen = str(i.row.chosen);
+      const rejected = str(i.row.rejected);
+      if (!chosen || !rejected) return null;
+      return checkPreferencePair(chosen, rejected, i.passages);
+    },
+  },
+];
+
+for (const v of DEFAULT_VERIFIERS) registerVerifier(v);

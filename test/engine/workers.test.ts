@@ -1,0 +1,132 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type GeminiWireServer, startGeminiWireServer } from "../../src/testing/index.js";
+import { BIN, cli, offlineEnv, tempDir } from "../cli/helpers.js";
+import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
+
+let server: TestPostgres;
+let wire: GeminiWireServer;
+beforeAll(async () => {
+  server = await startPostgres();
+  wire = await startGeminiWireServer({ latencyMs: 15, seed: 5 });
+});
+afterAll(async () => {
+  await wire?.close();
+  await server?.stop();
+});
+
+async function q<T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(sql, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+describe("distributed workers on PostgreSQL (pg-boss)", () => {
+  it("three workers share a run; one is SIGKILLed mid-way; exactly N approved, nothing lost or duplicated", async () => {
+    const url = await server.createDatabase("workers");
+    const cwd = tempDir("sf-workers-");
+    writeFileSync(
+      join(cwd, "synthforge.config.yaml"),
+      `provider: gemini\ngemini:\n  baseUrl: ${wire.url}\n  retries: 2\n`,
+    );
+    const env = offlineEnv({ GEMINI_API_KEY: "test-key-for-wire-0000" });
+    const N = 30;
+    const submitted = await cli(
+      [
+        "submit",
+        `Generate ${N} SFT examples about organic chemistry`,
+        "--db",
+        url,
+        "--slots",
+        "3",
+        "--job-expiry",
+        "4",
+        "--json",
+      ],
+      { cwd, env },
+    );
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const runId = JSON.parse(submitted.stdout.trim().split("\n").at(-1)!).runId as string;
+
+    const workers: ChildProcess[] = [];
+    const logs: string[] = ["", "", ""];
+    for (let i = 0; i < 3; i++) {
+      const child = spawn(
+        process.execPath,
+        [BIN, "worker", "--db", url, "--concurrency", "4", "--lease-ms", "1500", "--job-expiry", "4"],
+        { cwd, env, stdio: ["ignore", "ignore", "pipe"] },
+      );
+      child.stderr?.on("data", (d) => (logs[i] += d));
+      workers.push(child);
+    }
+    const exited = workers.map(
+      (w) =>
+        new Promise<NodeJS.Signals | number | null>((resolve) =>
+          w.on("exit", (code, signal) => resolve(signal ?? code)),
+        ),
+    );
+    const approved = async () =>
+      Number(
+        (
+          await q<{ n: string }>(
+            url,
+            "SELECT COUNT(*) AS n FROM questions WHERE run_id = $1 AND status = 'approved'",
+            [runId],
+          ).catch(() => [{ n: "0" }])
+        )[0]!.n,
+      );
+    const deadline = Date.now() + 90_000;
+    while ((await approved()) < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // The victim must hold candidates when it dies.
+    const leased = await q<{ owner: string }>(
+      url,
+      "SELECT lease_owner AS owner FROM questions WHERE run_id = $1 AND lease_owner IS NOT NULL",
+      [runId],
+    );
+    expect(new Set(leased.map((l) => l.owner)).size).toBeGreaterThanOrEqual(2);
+    workers[0]!.kill("SIGKILL");
+    expect(await exited[0]).toBe("SIGKILL");
+
+    let status = "";
+    while (Date.now() < deadline) {
+      status = (await q<{ status: string }>(url, "SELECT status FROM runs WHERE id = $1", [runId]))[0]!
+        .status;
+      if (status === "completed" && (await approved()) >= N) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (const w of workers.slice(1)) w.kill("SIGTERM");
+    await Promise.all(exited.slice(1));
+    expect(status, logs.join("\n---\n")).toBe("completed");
+
+    const examples = await q<{ question_id: string; review_status: string }>(
+      url,
+      "SELECT question_id, review_status FROM synthetic_data_sft WHERE run_id = $1",
+      [runId],
+    );
+    const ok = examples.filter((e) => e.review_status === "approved");
+    expect(ok).toHaveLength(N);
+    expect(new Set(examples.map((e) => e.question_id)).size).toBe(examples.length);
+    expect(await approved()).toBe(N);
+    // Every worker that survived did some of the work, and no review verdict was written twice.
+    const finals = await q<{ n: string }>(
+      url,
+      "SELECT COUNT(*) AS n FROM (SELECT question_id, round FROM reviews WHERE run_id = $1 AND kind = 'final' GROUP BY question_id, round HAVING COUNT(*) > 1) d",
+      [runId],
+    );
+    expect(Number(finals[0]!.n)).toBe(0);
+    // Every dropped candidate has a reason.
+    const silent = await q<{ n: string }>(
+      url,
+      "SELECT COUNT(*) AS n FROM questions q WHERE run_id = $1 AND status IN ('rejected','failed') AND NOT EXISTS (SELECT 1 FROM failures f WHERE f.question_id = q.id)",
+      [runId],
+    );
+    expect(Number(silent[0]!.n)).toBe(0);
+  }, 150_000);
+});

@@ -1,0 +1,180 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.js";
+import type { CliIO } from "../../src/cli/progress.js";
+import { closeJavaScriptSandbox } from "../../src/tools/js-sandbox.js";
+import { closePythonSandbox } from "../../src/tools/python-sandbox.js";
+
+const FIX = join(import.meta.dirname, "..", "fixtures", "review");
+const labelled = readFileSync(join(FIX, "labelled.jsonl"), "utf8")
+  .trim()
+  .split("\n")
+  .map((l) => JSON.parse(l) as { id: string; row: Record<string, unknown>; passages: string[] });
+const P = JSON.parse(readFileSync(join(FIX, "passages.json"), "utf8")) as Record<string, { text: string }>;
+const get = (id: string) => labelled.find((l) => l.id === id)!;
+const context = (id: string) => get(id).passages.map((k) => P[k]!.text);
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "sf-cli-review-"));
+  delete process.env.GEMINI_API_KEY;
+  delete process.env.GOOGLE_API_KEY;
+});
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await closePythonSandbox();
+  await closeJavaScriptSandbox();
+});
+
+async function cli(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIO = { out: (l) => out.push(l), err: (l) => err.push(l), tty: false };
+  const code = await main(["node", "synthforge", ...args], io);
+  return { code, out, err };
+}
+
+const messages = (r: Record<string, unknown>) => [
+  { role: "user", content: r.prompt },
+  { role: "assistant", content: r.response },
+];
+
+describe("synthforge review", () => {
+  it("reviews an SFT file in the TRL messages format and writes the verdicts beside each row", async () => {
+    const input = join(dir, "sft.jsonl");
+    const good = get("good-sft-rate").row;
+    const lines = [
+      { messages: messages(good), context: context("good-sft-rate") },
+      { messages: messages(get("bad-sft-python-fails").row), context: context("bad-sft-python-fails") },
+      { messages: messages(good), context: context("good-sft-rate") },
+      "not json at all",
+      { something: "else" },
+      {
+        messages: messages(get("bad-sft-contradicts-rate").row),
+        context: context("bad-sft-contradicts-rate"),
+      },
+    ];
+    writeFileSync(
+      input,
+      `${lines.map((l) => (typeof l === "string" ? l : JSON.stringify(l))).join("\n")}\n\n`,
+    );
+    const out = join(dir, "scored.jsonl");
+    const r = await cli("review", input, "--type", "sft", "--out", out, "--no-sources", "--json");
+    expect(r.code).toBe(0);
+    expect(r.err[0]).toMatch(/offline provider/);
+    const summary = JSON.parse(r.out.at(-1)!);
+    expect(summary).toMatchObject({
+      rows: 6,
+      approved: 1,
+      rejected: 3,
+      invalid: 2,
+      trainingType: "sft",
+      formats: { "trl-sft-messages": 4 },
+      provider: "offline",
+    });
+    expect(r.out[0]).toBe("reviewed 6 sft row(s) of sft.jsonl (read as trl-sft-messages 4)");
+
+    const rows = readFileSync(out, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(rows).toHaveLength(6);
+    expect(rows[0].messages).toEqual(lines[0] && (lines[0] as { messages: unknown }).messages);
+    expect(rows[0].review).toMatchObject({ status: "approved", format: "trl-sft-messages", notes: [] });
+    expect(rows[0].review.quality_score).toBeGreaterThanOrEqual(0.8);
+    expect(rows[0].review.verdicts.map((v: { kind: string }) => v.kind)).toContain("fact_check");
+    expect(rows[1].review).toMatchObject({
+      status: "rejected",
+      quality_score: 0,
+      notes: ["the python code does not run: AssertionError"],
+    });
+    expect(rows[2].review.notes).toEqual(["an exact duplicate of line 1"]);
+    expect(rows[3]).toMatchObject({
+      raw: "not json at all",
+      review: { status: "invalid", notes: ["line 4: not valid JSON"] },
+    });
+    expect(rows[4].review.notes[0]).toMatch(/^line 5: not a sft row in a known format/);
+    expect(rows[5].review.notes[0]).toMatch(/^fix a claim the sources contradict/);
+  });
+
+  it("reads DPO pairs and flags a swapped one; decontaminates against --benchmark", async () => {
+    const input = join(dir, "dpo.jsonl");
+    const good = get("good-dpo-catalyst").row;
+    const swapped = get("bad-dpo-swapped-benzene").row;
+    const pair = (r: Record<string, unknown>, id: string) => ({
+      prompt: [{ role: "user", content: r.prompt }],
+      chosen: [{ role: "assistant", content: r.chosen }],
+      rejected: [{ role: "assistant", content: r.rejected }],
+      context: context(id),
+    });
+    const bench = join(dir, "bench.jsonl");
+    writeFileSync(
+      bench,
+      `${JSON.stringify({ id: "q-7", question: "Is benzene soluble in water? Answer yes or no and explain why in one sentence." })}\n`,
+    );
+    const contaminated = {
+      ...pair(get("good-dpo-benzene").row, "good-dpo-benzene"),
+      prompt: [
+        {
+          role: "user",
+          content: "Is benzene soluble in water? Answer yes or no and explain why in one sentence.",
+        },
+      ],
+    };
+    writeFileSync(
+      input,
+      [pair(good, "good-dpo-catalyst"), pair(swapped, "bad-dpo-swapped-benzene"), contaminated]
+        .map((l) => JSON.stringify(l))
+        .join("\n"),
+    );
+    const r = await cli("review", input, "--type", "dpo", "--no-sources", "--benchmark", bench);
+    expect(r.code).toBe(0);
+    const rows = readFileSync(join(dir, "dpo.scored.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(rows.map((x) => x.review.status)).toEqual(["approved", "rejected", "rejected"]);
+    expect(rows[0].review.format).toBe("trl-dpo");
+    expect(rows[1].review.notes[0]).toMatch(/chosen and rejected look swapped/);
+    expect(rows[2].review.notes[0]).toBe(
+      'contains benchmark item q-7 of bench.jsonl (100% of its 8-grams, field "question")',
+    );
+  });
+
+  it("finds ground truth in the configured sources when a row brings none", async () => {
+    const input = join(dir, "corpus.jsonl");
+    const passage =
+      "Increasing the temperature increases the rate of most chemical reactions, because a larger fraction of molecular collisions have energy above the activation energy.";
+    const corpus = join(dir, "notes");
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(corpus, { recursive: true });
+    writeFileSync(
+      join(corpus, "rates.md"),
+      `---\ntitle: Reaction rates\nlicense: CC-BY-4.0\n---\n\n# Reaction rates\n\n${passage}\n`,
+    );
+    writeFileSync(
+      input,
+      `${JSON.stringify({ instruction: "How does temperature affect reaction rates?", input: "", output: passage.replace("increases the rate", "decreases the rate") })}\n`,
+    );
+    const r = await cli("review", input, "--type", "sft", "--corpus", corpus, "--json");
+    const summary = JSON.parse(r.out.at(-1)!);
+    expect(summary).toMatchObject({ rows: 1, formats: { alpaca: 1 } });
+    const row = JSON.parse(readFileSync(join(dir, "corpus.scored.jsonl"), "utf8"));
+    expect(row.review.sources[0]).toMatch(/rates\.md$/);
+    expect(row.review.notes[0]).toMatch(/contradict/);
+  });
+
+  it("says what to fix for a bad command line", async () => {
+    const missingType = await cli("review", join(dir, "sft.jsonl"));
+    expect(missingType.code).toBe(2);
+    expect(missingType.err.join("\n")).toMatch(/--type/);
+    const badType = await cli("review", join(dir, "sft.jsonl"), "--type", "xyz");
+    expect(badType.code).toBe(2);
+    expect(badType.err.join("\n")).toMatch(/UNKNOWN_TRAINING_TYPE|training type/);
+    const missing = await cli("review", join(dir, "nope.jsonl"), "--type", "sft");
+    expect(missing.code).toBe(2);
+    expect(missing.err.join("\n")).toMatch(/\[INPUT_FILE_INVALID\]: .*nope\.jsonl does not exist/);
+  });
+});

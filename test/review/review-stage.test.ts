@@ -1,0 +1,348 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runAgentTask } from "../../src/agents/agent-task.js";
+import type { AgentRunner } from "../../src/agents/fact-check.js";
+import { scriptedModels } from "../../src/models/factories.js";
+import type { ScriptCall, ScriptReply } from "../../src/models/scripted.js";
+import { createPipeline, DEFAULT_REVIEW, defaultStages } from "../../src/pipeline/pipeline.js";
+import { type ReviewSubject, reviewExample, reviewStage } from "../../src/pipeline/review-stage.js";
+import { sqliteStore } from "../../src/storage/typeorm-store.js";
+import { BenchmarkIndex } from "../../src/tools/decontamination.js";
+import { DedupIndex } from "../../src/tools/dedup.js";
+import { closeJavaScriptSandbox } from "../../src/tools/js-sandbox.js";
+import { closePythonSandbox } from "../../src/tools/python-sandbox.js";
+import { listVerifiers } from "../../src/tools/verifiers.js";
+import { getTrainingType } from "../../src/training-types/index.js";
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "sf-review-"));
+});
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await closePythonSandbox();
+  await closeJavaScriptSandbox();
+});
+
+function judge(s: number, issues: string[] = []): ScriptReply {
+  return {
+    output: {
+      scores: { accuracy: s, completeness: s, helpfulness: s, clarity: s, difficulty_fit: s },
+      issues,
+      summary: "scripted",
+    },
+  };
+}
+
+/** A review with the scripted provider (unscripted tasks get their offline answers). */
+function harness(script: (c: ScriptCall) => ScriptReply = () => undefined) {
+  const models = scriptedModels(script);
+  const agent: AgentRunner = (task, input) =>
+    runAgentTask(task, input, { models, runId: null, sink: () => undefined });
+  return { models, agent };
+}
+
+const sft = getTrainingType("sft");
+const passages = [
+  {
+    sourceId: "src_rate",
+    permissive: true,
+    licence: "CC-BY-4.0",
+    text: "Increasing the temperature increases the rate of most chemical reactions, because a larger fraction of molecular collisions have energy above the activation energy. A catalyst increases the rate of a reaction by providing a pathway with a lower activation energy.",
+  },
+];
+const subject = (response: string, extra: Partial<ReviewSubject> = {}): ReviewSubject => ({
+  type: sft,
+  row: {
+    system: null,
+    prompt: "How does temperature affect the rate of a reaction, and what does a catalyst do?",
+    response,
+  },
+  question: "How does temperature affect the rate of a reaction, and what does a catalyst do?",
+  difficulty: "easy",
+  passages,
+  id: "ex_1",
+  ...extra,
+});
+const GOOD =
+  "Increasing the temperature increases the rate of most chemical reactions, because a larger fraction of molecular collisions have energy above the activation energy. A catalyst increases the rate of a reaction by providing a pathway with a lower activation energy.";
+const deps = (agent: AgentRunner, more: Partial<Parameters<typeof reviewExample>[1]> = {}) => ({
+  agent,
+  review: DEFAULT_REVIEW,
+  dedup: null,
+  benchmarks: null,
+  verifiers: listVerifiers(),
+  factCheck: true,
+  ...more,
+});
+
+describe("reviewExample: the quality score", () => {
+  it("is the judge's score when every check passes, with every verdict recorded", async () => {
+    const { agent, models } = harness((c) =>
+      c.task === "reviewer.judge" ? judge(0.9, ["could add an example"]) : undefined,
+    );
+    const out = await reviewExample(subject(GOOD), deps(agent, { dedup: new DedupIndex() }));
+    expect(out).toMatchObject({ score: 0.9, status: "approved", notes: [] });
+    expect(out.verdicts.map((v) => v.kind)).toEqual([
+      "schema",
+      "verifier:format",
+      "dedup",
+      "verifier:pii",
+      "verifier:toxicity",
+      "fact_check",
+      "fact_check",
+      "judge",
+      "final",
+    ]);
+    expect(out.verdicts.filter((v) => v.kind === "fact_check").every((v) => v.passed)).toBe(true);
+    // Both claims were decided lexically: only the judge was called.
+    expect(models.calls.map((c) => c.task)).toEqual(["reviewer.judge"]);
+  });
+
+  it("multiplies in a factor per failed check: 1 − weight × (1 − score)", async () => {
+    const { agent } = harness((c) => (c.task === "reviewer.judge" ? judge(0.9) : undefined));
+    // One of two computations wrong: arithmetic score 0.5, weight 0.6 → factor 0.7.
+    const text = `${GOOD} For example, 2 + 2 = 4 and 3 + 4 = 8.`;
+    const out = await reviewExample(subject(text), deps(agent));
+    const arith = out.verdicts.find((v) => v.kind === "verifier:arithmetic")!;
+    expect(arith).toMatchObject({ score: 0.5, passed: false });
+    expect(out.score).toBe(0.63);
+    expect(out.status).toBe("needs_revision");
+    expect(out.notes[0]).toMatch(/arithmetic is wrong: "3 \+ 4 = 8"/);
+  });
+
+  it("counts a contradicted claim against the score and says which claim to fix", async () => {
+    const { agent } = harness((c) => (c.task === "reviewer.judge" ? judge(0.95) : undefined));
+    const out = await reviewExample(
+      subject(GOOD.replace("increases the rate of most", "decreases the rate of most")),
+      deps(agent),
+    );
+    const contradicted = out.verdicts.filter((v) => v.kind === "fact_check" && !v.passed);
+    expect(contradicted).toHaveLength(1);
+    expect(contradicted[0]!.raw).toMatchObject({
+      verdict: "contradicted",
+      method: "antonym",
+      sourceId: "src_rate",
+    });
+    // (1 supported − 1 contradicted) / 2 claims = 0 → factor 1 − 0.8 = 0.2.
+    expect(out.score).toBe(0.19);
+    expect(out.status).toBe("rejected");
+    expect(out.notes[0]).toMatch(
+      /^fix a claim the sources contradict: "Increasing the temperature decreases/,
+    );
+  });
+
+  it("skips the model calls when a weight-1 check already fails", async () => {
+    const { agent, models } = harness();
+    const out = await reviewExample(
+      subject(`${GOOD}\n\n\`\`\`python\nassert 1 + 1 == 3\n\`\`\``),
+      deps(agent),
+    );
+    expect(out).toMatchObject({ score: 0, status: "rejected" });
+    expect(out.notes[0]).toBe("the python code does not run: AssertionError");
+    expect(models.calls).toHaveLength(0);
+    expect(out.verdicts.at(-1)!.raw).toMatchObject({
+      skipped: expect.stringMatching(/model review was not needed/),
+    });
+  });
+
+  it("rejects a schema failure before anything else", async () => {
+    const { agent, models } = harness();
+    const out = await reviewExample(subject("too short"), deps(agent));
+    expect(out).toMatchObject({
+      score: 0,
+      status: "rejected",
+      notes: ["response is too short to be useful"],
+    });
+    expect(models.calls).toHaveLength(0);
+  });
+});
+
+describe("reviewExample: fact check and judge routing", () => {
+  it("sends only the claims the lexical check leaves open to the cheap model, once", async () => {
+    const { agent, models } = harness((c) => {
+      if (c.task === "reviewer.fact_check") {
+        const claims = (c.input as { claims: Array<{ id: number }> }).claims;
+        return {
+          output: {
+            verdicts: claims.map((x) => ({
+              id: x.id,
+              verdict: "contradicted",
+              source_id: "src_rate",
+              evidence: "quoted",
+              explanation: "the source says otherwise",
+            })),
+          },
+        };
+      }
+      if (c.task === "reviewer.judge") return judge(0.9);
+      return undefined;
+    });
+    const out = await reviewExample(
+      subject(`${GOOD} Enzymes are proteins that work best near body temperature.`),
+      deps(agent),
+    );
+    const fc = models.calls.filter((c) => c.task === "reviewer.fact_check");
+    expect(fc).toHaveLength(1);
+    expect((fc[0]!.input as { claims: Array<{ text: string }> }).claims.map((c) => c.text)).toEqual([
+      "Enzymes are proteins that work best near body temperature.",
+    ]);
+    expect(fc[0]!.model).toBe("gemini-2.0-flash");
+    const byModel = out.verdicts.filter(
+      (v) => v.kind === "fact_check" && (v.raw as { method: string }).method === "model",
+    );
+    expect(byModel).toHaveLength(1);
+    expect(byModel[0]).toMatchObject({ passed: false, score: 0 });
+  });
+
+  it("treats a fact-check answer that does not fit as not found, and goes on", async () => {
+    const { agent } = harness((c) =>
+      c.task === "reviewer.fact_check"
+        ? { text: "not json" }
+        : c.task === "reviewer.judge"
+          ? judge(0.9)
+          : undefined,
+    );
+    const out = await reviewExample(
+      subject(`${GOOD} Enzymes are proteins that work best near body temperature.`),
+      deps(agent),
+    );
+    const open = out.verdicts.filter(
+      (v) => v.kind === "fact_check" && (v.raw as { verdict: string }).verdict === "not_found",
+    );
+    expect(open).toHaveLength(1);
+    expect(out.status).toBe("approved");
+  });
+
+  it("uses the deep (pro) model to judge hard questions and the cheap one otherwise", async () => {
+    const { agent, models } = harness((c) => (c.task === "reviewer.judge" ? judge(0.9) : undefined));
+    await reviewExample(subject(GOOD, { difficulty: "hard" }), deps(agent));
+    await reviewExample(subject(GOOD, { difficulty: "easy" }), deps(agent));
+    expect(models.calls.filter((c) => c.task === "reviewer.judge").map((c) => c.model)).toEqual([
+      "gemini-3-pro-preview",
+      "gemini-2.0-flash",
+    ]);
+  });
+
+  it("tells the judge what the verifiers and the fact check found", async () => {
+    const { agent, models } = harness();
+    await reviewExample(subject(`${GOOD} So 3 + 4 = 8.`), deps(agent));
+    const input = models.calls.find((c) => c.task === "reviewer.judge")!.input as {
+      checks: Array<{ name: string; passed: boolean }>;
+      factCheck: { supported: number };
+    };
+    expect(input.checks.find((c) => c.name === "arithmetic")).toMatchObject({ passed: false });
+    expect(input.factCheck.supported).toBe(2);
+  });
+});
+
+describe("reviewExample: duplicates and benchmarks", () => {
+  it("rejects an exact or near duplicate of an indexed example, naming it", async () => {
+    const { agent } = harness();
+    const dedup = new DedupIndex();
+    dedup.add("ex_first", `${subject(GOOD).row.prompt}\n${GOOD}`);
+    const exact = await reviewExample(subject(GOOD), deps(agent, { dedup }));
+    expect(exact).toMatchObject({
+      score: 0,
+      status: "rejected",
+      notes: ["an exact duplicate of example ex_first"],
+    });
+    const near = await reviewExample(
+      subject(GOOD.replace("most chemical reactions", "most reactions")),
+      deps(agent, { dedup }),
+    );
+    expect(near.notes[0]).toMatch(/^a near duplicate of example ex_first \(similarity 0\.\d+\)/);
+  });
+
+  it("rejects an example that contains a benchmark item and records the item", async () => {
+    const { agent } = harness();
+    const benchmarks = new BenchmarkIndex();
+    benchmarks.addRow("mmlu.jsonl", 41, {
+      id: "chem-42",
+      question: "How does temperature affect the rate of a reaction, and what does a catalyst do?",
+    });
+    const out = await reviewExample(subject(GOOD), deps(agent, { benchmarks }));
+    expect(out.notes[0]).toBe(
+      'contains benchmark item chem-42 of mmlu.jsonl (100% of its 8-grams, field "question")',
+    );
+    const v = out.verdicts.find((x) => x.kind === "decontamination")!;
+    expect(v.raw).toMatchObject({ matches: [{ benchmark: "mmlu.jsonl", row: 41, itemId: "chem-42" }] });
+  });
+});
+
+describe("review stage in the pipeline (SQLite)", () => {
+  const run = async (path: string, stages = defaultStages()) => {
+    const pipeline = createPipeline({
+      storage: sqliteStore({ path }),
+      models: scriptedModels(() => undefined),
+      stages,
+      concurrency: 2,
+    });
+    const summary = await pipeline.run({ count: 3, trainingType: "sft", topic: "organic chemistry" }).done;
+    return { pipeline, summary };
+  };
+
+  it("stores every verdict and, across runs, rejects duplicates of earlier runs in the same database", async () => {
+    const path = join(dir, "dedup.db");
+    const acrossRuns = () => defaultStages().replace("review", reviewStage({ dedup: "database" }));
+    const first = await run(path, acrossRuns());
+    expect(first.summary.counts.approved).toBe(3);
+    const [ex] = await first.pipeline.store
+      .iterateExamples(first.summary.runId, "sft")
+      [Symbol.asyncIterator]()
+      .next()
+      .then((r) => [r.value]);
+    const kinds = new Set((await first.pipeline.store.listReviews(ex!.id)).map((r) => r.kind));
+    expect(kinds).toEqual(
+      new Set([
+        "schema",
+        "verifier:format",
+        "dedup",
+        "verifier:pii",
+        "verifier:toxicity",
+        "fact_check",
+        "judge",
+        "final",
+      ]),
+    );
+    await first.pipeline.close();
+
+    // The offline provider writes the same questions again: the review rejects the copies.
+    const second = await run(path, acrossRuns());
+    const failures = await second.pipeline.store.listFailures(second.summary.runId);
+    const dups = failures.filter((f) => /duplicate of example ex_/.test(f.reason));
+    expect(dups.length).toBeGreaterThan(0);
+    expect(dups[0]!.reason).toMatch(/^rejected by review: score 0 < 0\.6: an exact duplicate of example ex_/);
+    await second.pipeline.close();
+
+    // Scoped to the run (the default), a rerun approves them.
+    const third = await run(path);
+    expect(third.summary.counts.approved).toBe(3);
+    expect(
+      (await third.pipeline.store.listFailures(third.summary.runId)).filter((f) =>
+        /duplicate/.test(f.reason),
+      ),
+    ).toEqual([]);
+    await third.pipeline.close();
+  });
+
+  it("decontaminates against a benchmark file given to the stage", async () => {
+    const path = join(dir, "bench.db");
+    const first = await run(path, defaultStages().replace("review", reviewStage({ dedup: "off" })));
+    const prompts: string[] = [];
+    for await (const ex of first.pipeline.store.iterateExamples(first.summary.runId, "sft"))
+      prompts.push(String(ex.data.prompt));
+    await first.pipeline.close();
+    const file = join(dir, "bench.jsonl");
+    writeFileSync(file, prompts.map((q, i) => JSON.stringify({ id: `b${i}`, question: q })).join("\n"));
+    const second = await run(
+      path,
+      defaultStages().replace("review", reviewStage({ dedup: "off", benchmarks: [file] })),
+    );
+    const failures = await second.pipeline.store.listFailures(second.summary.runId);
+    expect(failures.some((f) => /contains benchmark item b\d of bench\.jsonl/.test(f.reason))).toBe(true);
+    await second.pipeline.close();
+  });
+});

@@ -1,0 +1,163 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isSynthforgeError } from "../../src/core/errors.js";
+import { bundledCorpusDir, corpusSource } from "../../src/sources/corpus.js";
+import { localFilesSource } from "../../src/sources/local-files.js";
+import { makePdf } from "./helpers/pdf.js";
+
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "sf-local-"));
+  // A folder with its own LICENSE (MIT text), a sub-folder without one (inherits it), a
+  // folder with a CC LICENSE, a note with front matter, PDFs and a broken PDF.
+  writeFileSync(
+    join(dir, "LICENSE"),
+    "Copyright (c) 2025 Lab\n\nPermission is hereby granted, free of charge, to any person obtaining a copy\n",
+  );
+  mkdirSync(join(dir, "chemistry", "deep"), { recursive: true });
+  writeFileSync(
+    join(dir, "chemistry", "haber.md"),
+    [
+      "---",
+      "title: The Haber process",
+      "licence: https://creativecommons.org/licenses/by-sa/4.0/deed.en",
+      "authors: [Fritz Notes, Carl Notes]",
+      "published: 2024-02-01",
+      "---",
+      "",
+      "# The Haber process",
+      "",
+      "The Haber process combines nitrogen and hydrogen over an iron catalyst at about 450 °C and 200 atmospheres to make ammonia.",
+      "",
+      "Ammonia from the Haber process feeds most of the world's nitrogen fertiliser production.",
+    ].join("\n"),
+  );
+  writeFileSync(
+    join(dir, "chemistry", "deep", "titration.txt"),
+    "Titration measures the concentration of an acid by adding a base of known concentration until the indicator changes colour.\n",
+  );
+  mkdirSync(join(dir, "cc"));
+  writeFileSync(
+    join(dir, "cc", "LICENSE.md"),
+    "# Licence\n\nThese notes are licensed under CC BY 4.0: https://creativecommons.org/licenses/by/4.0/\n",
+  );
+  writeFileSync(
+    join(dir, "cc", "electrolysis.pdf"),
+    makePdf(
+      [
+        [
+          "Electrolysis drives a non-spontaneous redox reaction with electric current.",
+          "At the cathode reduction takes place; at the anode oxidation takes place.",
+        ],
+        ["Faraday laws relate the charge passed to the amount of substance deposited at an electrode."],
+      ],
+      { title: "Electrolysis (lecture notes)", author: "A. Chemist; B. Writer" },
+    ),
+  );
+  writeFileSync(
+    join(dir, "cc", "xmp.pdf"),
+    makePdf(
+      [["Spectroscopy uses the absorption of light by molecules to identify functional groups in a sample."]],
+      {
+        xmpWebStatement: "https://creativecommons.org/licenses/by-nc/4.0/",
+      },
+    ),
+  );
+  writeFileSync(join(dir, "cc", "broken.pdf"), "%PDF-1.4\nthis is not really a pdf\n");
+  writeFileSync(join(dir, "cc", "empty.pdf"), makePdf([[]]));
+  writeFileSync(
+    join(dir, "page.html"),
+    '<html><head><title>Catalysts</title><link rel="license" href="https://creativecommons.org/publicdomain/zero/1.0/"></head><body><p>A catalyst lowers the activation energy of a reaction without being consumed, so the reaction reaches equilibrium faster.</p></body></html>',
+  );
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("localFilesSource", () => {
+  it("extracts PDF text through unpdf, with title and authors from the PDF metadata and the licence from the LICENSE file beside it", async () => {
+    const source = localFilesSource({ dir });
+    const [doc] = await source.search("Faraday laws charge electrode", { limit: 1 });
+    expect(doc?.title).toBe("Electrolysis (lecture notes)");
+    expect(doc?.authors).toEqual(["A. Chemist", "B. Writer"]);
+    expect(doc?.published).toBe("2024-03-15");
+    expect(doc?.url).toMatch(/^file:\/\/.*electrolysis\.pdf$/);
+    expect(doc?.passages.map((p) => p.text).join(" ")).toContain(
+      "Faraday laws relate the charge passed to the amount of substance deposited at an electrode.",
+    );
+    expect(doc?.licence.spdx).toBe("CC-BY-4.0");
+    expect(doc?.licence.evidence).toContain("LICENSE file cc/LICENSE.md");
+    expect(doc?.contentHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("reads a licence from a PDF's XMP rights statement before any LICENSE file", async () => {
+    const [doc] = await localFilesSource({ dir }).search("spectroscopy absorption functional groups", {
+      limit: 1,
+    });
+    expect(doc?.url).toMatch(/xmp\.pdf$/);
+    expect(doc?.licence.spdx).toBe("CC-BY-NC-4.0");
+    expect(doc?.licence.evidence).toContain("PDF metadata");
+  });
+
+  it("skips unreadable and empty PDFs with the reason, and keeps going", async () => {
+    const source = localFilesSource({ dir });
+    const docs = await source.search("electrolysis cathode", { limit: 10 });
+    expect(docs.length).toBeGreaterThan(0);
+    const skipped = Object.fromEntries(source.skipped.map((s) => [s.path.split("/").pop(), s.reason]));
+    expect(Object.keys(skipped).sort()).toEqual(["broken.pdf", "empty.pdf"]);
+    expect(skipped["empty.pdf"]).toContain("no extractable text");
+    expect(skipped["broken.pdf"]!.length).toBeGreaterThan(5);
+  });
+
+  it("takes the licence from front matter, then a LICENSE file above, then an HTML rel=license link", async () => {
+    const source = localFilesSource({ dir });
+    const [haber] = await source.search("Haber process ammonia catalyst", { limit: 1 });
+    expect(haber?.title).toBe("The Haber process");
+    expect(haber?.licence).toMatchObject({ spdx: "CC-BY-SA-4.0", shareAlike: true, permissive: true });
+    expect(haber?.authors).toEqual(["Fritz Notes", "Carl Notes"]);
+    expect(haber?.passages.some((p) => p.text.startsWith("---"))).toBe(false);
+    const [titration] = await source.search("titration indicator concentration", { limit: 1 });
+    expect(titration?.licence.spdx).toBe("MIT");
+    expect(titration?.licence.evidence).toContain("LICENSE file LICENSE");
+    const [html] = await source.search("catalyst activation energy", { limit: 1 });
+    expect(html?.title).toBe("Catalysts");
+    expect(html?.licence.spdx).toBe("CC0-1.0");
+  });
+
+  it("uses the licence option only when a file states none, and unknown without it", async () => {
+    const bare = mkdtempSync(join(tmpdir(), "sf-bare-"));
+    try {
+      writeFileSync(
+        join(bare, "note.md"),
+        "Le Chatelier's principle predicts how an equilibrium shifts when conditions change.\n",
+      );
+      const [withOption] = await localFilesSource({ dir: bare, licence: "CC BY 4.0" }).search(
+        "equilibrium shifts",
+      );
+      expect(withOption?.licence.spdx).toBe("CC-BY-4.0");
+      expect(withOption?.licence.evidence).toContain("licence option");
+      const [without] = await localFilesSource({ dir: bare }).search("equilibrium shifts");
+      expect(without?.licence).toMatchObject({ spdx: "unknown", permissive: false });
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a folder that does not exist with a typed error", () => {
+    try {
+      localFilesSource({ dir: join(dir, "nope") });
+      expect.unreachable();
+    } catch (e) {
+      expect(isSynthforgeError(e, "CORPUS_NOT_FOUND")).toBe(true);
+    }
+  });
+
+  it("the bundled corpus is CC-BY-4.0 from its front matter", async () => {
+    expect(bundledCorpusDir()).toMatch(/examples[/\\]corpus$/);
+    const docs = await corpusSource().search("benzene electrophilic aromatic substitution", { limit: 2 });
+    expect(docs[0]?.licence.spdx).toBe("CC-BY-4.0");
+    expect(docs[0]?.adapter).toBe("corpus");
+  });
+});

@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { lexicalFactCheck, numbersIn, splitClaims } from "../../src/tools/claims.js";
+
+const passages = [
+  {
+    sourceId: "s1",
+    text: "Water has a molar mass of 18.015 g/mol. Increasing the temperature increases the rate of most reactions. PTFE was discovered by Roy Plunkett in 1938.",
+  },
+  {
+    sourceId: "s2",
+    text: "Benzene is a nonpolar liquid. Benzene is not soluble in water, but benzene dissolves readily in hexane.",
+  },
+];
+
+describe("claims", () => {
+  it("splits an answer into claims without code, headings, questions and computations", () => {
+    const claims = splitClaims(
+      "## Answer\nWater has a molar mass of 18.015 g/mol.\n```python\nprint(1)\n```\n- Benzene is a nonpolar liquid; it floats.\nIs that clear?\nStep 2: n = 36.03 g / 18.015 g/mol = 2.0 mol.",
+    );
+    expect(claims.map((c) => c.text)).toEqual([
+      "Water has a molar mass of 18.015 g/mol.",
+      "Benzene is a nonpolar liquid",
+    ]);
+  });
+
+  it("reads numbers with their units and context words", () => {
+    expect(numbersIn("discovered in 1938 at 327 °C with 6 carbon atoms")).toMatchObject([
+      { value: 1938, unit: null, before: "in" },
+      { value: 327, unit: "degC" },
+      { value: 6, after: "carbon" },
+    ]);
+  });
+});
+
+describe("lexical fact check", () => {
+  const verdict = (claim: string, decideAll = false) =>
+    lexicalFactCheck(claim, passages, { decideAll, minWords: 2 })[0]!;
+
+  it("supports claims the sources state, numbers included (to the precision written)", () => {
+    expect(verdict("Water has a molar mass of 18.015 g/mol.")).toMatchObject({
+      verdict: "supported",
+      sourceId: "s1",
+    });
+    expect(verdict("Water has a molar mass of 18 g/mol.").verdict).toBe("supported");
+    expect(verdict("Benzene dissolves readily in hexane.").verdict).toBe("supported");
+  });
+
+  it("contradicts a different number of the same kind", () => {
+    const v = verdict("Water has a molar mass of 20.0 g/mol.");
+    expect(v).toMatchObject({ verdict: "contradicted", method: "numeric" });
+    expect(v.reason).toBe("the claim says 20.0 g/mol; the source says 18.015 g/mol");
+    expect(verdict("PTFE was discovered by Roy Plunkett in 1939.").method).toBe("numeric");
+  });
+
+  it("contradicts the opposite direction word", () => {
+    expect(verdict("Increasing the temperature decreases the rate of most reactions.")).toMatchObject({
+      verdict: "contradicted",
+      method: "antonym",
+    });
+  });
+
+  it("flags opposite polarity clause by clause (a model decides, or offline: contradicted)", () => {
+    expect(verdict("Benzene is soluble in water.")).toMatchObject({
+      verdict: "undecided",
+      method: "negation",
+    });
+    expect(verdict("Benzene is soluble in water.", true).verdict).toBe("contradicted");
+    // A negation in another clause of the source sentence does not count.
+    expect(verdict("Benzene dissolves readily in hexane, and benzene is a nonpolar liquid.").verdict).toBe(
+      "supported",
+    );
+  });
+
+  it("leaves what the sources do not say undecided (offline: not found)", () => {
+    expect(verdict("Photosynthesis converts light into chemical energy.").verdict).toBe("undecided");
+    expect(verdict("Photosynthesis converts light into chemical energy.", true).verdict).toBe("not_found");
+  });
+
+  it("does not compare unrelated numbers (step numbers, coefficients)", () => {
+    expect(verdict("Step 3: water has a molar mass of 18.015 g/mol.").verdict).toBe("supported");
+  });
+});

@@ -425,7 +425,9 @@ const NUM = String.raw`\d+(?:[.,]\d+)*(?:\s*(?:e|E)[-+]?\d+)?`;
 const TERM = String.raw`(?:${NUM}\s*\(\s*${NUM}\s*\)|\(?\s*${NUM}(?:\s*${UNIT_WORD}(?:\s*/\s*${UNIT_WORD})?)?\s*\)?)`;
 const OP = String.raw`\s*(?:[-+*/×÷·^]|\\times|\\cdot)\s*`;
 const ARITH_RE = new RegExp(
-  String.raw`(?<![\d.)(])(${TERM}(?:${OP}${TERM})+)\s*(=|≈|\\approx)\s*(-?${NUM}(?:\s*(?:×|x|\*)\s*10\^?[-−]?\d+)?(?:\s*${UNIT_WORD}(?:\s*/\s*${UNIT_WORD})?)?)`,
+  // The stated value must end the claim: in a chain "a × b + c = 0.0099 + 0.0495 = 0.0594" the
+  // right side "0.0099 + 0.0495" is an expression, not a result (that step is checked on its own).
+  String.raw`(?<![\d.)(])(${TERM}(?:${OP}${TERM})+)\s*(=|≈|\\approx)\s*(-?${NUM}(?:\s*(?:×|x|\*)\s*10\^?[-−]?\d+)?(?:\s*${UNIT_WORD}(?:\s*/\s*${UNIT_WORD})?)?)(?!\d|[.,]\d)(?!${OP}\(?\s*\d)`,
   "g",
 );
 

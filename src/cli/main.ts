@@ -5,7 +5,7 @@ import { loadConfig, type SynthforgeConfig } from "../core/config.js";
 import { describeError, isSynthforgeError, SynthforgeError } from "../core/errors.js";
 import { parseCount, parseRequest, parseTrainingType } from "../core/request.js";
 import type { PipelineEvent, RunSummary } from "../core/types.js";
-import { createPipeline } from "../pipeline/pipeline.js";
+import { createPipeline, defaultStages, type Pipeline } from "../pipeline/pipeline.js";
 import { type ClarifyFn, type ClarifyQuestion, SPEC_DEFAULTS } from "../pipeline/plan-stage.js";
 import type { Store } from "../storage/store.js";
 import { openStore } from "../storage/typeorm-store.js";
@@ -34,7 +34,13 @@ import { registerWorker } from "./worker-command.js";
 
 const VERSION = "0.1.0";
 
-interface GenerateFlags extends PipelineFlags, EngineFlags {
+/** Review flags of generate and resume. */
+interface ReviewFlags {
+  dedup?: string;
+  benchmark?: string[];
+}
+
+interface GenerateFlags extends PipelineFlags, EngineFlags, ReviewFlags {
   count?: string;
   type?: string;
   topic?: string;
@@ -106,8 +112,52 @@ async function withStore<T>(target: string, fn: (store: Store) => Promise<T>): P
   }
 }
 
-async function generate(request: string | undefined, flags: GenerateFlags, io: CliIO): Promise<number> {
+/**
+ * The pipeline a command runs: settings from flags, config and environment; the database
+ * is opened (and migrated) before anything is printed, so a bad --db is one error line.
+ */
+async function openPipeline(
+  flags: CommonFlags & PipelineFlags & EngineFlags & ReviewFlags,
+  io: CliIO,
+): Promise<Pipeline> {
   const { config, configDir } = loadSettings(flags);
+  const { provider, notice } = chooseProvider(flags, config);
+  const models = buildModels(provider, flags, config);
+  const sources = buildSources(flags, config, configDir);
+  const { concurrency, budget } = numericFlags(flags, config);
+  const { dedup, benchmarks, ...thresholds } = config.review ?? {};
+  const dedupScope = flags.dedup ?? dedup;
+  if (dedupScope !== undefined && !["run", "database", "off"].includes(dedupScope)) {
+    throw new SynthforgeError(
+      "INVALID_REQUEST",
+      `--dedup must be run, database or off, got "${dedupScope}".`,
+    );
+  }
+  const benchmarkFiles = [
+    ...(benchmarks ?? []).map((f) => resolve(configDir, f)),
+    ...(flags.benchmark ?? []).map((f) => resolve(f)),
+  ];
+  const store = await openReady(dbTarget(flags, config));
+  io.err(notice);
+  return createPipeline({
+    storage: store,
+    models,
+    sources,
+    concurrency,
+    budget,
+    stages: defaultStages({
+      review: {
+        ...(dedupScope ? { dedup: dedupScope as "run" | "database" | "off" } : {}),
+        ...(benchmarkFiles.length ? { benchmarks: benchmarkFiles } : {}),
+      },
+    }),
+    review: thresholds,
+    ...(config.licencePolicy ? { licencePolicy: config.licencePolicy } : {}),
+    ...engineOptions(flags, config),
+  });
+}
+
+async function generate(request: string | undefined, flags: GenerateFlags, io: CliIO): Promise<number> {
   // Validate everything we can before the database is opened, so bad input never touches it.
   const text = request ?? "";
   const parsed = parseRequest(text, { force: flags.force ?? false });
@@ -134,23 +184,7 @@ async function generate(request: string | undefined, flags: GenerateFlags, io: C
       `The request does not say the ${missing.map((f) => (f === "trainingType" ? "training type" : f)).join(", ")}, and there is no terminal to ask. Say it in the request, pass --count/--type/--topic, or pass --yes to take the defaults (${missing.map((f) => `${f}=${SPEC_DEFAULTS[f]}`).join(", ")}).`,
     );
   }
-  const { provider, notice } = chooseProvider(flags, config);
-  const models = buildModels(provider, flags, config);
-  const sources = buildSources(flags, config, configDir);
-  const { concurrency, budget } = numericFlags(flags, config);
-  // Open the database before saying anything: a bad --db is one error line and nothing else.
-  const store = await openReady(dbTarget(flags, config));
-  io.err(notice);
-  const pipeline = createPipeline({
-    storage: store,
-    models,
-    sources,
-    concurrency,
-    budget,
-    ...(config.review ? { review: config.review } : {}),
-    ...(config.licencePolicy ? { licencePolicy: config.licencePolicy } : {}),
-    ...engineOptions(flags, config),
-  });
+  const pipeline = await openPipeline(flags, io);
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -194,26 +228,10 @@ function printSummary(summary: RunSummary, io: CliIO, json: boolean): void {
 
 async function resume(
   runRef: string,
-  flags: CommonFlags & PipelineFlags & EngineFlags & { json?: boolean },
+  flags: CommonFlags & PipelineFlags & EngineFlags & ReviewFlags & { json?: boolean },
   io: CliIO,
 ): Promise<number> {
-  const { config, configDir } = loadSettings(flags);
-  const { provider, notice } = chooseProvider(flags, config);
-  const models = buildModels(provider, flags, config);
-  const sources = buildSources(flags, config, configDir);
-  const { concurrency, budget } = numericFlags(flags, config);
-  const store = await openReady(dbTarget(flags, config));
-  io.err(notice);
-  const pipeline = createPipeline({
-    storage: store,
-    models,
-    sources,
-    concurrency,
-    budget,
-    ...(config.review ? { review: config.review } : {}),
-    ...(config.licencePolicy ? { licencePolicy: config.licencePolicy } : {}),
-    ...engineOptions(flags, config),
-  });
+  const pipeline = await openPipeline(flags, io);
   try {
     let targetCount = 0;
     const run = pipeline.resume(runRef);
@@ -374,6 +392,12 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
     .option("--force", "allow counts over 1,000,000")
     .option("--no-cache", "send every model call to the model (answers are still recorded for later runs)")
     .option("--batch", "bulk generation and review through the Gemini Batch API (50% price, slower)")
+    .option("--dedup <scope>", "duplicate detection: run (default), database (across every run) or off")
+    .option(
+      "--benchmark <file>",
+      "a benchmark file (JSONL, CSV, Parquet) the data must not overlap (repeatable)",
+      collect,
+    )
     .option("--json", "print a machine-readable summary as the last line")
     .action(async (request: string | undefined, flags: GenerateFlags) =>
       setCode(await generate(request, flags, io)),
@@ -393,6 +417,12 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
     .option("--max-usd <usd>", "model spend budget in USD")
     .option("--no-cache", "send every model call to the model (answers are still recorded for later runs)")
     .option("--batch", "bulk generation and review through the Gemini Batch API (50% price, slower)")
+    .option("--dedup <scope>", "duplicate detection: run (default), database (across every run) or off")
+    .option(
+      "--benchmark <file>",
+      "a benchmark file (JSONL, CSV, Parquet) the data must not overlap (repeatable)",
+      collect,
+    )
     .option("--json", "print a machine-readable summary as the last line")
     .action(async (run: string, flags) => setCode(await resume(run, flags, io)));
 

@@ -139,6 +139,10 @@ export const configSchema = z
         approveAt: z.number().min(0).max(1).optional(),
         rejectBelow: z.number().min(0).max(1).optional(),
         maxRevisions: z.number().int().min(0).max(10).optional(),
+        /** Duplicate detection: within the run (default), across every run in the database, or off. */
+        dedup: z.enum(["run", "database", "off"]).optional(),
+        /** Benchmark files (JSONL, CSV, Parquet) the data must not overlap (decontamination). */
+        benchmarks: z.array(z.string().min(1)).optional(),
       })
       .strict()
       .optional(),

@@ -20,13 +20,25 @@ import { generateStage } from "./generate-stage.js";
 import { type ClarifyFn, intakeWith, planStage, type RunRequest, resolveSpec } from "./plan-stage.js";
 import { questionStage } from "./question-stage.js";
 import { researchStage } from "./research-stage.js";
-import { reviewStage } from "./review-stage.js";
+import { type ReviewStageOptions, reviewStage } from "./review-stage.js";
 import { buildSummary, executeRun, type LiveTotals } from "./run-loop.js";
 import { StageList } from "./stage.js";
 
+/** Options of {@link defaultStages}: settings of the default stages that a config file can set. */
+export interface DefaultStagesOptions {
+  /** Options of the review stage (dedup scope, benchmark files to decontaminate against...). */
+  review?: ReviewStageOptions;
+}
+
 /** The default stages: plan, questions (run-scoped); research, generate, review (item-scoped). */
-export function defaultStages(): StageList {
-  return new StageList([planStage(), questionStage(), researchStage(), generateStage(), reviewStage()]);
+export function defaultStages(opts: DefaultStagesOptions = {}): StageList {
+  return new StageList([
+    planStage(),
+    questionStage(),
+    researchStage(),
+    generateStage(),
+    reviewStage(opts.review),
+  ]);
 }
 
 /** Default review thresholds (DESIGN §2). */

@@ -400,14 +400,27 @@ async function dropItem(
   ctx.emit({ type: "item", runId: ctx.runId, questionId: item.question.id, status, stage });
 }
 
-/** Groups the final reason of each dropped candidate (numbers folded) for the summary. */
+/**
+ * The summary key of a drop reason: its first clause, with the review score prefix,
+ * numbers and ids folded, e.g. "rejected by review: score 0 < 0.6: a near duplicate of
+ * example ex_…, approved …" → "a near duplicate of example #".
+ */
+export function dropReasonKey(reason: string): string {
+  const body = reason.replace(/^rejected by review: score [\d.]+ < [\d.]+: /, "");
+  const clause = body.split(/[:;(,]/)[0] ?? body;
+  return clause
+    .replace(/\b[a-z]+_[0-9a-f]{8,}\b/g, "#")
+    .replace(/\d+(?:\.\d+)?/g, "#")
+    .replace(/\s+/g, " ")
+    .trim()
+    .slice(0, 80);
+}
+
+/** Groups the final reason of each dropped candidate for the summary. */
 export async function dropReasons(store: Store, runId: string): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const r of await store.dropReasonCounts(runId)) {
-    const key = `${r.stage}: ${r.reason
-      .split(":")[0]!
-      .replace(/\d+(?:\.\d+)?/g, "#")
-      .trim()}`;
+    const key = `${r.stage}: ${dropReasonKey(r.reason)}`;
     out[key] = (out[key] ?? 0) + r.n;
   }
   return out;

@@ -117,7 +117,7 @@ export function pipelineSuite(engine: string, freshStore: () => Promise<Store>, 
       const review = failures.filter((f) => f.stage === "review");
       expect(review).toHaveLength(3);
       for (const f of review) expect(f.reason).toMatch(/rejected by review: score 0\.3 < 0\.6: wrong/);
-      expect(summary.dropReasons).toEqual({ "review: rejected by review": 3 });
+      expect(summary.dropReasons).toEqual({ "review: wrong": 3 });
       const counts = await store.countExamples(summary.runId, "sft");
       expect(counts.approved).toBe(4);
       expect(counts.rejected).toBe(3);

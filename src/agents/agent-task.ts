@@ -1,4 +1,4 @@
-import { InMemoryRunner, LlmAgent, LogLevel, setLogLevel } from "@google/adk";
+import { getLogger, InMemoryRunner, LlmAgent, LogLevel, setLogger, setLogLevel } from "@google/adk";
 import type { z } from "zod";
 import { SynthforgeError } from "../core/errors.js";
 import type { AgentRole } from "../core/types.js";
@@ -7,8 +7,24 @@ import { describeModelError } from "../models/gemini.js";
 import type { UsageSink } from "../models/middleware.js";
 import type { ModelRouter } from "../models/router.js";
 
-// ADK logs schema-parse problems itself; we surface them as typed errors instead.
-setLogLevel(LogLevel.ERROR);
+// ADK logs an output that is not JSON or misses its schema as an error, on stdout. We surface
+// exactly those as typed errors (with the raw output in `failures`), so only they are muted;
+// everything else ADK logs at WARN or above still reaches its logger.
+setLogLevel(LogLevel.WARN);
+const adkLogger = getLogger();
+const OWN_ERRORS = /^(?:Error parsing output for agent|Output for agent .* does not satisfy its output schema)/;
+setLogger({
+  log: (level, ...args) => {
+    if (!(typeof args[0] === "string" && OWN_ERRORS.test(args[0]))) adkLogger.log(level, ...args);
+  },
+  debug: (...args) => adkLogger.debug(...args),
+  info: (...args) => adkLogger.info(...args),
+  warn: (...args) => adkLogger.warn(...args),
+  error: (...args) => {
+    if (!(typeof args[0] === "string" && OWN_ERRORS.test(args[0]))) adkLogger.error(...args);
+  },
+  setLogLevel: (level) => adkLogger.setLogLevel(level),
+});
 
 /**
  * One structured job for one agent: an ADK `LlmAgent` with a zod `outputSchema`,

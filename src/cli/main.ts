@@ -1,53 +1,37 @@
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { Command, CommanderError } from "commander";
-import { loadConfig, type SynthforgeConfig } from "../core/config.js";
+import { loadConfig } from "../core/config.js";
 import { describeError, isSynthforgeError, SynthforgeError } from "../core/errors.js";
 import { parseCount, parseRequest, parseTrainingType } from "../core/request.js";
 import type { PipelineEvent, RunSummary } from "../core/types.js";
-import { createPipeline, defaultStages, type Pipeline } from "../pipeline/pipeline.js";
+import { createPipeline, type Pipeline } from "../pipeline/pipeline.js";
 import { type ClarifyFn, type ClarifyQuestion, SPEC_DEFAULTS } from "../pipeline/plan-stage.js";
 import type { Store } from "../storage/store.js";
-import { openStore } from "../storage/typeorm-store.js";
 import {
   EXPORT_FORMATS,
   FORMAT_DESCRIPTIONS,
   formatsByType,
   getTrainingType,
 } from "../training-types/index.js";
-import { type EngineFlags, engineOptions } from "./engine-options.js";
 import { type CliIO, formatSummary, progressPrinter } from "./progress.js";
 import { registerRetryFailed } from "./retry-command.js";
 import { registerReviewCommand } from "./review-command.js";
-import {
-  buildModels,
-  buildSources,
-  type CommonFlags,
-  chooseProvider,
-  DEFAULT_DB,
-  dbTarget,
-  numericFlags,
-  type PipelineFlags,
-} from "./settings.js";
+import { addRunOptions, openReady, type RunFlags, runSettings } from "./run-options.js";
+import { type CommonFlags, DEFAULT_DB, dbTarget } from "./settings.js";
 import { registerSourcesCommand } from "./sources-command.js";
 import { registerWorker } from "./worker-command.js";
 
 const VERSION = "0.1.0";
 
-/** Review flags of generate and resume. */
-interface ReviewFlags {
-  dedup?: string;
-  benchmark?: string[];
-}
-
-interface GenerateFlags extends PipelineFlags, EngineFlags, ReviewFlags {
+type GenerateFlags = RunFlags & {
   count?: string;
   type?: string;
   topic?: string;
   yes?: boolean;
   json?: boolean;
   force?: boolean;
-}
+};
 
 function defaultIO(): CliIO {
   // `synthforge export --list-formats | head`: a closed pipe ends the output, not the process with a stack trace.
@@ -62,11 +46,6 @@ function defaultIO(): CliIO {
     err: (l) => process.stderr.write(`${l}\n`),
     tty: Boolean(process.stderr.isTTY),
   };
-}
-
-function loadSettings(flags: CommonFlags): { config: SynthforgeConfig; configDir: string } {
-  const { config, path } = loadConfig(flags.config);
-  return { config, configDir: path ? dirname(path) : process.cwd() };
 }
 
 /** Prompts for missing fields on a terminal; with `--yes`, takes and prints the defaults. */
@@ -91,18 +70,6 @@ function clarifier(flags: GenerateFlags, io: CliIO): ClarifyFn | undefined {
   };
 }
 
-/** Opens and migrates the database; on failure closes it again and rethrows. */
-async function openReady(target: string): Promise<Store> {
-  const store = openStore(target);
-  try {
-    await store.init();
-    return store;
-  } catch (e) {
-    await store.close().catch(() => undefined);
-    throw e;
-  }
-}
-
 async function withStore<T>(target: string, fn: (store: Store) => Promise<T>): Promise<T> {
   const store = await openReady(target);
   try {
@@ -116,45 +83,11 @@ async function withStore<T>(target: string, fn: (store: Store) => Promise<T>): P
  * The pipeline a command runs: settings from flags, config and environment; the database
  * is opened (and migrated) before anything is printed, so a bad --db is one error line.
  */
-async function openPipeline(
-  flags: CommonFlags & PipelineFlags & EngineFlags & ReviewFlags,
-  io: CliIO,
-): Promise<Pipeline> {
-  const { config, configDir } = loadSettings(flags);
-  const { provider, notice } = chooseProvider(flags, config);
-  const models = buildModels(provider, flags, config);
-  const sources = buildSources(flags, config, configDir);
-  const { concurrency, budget } = numericFlags(flags, config);
-  const { dedup, benchmarks, ...thresholds } = config.review ?? {};
-  const dedupScope = flags.dedup ?? dedup;
-  if (dedupScope !== undefined && !["run", "database", "off"].includes(dedupScope)) {
-    throw new SynthforgeError(
-      "INVALID_REQUEST",
-      `--dedup must be run, database or off, got "${dedupScope}".`,
-    );
-  }
-  const benchmarkFiles = [
-    ...(benchmarks ?? []).map((f) => resolve(configDir, f)),
-    ...(flags.benchmark ?? []).map((f) => resolve(f)),
-  ];
-  const store = await openReady(dbTarget(flags, config));
+async function openPipeline(flags: RunFlags, io: CliIO): Promise<Pipeline> {
+  const { target, notice, options } = runSettings(flags);
+  const store = await openReady(target);
   io.err(notice);
-  return createPipeline({
-    storage: store,
-    models,
-    sources,
-    concurrency,
-    budget,
-    stages: defaultStages({
-      review: {
-        ...(dedupScope ? { dedup: dedupScope as "run" | "database" | "off" } : {}),
-        ...(benchmarkFiles.length ? { benchmarks: benchmarkFiles } : {}),
-      },
-    }),
-    review: thresholds,
-    ...(config.licencePolicy ? { licencePolicy: config.licencePolicy } : {}),
-    ...engineOptions(flags, config),
-  });
+  return createPipeline({ storage: store, ...options });
 }
 
 async function generate(request: string | undefined, flags: GenerateFlags, io: CliIO): Promise<number> {
@@ -226,11 +159,7 @@ function printSummary(summary: RunSummary, io: CliIO, json: boolean): void {
   if (json) io.out(JSON.stringify(summary));
 }
 
-async function resume(
-  runRef: string,
-  flags: CommonFlags & PipelineFlags & EngineFlags & ReviewFlags & { json?: boolean },
-  io: CliIO,
-): Promise<number> {
+async function resume(runRef: string, flags: RunFlags & { json?: boolean }, io: CliIO): Promise<number> {
   const pipeline = await openPipeline(flags, io);
   try {
     let targetCount = 0;
@@ -298,7 +227,7 @@ async function exportCmd(flags: ExportFlags, io: CliIO): Promise<number> {
       `--shard-rows must be a positive whole number, got "${flags.shardRows}".`,
     );
   }
-  const { config } = loadSettings(flags);
+  const { config } = loadConfig(flags.config);
   return withStore(dbTarget(flags, config), async (store) => {
     if (flags.hf) {
       const { exportHfDataset } = await import("../pipeline/hf-dataset.js");
@@ -327,7 +256,7 @@ async function exportCmd(flags: ExportFlags, io: CliIO): Promise<number> {
 }
 
 async function runsCmd(flags: CommonFlags & { json?: boolean }, io: CliIO): Promise<number> {
-  const { config } = loadSettings(flags);
+  const { config } = loadConfig(flags.config);
   return withStore(dbTarget(flags, config), async (store) => {
     const runs = await store.listRuns(50);
     if (flags.json) {
@@ -363,66 +292,33 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
     .version(VERSION)
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
-  const collect = (v: string, prev: string[] = []) => [...prev, v];
   const dbOpt = "--db <path|url>";
   const dbHelp = "SQLite file or postgres:// URL (default ./synthforge.db, or SYNTHFORGE_DB)";
 
-  program
-    .command("generate")
-    .description(
-      'Generate a dataset, e.g. synthforge generate "Generate 10 SFT examples about organic chemistry" --yes',
-    )
-    .argument("[request]", "what to generate, in plain words")
-    .option("-n, --count <n>", "number of approved examples")
-    .option("-t, --type <type>", "training type (sft, dpo, ppo, grpo, rlhf, kto, orpo, chat, qa)")
-    .option("--topic <topic>", "topic of the data")
-    .option("-y, --yes", "take defaults for anything the request leaves out, without asking")
-    .option(dbOpt, dbHelp)
-    .option("-c, --config <file>", "config file (default ./synthforge.config.yaml when present)")
-    .option("--provider <name>", "auto (default), gemini or offline")
-    .option(
-      "--model <role=model>",
-      "model for an agent role, e.g. generation=gemini-2.5-pro (repeatable)",
-      collect,
-    )
-    .option("--corpus <dir>", "research a local folder of md/txt/html notes (repeatable)", collect)
-    .option("--concurrency <n>", "candidates worked on at once (default 8)")
-    .option("--max-candidates <n>", "candidate budget (default max(3N, N+10))")
-    .option("--max-usd <usd>", "model spend budget in USD")
-    .option("--force", "allow counts over 1,000,000")
-    .option("--no-cache", "send every model call to the model (answers are still recorded for later runs)")
-    .option("--batch", "bulk generation and review through the Gemini Batch API (50% price, slower)")
-    .option("--dedup <scope>", "duplicate detection: run (default), database (across every run) or off")
-    .option(
-      "--benchmark <file>",
-      "a benchmark file (JSONL, CSV, Parquet) the data must not overlap (repeatable)",
-      collect,
-    )
+  addRunOptions(
+    program
+      .command("generate")
+      .description(
+        'Generate a dataset, e.g. synthforge generate "Generate 10 SFT examples about organic chemistry" --yes',
+      )
+      .argument("[request]", "what to generate, in plain words")
+      .option("-n, --count <n>", "number of approved examples")
+      .option("-t, --type <type>", "training type (sft, dpo, ppo, grpo, rlhf, kto, orpo, chat, qa)")
+      .option("--topic <topic>", "topic of the data")
+      .option("-y, --yes", "take defaults for anything the request leaves out, without asking")
+      .option("--force", "allow counts over 1,000,000"),
+  )
     .option("--json", "print a machine-readable summary as the last line")
     .action(async (request: string | undefined, flags: GenerateFlags) =>
       setCode(await generate(request, flags, io)),
     );
 
-  program
-    .command("resume")
-    .description("Continue a stopped or interrupted run")
-    .argument("<run>", "run id, or latest")
-    .option(dbOpt, dbHelp)
-    .option("-c, --config <file>", "config file")
-    .option("--provider <name>", "auto (default), gemini or offline")
-    .option("--model <role=model>", "model for an agent role (repeatable)", collect)
-    .option("--corpus <dir>", "research a local folder (repeatable)", collect)
-    .option("--concurrency <n>", "candidates worked on at once")
-    .option("--max-candidates <n>", "candidate budget")
-    .option("--max-usd <usd>", "model spend budget in USD")
-    .option("--no-cache", "send every model call to the model (answers are still recorded for later runs)")
-    .option("--batch", "bulk generation and review through the Gemini Batch API (50% price, slower)")
-    .option("--dedup <scope>", "duplicate detection: run (default), database (across every run) or off")
-    .option(
-      "--benchmark <file>",
-      "a benchmark file (JSONL, CSV, Parquet) the data must not overlap (repeatable)",
-      collect,
-    )
+  addRunOptions(
+    program
+      .command("resume")
+      .description("Continue a stopped or interrupted run")
+      .argument("<run>", "run id, or latest"),
+  )
     .option("--json", "print a machine-readable summary as the last line")
     .action(async (run: string, flags) => setCode(await resume(run, flags, io)));
 

@@ -1,31 +1,19 @@
-import { dirname } from "node:path";
 import type { Command } from "commander";
-import { loadConfig } from "../core/config.js";
 import { SynthforgeError } from "../core/errors.js";
 import { parseRequest } from "../core/request.js";
 import { createPipeline } from "../pipeline/pipeline.js";
 import { startWorker, submitRun } from "../pipeline/worker.js";
-import { openStore } from "../storage/typeorm-store.js";
-import { type EngineFlags, engineOptions } from "./engine-options.js";
 import type { CliIO } from "./progress.js";
-import {
-  buildModels,
-  buildSources,
-  chooseProvider,
-  dbTarget,
-  numericFlags,
-  type PipelineFlags,
-} from "./settings.js";
+import { addRunOptions, openReady, type RunFlags, runSettings } from "./run-options.js";
 
-type WorkerFlags = PipelineFlags &
-  EngineFlags & {
-    runs?: string;
-    leaseMs?: string;
-    jobExpiry?: string;
-    json?: boolean;
-    slots?: string;
-    yes?: boolean;
-  };
+type WorkerFlags = RunFlags & {
+  runs?: string;
+  leaseMs?: string;
+  jobExpiry?: string;
+  json?: boolean;
+  slots?: string;
+  yes?: boolean;
+};
 
 function positive(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -36,33 +24,14 @@ function positive(name: string, v: string | undefined): number | undefined {
 }
 
 async function pipelineFor(flags: WorkerFlags) {
-  const { config, path } = loadConfig(flags.config);
-  const target = dbTarget(flags, config);
+  const { target, notice, options } = runSettings(flags);
   if (!/^postgres(?:ql)?:\/\//i.test(target)) {
     throw new SynthforgeError(
       "CONFIG_INVALID",
       `Workers share runs through PostgreSQL, but the database is ${target}. Pass --db postgres://user:password@host:5432/dbname (or set SYNTHFORGE_DB).`,
     );
   }
-  const { provider, notice } = chooseProvider(flags, config);
-  const store = openStore(target);
-  try {
-    await store.init();
-  } catch (e) {
-    await store.close().catch(() => undefined);
-    throw e;
-  }
-  const { concurrency, budget } = numericFlags(flags, config);
-  const pipeline = createPipeline({
-    storage: store,
-    models: buildModels(provider, flags, config),
-    sources: buildSources(flags, config, path ? dirname(path) : process.cwd()),
-    concurrency,
-    budget,
-    ...(config.review ? { review: config.review } : {}),
-    ...(config.licencePolicy ? { licencePolicy: config.licencePolicy } : {}),
-    ...engineOptions(flags, config),
-  });
+  const pipeline = createPipeline({ storage: await openReady(target), ...options });
   return { pipeline, url: target, notice };
 }
 
@@ -129,23 +98,11 @@ async function submit(request: string, flags: WorkerFlags, io: CliIO): Promise<n
 
 /** Registers `worker` and `submit` on the program. */
 export function registerWorker(program: Command, io: CliIO, setCode: (code: number) => void): void {
-  const collect = (v: string, prev: string[] = []) => [...prev, v];
   const common = (c: Command) =>
-    c
-      .option("--db <url>", "postgres:// URL shared by the workers (or SYNTHFORGE_DB)")
-      .option("-c, --config <file>", "config file")
-      .option("--provider <name>", "auto (default), gemini or offline")
-      .option("--model <role=model>", "model for an agent role (repeatable)", collect)
-      .option("--corpus <dir>", "research a local folder (repeatable)", collect)
-      .option("--concurrency <n>", "candidates this worker works on at once")
-      .option("--max-candidates <n>", "candidate budget")
-      .option("--max-usd <usd>", "model spend budget in USD")
-      .option(
-        "--job-expiry <seconds>",
-        "seconds after which a dead worker's job goes to another worker (default 60)",
-      )
-      .option("--no-cache", "send every model call to the model")
-      .option("--batch", "bulk generation and review through the Gemini Batch API");
+    addRunOptions(c, "postgres:// URL shared by the workers (or SYNTHFORGE_DB)").option(
+      "--job-expiry <seconds>",
+      "seconds after which a dead worker's job goes to another worker (default 60)",
+    );
   common(
     program.command("worker").description("Work on queued runs together with other workers (PostgreSQL)"),
   )

@@ -14,12 +14,13 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { newId, sha256 } from "../src/core/ids.js";
 import { geminiModels, offlineModels } from "../src/models/factories.js";
-import { createPipeline, defaultStages } from "../src/pipeline/pipeline.js";
-import type { RunStage } from "../src/pipeline/stage.js";
+import { createPipeline } from "../src/pipeline/pipeline.js";
+import { localFilesSource } from "../src/sources/local-files.js";
+import type { SourceAdapter } from "../src/sources/types.js";
 import { sqliteStore } from "../src/storage/typeorm-store.js";
-import { startGeminiWireServer } from "../src/testing/index.js";
+import { SYNTHETIC_TOPIC, writeSyntheticCorpus } from "./synthetic-corpus.js";
+import { startWireChild } from "./wire-server.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const KEY = "bench-key-0000000000";
@@ -44,30 +45,38 @@ const sql = <T>(db: string, q: string, p: unknown[] = []) => {
   }
 };
 
+/** Models the pipeline calls, and a rate limit that never binds (the wire server is the only limit). */
+const MODELS = ["gemini-2.5-flash", "gemini-2.0-flash", "gemini-3-pro-preview"];
+const UNLIMITED = { requestsPerMinute: 1e9, inputTokensPerMinute: 1e12, maxConcurrency: 4096 };
+
 /** (1) Throughput against C·3600/(k·L). */
 async function throughput(): Promise<Row[]> {
   const L = 200;
-  const server = await startGeminiWireServer({ latencyMs: L });
+  const server = await startWireChild({ latencyMs: L });
   const rows: Row[] = [];
+  const sizes = [16, 64, 256];
+  const perSlot = Number(process.env.BENCH_PER_SLOT ?? 10);
+  const corpus = writeSyntheticCorpus({ terms: termsFor(Math.max(...sizes) * perSlot) });
   try {
-    for (const C of [16, 64, 256]) {
+    for (const C of sizes) {
+      const { source } = await corpusFor(corpus.dir);
       const store = sqliteStore({ path: tmpDb(`tp${C}`) });
-      // The wire server is the only limit here: lift the per-model defaults (1,000 RPM for flash).
-      const unlimited = { requestsPerMinute: 1e9, inputTokensPerMinute: 1e12, maxConcurrency: 4096 };
       const models = geminiModels({
         apiKey: KEY,
         baseUrl: server.url,
         retries: 0,
-        rateLimits: {
-          "gemini-2.5-flash": unlimited,
-          "gemini-2.0-flash": unlimited,
-          "gemini-3-pro-preview": unlimited,
-        },
+        rateLimits: Object.fromEntries(MODELS.map((m) => [m, UNLIMITED])),
       });
-      const pipeline = createPipeline({ storage: store, models, concurrency: C, cache: false });
-      const N = C * 3;
+      const pipeline = createPipeline({
+        storage: store,
+        models,
+        concurrency: C,
+        cache: false,
+        sources: [source],
+      });
+      const N = C * perSlot;
       const t0 = performance.now();
-      const s = await pipeline.run({ count: N, trainingType: "sft", topic: "organic chemistry" }).done;
+      const s = await pipeline.run({ count: N, trainingType: "sft", topic: SYNTHETIC_TOPIC }).done;
       const hours = (performance.now() - t0) / 3_600_000;
       const k = s.callsPerApproved ?? Number.NaN;
       const ideal = (C * 3600) / (k * (L / 1000));
@@ -87,50 +96,44 @@ async function throughput(): Promise<Row[]> {
   } finally {
     await server.close();
   }
-  table("(1) throughput vs ideal C·3600/(k·L), L = 200 ms (the run includes plan and question calls)", rows);
+  table(
+    `(1) throughput vs ideal C·3600/(k·L), L = 200 ms, N = ${perSlot}·C (the run includes the intake, plan and question calls), wire server in its own process`,
+    rows,
+  );
   return rows;
 }
 
-/** One offline run in this process (used by `scale` in a child process). */
-async function scaleOne(n: number, topic = process.env.BENCH_TOPIC ?? "organic chemistry"): Promise<void> {
+/**
+ * A source over a synthetic corpus (see synthetic-corpus.ts), indexed before the clock
+ * starts: the first search reads and indexes every note.
+ */
+async function corpusFor(dir: string): Promise<{ source: SourceAdapter; loadS: number }> {
+  const source = localFilesSource({ dir });
+  const t0 = performance.now();
+  await source.search(SYNTHETIC_TOPIC, { limit: 1 });
+  return { source, loadS: (performance.now() - t0) / 1000 };
+}
+
+/** Terms a corpus needs for runs of up to `n` examples (questions, spare pages, refills). */
+const termsFor = (n: number) => Math.max(400, n * 2);
+
+/**
+ * One offline run in this process (used by `scale` in a child process): the default
+ * stages (plan, question writer, research, generation, review with its dedup) on the
+ * offline provider, researching a synthetic corpus of distinct notes.
+ */
+async function scaleOne(n: number, dir = process.env.BENCH_CORPUS): Promise<void> {
+  const corpusDir = dir ?? writeSyntheticCorpus({ terms: termsFor(n) }).dir;
+  const { source, loadS } = await corpusFor(corpusDir);
   const db = tmpDb(`scale${n}`);
-  // The offline question writer draws from a small corpus (a few hundred distinct questions per
-  // topic), so the scale runs write their questions with a stage of their own; research,
-  // generation and review run as usual on the offline provider.
-  const questions: RunStage = {
-    name: "questions",
-    scope: "run",
-    repeatable: true,
-    async run(ctx) {
-      if (ctx.need <= 0 || !ctx.plan) return;
-      const made = (await ctx.store.countQuestions(ctx.runId)) as Record<string, number>;
-      const start = Object.values(made).reduce((a, b) => a + b, 0);
-      const subs = ctx.plan.subTopics;
-      const rows = Array.from({ length: ctx.need }, (_, i) => {
-        const k = start + i;
-        const sub = subs[k % subs.length]!;
-        const text = `Question ${k}: explain ${sub.name} step ${k} of ${ctx.plan!.topic}, case ${k * 7919}`;
-        return {
-          id: newId("q"),
-          runId: ctx.runId,
-          topic: ctx.plan!.topic,
-          subTopic: sub.name,
-          difficulty: "medium" as const,
-          text,
-          textHash: sha256(text),
-        };
-      });
-      for (let i = 0; i < rows.length; i += 500) await ctx.store.insertQuestions(rows.slice(i, i + 500));
-    },
-  };
   const pipeline = createPipeline({
     storage: sqliteStore({ path: db }),
     models: offlineModels(),
     concurrency: 64,
-    stages: defaultStages().replace("questions", questions),
+    sources: [source],
   });
   const t0 = performance.now();
-  const s = await pipeline.run({ count: n, trainingType: "sft", topic }).done;
+  const s = await pipeline.run({ count: n, trainingType: "sft", topic: SYNTHETIC_TOPIC }).done;
   const wall = (performance.now() - t0) / 1000;
   await pipeline.close();
   const rss = process.resourceUsage().maxRSS / 1024;
@@ -140,18 +143,21 @@ async function scaleOne(n: number, topic = process.env.BENCH_TOPIC ?? "organic c
       status: s.status,
       ...(s.stopReason ? { why: s.stopReason } : {}),
       approved: s.counts.approved,
+      candidates: s.counts.candidates,
       "wall s": Number(wall.toFixed(1)),
-      "examples/s": Math.round(n / wall),
+      "examples/s": Math.round(s.counts.approved / wall),
       "peak RSS MB": Math.round(rss),
       k: Number((s.callsPerApproved ?? 0).toFixed(3)),
+      "corpus load s": Number(loadS.toFixed(1)),
     }),
   );
 }
 
-function child(args: string[]): Promise<string> {
+function child(args: string[], env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench", "run.ts"), ...args], {
       cwd: ROOT,
+      env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "inherit"],
     });
     let out = "";
@@ -165,19 +171,31 @@ function child(args: string[]): Promise<string> {
 
 /** (2) 1k / 5k / 10k offline examples on SQLite: wall time and peak RSS. */
 async function scale(): Promise<Row[]> {
+  const sizes = [1000, 5000, 10_000];
+  // One corpus for every size: the runs differ only in N.
+  const corpus = writeSyntheticCorpus({ terms: termsFor(Math.max(...sizes)) });
   const rows: Row[] = [];
-  for (const n of [1000, 5000, 10_000])
-    rows.push(JSON.parse((await child(["scale-one", String(n)])).trim().split("\n").at(-1)!) as Row);
-  table("(2) offline runs on SQLite, concurrency 64: wall time and peak RSS (each in its own process)", rows);
+  for (const n of sizes)
+    rows.push(
+      JSON.parse(
+        (await child(["scale-one", String(n)], { BENCH_CORPUS: corpus.dir })).trim().split("\n").at(-1)!,
+      ) as Row,
+    );
+  table(
+    `(2) offline runs on SQLite, concurrency 64, default stages over a synthetic corpus of ${corpus.terms} terms in ${corpus.notes} notes: wall time and peak RSS (each in its own process)`,
+    rows,
+  );
   return rows;
 }
 
 /** (3) 20% 429/503 and 5% malformed outputs. */
 async function faults(): Promise<Row[]> {
-  const server = await startGeminiWireServer({
+  const server = await startWireChild({
     seed: 42,
     faults: { rate429: 0.1, rate503: 0.1, malformedRate: 0.05, retryDelay: "0.02s" },
   });
+  const N = 1000;
+  const { source } = await corpusFor(writeSyntheticCorpus({ terms: termsFor(N) }).dir);
   const db = tmpDb("faults");
   const store = sqliteStore({ path: db });
   const models = geminiModels({
@@ -186,14 +204,20 @@ async function faults(): Promise<Row[]> {
     retries: 8,
     baseDelayMs: 5,
     maxDelayMs: 100,
-    rateLimits: { "gemini-2.5-flash": { requestsPerMinute: 1e9, inputTokensPerMinute: 1e12 } },
+    rateLimits: Object.fromEntries(MODELS.map((m) => [m, UNLIMITED])),
   });
-  const pipeline = createPipeline({ storage: store, models, concurrency: 64, cache: false });
-  const N = 1000;
+  const pipeline = createPipeline({
+    storage: store,
+    models,
+    concurrency: 64,
+    cache: false,
+    sources: [source],
+  });
   const t0 = performance.now();
-  const s = await pipeline.run({ count: N, trainingType: "sft", topic: "organic chemistry" }).done;
+  const s = await pipeline.run({ count: N, trainingType: "sft", topic: SYNTHETIC_TOPIC }).done;
   const wall = (performance.now() - t0) / 1000;
   await pipeline.close();
+  const stats = await server.stats();
   await server.close();
   const one = <T>(q: string) => sql<T>(db, q, [s.runId])[0]!;
   const approved = one<{ n: number }>(
@@ -208,10 +232,12 @@ async function faults(): Promise<Row[]> {
   const silent = one<{ n: number }>(
     "SELECT COUNT(*) AS n FROM questions q WHERE run_id = ? AND status IN ('rejected','failed') AND NOT EXISTS (SELECT 1 FROM failures f WHERE f.question_id = q.id)",
   ).n;
+  // Every malformed answer leaves a failures row with its raw output (the generate stage's
+  // final "no valid example" row repeats its last attempt's, and is not counted twice).
   const invalid = one<{ n: number }>(
-    "SELECT COUNT(*) AS n FROM failures WHERE run_id = ? AND reason LIKE 'invalid model output%'",
+    "SELECT COUNT(*) AS n FROM failures WHERE run_id = ? AND raw_output IS NOT NULL AND NOT json_valid(raw_output) AND reason NOT LIKE 'no valid example%'",
   ).n;
-  const injected = (server.stats.faults["429"] ?? 0) + (server.stats.faults["503"] ?? 0);
+  const injected = (stats.faults["429"] ?? 0) + (stats.faults["503"] ?? 0);
   const rows: Row[] = [
     {
       N,
@@ -220,8 +246,8 @@ async function faults(): Promise<Row[]> {
       duplicates: dup,
       "429/503 injected": injected,
       "error calls recorded": errorCalls,
-      "malformed injected": server.stats.faults.malformed ?? 0,
-      "invalid-output failures": invalid,
+      "malformed injected": stats.faults.malformed ?? 0,
+      "malformed recorded": invalid,
       "dropped w/o reason": silent,
       "wall s": Number(wall.toFixed(1)),
     },
@@ -232,15 +258,26 @@ async function faults(): Promise<Row[]> {
 
 /** (4) SIGKILL at random points five times, then resume. */
 async function kill(): Promise<Row[]> {
-  const server = await startGeminiWireServer({ latencyMs: 10, seed: 9 });
+  const server = await startWireChild({ latencyMs: 10, seed: 9 });
   const cwd = mkdtempSync(join(tmpdir(), "sf-bench-kill-"));
   const db = join(cwd, "synthforge.db");
+  const N = 200;
+  const corpus = writeSyntheticCorpus({ terms: termsFor(N) });
   writeFileSync(
     join(cwd, "synthforge.config.yaml"),
-    `provider: gemini\ngemini:\n  baseUrl: ${server.url}\n  retries: 0\nconcurrency: 16\n`,
+    [
+      "provider: gemini",
+      "gemini:",
+      `  baseUrl: ${server.url}`,
+      "  retries: 0",
+      "concurrency: 16",
+      "sources:",
+      "  - type: localFiles",
+      `    dir: ${corpus.dir}`,
+      "",
+    ].join("\n"),
   );
   const env = { ...process.env, GEMINI_API_KEY: KEY };
-  const N = 200;
   const bin = join(ROOT, "bin", "synthforge.js");
   const rows: Row[] = [];
   const approved = () => {
@@ -253,18 +290,48 @@ async function kill(): Promise<Row[]> {
       return 0;
     }
   };
+  const started = () => {
+    try {
+      return sql<{ n: number }>(db, "SELECT COUNT(*) AS n FROM questions")[0]!.n > 0;
+    } catch {
+      return false;
+    }
+  };
+  // Kill points: once while the first process writes its questions, then at random numbers
+  // of approved examples (sorted), each followed by a random delay.
+  const targets = [0, ...Array.from({ length: 4 }, () => 1 + Math.floor(Math.random() * (N - 20)))].sort(
+    (a, b) => a - b,
+  );
   for (let i = 0; i < 5; i++) {
     const args =
       i === 0
-        ? ["generate", `Generate ${N} SFT examples about organic chemistry`, "--yes"]
+        ? ["generate", `Generate ${N} SFT examples about ${SYNTHETIC_TOPIC}`, "--yes"]
         : ["resume", "latest"];
     const p = spawn(process.execPath, [bin, ...args], { cwd, env, stdio: "ignore" });
-    const exited = new Promise<void>((r) => p.on("exit", () => r()));
-    const after = 300 + Math.floor(Math.random() * 1500);
-    await new Promise((r) => setTimeout(r, after));
+    let alive = true;
+    const exited = new Promise<void>((r) =>
+      p.on("exit", () => {
+        alive = false;
+        r();
+      }),
+    );
+    const t0 = performance.now();
+    const target = targets[i]!;
+    while (alive && !(i === 0 ? started() : approved() >= target))
+      await new Promise((r) => setTimeout(r, 20));
+    const delay = Math.floor(Math.random() * 300);
+    await new Promise((r) => setTimeout(r, delay));
+    const at = Math.round(performance.now() - t0);
+    const before = approved();
     p.kill("SIGKILL");
     await exited;
-    rows.push({ kill: i + 1, "after ms": after, "approved so far": approved() });
+    rows.push({
+      kill: i + 1,
+      "killed at": i === 0 ? "questions written" : `≥ ${target} approved`,
+      "after ms": at,
+      "approved when killed": before,
+      "exited on its own": !alive && p.signalCode !== "SIGKILL",
+    });
   }
   const final = await new Promise<number | null>((resolve) => {
     const p = spawn(process.execPath, [bin, "resume", "latest"], { cwd, env, stdio: "ignore" });
@@ -277,12 +344,39 @@ async function kill(): Promise<Row[]> {
     "SELECT COUNT(*) - COUNT(DISTINCT question_id) AS n FROM synthetic_data_sft",
   )[0]!.n;
   const q = sql<{ n: number }>(db, "SELECT COUNT(*) AS n FROM questions WHERE status = 'approved'")[0]!.n;
-  rows.push({ kill: "resume", "after ms": null, "approved so far": ok });
+  // The same question asked twice (a re-queued copy) must not give two approved examples either.
+  const samePrompt = sql<{ n: number }>(
+    db,
+    "SELECT COUNT(*) - COUNT(DISTINCT prompt) AS n FROM synthetic_data_sft WHERE review_status = 'approved'",
+  )[0]!.n;
+  rows.push({
+    kill: "resume",
+    "killed at": null,
+    "after ms": null,
+    "approved when killed": ok,
+    "exited on its own": true,
+  });
   table(
-    `(4) SIGKILL five times, then resume (N = ${N}): exit ${final}, approved ${ok}, questions approved ${q}, duplicate examples ${dup}, lost ${N - ok}`,
+    `(4) SIGKILL five times, then resume (N = ${N}): exit ${final}, approved ${ok}, questions approved ${q}, duplicate examples ${dup + samePrompt}, lost ${N - ok}`,
     rows,
   );
-  return [...rows, { N, final: ok, lost: N - ok, duplicates: dup, exit: final }];
+  // Answers paid for before a kill come back from the response cache after it.
+  const calls = sql<{ paid: number; cached: number }>(
+    db,
+    "SELECT SUM(CASE WHEN cached THEN 0 ELSE 1 END) AS paid, SUM(CASE WHEN cached THEN 1 ELSE 0 END) AS cached FROM llm_calls",
+  )[0]!;
+  return [
+    ...rows,
+    {
+      N,
+      final: ok,
+      lost: N - ok,
+      duplicates: dup + samePrompt,
+      exit: final,
+      "paid calls": calls.paid,
+      "answered from cache": calls.cached,
+    },
+  ];
 }
 
 const BENCHES: Record<string, () => Promise<Row[]>> = { throughput, scale, faults, kill };

@@ -12,7 +12,11 @@ describe("examples/custom-stage.ts", () => {
     const env = { ...process.env };
     delete env.GEMINI_API_KEY;
     delete env.GOOGLE_API_KEY;
-    const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "examples", "custom-stage.ts"), db], { cwd: root, env, encoding: "utf8" });
+    const r = spawnSync(
+      process.execPath,
+      ["--import", "tsx", join(root, "examples", "custom-stage.ts"), db],
+      { cwd: root, env, encoding: "utf8" },
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^dropped: response has \d+ words, want at least 80$/m);
     expect(r.stdout).toMatch(/5\/5 approved; drop reasons: \{[^}]*'min-length: response has # words': \d+/);

@@ -12,7 +12,8 @@ import type { ModelRouter } from "../models/router.js";
 // everything else ADK logs at WARN or above still reaches its logger.
 setLogLevel(LogLevel.WARN);
 const adkLogger = getLogger();
-const OWN_ERRORS = /^(?:Error parsing output for agent|Output for agent .* does not satisfy its output schema)/;
+const OWN_ERRORS =
+  /^(?:Error parsing output for agent|Output for agent .* does not satisfy its output schema)/;
 setLogger({
   log: (level, ...args) => {
     if (!(typeof args[0] === "string" && OWN_ERRORS.test(args[0]))) adkLogger.log(level, ...args);

@@ -184,12 +184,20 @@ export function geminiProvider(opts: GeminiProviderOptions = {}): ModelProvider 
   if (opts.maxDelayMs !== undefined) retryOpts.maxDelayMs = opts.maxDelayMs;
   if (opts.sleep) retryOpts.sleep = opts.sleep;
   if (opts.onRetry) retryOpts.onRetry = opts.onRetry;
+  // One model (and so one genai client) per model name, shared by every call: a model keeps
+  // no state between requests, and a client per call cost more than the call's own work.
+  const models = new Map<string, SynthforgeGemini>();
   const bare = (modelName: string) => {
-    const modelOpts: SynthforgeGeminiOptions = { model: modelName, apiKey };
-    if (opts.baseUrl) modelOpts.baseUrl = opts.baseUrl;
-    if (opts.apiVersion) modelOpts.apiVersion = opts.apiVersion;
-    if (opts.timeoutMs) modelOpts.timeoutMs = opts.timeoutMs;
-    return new SynthforgeGemini(modelOpts);
+    let model = models.get(modelName);
+    if (!model) {
+      const modelOpts: SynthforgeGeminiOptions = { model: modelName, apiKey };
+      if (opts.baseUrl) modelOpts.baseUrl = opts.baseUrl;
+      if (opts.apiVersion) modelOpts.apiVersion = opts.apiVersion;
+      if (opts.timeoutMs) modelOpts.timeoutMs = opts.timeoutMs;
+      model = new SynthforgeGemini(modelOpts);
+      models.set(modelName, model);
+    }
+    return model;
   };
   const provider: ModelProvider = {
     name: "gemini",

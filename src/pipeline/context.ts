@@ -46,6 +46,11 @@ export interface RunContext {
   signal: AbortSignal;
   /** For repeatable run stages: how many more questions the run wants now. */
   need: number;
+  /**
+   * Candidates the run works on at once; run-scoped stages may make this many model calls
+   * at once (the question writer does). Default 8.
+   */
+  concurrency?: number;
   emit(event: PipelineEvent): void;
   /** Runs an agent task with this run's models and metering. */
   agent<I, O>(task: AgentTask<I, O>, input: I): Promise<AgentResult<O>>;

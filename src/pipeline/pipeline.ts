@@ -281,6 +281,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           logger,
           signal: controller.signal,
           need: 0,
+          concurrency,
           emit,
           ...contextHelpers({
             runId: run.id,

@@ -1,5 +1,5 @@
-import { intakeTask, planTask } from "../agents/orchestrator.js";
-import { SynthforgeError } from "../core/errors.js";
+import { intakeTask, type PlanOutput, planTask } from "../agents/orchestrator.js";
+import { isSynthforgeError, SynthforgeError } from "../core/errors.js";
 import { parseCount, parseRequest, parseTrainingType } from "../core/request.js";
 import { coverage } from "../core/text.js";
 import type { GenerationSpec, Plan, SubTopic, TrainingTypeName } from "../core/types.js";
@@ -181,6 +181,9 @@ async function sourceHints(
   return kept.map(({ title, adapter }) => ({ title, adapter }));
 }
 
+/** Calls of the orchestrator while its plan is not valid. */
+const PLAN_ATTEMPTS = 3;
+
 /** The default plan stage: the orchestrator plans sub-topics; code sets the quotas. */
 export function planStage(): RunStage {
   return {
@@ -194,13 +197,29 @@ export function planStage(): RunStage {
         topic: ctx.run.topic,
       };
       const maxSubTopics = Math.min(8, spec.count);
-      const { output } = await ctx.agent(planTask, {
+      const input = {
         request: ctx.run.request,
         spec,
         sourceHints: (await sourceHints(ctx, spec.topic, maxSubTopics)).slice(0, 20),
         sources: ctx.sources.map((s) => s.id),
         maxSubTopics,
-      });
+      };
+      // An invalid plan (not JSON, or not the schema) is recorded and asked for again.
+      let output: PlanOutput | null = null;
+      for (let attempt = 1; !output; attempt++) {
+        try {
+          output = (await ctx.agent(planTask, input)).output;
+        } catch (e) {
+          if (!isSynthforgeError(e, "MODEL_OUTPUT_INVALID") || attempt >= PLAN_ATTEMPTS) throw e;
+          await ctx.recordFailure(
+            null,
+            "plan",
+            `invalid model output: ${e.message}`,
+            typeof e.details?.raw === "string" ? e.details.raw : null,
+            attempt,
+          );
+        }
+      }
       const plan: Plan = {
         topic: spec.topic,
         domain: output.domain,

@@ -1,10 +1,10 @@
 import { type ResearchInput, researchTask } from "../agents/research.js";
 import { describeError } from "../core/errors.js";
-import { coverage, truncate } from "../core/text.js";
+import { contentWords, coverage, truncate } from "../core/text.js";
 import type { Passage, SourceDocument, SourceFlag, SubTopic } from "../core/types.js";
 import { screenDocument } from "../sources/injection.js";
 import { admits } from "../sources/licence.js";
-import { bm25Rank } from "../sources/passages.js";
+import { Bm25Index, bm25Rank, type Ranked } from "../sources/passages.js";
 import type { SourceAdapter } from "../sources/types.js";
 import type { ContextSource, QuestionPatch } from "../storage/store.js";
 import type { RunContext } from "./context.js";
@@ -76,7 +76,10 @@ export interface ResearchOptions {
   /**
    * A question for which the shared sub-topic research holds fewer relevant passages
    * than this gets its own search (whose documents then join the sub-topic's). Default 1:
-   * only a question nothing matches costs a search.
+   * only a question nothing matches costs a search. A question that names something the
+   * sub-topic and topic do not (e.g. "Explain osmosis and its role in cell transport")
+   * also gets its own search when no relevant passage mentions any of those words: the
+   * shared documents match only its generic words.
    */
   minPassages?: number;
 }
@@ -138,7 +141,26 @@ interface PoolDoc {
 interface Pool {
   docs: PoolDoc[];
   byHash: Map<string, PoolDoc>;
+  /** The passages of the pool's admitted documents, indexed once for every question's ranking. */
+  index: Bm25Index<PoolPassage>;
 }
+
+interface PoolPassage {
+  entry: PoolDoc;
+  passage: Passage;
+}
+
+const newPool = (): Pool => ({
+  docs: [],
+  byHash: new Map(),
+  index: new Bm25Index<PoolPassage>(
+    (x) => x.passage.text,
+    (x) => x.entry.doc.title,
+  ),
+});
+
+const passagesOf = (entry: PoolDoc): PoolPassage[] =>
+  entry.doc.passages.map((passage) => ({ entry, passage }));
 
 interface RunResearch {
   sources: SourceAdapter[];
@@ -153,6 +175,18 @@ interface RunResearch {
   down: Set<string>;
   /** Times a sub-topic's shared search was made (retried while a source fails, up to {@link POOL_ATTEMPTS}). */
   poolAttempts: Map<string, number>;
+  /** Content hashes of the documents already given to the question writer as material (run-wide). */
+  materialUsed: Set<string>;
+  /** Per sub-topic: where the question writer's material pages stand. */
+  material: Map<string, MaterialCursor>;
+}
+
+/** Where the pages of question material of one sub-topic stand (see {@link questionMaterial}). */
+interface MaterialCursor {
+  /** Documents asked of each source by the next deeper search. */
+  limit: number;
+  /** The deeper search in flight or done, with the unused documents it found. */
+  search: Promise<{ fresh: SourceDocument[]; complete: boolean }> | null;
 }
 
 /** Times a sub-topic's shared search is tried while one of its sources fails. */
@@ -184,6 +218,8 @@ function runResearch(ctx: RunContext, opts: ResearchOptions): RunResearch {
       reported: new Set(),
       down: new Set(),
       poolAttempts: new Map(),
+      materialUsed: new Set(),
+      material: new Map(),
     };
     byTable.set(signature, r);
   }
@@ -248,6 +284,7 @@ function addToPool(pool: Pool, docs: SourceDocument[], ctx: RunContext): PoolDoc
     if (pool.docs.length < MAX_POOL_DOCUMENTS) {
       pool.byHash.set(doc.contentHash, entry);
       pool.docs.push(entry);
+      if (entry.admitted) pool.index.add(passagesOf(entry));
     }
     out.push(entry);
   }
@@ -266,7 +303,7 @@ function subTopicPool(
     const attempt = (r.poolAttempts.get(subTopic) ?? 0) + 1;
     r.poolAttempts.set(subTopic, attempt);
     p = (async () => {
-      const pool: Pool = { docs: [], byHash: new Map() };
+      const pool = newPool();
       const found = await Promise.all(
         r.sources.map((s) => searchSource(ctx, r, s, query, opts.documentsPerSource, null, true)),
       );
@@ -287,6 +324,28 @@ function subTopicPool(
   return p;
 }
 
+/** A document as question material: its title and its passages (at most 3,000 characters). */
+function asMaterial(doc: SourceDocument): { title: string; text: string } {
+  return { title: doc.title, text: truncate(doc.passages.map((p) => p.text).join("\n"), 3000) };
+}
+
+/** Documents given to the question writer per call. */
+const MATERIAL_DOCS = 6;
+
+async function researchMaterialDocs(
+  ctx: RunContext,
+  sub: SubTopic,
+  o: Required<ResearchOptions>,
+): Promise<SourceDocument[]> {
+  const pool = await subTopicPool(ctx, runResearch(ctx, o), sub.name, o);
+  return pool.docs
+    .filter((d) => d.admitted)
+    .map((d, i) => ({ doc: d.doc, score: coverage(sub.name, d.doc.title) - i * 0.01 }))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, MATERIAL_DOCS)
+    .map((x) => x.doc);
+}
+
 /**
  * Material the sources hold on a sub-topic, for the question writer: the shared
  * research pool of that sub-topic (the same documents research will rank for each of
@@ -297,18 +356,127 @@ export async function researchMaterial(
   sub: SubTopic,
   opts: ResearchOptions = {},
 ): Promise<Array<{ title: string; text: string }>> {
+  return (await researchMaterialDocs(ctx, sub, resolveOptions(opts))).map(asMaterial);
+}
+
+/**
+ * Material for one call of the question writer of a sub-topic. By default (`fresh`
+ * false) the sub-topic's shared research ({@link researchMaterial}). With `fresh`, a page
+ * of documents the writer has not seen, so that a large run asks about its sources
+ * broadly instead of asking again and again about the same few documents: the next
+ * {@link MATERIAL_DOCS} licence-admitted documents of the sub-topic's search (the query of
+ * its shared research, made again on the local sources for more documents; public
+ * catalogues are not searched again) that no material of the run has used yet, in the
+ * search's order; the search is repeated with a larger limit when its documents run out. Pages are handed out one at a time, so concurrent callers get
+ * different pages. Null (only with `fresh`) when the sources hold nothing unused.
+ *
+ * What was used is kept in memory: after a restart, pages start again from the top of
+ * the search (the question stage drops the duplicate questions they yield and asks for
+ * the next page).
+ */
+export async function questionMaterial(
+  ctx: RunContext,
+  sub: SubTopic,
+  opts: ResearchOptions & { fresh?: boolean } = {},
+): Promise<Array<{ title: string; text: string }> | null> {
   const o = resolveOptions(opts);
-  const pool = await subTopicPool(ctx, runResearch(ctx, o), sub.name, o);
-  return pool.docs
-    .filter((d) => d.admitted)
-    .map((d, i) => ({
-      title: d.doc.title,
-      text: truncate(d.doc.passages.map((p) => p.text).join("\n"), 3000),
-      score: coverage(sub.name, d.doc.title) - i * 0.01,
-    }))
-    .sort((a, b) => b.score - a.score)
-    .slice(0, 6)
-    .map(({ title, text }) => ({ title, text }));
+  const r = runResearch(ctx, o);
+  // The shared research is the sub-topic's first material: never served again as a fresh page.
+  const shared = await researchMaterialDocs(ctx, sub, o);
+  for (const d of shared) r.materialUsed.add(d.contentHash);
+  if (!opts.fresh) return shared.map(asMaterial);
+  let cur = r.material.get(sub.name);
+  if (!cur) {
+    cur = { limit: 0, search: null };
+    r.material.set(sub.name, cur);
+  }
+  for (;;) {
+    if (ctx.signal.aborted) return null;
+    const search = cur.search ?? deeperSearch(ctx, r, sub, cur, o);
+    cur.search = search;
+    const found = await search;
+    // Taken synchronously after the await: a concurrent caller sees these as used.
+    const page: SourceDocument[] = [];
+    while (page.length < MATERIAL_DOCS && found.fresh.length > 0) {
+      const doc = found.fresh.shift()!;
+      if (r.materialUsed.has(doc.contentHash)) continue;
+      r.materialUsed.add(doc.contentHash);
+      page.push(doc);
+    }
+    if (page.length > 0) return page.map(asMaterial);
+    if (found.complete) return null;
+    // This search is used up: the next caller (or this one) searches deeper.
+    if (cur.search === search) cur.search = null;
+  }
+}
+
+/**
+ * The sources that are not public catalogues (local files, the bundled corpus, MCP
+ * servers): cheap to search again for more documents. Catalogues (rate-limited public
+ * APIs) are searched once per sub-topic.
+ */
+function localSources(sources: SourceAdapter[]): SourceAdapter[] {
+  const catalogue = new Set([
+    ...CATALOGUE_SOURCE_IDS.map(idKey),
+    ...Object.values(DEFAULT_DOMAIN_SOURCES).flat().map(idKey),
+  ]);
+  return sources.filter((s) => !catalogue.has(idKey(s.id)));
+}
+
+/** Most documents asked of one source for question material. */
+const MAX_MATERIAL_LIMIT = 20_000;
+/** Unused documents kept from one deeper search (the rest are found again by the next one). */
+const MATERIAL_WINDOW = MATERIAL_DOCS * 16;
+
+/**
+ * Searches every source of the run for a sub-topic with a larger limit than last time and
+ * keeps only the first {@link MATERIAL_WINDOW} admitted documents no page has used (never
+ * whole result lists, so memory stays flat however deep the search goes).
+ */
+function deeperSearch(
+  ctx: RunContext,
+  r: RunResearch,
+  sub: SubTopic,
+  cur: MaterialCursor,
+  o: Required<ResearchOptions>,
+): Promise<{ fresh: SourceDocument[]; complete: boolean }> {
+  const limit = Math.min(MAX_MATERIAL_LIMIT, Math.max(o.documentsPerSource * 4, cur.limit * 2));
+  cur.limit = limit;
+  const query = `${sub.name} ${ctx.run.topic}`;
+  return (async () => {
+    let complete = true;
+    const fresh: SourceDocument[] = [];
+    const seen = new Set<string>();
+    const results = await Promise.all(
+      localSources(r.sources).map(async (source) => {
+        try {
+          const docs = await source.search(query, { limit, signal: ctx.signal });
+          return { docs, full: docs.length >= limit };
+        } catch (e) {
+          const key = `${source.id}\u0000material\u0000${query}`;
+          if (!r.reported.has(key) && !ctx.signal.aborted) {
+            r.reported.add(key);
+            await ctx.recordFailure(null, "questions", `source ${source.id} failed: ${describeError(e)}`);
+          }
+          return { docs: [], full: false };
+        }
+      }),
+    );
+    for (const { docs, full } of results) {
+      if (full && limit < MAX_MATERIAL_LIMIT) complete = false;
+      for (const raw of docs) {
+        if (r.materialUsed.has(raw.contentHash) || seen.has(raw.contentHash)) continue;
+        if (fresh.length >= MATERIAL_WINDOW) {
+          complete = false;
+          break;
+        }
+        seen.add(raw.contentHash);
+        if (!admits(ctx.licencePolicy, raw.licence).ok) continue;
+        fresh.push(screenDocument(raw));
+      }
+    }
+    return { fresh, complete };
+  })();
 }
 
 interface RankedPassage {
@@ -326,13 +494,55 @@ export function rankPassagesForQuestion<T extends { doc: SourceDocument }>(
   docs: T[],
 ): Array<{ entry: T; passage: Passage; score: number }> {
   const items = docs.flatMap((entry) => entry.doc.passages.map((passage) => ({ entry, passage })));
-  const ranked = bm25Rank(question, items, (x) => x.passage.text, { boost: (x) => x.entry.doc.title });
+  return relevantPassages(
+    question,
+    bm25Rank(question, items, (x) => x.passage.text, { boost: (x) => x.entry.doc.title }),
+  );
+}
+
+/** {@link rankPassagesForQuestion} over a pool's index plus documents outside the pool. */
+function rankPool(
+  pool: Pool,
+  question: string,
+  extra: PoolDoc[],
+): Array<{ entry: PoolDoc; passage: Passage; score: number }> {
+  return relevantPassages(
+    question,
+    pool.index.rank(question, extra.filter((d) => d.admitted).flatMap(passagesOf)),
+  );
+}
+
+/** The ranked passages near the best one that share enough of the question's content words. */
+function relevantPassages<T>(
+  question: string,
+  ranked: Array<Ranked<{ entry: T; passage: Passage }>>,
+): Array<{ entry: T; passage: Passage; score: number }> {
   const top = ranked[0]?.score ?? 0;
+  const asked = new Set(contentWords(question));
   return ranked
     .filter(
-      (r) => r.score >= top * RELATIVE_FLOOR && coverage(question, r.item.passage.text) >= MIN_RELEVANCE,
+      (r) => r.score >= top * RELATIVE_FLOOR && share(asked, passageWords(r.item.passage)) >= MIN_RELEVANCE,
     )
     .map((r) => ({ entry: r.item.entry, passage: r.item.passage, score: r.score }));
+}
+
+/** Content words of a passage, computed once per passage object. */
+const wordsOfPassage = new WeakMap<Passage, Set<string>>();
+function passageWords(p: Passage): Set<string> {
+  let words = wordsOfPassage.get(p);
+  if (!words) {
+    words = new Set(contentWords(p.text));
+    wordsOfPassage.set(p, words);
+  }
+  return words;
+}
+
+/** The share of `a` found in `b` ({@link coverage} over word sets). */
+function share(a: Set<string>, b: Set<string>): number {
+  if (a.size === 0) return 0;
+  let hit = 0;
+  for (const w of a) if (b.has(w)) hit++;
+  return hit / a.size;
 }
 
 function resolveOptions(opts: ResearchOptions): Required<ResearchOptions> {
@@ -405,12 +615,10 @@ export function researchStage(options: ResearchOptions = {}): ItemStage {
       const q = item.question;
       const r = runResearch(ctx, opts);
       const pool = await subTopicPool(ctx, r, q.subTopic, opts);
-      let candidates = pool.docs;
-      let ranked = rankPassagesForQuestion(
-        q.text,
-        candidates.filter((d) => d.admitted),
-      );
-      if (ranked.length < opts.minPassages && !ctx.signal.aborted) {
+      // Documents a question's own search found that did not fit in the (full) pool.
+      let outside: PoolDoc[] = [];
+      let ranked = rankPool(pool, q.text, outside);
+      if ((ranked.length < opts.minPassages || missesSpecifics(q, ranked)) && !ctx.signal.aborted) {
         // Too little in the shared documents: this question gets its own search, and what
         // it finds joins the sub-topic's pool for the questions after it.
         const found = await Promise.all(
@@ -420,11 +628,9 @@ export function researchStage(options: ResearchOptions = {}): ItemStage {
               searchSource(ctx, r, s, `${q.text} ${q.subTopic}`, opts.documentsPerSource, q.id, false),
             ),
         );
-        candidates = [...new Set([...pool.docs, ...addToPool(pool, found.flat(), ctx)])];
-        ranked = rankPassagesForQuestion(
-          q.text,
-          candidates.filter((d) => d.admitted),
-        );
+        const entries = addToPool(pool, found.flat(), ctx);
+        outside = [...new Set(entries.filter((e) => pool.byHash.get(e.doc.contentHash) !== e))];
+        ranked = rankPool(pool, q.text, outside);
       }
       const chosen: RankedPassage[] = ranked
         .slice(0, opts.passagesPerQuestion)
@@ -433,7 +639,7 @@ export function researchStage(options: ResearchOptions = {}): ItemStage {
         const refused = new Set(
           rankPassagesForQuestion(
             q.text,
-            candidates.filter((d) => !d.admitted),
+            [...pool.docs, ...outside].filter((d) => !d.admitted),
           ).map((x) => x.entry),
         ).size;
         throw new CandidateRejected(
@@ -477,6 +683,24 @@ export function researchStage(options: ResearchOptions = {}): ItemStage {
       Object.assign(q, patch);
     },
   };
+}
+
+/**
+ * True when the question names words beyond its sub-topic and topic and none of the
+ * ranked passages contains any of them (they only match the question's generic words).
+ */
+function missesSpecifics(
+  q: { text: string; subTopic: string; topic: string },
+  ranked: Array<{ passage: Passage }>,
+): boolean {
+  if (ranked.length === 0) return false;
+  const generic = new Set(contentWords(`${q.subTopic} ${q.topic}`));
+  const specific = [...new Set(contentWords(q.text))].filter((w) => !generic.has(w));
+  if (specific.length === 0) return false;
+  return !ranked.some((r) => {
+    const words = passageWords(r.passage);
+    return specific.some((w) => words.has(w));
+  });
 }
 
 /** The ground-truth passages of a researched question, parsed back from its stored context. */

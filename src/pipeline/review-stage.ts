@@ -519,7 +519,7 @@ export function reviewStage(options: ReviewStageOptions = {}): ItemStage {
       }));
       await ctx.store.transaction(async (tx) => {
         await tx.updateExample(type.name, example.id, { qualityScore: score, reviewStatus: status });
-        for (const r of rows) await tx.insertReview(r);
+        await tx.insertReviews(rows);
         await tx.updateQuestion(item.question.id, { status });
       });
       example.qualityScore = score;

@@ -11,6 +11,8 @@ import { CandidateRejected, type Item, type StageList } from "./stage.js";
 const FATAL_MODEL_CODES = new Set(["400", "401", "403", "404", "OFFLINE_NO_TASK", "OFFLINE_UNKNOWN_TASK"]);
 /** Consecutive failed candidates (model errors) after which the run stops. */
 const MAX_CONSECUTIVE_MODEL_FAILURES = 5;
+/** Refills in a row that write nothing before the run stops for want of questions. */
+const EMPTY_REFILLS = 2;
 /** Extra questions written beyond what is still needed (covers expected rejections). */
 const OVERSUPPLY = 0.25;
 
@@ -151,7 +153,9 @@ export async function executeRun(
 
   const limit = pLimit(opts.concurrency);
   const inFlight = new Map<string, Promise<void>>();
-  let supplyExhausted = false;
+  // Refills in a row that wrote no question: two mean the sources (or the writer) have no more.
+  let emptyRefills = 0;
+  const supplyExhausted = () => emptyRefills >= EMPTY_REFILLS;
   // Keep the leases of running candidates alive.
   const heartbeat = setInterval(
     () => {
@@ -205,11 +209,13 @@ export async function executeRun(
         await Promise.race(inFlight.values());
         continue;
       }
-      const statuses = candidates >= maxCandidates ? IN_PROGRESS : [...IN_PROGRESS, "pending" as const];
+      // New candidates (pending questions) come out of the candidate budget: never claim more than it has left.
+      const budgetLeft = maxCandidates - candidates;
+      const statuses = budgetLeft <= 0 ? IN_PROGRESS : [...IN_PROGRESS, "pending" as const];
       const claimed = await store.claimQuestions(ctx.runId, {
         owner,
         leaseMs,
-        limit: free,
+        limit: budgetLeft <= 0 ? free : Math.min(free, budgetLeft),
         target,
         statuses,
       });
@@ -220,6 +226,19 @@ export async function executeRun(
       }
       if (claimed.length > 0) continue;
       if (inFlight.size > 0) {
+        // Nothing claimable although the exact-N gate has room: nothing is pending. When even
+        // approving every candidate in work would leave the run short, write more questions
+        // now instead of letting the work drain first (a single process; shared runs refill
+        // under the run's lock once their own work is done).
+        const short = target - approved - inFlight.size;
+        if (short > 0 && !opts.shared && !supplyExhausted() && candidates < maxCandidates) {
+          const before = await store.countQuestions(ctx.runId);
+          await runStages(true, short + Math.ceil(short * OVERSUPPLY));
+          const after = await store.countQuestions(ctx.runId);
+          emptyRefills = total(after) === total(before) ? emptyRefills + 1 : 0;
+          open = after.pending + IN_PROGRESS.reduce((a, s) => a + after[s], 0);
+          continue;
+        }
         await Promise.race(inFlight.values());
         continue;
       }
@@ -245,7 +264,7 @@ export async function executeRun(
         );
         break;
       }
-      if (supplyExhausted) {
+      if (supplyExhausted()) {
         stop(`no new distinct questions could be written: ${approved} of ${target} approved`);
         break;
       }
@@ -255,7 +274,7 @@ export async function executeRun(
       });
       const after = await store.countQuestions(ctx.runId);
       open = after.pending + IN_PROGRESS.reduce((a, s) => a + after[s], 0);
-      if (after.pending === 0) supplyExhausted = true;
+      emptyRefills = after.pending === 0 ? emptyRefills + 1 : 0;
     }
     // Queued candidates see the stop and return at once; running ones finish their stage.
     await Promise.allSettled([...inFlight.values()]);
@@ -270,6 +289,11 @@ export async function executeRun(
     stopReason:
       status === "completed" ? null : (stopReason ?? `stopped with ${approved} of ${target} approved`),
   };
+}
+
+/** Questions of every status. */
+function total(counts: Record<QuestionStatus, number>): number {
+  return Object.values(counts).reduce((a, b) => a + b, 0);
 }
 
 type ItemOutcome =

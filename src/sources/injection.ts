@@ -1,3 +1,4 @@
+import { memoizeText } from "../core/memo.js";
 import type { SourceDocument, SourceFlag } from "../core/types.js";
 
 /**
@@ -105,13 +106,16 @@ export function detectInjection(text: string): SourceFlag[] {
   return flags;
 }
 
+// Research screens the same passages again for every search that returns them.
+const detectCached = memoizeText(detectInjection, 8192);
+
 /**
  * The document with its prompt-injection flags (title and every passage screened),
  * merged with any flags the adapter already set. Returns the same object when nothing
  * is found and nothing was set.
  */
 export function screenDocument(doc: SourceDocument): SourceDocument {
-  const found = [doc.title, ...doc.passages.map((p) => p.text)].flatMap((t) => detectInjection(t));
+  const found = [doc.title, ...doc.passages.map((p) => p.text)].flatMap((t) => detectCached(t));
   if (found.length === 0) return doc;
   const byRule = new Map<string, SourceFlag>();
   for (const f of [...(doc.flags ?? []), ...found])

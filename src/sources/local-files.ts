@@ -7,6 +7,7 @@ import MiniSearch from "minisearch";
 import { extractText, getDocumentProxy, getMeta } from "unpdf";
 import { describeError, SynthforgeError } from "../core/errors.js";
 import { sha256 } from "../core/ids.js";
+import { contentWords } from "../core/text.js";
 import type { Licence, Passage, SourceDocument } from "../core/types.js";
 import { licenceFromText, normaliseLicence, unknownLicence } from "./licence.js";
 import { splitFrontMatter, toPassages } from "./passages.js";
@@ -294,7 +295,18 @@ export function localFilesSource(opts: LocalFilesOptions): LocalFilesSource {
       const { docs: all, index: idx } = await load();
       if (all.length === 0) return [];
       const limit = searchOpts.limit ?? 5;
-      const hits = idx.search(query, { combineWith: "OR" });
+      // Stop words ("what", "is", ...) match nearly every passage: scoring them costs time in
+      // proportion to the corpus and changes nothing in the ranking. Left out unless the
+      // query has nothing else.
+      const meaningful = (query.match(/[\p{L}\p{N}][\p{L}\p{N}'-]*/gu) ?? []).some(
+        (w) => contentWords(w).length > 0,
+      );
+      const hits = idx.search(query, {
+        combineWith: "OR",
+        ...(meaningful
+          ? { processTerm: (t: string) => (contentWords(t).length > 0 ? t.toLowerCase() : null) }
+          : {}),
+      });
       const byDoc = new Map<number, Array<{ text: string; index: number; score: number }>>();
       for (const h of hits) {
         const di = h.doc as number;

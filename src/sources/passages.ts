@@ -77,31 +77,87 @@ export function bm25Rank<T>(
   opts: { boost?: (item: T) => string } = {},
 ): Array<Ranked<T>> {
   if (items.length === 0 || contentWords(query).length === 0) return [];
-  const index = new MiniSearch<{ id: number; text: string; extra: string }>({
-    fields: opts.boost ? ["text", "extra"] : ["text"],
-    storeFields: [],
-    processTerm,
-    // Classic BM25 (k1 1.2, b 0.75, no BM25+ delta).
-    searchOptions: {
-      combineWith: "OR",
-      prefix: false,
-      fuzzy: false,
-      bm25: { k: 1.2, b: 0.75, d: 0 },
-      ...(opts.boost ? { boost: { extra: 0.5 } } : {}),
-    },
-  });
-  index.addAll(items.map((it, id) => ({ id, text: text(it), extra: opts.boost ? opts.boost(it) : "" })));
-  return (
-    index
-      .search(query)
-      // MiniSearch multiplies the BM25 sum by the number of query terms matched; undo that,
-      // so rare words weigh what BM25 says they weigh.
-      .map((r) => ({
-        item: items[r.id as number]!,
-        score: r.score / Math.max(1, r.queryTerms.length),
-        i: r.id as number,
-      }))
-      .sort((a, b) => b.score - a.score || a.i - b.i)
-      .map(({ item, score }) => ({ item, score }))
-  );
+  const index = new Bm25Index(text, opts.boost);
+  index.add(items);
+  return index.rank(query);
+}
+
+interface IndexedText {
+  id: number;
+  text: string;
+  extra: string;
+}
+
+/**
+ * A BM25 index that grows: {@link bm25Rank} over a collection that is ranked many times
+ * while items are added to it (a sub-topic's research pool is ranked once per question).
+ * Each item is tokenised once, when it is added, instead of on every query. `rank` gives
+ * the same result as `bm25Rank` over the items added so far (in the order they were added),
+ * followed by `extra`: those are indexed for this query only.
+ */
+export class Bm25Index<T> {
+  private readonly index: MiniSearch<IndexedText>;
+  private readonly items: T[] = [];
+
+  /** `text`: the text of an item; `boost`: a second field (e.g. a title) weighted 0.5. */
+  constructor(
+    private readonly text: (item: T) => string,
+    private readonly boost?: (item: T) => string,
+  ) {
+    this.index = new MiniSearch<IndexedText>({
+      fields: boost ? ["text", "extra"] : ["text"],
+      storeFields: [],
+      processTerm,
+      // Classic BM25 (k1 1.2, b 0.75, no BM25+ delta).
+      searchOptions: {
+        combineWith: "OR",
+        prefix: false,
+        fuzzy: false,
+        bm25: { k: 1.2, b: 0.75, d: 0 },
+        ...(boost ? { boost: { extra: 0.5 } } : {}),
+      },
+    });
+  }
+
+  /** Items indexed. */
+  get size(): number {
+    return this.items.length;
+  }
+
+  /** Adds items (after those already indexed). */
+  add(items: T[]): void {
+    this.index.addAll(items.map((it) => this.entry(it, this.items.push(it) - 1)));
+  }
+
+  /** The indexed items and `extra` ranked for `query`, best first; ties keep insertion order. */
+  rank(query: string, extra: T[] = []): Array<Ranked<T>> {
+    if (this.items.length + extra.length === 0 || contentWords(query).length === 0) return [];
+    const base = this.items.length;
+    const transient = extra.map((it, k) => this.entry(it, base + k));
+    this.index.addAll(transient);
+    try {
+      return (
+        this.index
+          .search(query)
+          // MiniSearch multiplies the BM25 sum by the number of query terms matched; undo that,
+          // so rare words weigh what BM25 says they weigh.
+          .map((r) => {
+            const i = r.id as number;
+            return {
+              item: i < base ? this.items[i]! : extra[i - base]!,
+              score: r.score / Math.max(1, r.queryTerms.length),
+              i,
+            };
+          })
+          .sort((a, b) => b.score - a.score || a.i - b.i)
+          .map(({ item, score }) => ({ item, score }))
+      );
+    } finally {
+      for (const e of transient) this.index.remove(e);
+    }
+  }
+
+  private entry(item: T, id: number): IndexedText {
+    return { id, text: this.text(item), extra: this.boost ? this.boost(item) : "" };
+  }
 }

@@ -71,6 +71,12 @@ export interface QuestionRow {
   updatedAt: Date;
 }
 
+/**
+ * The few columns of a question that deduplication and planning need (no contexts):
+ * what {@link Store.listQuestionKeys} returns.
+ */
+export type QuestionKey = Pick<QuestionRow, "id" | "subTopic" | "text" | "textHash" | "status">;
+
 /** Fields needed to create a question. */
 export type NewQuestion = Pick<
   QuestionRow,
@@ -270,6 +276,12 @@ export interface Store {
     filter?: { status?: QuestionStatus[]; subTopic?: string; limit?: number },
   ): Promise<QuestionRow[]>;
   countQuestions(runId: string): Promise<Record<QuestionStatus, number>>;
+  /**
+   * Id, sub-topic, text, hash and status of every question of a run, in creation order:
+   * a light query for the question writer, which must know every question already written
+   * (large runs have tens of thousands, each with a large research context).
+   */
+  listQuestionKeys(runId: string): Promise<QuestionKey[]>;
 
   /** Inserts sources that are new (by content hash) and returns the stored rows, in input order. */
   upsertSources(rows: NewSource[]): Promise<SourceRow[]>;
@@ -287,6 +299,8 @@ export interface Store {
   iterateExamples(runId: string, type: TrainingTypeName, opts?: IterateOptions): AsyncIterable<ExampleRow>;
 
   insertReview(row: Omit<ReviewRow, "createdAt">): Promise<void>;
+  /** Inserts many reviews (every verdict of one review) in one statement per few hundred rows. */
+  insertReviews(rows: Array<Omit<ReviewRow, "createdAt">>): Promise<void>;
   listReviews(exampleId: string): Promise<ReviewRow[]>;
 
   insertFailure(row: Omit<FailureRow, "createdAt" | "retriedAt">): Promise<void>;

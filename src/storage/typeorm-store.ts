@@ -50,6 +50,7 @@ import type {
   NewQuestion,
   NewRun,
   NewSource,
+  QuestionKey,
   QuestionPatch,
   QuestionRow,
   ReviewRow,
@@ -336,6 +337,29 @@ export class TypeormStore implements Store {
     return rows.map(toQuestionRow);
   }
 
+  async listQuestionKeys(runId: string): Promise<QuestionKey[]> {
+    const rows = await this.op((m) =>
+      m
+        .createQueryBuilder(this.e.question, "q")
+        .select("q.id", "id")
+        .addSelect("q.subTopic", "subTopic")
+        .addSelect("q.text", "text")
+        .addSelect("q.textHash", "textHash")
+        .addSelect("q.status", "status")
+        .where("q.runId = :runId", { runId })
+        .orderBy("q.createdAt", "ASC")
+        .addOrderBy("q.id", "ASC")
+        .getRawMany<QuestionKey>(),
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      subTopic: r.subTopic,
+      text: r.text,
+      textHash: r.textHash,
+      status: r.status,
+    }));
+  }
+
   async countQuestions(runId: string): Promise<Record<QuestionStatus, number>> {
     const raw = await this.op((m) =>
       m
@@ -556,6 +580,23 @@ export class TypeormStore implements Store {
     await this.op((m) =>
       m.createQueryBuilder().insert().into(this.e.review).values(columns(full)).updateEntity(false).execute(),
     );
+  }
+
+  async insertReviews(rows: Array<Omit<ReviewRow, "createdAt">>): Promise<void> {
+    if (rows.length === 0) return;
+    const now = new Date();
+    const full = rows.map((row): ReviewRow => ({ ...row, raw: row.raw ?? null, createdAt: now }));
+    await this.atomic(async (m) => {
+      for (const part of chunks(full, INSERT_CHUNK)) {
+        await m
+          .createQueryBuilder()
+          .insert()
+          .into(this.e.review)
+          .values(part.map(columns))
+          .updateEntity(false)
+          .execute();
+      }
+    });
   }
 
   /** Reviews of an example, oldest first. */

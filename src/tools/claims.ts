@@ -1,3 +1,4 @@
+import { memoizeText } from "../core/memo.js";
 import { contentWords, sentences } from "../core/text.js";
 import { numericEquivalent, parseQuantity, sameDimension } from "./maths.js";
 
@@ -187,6 +188,13 @@ const LABEL_WORDS = new Set([
 
 /** Numbers stated in text, with a unit when one follows. */
 export function numbersIn(text: string): StatedNumber[] {
+  return numbersInCached(text).map((n) => ({ ...n }));
+}
+
+// A passage is read once per claim checked against it: remember the last few thousand.
+const numbersInCached = memoizeText(numbersInUncached, 2048);
+
+function numbersInUncached(text: string): StatedNumber[] {
   const out: StatedNumber[] = [];
   const re =
     /(?<![\w.])[-−]?\d+(?:,\d{3})*(?:\.\d+)?(?:\s*(?:×|x)\s*10\^?[-−]?\d+)?(?:\s*(?:%|[a-zA-Zµ°][\w°/·^-]*(?:\s*\/\s*[a-zA-Z]+)?))?/g;
@@ -232,6 +240,9 @@ function coverageOf(claimWords: string[], sentence: Sentence): number {
   for (const w of claimWords) if (sentence.words.has(w)) hit++;
   return hit / claimWords.length;
 }
+
+/** The content words of a passage (every claim is checked against every passage). */
+const passageWordSet = memoizeText((text) => new Set(contentWords(text)), 1024);
 
 /** Options of {@link lexicalCheck}. */
 export interface LexicalOptions {
@@ -281,7 +292,7 @@ export function lexicalCheck(
   let passageCov = 0;
   let passageId: string | null = null;
   for (const p of passages) {
-    const pw = new Set(contentWords(p.text));
+    const pw = passageWordSet(p.text);
     const c = cw.length ? cw.filter((w) => pw.has(w)).length / cw.length : 0;
     if (c > passageCov) {
       passageCov = c;

@@ -67,8 +67,16 @@ export function shingles(text: string, size = 3): string[] {
 
 /** A MinHash signature: one 16-bit minimum per hash function. */
 export function minhash(text: string): Uint16Array {
+  return minhashOf(shingles(text));
+}
+
+/**
+ * The MinHash signature of a set of tokens (duplicates ignored): for callers that compare
+ * something other than word shingles, e.g. the content words of short questions.
+ */
+export function minhashOf(tokens: Iterable<string>): Uint16Array {
   const sig = new Uint32Array(MINHASH_PERMUTATIONS).fill(0xffffffff);
-  for (const sh of new Set(shingles(text))) {
+  for (const sh of new Set(tokens)) {
     const h = fnv1a(sh);
     for (let i = 0; i < MINHASH_PERMUTATIONS; i++) {
       const v = fmix(h ^ SEEDS[i]!);

@@ -1,4 +1,5 @@
 import { all, create, type MathJsInstance, type MathNode, type Unit } from "mathjs";
+import { memoizeText } from "../core/memo.js";
 import { type CheckResult, clamp01, fail, pass } from "./check.js";
 
 /**
@@ -93,8 +94,9 @@ function resolutionOf(literal: string): number {
   return 0.5 * 10 ** (exp - decimals);
 }
 
-/** Reads a unit expression with mathjs, or null when it is not one. */
-function readUnit(text: string): string | null {
+/** Reads a unit expression with mathjs, or null when it is not one (remembered: texts repeat). */
+const readUnit = memoizeText(readUnitUncached);
+function readUnitUncached(text: string): string | null {
   const t = text
     .trim()
     .replace(/\bper\b/g, "/")
@@ -114,6 +116,14 @@ function readUnit(text: string): string | null {
  * Returns null when the text holds no number.
  */
 export function parseQuantity(text: string): Quantity | null {
+  const q = parseQuantityCached(text);
+  return q ? { ...q } : null;
+}
+
+// Review reads the same numbers many times (every claim against the same passages).
+const parseQuantityCached = memoizeText(parseQuantityUncached);
+
+function parseQuantityUncached(text: string): Quantity | null {
   const s = normaliseMaths(text);
   if (!s) return null;
   const m = mathjs();
@@ -213,6 +223,22 @@ export function numericEquivalent(
   a: string | number,
   b: string | number,
   opts: NumericOptions = {},
+): Equivalence {
+  // The fact check compares the same pairs again and again: remember those with default options.
+  if (typeof a === "string" && typeof b === "string" && Object.keys(opts).length === 0)
+    return { ...equivalentTexts(`${a}\u0000${b}`) };
+  return numericEquivalentUncached(a, b, opts);
+}
+
+const equivalentTexts = memoizeText((pair) => {
+  const at = pair.indexOf("\u0000");
+  return numericEquivalentUncached(pair.slice(0, at), pair.slice(at + 1), {});
+});
+
+function numericEquivalentUncached(
+  a: string | number,
+  b: string | number,
+  opts: NumericOptions,
 ): Equivalence {
   const qa =
     typeof a === "number" ? { value: a, unit: null, resolution: 0, text: String(a) } : parseQuantity(a);

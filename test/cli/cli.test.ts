@@ -110,23 +110,54 @@ describe("CLI offline, as a user runs it", () => {
 describe("CLI review options", () => {
   it("--dedup database rejects copies of earlier runs; --benchmark rejects benchmark items", async () => {
     const cwd = tempDir();
-    expect((await cli(["generate", "Generate 3 SFT examples about stoichiometry", "--yes"], { cwd })).code).toBe(0);
+    expect(
+      (await cli(["generate", "Generate 3 SFT examples about stoichiometry", "--yes"], { cwd })).code,
+    ).toBe(0);
     expect(cliSync(["export", "--format", "alpaca", "--out", "bench.jsonl"], { cwd }).code).toBe(0);
 
-    const again = await cli(["generate", "Generate 3 SFT examples about stoichiometry", "--yes", "--max-candidates", "4"], { cwd });
+    const again = await cli(
+      ["generate", "Generate 3 SFT examples about stoichiometry", "--yes", "--max-candidates", "4"],
+      { cwd },
+    );
     expect(again.code, again.stderr).toBe(0); // within-run dedup (the default) allows a second dataset
 
-    const dedup = await cli(["generate", "Generate 3 SFT examples about stoichiometry", "--yes", "--dedup", "database", "--max-candidates", "4"], { cwd });
+    const dedup = await cli(
+      [
+        "generate",
+        "Generate 3 SFT examples about stoichiometry",
+        "--yes",
+        "--dedup",
+        "database",
+        "--max-candidates",
+        "4",
+      ],
+      { cwd },
+    );
     expect(dedup.code).toBe(3);
     expect(dedup.stdout).toMatch(/dropped: 3× review: an exact duplicate of example #/);
 
-    const bench = await cli(["generate", "Generate 3 SFT examples about stoichiometry", "--yes", "--benchmark", "bench.jsonl", "--max-candidates", "4"], { cwd });
+    const bench = await cli(
+      [
+        "generate",
+        "Generate 3 SFT examples about stoichiometry",
+        "--yes",
+        "--benchmark",
+        "bench.jsonl",
+        "--max-candidates",
+        "4",
+      ],
+      { cwd },
+    );
     expect(bench.code).toBe(3);
     expect(bench.stdout).toMatch(/dropped: 3× review: contains benchmark item row # of bench\.jsonl/);
 
-    const bad = cliSync(["generate", "Generate 1 SFT examples about stoichiometry", "--dedup", "sometimes"], { cwd });
+    const bad = cliSync(["generate", "Generate 1 SFT examples about stoichiometry", "--dedup", "sometimes"], {
+      cwd,
+    });
     expect(bad.code).toBe(2);
-    expect(bad.stderr.trim()).toBe('error [INVALID_REQUEST]: --dedup must be run, database or off, got "sometimes".');
+    expect(bad.stderr.trim()).toBe(
+      'error [INVALID_REQUEST]: --dedup must be run, database or off, got "sometimes".',
+    );
   });
 });
 

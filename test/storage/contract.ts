@@ -340,6 +340,44 @@ export function storeContract(label: string, engine: () => EngineUnderTest): voi
       });
     });
 
+    it("listQuestionKeys: id, sub-topic, text, hash and status of every question of the run, in order, without contexts", async () => {
+      await withStore(async (store) => {
+        const run = await store.createRun(newRun());
+        const questions = Array.from({ length: 1203 }, (_, i) =>
+          newQuestion(run.id, i, i % 2 ? "stoichiometry" : "titration"),
+        );
+        await store.insertQuestions(questions);
+        const other = await store.createRun(newRun());
+        await store.insertQuestions([newQuestion(other.id, 0)]);
+        await store.updateQuestion(questions[5]!.id, {
+          status: "approved",
+          groundTruthContext: "[src_1] a long research context",
+          synthesizedContext: { summary: "s" },
+        });
+        const keys = await store.listQuestionKeys(run.id);
+        expect(keys.map((k) => k.id)).toEqual(questions.map((q) => q.id));
+        expect(keys[5]).toEqual({
+          id: questions[5]!.id,
+          subTopic: "stoichiometry",
+          text: questions[5]!.text,
+          textHash: questions[5]!.textHash,
+          status: "approved",
+        });
+        expect(keys[0]).toEqual({
+          id: questions[0]!.id,
+          subTopic: "titration",
+          text: questions[0]!.text,
+          textHash: questions[0]!.textHash,
+          status: "pending",
+        });
+        expect(keys.filter((k) => k.status === "pending")).toHaveLength(1202);
+        expect(await store.listQuestionKeys("run_none")).toEqual([]);
+        expect((await store.listQuestionKeys(other.id)).map((k) => k.id)).toEqual([
+          (await store.listQuestions(other.id))[0]!.id,
+        ]);
+      });
+    });
+
     it("sources: dedup by content hash keeping the stored id, input order, booleans and arrays", async () => {
       await withStore(async (store) => {
         const [a, b] = await store.upsertSources([newSource(1, { id: "src_given" }), newSource(2)]);
@@ -513,6 +551,32 @@ export function storeContract(label: string, engine: () => EngineUnderTest): voi
         expect(reviews[0]).toEqual({ ...review, createdAt: expect.any(Date) });
         expect(reviews[1]).toMatchObject({ round: 2, passed: true, raw: null, score: 1 });
         expect(await store.listReviews("ex_none")).toEqual([]);
+
+        // Many verdicts at once (more than one statement's worth), in a transaction, in order.
+        const many = Array.from({ length: 620 }, (_, i) => ({
+          ...review,
+          id: newId("rev"),
+          round: 3,
+          kind: i % 2 ? "fact_check" : "verifier:format",
+          score: i / 1000,
+          passed: i % 3 === 0,
+          reasons: i % 2 ? [`claim ${i}`] : [],
+          raw: i % 5 ? { i } : null,
+        }));
+        await store.transaction((tx) => tx.insertReviews(many));
+        await store.insertReviews([]);
+        const all = await store.listReviews(ex.id);
+        expect(all).toHaveLength(622);
+        expect(all.slice(2).map((r) => r.id)).toEqual(many.map((r) => r.id));
+        expect(all[2 + 7]).toEqual({ ...many[7], createdAt: expect.any(Date) });
+        expect(all[2 + 10]).toMatchObject({ raw: null, reasons: [], passed: false, score: 0.01 });
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.insertReviews([{ ...review, id: newId("rev"), round: 9 }]);
+            throw new Error("roll back");
+          }),
+        ).rejects.toThrow("roll back");
+        expect((await store.listReviews(ex.id)).some((r) => r.round === 9)).toBe(false);
 
         const failure = {
           id: newId("fail"),

@@ -91,7 +91,8 @@ describe("arithmetic in prose", () => {
   });
 
   it("reads a chain a = b + c = d step by step, never b as the result of a", () => {
-    const text = "The probability is 0.01 × 0.99 + 0.99 × 0.05 = 0.0099 + 0.0495 = 0.0594, so P = 0.0099 / 0.0594 ≈ 0.167.";
+    const text =
+      "The probability is 0.01 × 0.99 + 0.99 × 0.05 = 0.0099 + 0.0495 = 0.0594, so P = 0.0099 / 0.0594 ≈ 0.167.";
     expect(findArithmetic(text).map((c) => [c.expression, c.stated, c.holds])).toEqual([
       ["0.0099 + 0.0495", "0.0594", true],
       ["0.0099 / 0.0594", "0.167", true],

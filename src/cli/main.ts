@@ -5,6 +5,7 @@ import { loadConfig } from "../core/config.js";
 import { describeError, isSynthforgeError, SynthforgeError } from "../core/errors.js";
 import { parseCount, parseRequest, parseTrainingType } from "../core/request.js";
 import type { PipelineEvent, RunSummary } from "../core/types.js";
+import { SYNTHFORGE_VERSION } from "../core/version.js";
 import { createPipeline, type Pipeline } from "../pipeline/pipeline.js";
 import { type ClarifyFn, type ClarifyQuestion, SPEC_DEFAULTS } from "../pipeline/plan-stage.js";
 import type { Store } from "../storage/store.js";
@@ -21,8 +22,6 @@ import { addRunOptions, openReady, type RunFlags, runSettings } from "./run-opti
 import { type CommonFlags, DEFAULT_DB, dbTarget } from "./settings.js";
 import { registerSourcesCommand } from "./sources-command.js";
 import { registerWorker } from "./worker-command.js";
-
-const VERSION = "0.1.0";
 
 type GenerateFlags = RunFlags & {
   count?: string;
@@ -289,7 +288,7 @@ async function runsCmd(flags: CommonFlags & { json?: boolean }, io: CliIO): Prom
 export function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
   const program = new Command("synthforge")
     .description("Synthetic post-training data for LLMs: plan, research, generate, review, store, export.")
-    .version(VERSION)
+    .version(SYNTHFORGE_VERSION)
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   const dbOpt = "--db <path|url>";

@@ -2,6 +2,7 @@ import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import { loadConfig, type SynthforgeConfig } from "../core/config.js";
 import { SynthforgeError } from "../core/errors.js";
+import { TRAINING_TYPES } from "../core/types.js";
 import { defaultStages, type PipelineOptions } from "../pipeline/pipeline.js";
 import type { Store } from "../storage/store.js";
 import { openStore } from "../storage/typeorm-store.js";
@@ -27,8 +28,13 @@ export interface ReviewFlags {
   benchmark?: string[];
 }
 
+/** Training-type options, each `type.key=value` (e.g. `kto.desirableRatio=0.6`). */
+export interface TypeOptionFlags {
+  typeOption?: string[];
+}
+
 /** Every flag that shapes a pipeline. */
-export type RunFlags = CommonFlags & PipelineFlags & EngineFlags & ReviewFlags;
+export type RunFlags = CommonFlags & PipelineFlags & EngineFlags & ReviewFlags & TypeOptionFlags;
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -57,7 +63,44 @@ export function addRunOptions(
       "--benchmark <file>",
       "a benchmark file (JSONL, CSV, Parquet) the data must not overlap (repeatable)",
       collect,
+    )
+    .option(
+      "--type-option <type.key=value>",
+      "an option of a training type, e.g. kto.desirableRatio=0.6 (repeatable; over the config's typeOptions)",
+      collect,
     );
+}
+
+/**
+ * The config's `typeOptions` with the `--type-option` flags over them. A value reads as a
+ * number or boolean when it is one, otherwise as text ("3:2"); the training type validates it
+ * when the pipeline is created.
+ */
+export function typeOptionsOf(
+  flags: TypeOptionFlags,
+  config: SynthforgeConfig,
+): NonNullable<PipelineOptions["typeOptions"]> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [type, opts] of Object.entries(config.typeOptions ?? {})) out[type] = { ...opts };
+  for (const flag of flags.typeOption ?? []) {
+    const m = /^([a-z]+)\.([A-Za-z_][\w]*)=(.*)$/.exec(flag.trim());
+    if (!m || !(TRAINING_TYPES as readonly string[]).includes(m[1]!)) {
+      throw new SynthforgeError(
+        "INVALID_REQUEST",
+        `--type-option takes type.key=value with a training type (${TRAINING_TYPES.join(", ")}), e.g. kto.desirableRatio=0.6; got "${flag}".`,
+      );
+    }
+    const [, type, key, text] = m as unknown as [string, string, string, string];
+    const value = /^-?\d+(\.\d+)?$/.test(text)
+      ? Number(text)
+      : text === "true"
+        ? true
+        : text === "false"
+          ? false
+          : text;
+    out[type] = { ...out[type], [key]: value };
+  }
+  return out;
 }
 
 /** Pipeline options (all but storage) from flags and config, plus where the data goes. */
@@ -81,6 +124,7 @@ export function runSettings(flags: RunFlags): RunSettings {
   if (scope !== undefined && scope !== "run" && scope !== "database" && scope !== "off") {
     throw new SynthforgeError("INVALID_REQUEST", `--dedup must be run, database or off, got "${scope}".`);
   }
+  const typeOptions = typeOptionsOf(flags, config);
   const benchmarkFiles = [
     ...(benchmarks ?? []).map((f) => resolve(configDir, f)),
     ...(flags.benchmark ?? []).map((f) => resolve(f)),
@@ -102,6 +146,7 @@ export function runSettings(flags: RunFlags): RunSettings {
       }),
       review: thresholds,
       ...(config.licencePolicy ? { licencePolicy: config.licencePolicy } : {}),
+      ...(Object.keys(typeOptions).length ? { typeOptions } : {}),
       ...engineOptions(flags, config),
     },
   };

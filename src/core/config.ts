@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { SynthforgeError } from "./errors.js";
-import { AGENT_ROLES, type AgentRole } from "./types.js";
+import { AGENT_ROLES, type AgentRole, TRAINING_TYPES } from "./types.js";
 
 /** Default model per agent role (DESIGN §3.2). */
 export const DEFAULT_MODELS: Record<AgentRole, string> = {
@@ -147,6 +147,11 @@ export const configSchema = z
       .strict()
       .optional(),
     sources: z.array(sourceConfigSchema).optional(),
+    /**
+     * Options of a training type, by type name, e.g. `kto: { desirableRatio: 0.6 }`
+     * (each type validates its own; see docs/training-types.md).
+     */
+    typeOptions: z.partialRecord(z.enum(TRAINING_TYPES), z.record(z.string(), z.unknown())).optional(),
     /** The sources' shared HTTP layer (src/sources/http.ts). */
     http: z
       .object({

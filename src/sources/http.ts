@@ -4,6 +4,7 @@ import { Agent, type Dispatcher, fetch } from "undici";
 import { redactSecrets, SynthforgeError } from "../core/errors.js";
 import { sha256, stableStringify } from "../core/ids.js";
 import { type Logger, silentLogger } from "../core/logger.js";
+import { SYNTHFORGE_VERSION } from "../core/version.js";
 
 /**
  * The shared HTTP layer of the source adapters (DESIGN §3.5), on undici.
@@ -27,8 +28,6 @@ import { type Logger, silentLogger } from "../core/logger.js";
  * key/token query parameters are redacted.
  */
 
-/** The synthforge version sent in the User-Agent. */
-export const SYNTHFORGE_VERSION = "0.1.0";
 /** The project page sent in the User-Agent. */
 export const SYNTHFORGE_HOMEPAGE = "https://github.com/synthforge/synthforge";
 

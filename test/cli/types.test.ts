@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { createReadStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -216,4 +216,89 @@ describe("the built CLI with GRPO (runs Python in the sandbox)", () => {
     ).toBe(false);
     expect(res.code).toBe(0);
   }, 60_000);
+});
+
+describe("synthforge generate: training-type options", () => {
+  const labels = (runId: string) => {
+    const sqlite = new Database(db, { readonly: true });
+    try {
+      return (
+        sqlite
+          .prepare("SELECT label FROM synthetic_data_kto WHERE run_id = ? AND review_status = 'approved'")
+          .all(runId) as Array<{ label: number }>
+      ).map((r) => r.label);
+    } finally {
+      sqlite.close();
+    }
+  };
+
+  it("--type-option kto.desirableRatio=0.75 labels three in four examples desirable; the config's typeOptions do the same", async () => {
+    const flag = await run([
+      "generate",
+      "Generate 8 kto examples about physics",
+      "--yes",
+      "--db",
+      db,
+      "--json",
+      "--type-option",
+      "kto.desirableRatio=0.75",
+    ]);
+    expect(flag.code, flag.err.join("\n")).toBe(0);
+    const byFlag = labels(JSON.parse(flag.out.at(-1)!).runId);
+    expect(byFlag).toHaveLength(8);
+    expect(byFlag.filter((l) => l === 1)).toHaveLength(6);
+
+    const config = join(dir, "kto.config.yaml");
+    writeFileSync(config, 'typeOptions:\n  kto:\n    desirableRatio: "1:3"\n');
+    const fromConfig = await run([
+      "generate",
+      "Generate 8 kto examples about physics",
+      "--yes",
+      "--db",
+      db,
+      "--json",
+      "--config",
+      config,
+    ]);
+    expect(fromConfig.code, fromConfig.err.join("\n")).toBe(0);
+    expect(labels(JSON.parse(fromConfig.out.at(-1)!).runId).filter((l) => l === 1)).toHaveLength(2);
+  }, 120_000);
+
+  it("refuses a malformed or unknown option before any work, saying what to write", async () => {
+    const malformed = await run([
+      "generate",
+      "Generate 2 kto examples about physics",
+      "--yes",
+      "--db",
+      db,
+      "--type-option",
+      "desirableRatio=0.6",
+    ]);
+    expect(malformed.code).toBe(2);
+    expect(malformed.err.join("\n")).toMatch(
+      /--type-option takes type\.key=value .* e\.g\. kto\.desirableRatio=0\.6; got "desirableRatio=0\.6"/,
+    );
+    const unknown = await run([
+      "generate",
+      "Generate 2 kto examples about physics",
+      "--yes",
+      "--db",
+      db,
+      "--type-option",
+      "kto.ratio=2",
+    ]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err.join("\n")).toMatch(/Unknown kto option ratio; the only one is desirableRatio/);
+    const wrongType = await run([
+      "generate",
+      "Generate 2 sft examples about physics",
+      "--yes",
+      "--db",
+      db,
+      "--type-option",
+      "sft.x=1",
+    ]);
+    expect(wrongType.code).toBe(2);
+    expect(wrongType.err.join("\n")).toMatch(/The sft training type takes no typeOptions/);
+  });
 });

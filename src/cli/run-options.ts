@@ -4,6 +4,8 @@ import { loadConfig, type SynthforgeConfig } from "../core/config.js";
 import { SynthforgeError } from "../core/errors.js";
 import { TRAINING_TYPES } from "../core/types.js";
 import { defaultStages, type PipelineOptions } from "../pipeline/pipeline.js";
+import { CATALOGUE_SOURCE_IDS, sourceIdKey } from "../pipeline/research-stage.js";
+import type { SourceAdapter } from "../sources/types.js";
 import type { Store } from "../storage/store.js";
 import { openStore } from "../storage/typeorm-store.js";
 import { type EngineFlags, engineOptions } from "./engine-options.js";
@@ -125,6 +127,8 @@ export function runSettings(flags: RunFlags): RunSettings {
     throw new SynthforgeError("INVALID_REQUEST", `--dedup must be run, database or off, got "${scope}".`);
   }
   const typeOptions = typeOptionsOf(flags, config);
+  const sources = buildSources(flags, config, configDir);
+  checkDomainSources(config, sources);
   const benchmarkFiles = [
     ...(benchmarks ?? []).map((f) => resolve(configDir, f)),
     ...(flags.benchmark ?? []).map((f) => resolve(f)),
@@ -135,10 +139,11 @@ export function runSettings(flags: RunFlags): RunSettings {
     notice,
     options: {
       models: buildModels(provider, flags, config),
-      sources: buildSources(flags, config, configDir),
+      sources,
       concurrency,
       budget,
       stages: defaultStages({
+        ...(config.research ? { research: config.research } : {}),
         review: {
           ...(scope ? { dedup: scope } : {}),
           ...(benchmarkFiles.length ? { benchmarks: benchmarkFiles } : {}),
@@ -150,6 +155,22 @@ export function runSettings(flags: RunFlags): RunSettings {
       ...engineOptions(flags, config),
     },
   };
+}
+
+/**
+ * Refuses a `research.domainSources` entry that names no source synthforge knows and none
+ * configured (a typo would otherwise silently fall back to every source).
+ */
+function checkDomainSources(config: SynthforgeConfig, sources: SourceAdapter[]): void {
+  const known = new Set([...CATALOGUE_SOURCE_IDS, ...sources.map((s) => sourceIdKey(s.id))]);
+  for (const [domain, ids] of Object.entries(config.research?.domainSources ?? {})) {
+    const unknown = ids.filter((id) => !known.has(sourceIdKey(id)));
+    if (unknown.length)
+      throw new SynthforgeError(
+        "CONFIG_INVALID",
+        `research.domainSources.${domain} names unknown source(s) ${unknown.join(", ")}; use ids from \`synthforge sources list\` or of your configured sources (${sources.map((s) => s.id).join(", ")}).`,
+      );
+  }
 }
 
 /** Opens and migrates the database; on failure closes it again and rethrows. */

@@ -147,6 +147,21 @@ export const configSchema = z
       .strict()
       .optional(),
     sources: z.array(sourceConfigSchema).optional(),
+    /** How research chooses and uses sources. */
+    research: z
+      .object({
+        /**
+         * Domain → source ids, best first, over the built-in table (a domain given here
+         * replaces that domain's list), e.g. `chemistry: [pubchem, wikipedia]`.
+         */
+        domainSources: z.record(z.string().min(1), z.array(z.string().min(1))).optional(),
+        /** Ground-truth passages kept per question (default 6). */
+        passagesPerQuestion: z.number().int().min(1).max(50).optional(),
+        /** Documents asked of each source per search (default 6). */
+        documentsPerSource: z.number().int().min(1).max(100).optional(),
+      })
+      .strict()
+      .optional(),
     /**
      * Options of a training type, by type name, e.g. `kto: { desirableRatio: 0.6 }`
      * (each type validates its own; see docs/training-types.md).

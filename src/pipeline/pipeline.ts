@@ -19,7 +19,7 @@ import { type ExportOptions, type ExportResult, exportRun, findRun } from "./exp
 import { generateStage } from "./generate-stage.js";
 import { type ClarifyFn, intakeWith, planStage, type RunRequest, resolveSpec } from "./plan-stage.js";
 import { questionStage } from "./question-stage.js";
-import { researchStage } from "./research-stage.js";
+import { type ResearchOptions, researchStage } from "./research-stage.js";
 import { type ReviewStageOptions, reviewStage } from "./review-stage.js";
 import { buildSummary, executeRun, type LiveTotals } from "./run-loop.js";
 import { StageList } from "./stage.js";
@@ -28,14 +28,16 @@ import { StageList } from "./stage.js";
 export interface DefaultStagesOptions {
   /** Options of the review stage (dedup scope, benchmark files to decontaminate against...). */
   review?: ReviewStageOptions;
+  /** Options of the research stage (domain → sources table, passages per question...); the questions stage reads the same research. */
+  research?: ResearchOptions;
 }
 
 /** The default stages: plan, questions (run-scoped); research, generate, review (item-scoped). */
 export function defaultStages(opts: DefaultStagesOptions = {}): StageList {
   return new StageList([
     planStage(),
-    questionStage(),
-    researchStage(),
+    questionStage(opts.research),
+    researchStage(opts.research),
     generateStage(),
     reviewStage(opts.review),
   ]);

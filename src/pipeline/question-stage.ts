@@ -8,7 +8,7 @@ import { DIFFICULTIES, type Difficulty, type Plan, type SubTopic } from "../core
 import type { NewQuestion } from "../storage/store.js";
 import { DedupIndex, type DedupSignature, exactKey, minhashOf } from "../tools/dedup.js";
 import type { RunContext } from "./context.js";
-import { questionMaterial } from "./research-stage.js";
+import { questionMaterial, type ResearchOptions } from "./research-stage.js";
 import type { RunStage } from "./stage.js";
 
 /** Most questions asked of the model in one call. */
@@ -80,8 +80,11 @@ export function questionSignature(text: string): DedupSignature {
  * concurrency). What was written before is read with {@link Store.listQuestionKeys}
  * (no contexts) into MinHash indexes ({@link DedupIndex}): exact duplicates across the
  * run, near duplicates (Jaccard of content words ≥ 0.8) within a sub-topic.
+ *
+ * @param research The research options of the run's research stage (its domain table):
+ *   the writer reads the same shared research as that stage.
  */
-export function questionStage(): RunStage {
+export function questionStage(research: ResearchOptions = {}): RunStage {
   return {
     name: "questions",
     scope: "run",
@@ -157,8 +160,8 @@ export function questionStage(): RunStage {
           // other batches of this call would write the same questions from the same material).
           const wantFresh = page > 0 || !firstOfSub || asked.has(sub.name);
           asked.add(sub.name);
-          const fresh = wantFresh ? await questionMaterial(ctx, sub, { fresh: true }) : null;
-          const material = fresh ?? (await questionMaterial(ctx, sub))!;
+          const fresh = wantFresh ? await questionMaterial(ctx, sub, { ...research, fresh: true }) : null;
+          const material = fresh ?? (await questionMaterial(ctx, sub, research))!;
           const input: QuestionInput = {
             topic: plan.topic,
             subTopic: sub.name,

@@ -89,7 +89,8 @@ const MIN_RELEVANCE = 0.15;
 /** …and score at least this share of the best passage's BM25 score. */
 const RELATIVE_FLOOR = 0.1;
 
-const idKey = (id: string) => id.toLowerCase().replace(/[^a-z0-9]/g, "");
+/** A source id compared case- and punctuation-insensitively ("Europe-PMC" is "europepmc"). */
+export const sourceIdKey = (id: string) => id.toLowerCase().replace(/[^a-z0-9]/g, "");
 
 /** The domain key of the plan's domain (or topic), or null when none matches. */
 export function domainKey(
@@ -117,15 +118,15 @@ export function sourcesForDomain(
 ): SourceAdapter[] {
   if (!domain) return sources;
   const key = domainKey(domain, domainSources);
-  const wanted = key ? (domainSources[key] ?? []).map(idKey) : [];
+  const wanted = key ? (domainSources[key] ?? []).map(sourceIdKey) : [];
   if (wanted.length === 0) return sources;
   const catalogue = new Set([
-    ...CATALOGUE_SOURCE_IDS.map(idKey),
-    ...Object.values(domainSources).flat().map(idKey),
+    ...CATALOGUE_SOURCE_IDS.map(sourceIdKey),
+    ...Object.values(domainSources).flat().map(sourceIdKey),
   ]);
-  const listed = wanted.flatMap((w) => sources.filter((s) => idKey(s.id) === w));
+  const listed = wanted.flatMap((w) => sources.filter((s) => sourceIdKey(s.id) === w));
   if (listed.length === 0) return sources;
-  const local = sources.filter((s) => !catalogue.has(idKey(s.id)));
+  const local = sources.filter((s) => !catalogue.has(sourceIdKey(s.id)));
   return [...new Set([...listed, ...local])];
 }
 
@@ -417,10 +418,10 @@ export async function questionMaterial(
  */
 function localSources(sources: SourceAdapter[]): SourceAdapter[] {
   const catalogue = new Set([
-    ...CATALOGUE_SOURCE_IDS.map(idKey),
-    ...Object.values(DEFAULT_DOMAIN_SOURCES).flat().map(idKey),
+    ...CATALOGUE_SOURCE_IDS.map(sourceIdKey),
+    ...Object.values(DEFAULT_DOMAIN_SOURCES).flat().map(sourceIdKey),
   ]);
-  return sources.filter((s) => !catalogue.has(idKey(s.id)));
+  return sources.filter((s) => !catalogue.has(sourceIdKey(s.id)));
 }
 
 /** Most documents asked of one source for question material. */

@@ -44,7 +44,8 @@ export type SourceFailureReason =
   | "malformed-xml"
   | "unexpected-shape"
   | "api-error"
-  | "invalid-query";
+  | "invalid-query"
+  | "robots-disallowed";
 
 /** Structured details of a `SOURCE_FAILED` error. */
 export interface SourceFailureDetails {

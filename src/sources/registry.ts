@@ -375,7 +375,7 @@ const BUILT_IN: SourceDefinition[] = [
       'what the page states: rel="license", dc.rights, JSON-LD license, Creative Commons badge; unknown otherwise',
     remote: true,
     rateLimit: "1 request / s per host",
-    options: strict({ urls: z.array(z.string().min(1)).optional() }),
+    options: strict({ urls: z.array(z.string().min(1)).optional(), respectRobots: z.boolean().optional() }),
     create: (o) => webPageSource(o),
   },
 ];

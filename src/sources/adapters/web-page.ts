@@ -1,7 +1,9 @@
 import { Readability } from "@mozilla/readability";
 import { parseHTML } from "linkedom";
+import robotsParser from "robots-parser";
+import { isSynthforgeError } from "../../core/errors.js";
 import type { Licence, SourceDocument } from "../../core/types.js";
-import { sourceFailed } from "../http.js";
+import { type HttpClient, sourceFailed } from "../http.js";
 import { normaliseLicence, unknownLicence } from "../licence.js";
 import type { SearchOptions, SourceAdapter } from "../types.js";
 import {
@@ -26,6 +28,60 @@ export interface WebPageOptions extends RemoteSourceOptions {
    * its passages ranked against the query. Relative URLs resolve against `baseUrl`.
    */
   urls?: string[];
+  /**
+   * Obey each site's robots.txt (RFC 9309) for the user-agent token `synthforge`: a
+   * disallowed page is a recorded failure (`robots-disallowed`), never fetched, and a
+   * `Crawl-delay` slows requests to that host. Default true.
+   */
+  respectRobots?: boolean;
+}
+
+/** The product token matched against robots.txt `User-agent` lines. */
+export const ROBOTS_USER_AGENT = "synthforge";
+/** robots.txt is fetched once per origin and kept this long. */
+const ROBOTS_TTL_MS = 24 * 3600 * 1000;
+/** A Crawl-delay above this is not honoured by waiting (the page is refused instead). */
+const MAX_CRAWL_DELAY_S = 60;
+
+/** What a site's robots.txt allows: a checker, or everything / nothing when there is no usable file. */
+type RobotsRules = { isAllowed(url: string): boolean; crawlDelayMs: number };
+
+/**
+ * The robots rules of `origin` (RFC 9309 §2.3.1): a 4xx answer (no robots.txt) allows
+ * everything; a 5xx answer or an unreachable server disallows everything (the site may
+ * be down, so nothing is fetched from it for now).
+ */
+async function robotsOf(
+  http: HttpClient,
+  adapter: string,
+  origin: string,
+  signal?: AbortSignal,
+): Promise<RobotsRules> {
+  const url = `${origin}/robots.txt`;
+  try {
+    const res = await http.getText(
+      {
+        adapter,
+        url,
+        minIntervalMs: WEB_PAGE_MIN_INTERVAL_MS,
+        cacheTtlMs: ROBOTS_TTL_MS,
+        allowStatus: [400, 401, 403, 404, 405, 406, 410, 451],
+        ...(signal ? { signal } : {}),
+      },
+      "text/plain, */*;q=0.1",
+    );
+    if (res.status >= 400) return { isAllowed: () => true, crawlDelayMs: 0 };
+    const robots = robotsParser(url, res.body);
+    const delay = robots.getCrawlDelay(ROBOTS_USER_AGENT) ?? 0;
+    return {
+      // A page of another origin than the file's answers undefined: not this file's to decide.
+      isAllowed: (u) => robots.isAllowed(u, ROBOTS_USER_AGENT) !== false && delay <= MAX_CRAWL_DELAY_S,
+      crawlDelayMs: Math.max(0, delay) * 1000,
+    };
+  } catch (e) {
+    if (!isSynthforgeError(e, "SOURCE_FAILED")) throw e;
+    return { isAllowed: () => false, crawlDelayMs: 0 };
+  }
 }
 
 type Doc = ReturnType<typeof parseHTML>["document"];
@@ -163,16 +219,38 @@ export function readPage(
 export function webPageSource(opts: WebPageOptions = {}): SourceAdapter {
   const o = resolveOptions(opts, "webPage", opts.baseUrl ?? "http://localhost");
   const hasBase = Boolean(opts.baseUrl);
+  const robotsByOrigin = new Map<string, Promise<RobotsRules>>();
+
+  /** The robots rules for `target`'s origin (one fetch per origin per source), or null when not obeyed. */
+  async function rulesFor(target: string, signal?: AbortSignal): Promise<RobotsRules | null> {
+    if (opts.respectRobots === false) return null;
+    const origin = new URL(target).origin;
+    let rules = robotsByOrigin.get(origin);
+    if (!rules) {
+      rules = robotsOf(o.http, o.id, origin, signal);
+      robotsByOrigin.set(origin, rules);
+      // A failed lookup (aborted, say) is asked again next time.
+      rules.catch(() => robotsByOrigin.delete(origin));
+    }
+    return rules;
+  }
 
   async function fetchPage(
     target: string,
     query: string,
     signal?: AbortSignal,
   ): Promise<SourceDocument | null> {
+    const rules = await rulesFor(target, signal);
+    if (rules && !rules.isAllowed(target)) {
+      throw sourceFailed(
+        { adapter: o.id, reason: "robots-disallowed", url: target },
+        `${target} is disallowed for "${ROBOTS_USER_AGENT}" by its site's robots.txt (or the site's robots.txt could not be read); it was not fetched. Set respectRobots: false only for pages you may fetch.`,
+      );
+    }
     const res = await o.http.getHtml({
       adapter: o.id,
       url: target,
-      minIntervalMs: WEB_PAGE_MIN_INTERVAL_MS,
+      minIntervalMs: Math.max(WEB_PAGE_MIN_INTERVAL_MS, rules?.crawlDelayMs ?? 0),
       ...(signal ? { signal } : {}),
     });
     const page = readPage(res.body, res.url);

@@ -120,3 +120,54 @@ describe("webPage adapter (hand-written pages)", () => {
     expect(d!.passages.map((p) => p.text).join(" ")).toContain("Une solution tampon résiste");
   });
 });
+
+describe("webPage adapter and robots.txt (RFC 9309)", () => {
+  const page = { body: ARTICLE(""), contentType: "text/html; charset=utf-8" };
+  const robots = (body: string) => ({ path: "/robots.txt", reply: { body, contentType: "text/plain" } });
+  const fetched = (path: string) => server.requests.filter((r) => r.path === path).length;
+
+  it("never fetches a page the site's robots.txt disallows for synthforge, and reads robots.txt once per site", async () => {
+    server.route(robots("User-agent: *\nAllow: /\n\nUser-agent: synthforge\nDisallow: /private/\n"));
+    server.route({ path: "/private/buffers", reply: page });
+    server.route({ path: "/public/buffers", reply: page });
+    const source = webPageSource({ http });
+    const err = await sourceFailure(source.search(`${server.url}/private/buffers`));
+    expect(err.details).toMatchObject({ adapter: "webPage", reason: "robots-disallowed" });
+    expect(err.message).toMatch(/disallowed for "synthforge" by its site's robots\.txt/);
+    expect(fetched("/private/buffers")).toBe(0);
+    expect(await source.search(`${server.url}/public/buffers`)).toHaveLength(1);
+    expect(fetched("/robots.txt")).toBe(1);
+  });
+
+  it("fetches everything when there is no robots.txt (404), nothing when it cannot be read (5xx), anything with respectRobots: false", async () => {
+    server.route({ path: "/buffers", reply: page });
+    expect(await webPageSource({ http }).search(`${server.url}/buffers`)).toHaveLength(1);
+    server.reset();
+    server.route({ path: "/robots.txt", reply: { status: 503, body: "down" } });
+    server.route({ path: "/buffers", reply: page });
+    const down = await sourceFailure(webPageSource({ http }).search(`${server.url}/buffers`));
+    expect(down.details).toMatchObject({ reason: "robots-disallowed" });
+    expect(fetched("/buffers")).toBe(0);
+    expect(await webPageSource({ http, respectRobots: false }).search(`${server.url}/buffers`)).toHaveLength(
+      1,
+    );
+  });
+
+  it("keeps pages of a search that robots.txt allows, and spaces requests by its Crawl-delay", async () => {
+    server.route(robots("User-agent: *\nCrawl-delay: 2\nDisallow: /drafts/\n"));
+    server.route({ path: "/a", reply: page });
+    server.route({ path: "/b", reply: page });
+    server.route({ path: "/drafts/c", reply: page });
+    // The client's own politeness for pages (1 s per host), which the site's 2 s delay raises.
+    const polite = testHttp({ politeness: undefined });
+    const docs = await webPageSource({
+      http: polite,
+      baseUrl: server.url,
+      urls: ["/a", "/drafts/c", "/b"],
+    }).search("buffer solution pH");
+    expect(docs.map((d) => new URL(d.url).pathname).sort()).toEqual(["/a", "/b"]);
+    expect(fetched("/drafts/c")).toBe(0);
+    const times = server.requests.filter((r) => r.path === "/a" || r.path === "/b").map((r) => r.at);
+    expect(Math.abs(times[1]! - times[0]!)).toBeGreaterThanOrEqual(1900);
+  });
+});

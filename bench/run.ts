@@ -3,14 +3,15 @@
  *
  *   throughput  examples/hour against the ideal C·3600/(k·L) at C = 16, 64, 256, L = 200 ms,
  *               through the Gemini-wire server (real genai client, HTTP, JSON)
- *   scale       offline runs on SQLite at N = 1k, 5k, 10k: wall time and peak RSS (each in its own process)
+ *   scale       offline runs on SQLite at N = 1k, 5k, 10k: wall time and peak RSS (each in its own
+ *               process, the V8 heap capped at BENCH_HEAP_MB = 512; then 10k with the default heap)
  *   faults      1,000 examples under 20% injected 429/503 and 5% malformed outputs: exact N, every failure recorded
  *   kill        SIGKILL at random points five times, then resume: zero lost, zero duplicated
  *
  * Prints a table per benchmark and, last, one JSON line with every figure.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -153,13 +154,17 @@ async function scaleOne(n: number, dir = process.env.BENCH_CORPUS): Promise<void
   );
 }
 
-function child(args: string[], env: Record<string, string> = {}): Promise<string> {
+function child(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench", "run.ts"), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const p = spawn(
+      process.execPath,
+      [...nodeArgs, "--import", "tsx", join(ROOT, "bench", "run.ts"), ...args],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...env },
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     let out = "";
     p.stdout.on("data", (d) => (out += d));
     p.on("error", reject);
@@ -175,12 +180,27 @@ async function scale(): Promise<Row[]> {
   // One corpus for every size: the runs differ only in N.
   const corpus = writeSyntheticCorpus({ terms: termsFor(Math.max(...sizes)) });
   const rows: Row[] = [];
-  for (const n of sizes)
-    rows.push(
-      JSON.parse(
-        (await child(["scale-one", String(n)], { BENCH_CORPUS: corpus.dir })).trim().split("\n").at(-1)!,
-      ) as Row,
-    );
+  // V8 grows its heap lazily into the memory it has, so peak RSS with the default heap says
+  // how much the machine lets it use; with the heap capped (the same cap at every N) it
+  // says whether the live set grows with N.
+  const cap = Number(process.env.BENCH_HEAP_MB ?? 512);
+  const one = async (n: number, heapMb: number | null) => ({
+    "heap cap MB": heapMb ?? "default",
+    ...(JSON.parse(
+      (
+        await child(
+          ["scale-one", String(n)],
+          { BENCH_CORPUS: corpus.dir },
+          heapMb ? [`--max-old-space-size=${heapMb}`] : [],
+        )
+      )
+        .trim()
+        .split("\n")
+        .at(-1)!,
+    ) as Row),
+  });
+  for (const n of sizes) rows.push(await one(n, cap));
+  rows.push(await one(Math.max(...sizes), null));
   table(
     `(2) offline runs on SQLite, concurrency 64, default stages over a synthetic corpus of ${corpus.terms} terms in ${corpus.notes} notes: wall time and peak RSS (each in its own process)`,
     rows,
@@ -385,14 +405,21 @@ async function main(): Promise<void> {
   const [what = "all", arg] = process.argv.slice(2);
   if (what === "scale-one") return scaleOne(Number(arg));
   const names = what === "all" ? Object.keys(BENCHES) : [what];
-  const results: Record<string, Row[]> = {};
-  for (const name of names) {
-    const bench = BENCHES[name];
-    if (!bench)
-      throw new Error(`unknown benchmark "${name}"; pick one of ${Object.keys(BENCHES).join(", ")} or all`);
-    results[name] = await bench();
+  // Corpora and databases (gigabytes at 10k) go under one directory, removed at the end.
+  const tmp = mkdtempSync(join(tmpdir(), "synthforge-bench-"));
+  process.env.TMPDIR = tmp;
+  try {
+    const results: Record<string, Row[]> = {};
+    for (const name of names) {
+      const bench = BENCHES[name];
+      if (!bench)
+        throw new Error(`unknown benchmark "${name}"; pick one of ${Object.keys(BENCHES).join(", ")} or all`);
+      results[name] = await bench();
+    }
+    console.log(JSON.stringify(results));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
-  console.log(JSON.stringify(results));
 }
 
 await main();

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 function newest(dir: string): number {
@@ -11,8 +12,21 @@ function newest(dir: string): number {
   return t;
 }
 
-/** The CLI tests run the real bin (bin/synthforge.js → dist/cli.js): build dist when it is stale. */
-export default function setup(): void {
+/**
+ * The CLI tests run the real bin (bin/synthforge.js → dist/cli.js): build dist when it is
+ * stale. Every temporary file of the run (databases, corpora, exports) goes under one
+ * directory (TMPDIR, which the test workers and the processes they start inherit), removed
+ * when the run ends.
+ */
+export default function setup(): () => void {
+  const tmp = mkdtempSync(join(tmpdir(), "synthforge-tests-"));
+  process.env.TMPDIR = tmp;
+  const teardown = () => rmSync(tmp, { recursive: true, force: true });
+  build();
+  return teardown;
+}
+
+function build(): void {
   const root = join(import.meta.dirname, "..");
   const cli = join(root, "dist", "cli.js");
   if (existsSync(cli) && statSync(cli).mtimeMs >= newest(join(root, "src"))) return;

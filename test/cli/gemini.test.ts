@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GeminiStub, startGeminiServer } from "../helpers/gemini-server.js";
@@ -71,5 +71,50 @@ describe("CLI with GEMINI_API_KEY", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr.split("\n")[0]).toBe("Using the offline provider (deterministic, no network).");
     expect(stub.requests).toHaveLength(0);
+  });
+
+  it("synthforge review runs its reviewer on Gemini too, and never prints the key", async () => {
+    const cwd = tempDir("sf-cli-gem-");
+    writeFileSync(join(cwd, "synthforge.config.yaml"), `gemini:\n  baseUrl: ${stub.url}\n`);
+    const fix = join(import.meta.dirname, "..", "fixtures", "review");
+    const good = readFileSync(join(fix, "labelled.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { id: string; row: Record<string, string>; passages: string[] })
+      .find((l) => l.id === "good-sft-rate")!;
+    const passages = JSON.parse(readFileSync(join(fix, "passages.json"), "utf8")) as Record<
+      string,
+      { text: string }
+    >;
+    const row = {
+      messages: [
+        { role: "user", content: good.row.prompt },
+        { role: "assistant", content: good.row.response },
+      ],
+      context: good.passages.map((k) => passages[k]!.text),
+    };
+    writeFileSync(join(cwd, "sft.jsonl"), `${JSON.stringify(row)}\n`);
+    stub.reset();
+    const r = await cli(
+      ["review", "sft.jsonl", "--type", "sft", "--out", "scored.jsonl", "--no-sources", "--json"],
+      {
+        cwd,
+        env: offlineEnv({ GEMINI_API_KEY: KEY }),
+      },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.split("\n")[0]).toBe("Using Gemini (key from GEMINI_API_KEY / GOOGLE_API_KEY).");
+    expect(JSON.parse(r.stdout.trim().split("\n").at(-1)!)).toMatchObject({
+      rows: 1,
+      approved: 1,
+      provider: "gemini",
+    });
+    const judged = stub.requests.filter((q) =>
+      JSON.stringify(q.body.contents).includes("TASK: reviewer.judge"),
+    );
+    expect(judged.length).toBeGreaterThan(0);
+    expect(new Set(judged.map((q) => q.model))).toEqual(new Set(["gemini-2.0-flash"]));
+    expect(stub.requests.every((q) => q.apiKey === KEY)).toBe(true);
+    expect(r.stdout + r.stderr + readFileSync(join(cwd, "scored.jsonl"), "utf8")).not.toContain(KEY);
   });
 });

@@ -16,6 +16,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { seededRng } from "../src/core/random.js";
 
 /** The topic of the corpus (what a benchmark run asks for). */
 export const SYNTHETIC_TOPIC = "xenobiology";
@@ -62,18 +63,6 @@ export function pseudoWord(i: number): string {
   x = Math.floor(x / SYLLABLES.length);
   const s1 = SYLLABLES[x]!;
   return s1 + s2 + s3 + coda;
-}
-
-/** mulberry32: a small seeded generator. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
@@ -131,7 +120,7 @@ const MYTHS = [
 
 /** The paragraph about term `i` of `subject` (made-up facts, seeded by `i`). */
 export function termParagraph(i: number, subject: (typeof SUBJECTS)[number]): string {
-  const r = rng(i * 2654435761 + 17);
+  const r = seededRng(i * 2654435761 + 17);
   const t = pseudoWord(i);
   const T = cap(t);
   const n = (lo: number, hi: number, digits = 0) => (lo + r() * (hi - lo)).toFixed(digits);

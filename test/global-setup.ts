@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -20,6 +20,9 @@ function newest(dir: string): number {
  */
 export default function setup(): () => void {
   const tmp = mkdtempSync(join(tmpdir(), "synthforge-tests-"));
+  // Like /tmp (1777): the embedded PostgreSQL server runs as the `postgres` user, and its
+  // data directory is made under here.
+  chmodSync(tmp, 0o1777);
   process.env.TMPDIR = tmp;
   const teardown = () => rmSync(tmp, { recursive: true, force: true });
   build();

@@ -1,4 +1,5 @@
 import { type AgentResult, type AgentTask, runAgentTask } from "../agents/agent-task.js";
+import { isSynthforgeError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
 import type { PipelineEvent, Plan } from "../core/types.js";
@@ -94,6 +95,36 @@ export function contextHelpers(opts: {
       opts.emit({ type: "failure", runId: opts.runId, questionId, stage, reason });
     },
   };
+}
+
+/**
+ * Runs a run-scoped agent task (no candidate of its own), asking again while its output is
+ * invalid (not JSON, or not the schema): each invalid output is recorded in `failures`
+ * under `stage`, with the raw output and the attempt; after `attempts` the last error is
+ * thrown (`MODEL_OUTPUT_INVALID`). Any other error is thrown at once.
+ */
+export async function agentUntilValid<I, O>(
+  ctx: Pick<RunContext, "agent" | "recordFailure">,
+  task: AgentTask<I, O>,
+  input: I,
+  stage: string,
+  attempts: number,
+): Promise<AgentResult<O>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ctx.agent(task, input);
+    } catch (e) {
+      if (!isSynthforgeError(e, "MODEL_OUTPUT_INVALID")) throw e;
+      await ctx.recordFailure(
+        null,
+        stage,
+        `invalid model output: ${e.message}`,
+        typeof e.details?.raw === "string" ? e.details.raw : null,
+        attempt,
+      );
+      if (attempt >= attempts) throw e;
+    }
+  }
 }
 
 /**

@@ -1,9 +1,9 @@
-import { intakeTask, type PlanOutput, planTask } from "../agents/orchestrator.js";
-import { isSynthforgeError, SynthforgeError } from "../core/errors.js";
+import { intakeTask, planTask } from "../agents/orchestrator.js";
+import { SynthforgeError } from "../core/errors.js";
 import { parseCount, parseRequest, parseTrainingType } from "../core/request.js";
 import { coverage } from "../core/text.js";
 import type { GenerationSpec, Plan, SubTopic, TrainingTypeName } from "../core/types.js";
-import type { RunContext } from "./context.js";
+import { agentUntilValid, type RunContext } from "./context.js";
 import type { RunStage } from "./stage.js";
 
 /** A question the pipeline asks when the request leaves something out. */
@@ -205,21 +205,7 @@ export function planStage(): RunStage {
         maxSubTopics,
       };
       // An invalid plan (not JSON, or not the schema) is recorded and asked for again.
-      let output: PlanOutput | null = null;
-      for (let attempt = 1; !output; attempt++) {
-        try {
-          output = (await ctx.agent(planTask, input)).output;
-        } catch (e) {
-          if (!isSynthforgeError(e, "MODEL_OUTPUT_INVALID") || attempt >= PLAN_ATTEMPTS) throw e;
-          await ctx.recordFailure(
-            null,
-            "plan",
-            `invalid model output: ${e.message}`,
-            typeof e.details?.raw === "string" ? e.details.raw : null,
-            attempt,
-          );
-        }
-      }
+      const { output } = await agentUntilValid(ctx, planTask, input, "plan", PLAN_ATTEMPTS);
       const plan: Plan = {
         topic: spec.topic,
         domain: output.domain,

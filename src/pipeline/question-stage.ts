@@ -7,7 +7,7 @@ import { contentWords, normaliseForHash } from "../core/text.js";
 import { DIFFICULTIES, type Difficulty, type Plan, type SubTopic } from "../core/types.js";
 import type { NewQuestion } from "../storage/store.js";
 import { DedupIndex, type DedupSignature, exactKey, minhashOf } from "../tools/dedup.js";
-import type { RunContext } from "./context.js";
+import { agentUntilValid, type RunContext } from "./context.js";
 import { questionMaterial, type ResearchOptions } from "./research-stage.js";
 import type { RunStage } from "./stage.js";
 
@@ -141,98 +141,90 @@ export function questionStage(research: ResearchOptions = {}): RunStage {
         firstOfSub: boolean,
       ): Promise<number> => {
         try {
-          return await writePages(sub, n, turn, done, firstOfSub);
-        } finally {
-          done();
-        }
-      };
-      const writePages = async (
-        sub: SubTopic,
-        n: number,
-        turn: Promise<void>,
-        done: () => void,
-        firstOfSub: boolean,
-      ): Promise<number> => {
-        const asked = sharedMaterialAsked(ctx);
-        for (let page = 0; page < MAX_DUPLICATE_PAGES; page++) {
-          if (ctx.signal.aborted || spent.has(sub.name)) return 0;
-          // The sub-topic's shared research once; then pages the writer has not seen (the
-          // other batches of this call would write the same questions from the same material).
-          const wantFresh = page > 0 || !firstOfSub || asked.has(sub.name);
-          asked.add(sub.name);
-          const fresh = wantFresh ? await questionMaterial(ctx, sub, { ...research, fresh: true }) : null;
-          const material = fresh ?? (await questionMaterial(ctx, sub, research))!;
-          const input: QuestionInput = {
-            topic: plan.topic,
-            subTopic: sub.name,
-            focus: sub.focus,
-            trainingType: plan.trainingType,
-            counts: difficultyCounts(n, plan.difficultyMix),
-            material,
-            avoid: [...(recent.get(sub.name) ?? [])],
-          };
-          const answer = await askWriter(ctx, input);
-          await turn;
-          if (!answer) return 0;
-          const { output, raw } = answer;
-          // Checked and added synchronously: concurrent batches never admit the same question twice.
-          const rows: NewQuestion[] = [];
-          const dropped: Array<{ text: string; reason: string; near: string | null }> = [];
-          const index = indexOf(sub.name);
-          const mine = new Map<string, string>();
-          for (const q of output.questions) {
-            const text = q.text.trim();
-            const hash = sha256(normaliseForHash(text));
-            if (hashes.has(hash)) {
-              dropped.push({ text, reason: "duplicate question (exact)", near: null });
-              continue;
-            }
-            const sig = questionSignature(text);
-            const dup = index.check(sig);
-            if (dup) {
-              dropped.push({ text, reason: "duplicate question (near)", near: mine.get(dup.id) ?? dup.id });
-              continue;
-            }
-            const id = newId("q");
-            hashes.add(hash);
-            index.add(id, sig);
-            mine.set(id, text);
-            remember(sub.name, text);
-            rows.push({
-              id,
-              runId: ctx.runId,
+          const asked = sharedMaterialAsked(ctx);
+          for (let page = 0; page < MAX_DUPLICATE_PAGES; page++) {
+            if (ctx.signal.aborted || spent.has(sub.name)) return 0;
+            // The sub-topic's shared research once; then pages the writer has not seen (the
+            // other batches of this call would write the same questions from the same material).
+            const wantFresh = page > 0 || !firstOfSub || asked.has(sub.name);
+            asked.add(sub.name);
+            const fresh = wantFresh ? await questionMaterial(ctx, sub, { ...research, fresh: true }) : null;
+            const material = fresh ?? (await questionMaterial(ctx, sub, research))!;
+            const input: QuestionInput = {
               topic: plan.topic,
               subTopic: sub.name,
-              difficulty: q.difficulty,
-              text,
-              textHash: hash,
-            });
-          }
-          if (rows.length) await ctx.store.insertQuestions(rows);
-          // The next batch may store now (a retry below does not hold it up).
-          done();
-          for (const d of dropped) {
-            const nearText = d.near && !mine.has(d.near) ? await nearQuestionText(ctx, d.near) : d.near;
-            await ctx.recordFailure(
-              null,
-              "questions",
-              d.reason,
-              JSON.stringify({ text: d.text, near: nearText }),
+              focus: sub.focus,
+              trainingType: plan.trainingType,
+              counts: difficultyCounts(n, plan.difficultyMix),
+              material,
+              avoid: [...(recent.get(sub.name) ?? [])],
+            };
+            const answer = await askWriter(ctx, input);
+            await turn;
+            if (!answer) return 0;
+            const { output, raw } = answer;
+            // Checked and added synchronously: concurrent batches never admit the same question twice.
+            const rows: NewQuestion[] = [];
+            const dropped: Array<{ text: string; reason: string; near: string | null }> = [];
+            const index = indexOf(sub.name);
+            const mine = new Map<string, string>();
+            for (const q of output.questions) {
+              const text = q.text.trim();
+              const hash = sha256(normaliseForHash(text));
+              if (hashes.has(hash)) {
+                dropped.push({ text, reason: "duplicate question (exact)", near: null });
+                continue;
+              }
+              const sig = questionSignature(text);
+              const dup = index.check(sig);
+              if (dup) {
+                dropped.push({ text, reason: "duplicate question (near)", near: mine.get(dup.id) ?? dup.id });
+                continue;
+              }
+              const id = newId("q");
+              hashes.add(hash);
+              index.add(id, sig);
+              mine.set(id, text);
+              remember(sub.name, text);
+              rows.push({
+                id,
+                runId: ctx.runId,
+                topic: plan.topic,
+                subTopic: sub.name,
+                difficulty: q.difficulty,
+                text,
+                textHash: hash,
+              });
+            }
+            if (rows.length) await ctx.store.insertQuestions(rows);
+            // The next batch may store now (a retry below does not hold it up).
+            done();
+            for (const d of dropped) {
+              const nearText = d.near && !mine.has(d.near) ? await nearQuestionText(ctx, d.near) : d.near;
+              await ctx.recordFailure(
+                null,
+                "questions",
+                d.reason,
+                JSON.stringify({ text: d.text, near: nearText }),
+              );
+            }
+            if (rows.length > 0) return rows.length;
+            if (wantFresh && fresh === null) {
+              spent.add(sub.name);
+              return 0;
+            }
+            ctx.logger.debug(
+              `questions: a batch for "${sub.name}" produced only duplicates; trying more material`,
+              {
+                raw: raw.slice(0, 200),
+              },
             );
           }
-          if (rows.length > 0) return rows.length;
-          if (wantFresh && fresh === null) {
-            spent.add(sub.name);
-            return 0;
-          }
-          ctx.logger.debug(
-            `questions: a batch for "${sub.name}" produced only duplicates; trying more material`,
-            {
-              raw: raw.slice(0, 200),
-            },
-          );
+          return 0;
+        } finally {
+          // However the batch ended, the next one may store.
+          done();
         }
-        return 0;
       };
 
       const batches: Array<Promise<number>> = [];
@@ -268,21 +260,12 @@ const WRITER_ATTEMPTS = 3;
  * times (then null: the batch writes nothing, and the run asks for more questions later).
  */
 async function askWriter(ctx: RunContext, input: QuestionInput): Promise<AgentResult<QuestionOutput> | null> {
-  for (let attempt = 1; attempt <= WRITER_ATTEMPTS; attempt++) {
-    try {
-      return await ctx.agent(questionTask, input);
-    } catch (e) {
-      if (!isSynthforgeError(e, "MODEL_OUTPUT_INVALID")) throw e;
-      await ctx.recordFailure(
-        null,
-        "questions",
-        `invalid model output: ${e.message}`,
-        typeof e.details?.raw === "string" ? e.details.raw : null,
-        attempt,
-      );
-    }
+  try {
+    return await agentUntilValid(ctx, questionTask, input, "questions", WRITER_ATTEMPTS);
+  } catch (e) {
+    if (isSynthforgeError(e, "MODEL_OUTPUT_INVALID")) return null;
+    throw e;
   }
-  return null;
 }
 
 /** Per run: sub-topics whose shared research the writer was given (in this process). */

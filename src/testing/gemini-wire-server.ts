@@ -5,6 +5,7 @@ import { generationTask } from "../agents/generation.js";
 import { estimateTokens, readEnvelope } from "../models/envelope.js";
 import { offlineResponder } from "../models/offline.js";
 import "../pipeline/pipeline.js";
+import { seededRng } from "../core/random.js";
 import { listTrainingTypes } from "../training-types/index.js";
 
 // Every training type's offline generation answer is registered when its task is made.
@@ -103,18 +104,6 @@ export interface GeminiWireServer {
 const ROUTE = /^\/([^/]+)\/models\/([^/:?]+):(generateContent|streamGenerateContent|batchGenerateContent)$/;
 const BATCH_ROUTE = /^\/([^/]+)\/batches\/([^/:?]+)(:cancel)?$/;
 
-/** A small seeded generator (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -186,7 +175,7 @@ interface BatchJob {
 /** Starts a Gemini-wire server on 127.0.0.1 (see the module documentation). */
 export async function startGeminiWireServer(opts: WireServerOptions = {}): Promise<GeminiWireServer> {
   let faults: WireFaults = { ...opts.faults };
-  const random = seeded(opts.seed ?? 1);
+  const random = seededRng(opts.seed ?? 1);
   const stats: WireStats = { requests: {}, statuses: {}, faults: {}, batchedRequests: 0, peakConcurrency: 0 };
   const batches = new Map<string, BatchJob>();
   let active = 0;

@@ -1,3 +1,4 @@
+import { seededRng } from "../core/random.js";
 import { jaccard } from "../core/text.js";
 import type { Difficulty } from "../core/types.js";
 import type { OfflineQuestion, OfflineQuestionInput } from "./types.js";
@@ -37,18 +38,6 @@ interface ProblemKind<P> {
 // ---------------------------------------------------------------------------------------
 // Numbers
 // ---------------------------------------------------------------------------------------
-
-/** Seeded PRNG (mulberry32). */
-export function seededRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pick = <T>(rng: () => number, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
 const int = (rng: () => number, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));

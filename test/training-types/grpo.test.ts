@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seededRng } from "../../src/core/random.js";
 import { coverage, jaccard } from "../../src/core/text.js";
 import { corpusSource } from "../../src/sources/corpus.js";
 import { closePythonSandbox, runPython } from "../../src/tools/python-sandbox.js";
@@ -9,7 +10,6 @@ import {
   molarMass,
   numbersIn,
   PROBLEM_KINDS,
-  seededRng,
   solveProblem,
   writeProblems,
 } from "../../src/training-types/grpo-problems.js";

@@ -55,7 +55,7 @@ async function throughput(): Promise<Row[]> {
   const L = 200;
   const server = await startWireChild({ latencyMs: L });
   const rows: Row[] = [];
-  const sizes = [16, 64, 256];
+  const sizes = (process.env.BENCH_C ?? "16,64,256").split(",").map(Number);
   const perSlot = Number(process.env.BENCH_PER_SLOT ?? 10);
   const corpus = writeSyntheticCorpus({ terms: termsFor(Math.max(...sizes) * perSlot) });
   try {

@@ -180,7 +180,8 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
       leaseExpiresAt: time("lease_expires_at", true),
     },
     indices: [
-      index("IDX_questions_run_id_status", ["runId", "status"]),
+      index("IDX_questions_run_id_status_created_at", ["runId", "status", "createdAt", "id"]),
+      index("IDX_questions_run_id_lease_expires_at", ["runId", "leaseExpiresAt"]),
       index("IDX_questions_run_id_created_at", ["runId", "createdAt"]),
     ],
   });

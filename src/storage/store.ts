@@ -269,6 +269,7 @@ export interface Store {
 
   insertQuestions(rows: NewQuestion[]): Promise<void>;
   getQuestion(id: string): Promise<QuestionRow | null>;
+  /** Updates a question; one that reaches a terminal status (approved, rejected, failed) loses its lease. */
   updateQuestion(id: string, patch: QuestionPatch): Promise<void>;
   /** Questions of a run in creation order, optionally filtered by status. */
   listQuestions(

@@ -314,7 +314,13 @@ export class TypeormStore implements Store {
 
   /** Updates a question (a no-op when it does not exist). */
   async updateQuestion(id: string, patch: QuestionPatch): Promise<void> {
-    const values = { ...definedOnly(patch), updatedAt: new Date() };
+    // A question that is done holds no lease (claims count the leased ones).
+    const done = patch.status !== undefined && TERMINAL_QUESTION_STATUSES.includes(patch.status);
+    const values = {
+      ...definedOnly(patch),
+      ...(done ? { leaseOwner: null, leaseExpiresAt: null } : {}),
+      updatedAt: new Date(),
+    };
     await this.op((m) => m.update(this.e.question, { id }, columns<QuestionRow>(values)));
   }
 
@@ -810,30 +816,35 @@ export class TypeormStore implements Store {
         // Serialises the claims of one run across processes: counting and claiming are one step.
         await m.query("SELECT id FROM runs WHERE id = $1 FOR UPDATE", [runId]);
       }
-      const counts = await m
-        .createQueryBuilder(this.e.question, "q")
-        .select("SUM(CASE WHEN q.status = 'approved' THEN 1 ELSE 0 END)", "approved")
-        .addSelect(
-          "SUM(CASE WHEN q.status NOT IN (:...terminal) AND q.lease_expires_at > :now THEN 1 ELSE 0 END)",
-          "leased",
-        )
-        .where("q.run_id = :runId", { runId, now, terminal: [...TERMINAL_QUESTION_STATUSES] })
-        .andWhere("(q.status = 'approved' OR q.lease_expires_at > :now)")
-        .getRawOne<{ approved: number | string | null; leased: number | string | null }>();
-      const room = opts.target - toNumber(counts?.approved ?? 0) - toNumber(counts?.leased ?? 0);
+      // Each count and read walks an index range (see the claim-indexes migration): a claim
+      // costs the same at the 10,000th candidate as at the first.
+      const approved = await m.count(this.e.question, { where: { runId, status: "approved" } });
+      const leased = await m.count(this.e.question, {
+        where: { runId, leaseExpiresAt: MoreThan(now), status: Not(In([...TERMINAL_QUESTION_STATUSES])) },
+      });
+      const room = opts.target - approved - leased;
       const take = Math.min(limit, room);
       if (take <= 0) return [];
-      const qb = m
-        .createQueryBuilder(this.e.question, "q")
-        .where("q.run_id = :runId", { runId })
-        .andWhere("q.status IN (:...statuses)", { statuses })
-        .andWhere("(q.lease_expires_at IS NULL OR q.lease_expires_at <= :now)", { now })
-        .orderBy("CASE WHEN q.status = 'pending' THEN 1 ELSE 0 END", "ASC")
-        .addOrderBy("q.created_at", "ASC")
-        .addOrderBy("q.id", "ASC")
-        .limit(take);
-      if (this.kind === "postgres") qb.setLock("pessimistic_write").setOnLocked("skip_locked");
-      const rows = await qb.getMany();
+      // Candidates in work first (oldest first), then new ones (pending, oldest first). One
+      // read per status, each an ordered walk of the (run, status, created_at, id) index.
+      const oldest = async (status: QuestionStatus, n: number) => {
+        const qb = m
+          .createQueryBuilder(this.e.question, "q")
+          .where("q.run_id = :runId AND q.status = :status", { runId, status })
+          .andWhere("(q.lease_expires_at IS NULL OR q.lease_expires_at <= :now)", { now })
+          .orderBy("q.created_at", "ASC")
+          .addOrderBy("q.id", "ASC")
+          .limit(n);
+        if (this.kind === "postgres") qb.setLock("pessimistic_write").setOnLocked("skip_locked");
+        return qb.getMany();
+      };
+      const byAge = (a: QuestionRow, b: QuestionRow) =>
+        a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+      const rows: QuestionRow[] = [];
+      for (const status of statuses) if (status !== "pending") rows.push(...(await oldest(status, take)));
+      rows.sort(byAge).splice(take);
+      if (rows.length < take && statuses.includes("pending"))
+        rows.push(...(await oldest("pending", take - rows.length)));
       if (rows.length === 0) return [];
       const expires = new Date(now.getTime() + opts.leaseMs);
       await m.update(

@@ -12,7 +12,14 @@ import {
 } from "../../src/core/types.js";
 import { MIGRATIONS } from "../../src/storage/migrations/index.js";
 import { EXAMPLE_COLUMNS, exampleTable } from "../../src/storage/schema.js";
-import type { NewExample, NewQuestion, NewSource, RunRow, Store } from "../../src/storage/store.js";
+import type {
+  NewExample,
+  NewQuestion,
+  NewSource,
+  QuestionRow,
+  RunRow,
+  Store,
+} from "../../src/storage/store.js";
 import type { TypeormStore } from "../../src/storage/typeorm-store.js";
 
 export interface EngineUnderTest {
@@ -375,6 +382,38 @@ export function storeContract(label: string, engine: () => EngineUnderTest): voi
         expect((await store.listQuestionKeys(other.id)).map((k) => k.id)).toEqual([
           (await store.listQuestions(other.id))[0]!.id,
         ]);
+      });
+    });
+
+    it("claimQuestions: candidates in work before new ones, oldest first; a finished question frees its lease", async () => {
+      await withStore(async (store) => {
+        const run = await store.createRun(newRun());
+        const q = Array.from({ length: 6 }, (_, i) => newQuestion(run.id, i));
+        await store.insertQuestions(q);
+        await store.updateQuestion(q[4]!.id, { status: "generated" });
+        await store.updateQuestion(q[1]!.id, { status: "researched" });
+        const ids = (rows: QuestionRow[]) => rows.map((r) => r.id);
+        const first = await store.claimQuestions(run.id, {
+          owner: "a",
+          leaseMs: 60_000,
+          limit: 3,
+          target: 10,
+        });
+        expect(ids(first)).toEqual([q[1]!.id, q[4]!.id, q[0]!.id]);
+        // Approved: no longer leased. Room = target 4 − approved 1 − leased 2 (q4, q0) = 1.
+        await store.updateQuestion(q[1]!.id, { status: "approved" });
+        const next = await store.claimQuestions(run.id, { owner: "b", leaseMs: 60_000, limit: 5, target: 4 });
+        expect(ids(next)).toEqual([q[2]!.id]);
+        // Statuses narrow the claim: only candidates in work (none left unleased).
+        expect(
+          await store.claimQuestions(run.id, {
+            owner: "c",
+            leaseMs: 60_000,
+            limit: 5,
+            target: 10,
+            statuses: ["researched", "generated", "needs_revision"],
+          }),
+        ).toEqual([]);
       });
     });
 

@@ -2,6 +2,7 @@ import type { MigrationInterface } from "typeorm";
 import { InitialSchema1767225600000 } from "./1767225600000-initial-schema.js";
 import { SourceFlags1767312000000 } from "./1767312000000-source-flags.js";
 import { EngineAtScale1767484800000 } from "./1767484800000-engine-at-scale.js";
+import { ClaimIndexes1767571200000 } from "./1767571200000-claim-indexes.js";
 
 /**
  * Every migration, oldest first. `init()` runs the pending ones; add new migrations at
@@ -12,6 +13,7 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   InitialSchema1767225600000,
   SourceFlags1767312000000,
   EngineAtScale1767484800000,
+  ClaimIndexes1767571200000,
 ];
 
 /** The table in which TypeORM records which migrations ran. */

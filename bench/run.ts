@@ -56,7 +56,7 @@ async function throughput(): Promise<Row[]> {
   const server = await startWireChild({ latencyMs: L });
   const rows: Row[] = [];
   const sizes = (process.env.BENCH_C ?? "16,64,256").split(",").map(Number);
-  const perSlot = Number(process.env.BENCH_PER_SLOT ?? 10);
+  const perSlot = Number(process.env.BENCH_PER_SLOT ?? 40);
   const corpus = writeSyntheticCorpus({ terms: termsFor(Math.max(...sizes) * perSlot) });
   try {
     for (const C of sizes) {
@@ -85,6 +85,8 @@ async function throughput(): Promise<Row[]> {
       rows.push({
         C,
         N,
+        status: s.status,
+        ...(s.stopReason ? { why: s.stopReason } : {}),
         approved: s.counts.approved,
         k: Number(k.toFixed(3)),
         "wall s": Number((hours * 3600).toFixed(1)),

@@ -434,6 +434,11 @@ export async function startGeminiWireServer(opts: WireServerOptions = {}): Promi
     });
   });
 
+  // Idle connections stay open a minute, as Google's front ends keep them, not Node's 5 s:
+  // a busy client that reuses a pooled socket just as a short timeout closes it sees
+  // "other side closed", a failure of the test server, not of the client.
+  server.keepAliveTimeout = 60_000;
+  server.headersTimeout = 61_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());

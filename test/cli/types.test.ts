@@ -42,6 +42,10 @@ async function run(args: string[]): Promise<{ code: number; out: string[]; err: 
   return { code, out, err };
 }
 
+/** `synthforge generate "<request>" --yes --db <db> --json [...extra]`. */
+const generate = (request: string, ...extra: string[]) =>
+  run(["generate", request, "--yes", "--db", db, "--json", ...extra]);
+
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "sf-types-"));
   db = join(dir, "synthforge.db");
@@ -59,14 +63,7 @@ describe.each(CASES)("synthforge generate: 5 %s examples about %s, offline", (ty
   let result: { code: number; out: string[]; err: string[] };
 
   beforeAll(async () => {
-    result = await run([
-      "generate",
-      `Generate 5 ${type} examples about ${topic}`,
-      "--yes",
-      "--db",
-      db,
-      "--json",
-    ]);
+    result = await generate(`Generate 5 ${type} examples about ${topic}`);
     runId = JSON.parse(result.out.at(-1)!).runId;
   }, 120_000);
 
@@ -233,16 +230,11 @@ describe("synthforge generate: training-type options", () => {
   };
 
   it("--type-option kto.desirableRatio=0.75 labels three in four examples desirable; the config's typeOptions do the same", async () => {
-    const flag = await run([
-      "generate",
+    const flag = await generate(
       "Generate 8 kto examples about physics",
-      "--yes",
-      "--db",
-      db,
-      "--json",
       "--type-option",
       "kto.desirableRatio=0.75",
-    ]);
+    );
     expect(flag.code, flag.err.join("\n")).toBe(0);
     const byFlag = labels(JSON.parse(flag.out.at(-1)!).runId);
     expect(byFlag).toHaveLength(8);
@@ -250,54 +242,25 @@ describe("synthforge generate: training-type options", () => {
 
     const config = join(dir, "kto.config.yaml");
     writeFileSync(config, 'typeOptions:\n  kto:\n    desirableRatio: "1:3"\n');
-    const fromConfig = await run([
-      "generate",
-      "Generate 8 kto examples about physics",
-      "--yes",
-      "--db",
-      db,
-      "--json",
-      "--config",
-      config,
-    ]);
+    const fromConfig = await generate("Generate 8 kto examples about physics", "--config", config);
     expect(fromConfig.code, fromConfig.err.join("\n")).toBe(0);
     expect(labels(JSON.parse(fromConfig.out.at(-1)!).runId).filter((l) => l === 1)).toHaveLength(2);
   }, 120_000);
 
   it("refuses a malformed or unknown option before any work, saying what to write", async () => {
-    const malformed = await run([
-      "generate",
+    const malformed = await generate(
       "Generate 2 kto examples about physics",
-      "--yes",
-      "--db",
-      db,
       "--type-option",
       "desirableRatio=0.6",
-    ]);
+    );
     expect(malformed.code).toBe(2);
     expect(malformed.err.join("\n")).toMatch(
       /--type-option takes type\.key=value .* e\.g\. kto\.desirableRatio=0\.6; got "desirableRatio=0\.6"/,
     );
-    const unknown = await run([
-      "generate",
-      "Generate 2 kto examples about physics",
-      "--yes",
-      "--db",
-      db,
-      "--type-option",
-      "kto.ratio=2",
-    ]);
+    const unknown = await generate("Generate 2 kto examples about physics", "--type-option", "kto.ratio=2");
     expect(unknown.code).toBe(2);
     expect(unknown.err.join("\n")).toMatch(/Unknown kto option ratio; the only one is desirableRatio/);
-    const wrongType = await run([
-      "generate",
-      "Generate 2 sft examples about physics",
-      "--yes",
-      "--db",
-      db,
-      "--type-option",
-      "sft.x=1",
-    ]);
+    const wrongType = await generate("Generate 2 sft examples about physics", "--type-option", "sft.x=1");
     expect(wrongType.code).toBe(2);
     expect(wrongType.err.join("\n")).toMatch(/The sft training type takes no typeOptions/);
   });

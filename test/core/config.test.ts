@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -46,5 +46,29 @@ describe("loadConfig", () => {
 
   it("rejects a missing file given by path", () => {
     expect(() => loadConfig("nope.yaml", dir())).toThrow(/does not exist/);
+  });
+});
+
+describe("the README's example config", () => {
+  it("is a valid config file with every section it shows", () => {
+    const readme = readFileSync(join(import.meta.dirname, "..", "..", "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## Configuration"));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(yaml).toBeDefined();
+    const d = dir();
+    writeFileSync(join(d, "synthforge.config.yaml"), yaml!);
+    const { config } = loadConfig(undefined, d);
+    expect(Object.keys(config)).toEqual(
+      expect.arrayContaining([
+        "db",
+        "models",
+        "budget",
+        "review",
+        "sources",
+        "research",
+        "typeOptions",
+        "licencePolicy",
+      ]),
+    );
   });
 });

@@ -231,6 +231,11 @@ async function loadDoc(path: string, root: string, opts: LocalFilesOptions): Pro
   };
 }
 
+/** A query word in more than this share of the passages is "common" (see `search`)… */
+const COMMON_SHARE = 0.5;
+/** …in a corpus of at least this many passages (in a small one every word counts). */
+const COMMON_MIN_PASSAGES = 200;
+
 /**
  * A source over a local folder of notes (md, txt, html, pdf). The licence of each file
  * comes from its front matter (`licence:` or `license:`), an HTML `rel="license"` link,
@@ -252,7 +257,13 @@ export function localFilesSource(opts: LocalFilesOptions): LocalFilesSource {
   const id = opts.id ?? "localFiles";
   const perDoc = opts.passagesPerDocument ?? 4;
   const skipped: Array<{ path: string; reason: string }> = [];
-  let loading: Promise<{ docs: LoadedDoc[]; index: MiniSearch<IndexedPassage> }> | null = null;
+  let loading: Promise<{
+    docs: LoadedDoc[];
+    index: MiniSearch<IndexedPassage>;
+    /** Passages each (lower-cased) term occurs in. */
+    df: Map<string, number>;
+    passages: number;
+  }> | null = null;
 
   const loadAll = async () => {
     const docs: LoadedDoc[] = [];
@@ -272,15 +283,26 @@ export function localFilesSource(opts: LocalFilesOptions): LocalFilesSource {
       searchOptions: { boost: { title: 1.5, path: 0.5 }, prefix: true, fuzzy: 0.15 },
     });
     let n = 0;
+    const df = new Map<string, number>();
+    const tokenize = MiniSearch.getDefault("tokenize") as (text: string) => string[];
     docs.forEach((d, di) => {
       const path = relative(root, d.path)
         .replace(/\.[^.]+$/, "")
         .replace(/[/\\_.-]+/g, " ");
-      idx.addAll(
-        d.passages.map((p) => ({ id: n++, doc: di, text: p.text, title: d.title, path, pi: p.index })),
-      );
+      const rows = d.passages.map((p) => ({
+        id: n++,
+        doc: di,
+        text: p.text,
+        title: d.title,
+        path,
+        pi: p.index,
+      }));
+      idx.addAll(rows);
+      for (const r of rows)
+        for (const t of new Set(tokenize(`${r.text} ${r.title} ${r.path}`).map((w) => w.toLowerCase())))
+          df.set(t, (df.get(t) ?? 0) + 1);
     });
-    return { docs, index: idx };
+    return { docs, index: idx, df, passages: n };
   };
   const load = () => {
     loading ??= loadAll();
@@ -292,20 +314,27 @@ export function localFilesSource(opts: LocalFilesOptions): LocalFilesSource {
     description: `Local files under ${root} (md, txt, html, pdf); licence from front matter or LICENSE files`,
     skipped,
     async search(query: string, searchOpts: SearchOptions = {}): Promise<SourceDocument[]> {
-      const { docs: all, index: idx } = await load();
+      const { docs: all, index: idx, df, passages } = await load();
       if (all.length === 0) return [];
       const limit = searchOpts.limit ?? 5;
-      // Stop words ("what", "is", ...) match nearly every passage: scoring them costs time in
-      // proportion to the corpus and changes nothing in the ranking. Left out unless the
-      // query has nothing else.
-      const meaningful = (query.match(/[\p{L}\p{N}][\p{L}\p{N}'-]*/gu) ?? []).some(
-        (w) => contentWords(w).length > 0,
-      );
+      // Stop words ("what", "is", ...) and words in most passages (the corpus's own topic,
+      // "chemistry" in a chemistry corpus) match nearly everything: scoring them costs time
+      // in proportion to the corpus, and their BM25 weight is close to zero, so they change
+      // nothing in the ranking but the order of passages that match nothing else. Left out
+      // unless the query has nothing else.
+      const common = (t: string) =>
+        passages >= COMMON_MIN_PASSAGES && (df.get(t) ?? 0) > passages * COMMON_SHARE;
+      const words = (query.match(/[\p{L}\p{N}][\p{L}\p{N}'-]*/gu) ?? []).map((w) => w.toLowerCase());
+      const content = words.filter((w) => contentWords(w).length > 0);
+      const rare = content.filter((w) => !common(w));
+      const keep = rare.length
+        ? (t: string) => contentWords(t).length > 0 && !common(t.toLowerCase())
+        : content.length
+          ? (t: string) => contentWords(t).length > 0
+          : null;
       const hits = idx.search(query, {
         combineWith: "OR",
-        ...(meaningful
-          ? { processTerm: (t: string) => (contentWords(t).length > 0 ? t.toLowerCase() : null) }
-          : {}),
+        ...(keep ? { processTerm: (t: string) => (keep(t) ? t.toLowerCase() : null) } : {}),
       });
       const byDoc = new Map<number, Array<{ text: string; index: number; score: number }>>();
       for (const h of hits) {

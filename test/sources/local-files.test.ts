@@ -161,3 +161,33 @@ describe("localFilesSource", () => {
     expect(docs[0]?.adapter).toBe("corpus");
   });
 });
+
+describe("localFilesSource in a large corpus", () => {
+  // 60 notes × 4 paragraphs: every paragraph names the corpus's topic ("limnology"); one
+  // paragraph in the corpus mentions "diatoms".
+  const big = mkdtempSync(join(tmpdir(), "sf-notes-big-"));
+  for (let i = 0; i < 60; i++) {
+    const paras = Array.from(
+      { length: 4 },
+      (_, j) =>
+        `In limnology, note ${i} paragraph ${j} records lake ${i * 4 + j} at ${10 + j} metres depth and ${i % 7} degrees.`,
+    );
+    if (i === 41) paras[2] = "In limnology, diatoms dominate the spring bloom of a temperate lake.";
+    writeFileSync(
+      join(big, `note-${i}.md`),
+      `---\nlicence: CC0-1.0\n---\n# Note ${i}\n\n${paras.join("\n\n")}\n`,
+    );
+  }
+  const source = localFilesSource({ dir: big });
+
+  it("ranks by the words that tell passages apart: a word in most passages neither adds filler documents nor costs a scan", async () => {
+    const docs = await source.search("What role do diatoms play in limnology?", { limit: 5 });
+    expect(docs.map((d) => d.title)).toEqual(["Note 41"]);
+    expect(docs[0]!.passages[0]!.text).toMatch(/diatoms dominate/);
+  });
+
+  it("still answers a query made only of common words", async () => {
+    const docs = await source.search("limnology", { limit: 3 });
+    expect(docs).toHaveLength(3);
+  });
+});

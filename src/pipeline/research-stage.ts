@@ -368,8 +368,9 @@ export async function researchMaterial(
  * {@link MATERIAL_DOCS} licence-admitted documents of the sub-topic's search (the query of
  * its shared research, made again on the local sources for more documents; public
  * catalogues are not searched again) that no material of the run has used yet, in the
- * search's order; the search is repeated with a larger limit when its documents run out. Pages are handed out one at a time, so concurrent callers get
- * different pages. Null (only with `fresh`) when the sources hold nothing unused.
+ * search's order; the search is repeated with a larger limit when its documents run
+ * out. Pages are handed out one at a time, so concurrent callers get different pages.
+ * Null (only with `fresh`) when the sources hold nothing unused.
  *
  * What was used is kept in memory: after a restart, pages start again from the top of
  * the search (the question stage drops the duplicate questions they yield and asks for

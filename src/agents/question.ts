@@ -152,14 +152,26 @@ registerOfflineResponder("question.write", (raw) => {
 });
 
 /**
- * Lower-cases a subject's sentence-initial capital when the material also uses the word
- * in lower case (a common noun), and keeps names, acronyms and formulas as written.
+ * Lower-cases a subject's sentence-initial capital when it is a common noun: the material
+ * also uses the word in lower case, or never writes it capitalised except at the start of
+ * a sentence ("Elastomers are …" → "What are elastomers?"). Keeps names ("Charles
+ * Goodyear", "Teflon" where the material writes "(PTFE, Teflon)"), acronyms, formulas and
+ * words with inner capitals ("pH", "Diels–Alder") as written.
  */
-function lowerFirst(s: string, material: string): string {
-  const first = s.split(/\s+/)[0] ?? "";
+export function lowerFirst(s: string, material: string): string {
+  const words = s.split(/\s+/);
+  const first = words[0] ?? "";
   const lower = first.toLowerCase();
-  if (first === lower || /\d/.test(first) || /^[A-Z]{2,}/.test(first)) return s;
-  return new RegExp(`\\b${lower.replace(/[^\w]/g, "")}\\b`).test(material)
-    ? lower + s.slice(first.length)
-    : s;
+  if (first === lower || /\d/.test(first) || /[A-Z]/.test(first.slice(1))) return s;
+  if (words.slice(1).some((w) => /^\p{Lu}/u.test(w))) return s;
+  const word = first.replace(/[^\p{L}\p{N}'-]/gu, "");
+  if (!word) return s;
+  const usedLower = new RegExp(`(?<![\\p{L}\\p{N}])${word.toLowerCase()}(?![\\p{L}\\p{N}])`, "u").test(
+    material,
+  );
+  // Capitalised after anything but the start of the text, a sentence end or a line break.
+  const capitalisedMidSentence = new RegExp(`[^.!?\\s][ \\t]+\\(?${word}(?![\\p{L}\\p{N}])`, "u").test(
+    material,
+  );
+  return usedLower || !capitalisedMidSentence ? lower + s.slice(first.length) : s;
 }

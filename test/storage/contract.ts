@@ -363,20 +363,16 @@ export function storeContract(label: string, engine: () => EngineUnderTest): voi
         });
         const keys = await store.listQuestionKeys(run.id);
         expect(keys.map((k) => k.id)).toEqual(questions.map((q) => q.id));
-        expect(keys[5]).toEqual({
-          id: questions[5]!.id,
-          subTopic: "stoichiometry",
-          text: questions[5]!.text,
-          textHash: questions[5]!.textHash,
-          status: "approved",
+        const keyOf = (i: number, status: string) => ({
+          id: questions[i]!.id,
+          subTopic: questions[i]!.subTopic,
+          text: questions[i]!.text,
+          textHash: questions[i]!.textHash,
+          status,
         });
-        expect(keys[0]).toEqual({
-          id: questions[0]!.id,
-          subTopic: "titration",
-          text: questions[0]!.text,
-          textHash: questions[0]!.textHash,
-          status: "pending",
-        });
+        expect(keys[5]).toEqual(keyOf(5, "approved"));
+        expect(keys[5]!.subTopic).toBe("stoichiometry");
+        expect(keys[0]).toEqual(keyOf(0, "pending"));
         expect(keys.filter((k) => k.status === "pending")).toHaveLength(1202);
         expect(await store.listQuestionKeys("run_none")).toEqual([]);
         expect((await store.listQuestionKeys(other.id)).map((k) => k.id)).toEqual([

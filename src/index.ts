@@ -114,7 +114,7 @@ export {
 } from "./pipeline/plan-stage.js";
 export { questionStage } from "./pipeline/question-stage.js";
 export {
-  CATALOGUE_SOURCE_IDS,
+  catalogueSourceIds,
   DEFAULT_DOMAIN_SOURCES,
   domainKey,
   type ResearchOptions,

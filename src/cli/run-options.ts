@@ -4,7 +4,7 @@ import { loadConfig, type SynthforgeConfig } from "../core/config.js";
 import { SynthforgeError } from "../core/errors.js";
 import { TRAINING_TYPES } from "../core/types.js";
 import { defaultStages, type PipelineOptions } from "../pipeline/pipeline.js";
-import { CATALOGUE_SOURCE_IDS, sourceIdKey } from "../pipeline/research-stage.js";
+import { catalogueSourceIds, sourceIdKey } from "../pipeline/research-stage.js";
 import type { SourceAdapter } from "../sources/types.js";
 import type { Store } from "../storage/store.js";
 import { openStore } from "../storage/typeorm-store.js";
@@ -162,7 +162,7 @@ export function runSettings(flags: RunFlags): RunSettings {
  * configured (a typo would otherwise silently fall back to every source).
  */
 function checkDomainSources(config: SynthforgeConfig, sources: SourceAdapter[]): void {
-  const known = new Set([...CATALOGUE_SOURCE_IDS, ...sources.map((s) => sourceIdKey(s.id))]);
+  const known = new Set([...catalogueSourceIds(), ...sources.map((s) => s.id)].map(sourceIdKey));
   for (const [domain, ids] of Object.entries(config.research?.domainSources ?? {})) {
     const unknown = ids.filter((id) => !known.has(sourceIdKey(id)));
     if (unknown.length)

@@ -5,6 +5,7 @@ import type { Passage, SourceDocument, SourceFlag, SubTopic } from "../core/type
 import { screenDocument } from "../sources/injection.js";
 import { admits } from "../sources/licence.js";
 import { Bm25Index, bm25Rank, type Ranked } from "../sources/passages.js";
+import { listSources } from "../sources/registry.js";
 import type { SourceAdapter } from "../sources/types.js";
 import type { ContextSource, QuestionPatch } from "../storage/store.js";
 import type { RunContext } from "./context.js";
@@ -27,32 +28,21 @@ export const DEFAULT_DOMAIN_SOURCES: Readonly<Record<string, readonly string[]>>
 };
 
 /**
- * Ids of the public catalogue adapters (the REST adapters). A configured source whose id
- * is not here (after lower-casing and dropping non-letters) is "local" and always used.
+ * Ids of the public catalogues: every registered source that calls a remote API (the
+ * built-in REST adapters and any remote source a host registers). A configured source
+ * that is none of these, nor listed in the domain table, is "local" (local files, the
+ * bundled corpus, MCP servers) and always used. Ids compare by {@link sourceIdKey}.
  */
-export const CATALOGUE_SOURCE_IDS: readonly string[] = [
-  "arxiv",
-  "wikipedia",
-  "huggingface",
-  "semanticscholar",
-  "pubmed",
-  "pmc",
-  "europepmc",
-  "biorxiv",
-  "medrxiv",
-  "crossref",
-  "openalex",
-  "stackexchange",
-  "github",
-  "plos",
-  "doaj",
-  "core",
-  "pubchem",
-  "chemrxiv",
-  "unpaywall",
-  "webpage",
-  "web",
-];
+export function catalogueSourceIds(): string[] {
+  return listSources()
+    .filter((d) => d.remote)
+    .map((d) => d.id);
+}
+
+/** Keys of the catalogue sources and of every source a domain table lists. */
+function catalogueKeys(table: Readonly<Record<string, readonly string[]>>): Set<string> {
+  return new Set([...catalogueSourceIds(), ...Object.values(table).flat()].map(sourceIdKey));
+}
 
 /** Domain names in plan text → keys of the domain table. */
 const DOMAIN_WORDS: Array<[RegExp, string]> = [
@@ -120,10 +110,7 @@ export function sourcesForDomain(
   const key = domainKey(domain, domainSources);
   const wanted = key ? (domainSources[key] ?? []).map(sourceIdKey) : [];
   if (wanted.length === 0) return sources;
-  const catalogue = new Set([
-    ...CATALOGUE_SOURCE_IDS.map(sourceIdKey),
-    ...Object.values(domainSources).flat().map(sourceIdKey),
-  ]);
+  const catalogue = catalogueKeys(domainSources);
   const listed = wanted.flatMap((w) => sources.filter((s) => sourceIdKey(s.id) === w));
   if (listed.length === 0) return sources;
   const local = sources.filter((s) => !catalogue.has(sourceIdKey(s.id)));
@@ -418,10 +405,7 @@ export async function questionMaterial(
  * APIs) are searched once per sub-topic.
  */
 function localSources(sources: SourceAdapter[]): SourceAdapter[] {
-  const catalogue = new Set([
-    ...CATALOGUE_SOURCE_IDS.map(sourceIdKey),
-    ...Object.values(DEFAULT_DOMAIN_SOURCES).flat().map(sourceIdKey),
-  ]);
+  const catalogue = catalogueKeys(DEFAULT_DOMAIN_SOURCES);
   return sources.filter((s) => !catalogue.has(sourceIdKey(s.id)));
 }
 

@@ -479,22 +479,15 @@ export class HttpClient {
           return { data: null as T, response: res };
         }
       }
-      checkType(req, res, JSON_TYPES, "JSON");
-      try {
-        return { data: JSON.parse(res.body) as T, response: res };
-      } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        throw sourceFailed(
-          {
-            adapter: req.adapter,
-            reason: "malformed-json",
-            status: res.status,
-            url: displayUrl(new URL(res.url)),
-          },
-          `${hostOf(res.url)} sent a body that is not valid JSON (${msg.slice(0, 120)}; ${res.body.length} characters). The response may be truncated or the service may be failing; try again later.`,
-          { secrets: req.secrets ?? [] },
-        );
-      }
+      return {
+        data: parseJsonBody(
+          req,
+          res,
+          (msg) =>
+            `not valid JSON (${msg}; ${res.body.length} characters). The response may be truncated or the service may be failing; try again later.`,
+        ) as T,
+        response: res,
+      };
     });
   }
 
@@ -525,22 +518,8 @@ export class HttpClient {
       if (first === "<" && !looksLikeHtml(res.body) && !HTML_TYPES.test(res.contentType)) {
         return { format: "xml" as const, data: parseXmlBody(req, res, parserOptions), response: res };
       }
-      checkType(req, res, JSON_TYPES, "JSON");
-      try {
-        return { format: "json" as const, data: JSON.parse(res.body), response: res };
-      } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        throw sourceFailed(
-          {
-            adapter: req.adapter,
-            reason: "malformed-json",
-            status: res.status,
-            url: displayUrl(new URL(res.url)),
-          },
-          `${hostOf(res.url)} sent a body that is neither valid JSON nor XML (${msg.slice(0, 120)}).`,
-          { secrets: req.secrets ?? [] },
-        );
-      }
+      const data = parseJsonBody(req, res, (msg) => `neither valid JSON nor XML (${msg}).`);
+      return { format: "json" as const, data, response: res };
     });
   }
 
@@ -933,6 +912,29 @@ const XML_DEFAULTS: Partial<X2jOptions> = {
   processEntities: true,
   htmlEntities: true,
 };
+
+/**
+ * The JSON body of a response of a JSON type; a body that does not parse is a
+ * `malformed-json` failure, its message "<host> sent a body that is " + `what(parse error)`.
+ */
+function parseJsonBody(req: HttpRequest, res: HttpResponse, what: (parseError: string) => string): unknown {
+  checkType(req, res, JSON_TYPES, "JSON");
+  try {
+    return JSON.parse(res.body);
+  } catch (e) {
+    const msg = (e instanceof Error ? e.message : String(e)).slice(0, 120);
+    throw sourceFailed(
+      {
+        adapter: req.adapter,
+        reason: "malformed-json",
+        status: res.status,
+        url: displayUrl(new URL(res.url)),
+      },
+      `${hostOf(res.url)} sent a body that is ${what(msg)}`,
+      { secrets: req.secrets ?? [] },
+    );
+  }
+}
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed XML is an arbitrary tree
 function parseXmlBody(req: HttpRequest, res: HttpResponse, parserOptions: Partial<X2jOptions>): any {

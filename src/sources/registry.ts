@@ -139,6 +139,27 @@ function invalid(id: string, error: z.ZodError): SynthforgeError {
 const strict = <T extends z.ZodRawShape>(shape: T) =>
   z.object(shape).strict() as unknown as z.ZodType<Record<string, unknown>>;
 
+/** bioRxiv and medRxiv: one API (the details endpoint), one set of options. */
+function rxivSource(
+  id: string,
+  server: string,
+  create: (o: SourceFactoryOptions) => SourceAdapter,
+): SourceDefinition {
+  return {
+    id,
+    description: `${server} preprints (details API over a date interval, ranked locally): abstracts`,
+    licenceNotes: "each preprint's license (cc_by, cc_by_nc_nd, cc_no, ...); empty strings stay unknown",
+    remote: true,
+    rateLimit: "1 request / s",
+    options: strict({
+      interval: z.string().optional(),
+      pages: z.number().int().min(1).max(20).optional(),
+      category: z.string().optional(),
+    }),
+    create,
+  };
+}
+
 const BUILT_IN: SourceDefinition[] = [
   {
     id: "localFiles",
@@ -250,32 +271,8 @@ const BUILT_IN: SourceDefinition[] = [
     options: strict({ openAccessOnly: z.boolean().optional() }),
     create: (o) => europePmcSource(o),
   },
-  {
-    id: "biorxiv",
-    description: "bioRxiv preprints (details API over a date interval, ranked locally): abstracts",
-    licenceNotes: "each preprint's license (cc_by, cc_by_nc_nd, cc_no, ...); empty strings stay unknown",
-    remote: true,
-    rateLimit: "1 request / s",
-    options: strict({
-      interval: z.string().optional(),
-      pages: z.number().int().min(1).max(20).optional(),
-      category: z.string().optional(),
-    }),
-    create: (o) => biorxivSource(o),
-  },
-  {
-    id: "medrxiv",
-    description: "medRxiv preprints (details API over a date interval, ranked locally): abstracts",
-    licenceNotes: "each preprint's license (cc_by, cc_by_nc_nd, cc_no, ...); empty strings stay unknown",
-    remote: true,
-    rateLimit: "1 request / s",
-    options: strict({
-      interval: z.string().optional(),
-      pages: z.number().int().min(1).max(20).optional(),
-      category: z.string().optional(),
-    }),
-    create: (o) => medrxivSource(o),
-  },
+  rxivSource("biorxiv", "bioRxiv", biorxivSource),
+  rxivSource("medrxiv", "medRxiv", medrxivSource),
   {
     id: "crossref",
     description: "Crossref works (REST API): JATS abstracts",

@@ -12,47 +12,16 @@
  * "Flagged" means not approved (needs_revision or rejected). Precision: flagged examples
  * that are really corrupted. Recall: corrupted examples that are flagged.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { runAgentTask } from "../src/agents/agent-task.js";
 import type { AgentRunner } from "../src/agents/fact-check.js";
-import type { Difficulty } from "../src/core/types.js";
 import { geminiModels, offlineModels } from "../src/models/factories.js";
-import { DEFAULT_REVIEW } from "../src/pipeline/pipeline.js";
-import { reviewExample } from "../src/pipeline/review-stage.js";
-import { loadBenchmarks } from "../src/tools/decontamination.js";
-import { DedupIndex } from "../src/tools/dedup.js";
 import { closeJavaScriptSandbox } from "../src/tools/js-sandbox.js";
 import { closePythonSandbox } from "../src/tools/python-sandbox.js";
 import { closeSqlSandbox } from "../src/tools/sql.js";
-import type { LicensedPassage } from "../src/tools/text-checks.js";
-import { listVerifiers } from "../src/tools/verifiers.js";
-import { getTrainingType } from "../src/training-types/index.js";
+import { reviewLabelledSet } from "./labelled-review.js";
 
-interface Labelled {
-  id: string;
-  label: "good" | "bad";
-  corruption: string | null;
-  type: string;
-  difficulty: Difficulty;
-  question: string | null;
-  passages: string[];
-  row: Record<string, unknown>;
-}
-
-const DIR = join(import.meta.dirname, "..", "test", "fixtures", "review");
 const verbose = process.argv.includes("--verbose");
 const useGemini = process.argv.includes("--gemini");
-
-const items: Labelled[] = readFileSync(join(DIR, "labelled.jsonl"), "utf8")
-  .split("\n")
-  .filter((l) => l.trim())
-  .map((l) => JSON.parse(l) as Labelled);
-const passages = JSON.parse(readFileSync(join(DIR, "passages.json"), "utf8")) as Record<
-  string,
-  LicensedPassage
->;
-const benchmarks = await loadBenchmarks([join(DIR, "benchmark.jsonl")]);
 
 if (useGemini && !process.env.GEMINI_API_KEY && !process.env.GOOGLE_API_KEY) {
   console.error("--gemini needs GEMINI_API_KEY (or GOOGLE_API_KEY).");
@@ -71,46 +40,12 @@ const agent: AgentRunner = (task, input) =>
     },
   });
 
-// Each corrupted example is a variant of a correct one; reviewed against the same index it
-// would be caught as a near duplicate and the check it is meant to exercise would go
-// untested. So only the duplicates are reviewed against the correct examples' index.
-const dedup = new DedupIndex();
 const started = Date.now();
-const results: Array<{ item: Labelled; status: string; score: number; note: string; ms: number }> = [];
-for (const item of items) {
-  const type = getTrainingType(item.type);
-  const t = Date.now();
-  const out = await reviewExample(
-    {
-      type,
-      row: item.row,
-      question: item.question ?? type.promptText(item.row),
-      difficulty: item.difficulty,
-      passages: item.passages.map((k) => passages[k]!),
-      id: item.id,
-    },
-    {
-      agent,
-      review: DEFAULT_REVIEW,
-      dedup: item.corruption === "duplicate" || item.label === "good" ? dedup : null,
-      benchmarks,
-      verifiers: listVerifiers(),
-      factCheck: true,
-    },
-  );
-  let { status, score } = out;
-  const failed = out.verdicts.filter((v) => !v.passed && v.kind !== "final").map((v) => v.kind);
-  let note = `${[...new Set(failed)].join(",") || "-"}: ${out.notes[0] ?? ""}`;
-  if (status === "approved" && out.signature && item.label === "good") {
-    const dup = dedup.claim(item.id, out.signature);
-    if (dup) {
-      status = "rejected";
-      score = 0;
-      note = `${dup.kind} duplicate of ${dup.id}`;
-    }
-  }
-  results.push({ item, status, score, note, ms: Date.now() - t });
-}
+const results = (await reviewLabelledSet(agent)).map((r) => {
+  const failed = r.review.verdicts.filter((v) => !v.passed && v.kind !== "final").map((v) => v.kind);
+  const note = r.duplicateOf ?? `${[...new Set(failed)].join(",") || "-"}: ${r.review.notes[0] ?? ""}`;
+  return { ...r, note };
+});
 const elapsed = Date.now() - started;
 
 const flagged = (r: (typeof results)[number]) => r.status !== "approved";

@@ -1,20 +1,11 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { labelledItems, reviewLabelledSet } from "../../bench/labelled-review.js";
 import { runAgentTask } from "../../src/agents/agent-task.js";
 import type { AgentRunner } from "../../src/agents/fact-check.js";
-import type { Difficulty } from "../../src/core/types.js";
 import { offlineModels } from "../../src/models/factories.js";
-import { DEFAULT_REVIEW } from "../../src/pipeline/pipeline.js";
-import { reviewExample } from "../../src/pipeline/review-stage.js";
-import { loadBenchmarks } from "../../src/tools/decontamination.js";
-import { DedupIndex } from "../../src/tools/dedup.js";
 import { closeJavaScriptSandbox } from "../../src/tools/js-sandbox.js";
 import { closePythonSandbox } from "../../src/tools/python-sandbox.js";
 import { closeSqlSandbox } from "../../src/tools/sql.js";
-import type { LicensedPassage } from "../../src/tools/text-checks.js";
-import { listVerifiers } from "../../src/tools/verifiers.js";
-import { getTrainingType } from "../../src/training-types/index.js";
 
 /**
  * The labelled set (test/fixtures/review): each corrupted example must be caught, by the
@@ -22,25 +13,7 @@ import { getTrainingType } from "../../src/training-types/index.js";
  * the offline (lexical) review is known not to verify. bench/review.ts prints the same
  * run as precision and recall.
  */
-interface Labelled {
-  id: string;
-  label: "good" | "bad";
-  corruption: string | null;
-  type: string;
-  difficulty: Difficulty;
-  question: string | null;
-  passages: string[];
-  row: Record<string, unknown>;
-}
-const DIR = join(import.meta.dirname, "..", "fixtures", "review");
-const items = readFileSync(join(DIR, "labelled.jsonl"), "utf8")
-  .trim()
-  .split("\n")
-  .map((l) => JSON.parse(l) as Labelled);
-const passages = JSON.parse(readFileSync(join(DIR, "passages.json"), "utf8")) as Record<
-  string,
-  LicensedPassage
->;
+const items = labelledItems();
 
 /** Verdict kinds that may catch each corruption. */
 const CAUGHT_BY: Record<string, string[]> = {
@@ -74,33 +47,7 @@ describe("labelled review set (offline)", async () => {
   const models = offlineModels();
   const agent: AgentRunner = (task, input) =>
     runAgentTask(task, input, { models, runId: null, sink: () => undefined });
-  const benchmarks = await loadBenchmarks([join(DIR, "benchmark.jsonl")]);
-  const dedup = new DedupIndex();
-  const results = new Map<string, Awaited<ReturnType<typeof reviewExample>>>();
-  for (const item of items) {
-    const type = getTrainingType(item.type);
-    const out = await reviewExample(
-      {
-        type,
-        row: item.row,
-        question: item.question ?? type.promptText(item.row),
-        difficulty: item.difficulty,
-        passages: item.passages.map((k) => passages[k]!),
-        id: item.id,
-      },
-      {
-        agent,
-        review: DEFAULT_REVIEW,
-        dedup: item.label === "good" || item.corruption === "duplicate" ? dedup : null,
-        benchmarks,
-        verifiers: listVerifiers(),
-        factCheck: true,
-      },
-    );
-    if (item.label === "good" && out.status === "approved" && out.signature)
-      dedup.claim(item.id, out.signature);
-    results.set(item.id, out);
-  }
+  const results = new Map((await reviewLabelledSet(agent)).map((r) => [r.item.id, r.review]));
 
   for (const item of items.filter((i) => i.label === "bad" && !KNOWN_OFFLINE_MISSES.has(i.id))) {
     it(`flags ${item.id} (${item.corruption}) by ${CAUGHT_BY[item.corruption!]!.join(" or ")}`, () => {

@@ -36,6 +36,23 @@ export function fail(
   return r;
 }
 
+/**
+ * The verdict on claims found in a text: not applicable (null) when there are none, a pass
+ * when every claim holds, else a failure naming each wrong claim, scored by the share of
+ * claims that hold. `details.claims` keeps every claim checked.
+ */
+export function claimsResult<C>(
+  name: string,
+  claims: C[],
+  holds: (claim: C) => boolean,
+  reason: (wrong: C) => string,
+): CheckResult | null {
+  if (claims.length === 0) return null;
+  const wrong = claims.filter((c) => !holds(c));
+  if (wrong.length === 0) return pass(name, { checked: claims.length });
+  return fail(name, wrong.map(reason), 1 - wrong.length / claims.length, { claims });
+}
+
 /** Clamps to [0, 1] and rounds to 3 decimals. */
 export function clamp01(x: number): number {
   if (!Number.isFinite(x)) return 0;

@@ -1,5 +1,5 @@
 import { SynthforgeError } from "../core/errors.js";
-import { type CheckResult, clamp01, fail, pass } from "./check.js";
+import { type CheckResult, claimsResult } from "./check.js";
 import { mathjs, parseQuantity } from "./maths.js";
 import { ELEMENTS } from "./periodic-table.js";
 
@@ -535,14 +535,10 @@ export function findChemistryClaims(text: string): ChemistryClaim[] {
 
 /** Verifier: molar masses and equations stated in the text are right. Null when there are none. */
 export function checkChemistryInText(text: string): CheckResult | null {
-  const claims = findChemistryClaims(text);
-  if (claims.length === 0) return null;
-  const wrong = claims.filter((c) => !c.ok);
-  if (wrong.length === 0) return pass("chemistry", { checked: claims.length });
-  return fail(
+  return claimsResult(
     "chemistry",
-    wrong.map((c) => c.detail),
-    clamp01(1 - wrong.length / claims.length),
-    { claims },
+    findChemistryClaims(text),
+    (c) => c.ok,
+    (c) => c.detail,
   );
 }

@@ -1,6 +1,6 @@
 import { all, create, type MathJsInstance, type MathNode, type Unit } from "mathjs";
 import { memoizeText } from "../core/memo.js";
-import { type CheckResult, clamp01, fail, pass } from "./check.js";
+import { type CheckResult, claimsResult, clamp01, fail, pass } from "./check.js";
 
 /**
  * Maths verifiers on mathjs: numeric answers compared up to the precision they state
@@ -487,18 +487,12 @@ export function findArithmetic(text: string): ArithmeticClaim[] {
 
 /** Verifier: every arithmetic statement in the text holds. Not applicable (null) when there is none. */
 export function checkArithmeticInText(text: string): CheckResult | null {
-  const claims = findArithmetic(text);
-  if (claims.length === 0) return null;
-  const wrong = claims.filter((c) => !c.holds);
-  if (wrong.length === 0) return pass("arithmetic", { checked: claims.length });
-  return fail(
+  return claimsResult(
     "arithmetic",
-    wrong.map(
-      (c) =>
-        `arithmetic is wrong: "${c.text.trim()}" (the left side is ${c.computed === null ? "not computable" : +c.computed.toPrecision(6)})`,
-    ),
-    clamp01(1 - wrong.length / claims.length),
-    { claims },
+    findArithmetic(text),
+    (c) => c.holds,
+    (c) =>
+      `arithmetic is wrong: "${c.text.trim()}" (the left side is ${c.computed === null ? "not computable" : +c.computed.toPrecision(6)})`,
   );
 }
 

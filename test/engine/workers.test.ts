@@ -83,14 +83,26 @@ describe("distributed workers on PostgreSQL (pg-boss)", () => {
         )[0]!.n,
       );
     const deadline = Date.now() + 90_000;
-    while ((await approved()) < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    // The victim must hold candidates when it dies.
-    const leased = await q<{ owner: string }>(
-      url,
-      "SELECT lease_owner AS owner FROM questions WHERE run_id = $1 AND lease_owner IS NOT NULL",
-      [runId],
-    );
-    expect(new Set(leased.map((l) => l.owner)).size).toBeGreaterThanOrEqual(2);
+    // Leases are held only while a candidate is in work (a finished one drops its lease), so
+    // wait for a moment when the run is under way and at least two workers hold candidates:
+    // a worker that dies then takes work in flight with it.
+    const holders = async () =>
+      new Set(
+        (
+          await q<{ owner: string }>(
+            url,
+            "SELECT lease_owner AS owner FROM questions WHERE run_id = $1 AND lease_owner IS NOT NULL",
+            [runId],
+          )
+        ).map((l) => l.owner),
+      ).size;
+    let held = 0;
+    while (Date.now() < deadline) {
+      held = (await approved()) >= 6 ? await holders() : 0;
+      if (held >= 2) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(held).toBeGreaterThanOrEqual(2);
     workers[0]!.kill("SIGKILL");
     expect(await exited[0]).toBe("SIGKILL");
 

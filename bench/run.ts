@@ -7,6 +7,8 @@
  *               process, the V8 heap capped at BENCH_HEAP_MB = 512; then 10k with the default heap)
  *   faults      1,000 examples under 20% injected 429/503 and 5% malformed outputs: exact N, every failure recorded
  *   kill        SIGKILL at random points five times, then resume: zero lost, zero duplicated
+ *   sandbox     the code sandboxes' child processes: cold start, warm program, the next program
+ *               after a kill (pools of 2 and 1), programs/s with 1 and 2 children
  *
  * Prints a table per benchmark and, last, one JSON line with every figure.
  */
@@ -20,6 +22,7 @@ import { createPipeline } from "../src/pipeline/pipeline.js";
 import { localFilesSource } from "../src/sources/local-files.js";
 import type { SourceAdapter } from "../src/sources/types.js";
 import { sqliteStore } from "../src/storage/typeorm-store.js";
+import { sandbox } from "./sandbox.js";
 import { SYNTHETIC_TOPIC, writeSyntheticCorpus } from "./synthetic-corpus.js";
 import { startWireChild } from "./wire-server.js";
 
@@ -401,7 +404,18 @@ async function kill(): Promise<Row[]> {
   ];
 }
 
-const BENCHES: Record<string, () => Promise<Row[]>> = { throughput, scale, faults, kill };
+/** (5) The code sandboxes' child processes. */
+async function sandboxes(): Promise<Row[]> {
+  const rows = await sandbox();
+  table(
+    "(5) sandboxes: start-up, a warm program, the next program after a kill",
+    rows.filter((r) => !("programs/s" in r)),
+  );
+  table("    sandboxes: throughput of short programs", rows.filter((r) => "programs/s" in r));
+  return rows;
+}
+
+const BENCHES: Record<string, () => Promise<Row[]>> = { throughput, scale, faults, kill, sandbox: sandboxes };
 
 async function main(): Promise<void> {
   const [what = "all", arg] = process.argv.slice(2);

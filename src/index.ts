@@ -277,7 +277,7 @@ export {
 export { generateMutants, type Mutant, type MutantsResult } from "./tools/mutants.js";
 // Tools (verifiers and sandboxes; each also an ADK FunctionTool through verifierTools())
 export { closePythonSandbox, PythonSandbox, runPython } from "./tools/python-sandbox.js";
-export type { SandboxOptions, SandboxResult } from "./tools/sandbox-host.js";
+export type { SandboxOptions, SandboxResult, SandboxVerdict } from "./tools/sandbox-host.js";
 export { closeSqlSandbox, runSql, type SqlRunResult } from "./tools/sql.js";
 export {
   checkPii,

@@ -81,12 +81,16 @@ export async function checkCode(
  */
 export function unverifiableReason(r: SandboxResult): string | null {
   const e = r.error ?? "";
+  // Only a plain exception or a refused network call: a limit, a crash, an exit status or
+  // any other blocked action is a failure, never a pass by default.
+  if (r.verdict === "blocked")
+    return /^blocked by the sandbox: network access(?: \(then:|$)/.test(e) ? "it uses the network" : null;
+  if (r.verdict !== "error") return null;
   if (/ModuleNotFoundError|No module named|could not load module/.test(e))
     return "it imports a package the sandbox does not have";
   if (/FileNotFoundError|No such file or directory/.test(e))
     return "it reads files that are not part of the example";
   if (/EOFError|I\/O error/.test(e) && !r.timedOut) return "it reads keyboard input";
-  if (/blocked by the sandbox: network access/.test(e)) return "it uses the network";
   if (
     /ReferenceError: '?(?:require|process|document|window|fetch|setTimeout|setInterval|module|exports|Buffer|__dirname)'? is not defined/.test(
       e,

@@ -1,5 +1,12 @@
+import { dirname } from "node:path";
 import { SynthforgeError } from "../core/errors.js";
-import { resolvePackageFile, SandboxHost, type SandboxOptions, type SandboxResult } from "./sandbox-host.js";
+import {
+  packageFolder,
+  resolvePackageFile,
+  SandboxHost,
+  type SandboxOptions,
+  type SandboxResult,
+} from "./sandbox-host.js";
 
 /**
  * JavaScript (and TypeScript, types stripped first) in QuickJS compiled to WebAssembly
@@ -18,130 +25,132 @@ export interface JavaScriptRunOptions extends SandboxOptions {
   language?: "javascript" | "typescript";
 }
 
-const WORKER_SOURCE = String.raw`
-"use strict";
-const { parentPort, workerData } = require("node:worker_threads");
+const CHILD_SOURCE = String.raw`
+// ---- JavaScript (QuickJS) ----
 const { inspect } = require("node:util");
+let QuickJS = null;
+let baselineBytes = 0;
+let current = null;
+programOutput = () => current ? { stdout: current.stdout.join(""), stderr: current.stderr.join("") } : { stdout: "", stderr: "" };
 
-const state = { limitBytes: 0, memoryHit: false, memory: null };
-const memProto = WebAssembly.Memory.prototype;
-const realGrow = memProto.grow;
-memProto.grow = function (delta) {
-  state.memory = this;
-  if (state.limitBytes > 0 && this.buffer.byteLength + delta * 65536 > state.limitBytes) {
-    state.memoryHit = true;
-    throw new RangeError("sandbox memory limit reached");
-  }
-  return realGrow.call(this, delta);
-};
-
-(async () => {
-  const q = require(workerData.quickjsPath);
-  const QuickJS = await q.newQuickJSWASMModule();
+async function start(config) {
+  const q = require(config.quickjsPath);
+  QuickJS = await q.newQuickJSWASMModule();
   const probe = QuickJS.newRuntime(); probe.dispose();
-  const heap = () => (state.memory ? state.memory.buffer.byteLength : 0);
-  const baselineBytes = heap();
-  parentPort.postMessage({ type: "ready" });
+  baselineBytes = memState.memory ? memState.memory.buffer.byteLength : 0;
+  lockdownChild(() => {}, ["fs", "path", "url", "util", "os", "crypto", "buffer", "events"]);
+  send({ type: "ready" });
+}
 
-  parentPort.on("message", (msg) => {
-    if (!msg || msg.type !== "run") return;
-    const out = { stdout: [], stderr: [], bytes: 0, hit: false };
-    const deadline = Date.now() + msg.timeoutMs;
-    let interrupted = false;
-    let error = null;
-    let fatal = null;
-    state.memoryHit = false;
-    state.limitBytes = baselineBytes + msg.memoryBytes + 16 * 1024 * 1024;
-    const write = (which, text) => {
-      const room = msg.maxOutputBytes - out.bytes;
-      if (room <= 0) { out.hit = true; return false; }
-      const buf = Buffer.from(text, "utf8");
-      const chunk = buf.length > room ? buf.subarray(0, room).toString("utf8") : text;
-      out[which].push(chunk);
-      out.bytes += Math.min(buf.length, room);
-      if (buf.length > room) out.hit = true;
-      return !out.hit;
-    };
-    let rt = null;
-    let vm = null;
-    let trace = "";
-    try {
-      rt = QuickJS.newRuntime();
-      rt.setMemoryLimit(msg.memoryBytes);
-      rt.setMaxStackSize(512 * 1024);
-      rt.setInterruptHandler(() => {
-        if (out.hit) return true;
-        if (Atomics.load(workerData.interrupt, 0) !== 0 || Date.now() > deadline) { interrupted = true; return true; }
-        return false;
-      });
-      vm = rt.newContext();
-      const fmt = (h) => {
-        const v = vm.dump(h);
-        return typeof v === "string" ? v : inspect(v, { depth: 4, breakLength: Infinity });
-      };
-      const consoleObj = vm.newObject();
-      for (const [name, which] of [["log", "stdout"], ["info", "stdout"], ["debug", "stdout"], ["warn", "stderr"], ["error", "stderr"]]) {
-        const fn = vm.newFunction(name, (...args) => { write(which, args.map(fmt).join(" ") + "\n"); });
-        vm.setProp(consoleObj, name, fn);
-        fn.dispose();
-      }
-      vm.setProp(vm.global, "console", consoleObj);
-      consoleObj.dispose();
-      const describe = (h) => {
-        const e = vm.dump(h);
-        if (e && typeof e === "object" && "message" in e) {
-          if (e.stack) {
-            const lines = String(e.stack).split("\n").filter((l) => l.trim());
-            const shown = lines.length > 12 ? lines.slice(0, 10).concat(["    ... " + (lines.length - 10) + " more frames"]) : lines;
-            trace = (e.name || "Error") + ": " + e.message + "\n" + shown.join("\n") + "\n";
-          }
-          return (e.name || "Error") + ": " + e.message;
-        }
-        return "uncaught " + inspect(e);
-      };
-      const result = vm.evalCode(msg.code, "program.js", { type: msg.module ? "module" : "global" });
-      if (result.error) {
-        error = describe(result.error);
-        result.error.dispose();
-      } else {
-        const value = result.value;
-        for (let i = 0; i < 100000; i++) {
-          const jobs = rt.executePendingJobs();
-          if (jobs.error) { error = describe(jobs.error); jobs.error.dispose(); break; }
-          if (jobs.value === 0) break;
-          if (Date.now() > deadline) { interrupted = true; break; }
-        }
-        const st = vm.getPromiseState(value);
-        if (st.type === "rejected") { if (!error) error = describe(st.error); st.error.dispose(); }
-        else if (st.type === "pending") { if (!error && !interrupted) error = "the program's promise never settled"; }
-        else if (st.value && st.value !== value) st.value.dispose();
-        value.dispose();
-      }
-    } catch (e) {
-      fatal = /Maximum call stack/i.test(String(e && e.message)) ? "aborted (stack overflow in the interpreter)" : "aborted: " + String((e && e.message) || e).split("\n")[0];
-    }
-    if (!fatal) {
-      try { if (vm) vm.dispose(); if (rt) rt.dispose(); } catch (e) { fatal = "could not release the interpreter: " + String(e && e.message); }
-    }
-    state.limitBytes = 0;
-    if (error && /^InternalError: interrupted/.test(error) && !interrupted) error = null;
-    const oom = /out of memory/i.test(error || "");
-    parentPort.postMessage({
-      type: "result",
-      id: msg.id,
-      stdout: out.stdout.join(""),
-      stderr: out.stderr.join("") + (interrupted ? "" : trace),
-      error: interrupted ? null : error,
-      blocked: [],
-      memoryLimitHit: state.memoryHit || oom,
-      outputLimitHit: out.hit,
-      interrupted,
-      fatal,
-      heapBytes: heap(),
-      baselineBytes,
+function runProgram(msg) {
+  const out = { stdout: [], stderr: [], bytes: 0, hit: false };
+  current = out;
+  const deadline = Date.now() + msg.timeoutMs;
+  let interrupted = false;
+  let error = null;
+  let fatal = null;
+  memState.hit = false;
+  memState.limitBytes = baselineBytes + msg.memoryBytes + 16 * 1024 * 1024;
+  const write = (which, text) => {
+    const room = msg.maxOutputBytes - out.bytes;
+    if (room <= 0) { out.hit = true; return false; }
+    const buf = Buffer.from(text, "utf8");
+    const chunk = buf.length > room ? buf.subarray(0, room).toString("utf8") : text;
+    out[which].push(chunk);
+    out.bytes += Math.min(buf.length, room);
+    if (buf.length > room) out.hit = true;
+    return !out.hit;
+  };
+  let rt = null;
+  let vm = null;
+  let trace = "";
+  try {
+    rt = QuickJS.newRuntime();
+    rt.setMemoryLimit(msg.memoryBytes);
+    rt.setMaxStackSize(512 * 1024);
+    rt.setInterruptHandler(() => {
+      if (out.hit) return true;
+      if (Date.now() > deadline) { interrupted = true; return true; }
+      return false;
     });
+    vm = rt.newContext();
+    const fmt = (h) => {
+      const v = vm.dump(h);
+      return typeof v === "string" ? v : inspect(v, { depth: 4, breakLength: Infinity });
+    };
+    const consoleObj = vm.newObject();
+    for (const [name, which] of [["log", "stdout"], ["info", "stdout"], ["debug", "stdout"], ["warn", "stderr"], ["error", "stderr"]]) {
+      const fn = vm.newFunction(name, (...args) => { write(which, args.map(fmt).join(" ") + "\n"); });
+      vm.setProp(consoleObj, name, fn);
+      fn.dispose();
+    }
+    vm.setProp(vm.global, "console", consoleObj);
+    consoleObj.dispose();
+    const describe = (h) => {
+      const e = vm.dump(h);
+      if (e && typeof e === "object" && "message" in e) {
+        if (e.stack) {
+          const lines = String(e.stack).split("\n").filter((l) => l.trim());
+          const shown = lines.length > 12 ? lines.slice(0, 10).concat(["    ... " + (lines.length - 10) + " more frames"]) : lines;
+          trace = (e.name || "Error") + ": " + e.message + "\n" + shown.join("\n") + "\n";
+        }
+        return (e.name || "Error") + ": " + e.message;
+      }
+      return "uncaught " + inspect(e);
+    };
+    const result = vm.evalCode(msg.code, "program.js", { type: msg.module ? "module" : "global" });
+    if (result.error) {
+      error = describe(result.error);
+      result.error.dispose();
+    } else {
+      const value = result.value;
+      for (let i = 0; i < 100000; i++) {
+        const jobs = rt.executePendingJobs();
+        if (jobs.error) { error = describe(jobs.error); jobs.error.dispose(); break; }
+        if (jobs.value === 0) break;
+        if (Date.now() > deadline) { interrupted = true; break; }
+      }
+      const st = vm.getPromiseState(value);
+      if (st.type === "rejected") { if (!error) error = describe(st.error); st.error.dispose(); }
+      else if (st.type === "pending") { if (!error && !interrupted) error = "the program's promise never settled"; }
+      else if (st.value && st.value !== value) st.value.dispose();
+      value.dispose();
+    }
+  } catch (e) {
+    fatal = /Maximum call stack/i.test(String(e && e.message)) ? "aborted (stack overflow in the interpreter)" : "aborted: " + String((e && e.message) || e).split("\n")[0];
+  }
+  if (!fatal) {
+    try { if (vm) vm.dispose(); if (rt) rt.dispose(); } catch (e) { fatal = "could not release the interpreter: " + String(e && e.message); }
+  }
+  memState.limitBytes = 0;
+  current = null;
+  if (error && /^InternalError: interrupted/.test(error) && !interrupted) error = null;
+  const oom = /out of memory/i.test(error || "");
+  send({
+    type: "result",
+    id: msg.id,
+    stdout: out.stdout.join(""),
+    stderr: out.stderr.join("") + (interrupted ? "" : trace),
+    error: interrupted ? null : error,
+    interrupted,
+    blocked: [],
+    memoryLimitHit: memState.hit || oom,
+    outputLimitHit: out.hit,
+    exitStatus: null,
+    fatal,
+    retire: fatal || memState.memory && memState.memory.buffer.byteLength - baselineBytes > 192 * 1024 * 1024 ? ["interpreter memory"] : [],
   });
-})().catch((e) => parentPort.postMessage({ type: "startup-error", message: String((e && e.stack) || e).split("\n")[0] }));
+  if (fatal) exitNow(0);
+}
+
+onFrame = (msg) => {
+  if (!msg || typeof msg !== "object") return;
+  if (msg.type === "init") {
+    start(msg.config).catch((e) => send({ type: "startup-error", message: String((e && e.stack) || e).split("\n")[0] }));
+  } else if (msg.type === "run" && QuickJS) {
+    runProgram(msg);
+  }
+};
 `;
 
 let shared: JavaScriptSandbox | null = null;
@@ -150,16 +159,20 @@ let shared: JavaScriptSandbox | null = null;
 export class JavaScriptSandbox {
   private readonly host: SandboxHost;
 
-  constructor() {
+  constructor(options: { children?: number } = {}) {
     this.host = new SandboxHost({
       name: "JavaScript",
-      source: WORKER_SOURCE,
-      workerData: { quickjsPath: resolvePackageFile("quickjs-emscripten") },
-      startupTimeoutMs: 30_000,
+      source: CHILD_SOURCE,
+      readPaths: [
+        `${packageFolder("quickjs-emscripten")}/*`,
+        `${packageFolder("quickjs-emscripten-core")}/*`,
+        `${dirname(packageFolder("@jitl/quickjs-wasmfile-release-sync"))}/*`,
+        `${packageFolder("ses")}/*`,
+      ],
+      init: { quickjsPath: resolvePackageFile("quickjs-emscripten") },
+      startupTimeoutMs: 60_000,
       heapMb: 128,
-      stackMb: 8,
-      recycleAboveBytes: 192 * 1024 * 1024,
-      graceMs: 500,
+      children: options.children ?? 2,
     });
   }
 
@@ -176,6 +189,8 @@ export class JavaScriptSandbox {
           stderr: stripped.error,
           error: `TypeScript does not compile: ${stripped.error}`,
           timedOut: false,
+          verdict: "error",
+          exitStatus: null,
         };
       source = stripped.code;
     }
@@ -183,7 +198,7 @@ export class JavaScriptSandbox {
   }
 
   /** Workers started so far. */
-  get workerStarts(): number {
+  get childStarts(): number {
     return this.host.starts;
   }
 

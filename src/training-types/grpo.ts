@@ -58,8 +58,8 @@ function lastLine(stdout: string): string {
 }
 
 /**
- * Runs the verification program in the Python sandbox (Pyodide in a worker: no network,
- * no host file system, time-limited) and compares what it prints with the predicted
+ * Runs the verification program in the Python sandbox (Pyodide in a child process: no
+ * network, no host file system, no environment, limited in time, memory and output) and compares what it prints with the predicted
  * answer: `is_correct` is true only when the program ran cleanly and every number of the
  * prediction matches its output to the precision written.
  */

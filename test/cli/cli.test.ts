@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type ExportFormat, validateFormatRow } from "../../src/training-types/formats.js";
-import { cli, cliSync, fileHash, query, tempDir } from "./helpers.js";
+import { cli, fileHash, query, tempDir } from "./helpers.js";
 
 describe("CLI offline, as a user runs it", () => {
   let cwd: string;
@@ -66,9 +66,9 @@ describe("CLI offline, as a user runs it", () => {
 
   it.each(["trl-sft-messages", "trl-sft-prompt-completion", "openai-chat", "alpaca"] as ExportFormat[])(
     "exports %s, every line valid",
-    (format) => {
+    async (format) => {
       const out = join(cwd, `${format}.jsonl`);
-      const r = cliSync(["export", "--run", "latest", "--format", format, "--out", out], { cwd });
+      const r = await cli(["export", "--run", "latest", "--format", format, "--out", out], { cwd });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain(`wrote 10 sft example(s) as ${format}`);
       const lines = readFileSync(out, "utf8").trim().split("\n");
@@ -77,8 +77,8 @@ describe("CLI offline, as a user runs it", () => {
     },
   );
 
-  it("refuses an export format the training type cannot have", () => {
-    const r = cliSync(["export", "--run", runId, "--format", "trl-dpo", "--out", join(cwd, "x.jsonl")], {
+  it("refuses an export format the training type cannot have", async () => {
+    const r = await cli(["export", "--run", runId, "--format", "trl-dpo", "--out", join(cwd, "x.jsonl")], {
       cwd,
     });
     expect(r.code).toBe(2);
@@ -91,8 +91,8 @@ describe("CLI offline, as a user runs it", () => {
     expect(existsSync(join(cwd, "x.jsonl"))).toBe(false);
   });
 
-  it("lists runs", () => {
-    const r = cliSync(["runs"], { cwd });
+  it("lists runs", async () => {
+    const r = await cli(["runs"], { cwd });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(runId);
     expect(r.stdout).toMatch(/completed sft\s+10\/10/);
@@ -113,7 +113,7 @@ describe("CLI review options", () => {
     expect(
       (await cli(["generate", "Generate 3 SFT examples about stoichiometry", "--yes"], { cwd })).code,
     ).toBe(0);
-    expect(cliSync(["export", "--format", "alpaca", "--out", "bench.jsonl"], { cwd }).code).toBe(0);
+    expect((await cli(["export", "--format", "alpaca", "--out", "bench.jsonl"], { cwd })).code).toBe(0);
 
     const again = await cli(
       ["generate", "Generate 3 SFT examples about stoichiometry", "--yes", "--max-candidates", "4"],
@@ -151,9 +151,12 @@ describe("CLI review options", () => {
     expect(bench.code).toBe(3);
     expect(bench.stdout).toMatch(/dropped: 3× review: contains benchmark item row # of bench\.jsonl/);
 
-    const bad = cliSync(["generate", "Generate 1 SFT examples about stoichiometry", "--dedup", "sometimes"], {
-      cwd,
-    });
+    const bad = await cli(
+      ["generate", "Generate 1 SFT examples about stoichiometry", "--dedup", "sometimes"],
+      {
+        cwd,
+      },
+    );
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe(
       'error [INVALID_REQUEST]: --dedup must be run, database or off, got "sometimes".',
@@ -221,8 +224,8 @@ describe("CLI bad input: one typed line, non-zero exit, database untouched", () 
     ],
   ];
 
-  it.each(cases)("%s", (_name, args, code, message) => {
-    const r = cliSync(args, { cwd });
+  it.each(cases)("%s", async (_name, args, code, message) => {
+    const r = await cli(args, { cwd });
     expect(r.code).toBe(2);
     const lines = r.stderr.trim().split("\n");
     expect(lines).toHaveLength(1);
@@ -231,10 +234,10 @@ describe("CLI bad input: one typed line, non-zero exit, database untouched", () 
     expect(fileHash(db)).toBe(before);
   });
 
-  it("a corrupt config file", () => {
+  it("a corrupt config file", async () => {
     writeFileSync(join(cwd, "synthforge.config.yaml"), "concurrency: [1, 2\nmodels: {generation\n");
     try {
-      const r = cliSync(["generate", "Generate 2 SFT examples about x"], { cwd });
+      const r = await cli(["generate", "Generate 2 SFT examples about x"], { cwd });
       expect(r.code).toBe(2);
       expect(r.stderr.trim()).toMatch(
         /^error \[CONFIG_INVALID\]: Config file .*synthforge\.config\.yaml is not valid YAML/,
@@ -245,8 +248,8 @@ describe("CLI bad input: one typed line, non-zero exit, database untouched", () 
     }
   });
 
-  it("an unreachable PostgreSQL, without showing its password", () => {
-    const r = cliSync(
+  it("an unreachable PostgreSQL, without showing its password", async () => {
+    const r = await cli(
       ["generate", "Generate 2 SFT examples about x", "--db", "postgres://sf:s3cretpw@127.0.0.1:1/synth"],
       { cwd },
     );
@@ -257,11 +260,11 @@ describe("CLI bad input: one typed line, non-zero exit, database untouched", () 
     expect(r.stderr).not.toContain("s3cretpw");
   });
 
-  it("a file that is not a database is left as it was", () => {
+  it("a file that is not a database is left as it was", async () => {
     const notDb = join(cwd, "notes.txt");
     writeFileSync(notDb, "just some notes\n");
     const h = fileHash(notDb);
-    const r = cliSync(["generate", "Generate 2 SFT examples about x", "--db", notDb], { cwd });
+    const r = await cli(["generate", "Generate 2 SFT examples about x", "--db", notDb], { cwd });
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/^error \[(DB_SCHEMA|DB_UNREACHABLE)\]/);

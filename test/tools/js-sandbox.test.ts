@@ -1,8 +1,18 @@
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JavaScriptSandbox, stripTypes } from "../../src/tools/js-sandbox.js";
+import type { SandboxResult } from "../../src/tools/sandbox-host.js";
+import { type AttackTarget, startAttackTarget } from "../helpers/sandbox-attacks.js";
 
 const js = new JavaScriptSandbox();
-afterAll(() => js.close());
+let target: AttackTarget;
+const seen: SandboxResult[] = [];
+beforeAll(async () => {
+  target = await startAttackTarget();
+});
+afterAll(async () => {
+  await js.close();
+  await target.close();
+});
 
 describe("javascript sandbox (QuickJS)", () => {
   it("runs ECMAScript and captures console output", async () => {
@@ -11,10 +21,12 @@ describe("javascript sandbox (QuickJS)", () => {
     );
     expect(r).toEqual({
       ok: true,
+      verdict: "ok",
       stdout: "[ 2, 4, 6 ] { a: 1 } done\n",
       stderr: "warn\n",
       error: null,
       timedOut: false,
+      exitStatus: null,
     });
   });
 
@@ -86,5 +98,45 @@ describe("javascript sandbox (QuickJS)", () => {
     expect(bad.ok).toBe(false);
     expect(bad.error).toMatch(/^TypeScript does not compile/);
     expect(await stripTypes("let a: string = 'x';")).toMatchObject({ ok: true });
+  });
+});
+
+describe("javascript sandbox: the same attacks as Python", () => {
+  const attacks: Array<[string, string]> = [
+    ["the environment", "console.log(typeof process === 'undefined' ? 'none' : JSON.stringify(process.env))"],
+    [
+      "require and host modules",
+      "const fs = require('fs'); console.log(fs.readFileSync('@SECRET@', 'utf8'))",
+    ],
+    ["a dynamic import", "import('fs').then((fs) => console.log(fs.readFileSync('@SECRET@', 'utf8')))"],
+    ["the Function constructor", "console.log((function(){}).constructor('return typeof process')())"],
+    ["globalThis", "console.log(Object.getOwnPropertyNames(globalThis).join(','))"],
+    ["fetch and sockets", "fetch('http://127.0.0.1:@PORT@/').then(r => r.text()).then(console.log)"],
+    [
+      "prototype pollution for later programs",
+      "Object.prototype.polluted = 'yes'; Array.prototype.map = () => 'DIRTY'",
+    ],
+    ["an infinite loop", "for (;;) {}"],
+    ["a memory bomb", "const a = []; for (;;) a.push(new Array(1e6).fill(1))"],
+    ["an output flood", "for (;;) console.log('spam'.repeat(1000))"],
+    ["deep recursion", "const f = (n) => f(n + 1) + 1; f(0)"],
+  ];
+  for (const [name, code] of attacks) {
+    it(`${name}: contained`, async () => {
+      const program = code
+        .replaceAll("@SECRET@", target.secretFile)
+        .replaceAll("@PORT@", String(target.port));
+      const r = await js.run(program, { timeoutMs: 2000, memoryMb: 32, maxOutputBytes: 8192 });
+      seen.push(r);
+      const next = await js.run("console.log([1, 2].map((x) => x * 2).join(','), ({}).polluted)");
+      expect(next.stdout).toBe("2,4 undefined\n");
+      expect(target.check()).toEqual({ connections: 0, victimAlive: true, newFiles: [], secretIntact: true });
+    });
+  }
+
+  it("never shows the host's secrets", () => {
+    const all = JSON.stringify(seen);
+    expect(all).not.toContain(target.canary);
+    for (const v of Object.values(target.canaryEnv)) expect(all).not.toContain(v);
   });
 });

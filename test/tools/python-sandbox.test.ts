@@ -1,82 +1,107 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:net";
-import { tmpdir } from "node:os";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isSynthforgeError } from "../../src/core/errors.js";
 import { PythonSandbox } from "../../src/tools/python-sandbox.js";
+import type { SandboxResult } from "../../src/tools/sandbox-host.js";
+import {
+  type AttackTarget,
+  aimAt,
+  pythonAttacks,
+  pythonContaminations,
+  startAttackTarget,
+} from "../helpers/sandbox-attacks.js";
 
-// One Pyodide worker for the whole file (it starts in about 1.5–5 s).
+// One pool of Pyodide children for the whole file (the first child starts in 2–5 s; the
+// others from its snapshot in about 1 s).
 let py: PythonSandbox;
-let server: Server;
-let port = 0;
-let connections = 0;
-let dir: string;
+let target: AttackTarget;
+/** Everything any program printed or reported, to look for the canary at the end. */
+const seen: SandboxResult[] = [];
+
+/** Limits with room for a loaded machine: CPU time is what counts, not wall-clock time. */
+const LIMITS = { timeoutMs: 3000, memoryMb: 64, maxOutputBytes: 16_384 };
+
+async function run(code: string, opts = LIMITS): Promise<SandboxResult> {
+  const r = await py.run(code, opts);
+  seen.push(r);
+  return r;
+}
 
 beforeAll(async () => {
-  process.env.GEMINI_API_KEY = "AIzaSyTEST-not-a-real-key-000000000000";
-  dir = mkdtempSync(join(tmpdir(), "synthforge-py-"));
-  server = createServer((s) => {
-    connections++;
-    s.end("HTTP/1.0 200 OK\r\n\r\nsecret");
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  port = (server.address() as { port: number }).port;
+  target = await startAttackTarget();
   py = new PythonSandbox();
   await py.warm();
 });
 
 afterAll(async () => {
   await py.close();
-  server.close();
-  rmSync(dir, { recursive: true, force: true });
-  delete process.env.GEMINI_API_KEY;
+  await target.close();
 });
 
 describe("python sandbox: ordinary programs", () => {
   it("captures stdout and runs the standard library, as __main__", async () => {
-    const r = await py.run(
+    const r = await run(
       "import json, math\nif __name__ == '__main__':\n    print(json.dumps({'r': round(math.sqrt(2), 3)}))",
     );
-    expect(r).toEqual({ ok: true, stdout: '{"r": 1.414}\n', stderr: "", error: null, timedOut: false });
+    expect(r).toEqual({
+      ok: true,
+      verdict: "ok",
+      stdout: '{"r": 1.414}\n',
+      stderr: "",
+      error: null,
+      timedOut: false,
+      exitStatus: null,
+    });
   });
 
   it("reports an exception in one line and the traceback without Pyodide's frames", async () => {
-    const r = await py.run("print('before')\ndef f():\n    return 1 / 0\nf()");
-    expect(r.ok).toBe(false);
-    expect(r.stdout).toBe("before\n");
+    const r = await run("print('before')\ndef f():\n    return 1 / 0\nf()");
+    expect(r).toMatchObject({ ok: false, verdict: "error", stdout: "before\n" });
     expect(r.error).toBe("ZeroDivisionError: division by zero");
     expect(r.stderr).toContain('File "<program>", line 3, in f');
     expect(r.stderr).not.toContain("_pyodide");
   });
 
-  it("treats sys.exit(0) as success and sys.exit(3) as a failure with its status", async () => {
-    expect((await py.run("import sys\nprint('x')\nsys.exit(0)")).ok).toBe(true);
-    const r = await py.run("import sys\nsys.exit(3)");
-    expect(r).toMatchObject({ ok: false, error: "exit status 3" });
+  it("treats sys.exit(0) after printing as a normal end, and a non-zero status as an exit", async () => {
+    expect(await run("import sys\nprint('x')\nsys.exit(0)")).toMatchObject({
+      ok: true,
+      verdict: "ok",
+      stdout: "x\n",
+      exitStatus: 0,
+    });
+    expect(await run("import sys\nsys.exit(3)")).toMatchObject({
+      ok: false,
+      verdict: "exit",
+      error: "exit status 3",
+      exitStatus: 3,
+    });
+    expect(await run("raise SystemExit('no input file')")).toMatchObject({ verdict: "exit", exitStatus: 1 });
   });
 
-  it("reuses the warm worker between programs", async () => {
-    const before = py.workerStarts;
-    for (let i = 0; i < 3; i++) expect((await py.run(`print(${i})`)).stdout).toBe(`${i}\n`);
-    expect(py.workerStarts).toBe(before);
+  it("reuses warm children between programs that leave nothing behind", async () => {
+    const before = py.childStarts;
+    for (let i = 0; i < 5; i++) expect((await run(`import statistics\nprint(${i})`)).stdout).toBe(`${i}\n`);
+    expect(py.childStarts).toBe(before);
   });
 
-  it("gives each program a clean interpreter: globals, modules, builtins, files and cwd", async () => {
-    await py.run(
-      "import builtins, csv, os\nX = 1\nbuiltins.print = None\nopen('/tmp/leak.txt', 'w').write('x')\nos.chdir('/tmp')",
-    );
-    const r = await py.run(
+  it("gives each program a clean namespace, modules, files and working folder", async () => {
+    await run("import csv, os\nX = 1\nopen('/tmp/leak.txt', 'w').write('x')\nos.chdir('/tmp')");
+    const r = await run(
       "import os, sys\nprint('X' in globals(), 'csv' in sys.modules, os.listdir('/tmp'), os.getcwd())",
     );
     expect(r.stdout).toBe("False False [] /home/pyodide\n");
   });
 
-  it("sees no environment of the host (no API keys)", async () => {
-    const r = await py.run(
-      "import os\nprint(os.environ.get('GEMINI_API_KEY'), sorted(k for k in os.environ if 'KEY' in k))",
-    );
-    expect(r.stdout).toBe("None []\n");
+  it("gives every program the same random stream unless it seeds its own", async () => {
+    const a = await run("import random\nprint(random.random())");
+    await run("import random\nrandom.seed(1)\nrandom.random()");
+    const b = await run("import random\nprint(random.random())");
+    expect(b.stdout).toBe(a.stdout);
+  });
+
+  it("reads no keyboard input", async () => {
+    expect((await run("x = input()")).error).toMatch(/EOFError/);
   });
 
   it("rejects a bad limit with a typed error", async () => {
@@ -86,116 +111,96 @@ describe("python sandbox: ordinary programs", () => {
   });
 });
 
-describe("python sandbox: hostile programs are contained", () => {
-  it("stops an infinite loop at the time limit", async () => {
-    const t = Date.now();
-    const r = await py.run("while True:\n    pass", { timeoutMs: 800 });
-    expect(r).toMatchObject({ ok: false, timedOut: true });
-    expect(r.error).toMatch(/time limit exceeded: the program ran longer than 800 ms/);
-    expect(Date.now() - t).toBeLessThan(5000);
-    expect((await py.run("print('alive')")).stdout).toBe("alive\n");
-  });
-
-  it("kills a loop that swallows the interrupt, and starts a fresh worker for the next program", async () => {
-    const before = py.workerStarts;
-    const r = await py.run(
-      "while True:\n    try:\n        while True: pass\n    except BaseException:\n        pass",
-      { timeoutMs: 500 },
-    );
-    expect(r).toMatchObject({ ok: false, timedOut: true });
-    expect(r.error).toMatch(/its worker was terminated/);
-    expect((await py.run("print(2 + 2)")).stdout).toBe("4\n");
-    expect(py.workerStarts).toBe(before + 1);
-  });
-
-  it("stops a memory bomb with MemoryError at the memory limit", async () => {
-    const r = await py.run("x = []\nwhile True:\n    x.append(bytearray(10**6))", {
-      memoryMb: 48,
-      timeoutMs: 20_000,
+describe("python sandbox: one test per attack", () => {
+  for (const attack of pythonAttacks()) {
+    it(`${attack.name}: contained`, async () => {
+      const r = await run(aimAt(attack.code, target));
+      expect(attack.verdicts, `${r.verdict}: ${r.error}\n${r.stdout.slice(0, 300)}`).toContain(r.verdict);
+      if (r.verdict !== "ok") expect(r.ok).toBe(false);
+      if (attack.mustNotPrint) expect(r.stdout).not.toMatch(attack.mustNotPrint);
+      // The next program runs, on a clean interpreter.
+      const next = await run("import math\nprint(math.sqrt(16))");
+      expect(next).toMatchObject({ ok: true, stdout: "4.0\n" });
+      expect(target.check()).toEqual({ connections: 0, victimAlive: true, newFiles: [], secretIntact: true });
     });
-    expect(r.ok).toBe(false);
-    expect(r.timedOut).toBe(false);
-    expect(r.error).toMatch(/memory limit exceeded: the program needed more than 48 MB/);
-    expect((await py.run("print('ok')")).ok).toBe(true);
+  }
+
+  it("never shows the host's secrets, in any output of any program", async () => {
+    // Callbacks an attack planted fire later, if ever: give them the chance, then look.
+    await new Promise((r) => setTimeout(r, 200));
+    seen.push(await run("print('last')"));
+    const all = JSON.stringify(seen);
+    expect(all).not.toContain(target.canary);
+    for (const v of Object.values(target.canaryEnv)) expect(all).not.toContain(v);
+    expect(target.check()).toEqual({ connections: 0, victimAlive: true, newFiles: [], secretIntact: true });
   });
 
-  it("refuses one huge allocation", async () => {
-    const r = await py.run("s = 'a' * (10**9)", { memoryMb: 64 });
-    expect(r.error).toMatch(/memory limit exceeded.*MemoryError/);
+  it("the verdicts say what happened: timeout, memory, output (truncated), exit status, blocked", async () => {
+    const loop = await run("while True:\n    pass", { ...LIMITS, timeoutMs: 500 });
+    expect(loop).toMatchObject({ verdict: "timeout", timedOut: true, ok: false });
+    expect(loop.error).toMatch(/time limit exceeded: the program ran longer than 500 ms/);
+    const flood = await run("print('x' * 100)\nwhile True:\n    print('spam' * 100)", {
+      ...LIMITS,
+      maxOutputBytes: 2000,
+    });
+    expect(flood).toMatchObject({ verdict: "output", ok: false });
+    expect(flood.error).toMatch(/output limit exceeded: more than 2000 bytes/);
+    expect(flood.stdout.startsWith(`${"x".repeat(100)}\n`)).toBe(true);
+    expect(Buffer.byteLength(flood.stdout)).toBeLessThanOrEqual(2000);
+    const bomb = await run("x = []\nwhile True:\n    x.append(bytearray(10**6))", {
+      ...LIMITS,
+      memoryMb: 48,
+    });
+    expect(bomb).toMatchObject({ verdict: "memory", ok: false });
+    expect(bomb.error).toMatch(/memory limit exceeded: the program needed more than 48 MB/);
+    const exit = await run("print('bye')\nimport os\nos._exit(7)");
+    expect(exit).toMatchObject({ verdict: "exit", exitStatus: 7, stdout: "bye\n", ok: false });
+    const exit0 = await run("print('bye')\nimport os\nos._exit(0)");
+    expect(exit0).toMatchObject({ verdict: "ok", exitStatus: 0, stdout: "bye\n", ok: true });
+    const system = await run("import os\nos.system('true')");
+    expect(system).toMatchObject({
+      verdict: "blocked",
+      error: "blocked by the sandbox: starting a host process",
+    });
   });
+});
 
-  it("has no host file system: /etc/passwd is not there", async () => {
-    const r = await py.run("print(open('/etc/passwd').read())");
-    expect(r.ok).toBe(false);
-    expect(r.error).toMatch(/FileNotFoundError/);
-    expect(r.stdout).toBe("");
+describe("python sandbox: nothing carries over from one program to the next", () => {
+  for (const c of pythonContaminations()) {
+    it(c.name, async () => {
+      await run(c.first);
+      const r = await run(c.after);
+      expect(r.stdout, `${r.error}\n${r.stderr}`).toBe("CLEAN\n");
+    });
+  }
+
+  it("a child whose state could not be put back is replaced before the next program", async () => {
+    const before = py.childStarts;
+    await run("import sys\nsys.monitoring.use_tool_id(4, 'evil')");
+    expect((await run("import sys\nprint(sys.monitoring.get_tool(4))")).stdout).toBe("None\n");
+    expect(py.childStarts).toBeGreaterThan(before);
   });
+});
 
-  it("blocks os.system (Emscripten would run it in a host shell)", async () => {
-    const target = join(dir, "pwned.txt");
-    const r = await py.run(`import os\nprint(os.system('echo pwned > ${target}'))`);
-    expect(existsSync(target)).toBe(false);
-    expect(r.ok).toBe(false);
-    expect(r.error).toBe("blocked by the sandbox: starting a host process");
-  });
-
-  it("has no subprocesses", async () => {
-    const r = await py.run("import subprocess\nsubprocess.run(['cat', '/etc/passwd'])");
-    expect(r.ok).toBe(false);
-    expect(r.error).toMatch(/does not support processes/);
-  });
-
-  it("has no network: sockets and urllib never reach a server", async () => {
-    const before = connections;
-    const a = await py.run(
-      `import socket\ns = socket.create_connection(('127.0.0.1', ${port}))\nprint(s.recv(100))`,
-    );
-    const b = await py.run(
-      `import urllib.request\nprint(urllib.request.urlopen('http://127.0.0.1:${port}/').read())`,
-    );
-    for (const r of [a, b]) {
-      expect(r.ok).toBe(false);
-      expect(r.error).toMatch(/^blocked by the sandbox: network access/);
-      expect(r.stdout).not.toContain("secret");
-    }
-    expect(connections).toBe(before);
-  });
-
-  it("has no JavaScript bridge: js, pyodide_js, run_js and the Function constructor", async () => {
-    expect((await py.run("import js\nprint(js.fetch)")).error).toMatch(/AttributeError/);
-    expect((await py.run("import pyodide_js\nprint(pyodide_js.FS)")).error).toMatch(/ModuleNotFoundError/);
-    expect((await py.run("from pyodide.code import run_js\nrun_js('process.exit(1)')")).ok).toBe(false);
-    const r = await py.run(
-      "from pyodide.ffi import to_js\nf = to_js([1]).constructor.constructor\nprint(f('return process.env')())",
-    );
-    expect(r.error).toMatch(/^blocked by the sandbox: running host JavaScript/);
-    expect(r.stdout).toBe("");
-  });
-
-  it("turns runaway recursion into RecursionError, and survives a raised recursion limit", async () => {
-    const a = await py.run("def f(n):\n    return f(n + 1) + 1\nf(0)");
-    expect(a.error).toMatch(/RecursionError/);
-    const b = await py.run(
-      "import sys\nsys.setrecursionlimit(10**6)\ndef f(n):\n    return f(n + 1) + 1\nf(0)",
-      { memoryMb: 64 },
-    );
-    expect(b.ok).toBe(false);
-    expect(b.error).toMatch(/recursion|memory limit|stack/i);
-    expect((await py.run("print('after')")).stdout).toBe("after\n");
-  });
-
-  it("stops a program that floods its output at the output limit", async () => {
-    const r = await py.run("while True:\n    print('spam' * 100)", { maxOutputBytes: 2000, timeoutMs: 5000 });
-    expect(r.ok).toBe(false);
-    expect(r.timedOut).toBe(false);
-    expect(r.error).toMatch(/output limit exceeded: more than 2000 bytes/);
-    expect(r.stdout.length).toBeLessThanOrEqual(2000);
-    // Whatever was still buffered does not leak into the next program.
-    expect((await py.run("print('clean')")).stdout).toBe("clean\n");
-  });
-
-  it("reads no keyboard input", async () => {
-    const r = await py.run("x = input()");
-    expect(r.error).toMatch(/EOFError/);
+describe("python sandbox: the host process", () => {
+  it("exits on its own after hostile programs (output flood, escape attempt, kill)", async () => {
+    const script = [
+      `import { runPython } from ${JSON.stringify(join(import.meta.dirname, "..", "..", "src", "tools", "python-sandbox.ts"))};`,
+      "const a = await runPython('while True:\\n    print(\"spam\" * 100)', { maxOutputBytes: 1000 });",
+      "const b = await runPython('from pyodide.ffi import to_js\\nto_js({}).constructor.constructor(\"return 1\")()');",
+      "const c = await runPython('while True: pass', { timeoutMs: 300 });",
+      "console.log(a.verdict, b.verdict, c.verdict);",
+    ].join("\n");
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "pipe"],
+      cwd: join(import.meta.dirname, "..", ".."),
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code, err).toBe(0);
+    expect(out.trim()).toBe("output blocked timeout");
   });
 });

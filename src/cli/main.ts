@@ -1,7 +1,8 @@
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { Command, CommanderError } from "commander";
-import { loadConfig } from "../core/config.js";
+import { CONFIG_FILE_NAMES, loadConfig } from "../core/config.js";
 import { describeError, isSynthforgeError, SynthforgeError } from "../core/errors.js";
 import { parseCount, parseRequest, parseTrainingType } from "../core/request.js";
 import type { PipelineEvent, RunSummary } from "../core/types.js";
@@ -9,6 +10,7 @@ import { SYNTHFORGE_VERSION } from "../core/version.js";
 import { createPipeline, type Pipeline } from "../pipeline/pipeline.js";
 import { type ClarifyFn, type ClarifyQuestion, SPEC_DEFAULTS } from "../pipeline/plan-stage.js";
 import type { Store } from "../storage/store.js";
+import { openStore, type TypeormStore } from "../storage/typeorm-store.js";
 import {
   EXPORT_FORMATS,
   FORMAT_DESCRIPTIONS,
@@ -18,8 +20,8 @@ import {
 import { type CliIO, formatSummary, progressPrinter } from "./progress.js";
 import { registerRetryFailed } from "./retry-command.js";
 import { registerReviewCommand } from "./review-command.js";
-import { addRunOptions, openReady, type RunFlags, runSettings } from "./run-options.js";
-import { type CommonFlags, DEFAULT_DB, dbTarget } from "./settings.js";
+import { addRunOptions, type RunFlags, runSettings } from "./run-options.js";
+import { type CommonFlags, DEFAULT_DB, dbTarget, displayPath, reportSkippedFiles } from "./settings.js";
 import { registerSourcesCommand } from "./sources-command.js";
 import { registerWorker } from "./worker-command.js";
 
@@ -69,8 +71,38 @@ function clarifier(flags: GenerateFlags, io: CliIO): ClarifyFn | undefined {
   };
 }
 
-async function withStore<T>(target: string, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openReady(target);
+/**
+ * Refuses a SQLite file that does not exist, for the commands that only read a database
+ * (runs, export, resume): a typo in --db must not create an empty database.
+ */
+function mustExist(store: TypeormStore): void {
+  if (store.kind !== "sqlite" || store.location === ":memory:") return;
+  if (!existsSync(store.location))
+    throw new SynthforgeError(
+      "DB_NOT_FOUND",
+      `There is no database at ${store.location} (nothing was created). Check --db (or SYNTHFORGE_DB, or db: in the config), or make one with synthforge generate.`,
+    );
+}
+
+/** Opens (and migrates) the database; a reading command's must exist. Closed again on failure. */
+async function openDb(target: string, opts: { mustExist?: boolean } = {}): Promise<Store> {
+  const store = openStore(target);
+  if (opts.mustExist) mustExist(store);
+  try {
+    await store.init();
+    return store;
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function withStore<T>(
+  target: string,
+  opts: { mustExist?: boolean },
+  fn: (store: Store) => Promise<T>,
+): Promise<T> {
+  const store = await openDb(target, opts);
   try {
     return await fn(store);
   } finally {
@@ -79,14 +111,35 @@ async function withStore<T>(target: string, fn: (store: Store) => Promise<T>): P
 }
 
 /**
- * The pipeline a command runs: settings from flags, config and environment; the database
- * is opened (and migrated) before anything is printed, so a bad --db is one error line.
+ * The pipeline a command runs: settings from flags, config and environment. The pipeline
+ * is made (checking the type options and the rest) before the database is opened, and
+ * the database opened (and migrated) before anything is printed: bad input is one error
+ * line and creates no database file.
  */
-async function openPipeline(flags: RunFlags, io: CliIO): Promise<Pipeline> {
+async function openPipeline(
+  flags: RunFlags,
+  io: CliIO,
+  opts: { mustExist?: boolean } = {},
+): Promise<Pipeline> {
   const { target, notice, options } = runSettings(flags);
-  const store = await openReady(target);
-  io.err(notice);
-  return createPipeline({ storage: store, ...options });
+  const store = openStore(target);
+  if (opts.mustExist) mustExist(store);
+  let pipeline: Pipeline;
+  try {
+    pipeline = createPipeline({ storage: store, ...options });
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+  try {
+    await store.init();
+    io.err(notice);
+    if (options.sources) await reportSkippedFiles(options.sources, io);
+    return pipeline;
+  } catch (e) {
+    await pipeline.close().catch(() => undefined);
+    throw e;
+  }
 }
 
 async function generate(request: string | undefined, flags: GenerateFlags, io: CliIO): Promise<number> {
@@ -159,7 +212,7 @@ function printSummary(summary: RunSummary, io: CliIO, json: boolean): void {
 }
 
 async function resume(runRef: string, flags: RunFlags & { json?: boolean }, io: CliIO): Promise<number> {
-  const pipeline = await openPipeline(flags, io);
+  const pipeline = await openPipeline(flags, io, { mustExist: true });
   try {
     let targetCount = 0;
     const run = pipeline.resume(runRef);
@@ -184,6 +237,7 @@ interface ExportFlags extends CommonFlags {
   shardRows?: string;
   listFormats?: boolean;
   json?: boolean;
+  force?: boolean;
 }
 
 async function exportCmd(flags: ExportFlags, io: CliIO): Promise<number> {
@@ -200,7 +254,7 @@ async function exportCmd(flags: ExportFlags, io: CliIO): Promise<number> {
     for (const f of EXPORT_FORMATS) io.out(`  ${f.padEnd(26)} ${FORMAT_DESCRIPTIONS[f]}`);
     io.out("");
     io.out(
-      "Files: JSONL by default, Parquet when --out ends in .parquet; --hf <dir> writes a Hugging Face dataset folder.",
+      "Files: JSON Lines when --out ends in .jsonl, Parquet when it ends in .parquet, - for JSON Lines on standard output; --hf <dir> writes a Hugging Face dataset folder.",
     );
     return 0;
   }
@@ -226,8 +280,27 @@ async function exportCmd(flags: ExportFlags, io: CliIO): Promise<number> {
       `--shard-rows must be a positive whole number, got "${flags.shardRows}".`,
     );
   }
+  const toStdout = flags.out === "-";
+  if (toStdout && flags.json)
+    throw new SynthforgeError(
+      "INVALID_REQUEST",
+      "--json prints a result line on standard output, which --out - fills with the rows; use one or the other.",
+    );
+  // The output is checked before the database is opened: a bad --out or --hf touches nothing.
+  const { checkExportOut } = await import("../pipeline/export.js");
+  if (flags.out) checkExportOut(flags.out, { overwrite: flags.force ?? false, format: flags.format! });
+  if (flags.hf) {
+    const { checkHfDir, hfFilesReplaced } = await import("../pipeline/hf-dataset.js");
+    checkHfDir(flags.hf);
+    const replaced = flags.force ? [] : hfFilesReplaced(flags.hf);
+    if (replaced.length)
+      throw new SynthforgeError(
+        "OUTPUT_PATH_INVALID",
+        `--hf ${flags.hf} already holds a dataset (${replaced.slice(0, 3).join(", ")}${replaced.length > 3 ? ", ..." : ""}); pass --force to replace those files (other files in the folder are kept).`,
+      );
+  }
   const { config } = loadConfig(flags.config);
-  return withStore(dbTarget(flags, config), async (store) => {
+  return withStore(dbTarget(flags, config), { mustExist: true }, async (store) => {
     if (flags.hf) {
       const { exportHfDataset } = await import("../pipeline/hf-dataset.js");
       const res = await exportHfDataset(store, flags.run ?? "latest", {
@@ -244,10 +317,21 @@ async function exportCmd(flags: ExportFlags, io: CliIO): Promise<number> {
       return 0;
     }
     const { exportRun } = await import("../pipeline/export.js");
-    const res = await exportRun(store, flags.run ?? "latest", { format: flags.format!, out: flags.out! });
-    io.out(
-      `wrote ${res.rows} ${res.trainingType} example(s) as ${res.format} (${res.fileType}) to ${res.path}`,
-    );
+    const res = await exportRun(store, flags.run ?? "latest", {
+      format: flags.format!,
+      out: flags.out!,
+      overwrite: flags.force ?? false,
+    });
+    if (toStdout) {
+      // Standard output holds only the rows.
+      io.err(`wrote ${res.rows} ${res.trainingType} example(s) as ${res.format} (jsonl) to standard output`);
+      io.err(
+        "note: the licence ledger (<name>.ATTRIBUTION.md, <name>.sources.json) is written only beside a file: export with --out <name>.jsonl to get it.",
+      );
+    } else
+      io.out(
+        `wrote ${res.rows} ${res.trainingType} example(s) as ${res.format} (${res.fileType}) to ${res.path}`,
+      );
     for (const w of res.warnings) io.err(`warning: ${w}`);
     if (flags.json) io.out(JSON.stringify(res));
     return 0;
@@ -256,7 +340,7 @@ async function exportCmd(flags: ExportFlags, io: CliIO): Promise<number> {
 
 async function runsCmd(flags: CommonFlags & { json?: boolean }, io: CliIO): Promise<number> {
   const { config } = loadConfig(flags.config);
-  return withStore(dbTarget(flags, config), async (store) => {
+  return withStore(dbTarget(flags, config), { mustExist: true }, async (store) => {
     const runs = await store.listRuns(50);
     if (flags.json) {
       io.out(
@@ -284,13 +368,65 @@ async function runsCmd(flags: CommonFlags & { json?: boolean }, io: CliIO): Prom
   });
 }
 
+/**
+ * The IO the commands write through: a notice set before a command runs is printed on
+ * stderr before the command's first line of output, so a command that fails on bad input
+ * still prints only its one error line.
+ */
+function withNotice(io: CliIO): { io: CliIO; notice: (line: string | null) => void } {
+  let pending: string | null = null;
+  const flush = () => {
+    if (pending === null) return;
+    const line = pending;
+    pending = null;
+    io.err(line);
+  };
+  return {
+    io: {
+      tty: io.tty,
+      out: (l) => {
+        flush();
+        io.out(l);
+      },
+      err: (l) => {
+        flush();
+        io.err(l);
+      },
+    },
+    notice: (line) => {
+      pending = line;
+    },
+  };
+}
+
+/**
+ * "using config ./synthforge.config.yaml" for a command that reads a config file (it has
+ * `--config`) when there is one to read: `--config <file>`, else synthforge.config.yaml in
+ * the working folder. Null when there is none.
+ */
+export function configNotice(cmd: Command, cwd = process.cwd()): string | null {
+  if (!cmd.options.some((o) => o.long === "--config")) return null;
+  const opts = cmd.opts<{ config?: string; listFormats?: boolean }>();
+  if (opts.listFormats) return null; // export --list-formats reads no config
+  const file = opts.config
+    ? resolve(cwd, opts.config)
+    : CONFIG_FILE_NAMES.map((n) => resolve(cwd, n)).find((p) => existsSync(p));
+  return file && existsSync(file) ? `using config ${displayPath(file, cwd)}` : null;
+}
+
 /** Builds the commander program. Exposed for tests. */
-export function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
+export function buildProgram(rawIO: CliIO, setCode: (code: number) => void): Command {
+  const { io, notice } = withNotice(rawIO);
   const program = new Command("synthforge")
     .description("Synthetic post-training data for LLMs: plan, research, generate, review, store, export.")
     .version(SYNTHFORGE_VERSION)
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+    .configureOutput({
+      writeOut: (s) => rawIO.out(s.trimEnd()),
+      writeErr: (s) => rawIO.err(s.trimEnd()),
+    })
+    // Which config file a command reads, said once, like other tools do.
+    .hook("preAction", (_program, action) => notice(configNotice(action)));
   const dbOpt = "--db <path|url>";
   const dbHelp = "SQLite file or postgres:// URL (default ./synthforge.db, or SYNTHFORGE_DB)";
 
@@ -326,11 +462,15 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
     .description("Write a run's approved examples in a trainer format")
     .option("--run <id>", "run id, or latest", "latest")
     .option("-f, --format <format>", "export format (see --list-formats)")
-    .option("-o, --out <file>", "output file: JSONL, or Parquet when it ends in .parquet")
+    .option(
+      "-o, --out <file>",
+      "output file: name.jsonl (JSON Lines), name.parquet, or - for standard output",
+    )
     .option("--hf <dir>", "write a Hugging Face dataset folder (data/train-*.parquet + README.md card)")
     .option("--jsonl", "with --hf: also write JSON Lines copies of the shards")
     .option("--shard-rows <n>", "with --hf: rows per shard (default 250000)")
     .option("--list-formats", "show which formats each training type exports to")
+    .option("--force", "overwrite an existing --out file (or replace the dataset files in a --hf folder)")
     .option(dbOpt, dbHelp)
     .option("-c, --config <file>", "config file")
     .option("--json", "print a machine-readable result as the last line")

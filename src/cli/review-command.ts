@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { createReadStream, createWriteStream, existsSync, statSync } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, openSync, statSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
@@ -8,9 +8,10 @@ import { runAgentTask } from "../agents/agent-task.js";
 import type { AgentRunner } from "../agents/fact-check.js";
 import { loadConfig } from "../core/config.js";
 import { describeError, SynthforgeError } from "../core/errors.js";
+import { checkFolder, fsReason, makeFolders, removeFolders } from "../core/fs-paths.js";
 import { parseTrainingType } from "../core/request.js";
 import { coverage } from "../core/text.js";
-import type { Difficulty, TrainingTypeName } from "../core/types.js";
+import { type Difficulty, TRAINING_TYPES, type TrainingTypeName } from "../core/types.js";
 import type { LlmCallRecord } from "../models/middleware.js";
 import { DEFAULT_REVIEW } from "../pipeline/pipeline.js";
 import { type ReviewOutcome, reviewExample } from "../pipeline/review-stage.js";
@@ -18,13 +19,19 @@ import type { SourceAdapter } from "../sources/types.js";
 import { lexicalFactCheck } from "../tools/claims.js";
 import { type BenchmarkIndex, loadBenchmarks } from "../tools/decontamination.js";
 import { DedupIndex } from "../tools/dedup.js";
-import { importRow } from "../tools/import-rows.js";
+import { importRow, lookalikeOf } from "../tools/import-rows.js";
 import type { LicensedPassage } from "../tools/text-checks.js";
 import { listVerifiers } from "../tools/verifiers.js";
 import { getTrainingType } from "../training-types/index.js";
 import type { TrainingType } from "../training-types/types.js";
 import type { CliIO } from "./progress.js";
-import { buildModels, buildSources, chooseProvider, type PipelineFlags } from "./settings.js";
+import {
+  buildModels,
+  buildSources,
+  chooseProvider,
+  type PipelineFlags,
+  reportSkippedFiles,
+} from "./settings.js";
 
 /** Flags of `synthforge review`. */
 export interface ReviewFlags extends PipelineFlags {
@@ -70,6 +77,99 @@ export interface FileReviewSummary {
 }
 
 const CONTEXT_FIELDS = ["context", "passages", "ground_truth", "documents", "sources_text"];
+
+/**
+ * What a record that is not a row of `type` looks like, as a hint: "these rows look like
+ * dpo (trl-dpo: prompt/chosen/rejected); use --type dpo". The type named is the one whose
+ * primary format (or stored columns) the record is in, else one that exports to its
+ * format, else the first it reads as. Null when it reads as no type.
+ */
+export function lookalikeHint(rec: Record<string, unknown>, type: TrainingTypeName): string | null {
+  const look = lookalikeOf(rec, type);
+  if (!look) return null;
+  const rank = (f: { type: TrainingTypeName; format: string }) => {
+    const formats = Object.keys(getTrainingType(f.type).exporters);
+    return f.format === "columns" || formats[0] === f.format ? 0 : formats.includes(f.format) ? 1 : 2;
+  };
+  const best = [...look.fits].sort((a, b) => rank(a) - rank(b))[0]!;
+  const fields = look.fields.filter((f) => !CONTEXT_FIELDS.includes(f) && f !== "review").join("/");
+  const format = best.format === "columns" ? `the stored ${best.type} columns` : best.format;
+  return `these rows look like ${best.type} (${format}: ${fields}); use --type ${best.type}`;
+}
+
+/** A hint for a file whose lines are not JSON objects: a JSON array, CSV, Parquet. */
+function fileShapeHint(first: string): string | null {
+  const t = first.trimStart();
+  if (t.startsWith("PAR1")) return "it is a Parquet file; review reads JSON Lines (one JSON object per line)";
+  if (t.startsWith("["))
+    return "it looks like a JSON array, not JSON Lines (one JSON object per line); convert it, e.g. jq -c '.[]' file.json > file.jsonl";
+  if (!t.startsWith("{") && /[,\t]/.test(t))
+    return "it looks like CSV or TSV; review reads JSON Lines (one JSON object per line)";
+  return null;
+}
+
+/**
+ * Reads the file up to its first row of `type`. When there is none (an empty file, or only
+ * invalid rows), throws before anything is reviewed or written, saying what the rows look like.
+ */
+async function checkHasRows(input: string, file: string, type: TrainingType): Promise<void> {
+  const stream = createReadStream(input, { encoding: "utf8" });
+  const rl = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+  let rows = 0;
+  let notJson = 0;
+  let first: string | null = null;
+  const hints = new Map<string, number>();
+  try {
+    for await (const line of rl) {
+      if (!line.trim()) continue;
+      rows++;
+      first ??= line;
+      let rec: unknown;
+      try {
+        rec = JSON.parse(line);
+      } catch {
+        notJson++;
+        continue;
+      }
+      if (!rec || typeof rec !== "object" || Array.isArray(rec)) {
+        notJson++;
+        continue;
+      }
+      if (importRow(type.name, rec as Record<string, unknown>)) return;
+      const hint = lookalikeHint(rec as Record<string, unknown>, type.name);
+      if (hint) hints.set(hint, (hints.get(hint) ?? 0) + 1);
+    }
+  } finally {
+    rl.close();
+    stream.destroy();
+  }
+  if (rows === 0)
+    throw new SynthforgeError(
+      "INPUT_FILE_INVALID",
+      `${file} has no rows (it is empty); nothing was written.`,
+    );
+  const top = [...hints.entries()].sort((a, b) => b[1] - a[1])[0];
+  const shape = notJson * 2 > rows && first !== null ? fileShapeHint(first) : null;
+  const unknown = rows - notJson;
+  const why = shape
+    ? `: ${shape}`
+    : top && top[1] * 2 > rows
+      ? `: ${top[0]}`
+      : ` (${[
+          notJson ? `${notJson} not a JSON object` : "",
+          unknown
+            ? `${unknown} in no ${type.name} format (${Object.keys(type.exporters).join(", ")}, or the stored columns)`
+            : "",
+          top ? `${top[1]} of them where ${top[0]}` : "",
+        ]
+          .filter(Boolean)
+          .join("; ")})`;
+  throw new SynthforgeError(
+    "INPUT_FILE_INVALID",
+    `${rows}/${rows} row(s) of ${file} are invalid: none is a ${type.name} row${why}. Nothing was written.`,
+    { details: { rows, invalid: rows } },
+  );
+}
 
 /** Passages a row brings itself (`context`, `passages`...), treated as the user's own. */
 function ownPassages(rec: Record<string, unknown>): LicensedPassage[] {
@@ -208,8 +308,9 @@ async function reviewRecord(
   const record = rec as Record<string, unknown>;
   const imported = importRow(ctx.type.name, record);
   if (!imported) {
+    const hint = lookalikeHint(record, ctx.type.name);
     return invalid(
-      `line ${n}: not a ${ctx.type.name} row in a known format (${Object.keys(ctx.type.exporters).join(", ")}, or the stored columns)`,
+      `line ${n}: not a ${ctx.type.name} row in a known format (${Object.keys(ctx.type.exporters).join(", ")}, or the stored columns)${hint ? `; ${hint}` : ""}`,
       record,
     );
   }
@@ -302,6 +403,14 @@ export async function reviewFile(file: string, flags: ReviewFlags, io: CliIO): P
     throw new SynthforgeError("INPUT_FILE_INVALID", `${file} does not exist or is not a file.`);
   const out = resolve(flags.out ?? `${input.replace(/\.(jsonl|ndjson|json)$/i, "")}.scored.jsonl`);
   if (out === input) throw new SynthforgeError("INVALID_REQUEST", "--out must not be the input file.");
+  const outLabel = `--out ${flags.out ?? out}`;
+  if (existsSync(out) && statSync(out).isDirectory())
+    throw new SynthforgeError(
+      "OUTPUT_PATH_INVALID",
+      `${outLabel}: ${out} is a folder; give a file path such as ${resolve(out, "scored.jsonl")}.`,
+    );
+  // Checked now, made when the rows are written (and removed again if the review fails).
+  const outFolders = checkFolder(dirname(out), "OUTPUT_PATH_INVALID", outLabel);
   const difficulty = (flags.difficulty ?? "medium") as Difficulty;
   if (!["easy", "medium", "hard"].includes(difficulty))
     throw new SynthforgeError(
@@ -320,11 +429,8 @@ export async function reviewFile(file: string, flags: ReviewFlags, io: CliIO): P
       "INVALID_REQUEST",
       `--concurrency must be a positive whole number, got "${flags.concurrency}".`,
     );
-  io.err(notice);
-  if (benchmarks)
-    io.err(
-      `decontamination: ${benchmarks.files.map((f) => `${basename(f.path)} (${f.rows} rows)`).join(", ")}`,
-    );
+  // A file without a single row of the type stops here, before anything is printed or written.
+  await checkHasRows(input, file, type);
 
   const usage = { calls: 0, costUsd: 0 };
   const sink = (r: LlmCallRecord) => {
@@ -360,8 +466,30 @@ export async function reviewFile(file: string, flags: ReviewFlags, io: CliIO): P
   };
   let scoreSum = 0;
   let scored = 0;
+  /** Hints of invalid rows that read as another type ("these rows look like dpo ..."), counted. */
+  const lookalikes = new Map<string, number>();
   const tmp = `${out}.tmp-${process.pid}`;
-  const writer = createWriteStream(tmp, { encoding: "utf8" });
+  const made = makeFolders(outFolders, "OUTPUT_PATH_INVALID", outLabel);
+  let fd: number;
+  try {
+    fd = openSync(tmp, "w");
+  } catch (e) {
+    removeFolders(made);
+    throw new SynthforgeError("OUTPUT_PATH_INVALID", `${outLabel}: cannot write ${out} (${fsReason(e)}).`, {
+      cause: e,
+    });
+  }
+  const writer = createWriteStream("", { fd, encoding: "utf8" });
+  let writeFailed: unknown = null;
+  writer.on("error", (e) => {
+    writeFailed ??= e;
+  });
+  // The first lines of output: the output file can be written, and the input has rows.
+  io.err(notice);
+  if (benchmarks)
+    io.err(
+      `decontamination: ${benchmarks.files.map((f) => `${basename(f.path)} (${f.rows} rows)`).join(", ")}`,
+    );
   const limit = pLimit(concurrency);
   const window = concurrency * 4;
   const done = new Map<number, Awaited<ReturnType<typeof reviewRecord>>>();
@@ -397,8 +525,15 @@ export async function reviewFile(file: string, flags: ReviewFlags, io: CliIO): P
       scoreSum += r.quality_score;
       scored++;
     }
+    if (r.status === "invalid") {
+      const hint = /; (these rows look like .*)$/.exec(r.notes[0] ?? "")?.[1];
+      if (hint) lookalikes.set(hint, (lookalikes.get(hint) ?? 0) + 1);
+    }
     if (r.status !== "approved") {
-      const key = (r.notes[0] ?? r.status)
+      // "line 4: not valid JSON" counts as "not valid JSON".
+      const note =
+        r.status === "invalid" ? (r.notes[0] ?? "").replace(/^line \d+: /, "").split(/ \(|;/)[0]! : null;
+      const key = (note ?? r.notes[0] ?? r.status)
         .split(":")[0]!
         .replace(/\d+(?:\.\d+)?/g, "#")
         .slice(0, 80);
@@ -406,6 +541,7 @@ export async function reviewFile(file: string, flags: ReviewFlags, io: CliIO): P
     }
   };
   try {
+    await reportSkippedFiles(sources, io);
     const rl = createInterface({
       input: createReadStream(input, { encoding: "utf8" }),
       crlfDelay: Number.POSITIVE_INFINITY,
@@ -452,18 +588,30 @@ export async function reviewFile(file: string, flags: ReviewFlags, io: CliIO): P
     await Promise.all([...inFlight]);
     await flush();
     writer.end();
-    await once(writer, "finish");
+    if (!writer.writableFinished) await once(writer, "finish");
+    if (writeFailed) throw writeFailed;
     const { renameSync } = await import("node:fs");
     renameSync(tmp, out);
   } catch (e) {
     writer.destroy();
     const { rmSync } = await import("node:fs");
     rmSync(tmp, { force: true });
+    removeFolders(made);
     throw e;
   }
   summary.meanScore = scored ? Math.round((scoreSum / scored) * 1000) / 1000 : null;
   summary.modelCalls = usage.calls;
   summary.costUsd = Math.round(usage.costUsd * 1e6) / 1e6;
+  for (const [hint, n] of lookalikes) io.err(`warning: ${n} invalid row(s): ${hint}`);
+  // Rows read in a format the type does not export to (a DPO pair read as a PPO prompt).
+  for (const [format, n] of Object.entries(summary.formats)) {
+    if (format === "columns" || format in type.exporters) continue;
+    const owners = TRAINING_TYPES.filter((t) => format in getTrainingType(t).exporters);
+    const owner = owners.find((t) => Object.keys(getTrainingType(t).exporters)[0] === format) ?? owners[0];
+    io.err(
+      `warning: ${n} row(s) were read as ${format}, which is not a ${type.name} format${owner ? `; they look like ${owner} rows (use --type ${owner} if they are)` : ""}`,
+    );
+  }
   return summary;
 }
 
@@ -528,6 +676,18 @@ export function registerReviewCommand(program: Command, io: CliIO, setCode: (cod
       const summary = await reviewFile(file, flags, io);
       for (const l of formatReviewSummary(summary)) io.out(l);
       if (flags.json) io.out(JSON.stringify(summary));
+      if (summary.rows > 0 && summary.invalid === summary.rows) {
+        // Every row failed (their reviews could not run): a failed review, with the count.
+        const failed = Object.keys(summary.reasons).some((r) => r.startsWith("review failed"));
+        throw new SynthforgeError(
+          failed ? "MODEL_ERROR" : "INPUT_FILE_INVALID",
+          `${summary.invalid}/${summary.rows} row(s) of ${basename(summary.file)} are invalid (${Object.entries(
+            summary.reasons,
+          )
+            .map(([r, n]) => `${n}× ${r}`)
+            .join("; ")}); the reasons are beside each row in ${summary.out}.`,
+        );
+      }
       setCode(0);
     });
 }

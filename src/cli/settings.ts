@@ -1,5 +1,5 @@
-import { resolve } from "node:path";
-import { loadConfig, type SynthforgeConfig } from "../core/config.js";
+import { isAbsolute, relative, resolve, sep } from "node:path";
+import { loadConfig, type SourceConfig, type SynthforgeConfig } from "../core/config.js";
 import { SynthforgeError } from "../core/errors.js";
 import { AGENT_ROLES, type AgentRole } from "../core/types.js";
 import { geminiModels, offlineModels } from "../models/factories.js";
@@ -7,7 +7,7 @@ import { DEFAULT_PRICES } from "../models/pricing.js";
 import type { ModelRouter } from "../models/router.js";
 import { corpusSource } from "../sources/corpus.js";
 import { defaultHttpClient, HttpClient, setDefaultHttpClient } from "../sources/http.js";
-import { localFilesSource } from "../sources/local-files.js";
+import { type LocalFilesSource, localFilesSource } from "../sources/local-files.js";
 import { type McpSourceOptions, mcpSource } from "../sources/mcp.js";
 import { createSource } from "../sources/registry.js";
 import type { SourceAdapter } from "../sources/types.js";
@@ -153,31 +153,43 @@ export function buildSources(
   if (config.http) setDefaultHttpClient(httpClientFromConfig(config));
   if (config.sources?.length) {
     let http: HttpClient | undefined;
-    return config.sources.map((s) => {
-      if (s.type === "corpus") return corpusSource();
-      // An MCP server runs in the config file's folder unless the config says otherwise.
-      if (s.type === "mcp")
-        return mcpSource({
-          ...s,
-          ...(s.command ? { cwd: resolve(configDir, s.cwd ?? ".") } : {}),
-        } as McpSourceOptions);
-      if (s.type === "localFiles")
-        return localFilesSource({
-          dir: resolve(configDir, s.dir),
-          ...(s.licence ? { licence: s.licence } : {}),
-        });
-      // A public API adapter from the source registry, sharing one HTTP client (politeness, cache).
-      http ??= defaultHttpClient();
-      return createSource(s.type, {
-        ...(s.options ?? {}),
-        ...(s.baseUrl ? { baseUrl: s.baseUrl } : {}),
-        ...(s.limit ? { limit: s.limit } : {}),
-        ...(s.passagesPerDocument ? { passagesPerDocument: s.passagesPerDocument } : {}),
-        http,
-      });
-    });
+    return config.sources.map((s) =>
+      buildConfiguredSource(s, configDir, () => (http ??= defaultHttpClient())),
+    );
   }
   return [corpusSource()];
+}
+
+/**
+ * One `sources[]` entry of the config as an adapter. Public API adapters get the client
+ * `http()` returns (one shared client: politeness, cache).
+ */
+export function buildConfiguredSource(
+  s: SourceConfig,
+  configDir: string,
+  http: () => HttpClient,
+): SourceAdapter {
+  if (s.type === "corpus") return corpusSource();
+  // An MCP server runs in the config file's folder unless the config says otherwise.
+  if (s.type === "mcp")
+    return mcpSource({
+      ...s,
+      ...(s.command ? { cwd: resolve(configDir, s.cwd ?? ".") } : {}),
+    } as McpSourceOptions);
+  if (s.type === "localFiles")
+    return localFilesSource({
+      dir: resolve(configDir, s.dir),
+      ...(s.licence ? { licence: s.licence } : {}),
+      ...(s.maxTextBytes ? { maxTextBytes: s.maxTextBytes } : {}),
+    });
+  // A public API adapter from the source registry.
+  return createSource(s.type, {
+    ...(s.options ?? {}),
+    ...(s.baseUrl ? { baseUrl: s.baseUrl } : {}),
+    ...(s.limit ? { limit: s.limit } : {}),
+    ...(s.passagesPerDocument ? { passagesPerDocument: s.passagesPerDocument } : {}),
+    http: http(),
+  });
 }
 
 /** Numeric pipeline flags, checked. */
@@ -192,4 +204,28 @@ export function numericFlags(flags: PipelineFlags, config: SynthforgeConfig) {
       ...(flags.maxUsd !== undefined ? { maxUsd: positiveNumber("max-usd", flags.maxUsd) } : {}),
     },
   };
+}
+
+/** A path as a user would type it: `./notes/a.md` inside the working folder, else absolute. */
+export function displayPath(path: string, cwd = process.cwd()): string {
+  const rel = relative(cwd, path);
+  if (rel && !rel.startsWith("..") && !isAbsolute(rel)) return `.${sep}${rel}`;
+  return path;
+}
+
+/**
+ * Reads the local folders among `sources` now, and prints one line per file they skip
+ * (too large, binary, not UTF-8, an unreadable PDF) with the reason, before a run starts:
+ * "skipped notes/big.html: larger than the 20 MB cap (30.1 MB)".
+ */
+export async function reportSkippedFiles(
+  sources: readonly SourceAdapter[],
+  io: { err: (line: string) => void },
+): Promise<void> {
+  for (const source of sources) {
+    const load = (source as Partial<LocalFilesSource>).load;
+    if (typeof load !== "function") continue;
+    const { skipped } = await load.call(source);
+    for (const f of skipped) io.err(`skipped ${displayPath(f.path).replace(/^\.[/\\]/, "")}: ${f.reason}`);
+  }
 }

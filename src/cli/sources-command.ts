@@ -10,7 +10,7 @@ import {
   type SourceFactoryOptions,
 } from "../sources/registry.js";
 import type { CliIO } from "./progress.js";
-import { httpClientFromConfig } from "./settings.js";
+import { buildConfiguredSource, httpClientFromConfig } from "./settings.js";
 
 /**
  * `synthforge sources list` and `synthforge sources search <adapter> "<query>"`: the
@@ -93,10 +93,34 @@ function configEntryOptions(entry: SourceConfig | undefined, configDir: string):
   return { ...((options as Record<string, unknown> | undefined) ?? {}), ...rest };
 }
 
+/** The id a configured source is searched by: an MCP source's `id`, a public API source's `options.id` or type. */
+export function configuredSourceId(entry: SourceConfig): string {
+  if (entry.type === "mcp") return entry.id;
+  if (entry.type === "localFiles" || entry.type === "corpus") return entry.type;
+  const custom = (entry.options as { id?: unknown } | undefined)?.id;
+  return typeof custom === "string" && custom.trim() ? custom : entry.type;
+}
+
 async function search(adapter: string, query: string, flags: SearchFlags, io: CliIO): Promise<number> {
   const { config, path } = loadConfig(flags.config);
-  const def = getSourceDefinition(adapter);
-  if (!def) createSource(adapter); // throws CONFIG_INVALID listing the known ids
+  const configDir = path ? resolve(path, "..") : process.cwd();
+  // A source configured under this id (e.g. an MCP source `fsnotes`) wins over a built-in of that name.
+  const configured = config.sources?.find((s) => configuredSourceId(s) === adapter);
+  const type = configured ? configured.type : adapter;
+  const def = getSourceDefinition(type);
+  if (!def && configured?.type !== "mcp") {
+    const ids = (config.sources ?? []).map(configuredSourceId);
+    throw new SynthforgeError(
+      "CONFIG_INVALID",
+      `Unknown source "${adapter}". Known sources: ${listSources()
+        .map((d) => d.id)
+        .join(", ")}${
+        ids.length
+          ? `; configured in ${path}: ${ids.join(", ")}.`
+          : `. A source of your own (e.g. type: mcp) is searched by the id it has under sources: in synthforge.config.yaml${path ? "" : " (none found here; pass --config <file>)"}.`
+      }`,
+    );
+  }
   const limit = flags.limit === undefined ? undefined : Number(flags.limit);
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 100)) {
     throw new SynthforgeError(
@@ -105,20 +129,33 @@ async function search(adapter: string, query: string, flags: SearchFlags, io: Cl
     );
   }
   if (!query.trim()) throw new SynthforgeError("INVALID_REQUEST", "sources search needs a non-empty query.");
-  const configDir = path ? resolve(path, "..") : process.cwd();
-  const fromConfig = configEntryOptions(
-    config.sources?.find((s) => s.type === adapter),
-    configDir,
-  );
   const http = httpClientFromConfig(config);
-  const options: SourceFactoryOptions = {
-    ...fromConfig,
-    ...parseOptionFlags(flags.option),
-    ...(flags.baseUrl ? { baseUrl: flags.baseUrl } : {}),
-    ...(flags.dir ? { dir: resolve(flags.dir) } : {}),
-    ...(def?.remote ? { http } : {}),
-  };
-  const source = createSource(adapter, options);
+  let source: ReturnType<typeof createSource>;
+  if (configured?.type === "mcp") {
+    if (flags.baseUrl || flags.dir)
+      throw new SynthforgeError(
+        "INVALID_REQUEST",
+        `${flags.baseUrl ? "--base-url" : "--dir"} does not apply to "${adapter}", an MCP source; change its entry in ${path ?? "the config"} instead.`,
+      );
+    source = buildConfiguredSource(
+      { ...configured, ...parseOptionFlags(flags.option), type: "mcp" } as SourceConfig,
+      configDir,
+      () => http,
+    );
+  } else {
+    const fromConfig = configEntryOptions(
+      configured ?? config.sources?.find((s) => s.type === type),
+      configDir,
+    );
+    const options: SourceFactoryOptions = {
+      ...fromConfig,
+      ...parseOptionFlags(flags.option),
+      ...(flags.baseUrl ? { baseUrl: flags.baseUrl } : {}),
+      ...(flags.dir ? { dir: resolve(flags.dir) } : {}),
+      ...(def?.remote ? { http } : {}),
+    };
+    source = createSource(type, options);
+  }
   try {
     const docs = await source.search(query, limit ? { limit } : {});
     if (flags.json) {
@@ -207,13 +244,16 @@ export function registerSourcesCommand(program: Command, io: CliIO, setCode: (co
   sources
     .command("search")
     .description('Search one source, e.g. synthforge sources search arxiv "heat-bath random walks"')
-    .argument("<adapter>", "source id (see sources list)")
+    .argument("<adapter>", "source id (see sources list), or the id of a source configured under sources:")
     .argument("<query>", "what to search for (a URL for webPage, a DOI where supported)")
     .option("--base-url <url>", "use a mirror or a local server instead of the service")
     .option("--limit <n>", "documents to return (1-100)")
     .option("--option <key=value>", "an adapter option, e.g. extract=summary (repeatable)", collect)
     .option("--dir <dir>", "folder for the localFiles source")
-    .option("-c, --config <file>", "config file (http.contact, and the source's options from sources[])")
+    .option(
+      "-c, --config <file>",
+      "config file (http.contact, its sources[] by id, and a built-in source's options from sources[])",
+    )
     .option("--full", "print passages in full")
     .option("--json", "print the documents (or the failure) as JSON")
     .action(async (adapter: string, query: string, flags: SearchFlags) =>

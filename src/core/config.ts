@@ -53,7 +53,13 @@ export const REMOTE_SOURCE_TYPES = [
 
 const sourceConfigSchema = z.discriminatedUnion("type", [
   z
-    .object({ type: z.literal("localFiles"), dir: z.string().min(1), licence: z.string().optional() })
+    .object({
+      type: z.literal("localFiles"),
+      dir: z.string().min(1),
+      licence: z.string().optional(),
+      // Text files larger than this are skipped with the reason (default 20 MB).
+      maxTextBytes: z.number().int().positive().optional(),
+    })
     .strict(),
   z.object({ type: z.literal("corpus") }).strict(),
   // A public API adapter by id; adapter-specific settings go under `options` (API keys come from the environment).

@@ -14,6 +14,7 @@ export type ErrorCode =
   | "DB_URL_INVALID"
   | "DB_UNREACHABLE"
   | "DB_SCHEMA"
+  | "DB_NOT_FOUND"
   | "CORPUS_NOT_FOUND"
   | "SOURCE_FAILED"
   | "MODEL_ERROR"
@@ -28,7 +29,10 @@ export type ErrorCode =
   | "SANDBOX_UNAVAILABLE"
   | "BENCHMARK_INVALID"
   | "INPUT_FILE_INVALID"
-  | "ABORTED";
+  | "OUTPUT_PATH_INVALID"
+  | "ABORTED"
+  | "LEASE_LOST"
+  | "QUOTA_FULL";
 
 /** The one error class synthforge throws for anything a caller can act on. */
 export class SynthforgeError extends Error {
@@ -61,10 +65,17 @@ export function isSynthforgeError(e: unknown, code?: ErrorCode): e is Synthforge
 const SECRET_PATTERNS: Array<[RegExp, string]> = [
   // Google API keys
   [/AIza[0-9A-Za-z_-]{20,}/g, "[redacted-key]"],
-  // key=... / api_key=... / token=... query parameters
-  [/([?&](?:key|api_key|apikey|token|access_token)=)[^&\s"']+/gi, "$1[redacted]"],
-  // passwords inside connection URLs: scheme://user:password@host
-  [/([a-z][a-z0-9+.-]*:\/\/[^:/\s@]+:)[^@\s/]+@/gi, "$1[redacted]@"],
+  // key=... / api_key=... / token=... / password=... query parameters
+  [
+    /([?&](?:key|api_key|apikey|token|access_token|password|sslpassword|pass|pwd|secret|client_secret)=)[^&\s"']+/gi,
+    "$1[redacted]",
+  ],
+  // The password field of a URL (scheme://user:password@host): everything between the
+  // user's colon and the last "@" of the authority, as a URL parser reads it (a password
+  // may hold an "@"). Only that field: the same characters elsewhere in a message stay.
+  [/([a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*:)[^/?#\s]*@/gi, "$1[redacted]@"],
+  // A password with a raw "/" (not a valid URL, but still a secret the user typed).
+  [/([a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*:)(?!\[redacted\]@)[^\s@]*@/gi, "$1[redacted]@"],
   // Authorization / x-goog-api-key headers
   [/((?:authorization|x-goog-api-key)["']?\s*[:=]\s*["']?)(?:Bearer\s+)?[^\s"',}]+/gi, "$1[redacted]"],
 ];

@@ -82,18 +82,19 @@ export function contextHelpers(opts: {
         sink: opts.sink,
         signal: opts.signal,
       }),
-    recordFailure: async (questionId, stage, reason, rawOutput = null, attempt = 1) => {
-      await opts.store.insertFailure({
-        id: newId("fail"),
-        runId: opts.runId,
-        questionId,
-        stage,
-        reason,
-        rawOutput,
-        attempt,
-      });
-      opts.emit({ type: "failure", runId: opts.runId, questionId, stage, reason });
-    },
+    recordFailure: failureRecorder(opts.store, opts.runId, opts.emit),
+  };
+}
+
+/** `recordFailure` writing to `store` (the run's, or one candidate's fenced store). */
+export function failureRecorder(
+  store: Store,
+  runId: string,
+  emit: (e: PipelineEvent) => void,
+): RunContext["recordFailure"] {
+  return async (questionId, stage, reason, rawOutput = null, attempt = 1) => {
+    await store.insertFailure({ id: newId("fail"), runId, questionId, stage, reason, rawOutput, attempt });
+    emit({ type: "failure", runId, questionId, stage, reason });
   };
 }
 

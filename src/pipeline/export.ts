@@ -1,7 +1,8 @@
 import { once } from "node:events";
-import { createWriteStream, mkdirSync, renameSync, rmSync } from "node:fs";
+import { createWriteStream, openSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import { SynthforgeError } from "../core/errors.js";
+import { checkFolder, fsReason, makeFolders, removeFolders } from "../core/fs-paths.js";
 import type { ReviewStatus } from "../core/types.js";
 import { type AttributionResult, writeAttribution } from "../sources/attribution.js";
 import type { ExampleRow, RunRow, Store } from "../storage/store.js";
@@ -23,10 +24,15 @@ export type ExportFileType = "jsonl" | "parquet";
 /** Options of an export. */
 export interface ExportOptions {
   format: ExportFormat | string;
-  /** Output file. Its folder is created when missing. */
+  /**
+   * Output file, ending in `.jsonl` (JSON Lines) or `.parquet`; `-` writes JSON Lines to
+   * standard output (without the licence ledger files). Its folder is created when missing.
+   */
   out: string;
-  /** `jsonl` or `parquet`. Default: from the file name (`.parquet` → Parquet), else JSONL. */
+  /** `jsonl` or `parquet`. Default: from the file name; it must match the file's extension. */
   fileType?: ExportFileType;
+  /** Replace an existing file at `out`. Default true (the CLI passes its `--force`). */
+  overwrite?: boolean;
   /** Which review statuses to export. Default: approved only. */
   reviewStatus?: ReviewStatus[];
   /** Rows read from the store per query. Default: the store's. */
@@ -95,6 +101,74 @@ export function checkFormat(trainingType: string, format: string): ExportFormat 
 export function fileTypeOf(out: string, given?: ExportFileType): ExportFileType {
   if (given) return given;
   return extname(out).toLowerCase() === ".parquet" ? "parquet" : "jsonl";
+}
+
+/** The extension each file type needs. */
+const EXTENSIONS: Record<ExportFileType, string> = { jsonl: ".jsonl", parquet: ".parquet" };
+
+/** Where an export goes, checked by {@link checkExportOut}. */
+export interface ExportTarget {
+  /** Absolute path, or `-` for standard output. */
+  path: string;
+  fileType: ExportFileType;
+  stdout: boolean;
+}
+
+/**
+ * Checks an export's output before anything is read or written: `-` is standard output
+ * (JSON Lines); a file must end in `.jsonl` or `.parquet` (matching `fileType` when it is
+ * given), must not be a folder, and must not exist unless `overwrite`; its folder must
+ * exist or be creatable (checked, not created).
+ *
+ * @throws SynthforgeError `OUTPUT_PATH_INVALID` saying what to fix.
+ */
+export function checkExportOut(
+  out: string,
+  opts: { fileType?: ExportFileType; overwrite?: boolean; format?: string } = {},
+): ExportTarget {
+  const rows = opts.format ? `${opts.format} rows` : "rows";
+  if (out === "-") {
+    if (opts.fileType === "parquet")
+      throw new SynthforgeError(
+        "OUTPUT_PATH_INVALID",
+        "Parquet cannot be written to standard output; give a file name ending in .parquet.",
+      );
+    return { path: "-", fileType: "jsonl", stdout: true };
+  }
+  if (!out.trim()) throw new SynthforgeError("OUTPUT_PATH_INVALID", "The output file name is empty.");
+  const path = resolve(out);
+  let isFile = false;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory())
+      throw new SynthforgeError(
+        "OUTPUT_PATH_INVALID",
+        `--out ${out}: ${path} is a folder; give a file path such as ${resolve(path, `train${EXTENSIONS[opts.fileType ?? "jsonl"]}`)}.`,
+      );
+    isFile = true;
+  } catch (e) {
+    if (e instanceof SynthforgeError) throw e;
+    // missing (or under something that is not a folder: checked below)
+  }
+  const ext = extname(path).toLowerCase();
+  const fileType: ExportFileType | null = ext === ".parquet" ? "parquet" : ext === ".jsonl" ? "jsonl" : null;
+  const wanted = opts.fileType ?? fileType ?? "jsonl";
+  if (fileType !== wanted) {
+    const stem = out.slice(0, out.length - extname(out).length);
+    throw new SynthforgeError(
+      "OUTPUT_PATH_INVALID",
+      wanted === "jsonl"
+        ? `--out ${out}: the ${rows} would be written as JSON Lines, which needs the .jsonl extension: use --out ${stem}.jsonl (or ${stem}.parquet for Parquet, or - for standard output).`
+        : `--out ${out}: the ${rows} would be written as Parquet, which needs the .parquet extension: use --out ${stem}.parquet.`,
+    );
+  }
+  if (isFile && opts.overwrite === false)
+    throw new SynthforgeError(
+      "OUTPUT_PATH_INVALID",
+      `--out ${out}: ${path} already exists; pass --force to overwrite it, or choose another name.`,
+    );
+  checkFolder(dirname(path), "OUTPUT_PATH_INVALID", `--out ${out}`);
+  return { path, fileType: wanted, stdout: false };
 }
 
 /** What the streaming export saw besides the rows (for dataset cards). */
@@ -181,9 +255,27 @@ export async function writeJsonl(
   path: string,
   rows: AsyncIterable<Record<string, unknown>>,
 ): Promise<number> {
-  mkdirSync(dirname(path), { recursive: true });
+  const made = makeFolders(
+    checkFolder(dirname(path), "OUTPUT_PATH_INVALID", path),
+    "OUTPUT_PATH_INVALID",
+    path,
+  );
   const tmp = `${path}.tmp-${process.pid}`;
-  const file = createWriteStream(tmp, { encoding: "utf8" });
+  let fd: number;
+  try {
+    // Opened now, not by the stream later: a failure is thrown here, never emitted unheard.
+    fd = openSync(tmp, "w");
+  } catch (e) {
+    removeFolders(made);
+    throw new SynthforgeError("OUTPUT_PATH_INVALID", `${path}: cannot write it (${fsReason(e)}).`, {
+      cause: e,
+    });
+  }
+  const file = createWriteStream("", { fd, encoding: "utf8" });
+  let failed: unknown = null;
+  file.on("error", (e) => {
+    failed ??= e;
+  });
   let n = 0;
   try {
     // Lines are written in chunks of about 1 MB: far fewer stream writes than one per row.
@@ -202,13 +294,44 @@ export async function writeJsonl(
     }
     if (chunk.length) file.write(chunk.join(""));
     file.end();
-    await once(file, "finish");
+    if (!file.writableFinished) await once(file, "finish");
+    if (failed) throw failed;
     renameSync(tmp, path);
   } catch (e) {
     file.destroy();
     rmSync(tmp, { force: true });
+    removeFolders(made);
     throw e;
   }
+  return n;
+}
+
+/**
+ * Writes rows as JSON Lines to a stream (standard output), in chunks of about 1 MB,
+ * waiting for the stream to drain. Returns the row count.
+ */
+export async function writeJsonlTo(
+  stream: NodeJS.WritableStream,
+  rows: AsyncIterable<Record<string, unknown>>,
+): Promise<number> {
+  let n = 0;
+  let chunk: string[] = [];
+  let size = 0;
+  const flush = async () => {
+    if (!chunk.length) return;
+    const text = chunk.join("");
+    chunk = [];
+    size = 0;
+    if (!stream.write(text)) await once(stream as unknown as NodeJS.EventEmitter, "drain");
+  };
+  for await (const row of rows) {
+    const line = `${JSON.stringify(row)}\n`;
+    chunk.push(line);
+    size += line.length;
+    n++;
+    if (size >= 1 << 20) await flush();
+  }
+  await flush();
   return n;
 }
 
@@ -307,7 +430,11 @@ export async function writeParquet(
   opts: { rowGroupSize?: number; kvMetadata?: Array<{ key: string; value: string }> } = {},
 ): Promise<number> {
   const { fileWriter, parquetWriteRows } = await import("hyparquet-writer");
-  mkdirSync(dirname(path), { recursive: true });
+  const made = makeFolders(
+    checkFolder(dirname(path), "OUTPUT_PATH_INVALID", path),
+    "OUTPUT_PATH_INVALID",
+    path,
+  );
   const tmp = `${path}.tmp-${process.pid}`;
   const names = Object.keys(columns);
   const rowType: ValueType = { kind: "struct", fields: columns };
@@ -341,6 +468,7 @@ export async function writeParquet(
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
+    removeFolders(made);
     throw e;
   }
   return n;
@@ -353,14 +481,22 @@ export async function writeParquet(
  * export succeeded. Parquet takes two passes: the first fixes the column types, the
  * second writes row groups.
  *
- * @throws SynthforgeError `RUN_NOT_FOUND`, `EXPORT_FORMAT_UNSUPPORTED`, or
- *   `EXPORT_ROW_INVALID` naming the example and the rule it breaks.
+ * With `out: "-"` the rows go to standard output as JSON Lines, after a first pass has
+ * checked every one (so a bad row writes nothing); no ledger files are written then.
+ *
+ * @throws SynthforgeError `OUTPUT_PATH_INVALID` (see {@link checkExportOut}),
+ *   `RUN_NOT_FOUND`, `EXPORT_FORMAT_UNSUPPORTED`, or `EXPORT_ROW_INVALID` naming the
+ *   example and the rule it breaks.
  */
 export async function exportRun(store: Store, runRef: string, opts: ExportOptions): Promise<ExportResult> {
+  const target = checkExportOut(opts.out, {
+    ...(opts.fileType ? { fileType: opts.fileType } : {}),
+    overwrite: opts.overwrite ?? true,
+    format: opts.format,
+  });
   const run = await findRun(store, runRef);
   const format = checkFormat(run.trainingType, opts.format);
-  const path = resolve(opts.out);
-  const fileType = fileTypeOf(path, opts.fileType);
+  const { path, fileType } = target;
   const read = {
     ...(opts.reviewStatus ? { reviewStatus: opts.reviewStatus } : {}),
     ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
@@ -368,6 +504,22 @@ export async function exportRun(store: Store, runRef: string, opts: ExportOption
   const checker = new FormatFileChecker(format);
   const tally = newTally();
   let rows: number;
+  if (target.stdout) {
+    // Every row is checked before the first is written: a bad row leaves the output empty.
+    for await (const _ of exportRows(store, run, format, { ...read, checker, tally })) {
+      // First pass: validation only.
+    }
+    rows = await writeJsonlTo(process.stdout, exportRows(store, run, format, read));
+    return {
+      runId: run.id,
+      trainingType: run.trainingType,
+      format,
+      fileType,
+      path,
+      rows,
+      warnings: checker.finish(),
+    };
+  }
   if (fileType === "jsonl") {
     rows = await writeJsonl(path, exportRows(store, run, format, { ...read, checker, tally }));
   } else {

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync }
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { SynthforgeError } from "../core/errors.js";
+import { checkFolder, makeFolders, removeFolders } from "../core/fs-paths.js";
 import type { ReviewStatus } from "../core/types.js";
 import { OFFLINE_MODEL } from "../models/offline.js";
 import { type AttributionResult, writeAttribution } from "../sources/attribution.js";
@@ -342,9 +343,13 @@ export async function exportHfDataset(
     );
   const dir = resolve(opts.dir);
   const tmp = join(dir, `.synthforge-tmp-${process.pid}`);
+  // Checked and made folder by folder (a recursive mkdir spins on a path it cannot create);
+  // the folders made are removed again when the export fails.
+  const missing = checkHfDir(dir, opts.dir);
   rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(join(tmp, "data"), { recursive: true });
+  const made = makeFolders([...missing, tmp, join(tmp, "data")], "OUTPUT_PATH_INVALID", `--hf ${opts.dir}`);
   const read = opts.reviewStatus ? { reviewStatus: opts.reviewStatus } : {};
+  let done = false;
   try {
     // Pass 1: validate, learn column types, collect sources (and write JSONL shards).
     const checker = new FormatFileChecker(format);
@@ -424,6 +429,7 @@ export async function exportHfDataset(
       sources: tally.sourceIds,
       examples: tally.rows,
     });
+    done = true;
     return {
       runId: run.id,
       trainingType: run.trainingType,
@@ -437,5 +443,30 @@ export async function exportHfDataset(
     };
   } finally {
     if (existsSync(tmp)) rmSync(tmp, { recursive: true, force: true });
+    if (!done) removeFolders(made.filter((f) => f !== tmp && !f.startsWith(`${tmp}/`)));
   }
+}
+
+/**
+ * Checks a dataset folder before anything is written: it must be a folder (or not exist
+ * yet, under a folder that can be written in). Returns the folders to create, outermost first.
+ *
+ * @throws SynthforgeError `OUTPUT_PATH_INVALID` saying what to fix.
+ */
+export function checkHfDir(dir: string, given = dir): string[] {
+  return checkFolder(resolve(dir), "OUTPUT_PATH_INVALID", `--hf ${given}`);
+}
+
+/** Files of an earlier dataset in `dir` that an export would replace (README.md, data/train-*). */
+export function hfFilesReplaced(dir: string): string[] {
+  const path = resolve(dir);
+  const out: string[] = [];
+  if (existsSync(join(path, "README.md"))) out.push("README.md");
+  try {
+    for (const f of readdirSync(join(path, "data")))
+      if (/^train-\d{5}-of-\d{5}\.(?:parquet|jsonl)$/.test(f)) out.push(`data/${f}`);
+  } catch {
+    // no data folder
+  }
+  return out;
 }

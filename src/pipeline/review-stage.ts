@@ -233,7 +233,7 @@ export async function reviewExample(
   let signature: DedupSignature | null = null;
   if (deps.dedup) {
     signature = dedupSignature(text);
-    const dup = deps.dedup.check(signature);
+    const dup = deps.dedup.check(signature, subject.id);
     const reasons = dup
       ? [
           `${dup.kind === "exact" ? "an exact" : "a near"} duplicate of example ${dup.id}${dup.kind === "near" ? ` (similarity ${dup.similarity})` : ""}`,
@@ -489,13 +489,11 @@ export function reviewStage(options: ReviewStageOptions = {}): ItemStage {
           score = 0;
           status = "rejected";
           notes = [reason];
-          verdicts.splice(verdicts.length - 1, 0, {
-            kind: "dedup",
-            score: 0,
-            passed: false,
-            reasons: [reason],
-            raw: { match: dup },
-          });
+          // One dedup verdict per round: this one replaces the earlier check's.
+          const verdict = { kind: "dedup", score: 0, passed: false, reasons: [reason], raw: { match: dup } };
+          const at = verdicts.findIndex((v) => v.kind === "dedup");
+          if (at >= 0) verdicts[at] = verdict;
+          else verdicts.splice(verdicts.length - 1, 0, verdict);
           verdicts[verdicts.length - 1] = {
             kind: "final",
             score: 0,
@@ -512,9 +510,10 @@ export function reviewStage(options: ReviewStageOptions = {}): ItemStage {
         trainingType: type.name,
         round: item.round,
       };
-      const rows: Array<Omit<ReviewRow, "createdAt">> = verdicts.map((v) => ({
+      const rows: Array<Omit<ReviewRow, "createdAt">> = verdicts.map((v, seq) => ({
         ...base,
         id: newId("rev"),
+        seq,
         ...v,
       }));
       await ctx.store.transaction(async (tx) => {

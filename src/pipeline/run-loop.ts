@@ -1,9 +1,10 @@
 import pLimit from "p-limit";
-import { describeError, isSynthforgeError } from "../core/errors.js";
+import { describeError, isSynthforgeError, SynthforgeError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { CostSnapshot, QuestionStatus, RunSummary } from "../core/types.js";
 import type { QuestionRow, Store } from "../storage/store.js";
-import type { Budget, RunContext } from "./context.js";
+import { type Budget, failureRecorder, type RunContext } from "./context.js";
+import { fencedStore } from "./lease.js";
 import { latestReviewNotes } from "./review-stage.js";
 import { CandidateRejected, type Item, type StageList } from "./stage.js";
 
@@ -156,10 +157,43 @@ export async function executeRun(
   // Refills in a row that wrote no question: two mean the sources (or the writer) have no more.
   let emptyRefills = 0;
   const supplyExhausted = () => emptyRefills >= EMPTY_REFILLS;
-  // Keep the leases of running candidates alive.
+  // The leases this runner holds: when one is lost, work on that candidate stops at once.
+  const leases = new Map<string, { abort: AbortController; expiresAt: number }>();
+  const loseLease = (id: string, why: string) => {
+    const l = leases.get(id);
+    if (!l || l.abort.signal.aborted) return;
+    ctx.logger.warn(`lease on candidate ${id} lost (${why}): its work stops`);
+    l.abort.abort(new SynthforgeError("LEASE_LOST", `The lease on candidate ${id} was lost (${why}).`));
+  };
+  let renewing = false;
   const heartbeat = setInterval(
     () => {
-      if (inFlight.size) store.renewLeases([...inFlight.keys()], owner, leaseMs).catch(() => undefined);
+      if (!leases.size || renewing) return;
+      renewing = true;
+      const ids = [...leases.keys()];
+      const at = Date.now();
+      store
+        .renewLeases(ids, owner, leaseMs)
+        .then(
+          (held) => {
+            const kept = new Set(held);
+            for (const id of ids) {
+              const l = leases.get(id);
+              if (!l) continue;
+              if (kept.has(id)) l.expiresAt = at + leaseMs;
+              else loseLease(id, "it expired or another runner holds it");
+            }
+          },
+          (e) => {
+            // The renewal itself failed: a lease past its expiry is gone; the others get
+            // another try at the next beat.
+            for (const [id, l] of leases)
+              if (l.expiresAt <= Date.now()) loseLease(id, `it could not be renewed: ${describeError(e)}`);
+          },
+        )
+        .finally(() => {
+          renewing = false;
+        });
     },
     Math.max(50, Math.floor(leaseMs / 3)),
   );
@@ -167,11 +201,36 @@ export async function executeRun(
 
   const processItem = async (q: QuestionRow) => {
     let outcome: ItemOutcome = { kind: "aborted" };
+    const abort = new AbortController();
+    const stopWithRun = () => abort.abort(ctx.signal.reason);
+    ctx.signal.addEventListener("abort", stopWithRun, { once: true });
+    leases.set(q.id, { abort, expiresAt: Date.now() + leaseMs });
     try {
       if (ctx.signal.aborted || stopReason) return;
-      outcome = await runItem(q, ctx, itemStages);
+      try {
+        outcome = await runItem(
+          q,
+          itemContext(ctx, { questionId: q.id, owner, leaseMs }, abort.signal),
+          itemStages,
+          ctx.recordFailure,
+        );
+      } catch (e) {
+        // A write refused by the fence (a drop's, say) ends the candidate's work here.
+        const lost = leaseLost(e, abort.signal);
+        if (!lost) throw e;
+        outcome = { kind: "lost", reason: lost };
+      }
+      const lost = outcome.kind === "aborted" ? leaseLost(null, abort.signal) : null;
+      if (lost) outcome = { kind: "lost", reason: lost };
     } finally {
+      leases.delete(q.id);
+      ctx.signal.removeEventListener("abort", stopWithRun);
       if (outcome.kind === "aborted") await store.releaseQuestion(q.id, owner).catch(() => undefined);
+    }
+    if (outcome.kind === "lost") {
+      // Another runner has the candidate now (or will): nothing of this one's was written.
+      await ctx.recordFailure(q.id, "lease", `work dropped: ${outcome.reason}`).catch(() => undefined);
+      return;
     }
     open--;
     if (outcome.kind === "approved") {
@@ -220,6 +279,9 @@ export async function executeRun(
         statuses,
       });
       for (const q of claimed) {
+        // Already in work here (its lease lapsed and this runner claimed it back): the work
+        // in flight goes on under the renewed lease; never two items for one candidate.
+        if (inFlight.has(q.id)) continue;
         if (q.status === "pending") candidates++;
         const p: Promise<void> = limit(() => processItem(q)).finally(() => inFlight.delete(q.id));
         inFlight.set(q.id, p);
@@ -300,13 +362,34 @@ type ItemOutcome =
   | { kind: "approved" }
   | { kind: "dropped" }
   | { kind: "model-error"; reason: string; fatal: boolean }
-  | { kind: "aborted" };
+  | { kind: "aborted" }
+  | { kind: "lost"; reason: string };
+
+/**
+ * The context one candidate's item stages run in: the run's, with a store whose writes
+ * are fenced by the candidate's lease ({@link fencedStore}), failures recorded through it,
+ * and a signal that also fires when the lease is lost.
+ */
+function itemContext(
+  ctx: RunContext,
+  lease: { questionId: string; owner: string; leaseMs: number },
+  signal: AbortSignal,
+): RunContext {
+  const store = fencedStore(ctx.store, lease);
+  return Object.create(ctx, {
+    store: { value: store },
+    signal: { value: signal },
+    recordFailure: { value: failureRecorder(store, ctx.runId, (e) => ctx.emit(e)) },
+  }) as RunContext;
+}
 
 /** Moves one candidate through the item stages, including the bounded revise loop. */
 async function runItem(
   q: QuestionRow,
   ctx: RunContext,
   stages: ReturnType<StageList["itemStages"]>,
+  /** Records why a candidate this runner has already finished (rejected) was dropped. */
+  recordFinished: RunContext["recordFailure"],
 ): Promise<ItemOutcome> {
   const item: Item = {
     question: q,
@@ -350,11 +433,19 @@ async function runItem(
       start = reviseFrom;
     }
   } catch (e) {
+    const lost = leaseLost(e, ctx.signal);
+    if (lost) return { kind: "lost", reason: lost };
     if (e instanceof CandidateRejected) {
       await dropItem(item, ctx, stageName, e.reason, e.rawOutput, e.status);
       return { kind: "dropped" };
     }
     if (isSynthforgeError(e, "ABORTED") || ctx.signal.aborted) return { kind: "aborted" };
+    if (isSynthforgeError(e, "QUOTA_FULL")) {
+      // It passed review, but other runners filled the run meanwhile (its lease had lapsed
+      // while it was being reviewed): a surplus candidate, kept out of the data.
+      await dropItem(item, ctx, stageName, `surplus: ${e.message}`, null, "skipped");
+      return { kind: "dropped" };
+    }
     const reason = describeError(e);
     await dropItem(
       item,
@@ -372,14 +463,23 @@ async function runItem(
   }
   if (item.question.status === "approved") return { kind: "approved" };
   if (item.question.status === "rejected") {
+    // The fenced review write made the candidate terminal (and ended its lease): its
+    // reason is written after it, unfenced, since no runner can claim it any more.
     const score = item.example?.qualityScore ?? 0;
-    await ctx.recordFailure(
+    await recordFinished(
       item.question.id,
       "review",
       `rejected by review: score ${score} < ${ctx.review.rejectBelow}: ${item.revisionNotes.join("; ")}`,
     );
   }
   return { kind: "dropped" };
+}
+
+/** Why a candidate's work stopped for a lost lease (the error, or the item signal's reason), or null. */
+function leaseLost(e: unknown, signal: AbortSignal): string | null {
+  if (isSynthforgeError(e, "LEASE_LOST")) return e.message;
+  if (signal.aborted && isSynthforgeError(signal.reason, "LEASE_LOST")) return signal.reason.message;
+  return null;
 }
 
 /** Where a candidate in `status` continues: after the last stage that marks it. */
@@ -402,7 +502,7 @@ async function dropItem(
   stage: string,
   reason: string,
   raw: string | null,
-  status: "rejected" | "failed",
+  status: "rejected" | "failed" | "skipped",
 ): Promise<void> {
   const store: Store = ctx.store;
   await store.transaction(async (tx) => {

@@ -243,6 +243,8 @@ export interface HttpRequest {
   allowStatus?: readonly number[];
   /** Overrides the client's timeout for this request. */
   timeoutMs?: number;
+  /** Added to a rate-limit failure's message (e.g. "Set GITHUB_TOKEN for a higher limit."). */
+  rateLimitHint?: string;
 }
 
 /** A decoded response. */
@@ -394,6 +396,28 @@ function bodyExcerpt(body: string, contentType: string): string {
     .replace(/\s+/g, " ")
     .trim()
     .slice(0, 200);
+}
+
+/** A 403 body that reports a rate limit (GitHub: "API rate limit exceeded", "secondary rate limit", "abuse detection"). */
+const RATE_LIMIT_BODY = /\brate[- ]?limit|\babuse detection|\btoo many requests/i;
+
+/**
+ * When to retry after a rate limit: the headers' wait (`Retry-After`, `x-ratelimit-reset`)
+ * with the time it ends, else what the body asks ("wait a few minutes"), else a default.
+ */
+function retryAdvice(retryAfterMs: number | null, excerpt: string, now: number, status: number): string {
+  if (retryAfterMs !== null) {
+    const s = Math.ceil(retryAfterMs / 1000);
+    return `wait ${s} s (until ${new Date(now + s * 1000).toISOString().replace(/\.\d{3}Z$/, "Z")}) before retrying`;
+  }
+  const asked =
+    /\b(?:wait|try again in|retry in|retry after)\s+((?:a few|a couple of|several|\d+)\s+(?:seconds?|minutes?|hours?)|a (?:second|minute|moment|while)|an hour)\b/i.exec(
+      excerpt,
+    )?.[1];
+  if (asked) return `wait ${asked} before retrying, as the service asks`;
+  return status === 403
+    ? "the service gives no time; wait at least a minute before retrying"
+    : "the service gives no time; wait a little before retrying";
 }
 
 function errorCode(e: unknown): string | null {
@@ -634,7 +658,7 @@ export class HttpClient {
           if (e.retryAfterMs > this.opts.maxRetryAfterMs) {
             throw sourceFailed(
               { ...d, reason: "rate-limited", attempts: attempt },
-              `${e.failure.message}; the service asks to wait ${Math.ceil(e.retryAfterMs / 1000)} s before retrying, longer than the ${Math.round(this.opts.maxRetryAfterMs / 1000)} s this client waits. Try again later${req.adapter === "github" ? " or set GITHUB_TOKEN" : ""}.`,
+              `${e.failure.message}${d.reason === "rate-limited" ? "" : ` The service asks to wait ${Math.ceil(e.retryAfterMs / 1000)} s before retrying.`} That is longer than the ${Math.round(this.opts.maxRetryAfterMs / 1000)} s this client waits: try again later.`,
               { secrets },
             );
           }
@@ -781,21 +805,30 @@ export class HttpClient {
       if (req.allowStatus?.includes(res.status)) return response;
       const excerpt = bodyExcerpt(body, contentType);
       const statusText = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}`;
+      // A 403 is a rate limit when the headers say so, or when its body does (GitHub's
+      // secondary and abuse limits may come without any rate-limit header).
       const rateLimited =
         res.status === 429 ||
         (res.status === 403 &&
-          (res.headers.get("x-ratelimit-remaining") === "0" || res.headers.get("retry-after") !== null));
+          (res.headers.get("x-ratelimit-remaining") === "0" ||
+            res.headers.get("retry-after") !== null ||
+            RATE_LIMIT_BODY.test(excerpt)));
       if (rateLimited || res.status >= 500) {
-        let retryAfter = parseRetryAfter(res.headers.get("retry-after"), this.opts.clock.now());
+        const now = this.opts.clock.now();
+        let retryAfter = parseRetryAfter(res.headers.get("retry-after"), now);
         if (retryAfter === null && rateLimited) {
           const reset = Number(res.headers.get("x-ratelimit-reset") ?? Number.NaN);
-          if (Number.isFinite(reset) && reset > 1e9)
-            retryAfter = Math.max(0, reset * 1000 - this.opts.clock.now());
+          if (Number.isFinite(reset) && reset > 1e9) retryAfter = Math.max(0, reset * 1000 - now);
         }
+        const advice = rateLimited
+          ? ` Rate limited by ${url.host}: ${retryAdvice(retryAfter, excerpt, now, res.status)}.${req.rateLimitHint ? ` ${req.rateLimitHint}` : ""}`
+          : "";
+        // A 403 rate limit that names no time: wait a minute (as GitHub asks), not a quick backoff.
+        if (retryAfter === null && rateLimited && res.status === 403) retryAfter = 60_000;
         throw new RetryableFailure(
           sourceFailed(
             { ...base, reason: rateLimited ? "rate-limited" : "http-status", status: res.status },
-            `${statusText} from ${shown}${excerpt ? `: ${excerpt}` : ""}`,
+            `${statusText} from ${shown}${excerpt ? `: ${excerpt.replace(/[.\s]+$/, "")}` : ""}.${advice}`,
             { secrets },
           ),
           retryAfter,

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
@@ -27,12 +28,77 @@ export interface LocalFilesOptions {
   ignore?: string[];
   /** PDFs larger than this are skipped (recorded in `skipped`). Default 50 MB. */
   maxPdfBytes?: number;
+  /**
+   * Text files (md, txt, html) larger than this are skipped (recorded in `skipped`) before
+   * they are read: parsing a 30 MB HTML page takes gigabytes. Default 20 MB.
+   */
+  maxTextBytes?: number;
+}
+
+/** A file the source did not read, and why. */
+export interface SkippedFile {
+  /** Absolute path. */
+  path: string;
+  /** e.g. "larger than the 20 MB cap (30.1 MB)", "not valid UTF-8 (...)", "no extractable text (...)". */
+  reason: string;
 }
 
 /** A local-files source, with the files it could not read. */
 export interface LocalFilesSource extends SourceAdapter {
-  /** Files skipped while loading (unreadable PDF, too large, no text), with the reason. Filled by the first search. */
-  readonly skipped: ReadonlyArray<{ path: string; reason: string }>;
+  /**
+   * Files skipped while loading (unreadable or empty PDF, too large, binary, not UTF-8),
+   * with the reason. Filled by {@link LocalFilesSource.load} or the first search.
+   */
+  readonly skipped: ReadonlyArray<SkippedFile>;
+  /**
+   * Reads the folder now (otherwise the first search does), so a caller can report the
+   * files it skipped before a run starts. Reads once; later calls return the same result.
+   */
+  load(): Promise<{ documents: number; skipped: ReadonlyArray<SkippedFile> }>;
+}
+
+/** Default {@link LocalFilesOptions.maxTextBytes}: 20 MB. */
+export const DEFAULT_MAX_TEXT_BYTES = 20_000_000;
+
+/** "20 MB", "30.1 MB", "2.4 KB", "12 bytes". */
+function megabytes(bytes: number): string {
+  const [n, unit] =
+    bytes >= 1e6 ? [bytes / 1e6, "MB"] : bytes >= 1e3 ? [bytes / 1e3, "KB"] : [bytes, "bytes"];
+  return `${Number.isInteger(n) ? n : n.toFixed(1)} ${unit}`;
+}
+
+/** Offset of the first byte that is not part of valid UTF-8, or -1 when it all is. */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  const n = bytes.length;
+  while (i < n) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let min: number;
+    if (b >= 0xc2 && b <= 0xdf) {
+      need = 1;
+      min = 0x80;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      min = 0x800;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      min = 0x10000;
+    } else return i;
+    let cp = b & (0x3f >> need);
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += need + 1;
+  }
+  return -1;
 }
 
 interface LoadedDoc {
@@ -123,8 +189,32 @@ interface ReadDoc {
   raw: string | Uint8Array;
 }
 
-function readTextDoc(path: string, ext: string): ReadDoc {
-  const raw = readFileSync(path, "utf8");
+/**
+ * A text file's content, refused (with the reason) when it is larger than the cap, binary
+ * or not UTF-8: a bad byte would otherwise become U+FFFD in the passages, and from there
+ * in the questions and answers made from them.
+ */
+function readText(path: string, maxBytes: number): string {
+  const size = statSync(path).size;
+  if (size > maxBytes)
+    throw new Error(
+      `larger than the ${megabytes(maxBytes)} cap (${megabytes(size)}); raise maxTextBytes to read it`,
+    );
+  const bytes = readFileSync(path);
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) throw new Error(`a binary file, not text (a NUL byte at offset ${nul})`);
+  const bad = isUtf8(bytes) ? -1 : firstInvalidUtf8(bytes);
+  if (bad >= 0) {
+    const line = bytes.subarray(0, bad).filter((b) => b === 0x0a).length + 1;
+    throw new Error(
+      `not valid UTF-8 (byte 0x${bytes[bad]!.toString(16).padStart(2, "0")} at offset ${bad}, line ${line}); save it as UTF-8 to use it`,
+    );
+  }
+  return bytes.toString("utf8");
+}
+
+function readTextDoc(path: string, ext: string, maxBytes: number): ReadDoc {
+  const raw = readText(path, maxBytes);
   if (ext === ".html" || ext === ".htm") {
     const h = htmlToDoc(raw);
     return {
@@ -199,7 +289,9 @@ async function readPdfDoc(path: string, maxBytes: number): Promise<ReadDoc> {
 async function loadDoc(path: string, root: string, opts: LocalFilesOptions): Promise<LoadedDoc | null> {
   const ext = extname(path).toLowerCase();
   const read =
-    ext === ".pdf" ? await readPdfDoc(path, opts.maxPdfBytes ?? 50_000_000) : readTextDoc(path, ext);
+    ext === ".pdf"
+      ? await readPdfDoc(path, opts.maxPdfBytes ?? 50_000_000)
+      : readTextDoc(path, ext, opts.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES);
   const { body, meta } = read;
   let licence = read.licence;
   const title = read.title || (/^#\s+(.+)$/m.exec(body)?.[1] ?? basename(path, ext));
@@ -240,8 +332,11 @@ const COMMON_MIN_PASSAGES = 200;
  * A source over a local folder of notes (md, txt, html, pdf). The licence of each file
  * comes from its front matter (`licence:` or `license:`), an HTML `rel="license"` link,
  * a PDF's XMP rights statement, a LICENSE file beside it or above it, or the `licence`
- * option, in that order; otherwise it is unknown. PDF text is extracted with unpdf;
- * a PDF that cannot be read is skipped and listed in `skipped`. Passages are
+ * option, in that order; otherwise it is unknown. PDF text is extracted with unpdf.
+ * Files that are not read are listed in `skipped` with the reason: a PDF that cannot be
+ * read or has no text, a file over its size cap (`maxTextBytes`, `maxPdfBytes`), a binary
+ * file, and one that is not valid UTF-8 (never read with U+FFFD in place of its bad
+ * bytes). `load()` reads the folder up front, so a caller can list them. Passages are
  * paragraphs, ranked with BM25 (MiniSearch). Files are read once, on the first search.
  *
  * @throws SynthforgeError `CORPUS_NOT_FOUND` when `dir` does not exist or is not a folder.
@@ -256,7 +351,7 @@ export function localFilesSource(opts: LocalFilesOptions): LocalFilesSource {
   }
   const id = opts.id ?? "localFiles";
   const perDoc = opts.passagesPerDocument ?? 4;
-  const skipped: Array<{ path: string; reason: string }> = [];
+  const skipped: SkippedFile[] = [];
   let loading: Promise<{
     docs: LoadedDoc[];
     index: MiniSearch<IndexedPassage>;
@@ -313,6 +408,10 @@ export function localFilesSource(opts: LocalFilesOptions): LocalFilesSource {
     id,
     description: `Local files under ${root} (md, txt, html, pdf); licence from front matter or LICENSE files`,
     skipped,
+    async load() {
+      const { docs } = await load();
+      return { documents: docs.length, skipped };
+    },
     async search(query: string, searchOpts: SearchOptions = {}): Promise<SourceDocument[]> {
       const { docs: all, index: idx, df, passages } = await load();
       if (all.length === 0) return [];

@@ -344,7 +344,29 @@ export function mcpSource(opts: McpSourceOptions): McpSource {
   const connectionLost = (e: unknown) =>
     /not connected|connection closed|\bEPIPE\b|write after end|channel closed/i.test(describeError(e));
 
-  const call = async (
+  /**
+   * Runs `fn` with a signal of its own that follows `signal` (the run's). The MCP SDK adds
+   * an abort listener to the signal of every request and never removes it; given the
+   * run-wide signal, listeners would pile up on it with every call. The per-call signal
+   * takes them instead, and the one listener added here is removed when the call ends.
+   */
+  const withCallSignal = async <T>(
+    signal: AbortSignal | undefined,
+    fn: (callSignal: AbortSignal | undefined) => Promise<T>,
+  ): Promise<T> => {
+    if (!signal) return fn(undefined);
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal.reason);
+    if (signal.aborted) controller.abort(signal.reason);
+    else signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await fn(controller.signal);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+  };
+
+  const callOnce = async (
     tool: string,
     args: Record<string, unknown>,
     signal?: AbortSignal,
@@ -385,6 +407,10 @@ export function mcpSource(opts: McpSourceOptions): McpSource {
     }
     return result;
   };
+
+  /** A tool call on its own signal (see {@link withCallSignal}). */
+  const call = (tool: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<ToolResult> =>
+    withCallSignal(signal, (callSignal) => callOnce(tool, args, callSignal));
 
   const readItem = (ref: string, signal?: AbortSignal): Promise<RawDoc | null> => {
     const cached = readCache.get(ref);

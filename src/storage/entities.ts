@@ -222,6 +222,7 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
       questionId: fk("question_id", ENTITY_NAMES.question, { onDelete: "CASCADE" }),
       trainingType: str("training_type"),
       round: int("round"),
+      seq: { ...int("seq"), default: 0 },
       kind: str("kind"),
       score: real("score"),
       passed: bool("passed"),
@@ -229,7 +230,11 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
       raw: json("raw", true),
       createdAt: time("created_at"),
     },
-    indices: [index("IDX_reviews_example_id", ["exampleId"]), index("IDX_reviews_run_id", ["runId"])],
+    indices: [
+      index("IDX_reviews_example_id", ["exampleId"]),
+      index("IDX_reviews_run_id", ["runId"]),
+      index("UQ_reviews_question_id_round_seq", ["questionId", "round", "seq"], true),
+    ],
   });
 
   const failure = new EntitySchema<FailureRow>({

@@ -151,7 +151,12 @@ export interface ReviewRow {
   questionId: string;
   trainingType: TrainingTypeName;
   round: number;
-  /** `schema`, `judge`, `verifier:<name>`, `fact_check`, `final`. */
+  /**
+   * The verdict's place in its review (0, 1, ...). With the question and the round it is
+   * unique: a round of a candidate is reviewed once.
+   */
+  seq: number;
+  /** `schema`, `judge`, `verifier:<name>`, `fact_check` (one per claim), `final`. */
   kind: string;
   score: number;
   passed: boolean;
@@ -231,6 +236,14 @@ export interface ClaimOptions {
   statuses?: QuestionStatus[];
 }
 
+/** A runner's lease on one candidate (see {@link Store.fenced}). */
+export interface CandidateLease {
+  questionId: string;
+  owner: string;
+  /** How far a write extends the lease. */
+  leaseMs: number;
+}
+
 /** Reasons of dropped candidates, grouped by exact text (see {@link Store.dropReasonCounts}). */
 export interface DropReasonCount {
   stage: string;
@@ -269,7 +282,11 @@ export interface Store {
 
   insertQuestions(rows: NewQuestion[]): Promise<void>;
   getQuestion(id: string): Promise<QuestionRow | null>;
-  /** Updates a question; one that reaches a terminal status (approved, rejected, failed) loses its lease. */
+  /**
+   * Updates a question; one that reaches a terminal status (approved, rejected, failed)
+   * loses its lease. Approving is refused with `QUOTA_FULL` when the run already has its
+   * target of approved questions (checked in the same transaction, under the run's lock).
+   */
   updateQuestion(id: string, patch: QuestionPatch): Promise<void>;
   /** Questions of a run in creation order, optionally filtered by status. */
   listQuestions(
@@ -336,14 +353,29 @@ export interface Store {
 
   /**
    * Claims up to `limit` candidates of a run for `owner` (a lease until `leaseMs` from
-   * now), in one transaction that first locks the run (PostgreSQL: `SELECT … FOR UPDATE`)
+   * now), in one transaction that first locks the run (PostgreSQL: `SELECT … FOR NO KEY UPDATE`)
    * and counts approved and leased candidates, so that across every process approved +
    * in work never exceeds `target`. In-progress candidates come first, then `pending`
    * ones in creation order. Expired leases are claimable.
    */
   claimQuestions(runId: string, opts: ClaimOptions): Promise<QuestionRow[]>;
-  /** Extends the leases `owner` holds on these candidates. */
-  renewLeases(ids: string[], owner: string, leaseMs: number): Promise<void>;
+  /**
+   * Extends the leases `owner` still holds on these candidates; returns the ids it renewed.
+   * A candidate missing from the answer has been claimed by another runner since (its
+   * lease had expired): stop work on it.
+   */
+  renewLeases(ids: string[], owner: string, leaseMs: number): Promise<string[]>;
+  /**
+   * Runs `fn` in one transaction that first checks and extends the candidate's lease by
+   * compare-and-set (`lease_owner = owner`, the fencing token: only a claim changes it, and
+   * a claim takes only an expired lease; on PostgreSQL the row stays locked until the
+   * commit, so no claim can take it meanwhile). When another runner has claimed the
+   * candidate, nothing is written and a `LEASE_LOST` error is thrown: the fence that keeps
+   * a runner whose lease expired from writing over another's work. (A lease that lapsed
+   * with nobody claiming the candidate is still its owner's; that N is never exceeded is
+   * {@link Store.updateQuestion}'s approval check.)
+   */
+  fenced<T>(lease: CandidateLease, fn: (tx: Store) => Promise<T>): Promise<T>;
   /** Ends `owner`'s lease on a candidate (a no-op when someone else holds it). */
   releaseQuestion(id: string, owner: string): Promise<void>;
   /** Ends every lease on a run's candidates (a single-process resume after a crash). */

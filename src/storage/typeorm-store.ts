@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { mkdir, open, stat } from "node:fs/promises";
+import { access, constants as fsConstants, open, stat } from "node:fs/promises";
 import { dirname, resolve as resolvePath } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import {
@@ -15,6 +15,7 @@ import {
   type Logger as TypeormLogger,
 } from "typeorm";
 import { describeError, redactSecrets, SynthforgeError } from "../core/errors.js";
+import { checkFolder, makeFolders } from "../core/fs-paths.js";
 import { newId } from "../core/ids.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import {
@@ -38,6 +39,7 @@ import { MIGRATIONS, MIGRATIONS_TABLE } from "./migrations/index.js";
 import { AsyncMutex } from "./mutex.js";
 import { EXAMPLE_COLUMNS, exampleTable } from "./schema.js";
 import type {
+  CandidateLease,
   ClaimOptions,
   DropReasonCount,
   ExamplePatch,
@@ -312,7 +314,12 @@ export class TypeormStore implements Store {
     return row ? toQuestionRow(row) : null;
   }
 
-  /** Updates a question (a no-op when it does not exist). */
+  /**
+   * Updates a question (a no-op when it does not exist). Approving one is refused with
+   * `QUOTA_FULL` when its run already has its target of approved questions: checked in
+   * the same transaction, under the run's row lock on PostgreSQL (the lock claims take),
+   * so no interleaving of runners, leases and pauses can approve more than N.
+   */
   async updateQuestion(id: string, patch: QuestionPatch): Promise<void> {
     // A question that is done holds no lease (claims count the leased ones).
     const done = patch.status !== undefined && TERMINAL_QUESTION_STATUSES.includes(patch.status);
@@ -321,7 +328,27 @@ export class TypeormStore implements Store {
       ...(done ? { leaseOwner: null, leaseExpiresAt: null } : {}),
       updatedAt: new Date(),
     };
-    await this.op((m) => m.update(this.e.question, { id }, columns<QuestionRow>(values)));
+    if (patch.status !== "approved") {
+      await this.op((m) => m.update(this.e.question, { id }, columns<QuestionRow>(values)));
+      return;
+    }
+    await this.atomic(async (m) => {
+      const q = await m.findOne(this.e.question, { select: { runId: true, status: true }, where: { id } });
+      if (q && q.status !== "approved") {
+        // NO KEY UPDATE: serialises approvals and claims of the run, and does not conflict
+        // with the key-share locks that inserting reviews and failures takes on the run.
+        if (this.kind === "postgres")
+          await m.query("SELECT id FROM runs WHERE id = $1 FOR NO KEY UPDATE", [q.runId]);
+        const run = await m.findOne(this.e.run, { select: { targetCount: true }, where: { id: q.runId } });
+        const approved = await m.count(this.e.question, { where: { runId: q.runId, status: "approved" } });
+        if (run && approved >= toNumber(run.targetCount))
+          throw new SynthforgeError(
+            "QUOTA_FULL",
+            `Run ${q.runId} already has its ${toNumber(run.targetCount)} approved examples; candidate ${id} was not approved.`,
+          );
+      }
+      await m.update(this.e.question, { id }, columns<QuestionRow>(values));
+    });
   }
 
   async listQuestions(
@@ -732,8 +759,11 @@ export class TypeormStore implements Store {
         .where("f.run_id = :runId", { runId })
         .andWhere("q.status IN (:...dropped)", { dropped: ["rejected", "failed"] })
         .andWhere("f.retried_at IS NULL")
+        // Writes dropped for a lost lease are recorded under `lease`; they are not why a
+        // candidate was dropped.
+        .andWhere("f.stage <> 'lease'")
         .andWhere(
-          "NOT EXISTS (SELECT 1 FROM failures g WHERE g.question_id = f.question_id AND " +
+          "NOT EXISTS (SELECT 1 FROM failures g WHERE g.question_id = f.question_id AND g.stage <> 'lease' AND " +
             "(g.created_at > f.created_at OR (g.created_at = f.created_at AND g.id > f.id)))",
         )
         .groupBy("f.stage")
@@ -814,7 +844,7 @@ export class TypeormStore implements Store {
       const now = new Date();
       if (this.kind === "postgres") {
         // Serialises the claims of one run across processes: counting and claiming are one step.
-        await m.query("SELECT id FROM runs WHERE id = $1 FOR UPDATE", [runId]);
+        await m.query("SELECT id FROM runs WHERE id = $1 FOR NO KEY UPDATE", [runId]);
       }
       // Each count and read walks an index range (see the claim-indexes migration): a claim
       // costs the same at the 10,000th candidate as at the first.
@@ -856,18 +886,46 @@ export class TypeormStore implements Store {
     });
   }
 
-  async renewLeases(ids: string[], owner: string, leaseMs: number): Promise<void> {
-    if (ids.length === 0) return;
-    const expires = new Date(Date.now() + leaseMs);
+  async renewLeases(ids: string[], owner: string, leaseMs: number): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const held: string[] = [];
     for (const part of chunks(ids, LOOKUP_CHUNK)) {
-      await this.op((m) =>
-        m.update(
+      await this.atomic(async (m) => {
+        const expires = new Date(Date.now() + leaseMs);
+        // The owner is the fencing token: a lease that lapsed without anyone claiming the
+        // candidate is still this runner's (approvals are capped at N by updateQuestion).
+        await m.update(
           this.e.question,
           { id: In(part), leaseOwner: owner },
           columns<QuestionRow & QuestionLease>({ leaseExpiresAt: expires }),
+        );
+        const rows = await m.find(this.e.question, {
+          select: { id: true },
+          where: { id: In(part), leaseOwner: owner },
+        });
+        held.push(...rows.map((r) => r.id));
+      });
+    }
+    return held;
+  }
+
+  async fenced<T>(lease: CandidateLease, fn: (tx: Store) => Promise<T>): Promise<T> {
+    return this.transaction(async (tx) => {
+      const res = await (tx as TypeormStore).op((m) =>
+        m.update(
+          this.e.question,
+          { id: lease.questionId, leaseOwner: lease.owner },
+          columns<QuestionRow & QuestionLease>({ leaseExpiresAt: new Date(Date.now() + lease.leaseMs) }),
         ),
       );
-    }
+      if ((res.affected ?? 0) !== 1)
+        throw new SynthforgeError(
+          "LEASE_LOST",
+          `The lease on candidate ${lease.questionId} is no longer held by ${lease.owner} (it expired or another runner took the candidate); the write was dropped.`,
+          { details: { questionId: lease.questionId, owner: lease.owner } },
+        );
+      return fn(tx);
+    });
   }
 
   async releaseQuestion(id: string, owner: string): Promise<void> {
@@ -1106,7 +1164,6 @@ export function postgresStore(opts: PostgresStoreOptions): TypeormStore {
     );
   }
   const location = redactDbUrl(url);
-  const secrets = urlSecrets(parsed);
   const entities = buildEntities("postgres");
   return new TypeormStore({
     kind: "postgres",
@@ -1127,7 +1184,8 @@ export function postgresStore(opts: PostgresStoreOptions): TypeormStore {
       poolSize: opts.poolSize ?? 10,
       connectTimeoutMS: opts.connectTimeoutMs ?? 10_000,
     }),
-    describeConnectError: (e) => ({ reason: stripSecrets(pgReason(e), secrets), hint: pgHint(e) }),
+    // The URL's password field is redacted, never the same characters elsewhere in the message.
+    describeConnectError: (e) => ({ reason: redactSecrets(pgReason(e)), hint: pgHint(e) }),
     logger: opts.logger ?? silentLogger,
     mutex: null,
     ambient: null,
@@ -1203,7 +1261,7 @@ async function connectAndMigrate(engine: StoreEngine): Promise<void> {
     });
   }
   try {
-    const applied = await ds.runMigrations({ transaction: "all" });
+    const applied = await migrateOnce(ds, engine.kind);
     for (const m of applied) engine.logger.info(`${engine.location}: applied database migration ${m.name}`);
     const known = new Set(MIGRATIONS.map((M) => new M().name));
     const executed = await new MigrationExecutor(ds).getExecutedMigrations();
@@ -1226,6 +1284,32 @@ async function connectAndMigrate(engine: StoreEngine): Promise<void> {
     );
   }
   engine.dataSource = ds;
+}
+
+/**
+ * Runs the pending migrations when several processes open a new database at once (three
+ * `synthforge worker`s, two `generate`s on one SQLite file): on PostgreSQL under an
+ * advisory lock, so one process migrates and the others find nothing left to do; on
+ * SQLite a process that loses the race finds the migrations done by the other and goes on.
+ */
+async function migrateOnce(ds: DataSource, kind: StoreKind): Promise<Array<{ name: string }>> {
+  if (kind === "postgres") {
+    const lock = ds.createQueryRunner();
+    await lock.connect();
+    try {
+      await lock.query("SELECT pg_advisory_lock(hashtext('synthforge:migrations'))");
+      return await ds.runMigrations({ transaction: "all" });
+    } finally {
+      await lock.query("SELECT pg_advisory_unlock(hashtext('synthforge:migrations'))").catch(() => undefined);
+      await lock.release();
+    }
+  }
+  try {
+    return await ds.runMigrations({ transaction: "all" });
+  } catch (e) {
+    if (await ds.showMigrations().catch(() => true)) throw e;
+    return [];
+  }
 }
 
 /** TypeORM's log calls routed to a synthforge {@link Logger} (TypeORM would print to stdout). */
@@ -1281,17 +1365,11 @@ async function checkSqliteFile(file: string): Promise<void> {
     }
   }
   if (size === null) {
-    try {
-      await mkdir(dirname(file), { recursive: true });
-    } catch (e) {
-      throw new SynthforgeError(
-        "DB_UNREACHABLE",
-        `${file}: cannot create its directory: ${describeError(e)}. Check the path and its permissions.`,
-        { cause: e },
-      );
-    }
+    // Folder by folder: a recursive mkdir spins for ever on a path it cannot create (/proc/x).
+    makeFolders(checkFolder(dirname(file), "DB_UNREACHABLE", file), "DB_UNREACHABLE", file);
     return;
   }
+  await checkWritable(file);
   if (size === 0) return; // SQLite treats an empty file as an empty database.
   const header = Buffer.alloc(SQLITE_HEADER.length);
   let read = 0;
@@ -1317,6 +1395,35 @@ async function checkSqliteFile(file: string): Promise<void> {
       `${file}: is not a SQLite database (it does not start with the SQLite file header); it was left unchanged. ` +
         "Point synthforge at a new file or at an existing synthforge database.",
     );
+  }
+}
+
+/**
+ * SQLite writes the database file and its -wal/-shm journal beside it: a read-only file
+ * (or folder) would open read-only, fail at the first write and leave the journal behind.
+ */
+async function checkWritable(file: string): Promise<void> {
+  const journal = await Promise.all(
+    [`${file}-wal`, `${file}-shm`].map((j) =>
+      access(j, fsConstants.W_OK).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  const paths: Array<[string, string]> = [[file, "the database file"]];
+  if (!journal.every(Boolean)) paths.push([dirname(file), "its folder"]);
+  for (const [path, what] of paths) {
+    try {
+      await access(path, fsConstants.W_OK);
+    } catch (e) {
+      throw new SynthforgeError(
+        "DB_UNREACHABLE",
+        `${file}: ${what} is read-only (${errorCode(e) ?? describeError(e)}); synthforge writes to the database and keeps its -wal/-shm journal beside it. ` +
+          "Make it writable (chmod u+w) or copy the database to a folder you can write to; it was left unchanged.",
+        { cause: e },
+      );
+    }
   }
 }
 
@@ -1356,27 +1463,6 @@ function pgHint(e: unknown): string {
       if (/timeout/i.test(describeError(e))) return "Check the host, the port and any firewall in between.";
       return "Check the URL and that the PostgreSQL server is running and accepts connections.";
   }
-}
-
-/** The password of a URL (raw and decoded) and password-like query values. */
-function urlSecrets(u: URL): string[] {
-  const out: string[] = [];
-  if (u.password) {
-    out.push(u.password);
-    try {
-      out.push(decodeURIComponent(u.password));
-    } catch {
-      // not valid percent-encoding: the raw form is enough
-    }
-  }
-  for (const [k, v] of u.searchParams) if (/pass|secret|token|key/i.test(k) && v) out.push(v);
-  return out.filter((s) => s.length > 0);
-}
-
-function stripSecrets(text: string, secrets: string[]): string {
-  let out = text;
-  for (const s of secrets) out = out.split(s).join("[redacted]");
-  return out;
 }
 
 // -------------------------------------------------------------------------------------
@@ -1507,6 +1593,7 @@ function toReviewRow(r: ReviewRow): ReviewRow {
     questionId: r.questionId,
     trainingType: r.trainingType,
     round: toNumber(r.round),
+    seq: toNumber(r.seq),
     kind: r.kind,
     score: toNumber(r.score),
     passed: toBoolean(r.passed),

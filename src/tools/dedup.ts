@@ -213,6 +213,7 @@ export class DedupIndex {
   private readonly bands = new U32MultiMap(4096);
   private sigs = new Uint16Array(MINHASH_PERMUTATIONS * 256);
   private readonly ids: string[] = [];
+  private readonly idSet = new Set<string>();
 
   constructor(readonly threshold = NEAR_DUPLICATE_THRESHOLD) {}
 
@@ -228,17 +229,21 @@ export class DedupIndex {
       this.exact.bytes +
       this.exactLo.byteLength +
       this.sigs.byteLength +
-      this.ids.length * 48
+      this.ids.length * 96
     );
   }
 
-  /** The earlier text this one duplicates (exactly, or at or above the threshold), or null. */
-  check(sig: DedupSignature | string): DuplicateMatch | null {
+  /**
+   * The earlier text this one duplicates (exactly, or at or above the threshold), or null.
+   * `self`: the id of the text being checked, never reported as its own duplicate (a
+   * re-review finds the example already indexed under its own id).
+   */
+  check(sig: DedupSignature | string, self?: string): DuplicateMatch | null {
     const s = typeof sig === "string" ? dedupSignature(sig) : sig;
     const [hi, lo] = splitKey(s.exact);
     let hit = -1;
     this.exact.forEach(hi, (idx) => {
-      if (hit < 0 && this.exactLo[idx] === lo) hit = idx;
+      if (hit < 0 && this.exactLo[idx] === lo && this.ids[idx] !== self) hit = idx;
     });
     if (hit >= 0) return { kind: "exact", id: this.ids[hit]!, similarity: 1 };
     let best: DuplicateMatch | null = null;
@@ -246,7 +251,7 @@ export class DedupIndex {
     const keys = bandKeys(s.signature);
     for (let b = 0; b < LSH_BANDS; b++) {
       this.bands.forEach(keys[b]!, (idx) => {
-        if (seen.has(idx)) return;
+        if (seen.has(idx) || this.ids[idx] === self) return;
         seen.add(idx);
         const other = this.sigs.subarray(idx * MINHASH_PERMUTATIONS, (idx + 1) * MINHASH_PERMUTATIONS);
         const j = estimateJaccard(s.signature, other);
@@ -262,6 +267,7 @@ export class DedupIndex {
     const s = typeof sig === "string" ? dedupSignature(sig) : sig;
     const idx = this.ids.length;
     this.ids.push(id);
+    this.idSet.add(id);
     const [hi, lo] = splitKey(s.exact);
     if (idx >= this.exactLo.length) {
       const bigger = new Uint32Array(this.exactLo.length * 2);
@@ -283,8 +289,13 @@ export class DedupIndex {
   /** Checks and, when the text is new, adds it; returns the duplicate match or null. */
   claim(id: string, sig: DedupSignature | string): DuplicateMatch | null {
     const s = typeof sig === "string" ? dedupSignature(sig) : sig;
-    const dup = this.check(s);
-    if (!dup) this.add(id, s);
+    const dup = this.check(s, id);
+    if (!dup && !this.has(id)) this.add(id, s);
     return dup;
+  }
+
+  /** True when a text is indexed under `id`. */
+  has(id: string): boolean {
+    return this.idSet.has(id);
   }
 }

@@ -1,4 +1,4 @@
-import type { TrainingTypeName } from "../core/types.js";
+import { TRAINING_TYPES, type TrainingTypeName } from "../core/types.js";
 import { EXAMPLE_COLUMNS } from "../storage/schema.js";
 
 /**
@@ -314,4 +314,27 @@ export function importRow(type: TrainingTypeName, rec: Record<string, unknown>):
     filled.push(c.name);
   }
   return { row, format, filled };
+}
+
+/** A record that is not a row of the type asked for, read as the types it would be a row of. */
+export interface RowLookalike {
+  /** The record's own fields (its keys, in order). */
+  fields: string[];
+  /** Every training type the record reads as, with the format it is read in (`columns` for the stored columns). */
+  fits: Array<{ type: TrainingTypeName; format: string }>;
+}
+
+/**
+ * Which training types (other than `except`) a record reads as, and in which format: to tell
+ * a user who reviews DPO rows with `--type sft` what the rows look like. Null when it reads
+ * as none.
+ */
+export function lookalikeOf(rec: Record<string, unknown>, except?: TrainingTypeName): RowLookalike | null {
+  const fits: RowLookalike["fits"] = [];
+  for (const type of TRAINING_TYPES) {
+    if (type === except) continue;
+    const imported = importRow(type, rec);
+    if (imported) fits.push({ type, format: imported.format });
+  }
+  return fits.length ? { fields: Object.keys(rec), fits } : null;
 }

@@ -37,7 +37,11 @@ describe("CLI with GEMINI_API_KEY", () => {
       },
     );
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr.split("\n")[0]).toBe("Using Gemini (key from GEMINI_API_KEY / GOOGLE_API_KEY).");
+    // The config file it read, then the provider.
+    expect(r.stderr.split("\n").slice(0, 2)).toEqual([
+      "using config ./synthforge.config.yaml",
+      "Using Gemini (key from GEMINI_API_KEY / GOOGLE_API_KEY).",
+    ]);
     expect(r.stdout).toMatch(/provider gemini/);
     expect(r.stdout + r.stderr).not.toContain(KEY);
 
@@ -103,7 +107,11 @@ describe("CLI with GEMINI_API_KEY", () => {
       },
     );
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr.split("\n")[0]).toBe("Using Gemini (key from GEMINI_API_KEY / GOOGLE_API_KEY).");
+    // The config file it read, then the provider.
+    expect(r.stderr.split("\n").slice(0, 2)).toEqual([
+      "using config ./synthforge.config.yaml",
+      "Using Gemini (key from GEMINI_API_KEY / GOOGLE_API_KEY).",
+    ]);
     expect(JSON.parse(r.stdout.trim().split("\n").at(-1)!)).toMatchObject({
       rows: 1,
       approved: 1,

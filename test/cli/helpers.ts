@@ -24,19 +24,30 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real CLI (`node bin/synthforge.js ...`) in `cwd`, as a user would, without a TTY. */
-export function cli(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
+/**
+ * Runs the real CLI (`node bin/synthforge.js ...`) in `cwd`, as a user would, without a TTY;
+ * `as` runs it as another user (see {@link otherUser}); `signal` stops it (a test that
+ * fails must not leave a process behind).
+ */
+export function cli(
+  args: string[],
+  opts: { cwd: string; env?: NodeJS.ProcessEnv; as?: { uid: number; gid: number }; signal?: AbortSignal },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd,
       env: opts.env ?? offlineEnv(),
       stdio: ["ignore", "pipe", "pipe"],
+      ...(opts.as ?? {}),
+      ...(opts.signal ? { signal: opts.signal, killSignal: "SIGKILL" as const } : {}),
     });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
+    child.on("error", (e) => {
+      if (e.name !== "AbortError") reject(e);
+    });
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
@@ -59,4 +70,14 @@ export function query<T = Record<string, unknown>>(dbPath: string, sql: string, 
 /** sha256 of a file, or "absent". */
 export function fileHash(path: string): string {
   return existsSync(path) ? createHash("sha256").update(readFileSync(path)).digest("hex") : "absent";
+}
+
+/**
+ * Who file permissions apply to. Root ignores them, so a test of "read-only" or "no
+ * permission" runs the CLI as `nobody` (65534) when it runs as root; as anyone else it
+ * runs as itself. Null on Windows.
+ */
+export function otherUser(): { uid: number; gid: number } | undefined | null {
+  if (process.platform === "win32" || typeof process.getuid !== "function") return null;
+  return process.getuid() === 0 ? { uid: 65534, gid: 65534 } : undefined;
 }

@@ -23,3 +23,37 @@ describe("redactSecrets", () => {
     }
   });
 });
+
+describe("redactSecrets: the password field of a URL, nothing else", () => {
+  it("keeps the password's characters where they occur elsewhere in the message", () => {
+    expect(redactSecrets("postgres://u:p@127.0.0.1:5432/db: Connection terminated unexpectedly")).toBe(
+      "postgres://u:[redacted]@127.0.0.1:5432/db: Connection terminated unexpectedly",
+    );
+    expect(redactSecrets("user e with password e: the server expected more")).toBe(
+      "user e with password e: the server expected more",
+    );
+  });
+
+  it("redacts a password that holds @, : or a raw /, and one without a user name", () => {
+    for (const [url, shown] of [
+      [
+        "postgres://alice:p@ss:w0rd@db.example.com:5432/x",
+        "postgres://alice:[redacted]@db.example.com:5432/x",
+      ],
+      ["postgresql://bob:a/b@host/db failed", "postgresql://bob:[redacted]@host/db failed"],
+      ["postgres://:onlypw@host/db", "postgres://:[redacted]@host/db"],
+      ["postgres://u:p%40ss@h:1/d?email=a@b.org", "postgres://u:[redacted]@h:1/d?email=a@b.org"],
+    ]) {
+      expect(redactSecrets(url!)).toBe(shown);
+    }
+  });
+
+  it("leaves URLs without a password alone, and redacts password query parameters", () => {
+    expect(redactSecrets("see https://example.com:8443/path and postgres://user@host/db")).toBe(
+      "see https://example.com:8443/path and postgres://user@host/db",
+    );
+    expect(redactSecrets("postgresql://u@h/db?sslmode=require&password=topsecret")).toBe(
+      "postgresql://u@h/db?sslmode=require&password=[redacted]",
+    );
+  });
+});

@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isSynthforgeError } from "../../src/core/errors.js";
 import { bundledCorpusDir, corpusSource } from "../../src/sources/corpus.js";
-import { localFilesSource } from "../../src/sources/local-files.js";
+import { firstInvalidUtf8, localFilesSource } from "../../src/sources/local-files.js";
 import { makePdf } from "./helpers/pdf.js";
 
 let dir: string;
@@ -189,5 +189,71 @@ describe("localFilesSource in a large corpus", () => {
   it("still answers a query made only of common words", async () => {
     const docs = await source.search("limnology", { limit: 3 });
     expect(docs).toHaveLength(3);
+  });
+});
+
+describe("localFilesSource: files it does not read", () => {
+  const notes = mkdtempSync(join(tmpdir(), "sf-notes-skip-"));
+  writeFileSync(
+    join(notes, "good.md"),
+    "---\nlicence: CC0-1.0\n---\n# Moles\n\nA mole holds Avogadro's number of particles, about 6.022e23.\n",
+  );
+  // 21 MB on paper (a sparse file), 2 KB of real text: the cap is about size, checked before reading.
+  writeFileSync(join(notes, "huge.html"), "");
+  truncateSync(join(notes, "huge.html"), 21_000_000);
+  writeFileSync(join(notes, "small-but-capped.txt"), "Buffers resist changes in pH. ".repeat(80));
+  writeFileSync(join(notes, "binary.txt"), Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0x10]));
+  writeFileSync(
+    join(notes, "latin1.md"),
+    Buffer.concat([
+      Buffer.from("---\nlicence: CC0-1.0\n---\n# Caf"),
+      Buffer.from([0xe9]),
+      Buffer.from("\n\nMolar mass converts grams of the caf"),
+      Buffer.from([0xe9]),
+      Buffer.from(" sample to moles.\n"),
+    ]),
+  );
+  afterAll(() => rmSync(notes, { recursive: true, force: true }));
+
+  it("skips a file over the cap (default 20 MB, configurable), a binary file and one that is not UTF-8, with the reasons", async () => {
+    const source = localFilesSource({ dir: notes, maxTextBytes: 2000 });
+    const { documents, skipped } = await source.load();
+    expect(documents).toBe(1);
+    const reasons = Object.fromEntries(skipped.map((s) => [s.path.split(/[/\\]/).pop(), s.reason]));
+    expect(Object.keys(reasons).sort()).toEqual([
+      "binary.txt",
+      "huge.html",
+      "latin1.md",
+      "small-but-capped.txt",
+    ]);
+    expect(reasons["huge.html"]).toMatch(/^larger than the 2 KB cap \(21 MB\)/);
+    expect(reasons["small-but-capped.txt"]).toMatch(/^larger than the 2 KB cap \(2\.4 KB\)/);
+    expect(reasons["binary.txt"]).toBe("a binary file, not text (a NUL byte at offset 4)");
+    expect(reasons["latin1.md"]).toBe(
+      "not valid UTF-8 (byte 0xe9 at offset 30, line 4); save it as UTF-8 to use it",
+    );
+    // load() reads once: the same list, not a second copy of it.
+    expect((await source.load()).skipped).toHaveLength(4);
+    expect(source.skipped).toHaveLength(4);
+  });
+
+  it("with the default cap reads the small files and skips only the 21 MB one for size; no U+FFFD in any passage", async () => {
+    const source = localFilesSource({ dir: notes });
+    const docs = await source.search("moles molar mass grams buffers pH", { limit: 10 });
+    expect(docs.map((d) => d.title).sort()).toEqual(["Moles", "small-but-capped"]);
+    const huge = source.skipped.find((s) => s.path.endsWith("huge.html"));
+    expect(huge?.reason).toMatch(/^larger than the 20 MB cap \(21 MB\)/);
+    for (const d of docs) for (const p of d.passages) expect(p.text).not.toContain("\uFFFD");
+  });
+});
+
+describe("firstInvalidUtf8", () => {
+  it("finds the first byte that is not valid UTF-8", () => {
+    const ok = Buffer.from("naïve café — 漢字 🙂", "utf8");
+    expect(firstInvalidUtf8(ok)).toBe(-1);
+    expect(firstInvalidUtf8(Buffer.from([0x61, 0xc3]))).toBe(1); // truncated sequence
+    expect(firstInvalidUtf8(Buffer.from([0x61, 0xc0, 0x80]))).toBe(1); // overlong
+    expect(firstInvalidUtf8(Buffer.from([0xed, 0xa0, 0x80]))).toBe(0); // surrogate
+    expect(firstInvalidUtf8(Buffer.from([0x61, 0x62, 0xff]))).toBe(2);
   });
 });

@@ -4,6 +4,7 @@
  * McpServer over Streamable HTTP for structured results and the `url` transport.
  */
 import { randomUUID } from "node:crypto";
+import { getEventListeners } from "node:events";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -129,6 +130,43 @@ describe("mcpSource over stdio with @modelcontextprotocol/server-filesystem", ()
     await source.close(); // idempotent
     await expect(source.search("ammonia")).rejects.toSatisfy((e) => isSynthforgeError(e, "SOURCE_FAILED"));
     expect(spawns()).toHaveLength(1);
+  });
+
+  it("adds no abort listener to the run's signal per call: 200 searches leave none behind", async () => {
+    const source = filesystemSource();
+    const run = new AbortController();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => {
+      if (w.name === "MaxListenersExceededWarning") warnings.push(w);
+    };
+    process.on("warning", onWarning);
+    try {
+      const before = getEventListeners(run.signal, "abort").length;
+      for (let i = 0; i < 200; i++) {
+        const docs = await source.search(i % 2 ? "benzene ring" : "ammonia", { signal: run.signal });
+        expect(docs.length).toBeGreaterThan(0);
+      }
+      expect(getEventListeners(run.signal, "abort").length).toBeLessThanOrEqual(before);
+      expect(warnings).toEqual([]);
+      expect(source.stats().toolCalls).toBeGreaterThanOrEqual(200);
+    } finally {
+      process.off("warning", onWarning);
+      await source.close();
+    }
+  });
+
+  it("a call still stops when the run's signal aborts", async () => {
+    const source = filesystemSource();
+    try {
+      await source.search("ammonia"); // the server is up
+      const run = new AbortController();
+      run.abort(new Error("run cancelled"));
+      const err = await source.search("benzene", { signal: run.signal }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect(getEventListeners(run.signal, "abort")).toHaveLength(0);
+    } finally {
+      await source.close();
+    }
   });
 
   it("starts the server again when it died, on the next search", async () => {

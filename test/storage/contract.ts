@@ -564,6 +564,7 @@ export function storeContract(label: string, engine: () => EngineUnderTest): voi
           questionId: questions[0]!.id,
           trainingType: "qa" as const,
           round: 1,
+          seq: 0,
           kind: "judge",
           score: 0.72,
           passed: false,
@@ -592,6 +593,7 @@ export function storeContract(label: string, engine: () => EngineUnderTest): voi
           ...review,
           id: newId("rev"),
           round: 3,
+          seq: i,
           kind: i % 2 ? "fact_check" : "verifier:format",
           score: i / 1000,
           passed: i % 3 === 0,
@@ -612,6 +614,11 @@ export function storeContract(label: string, engine: () => EngineUnderTest): voi
           }),
         ).rejects.toThrow("roll back");
         expect((await store.listReviews(ex.id)).some((r) => r.round === 9)).toBe(false);
+        // A round is reviewed once: a second verdict at the same place of the same round is refused.
+        await expect(
+          store.insertReviews([{ ...review, id: newId("rev"), round: 3, seq: 0 }]),
+        ).rejects.toThrow();
+        expect(await store.listReviews(ex.id)).toHaveLength(622);
 
         const failure = {
           id: newId("fail"),

@@ -1,5 +1,6 @@
-import { describeError } from "../../core/errors.js";
+import { describeError, isSynthforgeError } from "../../core/errors.js";
 import type { Licence, SourceDocument } from "../../core/types.js";
+import { sourceFailed } from "../http.js";
 import { normaliseLicence, unknownLicence } from "../licence.js";
 import type { SearchOptions, SourceAdapter } from "../types.js";
 import {
@@ -122,24 +123,48 @@ export function arxivSource(opts: ArxivOptions = {}): SourceAdapter {
             sortBy: opts.sortBy ?? "relevance",
             sortOrder: "descending",
           });
-      const { data, response } = await o.http.getXml(
-        {
-          adapter: o.id,
-          url,
-          minIntervalMs: ARXIV_MIN_INTERVAL_MS,
-          ...(searchOpts.signal ? { signal: searchOpts.signal } : {}),
-        },
-        XML_OPTIONS,
-      );
+      let parsed: Awaited<ReturnType<typeof o.http.getXml>>;
+      try {
+        // arXiv answers a bad query with HTTP 400 and an Atom feed whose one entry is the error.
+        parsed = await o.http.getXml(
+          {
+            adapter: o.id,
+            url,
+            minIntervalMs: ARXIV_MIN_INTERVAL_MS,
+            allowStatus: [400],
+            ...(searchOpts.signal ? { signal: searchOpts.signal } : {}),
+          },
+          XML_OPTIONS,
+        );
+      } catch (e) {
+        // a 400 whose body is not a feed: still the service rejecting the query
+        const d = (e as { details?: { status?: number; reason?: string } }).details;
+        if (isSynthforgeError(e, "SOURCE_FAILED") && d?.status === 400 && d.reason !== "http-status")
+          throw sourceFailed(
+            { adapter: o.id, reason: "http-status", status: 400, url },
+            `HTTP 400 from ${new URL(url).host}: arXiv rejected the query and sent no Atom error feed (${e.message}). Check the query syntax or the arXiv id.`,
+            { cause: e },
+          );
+        throw e;
+      }
+      const { data, response } = parsed;
       const feed = obj(obj(data)?.feed);
-      if (!feed) unexpectedShape(o.id, response, "no Atom <feed> element");
-      const entries = arr(feed.entry)
+      const entries = arr(feed?.entry)
         .map(obj)
         .filter((e): e is Record<string, unknown> => e !== null);
-      // arXiv reports bad queries as a feed with one entry titled "Error".
-      if (entries.length === 1 && /\/api\/errors/.test(xmlText(entries[0]!.id) ?? "")) {
-        apiError(o.id, response, xmlText(entries[0]!.summary) ?? "arXiv API error");
+      // arXiv reports a bad query as a feed whose one entry is the error (id .../api/errors#...).
+      const error = entries.find((e) => /\/api\/errors/.test(xmlText(e.id) ?? ""));
+      if (response.status === 400) {
+        // The feed's title says nothing ("arXiv Search Results"); the entry's summary says what is wrong.
+        const why = xmlText(error?.summary) ?? "no error entry in the answer";
+        throw sourceFailed(
+          { adapter: o.id, reason: error ? "api-error" : "http-status", status: 400, url: response.url },
+          `HTTP 400 from ${new URL(response.url).host}: arXiv rejected the query: ${why}. Check the query syntax or the arXiv id.`,
+        );
       }
+      if (error && entries.length === 1)
+        apiError(o.id, response, xmlText(error.summary) ?? "arXiv API error");
+      if (!feed) unexpectedShape(o.id, response, "no Atom <feed> element");
       const docs: SourceDocument[] = [];
       for (const e of entries.slice(0, limit)) {
         const idUrl = xmlText(e.id);

@@ -43,6 +43,8 @@ interface Preprint {
   version: string | null;
   license: string | null;
   abstract: string;
+  /** The record's own `server` (`bioRxiv` or `medRxiv`), lower case; null when absent. */
+  server: string | null;
 }
 
 /**
@@ -57,7 +59,12 @@ export function biorxivSource(opts: BiorxivOptions = {}): SourceAdapter {
   const o = resolveOptions(opts, server, "https://api.biorxiv.org");
   const interval = (opts.interval ?? "30d").replace(/^\/+|\/+$/g, "");
   const pages = Math.max(1, Math.min(20, opts.pages ?? 3));
-  const site = server === "medrxiv" ? "https://www.medrxiv.org" : "https://www.biorxiv.org";
+  // The landing page is on the preprint's own server: the details API of one server can
+  // answer with records whose `server` is the other (a medRxiv DOI asked of bioRxiv).
+  const siteOf = (p: Preprint) => {
+    const own = p.server === "medrxiv" || p.server === "biorxiv" ? p.server : server;
+    return own === "medrxiv" ? "https://www.medrxiv.org" : "https://www.biorxiv.org";
+  };
 
   async function page(
     path: string,
@@ -94,6 +101,7 @@ export function biorxivSource(opts: BiorxivOptions = {}): SourceAdapter {
         version: str(r.version),
         license: typeof r.license === "string" ? r.license : null,
         abstract,
+        server: str(r.server)?.toLowerCase() ?? null,
       });
     }
     return {
@@ -107,7 +115,7 @@ export function biorxivSource(opts: BiorxivOptions = {}): SourceAdapter {
     const lic = p.license?.trim();
     return buildDocument({
       adapter: o.id,
-      url: `${site}/content/${p.doi}${p.version ? `v${p.version}` : ""}`,
+      url: `${siteOf(p)}/content/${p.doi}${p.version ? `v${p.version}` : ""}`,
       title: p.title,
       authors: p.authors
         .split(";")

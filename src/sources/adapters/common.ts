@@ -153,7 +153,7 @@ export function oneLine(text: string | null | undefined): string {
     .trim();
 }
 
-/** Text content of an HTML/XML fragment (tags dropped, entities decoded), on one line. */
+/** Text content of an HTML/XML fragment (tags dropped, entities decoded, MathML as text), on one line. */
 export function stripMarkup(fragment: string | null | undefined): string {
   if (!fragment) return "";
   if (!/[<&]/.test(fragment)) return oneLine(fragment);
@@ -162,7 +162,148 @@ export function stripMarkup(fragment: string | null | undefined): string {
   );
   const root = document.getElementById("x");
   for (const el of root?.querySelectorAll("script, style, noscript, template") ?? []) el.remove();
+  if (root) renderMath(root);
   return oneLine(root?.textContent ?? "");
+}
+
+// ---------------------------------------------------------------------------
+// MathML (PubMed, Europe PMC and Crossref abstracts carry <mml:math> inline)
+
+/** The subset of a DOM element the MathML renderer reads. */
+interface MathNode {
+  localName: string;
+  textContent: string | null;
+  children: ArrayLike<MathNode>;
+  getAttribute(name: string): string | null;
+}
+
+/** Accent characters of `<mover accent>` as combining marks (V with a dot above: V̇). */
+const ACCENTS: Record<string, string> = {
+  "\u02D9": "\u0307",
+  ".": "\u0307",
+  "\u00B7": "\u0307",
+  "\u2219": "\u0307",
+  "\u00A8": "\u0308",
+  "\u00AF": "\u0304",
+  "\u203E": "\u0304",
+  "\u02C9": "\u0304",
+  "^": "\u0302",
+  "\u02C6": "\u0302",
+  "~": "\u0303",
+  "\u02DC": "\u0303",
+  "\u2192": "\u20D7",
+  "\u20D7": "\u20D7",
+};
+/** Operators written with a space on each side ("p < 0.05"). */
+const RELATIONS = new Set(
+  "=<>\u2264\u2265\u2260\u2248\u223C\u2243\u2245\u2261\u221D\u2192\u2190\u2194\u21D2\u21D4\u2208\u2209\u2282\u2286".split(
+    "",
+  ),
+);
+const INVISIBLE_OPERATORS = /[\u2061-\u2064]/g;
+const SIMPLE = /^[\p{L}\p{N}.,]+$/u;
+
+function mathChildren(el: MathNode): MathNode[] {
+  return Array.from(el.children);
+}
+
+function group(text: string): string {
+  return SIMPLE.test(text) ? text : `(${text})`;
+}
+
+function subscript(text: string): string {
+  return !text ? "" : SIMPLE.test(text) ? text : `_(${text})`;
+}
+
+function superscript(text: string): string {
+  if (!text) return "";
+  // primes, stars and daggers sit on the base (f′, x*); anything else is a power (x^2, 10^−3, Ca^2+)
+  if (/^[\u2032\u2033\u2034'*\u2020\u2021\u00B0]+$/.test(text)) return text;
+  return /^[\p{L}\p{N}.]+[+\u2212-]?$|^[+\u2212-]$/u.test(text) ? `^${text}` : `^(${text})`;
+}
+
+/**
+ * Readable plain text of a MathML element: `alttext` when the `<math>` element has one,
+ * else its tokens (mi, mn, mo, mtext) joined as written, with subscripts run on (`O2`),
+ * powers after `^` (`x^2`), accents as combining marks (`V̇`), fractions as `a/b`.
+ */
+export function mathMlText(el: MathNode): string {
+  const alt = el.localName === "math" ? el.getAttribute("alttext")?.trim() : null;
+  if (alt) return oneLine(alt);
+  return render(el).replace(/\s+/g, " ").trim();
+
+  function render(n: MathNode): string {
+    const kids = mathChildren(n);
+    const part = (i: number) => (kids[i] ? render(kids[i]!).trim() : "");
+    switch (n.localName) {
+      case "mi":
+      case "mn":
+      case "mtext":
+      case "ms":
+        return oneLine(n.textContent);
+      case "mo": {
+        const t = oneLine(n.textContent).replace(INVISIBLE_OPERATORS, "");
+        if (RELATIONS.has(t)) return ` ${t} `;
+        return t === "," || t === ";" ? `${t} ` : t;
+      }
+      case "mspace":
+        return " ";
+      case "mphantom":
+      case "annotation":
+      case "annotation-xml":
+      case "none":
+      case "mprescripts":
+        return "";
+      case "semantics":
+        return part(0);
+      case "msub":
+      case "munder":
+        return part(0) + subscript(part(1));
+      case "msup":
+        return part(0) + superscript(part(1));
+      case "msubsup":
+      case "munderover":
+        return part(0) + subscript(part(1)) + superscript(part(2));
+      case "mover": {
+        const over = part(1);
+        const accent = ACCENTS[over];
+        const base = part(0);
+        return accent && base.length > 0 ? base + accent : base + superscript(over);
+      }
+      case "mfrac":
+        return `${group(part(0))}/${group(part(1))}`;
+      case "msqrt":
+        return `\u221A${group(kids.map(render).join("").trim())}`;
+      case "mroot":
+        return `${group(part(1))}\u221A${group(part(0))}`;
+      case "mfenced": {
+        const open = n.getAttribute("open") ?? "(";
+        const close = n.getAttribute("close") ?? ")";
+        const sep = (n.getAttribute("separators") ?? ",").trim().charAt(0);
+        return `${open}${kids.map((k) => render(k).trim()).join(sep ? `${sep} ` : " ")}${close}`;
+      }
+      case "mtable":
+        return kids.map((k) => render(k).trim()).join("; ");
+      case "mtr":
+      case "mlabeledtr":
+        return kids
+          .slice(n.localName === "mlabeledtr" ? 1 : 0)
+          .map((k) => render(k).trim())
+          .join(", ");
+      default:
+        // math, mrow, mstyle, mpadded, menclose, merror, maction, mtd, mmultiscripts
+        return kids.map(render).join("");
+    }
+  }
+}
+
+/** Replaces every `<math>` element below `root` with its readable text. */
+function renderMath(root: { querySelectorAll(selector: string): ArrayLike<unknown> }): void {
+  for (const m of Array.from(root.querySelectorAll("math")) as Array<
+    MathNode & { replaceWith(...nodes: string[]): void }
+  >) {
+    m.replaceWith(mathMlText(m));
+  }
 }
 
 const BLOCK_TAGS = new Set([
@@ -197,6 +338,7 @@ export function markupToParagraphs(fragment: string | null | undefined): string[
   const root = document.getElementById("x");
   if (!root) return [];
   for (const el of root.querySelectorAll("script, style, noscript, template")) el.remove();
+  renderMath(root);
   const out: string[] = [];
   let inline = "";
   const flush = () => {
@@ -348,29 +490,76 @@ export function queryDoi(query: string): string | null {
   return DOI_RE.exec(q)?.[1]?.replace(/[.,;]+$/, "") ?? null;
 }
 
-/** A date as `YYYY-MM-DD` (or `YYYY-MM`, `YYYY`): ISO strings, Crossref date-parts, epoch seconds. */
+/**
+ * A calendar date as `YYYY-MM-DD`, `YYYY-MM` or `YYYY`, from its parts: a part that is
+ * not a real month or day (month 0 or 13, February 30) is dropped with the parts after
+ * it, so an invalid date is never emitted. Null without a plausible year.
+ */
+export function datePartsToIso(
+  year: number | null,
+  month?: number | null,
+  day?: number | null,
+): string | null {
+  if (year === null || !Number.isInteger(year) || year < 1 || year > 9999) return null;
+  const y = String(year).padStart(4, "0");
+  if (month === null || month === undefined || !Number.isInteger(month) || month < 1 || month > 12) return y;
+  const m = String(month).padStart(2, "0");
+  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (day === null || day === undefined || !Number.isInteger(day) || day < 1 || day > days)
+    return `${y}-${m}`;
+  return `${y}-${m}-${String(day).padStart(2, "0")}`;
+}
+
+const MONTH_NAMES = [
+  "january",
+  "february",
+  "march",
+  "april",
+  "may",
+  "june",
+  "july",
+  "august",
+  "september",
+  "october",
+  "november",
+  "december",
+];
+
+/** A month as a number: `4`, `"04"`, `"Apr"`, `"Sept."`, `"April"`; null for anything else (`"0"` too). */
+export function monthNumber(v: unknown): number | null {
+  const n = num(v);
+  if (n !== null) return Number.isInteger(n) && n >= 1 && n <= 12 ? n : null;
+  const s = str(v)?.toLowerCase().replace(/\.$/, "");
+  if (!s || s.length < 3) return null;
+  const i = MONTH_NAMES.findIndex((m) => m.startsWith(s));
+  return i >= 0 ? i + 1 : null;
+}
+
+/**
+ * A date as `YYYY-MM-DD` (or `YYYY-MM`, `YYYY`): ISO strings, Crossref date-parts, a bare
+ * year (`2023` or `"2023"`), epoch seconds or milliseconds. Invalid parts (`2020-00`,
+ * `2021-02-30`) are dropped, never emitted.
+ */
 export function isoDate(v: unknown): string | null {
   if (v === null || v === undefined) return null;
   if (typeof v === "number" && Number.isFinite(v)) {
-    const ms = v > 1e11 ? v : v * 1000;
+    // A four-digit whole number is a year (Semantic Scholar `year`, OpenAlex
+    // `publication_year`, CORE `yearPublished`), not a second of January 1970.
+    if (Number.isInteger(v) && v >= 1000 && v <= 9999) return String(v);
+    const ms = Math.abs(v) > 1e11 ? v : v * 1000;
     const d = new Date(ms);
     return Number.isNaN(d.getTime()) ? null : d.toISOString().slice(0, 10);
   }
   const o = obj(v);
   if (o && Array.isArray(o["date-parts"])) {
-    const parts = arr(arr(o["date-parts"])[0])
-      .map(num)
-      .filter((x): x is number => x !== null);
-    if (!parts.length) return null;
-    return parts
-      .slice(0, 3)
-      .map((p, i) => (i === 0 ? String(p).padStart(4, "0") : String(p).padStart(2, "0")))
-      .join("-");
+    const [y, m, d] = arr(arr(o["date-parts"])[0]).map(num);
+    return datePartsToIso(y ?? null, m, d);
   }
   const s = str(v);
   if (!s) return null;
-  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?/.exec(s);
-  if (m) return [m[1], m[2], m[3]].filter(Boolean).join("-");
+  const m =
+    /^(\d{4})(?:([-/])(\d{1,2})(?:\2(\d{1,2}))?)?(?!\d)/.exec(s) ?? /^(\d{4})()(\d{2})(\d{2})$/.exec(s);
+  if (m) return datePartsToIso(Number(m[1]), m[3] ? Number(m[3]) : null, m[4] ? Number(m[4]) : null);
   const parsed = Date.parse(s);
   return Number.isNaN(parsed) ? null : new Date(parsed).toISOString().slice(0, 10);
 }

@@ -1,5 +1,5 @@
 import type { Licence, SourceDocument } from "../../core/types.js";
-import type { HttpResponse } from "../http.js";
+import { type HttpResponse, sourceFailed } from "../http.js";
 import { normaliseLicence, unknownLicence } from "../licence.js";
 import type { SearchOptions, SourceAdapter } from "../types.js";
 import {
@@ -10,6 +10,7 @@ import {
   isoDate,
   keywords,
   markupToParagraphs,
+  num,
   obj,
   type RemoteSourceOptions,
   resolveOptions,
@@ -43,11 +44,23 @@ export interface CoreRecord {
   licence: string | null;
 }
 
+function hasRecords(root: Record<string, unknown>): boolean {
+  return (
+    (Array.isArray(root.results) && root.results.length > 0) ||
+    (Array.isArray(root.data) && root.data.length > 0) ||
+    obj(root.data) !== null
+  );
+}
+
 /** Reads the records of a CORE answer: v3 `results[]`, v2 search `data[]._source`, or v2 `data` (one article). */
 export function parseCoreRecords(adapter: string, data: unknown, response: HttpResponse): CoreRecord[] {
   const root = obj(data);
   if (!root) unexpectedShape(adapter, response, "not a JSON object");
   const status = str(root.status);
+  // API v2 answers a search without hits with `{"status":"Not found","totalHits":0}`:
+  // no hits is no documents, not a failure.
+  if (status && /^not found$/i.test(status) && (num(root.totalHits) ?? 0) === 0 && !hasRecords(root))
+    return [];
   if (status && !/^ok$/i.test(status))
     apiError(adapter, response, `status ${status}${str(root.message) ? `: ${str(root.message)}` : ""}`);
   const err =
@@ -110,8 +123,18 @@ export function coreSource(opts: CoreOptions = {}): SourceAdapter {
         minIntervalMs: CORE_MIN_INTERVAL_MS,
         ...(key ? { secrets: [key] } : {}),
         ...(key && version === "v3" ? { headers: { authorization: `Bearer ${key}` } } : {}),
+        // API v2 may send its "Not found" (no hits) answer with a 404.
+        ...(version === "v2" ? { allowStatus: [404] } : {}),
         ...(searchOpts.signal ? { signal: searchOpts.signal } : {}),
       });
+      if (response.status === 404 && !/^not found$/i.test(str(obj(data)?.status) ?? "")) {
+        const said = str(obj(data)?.message) ?? str(obj(data)?.status);
+        throw sourceFailed(
+          { adapter: o.id, reason: "http-status", status: 404, url },
+          `HTTP 404 from ${new URL(url).host}${said ? `: ${said.slice(0, 200)}` : ""}. The search endpoint does not exist: check the baseUrl and apiVersion of source ${o.id}.`,
+          key ? { secrets: [key] } : {},
+        );
+      }
       const docs: SourceDocument[] = [];
       for (const r of parseCoreRecords(o.id, data, response)) {
         const licence: Licence = r.licence

@@ -5,8 +5,11 @@ import {
   apiError,
   arr,
   buildDocument,
+  datePartsToIso,
   isoDate,
   keywords,
+  monthNumber,
+  num,
   obj,
   type RemoteSourceOptions,
   resolveOptions,
@@ -104,9 +107,8 @@ export function doajSource(opts: DoajOptions = {}): SourceAdapter {
           authors: arr(b.author)
             .map((a) => str(obj(a)?.name))
             .filter((a): a is string => a !== null),
-          published: year
-            ? isoDate(month && /^\d{1,2}$/.test(month) ? `${year}-${month.padStart(2, "0")}` : year)
-            : null,
+          // `month: "0"` (month not known) and other impossible parts are dropped: "2020", never "2020-00".
+          published: year ? (datePartsToIso(num(year), monthNumber(month)) ?? isoDate(year)) : null,
           licence: doajLicence(b),
           paragraphs: textToParagraphs(str(b.abstract)),
           query,

@@ -84,7 +84,9 @@ export function githubSource(opts: GithubOptions = {}): SourceAdapter {
     bucket,
     minIntervalMs: bucket === "search" ? searchInterval : coreInterval,
     headers: headers(accept),
-    ...(token ? { secrets: [token] } : {}),
+    ...(token
+      ? { secrets: [token] }
+      : { rateLimitHint: "Set GITHUB_TOKEN (or the token option) for a higher limit." }),
     ...(signal ? { signal } : {}),
     ...(allowStatus ? { allowStatus } : {}),
   });

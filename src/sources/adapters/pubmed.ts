@@ -8,8 +8,11 @@ import {
   apiKeyFrom,
   arr,
   buildDocument,
+  datePartsToIso,
   keywords,
   markupToParagraphs,
+  monthNumber,
+  num,
   obj,
   type RemoteSourceOptions,
   resolveOptions,
@@ -41,21 +44,6 @@ export interface PubmedOptions extends RemoteSourceOptions {
   tool?: string;
 }
 
-const MONTHS: Record<string, string> = {
-  jan: "01",
-  feb: "02",
-  mar: "03",
-  apr: "04",
-  may: "05",
-  jun: "06",
-  jul: "07",
-  aug: "08",
-  sep: "09",
-  oct: "10",
-  nov: "11",
-  dec: "12",
-};
-
 /** True for a query written in PubMed / Europe PMC syntax (field tags, boolean operators, quotes). */
 export function isExplicitQuery(query: string): boolean {
   return /\[[a-z /]+\]|\b(?:AND|OR|NOT)\b|"|\b[A-Z_]+:/.test(query);
@@ -76,12 +64,9 @@ function pubDate(article: Record<string, unknown>): string | null {
     if (!d) continue;
     const y = xmlText(d.Year);
     if (y) {
-      const m = xmlText(d.Month);
-      const mm = m
-        ? (MONTHS[m.slice(0, 3).toLowerCase()] ?? (/^\d{1,2}$/.test(m) ? m.padStart(2, "0") : null))
-        : null;
-      const day = xmlText(d.Day);
-      return [y, mm, mm && day ? day.padStart(2, "0") : null].filter(Boolean).join("-");
+      // Impossible parts (month 0, day 31 of April) are dropped, never emitted.
+      const date = datePartsToIso(num(y), monthNumber(xmlText(d.Month)), num(xmlText(d.Day)));
+      if (date) return date;
     }
     const medline = xmlText(d.MedlineDate);
     const my = medline ? /\b(\d{4})\b/.exec(medline)?.[1] : null;

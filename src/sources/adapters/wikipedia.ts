@@ -14,6 +14,7 @@ import {
   searchLimit,
   settleEach,
   str,
+  stripMarkup,
   textToParagraphs,
   unexpectedShape,
   withParams,
@@ -65,11 +66,38 @@ function pagesOf(query: Record<string, unknown>): Page[] {
   return out.sort((a, b) => a.index - b.index);
 }
 
+/**
+ * The error a MediaWiki Action API answer reports, or null. Two shapes: the default
+ * (`errorformat=bc`) `{"error": {"code", "info"}}`, and with `errorformat=plaintext|wikitext|
+ * html|raw|none` `{"errors": [{"code", "text"|"html"|"*"|"key"+"params", "module"}]}`.
+ */
+function mediaWikiError(root: Record<string, unknown>): string | null {
+  const one = obj(root.error);
+  if (one) {
+    const code = str(one.code) ?? "error";
+    const info = str(one.info) ?? str(one.text) ?? str(one["*"]);
+    return info ? `${code}: ${info}` : code;
+  }
+  if (!Array.isArray(root.errors) || root.errors.length === 0) return null;
+  const messages = root.errors.map((e) => {
+    const o = obj(e);
+    if (!o) return str(e) ?? "error";
+    const code = str(o.code) ?? "error";
+    const html = str(o.html);
+    const raw = str(o.key)
+      ? `${str(o.key)}${arr(o.params).length ? ` (${arr(o.params).map(str).filter(Boolean).join(", ")})` : ""}`
+      : null;
+    const text = str(o.text) ?? str(o["*"]) ?? (html ? stripMarkup(html) : null) ?? raw;
+    return text ? `${code}: ${text}` : code;
+  });
+  return messages.join("; ");
+}
+
 function checkApiError(adapter: string, data: unknown, res: HttpResponse): Record<string, unknown> {
   const root = obj(data);
   if (!root) unexpectedShape(adapter, res, "not a JSON object");
-  const err = obj(root.error);
-  if (err) apiError(adapter, res, `${str(err.code) ?? "error"}: ${str(err.info) ?? ""}`);
+  const err = mediaWikiError(root);
+  if (err) apiError(adapter, res, err);
   return root;
 }
 
@@ -170,7 +198,11 @@ export function wikipediaSource(opts: WikipediaOptions = {}): SourceAdapter {
         );
         const root = checkApiError(o.id, data, response);
         const q = obj(root.query);
-        if (!q) return [];
+        if (!q) {
+          // a search without hits answers `{"batchcomplete": true}`
+          if ("batchcomplete" in root) return [];
+          unexpectedShape(o.id, response, "no query object");
+        }
         return pagesOf(q)
           .map((p) => toDoc(p, query))
           .filter((d): d is SourceDocument => d !== null)
@@ -187,6 +219,9 @@ export function wikipediaSource(opts: WikipediaOptions = {}): SourceAdapter {
           );
           const s = obj(data);
           if (!s) unexpectedShape(o.id, response, "page summary is not an object");
+          // a REST API problem body: {"type": ".../errors/not_found", "title", "detail"}
+          if (/\/errors?\//.test(str(s.type) ?? "") && !str(s.extract))
+            apiError(o.id, response, str(s.detail) ?? str(s.title) ?? str(s.type) ?? "error");
           if (str(s.type) === "disambiguation") return null;
           const desktop = obj(obj(s.content_urls)?.desktop);
           return toDoc(

@@ -3,6 +3,7 @@ import { InitialSchema1767225600000 } from "./1767225600000-initial-schema.js";
 import { SourceFlags1767312000000 } from "./1767312000000-source-flags.js";
 import { EngineAtScale1767484800000 } from "./1767484800000-engine-at-scale.js";
 import { ClaimIndexes1767571200000 } from "./1767571200000-claim-indexes.js";
+import { ReviewOnce1767657600000 } from "./1767657600000-review-once.js";
 
 /**
  * Every migration, oldest first. `init()` runs the pending ones; add new migrations at
@@ -14,6 +15,7 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   SourceFlags1767312000000,
   EngineAtScale1767484800000,
   ClaimIndexes1767571200000,
+  ReviewOnce1767657600000,
 ];
 
 /** The table in which TypeORM records which migrations ran. */

@@ -30,6 +30,32 @@ const EMPTY_FEED = `<?xml version='1.0' encoding='UTF-8'?>
   <opensearch:itemsPerPage>5</opensearch:itemsPerPage><opensearch:totalResults>0</opensearch:totalResults><opensearch:startIndex>0</opensearch:startIndex>
 </feed>`;
 
+/**
+ * HAND-WRITTEN (not recorded): arXiv's HTTP 400 answer to a malformed query, shaped like
+ * the new backend's (a feed titled "arXiv Search Results" whose one entry, id
+ * .../api/errors#..., carries the reason in <summary>); the shared fixtures hold no error.
+ */
+const ERROR_FEED_400 = `<?xml version='1.0' encoding='UTF-8'?>
+<feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns="http://www.w3.org/2005/Atom">
+  <id>https://arxiv.org/</id>
+  <title>arXiv Search Results</title>
+  <updated>2026-04-12T22:59:06Z</updated>
+  <opensearch:itemsPerPage>1</opensearch:itemsPerPage>
+  <opensearch:totalResults>1</opensearch:totalResults>
+  <opensearch:startIndex>0</opensearch:startIndex>
+  <entry>
+    <id>https://arxiv.org/api/errors#max_results_must_be_non-negative</id>
+    <title>Error</title>
+    <updated>2026-04-12T22:59:06Z</updated>
+    <link href="https://arxiv.org/api/errors#max_results_must_be_non-negative" rel="alternate" type="text/html"/>
+    <summary>max_results must be non-negative</summary>
+    <author>
+      <name>arXiv api core</name>
+    </author>
+  </entry>
+</feed>
+`;
+
 let server: FixtureServer;
 const http = testHttp();
 
@@ -213,6 +239,26 @@ describe("arxiv adapter", () => {
     server.route({ path: "/api/query", reply: { status: 503, body: "busy" } });
     const down = await sourceFailure(src.search("graph theory"));
     expect(down.details).toMatchObject({ reason: "http-status", status: 503 });
+  });
+
+  it("an HTTP 400 says what the error entry's summary says, not the feed title", async () => {
+    const src = arxivSource({ baseUrl: server.url, http });
+    server.route({
+      path: "/api/query",
+      reply: { status: 400, body: ERROR_FEED_400, contentType: "application/atom+xml" },
+    });
+    const e = await sourceFailure(src.search("graph theory"));
+    expect(e.details).toMatchObject({ adapter: "arxiv", status: 400 });
+    expect(e.message).toContain("max_results must be non-negative");
+    expect(e.message).not.toContain("arXiv Search Results");
+    // a 400 that is not a feed is still the query being rejected
+    server.route({
+      path: "/api/query",
+      reply: { status: 400, body: "Bad Request", contentType: "text/plain" },
+    });
+    const plain = await sourceFailure(src.search("graph theory"));
+    expect(plain.details).toMatchObject({ reason: "http-status", status: 400 });
+    expect(plain.message).toMatch(/arXiv rejected the query/);
   });
 
   it("builds field queries from free text and passes explicit ones through", () => {

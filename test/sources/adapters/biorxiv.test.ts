@@ -78,9 +78,10 @@ describe("biorxiv adapter", () => {
       reply: {
         json: {
           messages: [{ status: "ok" }],
+          // the recorded record as the medRxiv server answers it (its `server` says medRxiv)
           collection: [
-            { ...one[0], version: "1" },
-            { ...one[0], version: "3" },
+            { ...one[0], version: "1", server: "medRxiv" },
+            { ...one[0], version: "3", server: "medRxiv" },
           ],
         },
       },
@@ -89,6 +90,32 @@ describe("biorxiv adapter", () => {
     expect(docs).toHaveLength(1);
     expect(docs[0]!.adapter).toBe("medrxiv");
     expect(docs[0]!.url).toBe("https://www.medrxiv.org/content/10.1101/001768v3");
+  });
+
+  it("a record whose server is medRxiv links to medrxiv.org, even from the biorxiv adapter", async () => {
+    const one = recorded().find((p) => p.doi === "10.1101/001768")!;
+    expect((one as unknown as { server: string }).server).toBe("bioRxiv");
+    server.route({
+      path: "/details/biorxiv/10.1101/2020.03.19.20039131/na/json",
+      reply: {
+        json: {
+          messages: [{ status: "ok" }],
+          // the recorded record, as the details API returns a medRxiv preprint
+          collection: [{ ...one, doi: "10.1101/2020.03.19.20039131", version: "2", server: "medRxiv" }],
+        },
+      },
+    });
+    const src = biorxivSource({ baseUrl: server.url, http });
+    const [d] = await src.search("10.1101/2020.03.19.20039131");
+    expect(d!.adapter).toBe("biorxiv");
+    expect(d!.url).toBe("https://www.medrxiv.org/content/10.1101/2020.03.19.20039131v2");
+    // and bioRxiv records read through the medrxiv adapter keep biorxiv.org
+    server.route({
+      path: "/details/medrxiv/10.1101/001768/na/json",
+      reply: { json: { messages: [{ status: "ok" }], collection: [one] } },
+    });
+    const [b] = await medrxivSource({ baseUrl: server.url, http }).search("10.1101/001768");
+    expect(b!.url).toBe("https://www.biorxiv.org/content/10.1101/001768v2");
   });
 
   it("returns [] for 'no posts found' and for a query nothing matches", async () => {

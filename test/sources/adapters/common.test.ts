@@ -2,13 +2,16 @@ import { describe, expect, it } from "vitest";
 import {
   buildDocument,
   cleanText,
+  datePartsToIso,
   isoDate,
   keywords,
   markdownToParagraphs,
   markupToParagraphs,
+  monthNumber,
   pickPassages,
   queryDoi,
   settleEach,
+  stripMarkup,
   textToParagraphs,
   toPassages,
 } from "../../../src/sources/adapters/common.js";
@@ -82,6 +85,59 @@ describe("adapter text helpers", () => {
     expect(isoDate(1262304000)).toBe("2010-01-01");
     expect(isoDate("2021-06-14T10:00:00.000Z")).toBe("2021-06-14");
     expect(isoDate("garbage")).toBeNull();
+  });
+
+  it("dates: a bare year stays a year; impossible months and days are dropped, never emitted", () => {
+    // a year given as a number (Semantic Scholar `year`, OpenAlex `publication_year`,
+    // CORE `yearPublished`) is not a second of January 1970
+    expect(isoDate(2023)).toBe("2023");
+    expect(isoDate(1936)).toBe("1936");
+    expect(isoDate("2023")).toBe("2023");
+    expect(isoDate(1262304000)).toBe("2010-01-01");
+    expect(isoDate(1262304000000)).toBe("2010-01-01");
+    // month 0 (DOAJ `month: "0"`), month 13, February 30: dropped with what follows
+    expect(isoDate("2020-00")).toBe("2020");
+    expect(isoDate("2020-00-00")).toBe("2020");
+    expect(isoDate("2020-13-01")).toBe("2020");
+    expect(isoDate("2021-02-30")).toBe("2021-02");
+    expect(isoDate("2020-02-29")).toBe("2020-02-29");
+    expect(isoDate("2020-4-7")).toBe("2020-04-07");
+    expect(isoDate({ "date-parts": [[2020, 0]] })).toBe("2020");
+    expect(isoDate({ "date-parts": [[2019, 4, 31]] })).toBe("2019-04");
+    expect(datePartsToIso(2020, 0)).toBe("2020");
+    expect(datePartsToIso(2020, 12, 31)).toBe("2020-12-31");
+    expect(datePartsToIso(null, 5)).toBeNull();
+    expect(["March", "Sept.", "apr", "12", "0", "13", "decade", "Spring"].map(monthNumber)).toEqual([
+      3,
+      9,
+      4,
+      12,
+      null,
+      null,
+      null,
+      null,
+    ]);
+  });
+
+  it("renders MathML as readable text: alttext, else tokens joined (no token soup)", () => {
+    // Pretty-printed inline MathML as PubMed, Europe PMC and Crossref carry it in abstracts.
+    const vo2max = `uptake (<mml:math xmlns:mml="http://www.w3.org/1998/Math/MathML" id="M1">
+      <mml:mrow>
+        <mml:mover accent="true"><mml:mi>V</mml:mi><mml:mo>˙</mml:mo></mml:mover>
+        <mml:msub>
+          <mml:mi mathvariant="normal">O</mml:mi>
+          <mml:mrow><mml:mn>2</mml:mn><mml:mi>m</mml:mi><mml:mi>a</mml:mi><mml:mi>x</mml:mi></mml:mrow>
+        </mml:msub>
+      </mml:mrow>
+    </mml:math>) rose`;
+    expect(markupToParagraphs(`<p>${vo2max}</p>`)).toEqual(["uptake (V\u0307O2max) rose"]);
+    expect(stripMarkup(vo2max)).toBe("uptake (V\u0307O2max) rose");
+    expect(stripMarkup('<math alttext="VO_{2max}"><mi>V</mi><mi>O</mi></math>')).toBe("VO_{2max}");
+    expect(
+      stripMarkup(
+        "p <mml:math><mml:mo>&lt;</mml:mo><mml:mn>0.05</mml:mn></mml:math>, <mml:math><mml:msup><mml:mi>x</mml:mi><mml:mn>2</mml:mn></mml:msup><mml:mo>+</mml:mo><mml:mfrac><mml:mn>1</mml:mn><mml:mi>n</mml:mi></mml:mfrac></mml:math> and <mml:math><mml:msup><mml:mtext>Ca</mml:mtext><mml:mrow><mml:mn>2</mml:mn><mml:mo>+</mml:mo></mml:mrow></mml:msup></mml:math>",
+      ),
+    ).toBe("p < 0.05, x^2+1/n and Ca^2+");
   });
 
   it("never builds a document without text; hashes the full text", () => {

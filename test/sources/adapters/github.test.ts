@@ -142,4 +142,71 @@ describe("github adapter", () => {
     expect(e.message).not.toContain(TOKEN);
     expect(server.requests).toHaveLength(1);
   });
+
+  /**
+   * HAND-WRITTEN (not recorded): GitHub's secondary-rate-limit and abuse-detection 403
+   * bodies, as documented (docs.github.com, "Rate limits for the REST API"); the shared
+   * fixtures hold no error answers.
+   */
+  const SECONDARY = {
+    message:
+      "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID C0DE:1234:5678.",
+    documentation_url:
+      "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+    status: "403",
+  };
+  const ABUSE = {
+    message:
+      "You have triggered an abuse detection mechanism. Please wait a few minutes before you try again.",
+    documentation_url: "https://developer.github.com/v3/#abuse-rate-limits",
+  };
+
+  it("a 403 rate-limit or abuse body says it is a rate limit and when to retry, not 'check the token'", async () => {
+    const src = () => githubSource({ baseUrl: server.url, http: testHttp(), token: "" });
+    // no rate-limit header at all: the body says it, and says when
+    server.route({ path: "/search/repositories", reply: { status: 403, json: SECONDARY } });
+    const secondary = await sourceFailure(src().search("x"));
+    expect(secondary.details).toMatchObject({ reason: "rate-limited", status: 403 });
+    expect(secondary.message).not.toMatch(/Check the API key/);
+    expect(secondary.message).toMatch(/Rate limited by 127\.0\.0\.1:\d+: wait a few minutes before retrying/);
+    expect(secondary.message).toMatch(/Set GITHUB_TOKEN/);
+    // Retry-After in seconds
+    server.route({
+      path: "/search/repositories",
+      reply: { status: 403, headers: { "retry-after": "60" }, json: ABUSE },
+    });
+    const abuse = await sourceFailure(src().search("x"));
+    expect(abuse.details).toMatchObject({ reason: "rate-limited", status: 403 });
+    expect(abuse.message).toMatch(/abuse detection/);
+    expect(abuse.message).toMatch(/wait 60 s \(until \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\) before retrying/);
+    expect(abuse.message).not.toMatch(/Check the API key/);
+    // x-ratelimit-reset (epoch seconds): the time to retry is the reset time
+    const reset = Math.floor(Date.now() / 1000) + 90;
+    server.route({
+      path: "/search/repositories",
+      reply: {
+        status: 403,
+        headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(reset) },
+        json: { message: "API rate limit exceeded for 203.0.113.7." },
+      },
+    });
+    const primary = await sourceFailure(src().search("x"));
+    expect(primary.message).toContain(`until ${new Date(reset * 1000).toISOString().replace(".000Z", "Z")}`);
+    // a body with neither a time nor a rate-limit header: at least a minute
+    server.route({
+      path: "/search/repositories",
+      reply: { status: 403, json: { message: "API rate limit exceeded for 203.0.113.7." } },
+    });
+    expect((await sourceFailure(src().search("x"))).message).toMatch(
+      /wait at least a minute before retrying/,
+    );
+    // a 403 that is not a rate limit still points at the token
+    server.route({
+      path: "/search/repositories",
+      reply: { status: 403, json: { message: "Resource not accessible by personal access token" } },
+    });
+    const denied = await sourceFailure(src().search("x"));
+    expect(denied.details).toMatchObject({ reason: "http-status", status: 403 });
+    expect(denied.message).toMatch(/Check the API key or token/);
+  });
 });

@@ -142,6 +142,18 @@ describe("HttpClient", () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it("a 403 whose body reports a rate limit is retried after a minute, not a quick backoff", async () => {
+    server.route({
+      path: "/secondary",
+      reply: [{ status: 403, json: { message: "You have exceeded a secondary rate limit." } }, ok],
+    });
+    const clock = fakeClock();
+    const http = new HttpClient({ retries: 3, cache: false, clock });
+    const { data } = await http.getJson({ adapter: "t", url: `${server.url}/secondary` });
+    expect(data).toEqual({ ok: true });
+    expect(clock.sleeps).toEqual([60_000]);
+  });
+
   it("never retries 404 or 400", async () => {
     const clock = fakeClock();
     const http = new HttpClient({ retries: 3, cache: false, clock });

@@ -45,6 +45,24 @@ describe("openalex adapter", () => {
     expect(q.get("mailto")).toBe("tests@example.org");
   });
 
+  it("a work with only publication_year is published in that year, not on 1970-01-01", async () => {
+    const recorded = readFixtureJson("openalex/works-filter-title-search-chemistry-tools.json") as {
+      results: Array<Record<string, unknown>>;
+    };
+    // The recorded works, with publication_date taken out as some works lack it.
+    server.route({
+      path: "/works",
+      reply: {
+        json: { ...recorded, results: recorded.results.map((w) => ({ ...w, publication_date: null })) },
+      },
+    });
+    const docs = await openalexSource({ baseUrl: server.url, http }).search(
+      "large language models chemistry tools",
+    );
+    expect(docs[0]!.title).toBe("Augmenting large language models with chemistry tools");
+    expect(docs[0]!.published).toBe("2024");
+  });
+
   it("looks a DOI up; a work without abstract, or a select=open_access answer, yields []", async () => {
     const src = openalexSource({ baseUrl: server.url, http });
     server.route({

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { coreSource } from "../../../src/sources/adapters/core.js";
 import { doajLicence, doajSource } from "../../../src/sources/adapters/doaj.js";
 import { plosSource } from "../../../src/sources/adapters/plos.js";
-import { type FixtureServer, startFixtureServer } from "../../helpers/fixture-server.js";
+import { type FixtureServer, readFixtureJson, startFixtureServer } from "../../helpers/fixture-server.js";
 import { expectWellFormed, sourceFailure, testHttp } from "./helpers.js";
 
 let server: FixtureServer;
@@ -87,6 +87,30 @@ describe("doaj adapter", () => {
     expect(server.requests[0]!.path).toBe("/api/search/articles/brain%20insulin%20sensitivity");
   });
 
+  it('month "0" (not known) gives the year alone, never "2020-00"; month names are read', async () => {
+    const recorded = readFixtureJson("doaj/api-v2-search-articles-license-CC-BY.json") as {
+      results: Array<{ bibjson: Record<string, unknown> }>;
+    };
+    const brain = recorded.results.find((r) => String(r.bibjson.title).startsWith("Brain insulin"))!;
+    server.route({
+      path: /^\/api\/search\/articles\//,
+      reply: {
+        json: { ...recorded, results: [{ ...brain, bibjson: { ...brain.bibjson, month: "0" } }] },
+      },
+    });
+    const src = doajSource({ baseUrl: server.url, http });
+    const [d] = await src.search("brain insulin sensitivity");
+    expect(d!.published).toBe("2020");
+    server.route({
+      path: /^\/api\/search\/articles\//,
+      reply: { file: "doaj/api-v2-search-articles-license-CC-BY.json" },
+    });
+    const docs = await src.search("Memória História Oral Patrimônio", { limit: 10 });
+    // recorded `year: "2017", month: "March"`
+    expect(docs.find((x) => x.title.startsWith("Memória, História Oral"))!.published).toBe("2017-03");
+    for (const x of docs) expect(x.published).toMatch(/^\d{4}(?:-(?:0[1-9]|1[0-2]))?$/);
+  });
+
   it("a single article without abstract or licence gives nothing; journal records give nothing", async () => {
     const src = doajSource({ baseUrl: server.url, http });
     server.route({ path: /^\/api\/search\/articles\//, reply: { file: "doaj/api-v2-article-by-id.json" } });
@@ -129,6 +153,76 @@ describe("core adapter", () => {
     expect(d!.title).toBe("CORE 21132995");
     expect(d!.passages.map((p) => p.text).join(" ")).toContain("mankind's rule over other species");
     expect(d!.url).toBe("https://core.ac.uk/display/21132995");
+  });
+
+  it("v2 no hits ({status: Not found, totalHits: 0}, with 200 or 404) is zero documents, not a failure", async () => {
+    const src = coreSource({ baseUrl: server.url, http, apiVersion: "v2" });
+    // HAND-WRITTEN: CORE API v2's documented answer to a search without hits.
+    server.route({ path: /^\/api-v2\/search\//, reply: { json: { status: "Not found", totalHits: 0 } } });
+    expect(await src.search("qwzxv plmok")).toEqual([]);
+    server.route({
+      path: /^\/api-v2\/search\//,
+      reply: { status: 404, json: { status: "Not found", totalHits: 0 } },
+    });
+    expect(await src.search("qwzxv plmok")).toEqual([]);
+    // other statuses stay failures
+    server.route({
+      path: /^\/api-v2\/search\//,
+      reply: { json: { status: "Too many queries", totalHits: 0 } },
+    });
+    expect((await sourceFailure(src.search("x"))).message).toMatch(/Too many queries/);
+    server.route({
+      path: /^\/api-v2\/search\//,
+      reply: { status: 404, body: "no such endpoint", contentType: "text/plain" },
+    });
+    expect((await sourceFailure(src.search("x"))).details).toMatchObject({
+      reason: "http-status",
+      status: 404,
+    });
+  });
+
+  it("a record with only a numeric year is published in that year, not on 1970-01-01", async () => {
+    const recorded = readFixtureJson("core/api-v2-search-ecology.json") as {
+      data: Array<{ _source: Record<string, unknown> }>;
+    };
+    // The recorded v2 hits, with datePublished taken out: `year` (a number) is what is left.
+    server.route({
+      path: /^\/api-v2\/search\//,
+      reply: {
+        json: {
+          ...recorded,
+          data: recorded.data.map((h) => ({ ...h, _source: { ...h._source, datePublished: null } })),
+        },
+      },
+    });
+    const v2 = await coreSource({ baseUrl: server.url, http, apiVersion: "v2" }).search("ecology", {
+      limit: 10,
+    });
+    expect(v2.length).toBeGreaterThan(0);
+    for (const d of v2) expect(d.published).toMatch(/^(?:19|20)\d{2}$/);
+    // HAND-WRITTEN: a v3 work with `yearPublished` (a number) and no publishedDate.
+    server.route({
+      path: "/v3/search/works",
+      reply: {
+        json: {
+          totalHits: 1,
+          limit: 5,
+          offset: 0,
+          results: [
+            {
+              id: 77,
+              title: "Grazing and soil carbon",
+              abstract: "Grazing alters soil carbon stocks through trampling and litter inputs.",
+              authors: [{ name: "Rivera, Ana" }],
+              yearPublished: 2019,
+              publishedDate: null,
+            },
+          ],
+        },
+      },
+    });
+    const [v3] = await coreSource({ baseUrl: server.url, http }).search("soil carbon grazing");
+    expect(v3!.published).toBe("2019");
   });
 
   /**

@@ -16,6 +16,64 @@ const OA_RECORD = (id: string, licence: string) => `<OA><responseDate>2026-01-10
 const OA_NOT_OPEN = (id: string) =>
   `<OA><responseDate>2026-01-10 10:00:00</responseDate><request id="${id}">https://www.ncbi.nlm.nih.gov/pmc/utils/oa/oa.fcgi?id=${id}</request><error code="idIsNotOpenAccess">identifier '${id}' is not Open Access</error></OA>`;
 
+/**
+ * HAND-WRITTEN (not recorded): an efetch article whose title and abstract carry inline
+ * MathML (`<mml:math>`, as PubMed has sent since 2023), pretty-printed; none of the shared
+ * fixtures has MathML. Shaped like the PubMed DTD; the first formula has no alttext, the
+ * second has one.
+ */
+const MATHML_ARTICLE = `<?xml version="1.0" ?>
+<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2024//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_240101.dtd">
+<PubmedArticleSet>
+<PubmedArticle>
+    <MedlineCitation Status="MEDLINE" Owner="NLM">
+        <PMID Version="1">38000001</PMID>
+        <Article PubModel="Print-Electronic">
+            <Journal>
+                <JournalIssue CitedMedium="Internet">
+                    <Volume>12</Volume>
+                    <PubDate>
+                        <Year>2024</Year>
+                        <Month>0</Month>
+                    </PubDate>
+                </JournalIssue>
+                <Title>Journal of applied physiology</Title>
+            </Journal>
+            <ArticleTitle>Training and <mml:math xmlns:mml="http://www.w3.org/1998/Math/MathML"><mml:mrow><mml:mover accent="true"><mml:mi>V</mml:mi><mml:mo>˙</mml:mo></mml:mover><mml:msub><mml:mi mathvariant="normal">O</mml:mi><mml:mrow><mml:mn>2</mml:mn><mml:mi>max</mml:mi></mml:mrow></mml:msub></mml:mrow></mml:math> in older adults.</ArticleTitle>
+            <Abstract>
+                <AbstractText Label="BACKGROUND" NlmCategory="BACKGROUND">Maximal oxygen uptake (<mml:math xmlns:mml="http://www.w3.org/1998/Math/MathML" id="M1" display="inline" overflow="scroll">
+                    <mml:mrow>
+                        <mml:mover accent="true">
+                            <mml:mi>V</mml:mi>
+                            <mml:mo>˙</mml:mo>
+                        </mml:mover>
+                        <mml:msub>
+                            <mml:mi mathvariant="normal">O</mml:mi>
+                            <mml:mrow>
+                                <mml:mn>2</mml:mn>
+                                <mml:mi>m</mml:mi>
+                                <mml:mi>a</mml:mi>
+                                <mml:mi>x</mml:mi>
+                            </mml:mrow>
+                        </mml:msub>
+                    </mml:mrow>
+                </mml:math>) falls with age; we asked whether interval training slows that fall in older adults.</AbstractText>
+                <AbstractText Label="RESULTS" NlmCategory="RESULTS">After twelve weeks the trained group gained 3.1 ml/kg/min (<mml:math xmlns:mml="http://www.w3.org/1998/Math/MathML" id="M2" alttext="p &lt; 0.001"><mml:mi>p</mml:mi><mml:mo>&lt;</mml:mo><mml:mn>0.001</mml:mn></mml:math>) while the controls did not change.</AbstractText>
+            </Abstract>
+            <AuthorList CompleteYN="Y">
+                <Author ValidYN="Y"><LastName>Okafor</LastName><ForeName>Ada</ForeName><Initials>A</Initials></Author>
+            </AuthorList>
+        </Article>
+    </MedlineCitation>
+    <PubmedData>
+        <ArticleIdList>
+            <ArticleId IdType="pubmed">38000001</ArticleId>
+        </ArticleIdList>
+    </PubmedData>
+</PubmedArticle>
+</PubmedArticleSet>
+`;
+
 let server: FixtureServer;
 const http = testHttp();
 beforeAll(async () => {
@@ -61,6 +119,21 @@ describe("pubmed adapter", () => {
     expect(esearch.query.get("email")).toBe("tests@example.org");
     const efetch = server.requests.find((r) => r.path === "/efetch.fcgi")!;
     expect(efetch.query.get("id")).toBe("36006759,38799249,38303468");
+  });
+
+  it("renders MathML in titles and abstracts as readable text, not token soup", async () => {
+    server.route({ path: "/esearch.fcgi", reply: { json: { esearchresult: { idlist: ["38000001"] } } } });
+    server.route({ path: "/efetch.fcgi", reply: { body: MATHML_ARTICLE, contentType: "text/xml" } });
+    const [d] = await pubmedSource({ baseUrl: server.url, http, pmcLicences: false }).search("38000001");
+    expectWellFormed([d!], "pubmed");
+    expect(d!.title).toBe("Training and V\u0307O2max in older adults.");
+    expect(d!.passages.map((p) => p.text)).toEqual([
+      "Maximal oxygen uptake (V\u0307O2max) falls with age; we asked whether interval training slows that fall in older adults.",
+      "After twelve weeks the trained group gained 3.1 ml/kg/min (p < 0.001) while the controls did not change.",
+    ]);
+    expect(d!.passages.some((p) => /m a x|V \. O/.test(p.text))).toBe(false);
+    // <Month>0</Month>: the month is not known, so the year alone
+    expect(d!.published).toBe("2024");
   });
 
   it("reads XML esearch answers too and skips articles without an abstract", async () => {

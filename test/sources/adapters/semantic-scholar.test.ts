@@ -61,6 +61,28 @@ describe("semanticScholar adapter", () => {
     expect(req.query.get("limit")).toBe("50");
   });
 
+  it("a paper with a year but no publicationDate is published in that year, not on 1970-01-01", async () => {
+    server.route({
+      path: "/graph/v1/paper/search",
+      reply: { file: "semanticscholar/graph-v1-paper-search-relevance-50-full-fields.json" },
+    });
+    const recorded = (
+      readFixtureJson("semanticscholar/graph-v1-paper-search-relevance-50-full-fields.json") as {
+        data: Array<Paper & { year: number | null; publicationDate: string | null }>;
+      }
+    ).data;
+    const yearOnly = recorded.filter((p) => p.abstract && p.publicationDate === null && p.year !== null);
+    expect(yearOnly.length).toBeGreaterThan(0);
+    const docs = await semanticScholarSource({ baseUrl: server.url, http }).search("machine learning nlp", {
+      limit: 50,
+    });
+    for (const p of yearOnly) {
+      const d = docs.find((x) => x.title === p.title)!;
+      expect(d.published).toBe(String(p.year));
+    }
+    expect(docs.some((d) => d.published?.startsWith("1970"))).toBe(false);
+  });
+
   it("reads bulk search (token paging) with the same parser", async () => {
     server.route({
       path: "/graph/v1/paper/search/bulk",

@@ -156,6 +156,101 @@ describe("wikipedia adapter", () => {
     expect(await src.search("Python programming")).toEqual([]);
   });
 
+  /**
+   * HAND-WRITTEN (not recorded): Action API error answers in the `errors: [...]` shape that
+   * `errorformat=plaintext|html|raw` selects (formatversion 2 puts the message in `text` or
+   * `html`, formatversion 1 in `*`; `raw` gives `key` and `params`), per
+   * https://www.mediawiki.org/wiki/API:Errors_and_warnings.
+   */
+  const ERRORS_PLAINTEXT = {
+    errors: [
+      {
+        code: "badvalue",
+        text: 'Unrecognized value for parameter "gsrwhat": fulltext.',
+        module: "query+search",
+      },
+    ],
+    docref: "See https://en.wikipedia.org/w/api.php for API usage.",
+    servedby: "mw-api-ext.codfw.main-7d9c",
+  };
+
+  it("an API error in the errors[] shape is a typed failure carrying the message, in every mode", async () => {
+    // intro mode: one generator=search request; the error used to read as "no documents"
+    server.route({ path: "/w/api.php", query: { generator: "search" }, reply: { json: ERRORS_PLAINTEXT } });
+    const intro = await sourceFailure(
+      wikipediaSource({ baseUrl: server.url, http, extract: "intro" }).search("python"),
+    );
+    expect(intro.code).toBe("SOURCE_FAILED");
+    expect(intro.details).toMatchObject({ reason: "api-error" });
+    expect(intro.message).toContain('badvalue: Unrecognized value for parameter "gsrwhat": fulltext.');
+    // full mode: the search request
+    server.route({ ...SEARCH, reply: { json: ERRORS_PLAINTEXT } });
+    const full = await sourceFailure(wikipediaSource({ baseUrl: server.url, http }).search("python"));
+    expect(full.details).toMatchObject({ reason: "api-error" });
+    expect(full.message).toContain("Unrecognized value");
+    // full mode: every extract request fails (formatversion 1 text in "*")
+    server.reset();
+    server.route({
+      ...SEARCH,
+      reply: { file: "wikipedia/action-query-list-search-nearmatch-no-searchinfo.json" },
+    });
+    server.route({
+      path: "/w/api.php",
+      query: { prop: /extracts/ },
+      reply: {
+        json: {
+          errors: [{ code: "ratelimited", module: "main", "*": "You've exceeded your rate limit." }],
+        },
+      },
+    });
+    const pages = await sourceFailure(wikipediaSource({ baseUrl: server.url, http }).search("python"));
+    expect(pages.message).toContain("ratelimited: You've exceeded your rate limit.");
+    // summary mode: the search request in the html and raw variants
+    for (const [errors, said] of [
+      [
+        [{ code: "internal_api_error", html: "<p>Database <b>query</b> error.</p>" }],
+        "Database query error.",
+      ],
+      [[{ code: "badtoken", key: "apierror-badtoken", params: [] }], "apierror-badtoken"],
+    ] as const) {
+      server.route({ ...SEARCH, reply: { json: { errors } } });
+      const e = await sourceFailure(
+        wikipediaSource({ baseUrl: server.url, http, extract: "summary" }).search("python"),
+      );
+      expect(e.message).toContain(said);
+    }
+    // summary mode: a REST problem body instead of a page summary
+    server.route({ ...SEARCH, reply: { json: { query: { search: [{ title: "Nowhere" }] } } } });
+    server.route({
+      path: "/api/rest_v1/page/summary/Nowhere",
+      reply: {
+        json: {
+          type: "https://mediawiki.org/wiki/HyperSwitch/errors/not_found",
+          title: "Not found.",
+          method: "get",
+          detail: "Page or revision not found.",
+          uri: "/en.wikipedia.org/v1/page/summary/Nowhere",
+        },
+      },
+    });
+    const rest = await sourceFailure(
+      wikipediaSource({ baseUrl: server.url, http, extract: "summary" }).search("nowhere"),
+    );
+    expect(rest.message).toContain("Page or revision not found.");
+  });
+
+  it("intro mode: a search without hits is [], an answer with neither query nor batchcomplete a failure", async () => {
+    const src = wikipediaSource({ baseUrl: server.url, http, extract: "intro" });
+    server.route({
+      path: "/w/api.php",
+      query: { generator: "search" },
+      reply: { json: { batchcomplete: true } },
+    });
+    expect(await src.search("qwzxv")).toEqual([]);
+    server.route({ path: "/w/api.php", query: { generator: "search" }, reply: { json: { servedby: "x" } } });
+    expect((await sourceFailure(src.search("qwzxv"))).details).toMatchObject({ reason: "unexpected-shape" });
+  });
+
   it("a page answer without an extract (langlinks, many scripts) gives no document", async () => {
     server.route({
       ...SEARCH,

@@ -411,7 +411,10 @@ async function sandboxes(): Promise<Row[]> {
     "(5) sandboxes: start-up, a warm program, the next program after a kill",
     rows.filter((r) => !("programs/s" in r)),
   );
-  table("    sandboxes: throughput of short programs", rows.filter((r) => "programs/s" in r));
+  table(
+    "    sandboxes: throughput of short programs",
+    rows.filter((r) => "programs/s" in r),
+  );
   return rows;
 }
 

@@ -1,6 +1,6 @@
 import { getLogger, InMemoryRunner, LlmAgent, LogLevel, setLogger, setLogLevel } from "@google/adk";
 import type { z } from "zod";
-import { SynthforgeError } from "../core/errors.js";
+import { isSynthforgeError, SynthforgeError } from "../core/errors.js";
 import type { AgentRole } from "../core/types.js";
 import { envelope } from "../models/envelope.js";
 import { describeModelError } from "../models/gemini.js";
@@ -45,6 +45,12 @@ export interface AgentTask<I, O> {
   temperature?: number;
   /** Use the deep (pro) model tier for this input. */
   deep?: (input: I) => boolean;
+  /**
+   * Calls {@link runAgentTask} makes while the reply has no valid output (blocked, empty,
+   * not JSON, not the schema), each a model call of its own (metered). Default 1: the
+   * caller asks again itself (see `agentUntilValid`, the generate stage).
+   */
+  attempts?: number;
 }
 
 /** What running a task needs from its caller. */
@@ -63,18 +69,113 @@ export interface AgentResult<O> {
 }
 
 /**
+ * Finish or block reasons of a reply the model's filters blocked (Gemini's `finishReason`
+ * or `promptFeedback.blockReason`; ADK puts them in the event's `errorCode`).
+ */
+const BLOCKED_REASONS = new Set([
+  "SAFETY",
+  "IMAGE_SAFETY",
+  "PROHIBITED_CONTENT",
+  "IMAGE_PROHIBITED_CONTENT",
+  "BLOCKLIST",
+  "SPII",
+  "RECITATION",
+  "IMAGE_RECITATION",
+  "MODEL_ARMOR",
+  "JAILBREAK",
+]);
+/** Finish reasons of a reply that came back without content, not blocked. */
+const EMPTY_REASONS = new Set([
+  "STOP",
+  "MAX_TOKENS",
+  "OTHER",
+  "LANGUAGE",
+  "MALFORMED_FUNCTION_CALL",
+  "UNEXPECTED_TOOL_CALL",
+  "TOO_MANY_TOOL_CALLS",
+  "NO_IMAGE",
+  "IMAGE_OTHER",
+  "FINISH_REASON_UNSPECIFIED",
+  "BLOCKED_REASON_UNSPECIFIED",
+]);
+
+/**
+ * What an ADK error event says about the reply: `blocked` (a safety or content filter),
+ * `empty` (no content, e.g. `MAX_TOKENS` before any output, or no candidate at all), or
+ * null for a failed call (an HTTP error, a network failure), which stays a `MODEL_ERROR`.
+ */
+export function replyProblem(
+  errorCode: string | undefined,
+  errorMessage: string | undefined,
+): { kind: "blocked" | "empty"; reason: string } | null {
+  const code = (errorCode ?? "").trim();
+  if (BLOCKED_REASONS.has(code)) return { kind: "blocked", reason: code };
+  if (EMPTY_REASONS.has(code)) return { kind: "empty", reason: code };
+  // ADK's answer to a response with neither a candidate nor prompt feedback.
+  if (code === "UNKNOWN_ERROR" && errorMessage === "Unknown error.")
+    return { kind: "empty", reason: "NO_CANDIDATE" };
+  return null;
+}
+
+/** A `MODEL_OUTPUT_INVALID` of `task`: `problem` is the short reason (no colon). */
+function invalidOutput(
+  task: { name: string },
+  problem: string,
+  detail: string,
+  details: Record<string, unknown>,
+): SynthforgeError {
+  return new SynthforgeError(
+    "MODEL_OUTPUT_INVALID",
+    `${task.name}: ${problem}${detail ? `: ${detail}` : "."}`,
+    {
+      details: { ...details, problem },
+    },
+  );
+}
+
+/**
  * Runs one agent task through ADK (`LlmAgent` + `InMemoryRunner`), checks for model
  * error events (ADK reports model errors as events, not exceptions) and validates the
- * output with the task's zod schema.
+ * output with the task's zod schema. A reply that was blocked (e.g. `SAFETY`) or came
+ * back empty is invalid output like one that is not JSON: the task's `attempts` (default
+ * 1) bound how often it is asked, each attempt a metered model call of its own.
  *
- * @throws SynthforgeError `MODEL_ERROR` for a failed model call, `MODEL_OUTPUT_INVALID`
- *   (with `details.raw`) when the output is not JSON or does not fit the schema.
+ * @throws SynthforgeError `MODEL_ERROR` for a failed model call; `MODEL_OUTPUT_INVALID`
+ *   when the output is not JSON or does not fit the schema (`details.raw`: the raw text),
+ *   or when the reply was blocked or empty (`details.finishReason`, e.g. `SAFETY`, and
+ *   `details.blocked`). `details.problem` is the short reason, `details.attempts` the calls made.
  */
 export async function runAgentTask<I, O>(
   task: AgentTask<I, O>,
   input: I,
   ctx: AgentRunContext,
 ): Promise<AgentResult<O>> {
+  const attempts = Math.max(1, Math.floor(task.attempts ?? 1));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runOnce(task, input, ctx);
+    } catch (e) {
+      if (!isSynthforgeError(e, "MODEL_OUTPUT_INVALID")) throw e;
+      if (attempt < attempts) continue;
+      if (attempts === 1) throw e;
+      // The reason stays the first clause of the message (the run summary groups drops by it).
+      const problem = String(e.details?.problem ?? "no valid output");
+      const rest = e.message.slice(`${task.name}: ${problem}`.length).replace(/^[:.]\s*/, "");
+      throw invalidOutput(
+        task,
+        problem,
+        `no valid output after ${attempts} attempts${rest ? `; ${rest}` : ""}`,
+        {
+          ...e.details,
+          attempts,
+        },
+      );
+    }
+  }
+}
+
+/** One call of {@link runAgentTask}. */
+async function runOnce<I, O>(task: AgentTask<I, O>, input: I, ctx: AgentRunContext): Promise<AgentResult<O>> {
   if (ctx.signal?.aborted) throw new SynthforgeError("ABORTED", "The run was aborted.");
   const model = ctx.models.model(task.role, {
     runId: ctx.runId,
@@ -95,41 +196,55 @@ export async function runAgentTask<I, O>(
   const runner = new InMemoryRunner({ agent, appName: "synthforge" });
   let raw = "";
   let stateOutput: unknown;
+  let failed: SynthforgeError | null = null;
   for await (const ev of runner.runEphemeral({
     userId: "synthforge",
     newMessage: { role: "user", parts: [{ text: envelope(task.task, input) }] },
   })) {
+    // The run is read to its end even after an error event: leaving it at the event would
+    // stop the model's generator where it yielded the reply, before metering recorded the call.
+    if (failed) continue;
     if (ev.errorCode) {
-      throw new SynthforgeError(
-        "MODEL_ERROR",
-        `${task.name}: ${describeModelError(ev.errorCode, ev.errorMessage)}`,
-        {
-          details: { errorCode: ev.errorCode },
-        },
-      );
+      const reply = replyProblem(ev.errorCode, ev.errorMessage);
+      // A reply with nothing usable is like output that is not JSON: asked again.
+      failed = reply
+        ? invalidOutput(
+            task,
+            `the model's reply was ${reply.kind} (${reply.reason})`,
+            (ev.errorMessage ?? "").replace(/\s+/g, " ").trim().slice(0, 300),
+            { finishReason: reply.reason, blocked: reply.kind === "blocked" },
+          )
+        : new SynthforgeError(
+            "MODEL_ERROR",
+            `${task.name}: ${describeModelError(ev.errorCode, ev.errorMessage)}`,
+            {
+              details: { errorCode: ev.errorCode },
+            },
+          );
+      continue;
     }
     const text = (ev.content?.parts ?? []).map((p) => p.text ?? "").join("");
     if (text && !ev.partial) raw = text;
     if (ev.actions?.stateDelta && "output" in ev.actions.stateDelta)
       stateOutput = ev.actions.stateDelta.output;
   }
+  if (failed) throw failed;
   let value: unknown = stateOutput;
   if (typeof value === "string" || value === undefined) {
     try {
       value = JSON.parse(raw);
     } catch {
-      throw new SynthforgeError("MODEL_OUTPUT_INVALID", `${task.name}: the model did not return JSON.`, {
-        details: { raw },
-      });
+      throw invalidOutput(task, "the model did not return JSON", "", { raw });
     }
   }
   const parsed = task.outputSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new SynthforgeError(
-      "MODEL_OUTPUT_INVALID",
-      `${task.name}: output does not fit the schema at "${issue?.path.join(".") || "(root)"}": ${issue?.message ?? "invalid"}`,
-      { details: { raw } },
+    throw invalidOutput(
+      task,
+      `output does not fit the schema at "${issue?.path.join(".") || "(root)"}"`,
+      issue?.message ?? "invalid",
+      { raw },
     );
   }
   return { output: parsed.data, raw, model: model.model };

@@ -60,6 +60,8 @@ export const factCheckTask: AgentTask<FactCheckInput, FactCheckOutput> = {
   outputSchema: factCheckOutputSchema,
   temperature: 0,
   deep: () => false,
+  // A blocked or invalid reply is asked for again once; then the claims count as not found.
+  attempts: 2,
   instruction: () =>
     [
       "You are a meticulous fact checker. For EACH claim in the input, decide using ONLY the ground-truth passages",

@@ -31,6 +31,8 @@ export const intakeTask: AgentTask<IntakeInput, IntakeOutput> = {
   description: "Reads a dataset request and extracts count, training type and topic.",
   outputSchema: intakeOutputSchema,
   temperature: 0,
+  // Read before the run exists (nothing to record a failure in): asked up to three times.
+  attempts: 3,
   instruction: () =>
     [
       "You read requests for synthetic LLM post-training datasets.",

@@ -91,6 +91,8 @@ export const judgeTask: AgentTask<JudgeInput, JudgeOutput> = {
   outputSchema: judgeOutputSchema,
   temperature: 0,
   deep: (input) => input.deep === true,
+  // A blocked or invalid verdict is asked for again once before the candidate is dropped.
+  attempts: 2,
   instruction: (input) =>
     [
       `You review one ${input.trainingType.toUpperCase()} training example. Be strict: the data trains a model.`,

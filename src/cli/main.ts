@@ -9,8 +9,9 @@ import type { PipelineEvent, RunSummary } from "../core/types.js";
 import { SYNTHFORGE_VERSION } from "../core/version.js";
 import { createPipeline, type Pipeline } from "../pipeline/pipeline.js";
 import { type ClarifyFn, type ClarifyQuestion, SPEC_DEFAULTS } from "../pipeline/plan-stage.js";
+import { buildSummary } from "../pipeline/run-loop.js";
 import type { Store } from "../storage/store.js";
-import { openStore, type TypeormStore } from "../storage/typeorm-store.js";
+import { openStore } from "../storage/typeorm-store.js";
 import {
   EXPORT_FORMATS,
   FORMAT_DESCRIPTIONS,
@@ -20,7 +21,15 @@ import {
 import { type CliIO, formatSummary, progressPrinter } from "./progress.js";
 import { registerRetryFailed } from "./retry-command.js";
 import { registerReviewCommand } from "./review-command.js";
-import { addRunOptions, type RunFlags, runSettings } from "./run-options.js";
+import {
+  addRunOptions,
+  explicitFlags,
+  mustExist,
+  openStoredRun,
+  overrideLines,
+  type RunFlags,
+  runSettings,
+} from "./run-options.js";
 import { type CommonFlags, DEFAULT_DB, dbTarget, displayPath, reportSkippedFiles } from "./settings.js";
 import { registerSourcesCommand } from "./sources-command.js";
 import { registerWorker } from "./worker-command.js";
@@ -69,19 +78,6 @@ function clarifier(flags: GenerateFlags, io: CliIO): ClarifyFn | undefined {
     }
     return answers;
   };
-}
-
-/**
- * Refuses a SQLite file that does not exist, for the commands that only read a database
- * (runs, export, resume): a typo in --db must not create an empty database.
- */
-function mustExist(store: TypeormStore): void {
-  if (store.kind !== "sqlite" || store.location === ":memory:") return;
-  if (!existsSync(store.location))
-    throw new SynthforgeError(
-      "DB_NOT_FOUND",
-      `There is no database at ${store.location} (nothing was created). Check --db (or SYNTHFORGE_DB, or db: in the config), or make one with synthforge generate.`,
-    );
 }
 
 /** Opens (and migrates) the database; a reading command's must exist. Closed again on failure. */
@@ -211,15 +207,36 @@ function printSummary(summary: RunSummary, io: CliIO, json: boolean): void {
   if (json) io.out(JSON.stringify(summary));
 }
 
-async function resume(runRef: string, flags: RunFlags & { json?: boolean }, io: CliIO): Promise<number> {
-  const pipeline = await openPipeline(flags, io, { mustExist: true });
+async function resume(
+  runRef: string,
+  flags: RunFlags & { json?: boolean; override?: boolean },
+  explicit: ReadonlySet<string>,
+  io: CliIO,
+): Promise<number> {
+  const { store, run: stored, resume: r } = await openStoredRun(flags, explicit, runRef);
+  let pipeline: Pipeline;
   try {
-    let targetCount = 0;
-    const run = pipeline.resume(runRef);
-    const printer = progressPrinter(io, () => targetCount);
+    pipeline = createPipeline({ storage: store, ...r.options });
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+  try {
+    io.err(r.notice);
+    for (const l of overrideLines(r.changes)) io.err(l);
+    if (r.options.sources) await reportSkippedFiles(r.options.sources, io);
+    if (stored.status === "completed") {
+      // A finished run stays as it is (its finish time included).
+      const summary = await buildSummary(store, stored.id, { durationMs: 0 });
+      io.out(
+        `run ${stored.id} is already completed: ${summary.counts.approved}/${summary.counts.target} approved; nothing to do.`,
+      );
+      if (flags.json) io.out(JSON.stringify(summary));
+      return 0;
+    }
+    const run = pipeline.resume(stored.id);
+    const printer = progressPrinter(io, () => stored.targetCount);
     run.on((e) => printer(e));
-    const id = await run.runId;
-    targetCount = (await pipeline.store.getRun(id))?.targetCount ?? 0;
     const summary = await run.done;
     printSummary(summary, io, flags.json ?? false);
     return summary.status === "completed" ? 0 : 3;
@@ -455,7 +472,10 @@ export function buildProgram(rawIO: CliIO, setCode: (code: number) => void): Com
       .argument("<run>", "run id, or latest"),
   )
     .option("--json", "print a machine-readable summary as the last line")
-    .action(async (run: string, flags) => setCode(await resume(run, flags, io)));
+    .option("--override", "let the flags given change the settings the run was made with")
+    .action(async (run: string, flags, cmd: Command) =>
+      setCode(await resume(run, flags, explicitFlags(cmd), io)),
+    );
 
   program
     .command("export")

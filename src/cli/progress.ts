@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import type { PipelineEvent, RunSummary } from "../core/types.js";
 
 /** Where the CLI writes: human progress to `err`, results to `out`. */
@@ -91,7 +92,17 @@ export function formatSummary(s: RunSummary, opts: { exportHint: string | null }
   ];
   const reasons = Object.entries(s.dropReasons);
   if (reasons.length) lines.push(`  dropped: ${reasons.map(([r, n]) => `${n}× ${r}`).join("; ")}`);
-  if (s.status !== "completed") lines.push(`  continue with: synthforge resume ${s.runId}`);
+  // The run's settings are stored with it: resume needs only where the database is.
+  if (s.status !== "completed")
+    lines.push(
+      `  continue with: synthforge resume ${s.runId}${dbFlag(s.storage)} (its settings are stored with it)`,
+    );
   if (opts.exportHint) lines.push(`  export with: ${opts.exportHint}`);
   return lines;
+}
+
+/** `--db` for a hint, unless the database is the default `./synthforge.db`. */
+function dbFlag(location: string): string {
+  if (/^postgres(?:ql)?:/i.test(location)) return " --db <the same postgres:// URL>";
+  return resolve(location) === resolve("./synthforge.db") ? "" : ` --db ${location}`;
 }

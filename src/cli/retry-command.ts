@@ -1,31 +1,35 @@
 import type { Command } from "commander";
-import { findRun } from "../pipeline/export.js";
 import { createPipeline } from "../pipeline/pipeline.js";
 import { defaultMaxCandidates } from "../pipeline/run-loop.js";
 import { type CliIO, formatSummary, progressPrinter } from "./progress.js";
-import { addRunOptions, openReady, type RunFlags, runSettings } from "./run-options.js";
+import { addRunOptions, explicitFlags, openStoredRun, overrideLines, type RunFlags } from "./run-options.js";
 
-type RetryFlags = RunFlags & { json?: boolean };
+type RetryFlags = RunFlags & { json?: boolean; override?: boolean };
 
 /**
  * `synthforge retry-failed <run>`: re-queues the run's rejected and failed candidates as
  * new attempts (fresh copies of their questions, keeping research already done; their
- * failures get `retried_at`), then resumes the run. The candidate budget is raised by the
- * number re-queued unless `--max-candidates` says otherwise.
+ * failures get `retried_at`), then resumes the run with the settings it was made with. A
+ * candidate budget the run was given holds (raise it with `--max-candidates N --override`);
+ * without one, the default budget grows by the number re-queued.
  */
-export async function retryFailed(runRef: string, flags: RetryFlags, io: CliIO): Promise<number> {
-  const { target, notice, options } = runSettings(flags);
-  const store = await openReady(target);
+export async function retryFailed(
+  runRef: string,
+  flags: RetryFlags,
+  explicit: ReadonlySet<string>,
+  io: CliIO,
+): Promise<number> {
+  const { store, run, resume } = await openStoredRun(flags, explicit, runRef);
   let close = () => store.close();
   try {
-    const run = await findRun(store, runRef);
     const before = await store.countQuestions(run.id);
     if (before.approved >= run.targetCount) {
       io.out(`run ${run.id} already has ${before.approved}/${run.targetCount} approved; nothing to retry.`);
       return 0;
     }
     const { requeued, failures } = await store.requeueFailed(run.id);
-    io.err(notice);
+    io.err(resume.notice);
+    for (const l of overrideLines(resume.changes)) io.err(l);
     io.err(
       requeued === 0
         ? `run ${run.id}: no failed or rejected candidates to retry; resuming.`
@@ -35,10 +39,14 @@ export async function retryFailed(runRef: string, flags: RetryFlags, io: CliIO):
     const candidates = Object.entries(after)
       .filter(([s]) => s !== "pending" && s !== "skipped")
       .reduce((a, [, n]) => a + n, 0);
-    const budget = options.budget ?? {};
+    const budget = resume.options.budget ?? {};
+    if (budget.maxCandidates !== undefined && candidates >= budget.maxCandidates)
+      io.err(
+        `run ${run.id}: its candidate budget of ${budget.maxCandidates} is spent (${candidates} candidates); raise it with --max-candidates N --override to retry.`,
+      );
     const pipeline = createPipeline({
       storage: store,
-      ...options,
+      ...resume.options,
       budget: {
         ...budget,
         maxCandidates:
@@ -67,5 +75,8 @@ export function registerRetryFailed(program: Command, io: CliIO, setCode: (code:
       .argument("<run>", "run id, or latest"),
   )
     .option("--json", "print a machine-readable summary as the last line")
-    .action(async (run: string, flags: RetryFlags) => setCode(await retryFailed(run, flags, io)));
+    .option("--override", "let the flags given change the settings the run was made with")
+    .action(async (run: string, flags: RetryFlags, cmd: Command) =>
+      setCode(await retryFailed(run, flags, explicitFlags(cmd), io)),
+    );
 }

@@ -1,12 +1,14 @@
+import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import { loadConfig, type SynthforgeConfig } from "../core/config.js";
 import { SynthforgeError } from "../core/errors.js";
 import { TRAINING_TYPES } from "../core/types.js";
+import { findRun } from "../pipeline/export.js";
 import { defaultStages, type PipelineOptions } from "../pipeline/pipeline.js";
 import { catalogueSourceIds, sourceIdKey } from "../pipeline/research-stage.js";
 import type { SourceAdapter } from "../sources/types.js";
-import type { Store } from "../storage/store.js";
+import type { RunRow, Store } from "../storage/store.js";
 import { openStore } from "../storage/typeorm-store.js";
 import { type EngineFlags, engineOptions } from "./engine-options.js";
 import {
@@ -15,9 +17,22 @@ import {
   type CommonFlags,
   chooseProvider,
   dbTarget,
+  modelFlags,
   numericFlags,
   type PipelineFlags,
 } from "./settings.js";
+import {
+  absoluteSources,
+  applyResumeFlags,
+  changesRefused,
+  checkSourceFolders,
+  corpusSources,
+  readStoredSettings,
+  type SettingsChange,
+  type StoredSettings,
+  withoutSecrets,
+  withSecrets,
+} from "./stored-settings.js";
 
 /**
  * What the commands that run a pipeline (generate, resume, retry-failed, worker, submit)
@@ -58,8 +73,14 @@ export function addRunOptions(
     .option("--concurrency <n>", "candidates worked on at once (default 8)")
     .option("--max-candidates <n>", "candidate budget (default max(3N, N+10))")
     .option("--max-usd <usd>", "model spend budget in USD")
-    .option("--no-cache", "send every model call to the model (answers are still recorded for later runs)")
-    .option("--batch", "bulk generation and review through the Gemini Batch API (50% price, slower)")
+    .option(
+      "--no-cache",
+      "send every model call to the model (answers are still recorded for later runs); not with --batch",
+    )
+    .option(
+      "--batch",
+      "bulk generation and review through the Gemini Batch API (50% price, slower; needs the response cache, so not with --no-cache)",
+    )
     .option("--dedup <scope>", "duplicate detection: run (default), database (across every run) or off")
     .option(
       "--benchmark <file>",
@@ -112,6 +133,8 @@ export interface RunSettings {
   target: string;
   /** One line saying which provider runs. */
   notice: string;
+  /** What the run is made with, stored with it (secrets left out) for resume and workers. */
+  settings: StoredSettings;
   options: Omit<PipelineOptions, "storage">;
 }
 
@@ -120,41 +143,141 @@ export function runSettings(flags: RunFlags): RunSettings {
   const { config, path } = loadConfig(flags.config);
   const configDir = path ? dirname(path) : process.cwd();
   const { provider, notice } = chooseProvider(flags, config);
-  const { concurrency, budget } = numericFlags(flags, config);
-  const { dedup, benchmarks, ...thresholds } = config.review ?? {};
-  const scope = flags.dedup ?? dedup;
-  if (scope !== undefined && scope !== "run" && scope !== "database" && scope !== "off") {
-    throw new SynthforgeError("INVALID_REQUEST", `--dedup must be run, database or off, got "${scope}".`);
-  }
-  const typeOptions = typeOptionsOf(flags, config);
-  const sources = buildSources(flags, config, configDir);
-  checkDomainSources(config, sources);
-  const benchmarkFiles = [
-    ...(benchmarks ?? []).map((f) => resolve(configDir, f)),
-    ...(flags.benchmark ?? []).map((f) => resolve(f)),
-  ];
+  const settings = effectiveSettings(flags, config, configDir, provider);
   return {
     config,
     target: dbTarget(flags, config),
     notice,
-    options: {
-      models: buildModels(provider, flags, config),
-      sources,
+    settings,
+    options: optionsFromSettings(settings),
+  };
+}
+
+/** The config with the flags applied, paths made absolute: what a new run is made with. */
+export function effectiveSettings(
+  flags: RunFlags,
+  config: SynthforgeConfig,
+  configDir: string,
+  provider: "gemini" | "offline",
+): StoredSettings {
+  const { concurrency, budget } = numericFlags(flags, config);
+  const scope = flags.dedup ?? config.review?.dedup;
+  if (scope !== undefined && scope !== "run" && scope !== "database" && scope !== "off") {
+    throw new SynthforgeError("INVALID_REQUEST", `--dedup must be run, database or off, got "${scope}".`);
+  }
+  const typeOptions = typeOptionsOf(flags, config);
+  const benchmarks = [
+    ...(config.review?.benchmarks ?? []).map((f) => resolve(configDir, f)),
+    ...(flags.benchmark ?? []).map((f) => resolve(f)),
+  ];
+  const { db: _db, ...rest } = config;
+  const cache = flags.cache === false ? false : config.cache;
+  return {
+    version: 1,
+    provider,
+    batch: Boolean(flags.batch),
+    config: {
+      ...rest,
+      models: { ...config.models, ...modelFlags(flags.model) },
+      sources: flags.corpus?.length
+        ? corpusSources(flags.corpus)
+        : config.sources?.length
+          ? absoluteSources(config.sources, configDir)
+          : [{ type: "corpus" }],
       concurrency,
       budget,
-      stages: defaultStages({
-        ...(config.research ? { research: config.research } : {}),
-        review: {
-          ...(scope ? { dedup: scope } : {}),
-          ...(benchmarkFiles.length ? { benchmarks: benchmarkFiles } : {}),
-        },
-      }),
-      review: thresholds,
-      ...(config.licencePolicy ? { licencePolicy: config.licencePolicy } : {}),
+      review: {
+        ...config.review,
+        ...(scope ? { dedup: scope } : {}),
+        ...(benchmarks.length ? { benchmarks } : {}),
+      },
       ...(Object.keys(typeOptions).length ? { typeOptions } : {}),
-      ...engineOptions(flags, config),
+      ...(cache !== undefined ? { cache } : {}),
     },
   };
+}
+
+/** Pipeline options from a run's settings (a new run's, or the ones stored with a run). */
+export function optionsFromSettings(settings: StoredSettings): Omit<PipelineOptions, "storage"> {
+  const { config, provider } = settings;
+  const { dedup, benchmarks, ...thresholds } = config.review ?? {};
+  // Every path in the settings is absolute; the configured folder no longer matters.
+  const sources = buildSources({}, config, process.cwd());
+  checkDomainSources(config, sources);
+  return {
+    models: buildModels(provider, {}, config),
+    sources,
+    concurrency: config.concurrency ?? 8,
+    budget: config.budget ?? {},
+    stages: defaultStages({
+      ...(config.research ? { research: config.research } : {}),
+      review: {
+        ...(dedup ? { dedup } : {}),
+        ...(benchmarks?.length ? { benchmarks } : {}),
+      },
+    }),
+    review: thresholds,
+    ...(config.licencePolicy ? { licencePolicy: config.licencePolicy } : {}),
+    ...(config.typeOptions && Object.keys(config.typeOptions).length
+      ? { typeOptions: config.typeOptions }
+      : {}),
+    ...engineOptions({ ...(config.cache === false ? { cache: false } : {}), batch: settings.batch }, config),
+    settings: withoutSecrets(settings) as unknown as Record<string, unknown>,
+  };
+}
+
+/** The settings and options to continue a stored run with (see {@link resumeSettings}). */
+export interface ResumeSettings {
+  notice: string;
+  options: Omit<PipelineOptions, "storage">;
+  /** What `--override` changed (to be stored with the run), or empty. */
+  changes: SettingsChange[];
+  /** The settings to store with the run when `changes` is not empty (secrets left out). */
+  stored: Record<string, unknown> | null;
+}
+
+/**
+ * Pipeline options to continue a run with: the settings stored with it, not the working
+ * folder's config. A flag the user typed that differs from a stored setting is refused
+ * with both values named, unless `--override` (then it replaces the setting from now on).
+ * Secrets come from the current config; a research folder that has gone missing is an
+ * error. Runs made before settings were stored continue with the flags and config.
+ */
+export function resumeSettings(
+  flags: RunFlags & { override?: boolean },
+  explicit: ReadonlySet<string>,
+  runConfig: Record<string, unknown>,
+): ResumeSettings {
+  const stored = readStoredSettings(runConfig);
+  if (!stored) {
+    const legacy = runSettings(flags);
+    return { notice: legacy.notice, options: legacy.options, changes: [], stored: null };
+  }
+  const { config: current, path } = loadConfig(flags.config);
+  const configDir = path ? dirname(path) : process.cwd();
+  let base = stored;
+  const changes: SettingsChange[] = [];
+  if (explicit.has("config")) {
+    // Another config file: its settings, compared as a whole.
+    const fresh = effectiveSettings({}, current, configDir, stored.provider);
+    if (JSON.stringify(withoutSecrets(fresh).config) !== JSON.stringify(stored.config)) {
+      changes.push({ flag: "--config", stored: "the run's stored settings", given: path ?? flags.config });
+      base = { ...fresh, batch: stored.batch };
+    }
+  }
+  const applied = applyResumeFlags(base, flags, explicit, {
+    provider: () => chooseProvider(flags, current).provider,
+    budget: () => numericFlags(flags, {}).budget,
+    concurrency: () => numericFlags(flags, {}).concurrency,
+    typeOptions: () => typeOptionsOf(flags, { ...current, typeOptions: base.config.typeOptions }),
+  });
+  changes.push(...applied.changes);
+  if (changes.length && !flags.override) throw changesRefused(changes);
+  const settings = withSecrets(applied.settings, current);
+  checkSourceFolders(settings);
+  const notice = chooseProvider({ provider: settings.provider }, {}).notice;
+  const options = optionsFromSettings(settings);
+  return { notice, options, changes, stored: changes.length ? (options.settings ?? null) : null };
 }
 
 /**
@@ -183,4 +306,62 @@ export async function openReady(target: string): Promise<Store> {
     await store.close().catch(() => undefined);
     throw e;
   }
+}
+
+/** The options the user typed on the command line (commander's keys: `maxUsd`, `corpus`, `cache`...). */
+export function explicitFlags(cmd: Command): Set<string> {
+  return new Set(Object.keys(cmd.opts()).filter((k) => cmd.getOptionValueSource(k) === "cli"));
+}
+
+/**
+ * Refuses a SQLite file that does not exist, for commands that continue or read a run
+ * (resume, retry-failed, runs, export): a typo in --db must not create an empty database.
+ */
+export function mustExist(store: Store): void {
+  if (store.kind !== "sqlite" || store.location === ":memory:") return;
+  if (!existsSync(store.location))
+    throw new SynthforgeError(
+      "DB_NOT_FOUND",
+      `There is no database at ${store.location} (nothing was created). Check --db (or SYNTHFORGE_DB, or db: in the config), or make one with synthforge generate.`,
+    );
+}
+
+/**
+ * Opens the database of an existing run and the settings to continue it with (see
+ * {@link resumeSettings}); `--override` changes are stored with the run.
+ */
+export async function openStoredRun(
+  flags: RunFlags & { override?: boolean },
+  explicit: ReadonlySet<string>,
+  runRef: string,
+): Promise<{ store: Store; run: RunRow; resume: ResumeSettings }> {
+  const store = openStore(dbTarget(flags, loadConfig(flags.config).config));
+  mustExist(store);
+  try {
+    await store.init();
+    const run = await findRun(store, runRef);
+    const resume = resumeSettings(flags, explicit, run.config);
+    if (resume.stored) {
+      await store.updateRun(run.id, {
+        config: {
+          ...run.config,
+          settings: resume.stored,
+          budget: resume.options.budget ?? {},
+          concurrency: resume.options.concurrency,
+        },
+      });
+    }
+    return { store, run: (await store.getRun(run.id)) ?? run, resume };
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Lines saying what `--override` changed. */
+export function overrideLines(changes: SettingsChange[]): string[] {
+  const show = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+  return changes.map(
+    (c) => `--override: ${c.flag} is now ${show(c.given)} for this run (was ${show(c.stored)})`,
+  );
 }

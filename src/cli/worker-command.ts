@@ -1,10 +1,18 @@
 import type { Command } from "commander";
 import { SynthforgeError } from "../core/errors.js";
 import { parseRequest } from "../core/request.js";
+import { findRun } from "../pipeline/export.js";
 import { createPipeline } from "../pipeline/pipeline.js";
 import { startWorker, submitRun } from "../pipeline/worker.js";
 import type { CliIO } from "./progress.js";
-import { addRunOptions, openReady, type RunFlags, runSettings } from "./run-options.js";
+import {
+  addRunOptions,
+  explicitFlags,
+  openReady,
+  type RunFlags,
+  resumeSettings,
+  runSettings,
+} from "./run-options.js";
 
 type WorkerFlags = RunFlags & {
   runs?: string;
@@ -40,13 +48,26 @@ async function pipelineFor(flags: WorkerFlags) {
  * the other workers, until SIGTERM / SIGINT (it then stops after the candidates in
  * flight; anything unfinished is continued by the other workers).
  */
-async function worker(flags: WorkerFlags, io: CliIO): Promise<number> {
+async function worker(flags: WorkerFlags, explicit: ReadonlySet<string>, io: CliIO): Promise<number> {
   const { pipeline, url, notice } = await pipelineFor(flags);
   io.err(notice);
   const jobExpirySeconds = positive("job-expiry", flags.jobExpiry);
+  // Each run is worked on with the settings stored with it (sources, models, budgets); the
+  // worker's own --concurrency sets how much of it this process takes on at once.
+  const perRun = new Set([...explicit].filter((k) => k === "concurrency"));
   const w = await startWorker({
     url,
-    pipeline,
+    pipelineFor: async (runId) => {
+      const store = await openReady(url);
+      try {
+        const run = await findRun(store, runId);
+        const { options } = resumeSettings({ ...flags, override: true }, perRun, run.config);
+        return createPipeline({ storage: store, ...options });
+      } catch (e) {
+        await store.close().catch(() => undefined);
+        throw e;
+      }
+    },
     ...(positive("runs", flags.runs) ? { runs: positive("runs", flags.runs) } : {}),
     ...(positive("lease-ms", flags.leaseMs) ? { leaseMs: positive("lease-ms", flags.leaseMs) } : {}),
     ...(jobExpirySeconds ? { jobExpirySeconds } : {}),
@@ -111,7 +132,7 @@ export function registerWorker(program: Command, io: CliIO, setCode: (code: numb
       "--lease-ms <ms>",
       "candidate lease; a dead worker's candidates are taken up after it (default 30000)",
     )
-    .action(async (flags: WorkerFlags) => setCode(await worker(flags, io)));
+    .action(async (flags: WorkerFlags, cmd: Command) => setCode(await worker(flags, explicitFlags(cmd), io)));
   common(
     program
       .command("submit")
@@ -120,7 +141,10 @@ export function registerWorker(program: Command, io: CliIO, setCode: (code: numb
       )
       .argument("<request>", "what to generate, in plain words"),
   )
-    .option("--slots <n>", "most workers on this run at once (default 8)")
+    .option(
+      "--slots <n>",
+      "number of workers that may work on this run at once (pg-boss job slots; default 8)",
+    )
     .option("-y, --yes", "take defaults for anything the request leaves out")
     .option("--json", "print the run id as JSON")
     .action(async (request: string, flags: WorkerFlags) => setCode(await submit(request, flags, io)));

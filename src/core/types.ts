@@ -44,6 +44,57 @@ export const TERMINAL_QUESTION_STATUSES: readonly QuestionStatus[] = [
 export const RUN_STATUSES = ["planning", "running", "completed", "stopped", "failed"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
+/**
+ * What a review found wrong with an example: every failing verdict names one, so a rejected
+ * row says why and the review benchmark can tell whether a bad row was caught for its
+ * actual defect.
+ */
+export const DEFECT_KINDS = [
+  /** A stated fact, date, name or constant is false. */
+  "wrong_fact",
+  /** A claim contradicts a supplied source passage. */
+  "contradicts_source",
+  /** A calculation's result is wrong (approximations, currency, percentages, signs, fractions). */
+  "wrong_arithmetic",
+  /** A unit or a unit conversion is wrong. */
+  "wrong_unit",
+  /** Code that fails, raises, or does not do what the task asks. */
+  "code_wrong",
+  /** The text states an output that the code does not produce. */
+  "code_output_mismatch",
+  /** Not about the run's topic or sub-topic. */
+  "off_topic",
+  /** On topic, but does not answer the prompt (evasive, answers another question, restates it). */
+  "non_answer",
+  /** Not in the required language (English unless the request asks for another). */
+  "wrong_language",
+  /** Written for a different audience level than the request asks for. */
+  "audience_mismatch",
+  /** Stops mid-sentence, mid-list or mid-code. */
+  "truncated",
+  /** Chat-template or special tokens (`<|im_start|>`, `[INST]`, `### Instruction:`) in the text. */
+  "template_tokens",
+  /** Instructions aimed at a model, or an echo of an injection ("Ignore previous instructions"). */
+  "injection_echo",
+  /** Assistant boilerplate in place of content ("As an AI language model…"). */
+  "boilerplate",
+  /** Degenerate, repeated text. */
+  "repetition",
+  /** A reward, score or desirability label that contradicts the response (PPO, KTO). */
+  "reward_inconsistent",
+  /** A preference order or ranking that puts a worse or wrong response first (DPO, ORPO, RLHF). */
+  "ranking_wrong",
+  /** The same or nearly the same response as another row, under a different prompt. */
+  "duplicate_response",
+  /** The row is malformed: missing or wrongly typed fields, too large. */
+  "format_invalid",
+  /** Copies a source whose licence does not allow it, or leaks personal data or unsafe content. */
+  "policy",
+  /** Appears in an evaluation benchmark. */
+  "contamination",
+] as const;
+export type DefectKind = (typeof DEFECT_KINDS)[number];
+
 /** Agent roles; each has its own model tier (DESIGN §3.2). */
 export const AGENT_ROLES = ["orchestrator", "question", "research", "generation", "reviewer"] as const;
 export type AgentRole = (typeof AGENT_ROLES)[number];
@@ -64,6 +115,23 @@ export const subTopicSchema = z.object({
 });
 export type SubTopic = z.infer<typeof subTopicSchema>;
 
+/**
+ * What a request asks of the text beyond count, type and topic ("for A-level students",
+ * "in Spanish", "with step-by-step reasoning", "must mention Le Chatelier"). Every agent
+ * that writes text receives them; the reviewer checks what it can (language, audience).
+ */
+export const requestConstraintsSchema = z.object({
+  /** Who the text is for ("A-level students", "beginners"). */
+  audience: z.string().optional(),
+  /** ISO 639-1 code of the language the text must be in ("es"); absent means English. */
+  language: z.string().optional(),
+  /** How the text is written ("step-by-step reasoning", "concise"). */
+  style: z.string().optional(),
+  /** Terms or ideas every example (or the set) must include. */
+  mustInclude: z.array(z.string()).optional(),
+});
+export type RequestConstraints = z.infer<typeof requestConstraintsSchema>;
+
 /** The typed plan the orchestrator produces and the run follows. */
 export const planSchema = z.object({
   topic: z.string().min(1),
@@ -76,6 +144,8 @@ export const planSchema = z.object({
   licencePolicy: z.string(),
   researchNotes: z.string(),
   executionNotes: z.string(),
+  /** Constraints read from the request (absent in plans stored by earlier versions). */
+  constraints: requestConstraintsSchema.optional(),
 });
 export type Plan = z.infer<typeof planSchema>;
 

@@ -1,6 +1,7 @@
 import { BaseLlm, type BaseLlmConnection, type LlmRequest, type LlmResponse } from "@google/adk";
 import { redactSecrets } from "../core/errors.js";
 import { sha256, stableStringify } from "../core/ids.js";
+import { type CostGate, DEFAULT_MAX_OUTPUT_TOKENS, worstCaseCost } from "./budget.js";
 import { callCost, DEFAULT_PRICES, type ModelPrice } from "./pricing.js";
 
 /**
@@ -114,18 +115,35 @@ export function meteredLlm(
     prices?: Record<string, ModelPrice>;
     /** Multiplies the price (0.5 for the Gemini Batch API). Default 1. */
     priceFactor?: number;
+    /** The run's cost cap: each call reserves its worst case before it is sent. */
+    gate?: CostGate;
   },
 ): BaseLlm {
   return new WrappedLlm(inner, async function* (req, next, stream, abortSignal) {
-    const started = performance.now();
     const model = req.model ?? inner.model;
     const hash = taggedRequestHash(req) ?? requestHash(model, req);
+    let reserved = 0;
+    if (opts.gate) {
+      // The worst case is a promise only if the output is capped: cap it when nothing did.
+      req.config ??= {};
+      req.config.maxOutputTokens ??= DEFAULT_MAX_OUTPUT_TOKENS;
+      reserved = worstCaseCost(model, req, opts.prices ?? DEFAULT_PRICES, opts.priceFactor ?? 1);
+      await opts.gate.reserve(reserved, abortSignal);
+    }
+    const started = performance.now();
     let input = 0;
     let output = 0;
     let total = 0;
     let text = "";
     let error: string | null = null;
     const record = async () => {
+      try {
+        await recordUsage();
+      } finally {
+        opts.gate?.release(reserved);
+      }
+    };
+    const recordUsage = async () => {
       await opts.sink({
         runId: opts.runId ?? null,
         role: opts.role,

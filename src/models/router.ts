@@ -2,6 +2,7 @@ import type { BaseLlm } from "@google/adk";
 import { DEFAULT_MODELS, PRO_MODEL } from "../core/config.js";
 import type { AgentRole } from "../core/types.js";
 import { type BatchQueue, batchedLlm } from "./batch.js";
+import type { CostGate } from "./budget.js";
 import { type CacheSession, cachedLlm } from "./cache.js";
 import { type Clock, systemClock } from "./clock.js";
 import { fallbackLlm } from "./fallback.js";
@@ -60,6 +61,8 @@ export interface ModelCallContext {
   priceFactor?: number;
   /** Sends the calls of the queue's roles through the Gemini Batch API (`--batch`). */
   batch?: BatchQueue;
+  /** The run's cost cap: each call reserves its worst case before it is sent. */
+  gate?: CostGate;
 }
 
 /**
@@ -78,12 +81,12 @@ export class ModelRouter {
   private readonly opts: ModelRouterOptions;
   private readonly governors: Map<string, ModelGovernor>;
 
-  private readonly defaults: Partial<Pick<ModelCallContext, "cache" | "priceFactor" | "batch">>;
+  private readonly defaults: Partial<Pick<ModelCallContext, "cache" | "priceFactor" | "batch" | "gate">>;
 
   constructor(
     opts: ModelRouterOptions,
     governors?: Map<string, ModelGovernor>,
-    defaults: Partial<Pick<ModelCallContext, "cache" | "priceFactor" | "batch">> = {},
+    defaults: Partial<Pick<ModelCallContext, "cache" | "priceFactor" | "batch" | "gate">> = {},
   ) {
     this.opts = opts;
     this.defaults = defaults;
@@ -133,7 +136,7 @@ export class ModelRouter {
    * binds a run's response cache this way. Shares the limits.
    */
   withCallDefaults(
-    defaults: Partial<Pick<ModelCallContext, "cache" | "priceFactor" | "batch">>,
+    defaults: Partial<Pick<ModelCallContext, "cache" | "priceFactor" | "batch" | "gate">>,
   ): ModelRouter {
     return new ModelRouter(this.opts, this.governors, { ...this.defaults, ...defaults });
   }
@@ -175,6 +178,7 @@ export class ModelRouter {
       runId: ctx.runId,
       ...(this.prices ? { prices: this.prices } : {}),
       ...(ctx.priceFactor !== undefined ? { priceFactor: ctx.priceFactor } : {}),
+      ...(ctx.gate ? { gate: ctx.gate } : {}),
     });
     if (this.provider.bare && retry) {
       llm = retryingLlm(llm, {

@@ -1,5 +1,5 @@
 import { type AgentResult, type AgentTask, runAgentTask } from "../agents/agent-task.js";
-import { isSynthforgeError } from "../core/errors.js";
+import { isSynthforgeError, type SynthforgeError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
 import type { PipelineEvent, Plan } from "../core/types.js";
@@ -99,10 +99,13 @@ export function failureRecorder(
 }
 
 /**
- * Runs a run-scoped agent task (no candidate of its own), asking again while its output is
- * invalid (not JSON, or not the schema): each invalid output is recorded in `failures`
- * under `stage`, with the raw output and the attempt; after `attempts` the last error is
- * thrown (`MODEL_OUTPUT_INVALID`). Any other error is thrown at once.
+ * Runs a run-scoped agent task (no candidate of its own), asking again while it has no
+ * valid output: a reply that is not JSON or not the schema, and one the model's filters
+ * blocked (e.g. `SAFETY`) or that came back empty. Each such attempt is recorded in
+ * `failures` under `stage`, with the attempt and the raw output (or, for a blocked or
+ * empty reply, the finish reason in the reason); every attempt is a model call of its
+ * own, metered like any other. After `attempts` the last error is thrown
+ * (`MODEL_OUTPUT_INVALID`). Any other error is thrown at once.
  */
 export async function agentUntilValid<I, O>(
   ctx: Pick<RunContext, "agent" | "recordFailure">,
@@ -116,16 +119,24 @@ export async function agentUntilValid<I, O>(
       return await ctx.agent(task, input);
     } catch (e) {
       if (!isSynthforgeError(e, "MODEL_OUTPUT_INVALID")) throw e;
-      await ctx.recordFailure(
-        null,
-        stage,
-        `invalid model output: ${e.message}`,
-        typeof e.details?.raw === "string" ? e.details.raw : null,
-        attempt,
-      );
+      await ctx.recordFailure(null, stage, invalidOutputReason(e), invalidOutputRaw(e), attempt);
       if (attempt >= attempts) throw e;
     }
   }
+}
+
+/**
+ * The `failures` reason of one invalid output (`MODEL_OUTPUT_INVALID`): a blocked or empty
+ * reply as it is ("question_writer: the model's reply was blocked (SAFETY)."), anything
+ * else as `invalid model output: …`.
+ */
+export function invalidOutputReason(e: SynthforgeError): string {
+  return typeof e.details?.finishReason === "string" ? e.message : `invalid model output: ${e.message}`;
+}
+
+/** The raw model output an invalid output carried (null for a blocked or empty reply). */
+export function invalidOutputRaw(e: SynthforgeError): string | null {
+  return typeof e.details?.raw === "string" ? e.details.raw : null;
 }
 
 /**

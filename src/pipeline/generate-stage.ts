@@ -3,7 +3,7 @@ import { isSynthforgeError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import { OptionBalancer } from "../training-types/options.js";
 import type { GenerationInput, SynthesizedContext } from "../training-types/types.js";
-import type { RunContext } from "./context.js";
+import { invalidOutputRaw, invalidOutputReason, type RunContext } from "./context.js";
 import { groundTruthPassages } from "./research-stage.js";
 import { CandidateRejected, type Item, type ItemStage } from "./stage.js";
 
@@ -77,8 +77,10 @@ async function exampleOptions(
 /**
  * The default generate stage (item-scoped): the generation agent writes the example in
  * the training type's shape; the type turns it into a row and validates it. An invalid
- * output is recorded (with the raw model output) and retried once. The example is
- * stored (one row per question, replaced on revision) and the question marked `generated`.
+ * output (not JSON, not the schema, not a valid row, or a reply the model's filters
+ * blocked or left empty) is recorded (with the raw model output, or the finish reason)
+ * and asked for again, once. The example is stored (one row per question, replaced on
+ * revision) and the question marked `generated`.
  */
 export function generateStage(): ItemStage {
   const balancers: Balancers = new WeakMap();
@@ -94,6 +96,8 @@ export function generateStage(): ItemStage {
       if (options) input.options = options;
       let lastReason = "";
       let lastRaw: string | null = null;
+      /** The last attempt's reply problem when it was blocked or empty, e.g. "the model's reply was blocked (SAFETY)". */
+      let lastReply: string | null = null;
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
         let out: unknown;
         let raw = "";
@@ -104,18 +108,16 @@ export function generateStage(): ItemStage {
           raw = res.raw;
           model = res.model;
         } catch (e) {
+          // Output that is not JSON or not the schema, or a reply the model's filters blocked
+          // (e.g. SAFETY) or left empty: recorded, and asked again.
           if (!isSynthforgeError(e, "MODEL_OUTPUT_INVALID")) throw e;
           lastReason = e.message;
-          lastRaw = typeof e.details?.raw === "string" ? e.details.raw : null;
-          await ctx.recordFailure(
-            item.question.id,
-            "generate",
-            `invalid model output: ${e.message}`,
-            lastRaw,
-            attempt,
-          );
+          lastRaw = invalidOutputRaw(e);
+          lastReply = typeof e.details?.finishReason === "string" ? String(e.details.problem) : null;
+          await ctx.recordFailure(item.question.id, "generate", invalidOutputReason(e), lastRaw, attempt);
           continue;
         }
+        lastReply = null;
         const row = await type.generation.toRow(out, input);
         const problems = type.validate(row);
         if (problems.length) {
@@ -147,8 +149,11 @@ export function generateStage(): ItemStage {
         item.question.revisions = item.round;
         return;
       }
+      // A blocked or empty last reply leads the reason: the run summary groups drops by it.
       throw new CandidateRejected(
-        `no valid example after ${ATTEMPTS} attempts: ${lastReason}`,
+        lastReply
+          ? `${lastReply}: no valid example after ${ATTEMPTS} attempts; ${lastReason}`
+          : `no valid example after ${ATTEMPTS} attempts: ${lastReason}`,
         lastRaw,
         "failed",
       );

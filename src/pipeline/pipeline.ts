@@ -4,6 +4,7 @@ import { describeError, SynthforgeError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import type { AgentRole, PipelineEvent, RunSummary, TrainingTypeName } from "../core/types.js";
+import { CostGate } from "../models/budget.js";
 import type { UsageSink } from "../models/middleware.js";
 import { offlineProvider } from "../models/offline.js";
 import { ModelRouter } from "../models/router.js";
@@ -82,6 +83,12 @@ export interface PipelineOptions {
    * restart. `true` takes the defaults.
    */
   batch?: boolean | BatchOptions;
+  /**
+   * What a host needs to rebuild this pipeline for a run (the CLI stores its config with
+   * the flags applied): stored with each new run as `runs.config.settings`, so that a
+   * resume or a worker continues the run as it was made. Never put secrets here.
+   */
+  settings?: Record<string, unknown>;
 }
 
 /** Options of one run. */
@@ -269,7 +276,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         const trainingType = getTrainingType(run.trainingType);
         const sink = makeSink(totals);
         const engine = await engineFor(run.id, controller.signal);
-        const runModels = engine.models;
+        // A resumed run keeps the budgets it was made with unless the host gives others.
+        const budget: Budget = options.budget ?? (resumed ? storedBudget(run) : {});
+        const gate = new CostGate(budget.maxUsd, () => totals.costUsd);
+        const runModels = engine.models.withCallDefaults({ gate });
         const ctx: RunContext = {
           runId: run.id,
           run,
@@ -298,7 +308,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         const { status, stopReason } = await executeRun(ctx, {
           stages,
           concurrency,
-          budget: options.budget ?? {},
+          budget,
+          gate,
           totals,
           resumed,
           ...(shared.shared ? { shared: true } : {}),
@@ -400,8 +411,20 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         licencePolicy: policy,
         stages: stages.names(),
         ...(Object.keys(typeOptions).length ? { typeOptions } : {}),
+        ...(options.settings ? { settings: options.settings } : {}),
       },
     });
     return run;
   }
+}
+
+/** The budgets stored with a run (its `config.budget`), keeping only well-formed numbers. */
+export function storedBudget(run: RunRow): Budget {
+  const b = (run.config as { budget?: Record<string, unknown> } | null)?.budget ?? {};
+  const out: Budget = {};
+  for (const k of ["maxCandidates", "maxUsd", "maxWallSeconds"] as const) {
+    const v = b[k];
+    if (typeof v === "number" && Number.isFinite(v) && v > 0) out[k] = v;
+  }
+  return out;
 }

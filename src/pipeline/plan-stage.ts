@@ -204,7 +204,8 @@ export function planStage(): RunStage {
         sources: ctx.sources.map((s) => s.id),
         maxSubTopics,
       };
-      // An invalid plan (not JSON, or not the schema) is recorded and asked for again.
+      // An invalid plan (not JSON, not the schema, or a blocked or empty reply) is recorded
+      // and asked for again.
       const { output } = await agentUntilValid(ctx, planTask, input, "plan", PLAN_ATTEMPTS);
       const plan: Plan = {
         topic: spec.topic,

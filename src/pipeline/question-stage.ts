@@ -255,9 +255,11 @@ export function questionStage(research: ResearchOptions = {}): RunStage {
 const WRITER_ATTEMPTS = 3;
 
 /**
- * One answer of the question writer; an invalid output (not JSON, or not the schema) is
- * recorded as a failure with the raw output and asked again, up to {@link WRITER_ATTEMPTS}
- * times (then null: the batch writes nothing, and the run asks for more questions later).
+ * One answer of the question writer; an invalid output (not JSON, not the schema, or a
+ * reply the model's filters blocked or left empty) is recorded as a failure (with the raw
+ * output, or the finish reason) and asked again, up to {@link WRITER_ATTEMPTS} times (then
+ * null: the batch writes nothing, and the run asks for more questions later). A blocked
+ * reply never ends the run.
  */
 async function askWriter(ctx: RunContext, input: QuestionInput): Promise<AgentResult<QuestionOutput> | null> {
   try {

@@ -2,6 +2,7 @@ import pLimit from "p-limit";
 import { describeError, isSynthforgeError, SynthforgeError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { CostSnapshot, QuestionStatus, RunSummary } from "../core/types.js";
+import type { CostGate } from "../models/budget.js";
 import type { QuestionRow, Store } from "../storage/store.js";
 import { type Budget, failureRecorder, type RunContext } from "./context.js";
 import { fencedStore } from "./lease.js";
@@ -16,6 +17,9 @@ const MAX_CONSECUTIVE_MODEL_FAILURES = 5;
 const EMPTY_REFILLS = 2;
 /** Extra questions written beyond what is still needed (covers expected rejections). */
 const OVERSUPPLY = 0.25;
+
+/** Stop reason of a spent cost budget (written out with the final figure when the run ends). */
+const COST_STOP = "\u0000cost";
 
 /** Default candidate budget: three candidates per example, and at least ten spare. */
 export function defaultMaxCandidates(target: number): number {
@@ -51,6 +55,8 @@ export interface ExecuteOptions {
   shared?: boolean;
   /** How long to wait before claiming again when others hold the remaining work. Default 500 ms. */
   pollMs?: number;
+  /** The run's cost cap, reserved call by call (see {@link CostGate}). */
+  gate?: CostGate;
 }
 
 const IN_PROGRESS: QuestionStatus[] = ["researched", "generated", "needs_revision"];
@@ -104,8 +110,11 @@ export async function executeRun(
     if (!stopReason) stopReason = reason;
   };
   const budgetSpent = (): string | null => {
-    if (opts.budget.maxUsd !== undefined && opts.totals.costUsd >= opts.budget.maxUsd) {
-      return `cost budget of $${opts.budget.maxUsd} spent ($${opts.totals.costUsd.toFixed(4)}): ${approved} of ${target} approved`;
+    if (
+      opts.budget.maxUsd !== undefined &&
+      (opts.totals.costUsd >= opts.budget.maxUsd || opts.gate?.exhausted)
+    ) {
+      return COST_STOP;
     }
     if (
       opts.budget.maxWallSeconds !== undefined &&
@@ -121,7 +130,19 @@ export async function executeRun(
       if (repeatOnly && !stage.repeatable) continue;
       ctx.need = stage.repeatable ? need : 0;
       ctx.emit({ type: "stage-started", runId: ctx.runId, stage: stage.name });
-      await stage.run(ctx);
+      try {
+        await stage.run(ctx);
+      } catch (e) {
+        // A call the cost cap refused ends the run (resumable), it does not fail it.
+        if (
+          isSynthforgeError(e, "BUDGET_EXHAUSTED") ||
+          (opts.gate?.exhausted && isSynthforgeError(e, "MODEL_ERROR"))
+        ) {
+          stop(COST_STOP);
+          return;
+        }
+        throw e;
+      }
       ctx.emit({ type: "stage-finished", runId: ctx.runId, stage: stage.name });
     }
   };
@@ -143,11 +164,17 @@ export async function executeRun(
     });
   };
 
+  /** The stop reason as reported: a spent cost budget with the run's final figure. */
+  const reported = async (reason: string): Promise<string> => {
+    if (reason !== COST_STOP) return reason;
+    const spent = (await store.usage(ctx.runId)).costUsd;
+    return `cost budget of $${opts.budget.maxUsd} reached: $${spent.toFixed(4)} spent, ${approved} of ${target} approved (raise it with --max-usd and --override on resume)`;
+  };
   const spentAtStart = budgetSpent();
   if (spentAtStart) {
     return {
       status: approved >= target ? "completed" : "stopped",
-      stopReason: approved >= target ? null : spentAtStart,
+      stopReason: approved >= target ? null : await reported(spentAtStart),
     };
   }
   await exclusive(() => runStages(false, wanted(0)));
@@ -213,6 +240,7 @@ export async function executeRun(
           itemContext(ctx, { questionId: q.id, owner, leaseMs }, abort.signal),
           itemStages,
           ctx.recordFailure,
+          opts.gate,
         );
       } catch (e) {
         // A write refused by the fence (a drop's, say) ends the candidate's work here.
@@ -222,11 +250,14 @@ export async function executeRun(
       }
       const lost = outcome.kind === "aborted" ? leaseLost(null, abort.signal) : null;
       if (lost) outcome = { kind: "lost", reason: lost };
+      if (outcome.kind === "budget") stop(COST_STOP);
     } finally {
       leases.delete(q.id);
       ctx.signal.removeEventListener("abort", stopWithRun);
-      if (outcome.kind === "aborted") await store.releaseQuestion(q.id, owner).catch(() => undefined);
+      if (outcome.kind === "aborted" || outcome.kind === "budget")
+        await store.releaseQuestion(q.id, owner).catch(() => undefined);
     }
+    if (outcome.kind === "budget") return;
     if (outcome.kind === "lost") {
       // Another runner has the candidate now (or will): nothing of this one's was written.
       await ctx.recordFailure(q.id, "lease", `work dropped: ${outcome.reason}`).catch(() => undefined);
@@ -345,6 +376,8 @@ export async function executeRun(
   }
 
   if (ctx.signal.aborted) stop("aborted");
+  // One figure, the final one: what the run has spent once every call has returned.
+  if (stopReason) stopReason = await reported(stopReason);
   const status = approved >= target ? "completed" : "stopped";
   return {
     status,
@@ -363,7 +396,9 @@ type ItemOutcome =
   | { kind: "dropped" }
   | { kind: "model-error"; reason: string; fatal: boolean }
   | { kind: "aborted" }
-  | { kind: "lost"; reason: string };
+  | { kind: "lost"; reason: string }
+  /** A model call was refused by the cost cap: the candidate stays as it is, for a resume. */
+  | { kind: "budget" };
 
 /**
  * The context one candidate's item stages run in: the run's, with a store whose writes
@@ -390,6 +425,7 @@ async function runItem(
   stages: ReturnType<StageList["itemStages"]>,
   /** Records why a candidate this runner has already finished (rejected) was dropped. */
   recordFinished: RunContext["recordFailure"],
+  gate?: CostGate,
 ): Promise<ItemOutcome> {
   const item: Item = {
     question: q,
@@ -435,6 +471,8 @@ async function runItem(
   } catch (e) {
     const lost = leaseLost(e, ctx.signal);
     if (lost) return { kind: "lost", reason: lost };
+    if (isSynthforgeError(e, "BUDGET_EXHAUSTED") || (gate?.exhausted && isSynthforgeError(e, "MODEL_ERROR")))
+      return { kind: "budget" };
     if (e instanceof CandidateRejected) {
       await dropItem(item, ctx, stageName, e.reason, e.rawOutput, e.status);
       return { kind: "dropped" };
@@ -530,8 +568,11 @@ async function dropItem(
  * example ex_…, approved …" → "a near duplicate of example #".
  */
 export function dropReasonKey(reason: string): string {
-  const body = reason.replace(/^rejected by review: score [\d.]+ < [\d.]+: /, "");
-  const clause = body.split(/[:;(,]/)[0] ?? body;
+  const body = reason
+    .replace(/^rejected by review: score [\d.]+ < [\d.]+: /, "")
+    // An agent's name ("generation_sft: …") is not the reason; a finish reason "(SAFETY)" is part of it.
+    .replace(/^(?:orchestrator|question|research|generation|reviewer)_\w+: /, "");
+  const clause = body.split(/[:;,]|\((?![A-Z][A-Z_]*\))/)[0] ?? body;
   return clause
     .replace(/\b[a-z]+_[0-9a-f]{8,}\b/g, "#")
     .replace(/\d+(?:\.\d+)?/g, "#")

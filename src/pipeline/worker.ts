@@ -99,8 +99,17 @@ export async function submitRun(
 
 /** Options of {@link startWorker}. */
 export interface WorkerOptions extends QueueOptions {
-  /** The pipeline the worker runs (its storage must be the same PostgreSQL database). */
-  pipeline: Pipeline;
+  /**
+   * The pipeline the worker runs on every run (its storage must be the same PostgreSQL
+   * database), when `pipelineFor` is not given.
+   */
+  pipeline?: Pipeline;
+  /**
+   * A pipeline for one run, made when the worker takes the run up and closed when it is
+   * done: the CLI rebuilds it from the settings stored with the run, so every worker
+   * continues a run with the sources, models and budgets it was made with.
+   */
+  pipelineFor?: (runId: string) => Promise<Pipeline>;
   /** This worker's id (lease owner). Default a new one. */
   id?: string;
   /** Runs worked on at once. Default 1. */
@@ -139,7 +148,11 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
           for (const job of jobs) {
             if (controller.signal.aborted) throw new Error("worker stopping");
             logger.info(`worker ${id}: working on run ${job.data.runId}`);
-            const handle = opts.pipeline.resume(job.data.runId, {
+            const own = opts.pipelineFor ? await opts.pipelineFor(job.data.runId) : null;
+            const pipeline = own ?? opts.pipeline;
+            if (!pipeline)
+              throw new SynthforgeError("INVALID_REQUEST", "startWorker needs a pipeline or pipelineFor.");
+            const handle = pipeline.resume(job.data.runId, {
               shared: true,
               owner: id,
               leaseMs: opts.leaseMs ?? 30_000,
@@ -153,6 +166,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
               if (controller.signal.aborted) throw new Error("worker stopped before the run finished");
             } finally {
               running.delete(p);
+              await own?.close().catch(() => undefined);
             }
           }
         },

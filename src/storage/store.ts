@@ -267,7 +267,12 @@ export interface Store {
   /** Connects and runs pending migrations. Idempotent. */
   init(): Promise<void>;
   close(): Promise<void>;
-  /** Runs `fn` in one transaction; the store passed to `fn` writes inside it. */
+  /**
+   * Runs `fn` in one transaction; the store passed to `fn` writes inside it. On SQLite a
+   * transaction that finds the file locked by another process is rolled back and `fn`
+   * runs again from the start, so `fn` must only use the store it is given (no other side
+   * effects).
+   */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
 
   createRun(run: NewRun): Promise<RunRow>;

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { access, constants as fsConstants, open, stat } from "node:fs/promises";
 import { dirname, resolve as resolvePath } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import type BetterSqlite3 from "better-sqlite3";
 import {
   DataSource,
@@ -12,6 +13,7 @@ import {
   MoreThan,
   Not,
   type QueryDeepPartialEntity,
+  type QueryRunner,
   type Logger as TypeormLogger,
 } from "typeorm";
 import { describeError, redactSecrets, SynthforgeError } from "../core/errors.js";
@@ -65,7 +67,12 @@ import type {
 export interface SqliteStoreOptions {
   /** Database file (its directory is created when missing), or `:memory:`. */
   path: string;
-  /** How long a write waits for another process's lock before failing. Default 10 000 ms. */
+  /**
+   * How long one attempt at a write waits for another process's lock (SQLite's
+   * `busy_timeout`). A statement or transaction that still finds the database locked is
+   * rolled back and retried whole, with backoff, for up to three times this long in all
+   * (at least 3 s) before it fails with `DB_UNREACHABLE`. Default 10 000 ms.
+   */
   busyTimeoutMs?: number;
   /** Receives migration messages (info) and driver warnings. Default: silent. */
   logger?: Logger;
@@ -120,6 +127,9 @@ export interface StoreEngine {
   /** On SQLite: the transaction the current async context runs in, so calls made on the
    * outer store from inside `transaction()` join it instead of waiting for the lock. */
   readonly ambient: AsyncLocalStorage<TxContext> | null;
+  /** On SQLite: how long, in all, a statement or transaction is retried while another
+   * connection holds the lock; null on PostgreSQL. */
+  readonly lockWaitMs: number | null;
   readonly logger: Logger;
   dataSource: DataSource | null;
   initializing: Promise<void> | null;
@@ -137,6 +147,14 @@ export interface StoreEngine {
  * store from inside a `transaction()` callback joins that transaction (it could not run
  * anywhere else); on PostgreSQL it runs outside it, on another connection. Keep
  * transactions short (no model calls inside): on SQLite everything else waits for them.
+ *
+ * Several processes on one SQLite file: every transaction begins `IMMEDIATE`, taking the
+ * file's write lock before its first read (a deferred transaction that reads and then
+ * writes gets `SQLITE_BUSY` at once, without waiting, when another process wrote in
+ * between). A statement or transaction that finds the file locked waits `busyTimeoutMs`,
+ * then is rolled back and retried whole with backoff (a transaction's callback runs again
+ * from the start, so it must only use the store). A write is never applied twice: a
+ * locked statement or transaction has changed nothing.
  */
 export class TypeormStore implements Store {
   readonly kind: StoreKind;
@@ -1060,7 +1078,9 @@ export class TypeormStore implements Store {
     if (mutex && ambient) {
       const joined = ambient.getStore();
       if (joined?.active) return fn(joined.manager);
-      return mutex.runExclusive(() => fn(this.requireDataSource().manager));
+      // One statement in autocommit mode: when it finds the file locked it has changed
+      // nothing, and runs again.
+      return this.whileLocked(() => mutex.runExclusive(() => fn(this.requireDataSource().manager)));
     }
     return fn(this.requireDataSource().manager);
   }
@@ -1075,18 +1095,34 @@ export class TypeormStore implements Store {
     if (mutex && ambient) {
       const joined = ambient.getStore();
       if (joined?.active) return fn(joined.manager);
-      return mutex.runExclusive(() =>
-        this.requireDataSource().manager.transaction(async (manager) => {
-          const ctx: TxContext = { manager, active: true };
+      // The whole transaction runs again when it finds the file locked: it was rolled back.
+      return this.whileLocked(() =>
+        mutex.runExclusive(async () => {
+          const ds = this.requireDataSource();
           try {
-            return await ambient.run(ctx, () => fn(manager));
-          } finally {
-            ctx.active = false;
+            // BEGIN IMMEDIATE (see beginImmediate): the write lock is taken here, before any read.
+            return await ds.manager.transaction(async (manager) => {
+              const ctx: TxContext = { manager, active: true };
+              try {
+                return await ambient.run(ctx, () => fn(manager));
+              } finally {
+                ctx.active = false;
+              }
+            });
+          } catch (e) {
+            settleSqliteTransaction(ds);
+            throw e;
           }
         }),
       );
     }
     return this.requireDataSource().manager.transaction(fn);
+  }
+
+  /** SQLite: runs `attempt` again, with backoff, while the database is locked by another connection. */
+  private whileLocked<T>(attempt: () => Promise<T>): Promise<T> {
+    const { lockWaitMs, logger, location } = this.engine;
+    return lockWaitMs === null ? attempt() : retryWhileLocked(attempt, { lockWaitMs, logger, location });
   }
 }
 
@@ -1096,7 +1132,9 @@ export class TypeormStore implements Store {
 
 /**
  * A store in a SQLite file (created with its directory when missing), through TypeORM's
- * `better-sqlite3` driver: WAL journal, `busy_timeout`, foreign keys on. Call `init()`
+ * `better-sqlite3` driver: WAL journal, `busy_timeout`, foreign keys on, transactions
+ * that begin `IMMEDIATE` and are retried while another process holds the lock (several
+ * processes can share the file; see {@link TypeormStore}). Call `init()`
  * before use. A file that exists but is not a SQLite database is refused (`DB_SCHEMA`)
  * before anything is written to it.
  */
@@ -1106,7 +1144,9 @@ export function sqliteStore(opts: SqliteStoreOptions): TypeormStore {
     throw new SynthforgeError("DB_URL_INVALID", `An empty SQLite path was given. ${ACCEPTED_TARGETS}`);
   const memory = given === ":memory:";
   const file = memory ? given : resolvePath(given);
-  const busyTimeoutMs = opts.busyTimeoutMs ?? 10_000;
+  const busyTimeoutMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 10_000));
+  const lockWaitMs = Math.max(3 * busyTimeoutMs, 3_000);
+  const logger = opts.logger ?? silentLogger;
   const entities = buildEntities("sqlite");
   return new TypeormStore({
     kind: "sqlite",
@@ -1121,21 +1161,35 @@ export function sqliteStore(opts: SqliteStoreOptions): TypeormStore {
       migrationsTableName: MIGRATIONS_TABLE,
       migrationsRun: false,
       synchronize: false,
-      logger: typeormLogger(opts.logger ?? silentLogger),
+      logger: typeormLogger(logger),
       enableWAL: !memory,
       timeout: busyTimeoutMs,
-      prepareDatabase: (db: BetterSqlite3.Database) => {
-        db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+      prepareDatabase: async (db: BetterSqlite3.Database) => {
+        db.pragma(`busy_timeout = ${busyTimeoutMs}`);
         db.pragma("foreign_keys = ON");
+        if (memory) return;
+        // Switching a new file to WAL takes an exclusive lock, which several processes
+        // opening it at once contend for (TypeORM's own switch afterwards is then a no-op).
+        try {
+          await retryWhileLocked(async () => db.pragma("journal_mode = WAL"), {
+            lockWaitMs,
+            logger,
+            location: file,
+          });
+        } catch (e) {
+          db.close();
+          throw e;
+        }
       },
     }),
     describeConnectError: (e) => ({
       reason: describeError(e),
       hint: "Check that the path is a writable SQLite database file (or a new file in a writable directory).",
     }),
-    logger: opts.logger ?? silentLogger,
+    logger,
     mutex: new AsyncMutex(),
     ambient: new AsyncLocalStorage<TxContext>(),
+    lockWaitMs,
     dataSource: null,
     initializing: null,
   });
@@ -1189,6 +1243,7 @@ export function postgresStore(opts: PostgresStoreOptions): TypeormStore {
     logger: opts.logger ?? silentLogger,
     mutex: null,
     ambient: null,
+    lockWaitMs: null,
     dataSource: null,
     initializing: null,
   });
@@ -1260,8 +1315,9 @@ async function connectAndMigrate(engine: StoreEngine): Promise<void> {
       ...(engine.kind === "sqlite" ? { cause: e } : { details: { code: errorCode(e) ?? null } }),
     });
   }
+  if (engine.kind === "sqlite") beginImmediate(ds);
   try {
-    const applied = await migrateOnce(ds, engine.kind);
+    const applied = await migrateOnce(ds, engine);
     for (const m of applied) engine.logger.info(`${engine.location}: applied database migration ${m.name}`);
     const known = new Set(MIGRATIONS.map((M) => new M().name));
     const executed = await new MigrationExecutor(ds).getExecutedMigrations();
@@ -1290,10 +1346,12 @@ async function connectAndMigrate(engine: StoreEngine): Promise<void> {
  * Runs the pending migrations when several processes open a new database at once (three
  * `synthforge worker`s, two `generate`s on one SQLite file): on PostgreSQL under an
  * advisory lock, so one process migrates and the others find nothing left to do; on
- * SQLite a process that loses the race finds the migrations done by the other and goes on.
+ * SQLite in one `BEGIN IMMEDIATE` transaction that holds the write lock from before it
+ * reads which migrations are applied until they are all applied, so the processes take
+ * turns (retried while the file is locked) and the later ones find nothing left to do.
  */
-async function migrateOnce(ds: DataSource, kind: StoreKind): Promise<Array<{ name: string }>> {
-  if (kind === "postgres") {
+async function migrateOnce(ds: DataSource, engine: StoreEngine): Promise<Array<{ name: string }>> {
+  if (engine.kind === "postgres") {
     const lock = ds.createQueryRunner();
     await lock.connect();
     try {
@@ -1304,12 +1362,146 @@ async function migrateOnce(ds: DataSource, kind: StoreKind): Promise<Array<{ nam
       await lock.release();
     }
   }
+  const runner = ds.createQueryRunner(); // the driver's one runner, on its one connection
+  const migrate = async () => {
+    // Foreign keys off (TypeORM rebuilds a table to alter it): a no-op inside a transaction.
+    await runner.beforeMigration();
+    try {
+      await runner.startTransaction();
+      try {
+        // TypeORM runs them inside the transaction already open on its runner.
+        const applied = await ds.runMigrations({ transaction: "all" });
+        await runner.commitTransaction();
+        return applied;
+      } catch (e) {
+        await runner.rollbackTransaction().catch(() => undefined);
+        throw e;
+      }
+    } catch (e) {
+      settleSqliteTransaction(ds);
+      throw e;
+    } finally {
+      await runner.afterMigration();
+    }
+  };
   try {
-    return await ds.runMigrations({ transaction: "all" });
+    return await retryWhileLocked(migrate, {
+      lockWaitMs: engine.lockWaitMs ?? 0,
+      logger: engine.logger,
+      location: engine.location,
+    });
   } catch (e) {
+    // Another process applied them after all (an older synthforge migrating without the lock).
     if (await ds.showMigrations().catch(() => true)) throw e;
     return [];
   }
+}
+
+// -------------------------------------------------------------------------------------
+// SQLite: locks held by other processes
+// -------------------------------------------------------------------------------------
+
+/** Attempts of a statement or transaction that found the database locked, at most. */
+const LOCKED_ATTEMPTS = 12;
+/** The pause after the first locked attempt; it doubles after each one, up to the max. */
+const LOCKED_FIRST_PAUSE_MS = 20;
+const LOCKED_MAX_PAUSE_MS = 1_000;
+
+/** The driver error of `e` (TypeORM wraps it in a `QueryFailedError`), or `e`. */
+function driverErrorOf(e: unknown): unknown {
+  if (e && typeof e === "object" && "driverError" in e) return (e as { driverError: unknown }).driverError;
+  return e;
+}
+
+/**
+ * True for SQLite's "another connection holds the lock" errors (`SQLITE_BUSY`,
+ * `SQLITE_BUSY_SNAPSHOT`, `SQLITE_LOCKED`, ..., "database is locked"), raised by the
+ * driver before the statement changed anything. Errors of synthforge itself are never.
+ */
+function isSqliteLockedError(e: unknown): boolean {
+  const d = driverErrorOf(e);
+  if (!(d instanceof Error) || d instanceof SynthforgeError) return false;
+  const code = errorCode(d);
+  if (code !== undefined) return /^SQLITE_(BUSY|LOCKED)(_|$)/.test(code);
+  return /\bdatabase (table )?is (locked|busy)\b/i.test(d.message);
+}
+
+/**
+ * Runs `attempt` until it does not fail with a {@link isSqliteLockedError lock error}:
+ * after each, a jittered pause (20 ms doubling to 1 s), while fewer than
+ * {@link LOCKED_ATTEMPTS} were made and less than `lockWaitMs` has passed. `attempt` must
+ * have changed nothing when it fails that way: a statement in autocommit mode, or a
+ * whole transaction (rolled back). Then fails with `DB_UNREACHABLE`.
+ */
+async function retryWhileLocked<T>(
+  attempt: () => Promise<T>,
+  opts: { lockWaitMs: number; logger: Logger; location: string },
+): Promise<T> {
+  const started = Date.now();
+  for (let n = 1; ; n += 1) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!isSqliteLockedError(e)) throw e;
+      const waited = Date.now() - started;
+      if (n >= LOCKED_ATTEMPTS || waited >= opts.lockWaitMs) {
+        const code = errorCode(driverErrorOf(e)) ?? "SQLITE_BUSY";
+        throw new SynthforgeError(
+          "DB_UNREACHABLE",
+          `${opts.location}: the database stayed locked by another connection (${code}) for ${(waited / 1000).toFixed(1)} s, over ${n} attempts; none of them wrote anything. ` +
+            "Another process holds a long write transaction on it (a database browser, a backup, a stuck process); let it finish, then resume the run.",
+          { cause: e, details: { code, attempts: n, waitedMs: waited } },
+        );
+      }
+      const pause = Math.min(LOCKED_MAX_PAUSE_MS, LOCKED_FIRST_PAUSE_MS * 2 ** (n - 1));
+      const ms = Math.round(pause / 2 + (Math.random() * pause) / 2);
+      opts.logger.debug(`${opts.location}: database is locked (attempt ${n}); retrying in ${ms} ms`);
+      await delay(ms);
+    }
+  }
+}
+
+/**
+ * Makes every transaction TypeORM begins on this SQLite DataSource `BEGIN IMMEDIATE`
+ * (TypeORM's better-sqlite3 driver issues a deferred `BEGIN TRANSACTION`). A deferred
+ * transaction takes the write lock at its first write: in WAL mode, when another process
+ * wrote since the transaction's first read, that write fails with `SQLITE_BUSY` at once,
+ * without the busy timeout (waiting could not help: its snapshot is stale). An immediate
+ * one waits for the write lock up front, under the busy timeout, and cannot fail that way.
+ */
+function beginImmediate(ds: DataSource): void {
+  const runner: QueryRunner = ds.createQueryRunner(); // the driver's one runner
+  const query = runner.query.bind(runner) as (sql: string, ...rest: unknown[]) => Promise<unknown>;
+  runner.query = ((sql: string, ...rest: unknown[]) =>
+    query(
+      sql === "BEGIN TRANSACTION" ? "BEGIN IMMEDIATE TRANSACTION" : sql,
+      ...rest,
+    )) as QueryRunner["query"];
+}
+
+/**
+ * After a SQLite transaction failed: leaves no transaction open on the connection (it
+ * would keep the write lock from every other process) and TypeORM's runner agreeing
+ * with the connection (a `BEGIN` that failed leaves the runner believing a transaction
+ * is active, and TypeORM would then run a later migration's statements outside any).
+ */
+function settleSqliteTransaction(ds: DataSource): void {
+  const db = (ds.driver as unknown as { databaseConnection?: BetterSqlite3.Database }).databaseConnection;
+  if (!db?.open) return;
+  if (db.inTransaction) {
+    try {
+      db.exec("ROLLBACK");
+    } catch {
+      // Reported by the caller's error; the check below leaves the runner as it is.
+    }
+  }
+  if (db.inTransaction) return;
+  const runner = ds.createQueryRunner() as unknown as {
+    isTransactionActive: boolean;
+    transactionDepth: number;
+  };
+  runner.isTransactionActive = false;
+  runner.transactionDepth = 0;
 }
 
 /** TypeORM's log calls routed to a synthforge {@link Logger} (TypeORM would print to stdout). */

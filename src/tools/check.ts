@@ -2,9 +2,12 @@
  * The result shape every deterministic verifier returns, so the review stage, the
  * offline judge, the ADK tools and the CLI all read verdicts the same way.
  */
+import type { DefectKind } from "../core/types.js";
 
 /** The outcome of one deterministic check. */
 export interface CheckResult {
+  /** The defect a failing check found (absent when it passed). */
+  defect?: DefectKind;
   /** Verifier name, e.g. `maths`, `code`, `verbatim`. Stored as `reviews.kind = "verifier:<name>"`. */
   name: string;
   /** False when the check found a problem. */

@@ -117,7 +117,7 @@ describe("cost in events and the summary", () => {
     const { pipeline } = make(store, () => undefined, { budget: { maxUsd: 0.0005 }, concurrency: 1 });
     const s = await pipeline.run({ count: 40, trainingType: "sft", topic: "organic chemistry" }).done;
     expect(s.status).toBe("stopped");
-    expect(s.stopReason).toMatch(/cost budget of \$0.0005 spent/);
+    expect(s.stopReason).toMatch(/cost budget of \$0.0005 reached/);
     const again = make(store, () => undefined, { budget: { maxUsd: 0.0005 } });
     const r = await again.pipeline.resume(s.runId).done;
     expect(r.status).toBe("stopped");

@@ -242,3 +242,152 @@ describe("sqlite: files and connection", () => {
     expect(lines.filter((l) => l.includes("InitialSchema1767225600000"))).toEqual([]);
   });
 });
+
+describe("sqlite: another process's locks", () => {
+  const newRun = () => ({
+    id: newId("run"),
+    request: "r",
+    trainingType: "sft" as const,
+    topic: "t",
+    targetCount: 1,
+    config: {},
+    status: "planning" as const,
+    provider: "offline",
+  });
+  /** Debug lines of a store, to see its retries. */
+  const recorder = () => {
+    const lines: string[] = [];
+    const logger = {
+      debug: (m: string) => lines.push(m),
+      info() {},
+      warn() {},
+      error() {},
+    };
+    return { lines, logger };
+  };
+  const retries = (lines: string[]) =>
+    lines.filter((l) => /database is locked \(attempt \d+\)/.test(l)).length;
+
+  it("a transaction holds the write lock from before its first read (BEGIN IMMEDIATE)", async () => {
+    const path = freshPath();
+    const store = sqliteStore({ path });
+    await store.init();
+    // Another process's connection, which does not wait for locks.
+    const other = new Database(path, { timeout: 0 });
+    try {
+      const run = await store.createRun(newRun());
+      const otherWrite = () =>
+        other.prepare("UPDATE runs SET stop_reason = 'other' WHERE id = ?").run(run.id);
+      await store.transaction(async (tx) => {
+        await tx.getRun(run.id); // a read: a deferred transaction would not hold the lock yet
+        // Had the other process written here, a deferred transaction's next write would
+        // fail with SQLITE_BUSY at once (its snapshot is stale); it cannot write at all.
+        expect(otherWrite).toThrow(/locked|busy/i);
+        await tx.updateRun(run.id, { status: "running" });
+      });
+      otherWrite();
+      const got = await store.getRun(run.id);
+      expect(got?.status).toBe("running");
+      expect(got?.stopReason).toBe("other");
+    } finally {
+      other.close();
+      await store.close();
+    }
+  });
+
+  it("a transaction and a statement that find the file locked wait, retry and are applied once", async () => {
+    const path = freshPath();
+    const { lines, logger } = recorder();
+    const store = sqliteStore({ path, busyTimeoutMs: 20, logger });
+    await store.init();
+    const other = new Database(path, { timeout: 0 });
+    try {
+      const run = newRun();
+      const before = await store.createRun(newRun());
+      other.exec("BEGIN IMMEDIATE");
+      let ran = 0;
+      const tx = store.transaction(async (t) => {
+        ran += 1;
+        await t.createRun(run);
+        await t.updateRun(run.id, { status: "running" });
+      });
+      const single = store.updateRun(before.id, { stopReason: "single" });
+      // Both have found the lock taken and are waiting to try again.
+      await vi.waitFor(() => expect(retries(lines)).toBeGreaterThanOrEqual(2), {
+        timeout: 30_000,
+        interval: 5,
+      });
+      other.exec("COMMIT");
+      await tx;
+      await single;
+      // The callback ran only once the transaction held the lock; each write landed once.
+      expect(ran).toBe(1);
+      expect((await store.getRun(run.id))?.status).toBe("running");
+      expect((await store.getRun(before.id))?.stopReason).toBe("single");
+      expect(other.prepare("SELECT COUNT(*) AS n FROM runs").get()).toEqual({ n: 2 });
+    } finally {
+      if (other.inTransaction) other.exec("ROLLBACK");
+      other.close();
+      await store.close();
+    }
+  });
+
+  it("a lock held past the retry window fails with DB_UNREACHABLE, writes nothing, and the store goes on", async () => {
+    const path = freshPath();
+    const { lines, logger } = recorder();
+    const store = sqliteStore({ path, busyTimeoutMs: 0, logger });
+    await store.init();
+    const other = new Database(path, { timeout: 0 });
+    try {
+      const run = newRun();
+      other.exec("BEGIN IMMEDIATE");
+      const err = await expectCode(
+        store.transaction(async (tx) => {
+          await tx.createRun(run);
+        }),
+        "DB_UNREACHABLE",
+      );
+      expect(err.message).toMatch(/stayed locked by another connection \(SQLITE_BUSY[A-Z_]*\)/);
+      expect(err.message).not.toMatch(/SqliteError/);
+      expect(retries(lines)).toBeGreaterThanOrEqual(2);
+      other.exec("ROLLBACK");
+      expect(await store.getRun(run.id)).toBeNull();
+      // Its transactions are still real ones: one that throws leaves nothing behind.
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.createRun(run);
+          throw new Error("undo");
+        }),
+      ).rejects.toThrow("undo");
+      expect(await store.getRun(run.id)).toBeNull();
+      await store.transaction(async (tx) => {
+        await tx.createRun(run);
+      });
+      expect((await store.getRun(run.id))?.id).toBe(run.id);
+      // And the connection holds no lock between transactions.
+      other.prepare("UPDATE runs SET stop_reason = 'other' WHERE id = ?").run(run.id);
+    } finally {
+      if (other.inTransaction) other.exec("ROLLBACK");
+      other.close();
+      await store.close();
+    }
+  });
+
+  it("stores opening a new file at once create and migrate it once", async () => {
+    const path = freshPath();
+    const stores = Array.from({ length: 5 }, () => sqliteStore({ path, busyTimeoutMs: 20 }));
+    try {
+      await Promise.all(stores.map((s) => s.init()));
+      const runs = stores.map(newRun);
+      await Promise.all(stores.map((s, i) => s.createRun(runs[i]!)));
+      for (const s of stores) expect((await s.listRuns()).length).toBe(runs.length);
+      const applied = (await stores[0]!.dataSource.query(
+        "SELECT name, COUNT(*) AS n FROM synthforge_migrations GROUP BY name",
+      )) as Array<{ name: string; n: number }>;
+      expect(applied.length).toBeGreaterThan(0);
+      for (const m of applied) expect(m.n, m.name).toBe(1);
+    } finally {
+      for (const s of stores) await s.close();
+    }
+  });
+});

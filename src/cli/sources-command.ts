@@ -10,7 +10,7 @@ import {
   type SourceFactoryOptions,
 } from "../sources/registry.js";
 import type { CliIO } from "./progress.js";
-import { buildConfiguredSource, httpClientFromConfig } from "./settings.js";
+import { buildConfiguredSource, httpClientFromConfig, reportSkippedFiles } from "./settings.js";
 
 /**
  * `synthforge sources list` and `synthforge sources search <adapter> "<query>"`: the
@@ -158,6 +158,8 @@ async function search(adapter: string, query: string, flags: SearchFlags, io: Cl
   }
   try {
     const docs = await source.search(query, limit ? { limit } : {});
+    // A local folder's files it could not read (too large, binary, not UTF-8) are named on stderr.
+    await reportSkippedFiles([source], io);
     if (flags.json) {
       io.out(JSON.stringify({ adapter, query, documents: docs }));
       return 0;

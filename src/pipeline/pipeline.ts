@@ -203,6 +203,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       `--batch needs a provider with a batch API (Gemini); the ${models.provider.name} provider has none.`,
     );
   }
+  if (batchOptions && options.cache === false) {
+    throw new SynthforgeError(
+      "INVALID_REQUEST",
+      "batch cannot be used with cache: false: Batch API answers reach the run through the response cache; drop one of the two.",
+    );
+  }
 
   /**
    * The models of one run: the response cache (on for paid providers unless turned off;
@@ -223,7 +229,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       });
       await runner.recover();
     }
-    const cache = batchOptions ? true : (options.cache ?? models.provider.paid);
+    const cache = batchOptions !== null || (options.cache ?? models.provider.paid);
     const runModels = models.withCallDefaults({
       ...(cache ? { cache: responseCache(store) } : {}),
       ...(batchOptions && runner ? { batch: runner } : {}),

@@ -370,6 +370,25 @@ describe("local files a run skips", () => {
   });
 });
 
+describe("sources search on a local folder", () => {
+  it("names the files it skipped on stderr, and still prints what it found", async () => {
+    const cwd = tempDir("sf-exit-search-");
+    const notes = join(cwd, "notes");
+    mkdirSync(notes);
+    writeFileSync(
+      join(notes, "moles.md"),
+      "---\nlicense: CC-BY-4.0\n---\n# Moles\n\nOne mole of a substance contains 6.022 × 10^23 particles.\n",
+    );
+    writeFileSync(join(notes, "binary.txt"), Buffer.from([0x61, 0x62, 0x00, 0x63]));
+    const r = await cli(["sources", "search", "localFiles", "mole particles", "--dir", "./notes"], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.split("\n")).toContain(
+      "skipped notes/binary.txt: a binary file, not text (a NUL byte at offset 2)",
+    );
+    expect(r.stdout).toContain("Moles");
+  });
+});
+
 describe("a PostgreSQL password in an error", () => {
   let server: Server;
   let port: number;

@@ -122,7 +122,9 @@ describe("the attack battery through synthforge review", () => {
       if (s.id.startsWith("attack-")) expect(s.review.status, s.id).not.toBe("approved");
     }
     expectNothingLeaked([r.stdout, r.stderr, readFileSync(out, "utf8")]);
-  });
+    // Dozens of programs that each run to a CPU-time limit: on a loaded machine this takes
+    // minutes of wall time, so the test waits for the CLI to exit rather than for a clock.
+  }, 600_000);
 });
 
 describe("the attack battery through synthforge generate (a model that returns hostile code)", () => {
@@ -149,5 +151,5 @@ describe("the attack battery through synthforge generate (a model that returns h
       r.stderr,
       ...tables.map((t) => JSON.stringify(query(db, `SELECT * FROM ${t}`))),
     ]);
-  });
+  }, 600_000);
 });

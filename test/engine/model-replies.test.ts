@@ -311,4 +311,20 @@ describe("--batch with --no-cache", () => {
     expect(engineOptions({ cache: false }, {})).toEqual({ cache: false });
     expect(engineOptions({ batch: true, cache: true }, {})).toEqual({ batch: {} });
   });
+
+  it("is refused by the library too (createPipeline with batch and cache: false)", () => {
+    const storage = sqliteStore({ path: ":memory:" });
+    const models = geminiModels({ apiKey: "test-key-not-real-123", baseUrl: "http://127.0.0.1:9" });
+    let error: unknown = null;
+    try {
+      createPipeline({ storage, models, batch: true, cache: false });
+    } catch (e) {
+      error = e;
+    }
+    expect(isSynthforgeError(error, "INVALID_REQUEST")).toBe(true);
+    expect((error as Error).message).toMatch(/batch cannot be used with cache: false/);
+    // Either alone is accepted.
+    expect(() => createPipeline({ storage, models, cache: false })).not.toThrow();
+    expect(() => createPipeline({ storage, models, batch: true })).not.toThrow();
+  });
 });

@@ -13,6 +13,6 @@ export default defineConfig({
   // import.meta.url in the CJS build (corpus and sandbox paths).
   shims: true,
   splitting: true,
-  // p-limit is ESM-only; bundle it so that require("synthforge") works too.
-  noExternal: ["p-limit", "yocto-queue"],
+  // p-limit and franc-min are ESM-only; bundle them so that require("synthforge") works too.
+  noExternal: ["p-limit", "yocto-queue", "franc-min", "trigram-utils", "n-gram", "collapse-white-space"],
 });

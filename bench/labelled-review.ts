@@ -1,13 +1,16 @@
 /**
- * The labelled review set (test/fixtures/review): correct examples and deliberately
- * corrupted variants of them. One place reads it and reviews it the way the review stage
- * does, for the precision/recall benchmark (bench/review.ts) and for the test that each
- * corruption is caught by its check (test/review/labelled.test.ts).
+ * The labelled review sets, read and reviewed in one place for the benchmark
+ * (bench/review.ts) and the tests (test/review/labelled.test.ts, test/review/gate.test.ts):
+ * - `legacy` (test/fixtures/review): correct examples and deliberately corrupted variants;
+ * - the gate sets (test/fixtures/review-gate/<set>.jsonl: `dev`, and the independent
+ *   `holdout`): realistic good and bad rows of every training type, each bad row labelled
+ *   with its one defect (`DEFECT_KINDS`), with the run's topic, sub-topic, constraints and
+ *   passages.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AgentRunner } from "../src/agents/fact-check.js";
-import type { Difficulty } from "../src/core/types.js";
+import type { DefectKind, Difficulty, RequestConstraints } from "../src/core/types.js";
 import { DEFAULT_REVIEW } from "../src/pipeline/pipeline.js";
 import { reviewExample } from "../src/pipeline/review-stage.js";
 import { loadBenchmarks } from "../src/tools/decontamination.js";
@@ -98,4 +101,160 @@ export async function reviewLabelledSet(agent: AgentRunner): Promise<LabelledRes
     results.push({ item, review, status, score, duplicateOf, ms: Date.now() - started });
   }
   return results;
+}
+
+/** One row of a labelled review-gate set (test/fixtures/review-gate/<set>.jsonl). */
+export interface GateItem {
+  id: string;
+  label: "good" | "bad";
+  defect: DefectKind | null;
+  type: string;
+  difficulty: Difficulty;
+  topic: string;
+  subTopic: string;
+  constraints?: RequestConstraints;
+  passages: Array<{ sourceId: string; licence?: string; permissive?: boolean; text: string }>;
+  row: Record<string, unknown>;
+  note: string;
+}
+
+/** The review of one labelled gate row. */
+export interface GateResult {
+  item: GateItem;
+  /** approved, needs_revision, rejected, or invalid (the review itself failed). */
+  status: string;
+  score: number;
+  /** The main defect the review named (null when it named none). */
+  defect: DefectKind | null;
+  /** The verdict kinds that failed, in order (without `final`). */
+  failed: string[];
+  notes: string[];
+  ms: number;
+}
+
+export const GATE_DIR = join(import.meta.dirname, "..", "test", "fixtures", "review-gate");
+/** The labelled gate sets, by name. */
+export const GATE_SETS = ["dev", "holdout"] as const;
+
+/** The rows of a gate set, in file order ([] when the file is absent). */
+export function gateItems(set: (typeof GATE_SETS)[number]): GateItem[] {
+  const file = join(GATE_DIR, `${set}.jsonl`);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as GateItem);
+}
+
+/**
+ * Reviews a gate set in file order, the way a run reviews its examples: one run-wide
+ * duplicate index (an approved row claims its slot, so a later row repeating its response
+ * is a duplicate), the row's topic, sub-topic, constraints and passages. A review that
+ * throws is recorded as `invalid` with its error (it never stops the set).
+ */
+export async function reviewGateSet(agent: AgentRunner, items: GateItem[]): Promise<GateResult[]> {
+  const dedup = new DedupIndex();
+  const results: GateResult[] = [];
+  for (const item of items) {
+    const started = Date.now();
+    let result: GateResult;
+    try {
+      const type = getTrainingType(item.type);
+      let prompt = "";
+      try {
+        prompt = type.promptText(item.row);
+      } catch {
+        // a malformed row: the schema check names what is missing
+      }
+      const review = await reviewExample(
+        {
+          type,
+          row: item.row,
+          question: prompt,
+          difficulty: item.difficulty,
+          passages: item.passages.map((p) => ({
+            sourceId: p.sourceId,
+            text: p.text,
+            permissive: p.permissive ?? true,
+            licence: p.licence ?? "unknown",
+          })),
+          id: item.id,
+          topic: item.topic,
+          subTopic: item.subTopic,
+          ...(item.constraints ? { constraints: item.constraints } : {}),
+        },
+        {
+          agent,
+          review: DEFAULT_REVIEW,
+          dedup,
+          benchmarks: null,
+          verifiers: listVerifiers(),
+          factCheck: true,
+        },
+      );
+      let { status, score, defect } = review;
+      const failed = review.verdicts.filter((v) => !v.passed && v.kind !== "final").map((v) => v.kind);
+      let notes = review.notes;
+      if (status === "approved" && review.signature) {
+        const dup = dedup.claim(item.id, review.signature);
+        if (dup) {
+          status = "rejected";
+          score = 0;
+          defect = "duplicate_response";
+          failed.push("dedup");
+          notes = [`${dup.kind} duplicate of ${dup.id}`];
+        }
+      }
+      result = { item, status, score, defect, failed, notes, ms: Date.now() - started };
+    } catch (e) {
+      result = {
+        item,
+        status: "invalid",
+        score: 0,
+        defect: null,
+        failed: ["error"],
+        notes: [`review failed: ${e instanceof Error ? e.message : String(e)}`],
+        ms: Date.now() - started,
+      };
+    }
+    results.push(result);
+  }
+  return results;
+}
+
+/** Figures of a set of gate results (all rows, or one training type's). */
+export interface GateFigures {
+  rows: number;
+  good: number;
+  bad: number;
+  /** Bad rows not approved. */
+  badKeptOut: number;
+  /** Good rows approved. */
+  goodApproved: number;
+  /** Caught bad rows whose named defect is the labelled one. */
+  rightReason: number;
+  /** Area under the ROC curve of the score, good vs bad (null without both). */
+  auc: number | null;
+}
+
+/** Counts and AUC of gate results. */
+export function gateFigures(results: GateResult[]): GateFigures {
+  const good = results.filter((r) => r.item.label === "good");
+  const bad = results.filter((r) => r.item.label === "bad");
+  const caught = bad.filter((r) => r.status !== "approved");
+  let auc: number | null = null;
+  if (good.length && bad.length) {
+    let wins = 0;
+    for (const g of good) for (const b of bad) wins += g.score > b.score ? 1 : g.score === b.score ? 0.5 : 0;
+    auc = wins / (good.length * bad.length);
+  }
+  return {
+    rows: results.length,
+    good: good.length,
+    bad: bad.length,
+    badKeptOut: caught.length,
+    goodApproved: good.filter((r) => r.status === "approved").length,
+    rightReason: caught.filter((r) => r.defect === r.item.defect).length,
+    auc,
+  };
 }

@@ -29,12 +29,28 @@ export { configSchema, DEFAULT_MODELS, loadConfig, type SynthforgeConfig } from 
 // Core
 export { type ErrorCode, isSynthforgeError, redactSecrets, SynthforgeError } from "./core/errors.js";
 export { consoleLogger, type Logger, silentLogger } from "./core/logger.js";
-export { MAX_COUNT_WITHOUT_FORCE, parseCount, parseRequest, parseTrainingType } from "./core/request.js";
+export {
+  languageCode,
+  MAX_COUNT_WITHOUT_FORCE,
+  type ParsedRequest,
+  parseCount,
+  parseRequest,
+  parseTrainingType,
+  type RequestReading,
+  readRequest,
+  wordsToNumber,
+} from "./core/request.js";
 export * from "./core/types.js";
 export { geminiBatchClient } from "./models/batch.js";
 export { CacheSession, cachedLlm } from "./models/cache.js";
 export { type Clock, ManualClock, systemClock } from "./models/clock.js";
-export { geminiModels, offlineModels, type RoutingOptions, scriptedModels } from "./models/factories.js";
+export {
+  geminiModels,
+  offlineModels,
+  openaiCompatibleModels,
+  type RoutingOptions,
+  scriptedModels,
+} from "./models/factories.js";
 export { fallbackLlm } from "./models/fallback.js";
 export {
   describeModelError,
@@ -62,8 +78,30 @@ export {
   offlineProvider,
   registerOfflineResponder,
 } from "./models/offline.js";
-export { callCost, DEFAULT_PRICES, type ModelPrice } from "./models/pricing.js";
-export type { ModelProvider } from "./models/provider.js";
+/** OpenAI-compatible models (issue 15): an ADK `BaseLlm` over the `openai` client, its provider and typed error. */
+export {
+  describeOpenAICompatibleError,
+  isLocalBaseUrl,
+  OPENAI_COMPATIBLE_PRESETS,
+  OpenAICompatibleError,
+  OpenAICompatibleLlm,
+  type OpenAICompatibleLlmOptions,
+  type OpenAICompatibleProviderOptions,
+  openaiCompatibleProvider,
+  type StructuredOutputMode,
+} from "./models/openai-compatible.js";
+export {
+  type CostEstimate,
+  type CostEstimateRow,
+  callCost,
+  DEFAULT_PRICES,
+  estimateRunCost,
+  type ModelPrice,
+  TOKENS_PER_EXAMPLE,
+  TOKENS_PER_RUN,
+  type TokensPerExample,
+} from "./models/pricing.js";
+export { type ModelProvider, prefixedProvider } from "./models/provider.js";
 export { classifyModelError, retryingLlm } from "./models/retry.js";
 // Models
 export { type ModelCallContext, ModelRouter, type ModelRouterOptions } from "./models/router.js";
@@ -74,13 +112,26 @@ export { loadDedupIndex } from "./pipeline/dedup.js";
 export {
   checkFormat,
   type ExportFileType,
+  type ExportMetadataOptions,
   type ExportOptions,
   type ExportResult,
+  type ExportSplitResult,
   exportRows,
   exportRun,
   writeJsonl,
   writeParquet,
 } from "./pipeline/export.js";
+export {
+  acceptsMetadataColumn,
+  type ExportSelection,
+  type LicenceFilter,
+  METADATA_COLUMN,
+  parseLicenceFilter,
+  parseReviewStatuses,
+  parseSplits,
+  type SplitSpec,
+  type StratifyBy,
+} from "./pipeline/export-select.js";
 export { generateStage } from "./pipeline/generate-stage.js";
 export {
   type DatasetLicence,
@@ -104,14 +155,35 @@ export {
 } from "./pipeline/pipeline.js";
 export {
   allocateQuotas,
+  assessMaterial,
   type ClarifyFn,
   type ClarifyQuestion,
+  checkFeasible,
   describeSpec,
+  type IntakeReading,
+  type MaterialAssessment,
+  onTopic,
+  type PlanRequestOptions,
+  planRequest,
   planStage,
+  QUESTIONS_PER_PASSAGE,
+  type ResolvedSpec,
+  type RunPreview,
   type RunRequest,
   resolveSpec,
   SPEC_DEFAULTS,
+  topicWords,
 } from "./pipeline/plan-stage.js";
+export {
+  HUB_URL,
+  type PushedFile,
+  type PushOptions,
+  type PushProgress,
+  type PushResult,
+  type PushRunOptions,
+  pushDataset,
+  pushRun,
+} from "./pipeline/push.js";
 export { questionStage } from "./pipeline/question-stage.js";
 export {
   catalogueSourceIds,
@@ -124,6 +196,8 @@ export {
   sourcesForDomain,
 } from "./pipeline/research-stage.js";
 export {
+  DEFECT_PRIORITY,
+  mainDefect,
   REVIEW_WEIGHTS,
   type ReviewOutcome,
   type ReviewStageOptions,
@@ -254,7 +328,24 @@ export {
   percentYield,
   stoichiometry,
 } from "./tools/chemistry.js";
-export { checkCode, checkCodeBlocks, checkProgramAnswer, extractCodeBlocks } from "./tools/code-check.js";
+export {
+  checkAnsweredOutput,
+  checkCode,
+  checkCodeBlocks,
+  checkProgramAnswer,
+  extractCodeBlocks,
+  type StatedOutput,
+  statedOutputs,
+} from "./tools/code-check.js";
+export {
+  assessResponse,
+  checkLabelConsistency,
+  checkPreferenceConsistency,
+  checkRankingConsistency,
+  checkRewardConsistency,
+  type ResponseOutcome,
+} from "./tools/consistency.js";
+export { type ConstantClaim, checkConstantsInText, findConstantClaims } from "./tools/constants.js";
 export { BenchmarkIndex, type ContaminationMatch, loadBenchmarks } from "./tools/decontamination.js";
 export { DedupIndex, dedupSignature, estimateJaccard, exactKey, minhash } from "./tools/dedup.js";
 export { verifierTools } from "./tools/function-tools.js";
@@ -287,6 +378,23 @@ export {
   findToxicity,
   verbatimOverlap,
 } from "./tools/text-checks.js";
+// The review gate's text checks (each failing result names its defect).
+export {
+  checkAnswers,
+  checkAudience,
+  checkBoilerplate,
+  checkInjectionEcho,
+  checkLanguage,
+  checkRepetition,
+  checkRowSize,
+  checkTemplateTokens,
+  checkTruncation,
+  detectLanguage,
+  MAX_FIELD_CHARS,
+  MAX_ROW_CHARS,
+} from "./tools/text-gate.js";
+export { checkOnTopic } from "./tools/topic-gate.js";
+export { type ConversionClaim, checkConversionsInText, findConversions } from "./tools/units.js";
 export {
   listVerifiers,
   registerVerifier,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { isSynthforgeError } from "../core/errors.js";
 import { registerOfflineResponder } from "../models/offline.js";
+import { numberConflict, swapConflict } from "../tools/claim-gate.js";
 import {
   type ClaimVerdict,
   indexPassages,
@@ -73,12 +74,35 @@ export const factCheckTask: AgentTask<FactCheckInput, FactCheckOutput> = {
     ].join("\n"),
 };
 
+/** Code-like text in a claim: inline code, a list or slice literal, a call. */
+const CODE_LIKE = /`|\[[^\]]*[,:][^\]]*\]|::|\b[A-Za-z_]\w*\(/;
+
+/**
+ * Whether a lexical contradiction is credible: a direction word (antonym, negation) only
+ * when the claim states the same thing as the source sentence (60% of its words); a
+ * number only when the claim is prose, not code ("lst[::-1] gives [3, 2, 1]" is checked by
+ * running the code, not by comparing its digits with a passage).
+ */
+export function credibleContradiction(v: LexicalVerdict): boolean {
+  if (v.verdict !== "contradicted") return true;
+  if ((v.method === "antonym" || v.method === "negation") && v.coverage < 0.6) return false;
+  if (v.method === "numeric" && CODE_LIKE.test(v.claim)) return false;
+  return true;
+}
+
+/** A lexical verdict with a not-credible contradiction turned into `undecided`. */
+function credible(v: LexicalVerdict): LexicalVerdict {
+  return credibleContradiction(v)
+    ? v
+    : { ...v, verdict: "undecided", reason: `${v.reason} (not taken as a contradiction)` };
+}
+
 /** The offline answer of the fact-check task: the lexical check, deciding every claim. */
 export function offlineFactCheck(input: FactCheckInput): FactCheckOutput {
   const index = indexPassages(input.passages);
   return {
     verdicts: input.claims.map((c) => {
-      const v = lexicalCheck(c, index, input.passages, { decideAll: true, supportAt: 0.6 });
+      const v = credible(lexicalCheck(c, index, input.passages, { decideAll: true, supportAt: 0.6 }));
       const verdict = v.verdict === "undecided" ? "not_found" : v.verdict;
       return {
         id: c.id,
@@ -176,7 +200,32 @@ export async function factCheck(
     .map((c, i) => ({ id: i + 1, text: c.text }));
   if (claims.length === 0) return null;
   const index = indexPassages(passages);
-  const lexical: LexicalVerdict[] = claims.map((c) => lexicalCheck(c, index, passages));
+  const lexical: LexicalVerdict[] = claims.map((c) => {
+    const v = credible(lexicalCheck(c, index, passages));
+    if (v.verdict === "contradicted" || CODE_LIKE.test(c.text)) return v;
+    // A number the best-matching source sentence gives differently for the same thing.
+    const conflict = numberConflict(c.text, passages);
+    if (conflict)
+      return {
+        ...v,
+        verdict: "contradicted",
+        method: "numeric",
+        sourceId: conflict.sourceId,
+        evidence: conflict.evidence,
+        reason: `the claim gives ${conflict.claimed} for "${conflict.about}" where the source gives ${conflict.stated}`,
+      };
+    // A paired word the other way round ("right ventricle" where the source says "left").
+    const swap = swapConflict(c.text, passages);
+    if (!swap) return v;
+    return {
+      ...v,
+      verdict: "contradicted",
+      method: "antonym",
+      sourceId: swap.sourceId,
+      evidence: swap.evidence,
+      reason: `the claim says "${swap.claimed}" where the source says "${swap.stated}"`,
+    };
+  });
   const results = new Map<number, ClaimResult>();
   for (const v of lexical) {
     if (v.verdict !== "undecided") {

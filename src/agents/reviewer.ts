@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { contentWords, coverage, sentences } from "../core/text.js";
-import type { Difficulty, TrainingTypeName } from "../core/types.js";
+import type { Difficulty, RequestConstraints, TrainingTypeName } from "../core/types.js";
 import { registerOfflineResponder } from "../models/offline.js";
 import { getTrainingType } from "../training-types/index.js";
 import type { AgentTask } from "./agent-task.js";
-import { codeIdentifiers, NOT_FOUND_CREDIT } from "./fact-check.js";
+import { NOT_FOUND_CREDIT } from "./fact-check.js";
 
 /**
  * The reviewer agent's judge: scores an example against its type's rubric and the
@@ -80,6 +80,11 @@ export interface JudgeInput {
   checks?: JudgeCheck[];
   /** What the fact check found, when it ran. */
   factCheck?: JudgeFactCheck | null;
+  /** The run's topic and the example's sub-topic: the example must be about them. */
+  topic?: string;
+  subTopic?: string;
+  /** What the request asks of the text (language, audience, style). */
+  constraints?: RequestConstraints;
 }
 
 /** The judge task: scores one example against its type's rubric. */
@@ -102,67 +107,80 @@ export const judgeTask: AgentTask<JudgeInput, JudgeOutput> = {
       "`checks` lists what deterministic verifiers found (code runs, arithmetic, chemistry, licences...) and `factCheck`",
       "what a claim-by-claim fact check found: treat their failures as established facts and lower the matching scores.",
       "List every concrete, fixable issue. Do not reward length for its own sake.",
+      "A claim the passages do not mention is not wrong: judge it on what you know; only a claim the passages",
+      "contradict, or one you know to be false, lowers accuracy. Completeness asks whether the prompt is answered.",
+      ...(input.topic
+        ? [
+            `The run is about "${input.topic}"${input.subTopic ? ` (sub-topic "${input.subTopic}")` : ""}: an example about something else scores 0 on helpfulness.`,
+          ]
+        : []),
+      ...(input.constraints && Object.keys(input.constraints).length
+        ? [
+            `The request asks for: ${Object.entries(input.constraints)
+              .map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(", ") : v}`)
+              .join("; ")}. A text that does not meet it scores low on difficulty_fit.`,
+          ]
+        : []),
     ].join("\n"),
 };
 
-const MIN_WORDS: Record<Difficulty, number> = { easy: 25, medium: 50, hard: 80 };
+/** Content words under which an answer reads as thin for its difficulty. */
+const MIN_WORDS: Record<Difficulty, number> = { easy: 8, medium: 20, hard: 35 };
 
 /**
- * The offline judge: deterministic checks that mean something without a model.
- * accuracy = share of answer sentences supported by the passages; completeness = share
- * of the question's content words the answer addresses; helpfulness, clarity and
- * difficulty fit from length and sentence structure.
+ * The offline judge: deterministic signals that mean something without a model, none of
+ * which alone keeps a correct answer out. The text gate, the verifiers and the fact check
+ * (run before it) catch the defects; this judge only grades what is left: accuracy from
+ * the fact check (a claim the sources do not state costs a little, the sources contradict
+ * nothing by now), completeness from how much of the prompt's subject the answer takes up,
+ * depth and clarity from length and sentence structure.
  */
 export function offlineJudge(input: JudgeInput): JudgeOutput {
   // A type may judge rows the generic checks cannot (an undesirable KTO completion, GRPO code).
-  const own = getTrainingType(input.trainingType).offlineJudge?.(input);
+  let own: JudgeOutput | null = null;
+  try {
+    own = getTrainingType(input.trainingType).offlineJudge?.(input) ?? null;
+  } catch {
+    own = null; // a row the type's judge cannot read (missing columns) gets the generic judge
+  }
   if (own) return withChecks(own, input);
   const issues: string[] = [];
-  const truth = input.passages.map((p) => p.text).join("\n");
-  // Code is checked by running it (the code/sql/program verifiers), prose against the sources.
   const code = (input.answer.match(/```[\s\S]*?```/g) ?? []).join("\n");
   const prose = input.answer.replace(/```[\s\S]*?```/g, ". ").replace(/:\s*\.\s/g, ". ");
   const codeVerified =
     code.length > 0 && (input.checks ?? []).some((c) => CODE_CHECKS.has(c.name) && c.passed);
-  // Sentences about the verified code itself (naming its identifiers) were checked by running it.
-  const ids = codeVerified ? codeIdentifiers(input.answer) : new Set<string>();
-  const aboutCode = (t: string) =>
-    (t.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []).some((w) => ids.has(w.toLowerCase()));
-  const answerSentences = sentences(prose).filter((x) => x.replace(/[.\s]/g, "") && !aboutCode(x));
-  const supported = answerSentences.filter((s) => coverage(s, truth) >= 0.7).length;
-  let accuracy = answerSentences.length ? supported / answerSentences.length : codeVerified ? 1 : 0;
-  if (codeVerified && answerSentences.length) {
-    const pw = contentWords(prose).length;
-    const cw = contentWords(code).length;
-    accuracy = (pw * accuracy + cw) / Math.max(1, pw + cw);
-  }
-  if (input.passages.length === 0 && !codeVerified) {
-    // Nothing to check facts against: unverifiable, not wrong (the same credit the fact check gives).
-    accuracy = NOT_FOUND_CREDIT;
-    issues.push("no ground-truth passages: the facts could not be checked");
-  } else if (accuracy < 0.8)
-    issues.push(`only ${supported} of ${answerSentences.length} sentences are supported by the sources`);
+  const answerSentences = sentences(prose).filter((x) => x.replace(/[.\s]/g, ""));
 
+  // Accuracy: what the sources say (the fact check decides it in withChecks), else a prior.
+  let accuracy = 0.9;
+  if (input.passages.length > 0) {
+    const truth = input.passages.map((p) => p.text).join("\n");
+    const supported = answerSentences.filter((s) => coverage(s, truth) >= 0.7).length;
+    const share = answerSentences.length ? supported / answerSentences.length : 0;
+    accuracy = 0.85 + 0.15 * share;
+  }
+  if (codeVerified) accuracy = Math.max(accuracy, 0.95);
+
+  // Completeness: the answer takes up the prompt's subject (a gentle signal).
   const qCov = coverage(input.question, input.answer);
-  const completeness = Math.min(1, qCov / 0.75);
-  if (completeness < 0.8) {
+  const completeness = Math.min(1, 0.8 + qCov * 0.5);
+  if (qCov < 0.3) {
     const missing = contentWords(input.question).filter((w) => !contentWords(input.answer).includes(w));
-    issues.push(`incomplete: the answer does not address ${missing.slice(0, 5).join(", ")}`);
+    issues.push(`may not address ${missing.slice(0, 5).join(", ")}`);
   }
 
   const words = contentWords(input.answer).length;
   const min = MIN_WORDS[input.difficulty];
-  const difficultyFit = Math.min(1, words / min);
-  if (difficultyFit < 1)
-    issues.push(`too short for a ${input.difficulty} question (${words} content words, want ${min}+)`);
-  const helpfulness = words < 10 ? 0.2 : words > 900 ? 0.7 : Math.min(1, 0.6 + words / (min * 2.5));
+  const difficultyFit = Math.min(1, 0.75 + (0.25 * words) / min);
+  if (words < min) issues.push(`brief for a ${input.difficulty} question (${words} content words)`);
+  const helpfulness = words < 3 ? 0.5 : Math.min(1, 0.75 + words / (min * 4));
   const avgLen = answerSentences.length
     ? prose.trim().split(/\s+/).length / answerSentences.length
     : codeVerified
       ? 12
-      : 0;
-  const clarity = avgLen >= 6 && avgLen <= 40 ? 1 : 0.7;
-  if (clarity < 1) issues.push("sentences are too long or fragmentary");
+      : 8;
+  const clarity = avgLen <= 45 ? 1 : 0.8;
+  if (clarity < 1) issues.push("sentences are very long");
 
   const scores = {
     accuracy: round(accuracy),
@@ -175,7 +193,7 @@ export function offlineJudge(input: JudgeInput): JudgeOutput {
     {
       scores,
       issues,
-      summary: issues.length ? `Offline review: ${issues[0]}.` : "Offline review: grounded and complete.",
+      summary: issues.length ? `Offline review: ${issues[0]}.` : "Offline review: well formed and on point.",
     },
     input,
   );
@@ -216,9 +234,12 @@ function withChecks(verdict: JudgeOutput, input: JudgeInput): JudgeOutput {
     scores.accuracy = Math.min(scores.accuracy, round(fc.supported / n));
     for (const p of fc.problems) if (!issues.includes(p)) issues.push(p);
   } else if (fc && n > 0) {
-    // No contradiction: a claim the fact check found (or could not find) counts as the fact
-    // check counts it, even when the sentence-level lexical check missed a paraphrase.
-    scores.accuracy = Math.max(scores.accuracy, round((fc.supported + NOT_FOUND_CREDIT * fc.not_found) / n));
+    // No contradiction: a claim the sources do not state is unverified, not wrong; it costs
+    // a little confidence (the same credit the fact check gives it).
+    scores.accuracy = Math.max(
+      scores.accuracy,
+      round((fc.supported + Math.max(NOT_FOUND_CREDIT, 0.85) * fc.not_found) / n),
+    );
   }
   const changed = issues.length !== verdict.issues.length;
   return { scores, issues, summary: changed ? `Offline review: ${issues[0]}.` : verdict.summary };

@@ -18,7 +18,16 @@ import {
   formatsByType,
   getTrainingType,
 } from "../training-types/index.js";
+import {
+  addExportFilterOptions,
+  type ExportFilterFlags,
+  exportSelectionFromFlags,
+  printSelection,
+} from "./export-options.js";
+import { registerMcpCommand } from "./mcp-command.js";
+import { registerPlanCommand } from "./plan-command.js";
 import { type CliIO, formatSummary, progressPrinter } from "./progress.js";
+import { registerPushCommand } from "./push-command.js";
 import { registerRetryFailed } from "./retry-command.js";
 import { registerReviewCommand } from "./review-command.js";
 import {
@@ -30,7 +39,15 @@ import {
   type RunFlags,
   runSettings,
 } from "./run-options.js";
-import { type CommonFlags, DEFAULT_DB, dbTarget, displayPath, reportSkippedFiles } from "./settings.js";
+import {
+  type CommonFlags,
+  chooseProvider,
+  DEFAULT_DB,
+  dbTarget,
+  displayPath,
+  readConfig,
+  reportSkippedFiles,
+} from "./settings.js";
 import { registerSourcesCommand } from "./sources-command.js";
 import { registerWorker } from "./worker-command.js";
 
@@ -130,7 +147,7 @@ async function openPipeline(
   try {
     await store.init();
     io.err(notice);
-    if (options.sources) await reportSkippedFiles(options.sources, io);
+    if (options.sources) await reportSkippedFiles(options.sources, io, options.licencePolicy);
     return pipeline;
   } catch (e) {
     await pipeline.close().catch(() => undefined);
@@ -159,7 +176,8 @@ async function generate(request: string | undefined, flags: GenerateFlags, io: C
   if (spec.trainingType) getTrainingType(spec.trainingType);
   const clarify = clarifier(flags, io);
   const missing = (["count", "trainingType", "topic"] as const).filter((f) => spec[f] === undefined);
-  if (missing.length && !clarify) {
+  // With a model, the intake model reads the request first: only offline does the parser have the last word here.
+  if (missing.length && !clarify && chooseProvider(flags, readConfig(flags)).provider === "offline") {
     throw new SynthforgeError(
       "CLARIFICATION_NEEDED",
       `The request does not say the ${missing.map((f) => (f === "trainingType" ? "training type" : f)).join(", ")}, and there is no terminal to ask. Say it in the request, pass --count/--type/--topic, or pass --yes to take the defaults (${missing.map((f) => `${f}=${SPEC_DEFAULTS[f]}`).join(", ")}).`,
@@ -177,7 +195,14 @@ async function generate(request: string | undefined, flags: GenerateFlags, io: C
   process.on("SIGINT", onSigint);
   try {
     let targetCount = spec.count ?? 0;
-    const run = pipeline.run(spec, {
+    // Only what flags set is given: the request itself goes through the intake (the parser checks it).
+    const given = {
+      request: text,
+      ...(flags.count !== undefined ? { count: spec.count } : {}),
+      ...(flags.type !== undefined ? { trainingType: spec.trainingType } : {}),
+      ...(flags.topic ? { topic: flags.topic } : {}),
+    };
+    const run = pipeline.run(given, {
       ...(clarify ? { clarify } : {}),
       force: flags.force ?? false,
       signal: controller.signal,
@@ -224,7 +249,7 @@ async function resume(
   try {
     io.err(r.notice);
     for (const l of overrideLines(r.changes)) io.err(l);
-    if (r.options.sources) await reportSkippedFiles(r.options.sources, io);
+    if (r.options.sources) await reportSkippedFiles(r.options.sources, io, r.options.licencePolicy);
     if (stored.status === "completed") {
       // A finished run stays as it is (its finish time included).
       const summary = await buildSummary(store, stored.id, { durationMs: 0 });
@@ -245,7 +270,7 @@ async function resume(
   }
 }
 
-interface ExportFlags extends CommonFlags {
+interface ExportFlags extends CommonFlags, ExportFilterFlags {
   run?: string;
   format?: string;
   out?: string;
@@ -303,9 +328,14 @@ async function exportCmd(flags: ExportFlags, io: CliIO): Promise<number> {
       "INVALID_REQUEST",
       "--json prints a result line on standard output, which --out - fills with the rows; use one or the other.",
     );
-  // The output is checked before the database is opened: a bad --out or --hf touches nothing.
-  const { checkExportOut } = await import("../pipeline/export.js");
-  if (flags.out) checkExportOut(flags.out, { overwrite: flags.force ?? false, format: flags.format! });
+  // Filters, splits and the output are checked before the database is opened: bad values touch nothing.
+  const selection = exportSelectionFromFlags(flags);
+  const { checkExportTargets } = await import("../pipeline/export.js");
+  if (flags.out)
+    checkExportTargets(flags.out, selection.split, {
+      overwrite: flags.force ?? false,
+      format: flags.format!,
+    });
   if (flags.hf) {
     const { checkHfDir, hfFilesReplaced } = await import("../pipeline/hf-dataset.js");
     checkHfDir(flags.hf);
@@ -325,10 +355,12 @@ async function exportCmd(flags: ExportFlags, io: CliIO): Promise<number> {
         ...(flags.format ? { format: flags.format } : {}),
         ...(flags.jsonl ? { jsonl: true } : {}),
         ...(shardRows ? { shardRows } : {}),
+        ...selection,
       });
       io.out(
         `wrote ${res.rows} ${res.trainingType} example(s) as ${res.format} to the Hugging Face dataset folder ${res.dir} (${res.files.length} files, licence ${res.licence.id})`,
       );
+      printSelection({ ...res, ...(selection.split ? {} : { splits: [] }) }, io);
       for (const w of res.warnings) io.err(`warning: ${w}`);
       if (flags.json) io.out(JSON.stringify(res));
       return 0;
@@ -338,6 +370,7 @@ async function exportCmd(flags: ExportFlags, io: CliIO): Promise<number> {
       format: flags.format!,
       out: flags.out!,
       overwrite: flags.force ?? false,
+      ...selection,
     });
     if (toStdout) {
       // Standard output holds only the rows.
@@ -345,10 +378,12 @@ async function exportCmd(flags: ExportFlags, io: CliIO): Promise<number> {
       io.err(
         "note: the licence ledger (<name>.ATTRIBUTION.md, <name>.sources.json) is written only beside a file: export with --out <name>.jsonl to get it.",
       );
-    } else
+    } else {
       io.out(
-        `wrote ${res.rows} ${res.trainingType} example(s) as ${res.format} (${res.fileType}) to ${res.path}`,
+        `wrote ${res.rows} ${res.trainingType} example(s) as ${res.format} (${res.fileType}) ${res.splits ? `in ${res.splits.length} split files:` : `to ${res.path}`}`,
       );
+      printSelection(res, io);
+    }
     for (const w of res.warnings) io.err(`warning: ${w}`);
     if (flags.json) io.out(JSON.stringify(res));
     return 0;
@@ -477,8 +512,7 @@ export function buildProgram(rawIO: CliIO, setCode: (code: number) => void): Com
       setCode(await resume(run, flags, explicitFlags(cmd), io)),
     );
 
-  program
-    .command("export")
+  addExportFilterOptions(program.command("export"))
     .description("Write a run's approved examples in a trainer format")
     .option("--run <id>", "run id, or latest", "latest")
     .option("-f, --format <format>", "export format (see --list-formats)")
@@ -508,6 +542,9 @@ export function buildProgram(rawIO: CliIO, setCode: (code: number) => void): Com
   registerRetryFailed(program, io, setCode);
   registerWorker(program, io, setCode);
   registerReviewCommand(program, io, setCode);
+  registerPlanCommand(program, io, setCode);
+  registerPushCommand(program, io, setCode);
+  registerMcpCommand(program, io, setCode);
   return program;
 }
 
@@ -527,7 +564,13 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (isSynthforgeError(e)) {
       io.err(`error [${e.code}]: ${e.message}`);
-      const userError = !["MODEL_ERROR", "DB_UNREACHABLE", "SOURCE_FAILED"].includes(e.code);
+      const userError = ![
+        "MODEL_ERROR",
+        "DB_UNREACHABLE",
+        "SOURCE_FAILED",
+        "HUB_UNREACHABLE",
+        "HUB_REQUEST_FAILED",
+      ].includes(e.code);
       return userError ? 2 : 1;
     }
     io.err(`error: ${describeError(e)}`);

@@ -68,6 +68,9 @@ export function progressPrinter(io: CliIO, target: () => number): (e: PipelineEv
       case "run-finished":
         if (io.tty && approved + dropped > 0) endLine();
         break;
+      case "log":
+        if (e.level === "warn") io.err(`warning: ${e.message}`);
+        break;
       default:
         break;
     }
@@ -90,6 +93,11 @@ export function formatSummary(s: RunSummary, opts: { exportHint: string | null }
     `  time ${secs}s`,
     `  data: ${s.storage} (table synthetic_data_${s.trainingType}, run_id ${s.runId})`,
   ];
+  const subs = s.subTopics ?? [];
+  if (subs.length && subs.some((x) => x.approved !== x.quota))
+    lines.push(
+      `  sub-topics (approved/quota): ${subs.map((x) => `${x.name} ${x.approved}/${x.quota}`).join(" · ")}${s.status === "completed" ? " (a sub-topic that ran out of distinct questions left its share to the others)" : ""}`,
+    );
   const reasons = Object.entries(s.dropReasons);
   if (reasons.length) lines.push(`  dropped: ${reasons.map(([r, n]) => `${n}× ${r}`).join("; ")}`);
   // The run's settings are stored with it: resume needs only where the database is.

@@ -11,10 +11,16 @@ import { describeError, SynthforgeError } from "../core/errors.js";
 import { checkFolder, fsReason, makeFolders, removeFolders } from "../core/fs-paths.js";
 import { parseTrainingType } from "../core/request.js";
 import { coverage } from "../core/text.js";
-import { type Difficulty, TRAINING_TYPES, type TrainingTypeName } from "../core/types.js";
+import {
+  type DefectKind,
+  type Difficulty,
+  type RequestConstraints,
+  TRAINING_TYPES,
+  type TrainingTypeName,
+} from "../core/types.js";
 import type { LlmCallRecord } from "../models/middleware.js";
 import { DEFAULT_REVIEW } from "../pipeline/pipeline.js";
-import { type ReviewOutcome, reviewExample } from "../pipeline/review-stage.js";
+import { defectOf, duplicateReason, type ReviewOutcome, reviewExample } from "../pipeline/review-stage.js";
 import type { SourceAdapter } from "../sources/types.js";
 import { lexicalFactCheck } from "../tools/claims.js";
 import { type BenchmarkIndex, loadBenchmarks } from "../tools/decontamination.js";
@@ -44,16 +50,30 @@ export interface ReviewFlags extends PipelineFlags {
   /** `--no-fact-check`. */
   factCheck?: boolean;
   difficulty?: string;
+  /** `--topic`: the dataset's topic; rows about something else are rejected as off topic. */
+  topic?: string;
+  /** `--sub-topic`: narrows `--topic`. */
+  subTopic?: string;
+  /** `--language`: ISO 639-1 code the rows must be written in (default en). */
+  language?: string;
+  /** `--audience`: who the rows are for ("primary school pupils"); the reading level is checked. */
+  audience?: string;
 }
 
 /** The review written beside one row. */
 export interface RowReview {
   quality_score: number | null;
   status: ReviewOutcome["status"] | "invalid";
+  /**
+   * The main defect found (one of `DEFECT_KINDS`), null when none was: the reason a
+   * rejected or invalid row is not approved.
+   */
+  defect: DefectKind | null;
   /** The format the row was read as (`columns` for the stored columns). */
   format: string | null;
   notes: string[];
-  verdicts: Array<{ kind: string; score: number; passed: boolean; reasons: string[] }>;
+  /** Every verdict; a failing one names its defect. */
+  verdicts: Array<{ kind: string; score: number; passed: boolean; reasons: string[]; defect?: DefectKind }>;
   /** Passages the facts were checked against. */
   sources: string[];
 }
@@ -284,6 +304,9 @@ async function reviewRecord(
     benchmarks: BenchmarkIndex | null;
     factCheck: boolean;
     difficulty: Difficulty;
+    topic?: string;
+    subTopic?: string;
+    constraints?: RequestConstraints;
   },
 ): Promise<{ record: Record<string, unknown> | null; review: RowReview; raw: string }> {
   const invalid = (why: string, record: Record<string, unknown> | null = null) => ({
@@ -291,6 +314,7 @@ async function reviewRecord(
     review: {
       quality_score: null,
       status: "invalid" as const,
+      defect: "format_invalid" as const,
       format: null,
       notes: [why],
       verdicts: [],
@@ -331,6 +355,9 @@ async function reviewRecord(
       passages,
       id,
       lenientFields: imported.filled,
+      ...(ctx.topic ? { topic: ctx.topic } : {}),
+      ...(ctx.subTopic ? { subTopic: ctx.subTopic } : {}),
+      ...(ctx.constraints ? { constraints: ctx.constraints } : {}),
       formats:
         imported.format === "columns"
           ? Object.keys(ctx.type.exporters)
@@ -345,31 +372,43 @@ async function reviewRecord(
       factCheck: ctx.factCheck,
     },
   );
-  let { score, status, notes } = outcome;
+  let { score, notes, defect } = outcome;
+  let status: RowReview["status"] = outcome.status;
   if (status === "approved" && outcome.signature) {
     const dup = ctx.dedup.claim(id, outcome.signature);
     if (dup) {
       score = 0;
       status = "rejected";
-      notes = [
-        `${dup.kind === "exact" ? "an exact" : "a near"} duplicate of ${dup.id.replace("line-", "line ")}`,
-      ];
+      defect = "duplicate_response";
+      notes = [duplicateReason(dup)];
     }
   }
+  // A row that is not a well-formed row of the type (missing or mistyped fields, too large)
+  // is invalid, with the reason: it was never really reviewed.
+  if (
+    defect === "format_invalid" &&
+    outcome.verdicts.some((v) => v.kind === "schema" || v.kind === "verifier:size")
+  )
+    status = "invalid";
   return {
     record,
     raw: line,
     review: {
-      quality_score: score,
+      quality_score: status === "invalid" ? null : score,
       status,
+      defect,
       format: imported.format,
       notes: notes.map((x) => x.replace(/example line-(\d+)/g, "line $1")),
-      verdicts: outcome.verdicts.map((v) => ({
-        kind: v.kind,
-        score: v.score,
-        passed: v.passed,
-        reasons: v.reasons.map((x) => x.replace(/example line-(\d+)/g, "line $1")),
-      })),
+      verdicts: outcome.verdicts.map((v) => {
+        const d = v.passed ? null : defectOf(v);
+        return {
+          kind: v.kind,
+          score: v.score,
+          passed: v.passed,
+          reasons: v.reasons.map((x) => x.replace(/example line-(\d+)/g, "line $1")),
+          ...(d ? { defect: d } : {}),
+        };
+      }),
       sources: [...new Set(passages.map((p) => p.sourceId))],
     },
   };
@@ -439,6 +478,18 @@ export async function reviewFile(file: string, flags: ReviewFlags, io: CliIO): P
   };
   const agent: AgentRunner = (task, taskInput) =>
     runAgentTask(task, taskInput, { models, runId: null, sink });
+  const language = flags.language?.trim().toLowerCase();
+  if (language !== undefined && !/^[a-z]{2,3}$/.test(language))
+    throw new SynthforgeError(
+      "INVALID_REQUEST",
+      `--language must be an ISO 639-1 code such as en, es or fr, got "${flags.language}".`,
+    );
+  if (flags.subTopic && !flags.topic?.trim())
+    throw new SynthforgeError("INVALID_REQUEST", "--sub-topic needs --topic (the topic it narrows).");
+  const constraints: RequestConstraints = {
+    ...(language ? { language } : {}),
+    ...(flags.audience?.trim() ? { audience: flags.audience.trim() } : {}),
+  };
   const ctx = {
     type,
     agent,
@@ -447,6 +498,9 @@ export async function reviewFile(file: string, flags: ReviewFlags, io: CliIO): P
     benchmarks,
     factCheck: flags.factCheck !== false,
     difficulty,
+    ...(flags.topic?.trim() ? { topic: flags.topic.trim() } : {}),
+    ...(flags.subTopic?.trim() ? { subTopic: flags.subTopic.trim() } : {}),
+    ...(Object.keys(constraints).length ? { constraints } : {}),
   };
   const summary: FileReviewSummary = {
     file: input,
@@ -568,6 +622,7 @@ export async function reviewFile(file: string, flags: ReviewFlags, io: CliIO): P
             review: {
               quality_score: null,
               status: "invalid",
+              defect: null,
               format: null,
               notes: [`line ${at}: review failed: ${describeError(e)}`],
               verdicts: [],
@@ -657,13 +712,20 @@ export function registerReviewCommand(program: Command, io: CliIO, setCode: (cod
       collect,
     )
     .option("--difficulty <level>", "difficulty the rows are judged at: easy, medium (default) or hard")
+    .option("--topic <topic>", "the dataset's topic: rows about something else are rejected as off topic")
+    .option("--sub-topic <name>", "a sub-topic of --topic the rows were written for")
+    .option("--language <code>", "ISO 639-1 code of the language the rows must be in (default en)")
+    .option("--audience <who>", 'who the rows are for, e.g. "primary school pupils" (reading level checked)')
     .option(
       "--no-sources",
       "do not search the sources for ground truth (facts are checked only against a row's own context)",
     )
     .option("--no-fact-check", "skip the claim-by-claim fact check")
     .option("-c, --config <file>", "config file (default ./synthforge.config.yaml when present)")
-    .option("--provider <name>", "auto (default), gemini or offline")
+    .option(
+      "--provider <name>",
+      "auto (default), gemini, offline, or an OpenAI-compatible provider (ollama, lmstudio, vllm, llamacpp, openai, or one under providers: in the config)",
+    )
     .option(
       "--model <role=model>",
       "model for an agent role, e.g. reviewer=gemini-2.5-pro (repeatable)",

@@ -17,9 +17,14 @@ import {
   type CommonFlags,
   chooseProvider,
   dbTarget,
+  defaultSourceConfigs,
+  licencePolicyFlag,
   modelFlags,
   numericFlags,
   type PipelineFlags,
+  type ProviderChoice,
+  type SourceChoiceFlags,
+  sourcesFlag,
 } from "./settings.js";
 import {
   absoluteSources,
@@ -51,7 +56,12 @@ export interface TypeOptionFlags {
 }
 
 /** Every flag that shapes a pipeline. */
-export type RunFlags = CommonFlags & PipelineFlags & EngineFlags & ReviewFlags & TypeOptionFlags;
+export type RunFlags = CommonFlags &
+  PipelineFlags &
+  SourceChoiceFlags &
+  EngineFlags &
+  ReviewFlags &
+  TypeOptionFlags;
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -63,13 +73,24 @@ export function addRunOptions(
   return cmd
     .option("--db <path|url>", db)
     .option("-c, --config <file>", "config file (default ./synthforge.config.yaml when present)")
-    .option("--provider <name>", "auto (default), gemini or offline")
+    .option(
+      "--provider <name>",
+      "auto (default), gemini, offline, or an OpenAI-compatible provider (ollama, lmstudio, vllm, llamacpp, openai, or one under providers: in the config)",
+    )
     .option(
       "--model <role=model>",
       "model for an agent role, e.g. generation=gemini-2.5-pro (repeatable)",
       collect,
     )
     .option("--corpus <dir>", "research a local folder of md/txt/html/pdf notes (repeatable)", collect)
+    .option(
+      "--sources <ids>",
+      "research only these sources, comma-separated ids from `synthforge sources list` (e.g. wikipedia,arxiv,corpus)",
+    )
+    .option(
+      "--licence-policy <policy>",
+      "which source licences research may use: permissive (default), any, or allow:<SPDX>,<SPDX>",
+    )
     .option("--concurrency <n>", "candidates worked on at once (default 8)")
     .option("--max-candidates <n>", "candidate budget (default max(3N, N+10))")
     .option("--max-usd <usd>", "model spend budget in USD")
@@ -158,7 +179,7 @@ export function effectiveSettings(
   flags: RunFlags,
   config: SynthforgeConfig,
   configDir: string,
-  provider: "gemini" | "offline",
+  provider: ProviderChoice,
 ): StoredSettings {
   const { concurrency, budget } = numericFlags(flags, config);
   const scope = flags.dedup ?? config.review?.dedup;
@@ -179,11 +200,13 @@ export function effectiveSettings(
     config: {
       ...rest,
       models: { ...config.models, ...modelFlags(flags.model) },
-      sources: flags.corpus?.length
-        ? corpusSources(flags.corpus)
-        : config.sources?.length
-          ? absoluteSources(config.sources, configDir)
-          : [{ type: "corpus" }],
+      sources:
+        flags.corpus?.length || flags.sources
+          ? [...corpusSources(flags.corpus ?? []), ...(flags.sources ? sourcesFlag(flags.sources) : [])]
+          : config.sources?.length
+            ? absoluteSources(config.sources, configDir)
+            : defaultSourceConfigs(provider),
+      ...(flags.licencePolicy ? { licencePolicy: licencePolicyFlag(flags.licencePolicy) } : {}),
       concurrency,
       budget,
       review: {
@@ -275,7 +298,7 @@ export function resumeSettings(
   if (changes.length && !flags.override) throw changesRefused(changes);
   const settings = withSecrets(applied.settings, current);
   checkSourceFolders(settings);
-  const notice = chooseProvider({ provider: settings.provider }, {}).notice;
+  const notice = chooseProvider({ provider: settings.provider }, settings.config).notice;
   const options = optionsFromSettings(settings);
   return { notice, options, changes, stored: changes.length ? (options.settings ?? null) : null };
 }

@@ -1,15 +1,24 @@
 import { isAbsolute, relative, resolve, sep } from "node:path";
-import { loadConfig, type SourceConfig, type SynthforgeConfig } from "../core/config.js";
+import {
+  type LicencePolicyConfig,
+  loadConfig,
+  REMOTE_SOURCE_TYPES,
+  type SourceConfig,
+  type SynthforgeConfig,
+} from "../core/config.js";
 import { SynthforgeError } from "../core/errors.js";
 import { AGENT_ROLES, type AgentRole } from "../core/types.js";
 import { geminiModels, offlineModels } from "../models/factories.js";
+import { openaiCompatibleFromConfig, openaiCompatibleSettings } from "../models/openai-compatible.js";
 import { DEFAULT_PRICES } from "../models/pricing.js";
-import type { ModelRouter } from "../models/router.js";
+import { prefixedProvider } from "../models/provider.js";
+import { ModelRouter } from "../models/router.js";
 import { corpusSource } from "../sources/corpus.js";
 import { defaultHttpClient, HttpClient, setDefaultHttpClient } from "../sources/http.js";
+import { admits, licencePolicy as readLicencePolicy } from "../sources/licence.js";
 import { type LocalFilesSource, localFilesSource } from "../sources/local-files.js";
 import { type McpSourceOptions, mcpSource } from "../sources/mcp.js";
-import { createSource } from "../sources/registry.js";
+import { createSource, GROUNDING_SOURCE_IDS, getSourceDefinition, listSources } from "../sources/registry.js";
 import type { SourceAdapter } from "../sources/types.js";
 
 /** Flags shared by the commands that open a database. */
@@ -26,6 +35,14 @@ export interface PipelineFlags extends CommonFlags {
   concurrency?: string;
   maxCandidates?: string;
   maxUsd?: string;
+  /** `--licence-policy`: permissive, any, or allow:<SPDX>,<SPDX>. */
+  licencePolicy?: string;
+}
+
+/** `--sources` of the commands that run a pipeline (not `review`, whose `--no-sources` is a switch). */
+export interface SourceChoiceFlags {
+  /** Comma-separated source ids (e.g. wikipedia,arxiv,corpus). */
+  sources?: string;
 }
 
 /** Default database file. */
@@ -73,16 +90,29 @@ export function modelFlags(values: string[] | undefined): Partial<Record<AgentRo
   return out;
 }
 
+/**
+ * The provider a run uses: `gemini`, `offline`, or the name of an OpenAI-compatible provider
+ * (config `providers`, or a built-in one: ollama, lmstudio, vllm, llamacpp, openai).
+ */
+export type ProviderChoice = "gemini" | "offline" | (string & {});
+
 /** Which provider to use, and the line that says so. */
 export function chooseProvider(
   flags: PipelineFlags,
   config: SynthforgeConfig,
-): { provider: "gemini" | "offline"; notice: string } {
+): { provider: ProviderChoice; notice: string } {
   const wanted = flags.provider ?? config.provider ?? "auto";
   if (!["auto", "gemini", "offline"].includes(wanted)) {
+    const openai = openaiCompatibleSettings(wanted, config.providers);
+    if (openai)
+      return {
+        provider: wanted,
+        notice: `Using ${wanted} (OpenAI-compatible server at ${openai.baseUrl}${openai.model ? `, model ${openai.model}` : ""}).`,
+      };
+    const named = Object.keys(config.providers ?? {});
     throw new SynthforgeError(
       "INVALID_REQUEST",
-      `--provider must be auto, gemini or offline, got "${wanted}".`,
+      `--provider must be auto, gemini, offline, ollama, lmstudio, vllm, llamacpp, openai${named.length ? ` or a provider of the config (${named.join(", ")})` : " or a name under providers: in the config"}, got "${wanted}".`,
     );
   }
   const hasKey = Boolean(process.env.GEMINI_API_KEY?.trim() || process.env.GOOGLE_API_KEY?.trim());
@@ -100,30 +130,51 @@ export function chooseProvider(
 
 /** The model router for the chosen provider, with config and flag overrides per agent. */
 export function buildModels(
-  provider: "gemini" | "offline",
+  provider: ProviderChoice,
   flags: PipelineFlags,
   config: SynthforgeConfig,
 ): ModelRouter {
-  const models = { ...config.models, ...modelFlags(flags.model) };
+  // OpenAI-compatible providers: the chosen one (every agent) and `<name>:` model prefixes.
+  const openai = openaiCompatibleFromConfig({
+    provider,
+    models: { ...config.models, ...modelFlags(flags.model) },
+    fallbacks: config.fallbacks,
+    providers: config.providers,
+  });
+  const models = openai.models;
+  const hasOpenAI = Object.keys(openai.providers).length > 0;
   const routing = {
     models,
     ...(config.rateLimits ? { rateLimits: config.rateLimits } : {}),
     ...(config.fallbacks ? { fallbacks: config.fallbacks } : {}),
-    ...(config.prices ? { prices: { ...DEFAULT_PRICES, ...config.prices } } : {}),
+    ...(config.prices || hasOpenAI
+      ? { prices: { ...DEFAULT_PRICES, ...openai.prices, ...config.prices } }
+      : {}),
   };
-  if (provider === "offline") return offlineModels(routing);
+  if (openai.base) {
+    const { [provider]: _base, ...others } = openai.providers;
+    return new ModelRouter({ provider: prefixedProvider(openai.base, others), ...routing });
+  }
+  // Gemini or offline, with the agents whose model has a provider prefix on that provider.
+  const withPrefixes = (base: ModelRouter) =>
+    hasOpenAI
+      ? new ModelRouter({ ...base.options, provider: prefixedProvider(base.provider, openai.providers) })
+      : base;
+  if (provider === "offline") return withPrefixes(offlineModels(routing));
   const g = config.gemini ?? {};
-  return geminiModels({
-    ...routing,
-    ...(g.baseUrl
-      ? { baseUrl: g.baseUrl }
-      : process.env.GOOGLE_GEMINI_BASE_URL
-        ? { baseUrl: process.env.GOOGLE_GEMINI_BASE_URL }
-        : {}),
-    ...(g.retries !== undefined ? { retries: g.retries } : {}),
-    ...(g.timeoutMs !== undefined ? { timeoutMs: g.timeoutMs } : {}),
-    ...(g.apiVersion ? { apiVersion: g.apiVersion } : {}),
-  });
+  return withPrefixes(
+    geminiModels({
+      ...routing,
+      ...(g.baseUrl
+        ? { baseUrl: g.baseUrl }
+        : process.env.GOOGLE_GEMINI_BASE_URL
+          ? { baseUrl: process.env.GOOGLE_GEMINI_BASE_URL }
+          : {}),
+      ...(g.retries !== undefined ? { retries: g.retries } : {}),
+      ...(g.timeoutMs !== undefined ? { timeoutMs: g.timeoutMs } : {}),
+      ...(g.apiVersion ? { apiVersion: g.apiVersion } : {}),
+    }),
+  );
 }
 
 /**
@@ -140,6 +191,70 @@ export function httpClientFromConfig(config: SynthforgeConfig): HttpClient {
     ...(h.retries !== undefined ? { retries: h.retries } : {}),
     ...(h.cacheTtlSeconds !== undefined ? { cacheTtlMs: h.cacheTtlSeconds * 1000 } : {}),
   });
+}
+
+/**
+ * `--licence-policy`: `permissive` (the default: only permissive licences), `any`
+ * (everything but a deny list), or `allow:<SPDX>,<SPDX>` (permissive plus those ids,
+ * a trailing `*` matching a prefix, e.g. `allow:CC-BY-NC-*`).
+ */
+export function licencePolicyFlag(value: string): LicencePolicyConfig {
+  const v = value.trim();
+  if (v === "permissive" || v === "any") return v;
+  const m = /^allow:(.+)$/i.exec(v);
+  const ids = m
+    ? m[1]!
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : [];
+  if (ids.length) return { base: "permissive", allow: ids, deny: [] };
+  throw new SynthforgeError(
+    "INVALID_REQUEST",
+    `--licence-policy must be permissive, any, or allow:<SPDX ids> (e.g. allow:CC-BY-NC-4.0), got "${value}".`,
+  );
+}
+
+/**
+ * `--sources wikipedia,arxiv,corpus`: the sources research may search, by id (see
+ * `synthforge sources list`), narrowing the default choice.
+ */
+export function sourcesFlag(value: string): SourceConfig[] {
+  const ids = value
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
+  if (ids.length === 0)
+    throw new SynthforgeError(
+      "INVALID_REQUEST",
+      "--sources needs at least one source id, e.g. --sources wikipedia,arxiv.",
+    );
+  return ids.map((id): SourceConfig => {
+    const known = listSources().find((d) => d.id.toLowerCase() === id.toLowerCase());
+    if (known?.id === "corpus") return { type: "corpus" };
+    if (known && (REMOTE_SOURCE_TYPES as readonly string[]).includes(known.id))
+      return { type: known.id as (typeof REMOTE_SOURCE_TYPES)[number] };
+    throw new SynthforgeError(
+      "INVALID_REQUEST",
+      `--sources: unknown source "${id}"; use ids from \`synthforge sources list\` (${["corpus", ...REMOTE_SOURCE_TYPES].join(", ")}), or --corpus <dir> for a folder.`,
+    );
+  });
+}
+
+/**
+ * The sources of a run that configures none (no `--corpus`, `--sources` or config
+ * `sources:`): the `SYNTHFORGE_SOURCES` environment variable when set (ids as for
+ * `--sources`, e.g. `corpus`); else, with a model key (Gemini), the public catalogues
+ * research chooses from by the plan's domain (Wikipedia plus the domain's catalogues,
+ * {@link GROUNDING_SOURCE_IDS}); offline, the bundled corpus (no network).
+ */
+export function defaultSourceConfigs(provider: ProviderChoice): SourceConfig[] {
+  const env = process.env.SYNTHFORGE_SOURCES?.trim();
+  if (env) return sourcesFlag(env);
+  if (provider === "offline") return [{ type: "corpus" }];
+  return GROUNDING_SOURCE_IDS.filter((id) => getSourceDefinition(id)).map(
+    (id) => ({ type: id }) as SourceConfig,
+  );
 }
 
 /** Research sources: `--corpus` folders, else the config's, else the bundled corpus. */
@@ -221,11 +336,42 @@ export function displayPath(path: string, cwd = process.cwd()): string {
 export async function reportSkippedFiles(
   sources: readonly SourceAdapter[],
   io: { err: (line: string) => void },
+  policy?: LicencePolicyConfig,
 ): Promise<void> {
+  let local = 0;
+  let documents = 0;
+  const refused = new Map<string, number>();
   for (const source of sources) {
     const load = (source as Partial<LocalFilesSource>).load;
     if (typeof load !== "function") continue;
-    const { skipped } = await load.call(source);
+    local++;
+    const { skipped, licences } = await load.call(source);
     for (const f of skipped) io.err(`skipped ${displayPath(f.path).replace(/^\.[/\\]/, "")}: ${f.reason}`);
+    for (const l of licences ?? []) {
+      documents++;
+      if (!admits(readLicencePolicy(policy), l).ok) refused.set(l.spdx, (refused.get(l.spdx) ?? 0) + 1);
+    }
   }
+  // Only local folders, and the licence policy admits none of their notes: say so now,
+  // before any model call, instead of a run that ends with "no ground truth".
+  if (local === sources.length && documents > 0 && refused.size > 0) {
+    const total = [...refused.values()].reduce((a, b) => a + b, 0);
+    if (total === documents) throw licenceRefused(policy, refused, documents);
+  }
+}
+
+/** The error for a corpus none of whose notes the licence policy admits. */
+function licenceRefused(
+  policy: LicencePolicyConfig | undefined,
+  refused: Map<string, number>,
+  documents: number,
+): SynthforgeError {
+  const p = readLicencePolicy(policy);
+  const name = p.base + (p.allow.length ? ` + allow ${p.allow.join(",")}` : "");
+  const found = [...refused.entries()].map(([id, n]) => `${n}× ${id}`).join(", ");
+  return new SynthforgeError(
+    "NO_MATERIAL",
+    `None of the ${documents} note(s) in the corpus may be used under the licence policy "${name}" (licences found: ${found}). State each note's licence with a "license:" line in its front matter or a LICENSE file in the folder, or set the policy with --licence-policy any (or allow:<SPDX>, or licencePolicy in the config).`,
+    { details: { policy: p, licences: Object.fromEntries(refused) } },
+  );
 }

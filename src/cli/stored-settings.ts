@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { configSchema, type SourceConfig, type SynthforgeConfig } from "../core/config.js";
 import { SynthforgeError } from "../core/errors.js";
-import { modelFlags, type PipelineFlags } from "./settings.js";
+import { modelFlags, type PipelineFlags, type ProviderChoice } from "./settings.js";
 
 /**
  * What a run needs to continue, stored with it (`runs.config.settings`): the config file
@@ -12,7 +12,7 @@ import { modelFlags, type PipelineFlags } from "./settings.js";
  */
 export interface StoredSettings {
   version: 1;
-  provider: "gemini" | "offline";
+  provider: ProviderChoice;
   batch: boolean;
   config: SynthforgeConfig;
 }
@@ -110,7 +110,7 @@ export function withSecrets(settings: StoredSettings, current: SynthforgeConfig)
 /** Reads the settings stored with a run, or null for a run made before they were stored. */
 export function readStoredSettings(runConfig: Record<string, unknown>): StoredSettings | null {
   const s = runConfig.settings as Partial<StoredSettings> | undefined;
-  if (!s || s.version !== 1 || (s.provider !== "gemini" && s.provider !== "offline")) return null;
+  if (s?.version !== 1 || typeof s.provider !== "string" || !s.provider) return null;
   const parsed = configSchema.safeParse(s.config);
   if (!parsed.success)
     throw new SynthforgeError(
@@ -148,7 +148,7 @@ export function applyResumeFlags(
   flags: SettingsFlags,
   explicit: ReadonlySet<string>,
   parse: {
-    provider: () => "gemini" | "offline";
+    provider: () => ProviderChoice;
     budget: () => NonNullable<SynthforgeConfig["budget"]>;
     concurrency: () => number;
     typeOptions: () => NonNullable<SynthforgeConfig["typeOptions"]>;

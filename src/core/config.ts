@@ -120,7 +120,51 @@ const licencePolicySchema = z.union([
 export const configSchema = z
   .object({
     db: z.string().min(1).optional(),
-    provider: z.enum(["auto", "gemini", "offline"]).optional(),
+    /** `auto` (default), `gemini`, `offline`, or the name of an OpenAI-compatible provider (`providers`, or ollama/lmstudio/vllm/llamacpp/openai). */
+    provider: z.string().min(1).optional(),
+    /**
+     * OpenAI-compatible providers by name (issue 15): a model `<name>:<model>` (in `models`,
+     * `--model` or `fallbacks`) goes to that server, and `provider: <name>` runs every agent
+     * there. Built-in names (ollama, lmstudio, vllm, llamacpp, openai) need no entry.
+     */
+    providers: z
+      .record(
+        z
+          .string()
+          .regex(/^[a-z][a-z0-9_-]*$/i, "a provider name is letters, digits, - and _")
+          .refine(
+            (n) => !["auto", "gemini", "offline"].includes(n),
+            "auto, gemini and offline are reserved names",
+          ),
+        z
+          .object({
+            type: z.literal("openai-compatible").optional(),
+            /** API root including the version path, e.g. http://localhost:11434/v1. */
+            baseUrl: z.string().url().optional(),
+            /** The environment variable holding the API key (never the key itself). */
+            apiKeyEnv: z
+              .string()
+              .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name")
+              .optional(),
+            /** The model of every agent `models` does not set, when this is the `provider`. */
+            model: z.string().min(1).optional(),
+            /** USD per million tokens by the server's model name (default 0 for a local server). */
+            prices: z
+              .record(
+                z.string().min(1),
+                z
+                  .object({ inputPerMillion: z.number().min(0), outputPerMillion: z.number().min(0) })
+                  .strict(),
+              )
+              .optional(),
+            retries: z.number().int().min(0).max(20).optional(),
+            timeoutMs: z.number().int().positive().optional(),
+            /** auto (json_schema, falling back to JSON in the prompt), json_schema, or text. */
+            structuredOutput: z.enum(["auto", "json_schema", "text"]).optional(),
+          })
+          .strict(),
+      )
+      .optional(),
     gemini: z
       .object({
         baseUrl: z.string().url().optional(),

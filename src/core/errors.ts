@@ -16,6 +16,7 @@ export type ErrorCode =
   | "DB_SCHEMA"
   | "DB_NOT_FOUND"
   | "CORPUS_NOT_FOUND"
+  | "NO_MATERIAL"
   | "SOURCE_FAILED"
   | "MODEL_ERROR"
   | "MODEL_OUTPUT_INVALID"
@@ -32,7 +33,11 @@ export type ErrorCode =
   | "OUTPUT_PATH_INVALID"
   | "ABORTED"
   | "LEASE_LOST"
-  | "QUOTA_FULL";
+  | "QUOTA_FULL"
+  | "HUB_AUTH_FAILED"
+  | "HUB_REPO_CONFLICT"
+  | "HUB_UNREACHABLE"
+  | "HUB_REQUEST_FAILED";
 
 /** The one error class synthforge throws for anything a caller can act on. */
 export class SynthforgeError extends Error {

@@ -247,6 +247,11 @@ export interface RunSummary {
   cachedCalls: number;
   /** k: paid model calls per approved example (`usage.calls / approved`; null before the first). */
   callsPerApproved: number | null;
+  /**
+   * Per sub-topic of the plan: its quota and how many examples were approved (a sub-topic
+   * that ran out of distinct questions leaves its shortfall to the others). Absent without a plan.
+   */
+  subTopics?: Array<{ name: string; quota: number; approved: number }>;
 }
 
 /** Live cost of a run: spent so far, per approved example, and projected to finish. */

@@ -1,5 +1,13 @@
+import { SynthforgeError } from "../core/errors.js";
+import { AGENT_ROLES, type AgentRole } from "../core/types.js";
 import { type GeminiProviderOptions, geminiProvider } from "./gemini.js";
 import { offlineProvider } from "./offline.js";
+import {
+  isLocalBaseUrl,
+  type OpenAICompatibleProviderOptions,
+  openaiCompatibleProvider,
+  zeroPrices,
+} from "./openai-compatible.js";
 import { ModelRouter, type ModelRouterOptions } from "./router.js";
 import { type ScriptCall, type ScriptReply, scriptedProvider } from "./scripted.js";
 
@@ -17,6 +25,52 @@ export function geminiModels(opts: GeminiProviderOptions & RoutingOptions = {}):
     ...(models ? { models } : {}),
     ...(proModel ? { proModel } : {}),
     ...(prices ? { prices } : {}),
+    ...(rateLimits ? { rateLimits } : {}),
+    ...(fallbacks ? { fallbacks } : {}),
+    ...(breaker ? { breaker } : {}),
+    ...(clock ? { clock } : {}),
+  });
+}
+
+/**
+ * Every agent on an OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio, a hosted
+ * API) through {@link openaiCompatibleProvider}. `model` is the model of every role that
+ * `models` does not set (one of the two is needed per role: the Gemini defaults mean nothing
+ * to another server). Calls to a local base URL are priced at $0 unless `prices` says otherwise.
+ *
+ * ```ts
+ * const models = openaiCompatibleModels({ baseUrl: "http://localhost:11434/v1", name: "ollama", model: "qwen3:8b" });
+ * ```
+ *
+ * @throws SynthforgeError `CONFIG_INVALID` when a role has no model, or the base URL is not a URL.
+ */
+export function openaiCompatibleModels(
+  opts: OpenAICompatibleProviderOptions & RoutingOptions & { model?: string },
+): ModelRouter {
+  const { models, model, proModel, prices, rateLimits, fallbacks, timeoutMs, breaker, clock, ...provider } =
+    opts;
+  const perRole: Partial<Record<AgentRole, string>> = {};
+  for (const role of AGENT_ROLES) {
+    const name = models?.[role] ?? model;
+    if (!name)
+      throw new SynthforgeError(
+        "CONFIG_INVALID",
+        `openaiCompatibleModels: no model for the ${role} agent; pass \`model\` (every agent) or \`models.${role}\`.`,
+      );
+    perRole[role] = name;
+  }
+  const used = new Set([
+    ...Object.values(perRole),
+    ...(proModel ? [proModel] : []),
+    ...Object.values(fallbacks ?? {}).flat(),
+  ]);
+  const local = isLocalBaseUrl(opts.baseUrl);
+  const table = { ...(local ? zeroPrices(used) : {}), ...prices };
+  return new ModelRouter({
+    provider: openaiCompatibleProvider({ ...provider, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }),
+    models: perRole,
+    proModel: proModel ?? perRole.generation!,
+    ...(Object.keys(table).length ? { prices: table } : {}),
     ...(rateLimits ? { rateLimits } : {}),
     ...(fallbacks ? { fallbacks } : {}),
     ...(breaker ? { breaker } : {}),

@@ -2,6 +2,7 @@ import { Gemini, type LlmRequest, type LlmResponse } from "@google/adk";
 import type { HttpOptions } from "@google/genai";
 import { redactSecrets, SynthforgeError } from "../core/errors.js";
 import { geminiBatchClient } from "./batch.js";
+import { describeOpenAICompatibleError } from "./openai-compatible.js";
 import type { ModelProvider } from "./provider.js";
 import { parseGaveUp, type RetryOptions, retryingLlm, statusName } from "./retry.js";
 
@@ -247,6 +248,8 @@ function sentence(msg: string, hint = ""): string {
  */
 export function describeModelError(errorCode: string | undefined, errorMessage: string | undefined): string {
   const parsed = parseGaveUp(errorMessage ?? "");
+  const other = describeOpenAICompatibleError(errorCode, parsed.message, parsed.retries);
+  if (other) return other;
   const msg = redactSecrets(parsed.message).replace(/\s+/g, " ").trim().slice(0, 600);
   const after = parsed.retries
     ? ` after ${parsed.retries} ${parsed.retries === 1 ? "retry" : "retries"}`

@@ -26,3 +26,40 @@ export interface ModelProvider {
   /** A client of the provider's batch API (Gemini: `ai.batches`), for `--batch`. */
   batchClient?(): BatchJobClient;
 }
+
+/**
+ * One provider over several: a model name `<prefix>:<model>` whose prefix names one of
+ * `byPrefix` goes to that provider (`ollama:qwen3:8b` → the `ollama` provider), any
+ * other name to `base`. This is how one run mixes providers per agent (DESIGN §3.3).
+ * Retry settings are `base`'s when it has them (else the first prefixed provider's), so the
+ * router composes the same retry, metering and limits around every model; `paid` is true
+ * when any provider is paid. The Batch API (`--batch`) is only offered without prefixes.
+ */
+export function prefixedProvider(
+  base: ModelProvider,
+  byPrefix: Record<string, ModelProvider>,
+): ModelProvider {
+  const prefixes = Object.keys(byPrefix);
+  if (prefixes.length === 0) return base;
+  const route = (modelName: string): ModelProvider => {
+    const i = modelName.indexOf(":");
+    return (i > 0 ? byPrefix[modelName.slice(0, i)] : undefined) ?? base;
+  };
+  const others = Object.values(byPrefix);
+  const retry = base.retry ?? others.find((p) => p.retry)?.retry;
+  const provider: ModelProvider = {
+    name: [base.name, ...prefixes.filter((p) => p !== base.name)].join("+"),
+    paid: base.paid || others.some((p) => p.paid),
+    create: (modelName) => route(modelName).create(modelName),
+  };
+  if (retry) {
+    Object.assign(provider, {
+      retry,
+      bare: (modelName: string) => {
+        const p = route(modelName);
+        return p.bare && p.retry ? p.bare(modelName) : p.create(modelName);
+      },
+    });
+  }
+  return provider;
+}

@@ -36,12 +36,14 @@ export async function loadDedupIndex(
       batchSize: opts.batchSize ?? 500,
     })) {
       let text: string;
+      let answer: string;
       try {
-        text = `${type.promptText(ex.data)}\n${type.answerText(ex.data)}`;
+        answer = type.answerText(ex.data);
+        text = `${type.promptText(ex.data)}\n${answer}`;
       } catch {
         continue; // a row an older version of the type stored differently
       }
-      index.add(ex.id, dedupSignature(text));
+      index.add(ex.id, dedupSignature(text, answer));
     }
   }
   return index;

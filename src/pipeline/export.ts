@@ -12,17 +12,32 @@ import {
   FORMAT_NEEDS,
   FormatFileChecker,
   isExportFormat,
+  mergeTypes,
   typeOf,
   type ValueType,
 } from "../training-types/formats.js";
 import { getTrainingType, typesByFormat } from "../training-types/index.js";
 import type { TrainingType } from "../training-types/types.js";
+import {
+  acceptsMetadataColumn,
+  checkSelection,
+  type ExportSelection,
+  emptySelectionReason,
+  METADATA_COLUMN,
+  metadataOf,
+  needsSelection,
+  type QuestionInfo,
+  questionInfo,
+  type Selection,
+  selectExamples,
+  splitPath,
+} from "./export-select.js";
 
 /** File types an export can write. */
 export type ExportFileType = "jsonl" | "parquet";
 
 /** Options of an export. */
-export interface ExportOptions {
+export interface ExportOptions extends ExportSelection, ExportMetadataOptions {
   format: ExportFormat | string;
   /**
    * Output file, ending in `.jsonl` (JSON Lines) or `.parquet`; `-` writes JSON Lines to
@@ -41,6 +56,28 @@ export interface ExportOptions {
   rowGroupSize?: number;
 }
 
+/** The opt-in metadata column of an export. */
+export interface ExportMetadataOptions {
+  /**
+   * Add a `synthforge` column to every row: the example's id, question, sub-topic,
+   * difficulty, quality score, review status, model, source ids and its stored fields
+   * (`data`: PPO reward and rationale, RLHF ratings and ranks, DPO/ORPO ratings and
+   * rejection reason, KTO label reason, GRPO execution output, ...). Only for formats whose
+   * loaders accept extra columns: the TRL formats and openai-rft. Default false.
+   */
+  metadata?: boolean;
+}
+
+/** One file of a split export. */
+export interface ExportSplitResult {
+  /** Split name (`train`, `test`, ...). */
+  name: string;
+  path: string;
+  rows: number;
+  warnings: string[];
+  attribution?: AttributionResult;
+}
+
 /** What an export wrote. */
 export interface ExportResult {
   runId: string;
@@ -53,6 +90,14 @@ export interface ExportResult {
   warnings: string[];
   /** The licence ledger written beside the export (`<name>.ATTRIBUTION.md`, `<name>.sources.json`). */
   attribution?: AttributionResult;
+  /**
+   * With `split`: one file per split (`out.train.jsonl`, ...), in the order given; `rows`
+   * is then their total, `path` the `out` they are named after, and `warnings` those of
+   * every file, each prefixed with its split.
+   */
+  splits?: ExportSplitResult[];
+  /** With filters or splits: how many examples were considered and why some were left out. */
+  selection?: Pick<Selection, "considered" | "belowScore" | "licenceExcluded">;
 }
 
 /** Finds a run by id or `latest`. */
@@ -211,6 +256,10 @@ export async function* exportRows(
     batchSize?: number;
     checker?: FormatFileChecker;
     tally?: ExportTally;
+    /** Only the examples this accepts are exported (a selection or one split of it). */
+    only?: (ex: ExampleRow) => boolean;
+    /** Add the `synthforge` metadata column, with the sub-topic and difficulty of each question. */
+    metadata?: QuestionInfo;
   } = {},
 ): AsyncGenerator<Record<string, unknown>> {
   const type: TrainingType = getTrainingType(run.trainingType);
@@ -223,7 +272,16 @@ export async function* exportRows(
     ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
   });
   for await (const ex of iterate) {
+    if (opts.only && !opts.only(ex)) continue;
     const line = exporter!(ex.data, { id: ex.id, questionId: ex.questionId, qualityScore: ex.qualityScore });
+    if (opts.metadata) {
+      if (METADATA_COLUMN in line)
+        throw new SynthforgeError(
+          "EXPORT_ROW_INVALID",
+          `Example ${ex.id}: the ${format} row already has a "${METADATA_COLUMN}" column; export without the metadata column.`,
+        );
+      line[METADATA_COLUMN] = metadataOf(ex, opts.metadata.get(ex.questionId));
+    }
     const problems = checker.add(line);
     if (problems.length) {
       throw new SynthforgeError(
@@ -475,88 +533,260 @@ export async function writeParquet(
 }
 
 /**
+ * Checks the metadata option against a format.
+ *
+ * @throws SynthforgeError `INVALID_REQUEST` for a format whose loaders refuse extra columns.
+ */
+export function checkMetadataFormat(format: ExportFormat, metadata: boolean | undefined): void {
+  if (metadata && !acceptsMetadataColumn(format))
+    throw new SynthforgeError(
+      "INVALID_REQUEST",
+      `--metadata adds a "${METADATA_COLUMN}" column, which ${format} rows may not have (only their documented keys); use a TRL format (trl-*) or openai-rft.`,
+    );
+}
+
+/**
+ * Checks the files an export writes before anything is read: `out` itself, or with
+ * splits one file per split (`out.train.jsonl`, ...; never standard output).
+ *
+ * @throws SynthforgeError `OUTPUT_PATH_INVALID` or `INVALID_REQUEST` saying what to fix.
+ */
+export function checkExportTargets(
+  out: string,
+  split: ExportSelection["split"],
+  opts: { fileType?: ExportFileType; overwrite?: boolean; format?: string } = {},
+): ExportTarget[] {
+  if (!split) return [checkExportOut(out, opts)];
+  if (out === "-")
+    throw new SynthforgeError(
+      "INVALID_REQUEST",
+      "--split writes one file per split, which standard output cannot hold; give --out name.jsonl (it writes name.train.jsonl, ...).",
+    );
+  const main = checkExportOut(out, { ...opts, overwrite: true });
+  return split.map((s) => checkExportOut(splitPath(out, s.name), { ...opts, fileType: main.fileType }));
+}
+
+/** Checks every export option that can be checked without the database (the selection and the output). */
+function checkExportOptions(opts: ExportOptions): { selection: ExportSelection; targets: ExportTarget[] } {
+  const selection = checkSelection(opts);
+  const targets = checkExportTargets(opts.out, selection.split, {
+    ...(opts.fileType ? { fileType: opts.fileType } : {}),
+    overwrite: opts.overwrite ?? true,
+    format: opts.format,
+  });
+  return { selection, targets };
+}
+
+/**
  * Exports a run's examples in a trainer format as JSONL or Parquet, streaming from the
  * store in constant memory. Every row is checked by the format's strict validator (and
  * the one-shape-per-file rules) before it is written; the file appears only when the
  * export succeeded. Parquet takes two passes: the first fixes the column types, the
  * second writes row groups.
  *
+ * Filters (`reviewStatus`, `minScore`, `licence`) choose the examples; `split` writes one
+ * file per split (`out.train.jsonl`, `out.test.jsonl`), deterministic for a `seed` and
+ * stratified by sub-topic or difficulty on request (see {@link ExportSelection}). Every
+ * split is validated before the first file is written, and Parquet splits share one
+ * schema. `metadata` adds the `synthforge` column (see {@link ExportMetadataOptions}).
+ *
  * With `out: "-"` the rows go to standard output as JSON Lines, after a first pass has
  * checked every one (so a bad row writes nothing); no ledger files are written then.
  *
- * @throws SynthforgeError `OUTPUT_PATH_INVALID` (see {@link checkExportOut}),
- *   `RUN_NOT_FOUND`, `EXPORT_FORMAT_UNSUPPORTED`, or `EXPORT_ROW_INVALID` naming the
- *   example and the rule it breaks.
+ * @throws SynthforgeError `INVALID_REQUEST` for a bad filter or split (before anything is
+ *   read), `OUTPUT_PATH_INVALID` (see {@link checkExportOut}), `RUN_NOT_FOUND`,
+ *   `EXPORT_FORMAT_UNSUPPORTED`, `EXPORT_EMPTY` when nothing passes the filters or a split
+ *   would be empty, or `EXPORT_ROW_INVALID` naming the example and the rule it breaks.
  */
 export async function exportRun(store: Store, runRef: string, opts: ExportOptions): Promise<ExportResult> {
-  const target = checkExportOut(opts.out, {
-    ...(opts.fileType ? { fileType: opts.fileType } : {}),
-    overwrite: opts.overwrite ?? true,
-    format: opts.format,
-  });
+  const { selection, targets } = checkExportOptions(opts);
   const run = await findRun(store, runRef);
   const format = checkFormat(run.trainingType, opts.format);
-  const { path, fileType } = target;
-  const read = {
-    ...(opts.reviewStatus ? { reviewStatus: opts.reviewStatus } : {}),
+  checkMetadataFormat(format, opts.metadata);
+  const metadata = opts.metadata ? await questionInfo(store, run.id) : undefined;
+  const base = {
+    ...(selection.reviewStatus ? { reviewStatus: selection.reviewStatus } : {}),
     ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
+    ...(metadata ? { metadata } : {}),
   };
+  let picked: Selection | undefined;
+  if (needsSelection(selection)) {
+    picked = await selectExamples(store, run, selection, {
+      ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
+      ...(metadata ? { questions: metadata } : {}),
+    });
+    if (picked.assigned.size === 0)
+      throw new SynthforgeError("EXPORT_EMPTY", emptySelectionReason(run, selection, picked));
+    const empty = picked.counts.filter((c) => c.rows === 0);
+    if (selection.split && empty.length)
+      throw new SynthforgeError(
+        "EXPORT_EMPTY",
+        `The split ${empty.map((c) => c.name).join(", ")} would have no rows: only ${picked.assigned.size} example(s) were selected (${picked.counts.map((c) => `${c.name} ${c.rows}`).join(", ")}); give it a larger share or export more examples.`,
+      );
+  }
+  const selectionInfo = picked
+    ? {
+        considered: picked.considered,
+        belowScore: picked.belowScore,
+        licenceExcluded: picked.licenceExcluded,
+      }
+    : undefined;
+  if (!selection.split) {
+    const assigned = picked?.assigned;
+    const one = await exportOne(store, run, format, targets[0]!, {
+      ...base,
+      ...(assigned ? { only: (ex: ExampleRow) => assigned.has(ex.id) } : {}),
+      reviewStatus: selection.reviewStatus ?? ["approved"],
+      ...(opts.rowGroupSize ? { rowGroupSize: opts.rowGroupSize } : {}),
+    });
+    return {
+      runId: run.id,
+      trainingType: run.trainingType,
+      format,
+      ...one,
+      ...(selectionInfo ? { selection: selectionInfo } : {}),
+    };
+  }
+
+  // Splits: validate every split first (nothing is written when one fails), then write.
+  const assigned = picked!.assigned;
+  const splits = selection.split.map((s, i) => ({
+    name: s.name,
+    target: targets[i]!,
+    checker: new FormatFileChecker(format),
+    tally: newTally(),
+    only: (ex: ExampleRow) => assigned.get(ex.id) === s.name,
+  }));
+  for (const s of splits) {
+    for await (const _ of exportRows(store, run, format, {
+      ...base,
+      only: s.only,
+      checker: s.checker,
+      tally: s.tally,
+    })) {
+      // Validation, typing and the sources of the split.
+    }
+  }
+  let columns: Record<string, ValueType> = {};
+  for (const s of splits) columns = mergeColumns(columns, s.checker.columns(), `the ${s.name} split`);
+  const results: ExportSplitResult[] = [];
+  const written: string[] = [];
+  try {
+    for (const s of splits) {
+      const rows = exportRows(store, run, format, { ...base, only: s.only });
+      const path = s.target.path;
+      const n =
+        s.target.fileType === "jsonl"
+          ? await writeJsonl(path, rows)
+          : await writeParquet(path, rows, columns, {
+              ...(opts.rowGroupSize ? { rowGroupSize: opts.rowGroupSize } : {}),
+              kvMetadata: parquetKv(format, run, s.name),
+            });
+      written.push(path);
+      const attribution = await writeAttribution(store, run, {
+        out: path,
+        reviewStatus: selection.reviewStatus ?? ["approved"],
+        sources: s.tally.sourceIds,
+        examples: s.tally.rows,
+      });
+      results.push({ name: s.name, path, rows: n, warnings: s.checker.finish(), attribution });
+    }
+  } catch (e) {
+    // All splits or none: files of earlier splits are removed again.
+    for (const p of written) rmSync(p, { force: true });
+    throw e;
+  }
+  return {
+    runId: run.id,
+    trainingType: run.trainingType,
+    format,
+    fileType: splits[0]!.target.fileType,
+    path: resolve(opts.out),
+    rows: results.reduce((a, r) => a + r.rows, 0),
+    warnings: results.flatMap((r) => r.warnings.map((w) => `${r.name}: ${w}`)),
+    splits: results,
+    ...(selectionInfo ? { selection: selectionInfo } : {}),
+  };
+}
+
+/** Merges the column types of two files (splits share one schema). */
+export function mergeColumns(
+  a: Record<string, ValueType>,
+  b: Record<string, ValueType>,
+  what: string,
+): Record<string, ValueType> {
+  try {
+    const t = mergeTypes({ kind: "struct", fields: a }, { kind: "struct", fields: b });
+    return t.kind === "struct" ? t.fields : {};
+  } catch (e) {
+    throw new SynthforgeError(
+      "EXPORT_ROW_INVALID",
+      `${what} does not have the same column types as the other splits: ${(e as Error).message}.`,
+      { cause: e },
+    );
+  }
+}
+
+function parquetKv(format: ExportFormat, run: RunRow, split?: string) {
+  return [
+    { key: "synthforge.format", value: format },
+    { key: "synthforge.run_id", value: run.id },
+    { key: "synthforge.training_type", value: run.trainingType },
+    ...(split ? [{ key: "synthforge.split", value: split }] : []),
+  ];
+}
+
+/** Writes one export file (or standard output): the export without splits. */
+async function exportOne(
+  store: Store,
+  run: RunRow,
+  format: ExportFormat,
+  target: ExportTarget,
+  read: {
+    reviewStatus: ReviewStatus[];
+    batchSize?: number;
+    only?: (ex: ExampleRow) => boolean;
+    metadata?: QuestionInfo;
+    rowGroupSize?: number;
+  },
+): Promise<Pick<ExportResult, "fileType" | "path" | "rows" | "warnings" | "attribution">> {
+  const { path, fileType } = target;
+  const { rowGroupSize, ...rowOpts } = read;
   const checker = new FormatFileChecker(format);
   const tally = newTally();
   let rows: number;
   if (target.stdout) {
     // Every row is checked before the first is written: a bad row leaves the output empty.
-    for await (const _ of exportRows(store, run, format, { ...read, checker, tally })) {
+    for await (const _ of exportRows(store, run, format, { ...rowOpts, checker, tally })) {
       // First pass: validation only.
     }
-    rows = await writeJsonlTo(process.stdout, exportRows(store, run, format, read));
-    return {
-      runId: run.id,
-      trainingType: run.trainingType,
-      format,
-      fileType,
-      path,
-      rows,
-      warnings: checker.finish(),
-    };
+    rows = await writeJsonlTo(process.stdout, exportRows(store, run, format, rowOpts));
+    return { fileType, path, rows, warnings: checker.finish() };
   }
   if (fileType === "jsonl") {
-    rows = await writeJsonl(path, exportRows(store, run, format, { ...read, checker, tally }));
+    rows = await writeJsonl(path, exportRows(store, run, format, { ...rowOpts, checker, tally }));
   } else {
-    for await (const _ of exportRows(store, run, format, { ...read, checker, tally })) {
+    for await (const _ of exportRows(store, run, format, { ...rowOpts, checker, tally })) {
       // First pass: validate every row and learn the column types.
     }
     if (checker.rows === 0) {
       throw new SynthforgeError(
         "EXPORT_EMPTY",
-        `Run ${run.id} has no ${(opts.reviewStatus ?? ["approved"]).join("/")} examples to write as Parquet.`,
+        `Run ${run.id} has no ${read.reviewStatus.join("/")} examples to write as Parquet.`,
       );
     }
-    rows = await writeParquet(path, exportRows(store, run, format, read), checker.columns(), {
-      ...(opts.rowGroupSize ? { rowGroupSize: opts.rowGroupSize } : {}),
-      kvMetadata: [
-        { key: "synthforge.format", value: format },
-        { key: "synthforge.run_id", value: run.id },
-        { key: "synthforge.training_type", value: run.trainingType },
-      ],
+    rows = await writeParquet(path, exportRows(store, run, format, rowOpts), checker.columns(), {
+      ...(rowGroupSize ? { rowGroupSize } : {}),
+      kvMetadata: parquetKv(format, run),
     });
   }
   // The licence ledger beside the file: train.jsonl → train.ATTRIBUTION.md + train.sources.json (docs/licences.md).
   const attribution = await writeAttribution(store, run, {
     out: path,
-    reviewStatus: opts.reviewStatus ?? ["approved"],
+    reviewStatus: read.reviewStatus,
     // The sources were collected while the rows streamed: no second pass over the examples.
     sources: tally.sourceIds,
     examples: tally.rows,
   });
-  return {
-    runId: run.id,
-    trainingType: run.trainingType,
-    format,
-    fileType,
-    path,
-    rows,
-    warnings: checker.finish(),
-    attribution,
-  };
+  return { fileType, path, rows, warnings: checker.finish(), attribution };
 }

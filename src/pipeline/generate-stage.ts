@@ -1,6 +1,7 @@
-import { generationTask } from "../agents/generation.js";
+import { generationTask, type RunBrief } from "../agents/generation.js";
 import { isSynthforgeError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
+import type { Plan } from "../core/types.js";
 import { OptionBalancer } from "../training-types/options.js";
 import type { GenerationInput, SynthesizedContext } from "../training-types/types.js";
 import { invalidOutputRaw, invalidOutputReason, type RunContext } from "./context.js";
@@ -24,10 +25,25 @@ export function generationInput(item: Item, ctx: RunContext): GenerationInput {
     context: (q.synthesizedContext as SynthesizedContext | null) ?? EMPTY_CONTEXT,
     passages: groundTruthPassages(q.groundTruthContext),
   };
+  const brief = planBrief(ctx.plan);
+  if (brief) input.brief = brief;
   if (item.round > 0 && item.example) {
     input.revision = { round: item.round, notes: item.revisionNotes, previous: item.example.data };
   }
   return input;
+}
+
+/**
+ * What every agent that writes text gets of the plan: the request's constraints and the
+ * plan's research and execution notes (null when the plan has none of them).
+ */
+export function planBrief(plan: Plan | null): RunBrief | null {
+  if (!plan) return null;
+  const brief: RunBrief = {};
+  if (plan.constraints && Object.keys(plan.constraints).length) brief.constraints = plan.constraints;
+  if (plan.researchNotes?.trim()) brief.researchNotes = plan.researchNotes.trim();
+  if (plan.executionNotes?.trim()) brief.executionNotes = plan.executionNotes.trim();
+  return Object.keys(brief).length ? brief : null;
 }
 
 /** The options a run recorded for its training type (`config.typeOptions[type]`), parsed by the type. */

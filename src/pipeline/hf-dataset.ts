@@ -6,7 +6,7 @@ import { checkFolder, makeFolders, removeFolders } from "../core/fs-paths.js";
 import type { ReviewStatus } from "../core/types.js";
 import { OFFLINE_MODEL } from "../models/offline.js";
 import { type AttributionResult, writeAttribution } from "../sources/attribution.js";
-import type { RunRow, SourceRow, Store } from "../storage/store.js";
+import type { ExampleRow, RunRow, SourceRow, Store } from "../storage/store.js";
 import {
   type ExportFormat,
   FORMAT_DESCRIPTIONS,
@@ -17,23 +17,39 @@ import {
 import { getTrainingType } from "../training-types/index.js";
 import {
   checkFormat,
+  checkMetadataFormat,
+  type ExportMetadataOptions,
   type ExportTally,
   exportRows,
   findRun,
+  mergeColumns,
   newTally,
   writeJsonl,
   writeParquet,
 } from "./export.js";
+import {
+  checkSelection,
+  type ExportSelection,
+  emptySelectionReason,
+  needsSelection,
+  questionInfo,
+  type Selection,
+  selectExamples,
+} from "./export-select.js";
 
-/** Options of a Hugging Face dataset folder export. */
-export interface HfDatasetOptions {
+/**
+ * Options of a Hugging Face dataset folder export. The filters and `split` are those of
+ * {@link ExportSelection}: with `split`, each split gets its own shards
+ * (`data/<split>-00000-of-0000N.parquet`) and a `configs` entry in the card.
+ */
+export interface HfDatasetOptions extends ExportSelection, ExportMetadataOptions {
   /** The dataset folder (e.g. a clone of a Hub dataset repository). Created when missing. */
   dir: string;
   /** Export format of the rows. Default: the training type's primary format. */
   format?: ExportFormat | string;
-  /** Also write JSON Lines copies of the shards (`data/train-*.jsonl`). */
+  /** Also write JSON Lines copies of the shards (`data/<split>-*.jsonl`). */
   jsonl?: boolean;
-  /** Rows per shard. Default 250,000. */
+  /** Rows per shard (per split). Default 250,000. */
   shardRows?: number;
   /** Rows per Parquet row group. Default 10,000. */
   rowGroupSize?: number;
@@ -52,6 +68,10 @@ export interface HfDatasetResult {
   rows: number;
   /** Files written, relative to `dir`. */
   files: string[];
+  /** Rows per split, in the order of the card's `configs` (`train` alone without `split`). */
+  splits: Array<{ name: string; rows: number }>;
+  /** With filters or splits: how many examples were considered and why some were left out. */
+  selection?: Pick<Selection, "considered" | "belowScore" | "licenceExcluded">;
   licence: DatasetLicence;
   /** The licence ledger written into the folder (`ATTRIBUTION.md`, `sources.json`). */
   attribution: AttributionResult;
@@ -201,6 +221,8 @@ export interface DatasetCardInfo {
   minQuality: number | null;
   jsonl: boolean;
   prettyName?: string;
+  /** Splits and their rows. Default: one `train` split with every row. */
+  splits?: Array<{ name: string; rows: number }>;
 }
 
 /** How to load a format with the `datasets` library and the trainer that takes it. */
@@ -232,6 +254,8 @@ export function datasetCard(info: DatasetCardInfo): string {
     ]),
   ];
   const prettyName = info.prettyName ?? `${type.title}: ${info.run.topic}`;
+  const splits = info.splits ?? [{ name: "train", rows: info.rows }];
+  const files = splits.map((s) => `\`data/${s.name}-*.parquet\``).join(", ");
   const meta = {
     license: info.licence.id,
     language: ["en"],
@@ -242,7 +266,12 @@ export function datasetCard(info: DatasetCardInfo): string {
     annotations_creators: ["machine-generated"],
     language_creators: ["machine-generated"],
     source_datasets: ["original"],
-    configs: [{ config_name: "default", data_files: [{ split: "train", path: "data/train-*.parquet" }] }],
+    configs: [
+      {
+        config_name: "default",
+        data_files: splits.map((s) => ({ split: s.name, path: `data/${s.name}-*.parquet` })),
+      },
+    ],
   };
   const config = info.run.config as { models?: Record<string, string>; review?: Record<string, number> };
   const roleModels = Object.entries(config.models ?? {}).map(([role, model]) => `${role}: \`${model}\``);
@@ -262,15 +291,23 @@ export function datasetCard(info: DatasetCardInfo): string {
     "## Format",
     "",
     `Rows are in the \`${info.format}\` format: ${FORMAT_DESCRIPTIONS[info.format]}.${TRAINER[info.format] ? ` It loads without conversion into ${TRAINER[info.format]}.` : ""}`,
-    `Files: \`data/train-*.parquet\`${info.jsonl ? " (and the same rows as JSON Lines in `data/train-*.jsonl`)" : ""}; every row was checked by synthforge's strict \`${info.format}\` validator before it was written.`,
+    `Files: ${files}${info.jsonl ? " (and the same rows as JSON Lines in `data/<split>-*.jsonl`)" : ""}; every row was checked by synthforge's strict \`${info.format}\` validator before it was written.`,
     "",
+    ...(info.splits
+      ? [
+          "| split | rows |",
+          "| --- | --- |",
+          ...splits.map((s) => `| \`${s.name}\` | ${s.rows.toLocaleString("en-US")} |`),
+          "",
+        ]
+      : []),
     "| column | type |",
     "| --- | --- |",
     ...Object.entries(info.columns).map(([k, t]) => `| \`${k}\` | \`${typeName(t)}\` |`),
     "",
     "```python",
     "from datasets import load_dataset",
-    'ds = load_dataset("path/to/this/dataset", split="train")',
+    `ds = load_dataset("path/to/this/dataset", split="${splits[0]!.name}")`,
     "```",
     "",
     "## How it was made",
@@ -311,8 +348,11 @@ async function* take<T>(it: AsyncIterator<T>, n: number, done: { value: boolean 
   }
 }
 
-const shardName = (i: number, n: number, ext: string) =>
-  `train-${String(i).padStart(5, "0")}-of-${String(n).padStart(5, "0")}.${ext}`;
+const shardName = (split: string, i: number, n: number, ext: string) =>
+  `${split}-${String(i).padStart(5, "0")}-of-${String(n).padStart(5, "0")}.${ext}`;
+
+/** Shard files of an earlier export (any split). */
+const SHARD_FILE = /^[A-Za-z][A-Za-z0-9_]*-\d{5}-of-\d{5}\.(?:parquet|jsonl)$/;
 
 /**
  * Exports a run as a Hugging Face dataset folder: `data/train-*.parquet` (and JSON Lines
@@ -321,26 +361,57 @@ const shardName = (i: number, n: number, ext: string) =>
  * size category, tags and `configs`, and which says which provider and models produced
  * the data. Streams in constant memory: a first pass validates every row, learns the
  * column types and collects the sources; a second writes the Parquet shards row group by
- * row group. Existing `data/train-*` files and `README.md` in the folder are replaced;
+ * row group. Existing shards (`data/<split>-*`) and `README.md` in the folder are replaced;
  * other files (a `.git` folder, say) are kept.
  *
- * @throws SynthforgeError `RUN_NOT_FOUND`, `EXPORT_FORMAT_UNSUPPORTED`,
- *   `EXPORT_ROW_INVALID`, or `EXPORT_EMPTY` when the run has nothing to export.
+ * With `split` (see {@link ExportSelection}) every split gets its own shards, in the
+ * layout `datasets.load_dataset` reads (`data/test-00000-of-00001.parquet`), one schema
+ * shared by all splits, and a `configs` entry per split in the card; the filters choose
+ * the examples first.
+ *
+ * @throws SynthforgeError `INVALID_REQUEST` for a bad filter or split, `RUN_NOT_FOUND`,
+ *   `EXPORT_FORMAT_UNSUPPORTED`, `EXPORT_ROW_INVALID`, or `EXPORT_EMPTY` when the run (or
+ *   the selection, or a split) has nothing to export.
  */
 export async function exportHfDataset(
   store: Store,
   runRef: string,
   opts: HfDatasetOptions,
 ): Promise<HfDatasetResult> {
+  const selection = checkSelection(opts);
   const run = await findRun(store, runRef);
   const type = getTrainingType(run.trainingType);
   const format = checkFormat(run.trainingType, opts.format ?? Object.keys(type.exporters)[0]!);
+  checkMetadataFormat(format, opts.metadata);
   const shardRows = opts.shardRows ?? 250_000;
   if (!Number.isInteger(shardRows) || shardRows < 1)
     throw new SynthforgeError(
       "INVALID_REQUEST",
       `shardRows must be a positive whole number, got ${shardRows}.`,
     );
+  const metadata = opts.metadata ? await questionInfo(store, run.id) : undefined;
+  const statuses = selection.reviewStatus ?? ["approved"];
+  let picked: Selection | undefined;
+  if (needsSelection(selection)) {
+    picked = await selectExamples(store, run, selection, metadata ? { questions: metadata } : {});
+    if (picked.assigned.size === 0)
+      throw new SynthforgeError("EXPORT_EMPTY", emptySelectionReason(run, selection, picked));
+    const empty = picked.counts.filter((c) => c.rows === 0);
+    if (selection.split && empty.length)
+      throw new SynthforgeError(
+        "EXPORT_EMPTY",
+        `The split ${empty.map((c) => c.name).join(", ")} would have no rows: only ${picked.assigned.size} example(s) were selected (${picked.counts.map((c) => `${c.name} ${c.rows}`).join(", ")}); give it a larger share or export more examples.`,
+      );
+  }
+  const assigned = picked?.assigned;
+  const splitNames = selection.split ? selection.split.map((s) => s.name) : ["train"];
+  const onlyFor = (name: string) =>
+    !assigned
+      ? {}
+      : selection.split
+        ? { only: (ex: ExampleRow) => assigned.get(ex.id) === name }
+        : { only: (ex: ExampleRow) => assigned.has(ex.id) };
+
   const dir = resolve(opts.dir);
   const tmp = join(dir, `.synthforge-tmp-${process.pid}`);
   // Checked and made folder by folder (a recursive mkdir spins on a path it cannot create);
@@ -348,56 +419,73 @@ export async function exportHfDataset(
   const missing = checkHfDir(dir, opts.dir);
   rmSync(tmp, { recursive: true, force: true });
   const made = makeFolders([...missing, tmp, join(tmp, "data")], "OUTPUT_PATH_INVALID", `--hf ${opts.dir}`);
-  const read = opts.reviewStatus ? { reviewStatus: opts.reviewStatus } : {};
+  const read = {
+    reviewStatus: statuses,
+    ...(metadata ? { metadata } : {}),
+  };
   let done = false;
   try {
-    // Pass 1: validate, learn column types, collect sources (and write JSONL shards).
-    const checker = new FormatFileChecker(format);
+    // Pass 1, per split: validate, learn column types, collect sources (and write JSONL shards).
     const tally: ExportTally = newTally();
-    const jsonlParts: string[] = [];
-    const first = exportRows(store, run, format, { ...read, checker, tally })[Symbol.asyncIterator]();
-    if (opts.jsonl) {
-      const end = { value: false };
-      while (!end.value) {
-        const part = join(tmp, "data", `part-${jsonlParts.length}.jsonl`);
-        const n = await writeJsonl(part, take(first, shardRows, end));
-        if (n === 0) rmSync(part, { force: true });
-        else jsonlParts.push(part);
-      }
-    } else {
-      for (let r = await first.next(); !r.done; r = await first.next()) {
-        // Validation and typing only.
-      }
-    }
-    const rows = checker.rows;
-    if (rows === 0) {
-      throw new SynthforgeError(
-        "EXPORT_EMPTY",
-        `Run ${run.id} has no ${(opts.reviewStatus ?? ["approved"]).join("/")} examples to export.`,
-      );
-    }
-    const shards = Math.ceil(rows / shardRows);
     const files: string[] = [];
-    jsonlParts.forEach((p, i) => {
-      const name = shardName(i, jsonlParts.length, "jsonl");
-      renameSync(p, join(tmp, "data", name));
-      files.push(`data/${name}`);
-    });
-
-    // Pass 2: the Parquet shards.
-    const columns = checker.columns();
-    const second = exportRows(store, run, format, read)[Symbol.asyncIterator]();
-    const end = { value: false };
-    for (let i = 0; i < shards; i++) {
-      const name = shardName(i, shards, "parquet");
-      await writeParquet(join(tmp, "data", name), take(second, shardRows, end), columns, {
-        ...(opts.rowGroupSize ? { rowGroupSize: opts.rowGroupSize } : {}),
-        kvMetadata: [
-          { key: "synthforge.format", value: format },
-          { key: "synthforge.run_id", value: run.id },
-        ],
+    const warnings: string[] = [];
+    const counts: Array<{ name: string; rows: number }> = [];
+    let columns: Record<string, ValueType> = {};
+    for (const split of splitNames) {
+      const checker = new FormatFileChecker(format);
+      const jsonlParts: string[] = [];
+      const first = exportRows(store, run, format, { ...read, ...onlyFor(split), checker, tally })[
+        Symbol.asyncIterator
+      ]();
+      if (opts.jsonl) {
+        const end = { value: false };
+        while (!end.value) {
+          const part = join(tmp, "data", `part-${jsonlParts.length}.jsonl`);
+          const n = await writeJsonl(part, take(first, shardRows, end));
+          if (n === 0) rmSync(part, { force: true });
+          else jsonlParts.push(part);
+        }
+      } else {
+        for (let r = await first.next(); !r.done; r = await first.next()) {
+          // Validation and typing only.
+        }
+      }
+      if (checker.rows === 0) {
+        throw new SynthforgeError(
+          "EXPORT_EMPTY",
+          selection.split
+            ? `The ${split} split of run ${run.id} has no rows to export.`
+            : `Run ${run.id} has no ${statuses.join("/")} examples to export.`,
+        );
+      }
+      jsonlParts.forEach((p, i) => {
+        const name = shardName(split, i, jsonlParts.length, "jsonl");
+        renameSync(p, join(tmp, "data", name));
+        files.push(`data/${name}`);
       });
-      files.push(`data/${name}`);
+      counts.push({ name: split, rows: checker.rows });
+      for (const w of checker.finish()) warnings.push(selection.split ? `${split}: ${w}` : w);
+      columns = mergeColumns(columns, checker.columns(), `the ${split} split`);
+    }
+    const rows = counts.reduce((a, c) => a + c.rows, 0);
+
+    // Pass 2, per split: the Parquet shards, all with the same schema.
+    for (const { name: split, rows: splitRows } of counts) {
+      const shards = Math.ceil(splitRows / shardRows);
+      const second = exportRows(store, run, format, { ...read, ...onlyFor(split) })[Symbol.asyncIterator]();
+      const end = { value: false };
+      for (let i = 0; i < shards; i++) {
+        const name = shardName(split, i, shards, "parquet");
+        await writeParquet(join(tmp, "data", name), take(second, shardRows, end), columns, {
+          ...(opts.rowGroupSize ? { rowGroupSize: opts.rowGroupSize } : {}),
+          kvMetadata: [
+            { key: "synthforge.format", value: format },
+            { key: "synthforge.run_id", value: run.id },
+            { key: "synthforge.split", value: split },
+          ],
+        });
+        files.push(`data/${name}`);
+      }
     }
 
     const sources = await store.getSources([...tally.sourceIds.keys()]);
@@ -414,18 +502,18 @@ export async function exportHfDataset(
       minQuality: tally.qualityMin,
       jsonl: Boolean(opts.jsonl),
       ...(opts.prettyName ? { prettyName: opts.prettyName } : {}),
+      ...(selection.split ? { splits: counts } : {}),
     });
     writeFileSync(join(tmp, "README.md"), card, "utf8");
     files.push("README.md");
 
     // Swap in: replace earlier shards and card, keep everything else in the folder.
     mkdirSync(join(dir, "data"), { recursive: true });
-    for (const f of readdirSync(join(dir, "data")))
-      if (/^train-\d{5}-of-\d{5}\.(?:parquet|jsonl)$/.test(f)) rmSync(join(dir, "data", f));
+    for (const f of readdirSync(join(dir, "data"))) if (SHARD_FILE.test(f)) rmSync(join(dir, "data", f));
     for (const f of files) renameSync(join(tmp, f), join(dir, f));
     const attribution = await writeAttribution(store, run, {
       out: `${dir}/`,
-      reviewStatus: opts.reviewStatus ?? ["approved"],
+      reviewStatus: statuses,
       sources: tally.sourceIds,
       examples: tally.rows,
     });
@@ -437,9 +525,19 @@ export async function exportHfDataset(
       dir,
       rows,
       files: files.sort(),
+      splits: counts,
       licence,
       attribution,
-      warnings: checker.finish(),
+      warnings,
+      ...(picked
+        ? {
+            selection: {
+              considered: picked.considered,
+              belowScore: picked.belowScore,
+              licenceExcluded: picked.licenceExcluded,
+            },
+          }
+        : {}),
     };
   } finally {
     if (existsSync(tmp)) rmSync(tmp, { recursive: true, force: true });
@@ -457,14 +555,13 @@ export function checkHfDir(dir: string, given = dir): string[] {
   return checkFolder(resolve(dir), "OUTPUT_PATH_INVALID", `--hf ${given}`);
 }
 
-/** Files of an earlier dataset in `dir` that an export would replace (README.md, data/train-*). */
+/** Files of an earlier dataset in `dir` that an export would replace (README.md, data/<split>-*). */
 export function hfFilesReplaced(dir: string): string[] {
   const path = resolve(dir);
   const out: string[] = [];
   if (existsSync(join(path, "README.md"))) out.push("README.md");
   try {
-    for (const f of readdirSync(join(path, "data")))
-      if (/^train-\d{5}-of-\d{5}\.(?:parquet|jsonl)$/.test(f)) out.push(`data/${f}`);
+    for (const f of readdirSync(join(path, "data"))) if (SHARD_FILE.test(f)) out.push(`data/${f}`);
   } catch {
     // no data folder
   }

@@ -5,7 +5,7 @@ import { newId } from "../core/ids.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import type { AgentRole, PipelineEvent, RunSummary, TrainingTypeName } from "../core/types.js";
 import { CostGate } from "../models/budget.js";
-import type { UsageSink } from "../models/middleware.js";
+import type { LlmCallRecord, UsageSink } from "../models/middleware.js";
 import { offlineProvider } from "../models/offline.js";
 import { ModelRouter } from "../models/router.js";
 import { corpusSource } from "../sources/corpus.js";
@@ -18,7 +18,15 @@ import { type Budget, contextHelpers, type ReviewConfig, type RunContext, respon
 import { EventChannel } from "./events.js";
 import { type ExportOptions, type ExportResult, exportRun, findRun } from "./export.js";
 import { generateStage } from "./generate-stage.js";
-import { type ClarifyFn, intakeWith, planStage, type RunRequest, resolveSpec } from "./plan-stage.js";
+import {
+  type ClarifyFn,
+  checkFeasible,
+  intakeWith,
+  planStage,
+  type RunIntakeRecord,
+  type RunRequest,
+  resolveSpec,
+} from "./plan-stage.js";
 import { questionStage } from "./question-stage.js";
 import { type ResearchOptions, researchStage } from "./research-stage.js";
 import { type ReviewStageOptions, reviewStage } from "./review-stage.js";
@@ -389,16 +397,42 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     signal: AbortSignal,
     totals: LiveTotals,
   ): Promise<RunRow> {
-    // The intake call happens before the run exists: it is metered with run_id null.
-    const sink = makeSink(totals);
-    const { spec, requestText } = await resolveSpec(request, {
-      ...(opts.clarify ? { clarify: opts.clarify } : {}),
-      force: opts.force ?? false,
-      intake: intakeWith({
-        agent: (task, input) => runAgentTask(task, input, { models, runId: null, sink, signal }),
-      }),
-    });
-    getTrainingType(spec.trainingType);
+    // The intake call happens before the run exists: it is metered under the run once the
+    // run is stored (with run_id null when the request is refused).
+    const intakeCalls: LlmCallRecord[] = [];
+    const sink: UsageSink = (rec) => {
+      totals.costUsd += rec.costUsd;
+      intakeCalls.push(rec);
+    };
+    const meterIntake = async (runId: string | null) => {
+      for (const rec of intakeCalls.splice(0))
+        await store.recordLlmCall({ id: newId("call"), ...rec, runId });
+    };
+    let resolved: Awaited<ReturnType<typeof resolveSpec>>;
+    let feasible: Awaited<ReturnType<typeof checkFeasible>>;
+    try {
+      resolved = await resolveSpec(request, {
+        ...(opts.clarify ? { clarify: opts.clarify } : {}),
+        force: opts.force ?? false,
+        intake: intakeWith({
+          agent: (task, input) => runAgentTask(task, input, { models, runId: null, sink, signal }),
+        }),
+      });
+      getTrainingType(resolved.spec.trainingType);
+      // Offline: a language other than English, or a topic the sources hold nothing on, stops here (no run is made).
+      feasible = await checkFeasible({
+        spec: resolved.spec,
+        constraints: resolved.constraints,
+        provider: models.provider.name,
+        sources,
+        signal,
+      });
+    } catch (e) {
+      await meterIntake(null);
+      throw e;
+    }
+    const { spec, requestText, constraints, disagreements } = resolved;
+    const { material, warnings } = feasible;
     const run = await store.createRun({
       id: newId("run"),
       request: requestText,
@@ -418,8 +452,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         stages: stages.names(),
         ...(Object.keys(typeOptions).length ? { typeOptions } : {}),
         ...(options.settings ? { settings: options.settings } : {}),
+        intake: { constraints, disagreements, material, warnings } satisfies RunIntakeRecord,
       },
     });
+    await meterIntake(run.id);
     return run;
   }
 }

@@ -8,6 +8,7 @@ import { DIFFICULTIES, type Difficulty, type Plan, type SubTopic } from "../core
 import type { NewQuestion } from "../storage/store.js";
 import { DedupIndex, type DedupSignature, exactKey, minhashOf } from "../tools/dedup.js";
 import { agentUntilValid, type RunContext } from "./context.js";
+import { planBrief } from "./generate-stage.js";
 import { questionMaterial, type ResearchOptions } from "./research-stage.js";
 import type { RunStage } from "./stage.js";
 
@@ -122,6 +123,8 @@ export function questionStage(research: ResearchOptions = {}): RunStage {
         remember(q.subTopic, q.text);
       }
       const shares = shareNeed(ctx.need, plan.subTopics, approvedBySub);
+      // The request's constraints and the plan's notes reach the writer.
+      const brief = planBrief(plan);
       const limit = pLimit(Math.max(1, ctx.concurrency ?? 8));
       let produced = 0;
       /** Sub-topics whose material is used up and whose last batch wrote nothing new. */
@@ -158,6 +161,7 @@ export function questionStage(research: ResearchOptions = {}): RunStage {
               counts: difficultyCounts(n, plan.difficultyMix),
               material,
               avoid: [...(recent.get(sub.name) ?? [])],
+              ...(brief ? { brief } : {}),
             };
             const answer = await askWriter(ctx, input);
             await turn;

@@ -8,6 +8,7 @@ import { Bm25Index, bm25Rank, type Ranked } from "../sources/passages.js";
 import { listSources } from "../sources/registry.js";
 import type { SourceAdapter } from "../sources/types.js";
 import type { ContextSource, QuestionPatch } from "../storage/store.js";
+import { readQuestion } from "../training-types/compose.js";
 import type { RunContext } from "./context.js";
 import { CandidateRejected, type ItemStage } from "./stage.js";
 
@@ -20,11 +21,13 @@ import { CandidateRejected, type ItemStage } from "./stage.js";
 export const DEFAULT_DOMAIN_SOURCES: Readonly<Record<string, readonly string[]>> = {
   chemistry: ["pubchem", "chemrxiv", "pubmed", "europepmc", "wikipedia"],
   mathematics: ["arxiv", "wikipedia"],
-  code: ["github", "stackexchange"],
+  code: ["github", "stackexchange", "wikipedia", "arxiv"],
   medicine: ["pubmed", "europepmc", "biorxiv", "medrxiv", "semanticscholar", "wikipedia"],
   biology: ["pubmed", "europepmc", "biorxiv", "plos", "wikipedia"],
   physics: ["arxiv", "semanticscholar", "wikipedia"],
   law: ["wikipedia"],
+  /** Any other domain (history, economics, cooking...): the general catalogues. */
+  general: ["wikipedia", "openalex", "crossref"],
 };
 
 /**
@@ -98,8 +101,9 @@ export function domainKey(
 /**
  * The configured sources research uses for a domain (see {@link DEFAULT_DOMAIN_SOURCES}):
  * the listed catalogue adapters that are configured, in the list's order, then every
- * non-catalogue source. All sources when the domain is unknown or none of its listed
- * adapters is configured.
+ * non-catalogue source. A domain the table does not list, or whose listed adapters are
+ * none of the configured ones, uses the table's `general` list (Wikipedia, OpenAlex,
+ * Crossref) the same way; all sources when none of those is configured either.
  */
 export function sourcesForDomain(
   sources: SourceAdapter[],
@@ -107,13 +111,15 @@ export function sourcesForDomain(
   domainSources: Readonly<Record<string, readonly string[]>> = DEFAULT_DOMAIN_SOURCES,
 ): SourceAdapter[] {
   if (!domain) return sources;
-  const key = domainKey(domain, domainSources);
-  const wanted = key ? (domainSources[key] ?? []).map(sourceIdKey) : [];
-  if (wanted.length === 0) return sources;
   const catalogue = catalogueKeys(domainSources);
-  const listed = wanted.flatMap((w) => sources.filter((s) => sourceIdKey(s.id) === w));
-  if (listed.length === 0) return sources;
   const local = sources.filter((s) => !catalogue.has(sourceIdKey(s.id)));
+  const pick = (key: string | null) => {
+    const wanted = key ? (domainSources[key] ?? []).map(sourceIdKey) : [];
+    return wanted.flatMap((w) => sources.filter((s) => sourceIdKey(s.id) === w));
+  };
+  let listed = pick(domainKey(domain, domainSources));
+  if (listed.length === 0 && "general" in domainSources) listed = pick("general");
+  if (listed.length === 0) return sources;
   return [...new Set([...listed, ...local])];
 }
 
@@ -498,18 +504,71 @@ function rankPool(
   );
 }
 
-/** The ranked passages near the best one that share enough of the question's content words. */
-function relevantPassages<T>(
+/**
+ * The ranked passages near the best one that share enough of the question's content words
+ * and are about its subject ({@link aboutSubject}): a passage that only shares the
+ * question's generic words ("central" for "the central ideas of Kubernetes networking")
+ * is not ground truth for it.
+ */
+function relevantPassages<T extends { doc: SourceDocument }>(
   question: string,
   ranked: Array<Ranked<{ entry: T; passage: Passage }>>,
 ): Array<{ entry: T; passage: Passage; score: number }> {
   const top = ranked[0]?.score ?? 0;
   const asked = new Set(contentWords(question));
+  const subject = questionSubject(question);
   return ranked
     .filter(
-      (r) => r.score >= top * RELATIVE_FLOOR && share(asked, passageWords(r.item.passage)) >= MIN_RELEVANCE,
+      (r) =>
+        r.score >= top * RELATIVE_FLOOR &&
+        share(asked, passageWords(r.item.passage)) >= MIN_RELEVANCE &&
+        aboutSubject(subject, passageWords(r.item.passage), r.item.entry.doc.title),
     )
     .map((r) => ({ entry: r.item.entry, passage: r.item.passage, score: r.score }));
+}
+
+/** What a question is about, as the words a passage must hold to be ground truth for it. */
+export interface QuestionSubject {
+  /** The subject as written ("Kubernetes networking"). */
+  text: string;
+  /** Its content words. */
+  words: string[];
+  /** Share of `words` a passage (with its document's title) must hold. */
+  need: number;
+}
+
+/**
+ * The subject of a question ({@link readQuestion}: "What is X?", "Explain X and its role
+ * in Y", "Compare X and Y"...). A subject of one or two words must be there in full; a
+ * longer one two thirds of it. A question in no known form needs nothing more (`need` 0).
+ */
+export function questionSubject(question: string): QuestionSubject {
+  const ask = readQuestion(question);
+  const text = ask.subjects.join(" and ");
+  const words = [...new Set(ask.subjects.flatMap((s) => contentWords(s)))];
+  // A question in no known form: its subject is unknown, and BM25 with the shares above decides.
+  if (!ask.known) return { text, words, need: 0 };
+  return { text, words, need: words.length <= 2 ? 1 : 2 / 3 };
+}
+
+/** True when two words share a stem ("networking" and "network", "bonding" and "bonds"). */
+function sameStem(a: string, b: string): boolean {
+  if (a === b) return true;
+  const n = Math.min(a.length, b.length);
+  if (n < 4) return false;
+  let k = 0;
+  while (k < n && a[k] === b[k]) k++;
+  return k >= Math.max(4, Math.max(a.length, b.length) - 4) && k >= n - 3;
+}
+
+/** Whether a passage (with its document's title) holds enough of the question's subject. */
+export function aboutSubject(subject: QuestionSubject, words: Set<string>, title = ""): boolean {
+  if (subject.words.length === 0) return true;
+  const titleWords = contentWords(title);
+  const has = (w: string) =>
+    words.has(w) || titleWords.includes(w) || [...words, ...titleWords].some((p) => sameStem(w, p));
+  const hit = subject.words.filter(has).length;
+  return hit / subject.words.length >= subject.need - 1e-9;
 }
 
 /** Content words of a passage, computed once per passage object. */
@@ -631,7 +690,7 @@ export function researchStage(options: ResearchOptions = {}): ItemStage {
         throw new CandidateRejected(
           refused > 0
             ? `no ground truth: ${refused} matching document(s) refused by the licence policy (${ctx.licencePolicy.base})`
-            : "no ground truth: no source passage matched the question",
+            : `no ground truth: no source passage is about "${truncate(questionSubject(q.text).text, 80)}"`,
           null,
           "failed",
         );

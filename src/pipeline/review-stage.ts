@@ -2,13 +2,27 @@ import { type AgentRunner, codeIdentifiers, type FactCheckReport, factCheck } fr
 import { type JudgeInput, type JudgeOutput, judgeScore, judgeTask } from "../agents/reviewer.js";
 import { SynthforgeError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
-import type { Difficulty, ReviewStatus } from "../core/types.js";
+import type { DefectKind, Difficulty, RequestConstraints, ReviewStatus } from "../core/types.js";
+import { detectInjection } from "../sources/injection.js";
 import type { ReviewRow, Store } from "../storage/store.js";
+import type { CheckResult } from "../tools/check.js";
 import type { BenchmarkIndex } from "../tools/decontamination.js";
 import { loadBenchmarks } from "../tools/decontamination.js";
-import { type DedupIndex, type DedupSignature, dedupSignature } from "../tools/dedup.js";
+import { type DedupIndex, type DedupSignature, type DuplicateMatch, dedupSignature } from "../tools/dedup.js";
 import type { SandboxOptions } from "../tools/sandbox-host.js";
 import type { LicensedPassage } from "../tools/text-checks.js";
+import {
+  checkAnswers,
+  checkAudience,
+  checkBoilerplate,
+  checkInjectionEcho,
+  checkLanguage,
+  checkRepetition,
+  checkRowSize,
+  checkTemplateTokens,
+  checkTruncation,
+} from "../tools/text-gate.js";
+import { checkOnTopic } from "../tools/topic-gate.js";
 import { listVerifiers, runVerifiers, type Verifier, type VerifierOutcome } from "../tools/verifiers.js";
 import type { ExportFormat } from "../training-types/formats.js";
 import { validateFormatRow } from "../training-types/formats.js";
@@ -61,7 +75,11 @@ export interface ReviewStageOptions {
   sandbox?: SandboxOptions;
 }
 
-/** One verdict of a review, as stored in `reviews`. */
+/**
+ * One verdict of a review, as stored in `reviews`. A failing verdict names the defect it
+ * found in `raw.defect` (one of `DEFECT_KINDS`), and so does the `final` verdict of a
+ * rejected row (its main defect).
+ */
 export interface ReviewVerdict {
   kind: string;
   score: number;
@@ -69,6 +87,70 @@ export interface ReviewVerdict {
   reasons: string[];
   raw: unknown;
 }
+
+/** The defect a verifier's failure means when the verifier does not name one itself. */
+export const VERIFIER_DEFECTS: Record<string, DefectKind> = {
+  arithmetic: "wrong_arithmetic",
+  chemistry: "wrong_fact",
+  latex: "format_invalid",
+  code: "code_wrong",
+  sql: "code_wrong",
+  answer: "wrong_arithmetic",
+  program: "code_output_mismatch",
+  preference: "ranking_wrong",
+  verbatim: "policy",
+  pii: "policy",
+  toxicity: "policy",
+  format: "format_invalid",
+};
+
+/**
+ * Which defect is reported first when several checks fail: the most specific and reliable
+ * checks first, the heuristic ones (on topic, answering, audience) last.
+ */
+export const DEFECT_PRIORITY: DefectKind[] = [
+  "format_invalid",
+  "template_tokens",
+  "injection_echo",
+  "boilerplate",
+  "repetition",
+  "policy",
+  "contamination",
+  "wrong_language",
+  "truncated",
+  "code_output_mismatch",
+  "code_wrong",
+  "wrong_unit",
+  "wrong_arithmetic",
+  "reward_inconsistent",
+  "ranking_wrong",
+  "duplicate_response",
+  "wrong_fact",
+  "contradicts_source",
+  "off_topic",
+  "non_answer",
+  "audience_mismatch",
+];
+
+/** The main defect of a set of failing verdicts (by {@link DEFECT_PRIORITY}), or null. */
+export function mainDefect(verdicts: ReviewVerdict[]): DefectKind | null {
+  let best: DefectKind | null = null;
+  for (const v of verdicts) {
+    const d = defectOf(v);
+    if (!d || v.passed) continue;
+    if (best === null || DEFECT_PRIORITY.indexOf(d) < DEFECT_PRIORITY.indexOf(best)) best = d;
+  }
+  return best;
+}
+
+/** The defect a stored verdict names (`raw.defect`), or null. */
+export function defectOf(v: { raw: unknown }): DefectKind | null {
+  const raw = v.raw as { defect?: unknown } | null;
+  return raw && typeof raw.defect === "string" ? (raw.defect as DefectKind) : null;
+}
+
+/** Weight of the not-found share of the fact check, when the run has sources. */
+export const NOT_FOUND_PENALTY = 0.08;
 
 /** What one example is, for review. */
 export interface ReviewSubject {
@@ -88,6 +170,12 @@ export interface ReviewSubject {
   lenientFields?: string[];
   /** Export formats to check the row against. Default: every format of the type. */
   formats?: string[];
+  /** The run's topic: the example must be about it (no on-topic check without it). */
+  topic?: string;
+  /** The sub-topic the example was written for. */
+  subTopic?: string;
+  /** What the request asks of the text (language, audience), checked where possible. */
+  constraints?: RequestConstraints;
 }
 
 /** What reviewing needs. */
@@ -110,6 +198,8 @@ export interface ReviewOutcome {
   notes: string[];
   /** Every verdict, in order, ending with `final`. */
   verdicts: ReviewVerdict[];
+  /** The main defect found (null when none was): the reason a rejected row is rejected. */
+  defect: DefectKind | null;
 }
 
 /** The text the example asserts is correct; null for an example that is bad on purpose. */
@@ -176,45 +266,83 @@ export async function reviewExample(
   const verdicts: ReviewVerdict[] = [];
   const notes: string[] = [];
   const finish = (score: number, extra: Record<string, unknown> = {}) => {
-    const s = round3(score);
-    const status = verdict(s, deps.review);
-    const unique = [...new Set(notes)];
+    const defect = mainDefect(verdicts);
+    let s = round3(score);
+    let status = verdict(s, deps.review);
+    if (defect) {
+      // A check that found a real defect rejects the row, whatever the other scores.
+      s = Math.min(s, round3(deps.review.rejectBelow * 0.5));
+      status = "rejected";
+    }
+    // The main defect's reasons first: they are why the row is rejected.
+    const first = defect
+      ? verdicts
+          .filter((v) => !v.passed && v.kind !== "fact_check" && defectOf(v) === defect)
+          .flatMap((v) => v.reasons)
+      : [];
+    const unique = [...new Set([...first, ...notes])];
     verdicts.push({
       kind: "final",
       score: s,
       passed: status === "approved",
       reasons: status === "approved" ? [] : unique,
-      raw: { thresholds: deps.review, status, ...extra },
+      raw: { thresholds: deps.review, status, ...(defect ? { defect } : {}), ...extra },
     });
-    return { score: s, status, notes: status === "approved" ? [] : unique };
+    return { score: s, status, notes: status === "approved" ? [] : unique, defect };
+  };
+  const record = (r: CheckResult, kind = `verifier:${r.name}`, extra: Record<string, unknown> = {}) => {
+    const defect = r.passed ? undefined : (r.defect ?? VERIFIER_DEFECTS[r.name]);
+    verdicts.push({
+      kind,
+      score: r.score,
+      passed: r.passed,
+      reasons: r.reasons,
+      raw: { ...extra, ...(defect ? { defect } : {}), ...(r.details ? { details: r.details } : {}) },
+    });
+    if (!r.passed) notes.push(...r.reasons);
+    return defect ?? null;
   };
 
+  // 0. Size first: a 50 MB field is refused before any check reads it.
+  const size = checkRowSize(row);
+  if (!size.passed) {
+    record(size);
+    return { ...finish(0), verdicts, signature: null };
+  }
+
+  // 1. Schema and the type's validator (a row with missing fields is malformed, never a crash).
   const lenient = subject.lenientFields ?? [];
-  const schema = type.rowSchema.safeParse(row);
-  const problems = (
-    schema.success
-      ? type.validate(schema.data as Record<string, unknown>)
-      : [
-          ...schema.error.issues
-            .filter((i) => !lenient.includes(String(i.path[0])))
-            .map((i) => `${i.path.join(".")}: ${i.message}`),
-          ...(schema.error.issues.every((i) => lenient.includes(String(i.path[0])))
-            ? type.validate(row)
-            : []),
-        ]
-  ).filter((p) => !lenient.some((f) => p.includes(f)));
+  let problems: string[];
+  try {
+    const schema = type.rowSchema.safeParse(row);
+    problems = (
+      schema.success
+        ? type.validate(schema.data as Record<string, unknown>)
+        : [
+            ...schema.error.issues
+              .filter((i) => !lenient.includes(String(i.path[0])))
+              .map((i) => `${i.path.join(".")}: ${i.message}`),
+            ...(schema.error.issues.every((i) => lenient.includes(String(i.path[0])))
+              ? type.validate(row)
+              : []),
+          ]
+    ).filter((p) => !lenient.some((f) => p.includes(f)));
+  } catch (e) {
+    problems = [`the row could not be read as ${type.name}: ${e instanceof Error ? e.message : String(e)}`];
+  }
   verdicts.push({
     kind: "schema",
     score: problems.length ? 0 : 1,
     passed: problems.length === 0,
     reasons: problems,
-    raw: null,
+    raw: problems.length ? { defect: "format_invalid" } : null,
   });
   if (problems.length) {
     notes.push(...problems);
     return { ...finish(0), verdicts, signature: null };
   }
 
+  // 2. Export formats.
   const formats = subject.formats ?? Object.keys(type.exporters);
   const fmt = formatProblems(type, row, formats);
   verdicts.push({
@@ -222,29 +350,64 @@ export async function reviewExample(
     score: fmt.length ? 0 : 1,
     passed: fmt.length === 0,
     reasons: fmt,
-    raw: { formats },
+    raw: { formats, ...(fmt.length ? { defect: "format_invalid" } : {}) },
   });
   if (fmt.length) {
     notes.push(...fmt);
     return { ...finish(0), verdicts, signature: null };
   }
 
+  // 3. The text gate: template tokens, injections, boilerplate, repetition, truncation,
+  // language, audience, on topic, answering the prompt.
+  const prompt = type.promptText(row);
+  const asserted = assertedText(type, row);
+  const answer = type.answerText(row);
+  const fields = answerFields(row, asserted);
+  const constraints = subject.constraints ?? {};
+  const gate: Array<CheckResult | null> = [
+    checkTemplateTokens([allText(row)]),
+    checkInjectionEcho([asserted ?? ""], subject.passages, prompt, detectInjection),
+    asserted ? checkBoilerplate(fields.map((f) => f.text)) : null,
+    // A row that asserts nothing (a KTO completion labelled undesirable) is meant to be
+    // flawed: only its prompt must not be degenerate.
+    checkRepetition(asserted ? fields : [{ field: "the prompt", text: prompt }]),
+    asserted ? checkTruncation(fields) : null,
+    asserted
+      ? checkLanguage(
+          fields.map((f) => f.text),
+          constraints.language ?? "en",
+        )
+      : null,
+    asserted
+      ? checkAudience(
+          fields.map((f) => f.text),
+          constraints.audience,
+          constraints.language ?? "en",
+        )
+      : null,
+    checkOnTopic({ topic: subject.topic, subTopic: subject.subTopic, prompt, answer }),
+    asserted ? answersPrompt(row, prompt, fields) : null,
+  ];
+  let gateFailed = false;
+  for (const r of gate) if (r && record(r, `gate:${r.name}`)) gateFailed = true;
+
+  // 4. Duplicates (of the prompt and answer, or of the answer alone) and contamination.
   const text = dedupText(type, row);
   let signature: DedupSignature | null = null;
   if (deps.dedup) {
-    signature = dedupSignature(text);
+    signature = dedupSignature(text, answer);
     const dup = deps.dedup.check(signature, subject.id);
-    const reasons = dup
-      ? [
-          `${dup.kind === "exact" ? "an exact" : "a near"} duplicate of example ${dup.id}${dup.kind === "near" ? ` (similarity ${dup.similarity})` : ""}`,
-        ]
-      : [];
+    const reasons = dup ? [duplicateReason(dup)] : [];
     verdicts.push({
       kind: "dedup",
       score: dup ? 0 : 1,
       passed: !dup,
       reasons,
-      raw: { exactKey: signature.exact, match: dup },
+      raw: {
+        exactKey: signature.exact,
+        match: dup,
+        ...(dup ? { defect: "duplicate_response" } : {}),
+      },
     });
     if (dup) {
       notes.push(...reasons);
@@ -264,20 +427,19 @@ export async function reviewExample(
       score: best ? 0 : 1,
       passed: !best,
       reasons,
-      raw: { matches: matches.slice(0, 5) },
+      raw: { matches: matches.slice(0, 5), ...(best ? { defect: "contamination" } : {}) },
     });
     if (best) {
       notes.push(...reasons);
       return { ...finish(0), verdicts, signature };
     }
   }
-
-  const asserted = assertedText(type, row);
+  // 5. The deterministic verifiers.
   const outcomes: VerifierOutcome[] = await runVerifiers(
     {
       trainingType: type.name,
       row,
-      prompt: type.promptText(row),
+      prompt,
       asserted,
       allText: allText(row),
       passages: subject.passages,
@@ -285,26 +447,23 @@ export async function reviewExample(
     { verifiers: deps.verifiers, ...(deps.sandbox ? { sandbox: deps.sandbox } : {}) },
   );
   let product = 1;
+  let verifierDefect = false;
   for (const o of outcomes) {
-    verdicts.push({
-      kind: `verifier:${o.name}`,
-      score: o.score,
-      passed: o.passed,
-      reasons: o.reasons,
-      raw: { weight: o.weight, ...(o.details ? { details: o.details } : {}) },
-    });
+    if (record(o, `verifier:${o.name}`, { weight: o.weight })) verifierDefect = true;
     product *= factor(o.weight, o.score);
-    if (!o.passed) notes.push(...o.reasons);
   }
-  if (product <= 0)
+  if (gateFailed || verifierDefect || product <= 0)
     return {
-      ...finish(0, { skipped: "a deterministic check failed outright; the model review was not needed" }),
+      ...finish(0, { skipped: "a deterministic check found a defect; the model review was not needed" }),
       verdicts,
       signature,
     };
 
+  // 6. The fact check: a contradiction is a defect; a claim the sources do not state is
+  // reported and, as the run has sources, costs a little confidence.
   const passages = subject.passages.map((p) => ({ sourceId: p.sourceId, text: p.text }));
   let fc: FactCheckReport | null = null;
+  let fcDefect = false;
   if (deps.factCheck && asserted) {
     const codeRan = outcomes.some(
       (o) => (o.name === "code" || o.name === "sql" || o.name === "program") && o.passed,
@@ -315,41 +474,41 @@ export async function reviewExample(
     });
     if (fc) {
       for (const c of fc.claims) {
+        const contradicted = c.verdict === "contradicted";
+        if (contradicted) fcDefect = true;
         verdicts.push({
           kind: "fact_check",
-          score: c.verdict === "supported" ? 1 : c.verdict === "not_found" ? 0.75 : 0,
-          passed: c.verdict !== "contradicted",
+          score: c.verdict === "supported" ? 1 : c.verdict === "not_found" ? 1 - NOT_FOUND_PENALTY : 0,
+          passed: !contradicted,
           reasons:
             c.verdict === "supported"
               ? []
               : [
-                  `${c.verdict === "contradicted" ? "contradicts the sources" : "not in the sources"}: "${c.claim}" (${c.reason})`,
+                  `${contradicted ? "contradicts the sources" : "not in the sources"}: "${c.claim}" (${c.reason})`,
                 ],
-          raw: c,
+          raw: { ...c, ...(contradicted ? { defect: "contradicts_source" } : {}) },
         });
+        if (contradicted) notes.push(`fix a claim the sources contradict: "${c.claim}" (${c.reason})`);
       }
-      product *= factor(REVIEW_WEIGHTS.factCheck, fc.score);
-      for (const c of fc.claims) {
-        if (c.verdict === "contradicted")
-          notes.push(`fix a claim the sources contradict: "${c.claim}" (${c.reason})`);
-      }
-      if (fc.notFound > 0 && fc.score < 1) {
-        const missing = fc.claims
-          .filter((c) => c.verdict === "not_found")
-          .slice(0, 3)
-          .map((c) => `"${c.claim.slice(0, 80)}"`);
-        notes.push(`ground these claims in the sources or remove them: ${missing.join("; ")}`);
-      }
+      const n = fc.claims.length;
+      if (n && fc.notFound) product *= 1 - NOT_FOUND_PENALTY * (fc.notFound / n);
     }
   }
+  if (fcDefect)
+    return {
+      ...finish(0, { skipped: "a source contradicts the answer; the model review was not needed" }),
+      verdicts,
+      signature,
+    };
 
+  // 7. The judge with the type's rubric, told what the checks found.
   const judgeInput: JudgeInput = {
     trainingType: type.name,
     rubric: type.rubric,
     difficulty: subject.difficulty,
     question: subject.question,
-    prompt: type.promptText(row),
-    answer: type.answerText(row),
+    prompt,
+    answer,
     example: lenient.length
       ? Object.fromEntries(Object.entries(row).filter(([k]) => !lenient.includes(k)))
       : row,
@@ -369,6 +528,9 @@ export async function reviewExample(
             ),
         }
       : null,
+    ...(subject.topic ? { topic: subject.topic } : {}),
+    ...(subject.subTopic ? { subTopic: subject.subTopic } : {}),
+    ...(subject.constraints ? { constraints: subject.constraints } : {}),
   };
   const { output, raw, model } = await deps.agent<JudgeInput, JudgeOutput>(judgeTask, judgeInput);
   const judged = judgeScore(output.scores);
@@ -386,6 +548,67 @@ export async function reviewExample(
     verdicts,
     signature,
   };
+}
+
+/** The reason a duplicate is rejected, for its notes. */
+export function duplicateReason(dup: DuplicateMatch, suffix = ""): string {
+  if (dup.kind === "response")
+    return `the same response as example ${dup.id} under a different prompt (similarity ${dup.similarity})${suffix}; write a response for this prompt`;
+  return `${dup.kind === "exact" ? "an exact" : "a near"} duplicate of example ${dup.id}${dup.kind === "near" ? ` (similarity ${dup.similarity})` : ""}${suffix}`;
+}
+
+/**
+ * Does each answer answer its question: every assistant turn of a conversation its user
+ * turn, otherwise the row's answer fields the prompt. The first failure, or a pass.
+ */
+function answersPrompt(
+  row: Record<string, unknown>,
+  prompt: string,
+  fields: Array<{ field: string; text: string }>,
+): CheckResult | null {
+  if (Array.isArray(row.messages)) {
+    let last: CheckResult | null = null;
+    let user = "";
+    for (const m of row.messages as Array<{ role?: unknown; content?: unknown }>) {
+      if (m?.role === "user" && typeof m.content === "string") user = m.content;
+      else if (m?.role === "assistant" && typeof m.content === "string" && user) {
+        const r = checkAnswers(user, m.content);
+        if (r && !r.passed) return r;
+        last = r ?? last;
+      }
+    }
+    return last;
+  }
+  if (fields.length === 0) return null;
+  return checkAnswers(prompt, fields.map((f) => f.text).join("\n\n"));
+}
+
+/**
+ * The texts of a row the example asserts are right, one per field (each assistant turn of
+ * a conversation, the SFT response, the QA reasoning and answer...): what the text gate
+ * checks for truncation, boilerplate, repetition and language. Empty for a row that is bad
+ * on purpose (an undesirable KTO completion).
+ */
+export function answerFields(
+  row: Record<string, unknown>,
+  asserted: string | null,
+): Array<{ field: string; text: string }> {
+  if (!asserted) return [];
+  if (Array.isArray(row.messages)) {
+    const out: Array<{ field: string; text: string }> = [];
+    row.messages.forEach((m, i) => {
+      const o = m as { role?: unknown; content?: unknown };
+      if (o && o.role === "assistant" && typeof o.content === "string")
+        out.push({ field: `messages[${i}] (assistant)`, text: o.content });
+    });
+    if (out.length) return out;
+  }
+  const out: Array<{ field: string; text: string }> = [];
+  for (const k of ["response", "chosen", "completion", "reasoning", "answer", "predicted_answer"]) {
+    const v = row[k];
+    if (typeof v === "string" && v.trim() && asserted.includes(v.trim())) out.push({ field: k, text: v });
+  }
+  return out.length ? out : [{ field: "the answer", text: asserted }];
 }
 
 /** Reads the licence of each passage's source from the store. */
@@ -467,6 +690,9 @@ export function reviewStage(options: ReviewStageOptions = {}): ItemStage {
           difficulty: item.question.difficulty,
           passages,
           id: example.id,
+          ...(ctx.plan?.topic ? { topic: ctx.plan.topic } : {}),
+          ...(item.question.subTopic ? { subTopic: item.question.subTopic } : {}),
+          ...(ctx.plan?.constraints ? { constraints: ctx.plan.constraints } : {}),
         },
         {
           agent: ctx.agent.bind(ctx) as AgentRunner,
@@ -485,12 +711,18 @@ export function reviewStage(options: ReviewStageOptions = {}): ItemStage {
       if (status === "approved" && dedup && outcome.signature) {
         const dup = dedup.claim(example.id, outcome.signature);
         if (dup) {
-          const reason = `${dup.kind === "exact" ? "an exact" : "a near"} duplicate of example ${dup.id}, approved while this one was in review`;
+          const reason = duplicateReason(dup, ", approved while this one was in review");
           score = 0;
           status = "rejected";
           notes = [reason];
           // One dedup verdict per round: this one replaces the earlier check's.
-          const verdict = { kind: "dedup", score: 0, passed: false, reasons: [reason], raw: { match: dup } };
+          const verdict = {
+            kind: "dedup",
+            score: 0,
+            passed: false,
+            reasons: [reason],
+            raw: { match: dup, defect: "duplicate_response" },
+          };
           const at = verdicts.findIndex((v) => v.kind === "dedup");
           if (at >= 0) verdicts[at] = verdict;
           else verdicts.splice(verdicts.length - 1, 0, verdict);
@@ -499,7 +731,7 @@ export function reviewStage(options: ReviewStageOptions = {}): ItemStage {
             score: 0,
             passed: false,
             reasons: notes,
-            raw: { thresholds: ctx.review, status },
+            raw: { thresholds: ctx.review, status, defect: "duplicate_response" },
           };
         }
       }

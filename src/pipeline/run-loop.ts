@@ -3,7 +3,7 @@ import { describeError, isSynthforgeError, SynthforgeError } from "../core/error
 import { newId } from "../core/ids.js";
 import type { CostSnapshot, QuestionStatus, RunSummary } from "../core/types.js";
 import type { CostGate } from "../models/budget.js";
-import type { QuestionRow, Store } from "../storage/store.js";
+import type { ClaimOptions, QuestionRow, Store } from "../storage/store.js";
 import { type Budget, failureRecorder, type RunContext } from "./context.js";
 import { fencedStore } from "./lease.js";
 import { latestReviewNotes } from "./review-stage.js";
@@ -181,6 +181,9 @@ export async function executeRun(
 
   const limit = pLimit(opts.concurrency);
   const inFlight = new Map<string, Promise<void>>();
+  // How far past its quota a sub-topic may take new candidates: 0 while every sub-topic can
+  // still get questions, 1 once a short one has run out, then unlimited.
+  let quotaSlack = 0;
   // Refills in a row that wrote no question: two mean the sources (or the writer) have no more.
   let emptyRefills = 0;
   const supplyExhausted = () => emptyRefills >= EMPTY_REFILLS;
@@ -302,12 +305,14 @@ export async function executeRun(
       // New candidates (pending questions) come out of the candidate budget: never claim more than it has left.
       const budgetLeft = maxCandidates - candidates;
       const statuses = budgetLeft <= 0 ? IN_PROGRESS : [...IN_PROGRESS, "pending" as const];
+      const quotas = quotaClaim(ctx, quotaSlack);
       const claimed = await store.claimQuestions(ctx.runId, {
         owner,
         leaseMs,
         limit: budgetLeft <= 0 ? free : Math.min(free, budgetLeft),
         target,
         statuses,
+        ...(quotas ? { quotas } : {}),
       });
       for (const q of claimed) {
         // Already in work here (its lease lapsed and this runner claimed it back): the work
@@ -345,6 +350,25 @@ export async function executeRun(
           `candidate budget of ${maxCandidates} spent: ${approved} of ${target} approved (raise budget.maxCandidates or check the rejection reasons)`,
         );
         break;
+      }
+      if (now.pending > 0 && quotaSlack !== Number.POSITIVE_INFINITY && quotaClaim(ctx, quotaSlack)) {
+        // Pending candidates are held back by the sub-topic quotas (nothing of this runner is
+        // in work): write questions for the sub-topics still short of their quota; when that
+        // yields nothing new, their shortfall moves to the other sub-topics (one more each,
+        // then as many as needed).
+        const before = total(now);
+        if (!supplyExhausted() && candidates < maxCandidates)
+          await exclusive(() => runStages(true, Math.max(1, target - approved)));
+        const after = await store.countQuestions(ctx.runId);
+        open = after.pending + IN_PROGRESS.reduce((a, s) => a + after[s], 0);
+        if (total(after) === before) {
+          emptyRefills++;
+          quotaSlack = quotaSlack === 0 ? 1 : Number.POSITIVE_INFINITY;
+          ctx.logger.debug(
+            `sub-topic quotas: no new questions for the short sub-topics; slack now ${quotaSlack}`,
+          );
+        } else emptyRefills = 0;
+        continue;
       }
       if (open > 0) {
         // Others hold the remaining candidates (or the exact-N gate is full): wait for them.
@@ -384,6 +408,16 @@ export async function executeRun(
     stopReason:
       status === "completed" ? null : (stopReason ?? `stopped with ${approved} of ${target} approved`),
   };
+}
+
+/**
+ * The sub-topic quotas a claim honours ({@link ClaimOptions.quotas}), from the run's plan;
+ * undefined without a plan or when sub-topics no longer hold anything back.
+ */
+function quotaClaim(ctx: RunContext, slack: number): ClaimOptions["quotas"] | undefined {
+  const subs = ctx.plan?.subTopics ?? [];
+  if (subs.length < 2 || slack === Number.POSITIVE_INFINITY) return undefined;
+  return { bySubTopic: Object.fromEntries(subs.map((s) => [s.name, s.quota])), slack };
 }
 
 /** Questions of every status. */
@@ -624,5 +658,20 @@ export async function buildSummary(
     cost: costSnapshot(usage.costUsd, q.approved, run.targetCount),
     cachedCalls: await store.countCachedCalls(runId),
     callsPerApproved: q.approved > 0 ? usage.calls / q.approved : null,
+    ...(run.plan?.subTopics.length
+      ? { subTopics: await subTopicCounts(store, runId, run.plan.subTopics) }
+      : {}),
   };
+}
+
+/** Approved examples per sub-topic of the plan, beside its quota. */
+export async function subTopicCounts(
+  store: Store,
+  runId: string,
+  subTopics: Array<{ name: string; quota: number }>,
+): Promise<NonNullable<RunSummary["subTopics"]>> {
+  const approved = new Map<string, number>();
+  for (const q of await store.listQuestionKeys(runId))
+    if (q.status === "approved") approved.set(q.subTopic, (approved.get(q.subTopic) ?? 0) + 1);
+  return subTopics.map((s) => ({ name: s.name, quota: s.quota, approved: approved.get(s.name) ?? 0 }));
 }

@@ -54,7 +54,12 @@ export interface LocalFilesSource extends SourceAdapter {
    * Reads the folder now (otherwise the first search does), so a caller can report the
    * files it skipped before a run starts. Reads once; later calls return the same result.
    */
-  load(): Promise<{ documents: number; skipped: ReadonlyArray<SkippedFile> }>;
+  load(): Promise<{
+    documents: number;
+    skipped: ReadonlyArray<SkippedFile>;
+    /** The licence of each document read, in file order. */
+    licences: ReadonlyArray<Licence>;
+  }>;
 }
 
 /** Default {@link LocalFilesOptions.maxTextBytes}: 20 MB. */
@@ -410,7 +415,7 @@ export function localFilesSource(opts: LocalFilesOptions): LocalFilesSource {
     skipped,
     async load() {
       const { docs } = await load();
-      return { documents: docs.length, skipped };
+      return { documents: docs.length, skipped, licences: docs.map((d) => d.licence) };
     },
     async search(query: string, searchOpts: SearchOptions = {}): Promise<SourceDocument[]> {
       const { docs: all, index: idx, df, passages } = await load();

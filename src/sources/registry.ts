@@ -378,3 +378,39 @@ const BUILT_IN: SourceDefinition[] = [
 ];
 
 for (const def of BUILT_IN) registerSource(def);
+
+/**
+ * The public catalogues research searches by default when a model key is set and no
+ * source is configured: Wikipedia plus the catalogues of each domain (arXiv and Semantic
+ * Scholar for physics, maths and computing; PubMed and Europe PMC for medicine and
+ * biology; PubChem and ChemRxiv for chemistry; Stack Exchange for code; OpenAlex and
+ * Crossref for everything else). Research then uses the ones that suit the plan's domain
+ * (`research-stage.ts`, `DEFAULT_DOMAIN_SOURCES`).
+ */
+export const GROUNDING_SOURCE_IDS: readonly string[] = [
+  "wikipedia",
+  "arxiv",
+  "semanticScholar",
+  "pubmed",
+  "europePmc",
+  "plos",
+  "pubchem",
+  "chemrxiv",
+  "stackExchange",
+  "openalex",
+  "crossref",
+];
+
+/**
+ * The default grounding sources ({@link GROUNDING_SOURCE_IDS}) as adapters. `baseUrls`
+ * points adapters at another server (by id, or `*` for all), e.g. a recorded-response
+ * server in tests.
+ */
+export function createGroundingSources(
+  opts: { http?: SourceFactoryOptions["http"]; baseUrls?: Record<string, string> } = {},
+): SourceAdapter[] {
+  return GROUNDING_SOURCE_IDS.map((id) => {
+    const baseUrl = opts.baseUrls?.[id] ?? opts.baseUrls?.["*"];
+    return createSource(id, { ...(opts.http ? { http: opts.http } : {}), ...(baseUrl ? { baseUrl } : {}) });
+  });
+}

@@ -234,6 +234,14 @@ export interface ClaimOptions {
   target: number;
   /** Statuses that may be claimed. Default: in-progress ones, then `pending`. */
   statuses?: QuestionStatus[];
+  /**
+   * Sub-topic quotas of the plan: a new (`pending`) candidate of a sub-topic is claimed
+   * only while that sub-topic's approved and leased candidates stay below its quota plus
+   * `slack`, and candidates of the sub-topics furthest below their quota come first.
+   * Candidates already in work are claimed as before. Without it, pending candidates are
+   * claimed oldest first.
+   */
+  quotas?: { bySubTopic: Record<string, number>; slack: number };
 }
 
 /** A runner's lease on one candidate (see {@link Store.fenced}). */

@@ -886,13 +886,74 @@ export class TypeormStore implements Store {
         if (this.kind === "postgres") qb.setLock("pessimistic_write").setOnLocked("skip_locked");
         return qb.getMany();
       };
+      /**
+       * New candidates under sub-topic quotas: per sub-topic, room is quota + slack minus its
+       * approved and leased candidates; the sub-topics with the most room below their quota
+       * go first (plan order on ties), each giving its oldest pending candidates.
+       */
+      const pendingByQuota = async (
+        n: number,
+        quotas: NonNullable<ClaimOptions["quotas"]>,
+      ): Promise<QuestionRow[]> => {
+        const held = await m
+          .createQueryBuilder(this.e.question, "q")
+          .select("q.sub_topic", "subTopic")
+          .addSelect("COUNT(*)", "n")
+          .where("q.run_id = :runId", { runId })
+          .andWhere(
+            "(q.status = 'approved' OR (q.lease_expires_at > :now AND q.status NOT IN (:...terminal)))",
+            { now, terminal: [...TERMINAL_QUESTION_STATUSES] },
+          )
+          .groupBy("q.sub_topic")
+          .getRawMany<{ subTopic: string; n: string | number }>();
+        const used = new Map(held.map((h) => [h.subTopic, Number(h.n)]));
+        const names = Object.keys(quotas.bySubTopic);
+        const order = names
+          .map((name, i) => ({ name, i, short: quotas.bySubTopic[name]! - (used.get(name) ?? 0) }))
+          .sort((a, b) => b.short - a.short || a.i - b.i);
+        const out: QuestionRow[] = [];
+        for (const { name, short } of order) {
+          const room = Math.min(n - out.length, short + quotas.slack);
+          if (room <= 0) continue;
+          const qb = m
+            .createQueryBuilder(this.e.question, "q")
+            .where("q.run_id = :runId AND q.status = :status AND q.sub_topic = :sub", {
+              runId,
+              status: "pending",
+              sub: name,
+            })
+            .andWhere("(q.lease_expires_at IS NULL OR q.lease_expires_at <= :now)", { now })
+            .orderBy("q.created_at", "ASC")
+            .addOrderBy("q.id", "ASC")
+            .limit(room);
+          if (this.kind === "postgres") qb.setLock("pessimistic_write").setOnLocked("skip_locked");
+          out.push(...(await qb.getMany()));
+          if (out.length >= n) break;
+        }
+        // Questions of a sub-topic the plan does not name are not held back.
+        if (out.length < n) {
+          const qb = m
+            .createQueryBuilder(this.e.question, "q")
+            .where("q.run_id = :runId AND q.status = :status", { runId, status: "pending" })
+            .andWhere("(q.lease_expires_at IS NULL OR q.lease_expires_at <= :now)", { now })
+            .orderBy("q.created_at", "ASC")
+            .addOrderBy("q.id", "ASC")
+            .limit(n - out.length);
+          if (names.length) qb.andWhere("q.sub_topic NOT IN (:...names)", { names });
+          if (this.kind === "postgres") qb.setLock("pessimistic_write").setOnLocked("skip_locked");
+          out.push(...(await qb.getMany()));
+        }
+        return out;
+      };
       const byAge = (a: QuestionRow, b: QuestionRow) =>
         a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
       const rows: QuestionRow[] = [];
       for (const status of statuses) if (status !== "pending") rows.push(...(await oldest(status, take)));
       rows.sort(byAge).splice(take);
-      if (rows.length < take && statuses.includes("pending"))
-        rows.push(...(await oldest("pending", take - rows.length)));
+      if (rows.length < take && statuses.includes("pending")) {
+        if (opts.quotas) rows.push(...(await pendingByQuota(take - rows.length, opts.quotas)));
+        else rows.push(...(await oldest("pending", take - rows.length)));
+      }
       if (rows.length === 0) return [];
       const expires = new Date(now.getTime() + opts.leaseMs);
       await m.update(

@@ -27,14 +27,19 @@ export function pass(name: string, details?: Record<string, unknown>): CheckResu
     : { name, passed: true, score: 1, reasons: [] };
 }
 
-/** A failing result with score `score` (default 0). */
+/**
+ * A failing result with score `score` (default 0), naming the defect it found (`defect`;
+ * the review reports it as the reason the example is bad).
+ */
 export function fail(
   name: string,
   reasons: string[],
   score = 0,
   details?: Record<string, unknown>,
+  defect?: DefectKind,
 ): CheckResult {
   const r: CheckResult = { name, passed: false, score: clamp01(score), reasons };
+  if (defect) r.defect = defect;
   if (details) r.details = details;
   return r;
 }
@@ -42,18 +47,21 @@ export function fail(
 /**
  * The verdict on claims found in a text: not applicable (null) when there are none, a pass
  * when every claim holds, else a failure naming each wrong claim, scored by the share of
- * claims that hold. `details.claims` keeps every claim checked.
+ * claims that hold. `details.claims` keeps every claim checked. The defect is `defect`, or
+ * per claim `defectOf` (the defect of the first wrong claim is the result's).
  */
 export function claimsResult<C>(
   name: string,
   claims: C[],
   holds: (claim: C) => boolean,
   reason: (wrong: C) => string,
+  defect: DefectKind | ((wrong: C) => DefectKind),
 ): CheckResult | null {
   if (claims.length === 0) return null;
   const wrong = claims.filter((c) => !holds(c));
   if (wrong.length === 0) return pass(name, { checked: claims.length });
-  return fail(name, wrong.map(reason), 1 - wrong.length / claims.length, { claims });
+  const kind = typeof defect === "function" ? defect(wrong[0]!) : defect;
+  return fail(name, wrong.map(reason), 1 - wrong.length / claims.length, { claims }, kind);
 }
 
 /** Clamps to [0, 1] and rounds to 3 decimals. */

@@ -497,7 +497,9 @@ export function findChemistryClaims(text: string): ChemistryClaim[] {
       });
     }
   }
-  for (const sentence of text.split(/(?<=[.!?])\s+|\n+/)) {
+  const parts = text.split(/(?<=[.!?])\s+|\n+/);
+  const found: Array<{ eq: Equation; text: string; at: number; balanced: boolean }> = [];
+  parts.forEach((sentence, at) => {
     for (const m of sentence.matchAll(EQUATION_RE)) {
       const eqText = m[0].replace(/[.,;:]+$/, "");
       let eq: Equation;
@@ -507,31 +509,62 @@ export function findChemistryClaims(text: string): ChemistryClaim[] {
         continue;
       }
       if (eq.reactants.length + eq.products.length < 2) continue;
-      const check = checkBalanced(eq);
-      if (check.balanced) {
-        out.push({ kind: "equation", text: eqText, ok: true, detail: "balanced" });
+      // A half-equation with electrons ("2H2O → 4H+ + 4e− + O2"): the pattern stops at "e−", so
+      // what it read is not the whole equation; electrons are not species it balances.
+      const after = sentence.slice((m.index ?? 0) + m[0].length);
+      if (
+        /^\s*\+\s*\d*\s*e\s*(?:[−⁻-]|\^-)/.test(after) ||
+        /(?:^|[\s+])\d*\s*e(?:[−⁻]|\^-|-(?=\s|$))/.test(eqText)
+      )
         continue;
-      }
-      if (/\b(?:un|not\s+)balanced|skeleton/i.test(sentence)) continue;
-      let fix = "";
-      try {
-        fix = `; balanced: ${balanceEquation(eqText).equation}`;
-      } catch {
-        // no positive balance
-      }
-      const diffs = Object.entries(check.differences)
-        .map(([k, [a, b]]) => `${k} ${a} vs ${b}`)
-        .join(", ");
-      out.push({
-        kind: "equation",
-        text: eqText,
-        ok: false,
-        detail: `"${eqText}" is not balanced (${diffs})${fix}`,
-      });
+      found.push({ eq, text: eqText, at, balanced: checkBalanced(eq).balanced });
     }
+  });
+  // The species of an equation, to find the balanced form of a skeleton equation in the same text.
+  const speciesKey = (eq: Equation) =>
+    [eq.reactants, eq.products]
+      .map((side) =>
+        side
+          .map((x) => x.formula.text.replace(/\s+/g, ""))
+          .sort()
+          .join("+"),
+      )
+      .join(">");
+  const balancedKeys = new Set(found.filter((f) => f.balanced).map((f) => speciesKey(f.eq)));
+  for (const { eq, text: eqText, at, balanced } of found) {
+    const sentence = parts[at]!;
+    if (balanced) {
+      out.push({ kind: "equation", text: eqText, ok: true, detail: "balanced" });
+      continue;
+    }
+    // An equation the text itself presents as unbalanced (a skeleton to balance, a wrong version
+    // it then corrects) is not a claim that it is balanced: the sentence, or the one before or
+    // after it, says so, or the text gives the balanced equation of the same species.
+    const around = [parts[at - 1] ?? "", sentence, parts[at + 1] ?? ""].join(" ");
+    if (SKELETON_WORDS.test(around) || balancedKeys.has(speciesKey(eq))) continue;
+    const check = checkBalanced(eq);
+    let fix = "";
+    try {
+      fix = `; balanced: ${balanceEquation(eqText).equation}`;
+    } catch {
+      // no positive balance
+    }
+    const diffs = Object.entries(check.differences)
+      .map(([k, [a, b]]) => `${k} ${a} vs ${b}`)
+      .join(", ");
+    out.push({
+      kind: "equation",
+      text: eqText,
+      ok: false,
+      detail: `"${eqText}" is not balanced (${diffs})${fix}`,
+    });
   }
   return out;
 }
+
+/** Words that present an equation as not (yet) balanced. */
+const SKELETON_WORDS =
+  /\b(?:un|im|not\s+(?:yet\s+)?|isn't\s+|is\s+not\s+|n't\s+)balanced|\bskeleton\b|\bbefore\s+balancing|\b(?:needs?|requires?)\s+(?:to\s+be\s+)?balanc|\bto\s+balance\b|\bbalance\s+(?:it|this|the\s+equation)|\bdoes\s+not\s+balance|\bdoesn't\s+balance|\bmust\s+be\s+balanced/i;
 
 /** Verifier: molar masses and equations stated in the text are right. Null when there are none. */
 export function checkChemistryInText(text: string): CheckResult | null {
@@ -540,5 +573,6 @@ export function checkChemistryInText(text: string): CheckResult | null {
     findChemistryClaims(text),
     (c) => c.ok,
     (c) => c.detail,
+    "wrong_fact",
   );
 }

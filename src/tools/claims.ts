@@ -299,7 +299,14 @@ export function lexicalCheck(
       passageId = p.sourceId;
     }
   }
-  const claimNums = numbersIn(claim.text);
+  // Numbers in code (`lst[::-1]`, a list literal [3, 2, 1]) are values of the code, checked by
+  // running it, not quantities a source states.
+  const claimNums = numbersIn(
+    claim.text
+      .replace(/`[^`]*`/g, " ")
+      .replace(/\[[^\]]*\]/g, " ")
+      .replace(/\b\w+\([^()]*\)/g, " "),
+  );
   if (best && bestCov >= contradictAt) {
     const sentNums = numbersIn(best.text);
     const passageNums = numbersIn(best.passage);

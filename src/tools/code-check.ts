@@ -18,6 +18,9 @@ export interface CodeBlock {
   /** The fence's info string as written (`py`, `js`...). */
   tag: string;
   code: string;
+  /** Where the block starts and ends in the text (the fences included). */
+  start?: number;
+  end?: number;
 }
 
 const LANG: Record<string, CodeBlock["language"]> = {
@@ -41,7 +44,7 @@ export function extractCodeBlocks(text: string): CodeBlock[] {
     const tag = m[1]!.toLowerCase();
     let language = LANG[tag] ?? "other";
     if (!tag && looksLikePython(m[2]!)) language = "python";
-    out.push({ language, tag, code: m[2]! });
+    out.push({ language, tag, code: m[2]!, start: m.index, end: m.index + m[0].length });
   }
   return out;
 }
@@ -67,11 +70,13 @@ export async function checkCode(
   const program = input.tests ? `${input.code}\n\n${input.tests}` : input.code;
   const r = await runCode(input.language, program, opts);
   if (r.ok) return pass("code", { stdout: r.stdout.slice(0, 2000) });
-  return fail("code", [`the ${input.language} code fails${input.tests ? " its tests" : ""}: ${r.error}`], 0, {
-    error: r.error,
-    stderr: r.stderr.slice(-2000),
-    timedOut: r.timedOut,
-  });
+  return fail(
+    "code",
+    [`the ${input.language} code fails${input.tests ? " its tests" : ""}: ${r.error}`],
+    0,
+    { error: r.error, stderr: r.stderr.slice(-2000), timedOut: r.timedOut },
+    "code_wrong",
+  );
 }
 
 /**
@@ -101,40 +106,593 @@ export function unverifiableReason(r: SandboxResult): string | null {
   return null;
 }
 
+/** An output the text says a code block produces. */
+export interface StatedOutput {
+  /** Index of the block (among the text's runnable blocks) the claim is about. */
+  block: number;
+  /** Where it was stated: an output block after the code, a comment in the code, or the prose. */
+  source: "output-block" | "comment" | "prose";
+  /** The expected output (lines, for an output block). */
+  expected: string;
+  /** An expression whose value is stated ("`f(3)` returns 5"); evaluated after the block's program. */
+  expression?: string;
+  text: string;
+}
+
+type Runnable = CodeBlock & { language: CodeLanguage };
+
+const VALUE = String.raw`(?:\x60([^\x60\n]{1,200})\x60|"([^"\n]{0,200})"|'([^'\n]{0,200})'|(\[[^\]\n]{0,200}\]|\{[^}\n]{0,200}\}|\([^)\n]{0,200}\))|(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)(?![\w.]*\w)|\b(True|False|None|true|false|null|undefined|NaN)\b)`;
+const OUTPUT_VERB = String.raw`(?<![\x60\w])(?:prints|outputs|output\s+is|displays|logs|will\s+print|would\s+print|should\s+print)(?![\x60\w])`;
+const VALUE_VERB = String.raw`(?:returns|return|gives|evaluates\s+to|produces|yields|results\s+in|is\s+equal\s+to|equals|→|->|=>)`;
+
+const statedValue = (m: RegExpMatchArray, from: number): string | null => {
+  for (let k = from; k < from + 6; k++) if (m[k] !== undefined) return m[k]!;
+  return null;
+};
+
+/** True when a comment value is a literal (a number, a quoted string, a list, True/None...), not prose. */
+function isLiteral(v: string): boolean {
+  const t = v.trim();
+  return (
+    /^-?\d+(?:\.\d+)?(?:e[-+]?\d+)?$/i.test(t) ||
+    /^(?:True|False|None|true|false|null|undefined|NaN)$/.test(t) ||
+    /^(["']).*\1$/.test(t) ||
+    /^[[{(].*[\]})]$/.test(t)
+  );
+}
+
 /**
- * Verifier: the Python, JavaScript and TypeScript blocks of an answer run. Blocks of one
- * language run together, in order, as one program (later blocks may use earlier ones);
- * a snippet that needs a package, a file, the network or input is recorded as not
- * verifiable rather than failed. Null when the answer has no runnable block.
+ * The outputs a text says its code produces: an output block right after a code block
+ * ("Output:" then a fenced block), comments in the code (`print(x)  # 6`, `# Output: [3, 2, 1]`,
+ * `f(3)  # → 5`), and prose ("prints 6", "`f(3)` returns 5", "`lst[::-1]` gives `[3, 2, 1]`").
+ * Prose claims are about the nearest runnable block before them (or the first block).
+ */
+export function statedOutputs(text: string): StatedOutput[] {
+  const all = extractCodeBlocks(text);
+  const runnable = all.filter((b): b is Runnable => RUNNABLE.has(b.language));
+  const out: StatedOutput[] = [];
+  const indexOf = (b: CodeBlock) => runnable.indexOf(b as Runnable);
+  // Output blocks: a non-code block right after a runnable one, introduced as its output.
+  for (let i = 0; i + 1 < all.length; i++) {
+    const code = all[i]!;
+    const next = all[i + 1]!;
+    if (!RUNNABLE.has(code.language) || RUNNABLE.has(next.language) || next.language === "sql") continue;
+    if (code.end === undefined || next.start === undefined) continue;
+    const between = text.slice(code.end, next.start);
+    const outputTag = /^(?:text|txt|output|out|console|stdout|plaintext|plain|shell-session|result)$/.test(
+      next.tag,
+    );
+    if (between.length > 160) continue;
+    if (
+      !outputTag &&
+      !(
+        next.tag === "" &&
+        /\b(?:output|prints?|printed|result|console|displays?|shows?|gives?|produces?|returns?)\b|→|:\s*$/i.test(
+          between,
+        )
+      )
+    )
+      continue;
+    if (/^\s*(?:\$|>|#!)/m.test(next.code) && !outputTag) continue;
+    out.push({
+      block: indexOf(code),
+      source: "output-block",
+      expected: next.code.trim(),
+      text: between.trim(),
+    });
+  }
+  // Comments in the code.
+  runnable.forEach((b, bi) => {
+    const comment = b.language === "python" ? "#" : "//";
+    const lines = b.code.split("\n");
+    for (let li = 0; li < lines.length; li++) {
+      const line = lines[li]!;
+      const at = commentStart(line, comment);
+      if (at < 0) continue;
+      const code = line.slice(0, at).trim();
+      let note = line.slice(at + comment.length).trim();
+      const labelled = /^(?:output|prints?|result|returns?|gives|→|->|=>)\s*:?\s*/i.exec(note);
+      if (labelled) note = note.slice(labelled[0].length).trim();
+      if (!note) {
+        // "# Output:" followed by comment lines holding the output.
+        if (!labelled || code) continue;
+        const following: string[] = [];
+        for (let k = li + 1; k < lines.length; k++) {
+          const l = lines[k]!.trim();
+          if (!l.startsWith(comment)) break;
+          following.push(l.slice(comment.length).trim());
+        }
+        if (following.length)
+          out.push({ block: bi, source: "comment", expected: following.join("\n"), text: line.trim() });
+        continue;
+      }
+      if (!labelled && !isLiteral(note)) continue;
+      if (labelled && !isLiteral(note) && note.split(/\s+/).length > 6) continue;
+      const printCall = /^(?:print|console\.log)\s*\(/.test(code);
+      if (!code) {
+        if (labelled && /^output|^prints?/i.test(labelled[0]))
+          out.push({ block: bi, source: "comment", expected: note, text: line.trim() });
+        continue;
+      }
+      if (printCall) out.push({ block: bi, source: "comment", expected: note, text: line.trim() });
+      else if (
+        /^[\w.]+\s*(?:\(|\[)/.test(code) &&
+        !/^\s/.test(line) &&
+        !/^(?:def|class|for|while|if|return|import|from|const|let|var|function)\b/.test(code) &&
+        !/(?<![=!<>])=(?!=)/.test(code.replace(/\([^()]*\)/g, ""))
+      )
+        out.push({
+          block: bi,
+          source: "comment",
+          expected: note,
+          expression: code.replace(/;$/, ""),
+          text: line.trim(),
+        });
+    }
+  });
+  // Prose, outside the code blocks.
+  if (runnable.length) {
+    let prose = text;
+    for (const b of all)
+      if (b.start !== undefined && b.end !== undefined)
+        prose = prose.slice(0, b.start) + " ".repeat(b.end - b.start) + prose.slice(b.end);
+    const nearest = (pos: number) => {
+      let k = 0;
+      runnable.forEach((b, i) => {
+        if ((b.end ?? 0) <= pos) k = i;
+      });
+      return k;
+    };
+    const exprRe = new RegExp(
+      String.raw`\x60([^\x60\n]{1,120})\x60\s+(?:${VALUE_VERB}|${OUTPUT_VERB})\s*:?\s*${VALUE}`,
+      "gi",
+    );
+    const seen: Array<[number, number]> = [];
+    for (const m of prose.matchAll(exprRe)) {
+      const expr = m[1]!.trim();
+      const value = statedValue(m, 2);
+      if (value === null) continue;
+      seen.push([m.index, m.index + m[0].length]);
+      // Only expressions the program can evaluate: a call, an index or slice, a name.
+      if (!/^[A-Za-z_][\w.]*\s*(?:\(.*\)|\[.*\])?$/.test(expr) || /^(?:print|console\.log)\b/.test(expr)) {
+        if (/^(?:print|console\.log)\s*\(/.test(expr))
+          out.push({ block: nearest(m.index), source: "prose", expected: value, text: m[0] });
+        continue;
+      }
+      out.push({ block: nearest(m.index), source: "prose", expected: value, expression: expr, text: m[0] });
+    }
+    const outRe = new RegExp(
+      String.raw`\b(?:(?:it|this|the\s+(?:code|program|script|snippet|function|loop|call))\s+)?${OUTPUT_VERB}\s*:?\s*${VALUE}`,
+      "gi",
+    );
+    for (const m of prose.matchAll(outRe)) {
+      if (seen.some(([a, b]) => m.index < b && m.index + m[0].length > a)) continue;
+      const value = statedValue(m, 1);
+      if (value === null || !value.trim()) continue;
+      out.push({ block: nearest(m.index), source: "prose", expected: value, text: m[0] });
+    }
+  }
+  return out.filter((o) => o.block >= 0);
+}
+
+/** Where a line's comment starts (outside string literals), or -1. */
+function commentStart(line: string, comment: string): number {
+  let quote: string | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote) {
+      if (c === "\\") i++;
+      else if (c === quote) quote = null;
+      continue;
+    }
+    if (c === '"' || c === "'" || c === "`") quote = c;
+    else if (line.startsWith(comment, i)) return i;
+  }
+  return -1;
+}
+
+const RUNNABLE = new Set<string>(["python", "javascript", "typescript"]);
+
+/** A printed value in a comparable form: no quotes, no spaces after separators, one spelling of true/none. */
+export function normaliseOutput(s: string): string {
+  let t = s
+    .trim()
+    .replace(/^`+|`+$/g, "")
+    .trim();
+  if (/^(["']).*\1$/s.test(t)) t = t.slice(1, -1);
+  return t
+    .replace(/\r/g, "")
+    .replace(/[ \t]+/g, " ")
+    .replace(/\s*([,:;[\](){}])\s*/g, "$1")
+    .replace(/(["'])([^"'\n]*)\1/g, "$2")
+    .replace(/\bTrue\b/g, "true")
+    .replace(/\bFalse\b/g, "false")
+    .replace(/\b(?:None|undefined)\b/g, "null")
+    .trim();
+}
+
+/** Whether a stated output is the printed one: the same text, or the same numbers to the precision stated. */
+export function sameOutput(expected: string, actual: string): boolean {
+  const e = normaliseOutput(expected);
+  const a = normaliseOutput(actual);
+  if (e === a) return true;
+  const num = /-?\d+(?:\.\d+)?(?:e[-+]?\d+)?/gi;
+  const en = e.match(num) ?? [];
+  const an = a.match(num) ?? [];
+  if (en.length === 0 || en.length !== an.length) return false;
+  if (e.replace(num, "#") !== a.replace(num, "#")) return false;
+  return en.every((x, i) => x === an[i] || numericEquivalent(x, an[i]!).equivalent);
+}
+
+/** Whether a stated output appears in what a block printed (a line, consecutive lines, or part of one). */
+function printedIncludes(expected: string, printed: string[]): boolean {
+  const want = expected
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !/^(?:\.\.\.|…)$/.test(l));
+  if (want.length === 0) return true;
+  if (want.length === 1) {
+    const w = want[0]!;
+    return (
+      printed.some((p) => sameOutput(w, p)) ||
+      (normaliseOutput(w).length >= 3 && printed.some((p) => normaliseOutput(p).includes(normaliseOutput(w))))
+    );
+  }
+  for (let i = 0; i + want.length <= printed.length; i++)
+    if (want.every((w, k) => sameOutput(w, printed[i + k]!))) return true;
+  return false;
+}
+
+const MARK = "@@synthforge-block-";
+
+/** A well-known function and what it must return, to test a definition of it by its name. */
+interface Oracle {
+  names: RegExp;
+  params: number;
+  cases: Array<{ args: string; expect: string }>;
+}
+
+/** Well-known functions of coding examples (Python), each with inputs and the one right result. */
+const ORACLES: Oracle[] = [
+  {
+    names: /^(?:factorial|fact)$/,
+    params: 1,
+    cases: [
+      { args: "0", expect: "1" },
+      { args: "1", expect: "1" },
+      { args: "5", expect: "120" },
+      { args: "6", expect: "720" },
+    ],
+  },
+  {
+    names: /^is_?prime$/i,
+    params: 1,
+    cases: [
+      { args: "1", expect: "False" },
+      { args: "2", expect: "True" },
+      { args: "4", expect: "False" },
+      { args: "9", expect: "False" },
+      { args: "17", expect: "True" },
+      { args: "25", expect: "False" },
+      { args: "97", expect: "True" },
+    ],
+  },
+  {
+    names: /^(?:gcd|greatest_common_divisor)$/,
+    params: 2,
+    cases: [
+      { args: "12, 18", expect: "6" },
+      { args: "17, 5", expect: "1" },
+      { args: "0, 7", expect: "7" },
+    ],
+  },
+  {
+    names: /^(?:lcm|least_common_multiple)$/,
+    params: 2,
+    cases: [
+      { args: "4, 6", expect: "12" },
+      { args: "3, 5", expect: "15" },
+    ],
+  },
+  {
+    names: /^median$/,
+    params: 1,
+    cases: [
+      { args: "[3, 1, 2]", expect: "2" },
+      { args: "[4, 1, 3, 2]", expect: "2.5" },
+      { args: "[5]", expect: "5" },
+    ],
+  },
+  {
+    names: /^(?:mean|average)$/,
+    params: 1,
+    cases: [
+      { args: "[1, 2, 3, 4]", expect: "2.5" },
+      { args: "[5]", expect: "5" },
+    ],
+  },
+  {
+    names: /^is_?palindrome$/i,
+    params: 1,
+    cases: [
+      { args: '"racecar"', expect: "True" },
+      { args: '"hello"', expect: "False" },
+    ],
+  },
+  {
+    names: /^is_?leap(?:_?year)?$|^leap_?year$/i,
+    params: 1,
+    cases: [
+      { args: "2024", expect: "True" },
+      { args: "2023", expect: "False" },
+      { args: "1900", expect: "False" },
+      { args: "2000", expect: "True" },
+    ],
+  },
+  {
+    names: /^(?:celsius_to_fahrenheit|c_to_f|to_fahrenheit)$/,
+    params: 1,
+    cases: [
+      { args: "0", expect: "32" },
+      { args: "100", expect: "212" },
+    ],
+  },
+  {
+    names: /^(?:fahrenheit_to_celsius|f_to_c|to_celsius)$/,
+    params: 1,
+    cases: [
+      { args: "32", expect: "0" },
+      { args: "212", expect: "100" },
+    ],
+  },
+  {
+    names: /^(?:reverse_string|reverse_str)$/,
+    params: 1,
+    cases: [{ args: '"abc"', expect: "'cba'" }],
+  },
+  {
+    names: /^(?:count_vowels)$/,
+    params: 1,
+    cases: [{ args: '"hello world"', expect: "3" }],
+  },
+  {
+    names: /^(?:sum_digits|sum_of_digits|digit_sum)$/,
+    params: 1,
+    cases: [{ args: "1234", expect: "10" }],
+  },
+];
+
+/**
+ * Tests the well-known functions a Python answer defines (factorial, is_prime, gcd, median,
+ * is_leap_year...) on inputs with one right result. Returns what is wrong (empty when they
+ * all agree, or when none is defined). A function that raises on these inputs is wrong.
+ */
+export async function knownFunctionProblems(code: string, opts?: SandboxOptions): Promise<string[]> {
+  const tests: Array<{ name: string; args: string; expect: string }> = [];
+  for (const m of code.matchAll(/^def\s+([A-Za-z_]\w*)\s*\(([^)]*)\)/gm)) {
+    const name = m[1]!;
+    const params = m[2]!
+      .split(",")
+      .map((p) => p.trim())
+      .filter((p) => p && !p.startsWith("*") && !p.includes("="));
+    const oracle = ORACLES.find((o) => o.names.test(name) && o.params === params.length);
+    if (oracle) for (const c of oracle.cases) tests.push({ name, ...c });
+  }
+  if (tests.length === 0) return [];
+  const harness = tests
+    .map(
+      (t, k) =>
+        `try:\n    __r = ${t.name}(${t.args})\n    print(${JSON.stringify(`${MARK}t${k}:`)} + repr(__r))\nexcept Exception as __e:\n    print(${JSON.stringify(`${MARK}t${k}!`)} + type(__e).__name__)`,
+    )
+    .join("\n");
+  const r = await runCode("python", `${code}\n\n${harness}`, opts);
+  if (!r.ok) return [];
+  const problems: string[] = [];
+  tests.forEach((t, k) => {
+    const line = r.stdout.split("\n").find((l) => l.startsWith(`${MARK}t${k}`));
+    if (!line) return;
+    const raised = line.startsWith(`${MARK}t${k}!`);
+    const got = line.slice(`${MARK}t${k}:`.length);
+    const ok =
+      !raised &&
+      (got === t.expect ||
+        (/^-?[\d.]+$/.test(got) &&
+          /^-?[\d.]+$/.test(t.expect) &&
+          Math.abs(Number(got) - Number(t.expect)) < 1e-9));
+    if (!ok)
+      problems.push(
+        `${t.name}(${t.args}) ${raised ? `raises ${got || line.slice(`${MARK}t${k}!`.length)}` : `returns ${got}`}; it should return ${t.expect}`,
+      );
+  });
+  return problems.slice(0, 3);
+}
+
+const ASKS_OUTPUT =
+  /\bwhat\s+(?:does|will|would|do)\b[^?\n]{0,200}\b(?:print|output|display|return|log|evaluate|show)\b|\bwhat\s+is\s+(?:the\s+)?(?:output|result|value)\s+of\b|\bwhat\s+gets\s+printed\b/i;
+
+/**
+ * A prompt that asks what a piece of code prints ("What does `print(0.1 + 0.2 == 0.3)` print?")
+ * and an answer that states it: the code is run, and the answer must state what it printed.
+ * Null when the prompt asks no such thing, the code prints nothing, or the answer states no
+ * literal value (backticks, a code block, or a short final answer) to compare.
+ */
+export async function checkAnsweredOutput(
+  prompt: string,
+  answer: string,
+  opts?: SandboxOptions,
+): Promise<CheckResult | null> {
+  if (!ASKS_OUTPUT.test(prompt)) return null;
+  const blocks = extractCodeBlocks(prompt).filter((b): b is Runnable => RUNNABLE.has(b.language));
+  let language: CodeLanguage;
+  let code: string;
+  if (blocks.length) {
+    language = blocks[0]!.language;
+    code = blocks
+      .filter((b) => b.language === language)
+      .map((b) => b.code)
+      .join("\n\n");
+  } else {
+    const inline = [...prompt.matchAll(/\x60([^\x60\n]+)\x60/g)]
+      .map((m) => m[1]!)
+      .filter((c) => /\b(?:print|console\.log)\s*\(/.test(c));
+    if (inline.length !== 1) return null;
+    code = inline[0]!;
+    language = /console\.log/.test(code) ? "javascript" : "python";
+  }
+  const r = await runCode(language, code, opts);
+  if (!r.ok || unverifiableReason(r)) return null;
+  const printed = r.stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  if (printed.length === 0) return null;
+  const literals = [
+    ...[...answer.matchAll(/\x60\x60\x60[^\n]*\n([\s\S]*?)\x60\x60\x60/g)].map((m) => m[1]!),
+    ...[...answer.replace(/\x60\x60\x60[\s\S]*?\x60\x60\x60/g, " ").matchAll(/\x60([^\x60\n]+)\x60/g)].map(
+      (m) => m[1]!,
+    ),
+  ];
+  const short = answer.trim().split("\n").at(-1)!.trim();
+  if (literals.length === 0 && short.split(/\s+/).length <= 6) literals.push(short);
+  if (literals.length === 0) return null;
+  const whole = printed.join("\n");
+  const stated = (l: string) => printedIncludes(l, printed) || sameOutput(l, whole);
+  const hay = normaliseOutput(answer);
+  if (literals.some(stated) || hay.includes(normaliseOutput(whole)))
+    return pass("output", { printed: whole.slice(0, 200) });
+  return fail(
+    "output",
+    [
+      `the code in the prompt prints ${JSON.stringify(whole.slice(0, 120))}, which the answer does not state (it says ${JSON.stringify(literals[0]!.trim().slice(0, 80))})`,
+    ],
+    0,
+    { printed: whole.slice(0, 500) },
+    "code_output_mismatch",
+  );
+}
+
+/**
+ * True when the text says the code raises the error it raised (`# raises KeyError`, "this
+ * throws a TypeError"): a demonstration of an error, not code that fails.
+ */
+function expectedError(error: string, text: string): boolean {
+  const name = /\b([A-Z]\w*(?:Error|Exception|Interrupt))\b/.exec(error)?.[1];
+  if (!name) return false;
+  return (
+    new RegExp(
+      String.raw`\b(?:raises?|raising|throws?|throwing|thrown|gives?|fails?\s+with|an?)\s+(?:an?\s+)?\x60?${name}\b|${name}\x60?\s+(?:is\s+)?(?:raised|thrown)`,
+      "i",
+    ).test(text) || new RegExp(String.raw`(?:#|//)[^\n]*\b${name}\b`).test(text)
+  );
+}
+
+/**
+ * Verifier: the Python, JavaScript and TypeScript blocks of an answer run, and print what
+ * the answer says they print. Blocks of one language run together, in order, as one program
+ * (later blocks may use earlier ones); a snippet that needs a package, a file, the network or
+ * input is recorded as not verifiable rather than failed. A stated output (an output block,
+ * a comment, a sentence: see {@link statedOutputs}) that the run does not print fails with
+ * `code_output_mismatch`; code that does not run fails with `code_wrong`. Null when the
+ * answer has no runnable block.
  */
 export async function checkCodeBlocks(text: string, opts?: SandboxOptions): Promise<CheckResult | null> {
-  const blocks = extractCodeBlocks(text).filter(
-    (b): b is CodeBlock & { language: CodeLanguage } =>
-      b.language === "python" || b.language === "javascript" || b.language === "typescript",
-  );
+  const blocks = extractCodeBlocks(text).filter((b): b is Runnable => RUNNABLE.has(b.language));
   if (blocks.length === 0) return null;
-  const byLang = new Map<CodeLanguage, string[]>();
-  for (const b of blocks) byLang.set(b.language, [...(byLang.get(b.language) ?? []), b.code]);
+  const claims = statedOutputs(text);
+  const byLang = new Map<CodeLanguage, number[]>();
+  blocks.forEach((b, i) => {
+    byLang.set(b.language, [...(byLang.get(b.language) ?? []), i]);
+  });
   const reasons: string[] = [];
+  const mismatches: string[] = [];
   const runs: Record<string, unknown>[] = [];
   let unverifiable = 0;
-  for (const [language, codes] of byLang) {
-    const r = await runCode(language, codes.join("\n\n"), opts);
+  for (const [language, indices] of byLang) {
+    const marker = (i: number) =>
+      language === "python"
+        ? `print(${JSON.stringify(MARK + i)})`
+        : `console.log(${JSON.stringify(MARK + i)});`;
+    const program = indices.map((i) => `${blocks[i]!.code}\n${marker(i)}`).join("\n\n");
+    const r = await runCode(language, program, opts);
     const skip = r.ok ? null : unverifiableReason(r);
     runs.push({
       language,
-      blocks: codes.length,
+      blocks: indices.length,
       ok: r.ok,
       error: r.error,
       timedOut: r.timedOut,
       unverifiable: skip,
-      stdout: r.stdout.slice(0, 1000),
+      stdout: r.stdout.replaceAll(new RegExp(`${MARK}\\d+\\n?`, "g"), "").slice(0, 1000),
     });
-    if (skip) unverifiable++;
-    else if (!r.ok) reasons.push(`the ${language} code does not run: ${r.error}`);
+    if (skip) {
+      unverifiable++;
+      continue;
+    }
+    const expected = !r.ok && expectedError(r.error ?? "", text);
+    if (!r.ok && !expected) {
+      reasons.push(`the ${language} code does not run: ${r.error}`);
+      continue;
+    }
+    // What each block printed (a block that raised, as the text says it does, keeps what it printed first).
+    const printed = new Map<number, string[]>();
+    let current: string[] = [];
+    for (const line of r.stdout.split("\n")) {
+      const m = new RegExp(`^${MARK}(\\d+)$`).exec(line.trim());
+      if (m) {
+        printed.set(Number(m[1]), current);
+        current = [];
+      } else if (line.trim()) current.push(line.trim());
+    }
+    const stoppedAt = indices.find((i) => !printed.has(i));
+    if (stoppedAt !== undefined) printed.set(stoppedAt, current);
+    const reached = (i: number) => stoppedAt === undefined || i < stoppedAt;
+    const mine = claims.filter((c) => indices.includes(c.block) && reached(c.block));
+    for (const c of mine.filter((x) => !x.expression)) {
+      // Earlier blocks' output counts too: a later prose line may describe the whole program.
+      const own = printed.get(c.block) ?? [];
+      const upTo = indices.filter((i) => i <= c.block).flatMap((i) => printed.get(i) ?? []);
+      if (own.length === 0 && upTo.length === 0) continue; // prints nothing: the claim may be a value
+      if (printedIncludes(c.expected, own) || (c.source === "prose" && printedIncludes(c.expected, upTo)))
+        continue;
+      mismatches.push(
+        `the ${language} code prints ${JSON.stringify((own.length ? own : upTo).join("\n").slice(0, 120))}, not the stated ${JSON.stringify(c.expected.slice(0, 120))} (${c.text.slice(0, 80)})`,
+      );
+    }
+    if (language === "python" && r.ok) {
+      const wrong = await knownFunctionProblems(indices.map((i) => blocks[i]!.code).join("\n\n"), opts);
+      for (const w of wrong) reasons.push(`the python code does not do what its function's name says: ${w}`);
+    }
+    const exprs = mine.filter((x) => x.expression);
+    if (exprs.length) {
+      const evalProgram = `${indices.map((i) => blocks[i]!.code).join("\n\n")}\n\n${exprs
+        .map((c, k) =>
+          language === "python"
+            ? `try:\n    print(${JSON.stringify(`${MARK}v${k}:`)} + repr(${c.expression}))\nexcept Exception:\n    print(${JSON.stringify(`${MARK}v${k}!`)})`
+            : `try { const __v = (${c.expression}); console.log(${JSON.stringify(`${MARK}v${k}:`)} + (typeof __v === "string" ? JSON.stringify(__v) : JSON.stringify(__v) ?? String(__v))); } catch { console.log(${JSON.stringify(`${MARK}v${k}!`)}); }`,
+        )
+        .join("\n")}`;
+      const e = await runCode(language, evalProgram, opts);
+      if (e.ok) {
+        exprs.forEach((c, k) => {
+          const line = e.stdout.split("\n").find((l) => l.startsWith(`${MARK}v${k}:`));
+          if (!line) return;
+          const value = line.slice(`${MARK}v${k}:`.length);
+          if (!sameOutput(c.expected, value))
+            mismatches.push(
+              `\`${c.expression}\` is ${value.slice(0, 120)}, not the stated ${c.expected.slice(0, 120)}`,
+            );
+        });
+      }
+    }
   }
-  if (reasons.length) return fail("code", reasons, 0, { runs });
-  return pass("code", { runs, ...(unverifiable ? { unverifiable } : {}) });
+  if (reasons.length) return fail("code", reasons, 0, { runs }, "code_wrong");
+  if (mismatches.length)
+    return fail("code", mismatches, 0, { runs, statedOutputs: claims.length }, "code_output_mismatch");
+  return pass("code", {
+    runs,
+    ...(claims.length ? { statedOutputs: claims.length } : {}),
+    ...(unverifiable ? { unverifiable } : {}),
+  });
 }
 
 /** The last non-empty line a program printed (where programs print their answer). */
@@ -147,6 +705,29 @@ export function lastLine(stdout: string): string {
 }
 
 /**
+ * Whether a stated answer is what a program printed: the same text, or the same numbers,
+ * where only the ANSWER's written precision is allowed (an answer may round what the program
+ * prints, "0.625" → "0.63"; a program that prints "0.6" does not confirm "0.625").
+ */
+export function answerMatchesPrinted(answer: string, printed: string): boolean {
+  const a = normaliseOutput(answer);
+  const p = normaliseOutput(printed);
+  if (a === p) return true;
+  const num = /-?\d+(?:\.\d+)?(?:e[-+]?\d+)?/gi;
+  const an = a.match(num) ?? [];
+  const pn = p.match(num) ?? [];
+  if (an.length === 0 || an.length !== pn.length)
+    return numericEquivalent(printed, answer, { precisionAware: false }).equivalent;
+  return an.every((x, i) => {
+    const pv = Number(pn[i]);
+    const av = Number(x);
+    const decimals = /\.(\d+)/.exec(x)?.[1]?.length ?? 0;
+    const res = /e/i.test(x) ? Math.abs(av) * 5e-4 : 0.5 * 10 ** -decimals;
+    return Math.abs(pv - av) <= res * (1 + 1e-9) + 1e-12 * Math.abs(av);
+  });
+}
+
+/**
  * Verifier for program-checked answers (GRPO rows): the program runs and the last line it
  * prints equals the stated answer (numerically when both are numbers).
  */
@@ -156,12 +737,15 @@ export async function checkProgramAnswer(
 ): Promise<CheckResult> {
   const r = await runCode(input.language ?? "python", input.code, opts);
   if (!r.ok)
-    return fail("program", [`the program does not run: ${r.error}`], 0, {
-      error: r.error,
-      stderr: r.stderr.slice(-1000),
-    });
+    return fail(
+      "program",
+      [`the program does not run: ${r.error}`],
+      0,
+      { error: r.error, stderr: r.stderr.slice(-1000) },
+      "code_wrong",
+    );
   const printed = lastLine(r.stdout);
-  const same = printed === input.answer.trim() || numericEquivalent(printed, input.answer).equivalent;
+  const same = printed === input.answer.trim() || answerMatchesPrinted(input.answer, printed);
   if (same) return pass("program", { printed });
   return fail(
     "program",
@@ -170,5 +754,6 @@ export async function checkProgramAnswer(
     ],
     0,
     { printed },
+    "code_output_mismatch",
   );
 }

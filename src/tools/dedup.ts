@@ -183,7 +183,11 @@ function splitKey(key: string): [number, number] {
 
 /** What a text duplicates, if anything. */
 export interface DuplicateMatch {
-  kind: "exact" | "near";
+  /**
+   * `exact` / `near`: the prompt and answer together repeat another example's; `response`:
+   * the answer alone repeats (verbatim or nearly) another example's, under a different prompt.
+   */
+  kind: "exact" | "near" | "response";
   /** Id of the earlier text (an example id). */
   id: string;
   /** Estimated Jaccard similarity (1 for exact). */
@@ -194,11 +198,24 @@ export interface DuplicateMatch {
 export interface DedupSignature {
   exact: string;
   signature: Uint16Array;
+  /** Keys of the response alone (absent for a response too short to compare on its own). */
+  response?: { exact: string; signature: Uint16Array };
 }
 
-/** Computes the dedup keys of a text once (to check and then add). */
-export function dedupSignature(text: string): DedupSignature {
-  return { exact: exactKey(text), signature: minhash(text) };
+/** Words a response needs before it is compared on its own ("Paris" may answer two prompts). */
+export const RESPONSE_MIN_WORDS = 15;
+/** Near-duplicate threshold of responses compared on their own. */
+export const RESPONSE_DUPLICATE_THRESHOLD = 0.75;
+
+/**
+ * Computes the dedup keys of a text once (to check and then add). With `response` (the
+ * answer alone), also its keys, so that the same answer under a different prompt is found.
+ */
+export function dedupSignature(text: string, response?: string): DedupSignature {
+  const sig: DedupSignature = { exact: exactKey(text), signature: minhash(text) };
+  if (response !== undefined && normaliseForHash(response).split(" ").length >= RESPONSE_MIN_WORDS)
+    sig.response = { exact: exactKey(response), signature: minhash(response) };
+  return sig;
 }
 
 /**
@@ -214,8 +231,13 @@ export class DedupIndex {
   private sigs = new Uint16Array(MINHASH_PERMUTATIONS * 256);
   private readonly ids: string[] = [];
   private readonly idSet = new Set<string>();
+  /** The responses alone (built on the first signature that carries one). */
+  private responses: DedupIndex | null = null;
 
-  constructor(readonly threshold = NEAR_DUPLICATE_THRESHOLD) {}
+  constructor(
+    readonly threshold = NEAR_DUPLICATE_THRESHOLD,
+    readonly responseThreshold = RESPONSE_DUPLICATE_THRESHOLD,
+  ) {}
 
   /** Texts indexed. */
   get size(): number {
@@ -229,7 +251,8 @@ export class DedupIndex {
       this.exact.bytes +
       this.exactLo.byteLength +
       this.sigs.byteLength +
-      this.ids.length * 96
+      this.ids.length * 96 +
+      (this.responses?.bytes ?? 0)
     );
   }
 
@@ -246,6 +269,13 @@ export class DedupIndex {
       if (hit < 0 && this.exactLo[idx] === lo && this.ids[idx] !== self) hit = idx;
     });
     if (hit >= 0) return { kind: "exact", id: this.ids[hit]!, similarity: 1 };
+    const near = this.checkNear(s, self);
+    if (near || !s.response || !this.responses) return near;
+    const same = this.responses.check({ exact: s.response.exact, signature: s.response.signature }, self);
+    return same ? { kind: "response", id: same.id, similarity: same.similarity } : null;
+  }
+
+  private checkNear(s: DedupSignature, self?: string): DuplicateMatch | null {
     let best: DuplicateMatch | null = null;
     const seen = new Set<number>();
     const keys = bandKeys(s.signature);
@@ -284,6 +314,10 @@ export class DedupIndex {
     this.sigs.set(s.signature, idx * MINHASH_PERMUTATIONS);
     const keys = bandKeys(s.signature);
     for (let b = 0; b < LSH_BANDS; b++) this.bands.add(keys[b]!, idx);
+    if (s.response) {
+      this.responses ??= new DedupIndex(this.responseThreshold);
+      this.responses.add(id, { exact: s.response.exact, signature: s.response.signature });
+    }
   }
 
   /** Checks and, when the text is new, adds it; returns the duplicate match or null. */

@@ -1,6 +1,7 @@
 import { all, create, type MathJsInstance, type MathNode, type Unit } from "mathjs";
 import { memoizeText } from "../core/memo.js";
 import { type CheckResult, claimsResult, clamp01, fail, pass } from "./check.js";
+import { mathUnit, UNIT, writtenNumber, writtenResolution } from "./units.js";
 
 /**
  * Maths verifiers on mathjs: numeric answers compared up to the precision they state
@@ -444,55 +445,450 @@ export interface ArithmeticClaim {
   stated: string;
   computed: number | null;
   holds: boolean;
+  /** `≈`, "about", "roughly"...: the stated result is rounded, to the precision it is written with. */
+  approximate?: boolean;
+  /** What was checked: a calculation, a percentage change from one value to another. */
+  kind?: "calculation" | "percent_change";
+  /** The defect when it does not hold: a wrong result, or a result in the wrong unit. */
+  defect?: "wrong_arithmetic" | "wrong_unit";
 }
 
-const UNIT_WORD = "(?:g|kg|mg|mol|mmol|L|mL|M|J|kJ|K|atm|Pa|kPa|s|min|h|m|cm|mm|km|%)";
-const NUM = String.raw`\d+(?:[.,]\d+)*(?:\s*(?:e|E)[-+]?\d+)?`;
-const TERM = String.raw`(?:${NUM}\s*\(\s*${NUM}\s*\)|\(?\s*${NUM}(?:\s*${UNIT_WORD}(?:\s*/\s*${UNIT_WORD})?)?\s*\)?)`;
-const OP = String.raw`\s*(?:[-+*/×÷·^]|\\times|\\cdot)\s*`;
-const ARITH_RE = new RegExp(
-  // The stated value must end the claim: in a chain "a × b + c = 0.0099 + 0.0495 = 0.0594" the
-  // right side "0.0099 + 0.0495" is an expression, not a result (that step is checked on its own).
-  String.raw`(?<![\d.)(])(${TERM}(?:${OP}${TERM})+)\s*(=|≈|\\approx)\s*(-?${NUM}(?:\s*(?:×|x|\*)\s*10\^?[-−]?\d+)?(?:\s*${UNIT_WORD}(?:\s*/\s*${UNIT_WORD})?)?)(?!\d|[.,]\d)(?!${OP}\(?\s*\d)`,
-  "g",
-);
+const VULGAR: Record<string, string> = {
+  "½": "1/2",
+  "⅓": "1/3",
+  "⅔": "2/3",
+  "¼": "1/4",
+  "¾": "3/4",
+  "⅕": "1/5",
+  "⅖": "2/5",
+  "⅗": "3/5",
+  "⅘": "4/5",
+  "⅙": "1/6",
+  "⅚": "5/6",
+  "⅛": "1/8",
+  "⅜": "3/8",
+  "⅝": "5/8",
+  "⅞": "7/8",
+};
 
 /**
- * Finds arithmetic stated in prose ("2 × 18.015 g/mol = 36.03 g/mol", "17/50 = 0.34") and
- * recomputes it. Only expressions of numbers, operators and common units are checked;
- * anything with variables is left alone. `≈` allows 5 % error; `=` allows the rounding
- * the stated result implies.
+ * Prose arithmetic in a form the claim pattern reads: U+2212 minus, vulgar fractions
+ * ("½" → "(1/2)", "2½" → "(2+1/2)"), currency symbols dropped ("$30.00" → "30.00"),
+ * "15% of 80" → "15/100 × 80", "times"/"divided by"/" x " between numbers, superscript
+ * powers ("10⁸" → "10^8"). En dashes stay: "1939–1945" is a range, not a subtraction.
  */
-export function findArithmetic(text: string): ArithmeticClaim[] {
+export function prepareArithmetic(text: string): string {
+  let s = text.replace(/\u2212/g, "-").replace(/\u2044/g, "/");
+  s = s.replace(/(\d)\s?([½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞])/g, (_m, d: string, f: string) => `(${d}+${VULGAR[f]})`);
+  s = s.replace(/[½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞]/g, (f) => `(${VULGAR[f]})`);
+  s = s.replace(/(?:US|A|C|NZ|HK)?[$€£¥₹](?=\s?[-]?\d)/g, "");
+  s = s.replace(/(\d)\s?[$€£¥₹](?![\d])/g, "$1");
+  s = s.replace(/(\d(?:[\d.,]*\d)?)\s*(?:%|\s+per\s?cent\b)\s+of\s+(?=[-(]?\s*\d)/gi, "$1/100 × ");
+  s = s.replace(/(\d)\s+(?:times|multiplied\s+by)\s+(?=\d)/gi, "$1 × ");
+  s = s.replace(/(\d)\s+divided\s+by\s+(?=\d)/gi, "$1 / ");
+  s = s.replace(/(\d)\s+x\s+(?=\d)/g, "$1 × ");
+  s = s.replace(/[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+/g, (m) => `^${[...m].map((c) => SUPERSCRIPTS[c]).join("")}`);
+  return s;
+}
+
+const NUM = String.raw`\d+(?:[.,]\d+)*(?:\s*(?:e|E)[-+]?\d+)?`;
+const OP = String.raw`\s*(?:[-+*/×÷·^]|\\times|\\cdot)\s*`;
+const RELATION = String.raw`=|≈|≃|∼|~|\\approx|\bequals\b|\bis\s+equal\s+to\b|\bgives\b|\bcomes\s+to\b|\bworks\s+out\s+(?:to|at)\b|\bis\b`;
+const APPROX_WORDS = String.raw`about|approximately|approx\.?|roughly|around|nearly|almost|close\s+to|~|≈`;
+
+let arithRe: RegExp | null = null;
+let chainRe: RegExp | null = null;
+
+/**
+ * The links of a chain "1,000 × 1.05³ = 1,000 × 1.161051 = 1,161.05" whose right side is itself an
+ * expression (the last link is an ordinary claim). Both sides are evaluated; they must agree to
+ * the precision of the numbers written on the right (a rounded intermediate is fine).
+ */
+function findChainLinks(flat: string): ArithmeticClaim[] {
+  arithmeticPattern();
   const out: ArithmeticClaim[] = [];
-  const flat = text.replace(/[−–]/g, "-");
-  for (const match of flat.matchAll(ARITH_RE)) {
-    const expression = match[1]!.trim();
-    const approx = match[2] !== "=";
-    const stated = match[3]!.trim();
-    if (/^\d{4}\s*-\s*\d{1,2}\s*-\s*\d{1,2}$/.test(expression)) continue; // a date
-    if (/,\d{1,2}(?!\d)/.test(expression)) continue; // list like 1,2 not a thousands separator
-    const q = parseQuantity(expression.replace(/(\d),(\d{3})/g, "$1$2"));
-    const r = parseQuantity(stated);
-    if (!q || !r) continue;
-    const eq = numericEquivalent(
-      expression.replace(/(\d),(\d{3})/g, "$1$2"),
-      stated,
-      approx ? { relTol: 0.05 } : { relTol: 1e-4 },
-    );
-    out.push({ text: match[0], expression, stated, computed: q.value, holds: eq.equivalent });
+  for (const m of flat.matchAll(chainRe!)) {
+    const before = flat.slice(0, m.index).trimEnd();
+    if (/[-+*/×÷^·]$/.test(before)) continue;
+    const left = balanceParens(m[1]!.trim());
+    const right = balanceParens(m[3]!.trim());
+    if (/[A-Za-z]{2,}/.test(left.replace(new RegExp(UNIT, "gu"), "")) || !/[-+*/×÷·^]/.test(right)) continue;
+    const a = evaluateClaim(left);
+    const b = evaluateClaim(right);
+    if (!a || !b || (a.unit === null) !== (b.unit === null)) continue;
+    const approx = m[2] !== "=";
+    // Relative rounding of the right side: the sum of its literals' relative resolutions.
+    const literals = right.match(/\d[\d,]*(?:\.\d+)?/g) ?? [];
+    const rel = literals.reduce((acc, lit) => {
+      const v = Number(lit.replace(/,/g, ""));
+      return v ? acc + writtenResolution(lit, false) / Math.abs(v) : acc;
+    }, 0);
+    const av = a.unit && b.unit ? safeIn(a.unit, b.unit) : a.value;
+    if (av === null) continue;
+    const tol = Math.abs(b.value) * (2 * rel + (approx ? 0.01 : 1e-4)) + 1e-12;
+    const holds = Math.abs(av - b.value) <= tol;
+    out.push({
+      text: `${left} ${m[2]} ${right}`,
+      expression: left,
+      stated: right,
+      computed: av,
+      holds,
+      approximate: approx,
+      kind: "calculation",
+      ...(holds ? {} : { defect: "wrong_arithmetic" as const }),
+    });
   }
   return out;
 }
 
-/** Verifier: every arithmetic statement in the text holds. Not applicable (null) when there is none. */
-export function checkArithmeticInText(text: string): CheckResult | null {
+function safeIn(u: Unit, target: Unit): number | null {
+  try {
+    const units = target.formatUnits();
+    return u.equalBase(target) ? u.toNumber(units) : null;
+  } catch {
+    return null;
+  }
+}
+/** The claim pattern (built on first use: the unit words live in units.ts, which imports this module). */
+function arithmeticPattern(): RegExp {
+  if (arithRe) return arithRe;
+  const unit = String.raw`${UNIT}(?:\s*\^\s*\d)?(?:\s*(?:/|\bper\b)\s*${UNIT}(?:\s*\^\s*\d)?)?`;
+  const term = String.raw`(?:${NUM}\s*\(\s*${NUM}\s*\)|\(*\s*(?:-\s*)?${NUM}(?:\s*${unit})?\s*\)*)`;
+  arithRe = new RegExp(
+    // The stated value must end the claim: in a chain "a × b + c = 0.0099 + 0.0495 = 0.0594" the
+    // right side "0.0099 + 0.0495" is an expression, not a result (that step is checked on its own).
+    String.raw`(?<![\w.)(:^/])(-?\s*${term}(?:${OP}${term})+)\s*(${RELATION})\s*((?:${APPROX_WORDS})\s*)?(-?\s*${NUM}(?:\s*(?:×|x|\*)\s*10\s*\^?\s*\(?-?\d+\)?)?(?:\s*(?:%|${unit}))?)(?!\d|[.,]\d|:\d)(?![\p{L}_])(?!${OP}\(?\s*\d)`,
+    "gu",
+  );
+  chainRe = new RegExp(
+    String.raw`(?<![\w.)(:^/])(-?\s*${term}(?:${OP}${term})+)\s*(=|≈)\s*(-?\s*${term}(?:${OP}${term})+)(?=\s*(?:=|≈))`,
+    "gu",
+  );
+  return arithRe;
+}
+
+/** An expression's units in mathjs form ("3 metres" → "3 m"), its "%" as /100, its "x" products as "*". */
+function mathsForm(expr: string): string {
+  let s = expr.replace(/(\d),(\d{3})(?!\d)/g, "$1$2").replace(/(\d),(\d{3})(?!\d)/g, "$1$2");
+  // "3.00 × 10^8 ÷ 1.00 × 10^8": a number in scientific notation is one number.
+  s = s.replace(/(\d+(?:\.\d+)?)\s*(?:×|x|\*)\s*10\s*\^\s*\(?\s*(-?\d+)\s*\)?/g, "($1e$2)");
+  s = s.replace(/(\d(?:\.\d+)?)\s*%/g, "($1/100)");
+  s = s.replace(
+    new RegExp(String.raw`(\d\s*)(${UNIT})(\s*(?:/|\bper\b)\s*)?(${UNIT})?`, "gu"),
+    (m, d, u1, per, u2) => {
+      const a = mathUnit(u1);
+      const b = u2 ? mathUnit(u2) : null;
+      if (!a) return m;
+      return `${d}${a}${per && b ? `/${b}` : (per ?? "")}${u2 && !b ? u2 : ""}`;
+    },
+  );
+  return s;
+}
+
+/**
+ * The relative uncertainty the decimal inputs of an expression carry (half a unit of their last
+ * digit each): summed relative errors for products and quotients, summed absolute errors over the
+ * result for sums. Whole numbers count as exact.
+ */
+function inputRounding(expression: string, value: number): number {
+  const decimals = (expression.match(/\d[\d,]*\.\d+/g) ?? []).map((lit) => ({
+    v: Math.abs(Number(lit.replace(/,/g, ""))),
+    res: writtenResolution(lit, false),
+  }));
+  if (decimals.length === 0 || value === 0) return 0;
+  const rel = decimals.reduce((a, d) => a + (d.v ? d.res / d.v : 0), 0);
+  if (/[-+]/.test(expression.replace(/^\s*-/, "").replace(/e[-+]/gi, ""))) {
+    const abs = decimals.reduce((a, d) => a + d.res, 0) / Math.abs(value);
+    return Math.min(rel, abs);
+  }
+  return rel;
+}
+
+/** Balances a claim's parentheses: drops unmatched leading "(" and trailing ")". */
+function balanceParens(expr: string): string {
+  let s = expr.trim();
+  const count = (t: string, c: string) => t.split(c).length - 1;
+  while (s.startsWith("(") && count(s, "(") > count(s, ")")) s = s.slice(1).trim();
+  while (s.endsWith(")") && count(s, ")") > count(s, "(")) s = s.slice(0, -1).trim();
+  return s;
+}
+
+/**
+ * Whether a computed quantity matches a stated one: units converted, a missing unit on one side
+ * read as the other's, a percentage read either way, within the rounding the stated value is
+ * written with (exact "="), or one unit of its last digit and 1 % (approximate "≈", "about").
+ */
+function statedMatches(
+  computed: { value: number; unit: Unit | null },
+  stated: { value: number; unit: string | null },
+  statedLiteral: string,
+  approx: boolean,
+  unfactored?: { value: number; unit: Unit | null } | null,
+  inputRel = 0,
+): "yes" | "no" | "unit" {
+  const res = writtenResolution(statedLiteral, approx);
+  const close = (x: number, y: number, step: number) => {
+    const tol = approx
+      ? Math.max(2 * step, 0.01 * Math.abs(x), inputRel * Math.abs(x), 1e-12)
+      : Math.max(step, 1e-4 * Math.abs(x), inputRel * Math.abs(x), 1e-12);
+    return Math.abs(x - y) <= tol * (1 + 1e-9);
+  };
+  if (computed.unit && stated.unit && stated.unit !== "%") {
+    const m = mathjs();
+    let target: Unit;
+    try {
+      target = m.unit(`1 ${stated.unit}`) as Unit;
+    } catch {
+      return "yes";
+    }
+    if (computed.unit.equalBase(target)) {
+      if (close(computed.unit.toNumber(stated.unit), stated.value, res)) return "yes";
+      if (!close(computed.value, stated.value, res)) return "no";
+      // The number is right but not in the stated unit. "370,000 cm ÷ 100 = 3,700 m" writes the
+      // conversion factor as a plain number: right when the quantity without its plain factors
+      // is the stated one. "60 W × 5 h = 300 kWh" or "11.2 km/s × 60 = 672 km/h" is a wrong unit.
+      const bare = unfactored?.unit;
+      if (bare?.equalBase(target) && close(bare.toNumber(stated.unit), stated.value, res)) return "yes";
+      return "unit";
+    }
+    // "10 cm × 6 cm = 60 cm": the number is right, the unit is not the product's.
+    return close(computed.value, stated.value, res) ? "unit" : "no";
+  }
+  if (stated.unit === "%")
+    return close(computed.value, stated.value, res) || close(computed.value, stated.value / 100, res / 100)
+      ? "yes"
+      : "no";
+  return close(computed.value, stated.value, res) ? "yes" : "no";
+}
+
+/** Evaluates a claim's left side with mathjs: its value (in its own simplified unit) and its unit. */
+function evaluateClaim(expression: string): { value: number; unit: Unit | null } | null {
+  // A compound unit after a number binds tighter than the division around it: 52.5 g / 44.10 g/mol.
+  const grouped = mathsForm(expression)
+    .replace(/[×·]/g, "*")
+    .replace(/÷/g, "/")
+    .replace(/\\times|\\cdot/g, "*")
+    .replace(/(\d)\s*\(/g, "$1 * (")
+    .replace(/(\d)\s*([A-Za-zµ°]+(?:\^\d)?)\s*\/\s*([A-Za-zµ°]+(?:\^-?\d+)?)/g, "$1 ($2/$3)");
+  try {
+    const v = mathjs().evaluate(grouped) as unknown;
+    if (typeof v === "number") return Number.isFinite(v) ? { value: v, unit: null } : null;
+    if (v && typeof v === "object" && (v as { type?: string }).type === "Unit") {
+      const u = v as Unit;
+      if (u.dimensions.every((d) => d === 0)) return { value: u.toNumber(""), unit: null };
+      const units = u.formatUnits();
+      return { value: units ? u.toNumber(units) : u.toSI().toNumber(), unit: u };
+    }
+  } catch {
+    // not an expression mathjs reads
+  }
+  return null;
+}
+
+/** A stated result: a number (with "× 10^n"), then "%" or a unit. */
+function readStated(stated: string): { value: number; unit: string | null; literal: string } | null {
+  const m = /^(-?\s*[\d,]+(?:\.\d+)?(?:\s*(?:×|x|\*)\s*10\s*\^?\s*\(?-?\d+\)?)?)\s*(.*)$/u.exec(
+    stated.trim(),
+  );
+  if (!m) return null;
+  const literal = m[1]!.replace(/\s+/g, " ").replace(/^- /, "-");
+  const value = writtenNumber(literal);
+  if (!Number.isFinite(value)) return null;
+  const rest = m[2]!.trim();
+  if (!rest) return { value, unit: null, literal };
+  if (rest === "%") return { value, unit: "%", literal };
+  const unit = unitText(rest);
+  return unit ? { value, unit, literal } : { value, unit: null, literal };
+}
+
+/** A written unit, compound ("km/h", "g per mol") or with a power ("cm^2"), in mathjs form. */
+function unitText(written: string): string | null {
+  const w = written.replace(/\s*\^\s*(\d)/g, "^$1");
+  const pow = /^(.*?)\^(\d)$/.exec(w);
+  if (pow) {
+    const base = mathUnit(pow[1]!);
+    return base ? `${base}^${pow[2]}` : null;
+  }
+  return mathUnit(w);
+}
+
+/**
+ * Finds arithmetic stated in prose ("2 × 18.015 g/mol = 36.03 g/mol", "17/50 = 0.34",
+ * "$30.00 + $2.40 = $32.40", "15% of 80 is 12", "½ × 10 cm × 6 cm = 30 cm²",
+ * "= −1/37 ≈ −0.027", "5 × 1.609 km ≈ 8.05 km") and recomputes it. Only expressions of
+ * numbers, operators and units are checked; a claim that is part of a longer expression with
+ * variables ("x + 2 × 3 = 10") is left alone. An exact result ("=") may differ by the rounding
+ * it is written with; an approximate one ("≈", "about") by one unit of its last digit or 1 %.
+ * Percentage changes ("from 80 to 100, a 25% increase") are checked on the starting value.
+ */
+export function findArithmetic(text: string): ArithmeticClaim[] {
+  const out: ArithmeticClaim[] = [];
+  const flat = prepareArithmetic(text);
+  for (const match of flat.matchAll(arithmeticPattern())) {
+    const rawExpr = match[1]!.trim();
+    const relation = match[2]!.trim();
+    const approx =
+      !/^(?:=|equals|is\s+equal\s+to|gives|comes\s+to|works\s+out\s+(?:to|at)|is)$/.test(relation) ||
+      Boolean(match[3]);
+    const stated = match[4]!.replace(/^-\s+/, "-").trim();
+    const before = flat.slice(0, match.index).trimEnd();
+    // Part of a longer expression: an operator (or an operand, for a leading minus) comes first.
+    if (/[-+*/×÷^·(=≈<>]$/.test(before) && !/[=≈(:]$/.test(before)) continue;
+    if (/[-+*/×÷^·]$/.test(before)) continue;
+    if (rawExpr.startsWith("-") && /[\w)\]]$/.test(before)) continue;
+    if (/(?:^|[^\w])[A-Za-z]\s*$/.test(before) && /^[-+*/×÷^]/.test(before.slice(-1))) continue;
+    const expression = balanceParens(rawExpr.replace(/^-\s+/, "-"));
+    if (/^\d{4}\s*-\s*\d{1,2}\s*-\s*\d{1,2}$/.test(expression)) continue; // a date
+    if (/^\d{4}\s*-\s*\d{2,4}$/.test(expression)) continue; // a range of years
+    if (/,\d{1,2}(?!\d)/.test(expression)) continue; // list like 1,2 not a thousands separator
+    if (!/[-+*/×÷·^]|\\times|\\cdot/.test(expression.replace(/^-/, ""))) continue;
+    // "is" only between a calculation and its result: "2 × 3 is 6", not "a 2 × 4 is 8 feet long" (a label).
+    const q = evaluateClaim(expression);
+    const r = readStated(stated);
+    if (!q || !r) continue;
+    // The product without its plain-number factors (only for a chain of × and ÷).
+    const plain = String.raw`(?:[×*/÷]|\\times|\\cdot)\s*\(?\d[\d,]*(?:\.\d+)?\)?(?!\s*(?:[\p{L}µ°%(]|\d))`;
+    const unfactored =
+      q.unit && !/[-+]/.test(expression.replace(/^-/, "").replace(/e-/g, ""))
+        ? evaluateClaim(expression.replace(new RegExp(plain, "gu"), " "))
+        : null;
+    // Rounded inputs ("4.000 × 18.02" for 4 × 18.015) carry their rounding into the result.
+    const rel = inputRounding(expression, q.value);
+    let verdict = statedMatches(q, r, r.literal, approx, unfactored, rel);
+    // "1.440" with a dot as the thousands separator (German, Spanish...): 1440.
+    if (verdict === "no" && /^-?\d{1,3}(?:\.\d{3})+$/.test(r.literal)) {
+      const literal = r.literal.replace(/\./g, "");
+      verdict = statedMatches(q, { ...r, value: Number(literal) }, literal, approx, unfactored, rel);
+    }
+    out.push({
+      text: match[0],
+      expression,
+      stated,
+      computed: q.value,
+      holds: verdict === "yes",
+      approximate: approx,
+      kind: "calculation",
+      ...(verdict === "yes" ? {} : { defect: verdict === "unit" ? "wrong_unit" : "wrong_arithmetic" }),
+    });
+  }
+  out.push(...findChainLinks(flat));
+  out.push(...findPercentChanges(flat));
+  return out;
+}
+
+const CHANGE_WORDS = String.raw`increase|increased|increases|rise|rises|rose|risen|grew|grow|grows|growth|gain|gained|up|jump|jumped|climb|climbed|decrease|decreased|decreases|drop|dropped|drops|fall|fell|falls|fallen|decline|declined|declines|reduction|reduced|cut|lower|down|loss|change|changed|markup|discount`;
+const PCT_CHANGE_RE =
+  /\bfrom\s+(-?\d[\d,]*(?:\.\d+)?)\s*(%|[\p{L}/]+)?\s+to\s+(-?\d[\d,]*(?:\.\d+)?)\s*(%|[\p{L}/]+)?/giu;
+
+/**
+ * Percentage changes: a sentence with "from X to Y" and a change word, and one percentage
+ * stated as the change ("by 25%", "a 25% increase", "an increase of 25%"): the change must
+ * be (Y − X) / X, measured on the starting value. "Percentage points" are differences, not
+ * relative changes, and are left alone.
+ */
+function findPercentChanges(text: string): ArithmeticClaim[] {
+  const out: ArithmeticClaim[] = [];
+  for (const sentence of text.split(/(?<=[.!?;])\s+|\n+/)) {
+    if (/percentage\s+points?|\bpp\b|\bpoints?\b/i.test(sentence)) continue;
+    if (!new RegExp(String.raw`\b(?:${CHANGE_WORDS})\b`, "i").test(sentence)) continue;
+    const spans = [...sentence.matchAll(PCT_CHANGE_RE)];
+    if (spans.length !== 1) continue;
+    const m = spans[0]!;
+    const x = Number(m[1]!.replace(/,/g, ""));
+    const y = Number(m[3]!.replace(/,/g, ""));
+    if (!(x !== 0) || !Number.isFinite(y) || x === y) continue;
+    // The change as stated: a percentage outside the "from X to Y" span, next to a change word or "by"/"of".
+    const rest =
+      sentence.slice(0, m.index) + " ".repeat(m[0].length) + sentence.slice(m.index! + m[0].length);
+    const pcts = [
+      ...rest.matchAll(
+        new RegExp(
+          String.raw`(?:\b(?:by|of|is|was|a|an|about|approximately|roughly|around|nearly|=|≈)\s+)(?:(?:${APPROX_WORDS})\s+)?(-?\d+(?:\.\d+)?)\s*(?:%|\s+per\s?cent\b)|(-?\d+(?:\.\d+)?)\s*(?:%|\s+per\s?cent)\s+(?:${CHANGE_WORDS}|more|less|higher|lower|bigger|smaller)\b`,
+          "giu",
+        ),
+      ),
+    ];
+    if (pcts.length !== 1) continue;
+    const p = pcts[0]!;
+    const literal = (p[1] ?? p[2])!;
+    const statedPct = Math.abs(Number(literal));
+    const approx = new RegExp(String.raw`\b(?:${APPROX_WORDS})\b|≈|~`, "i").test(p[0]);
+    const change = ((y - x) / Math.abs(x)) * 100;
+    const res = writtenResolution(literal, approx);
+    const tol = Math.max(approx ? 2 * res : res, approx ? 0.01 * Math.abs(change) : 0.001 * Math.abs(change));
+    // Rounded to a whole percent is the usual way to state a change: allow it.
+    const holds =
+      Math.abs(Math.abs(change) - statedPct) <= tol * (1 + 1e-9) ||
+      Math.abs(Math.abs(change) - statedPct) < 0.5 + 1e-9;
+    out.push({
+      text: `${m[0]} … ${p[0].trim()}`,
+      expression: `(${y} − ${x}) / ${x} × 100`,
+      stated: `${literal}%`,
+      computed: change,
+      holds,
+      approximate: approx,
+      kind: "percent_change",
+      ...(holds ? {} : { defect: "wrong_arithmetic" as const }),
+    });
+  }
+  return out;
+}
+
+/**
+ * A percentage change asked about elsewhere (the prompt: "drops from $80 to $60; by what
+ * percentage?") and answered in the text: when no percentage the text states is the change on
+ * the starting value and one is the change on the final value (the classic wrong base), the
+ * answer is wrong.
+ */
+export function findPercentChangeAnswer(text: string, context: string): ArithmeticClaim[] {
+  const ctx = prepareArithmetic(context);
+  if (!new RegExp(String.raw`\b(?:${CHANGE_WORDS}|percentage|percent)\b`, "i").test(ctx)) return [];
+  const spans = [...ctx.matchAll(PCT_CHANGE_RE)];
+  if (spans.length !== 1) return [];
+  const x = Number(spans[0]![1]!.replace(/,/g, ""));
+  const y = Number(spans[0]![3]!.replace(/,/g, ""));
+  if (!x || !y || x === y) return [];
+  const right = Math.abs(((y - x) / x) * 100);
+  const wrongBase = Math.abs(((y - x) / y) * 100);
+  const flat = prepareArithmetic(text);
+  const stated = [...flat.matchAll(/(-?\d+(?:\.\d+)?)\s*(?:%|\s+per\s?cent\b)/gi)].map((m) => m[1]!);
+  if (stated.length === 0) return [];
+  const near = (lit: string, target: number) => {
+    const v = Math.abs(Number(lit));
+    return Math.abs(v - target) <= Math.max(2 * writtenResolution(lit, true), 0.01 * target, 0.5);
+  };
+  if (stated.some((lit) => near(lit, right))) return [];
+  const bad = stated.find((lit) => near(lit, wrongBase));
+  if (!bad) return [];
+  return [
+    {
+      text: `${spans[0]![0]} … ${bad}%`,
+      expression: `(${y} − ${x}) / ${x} × 100`,
+      stated: `${bad}%`,
+      computed: ((y - x) / Math.abs(x)) * 100,
+      holds: false,
+      kind: "percent_change",
+      defect: "wrong_arithmetic",
+    },
+  ];
+}
+
+/**
+ * Verifier: every arithmetic statement in the text holds. `context` (the prompt) gives values
+ * the text works with (a percentage change asked about). Not applicable (null) when there is none.
+ */
+export function checkArithmeticInText(text: string, context?: string): CheckResult | null {
   return claimsResult(
     "arithmetic",
-    findArithmetic(text),
+    [...findArithmetic(text), ...(context ? findPercentChangeAnswer(text, context) : [])],
     (c) => c.holds,
     (c) =>
-      `arithmetic is wrong: "${c.text.trim()}" (the left side is ${c.computed === null ? "not computable" : +c.computed.toPrecision(6)})`,
+      c.kind === "percent_change"
+        ? `percentage change is wrong: "${c.text.trim()}" (the change from the starting value is ${+(c.computed ?? 0).toPrecision(4)}%)`
+        : c.defect === "wrong_unit"
+          ? `the unit of a result is wrong: "${c.text.trim()}" (the left side is ${+(c.computed ?? 0).toPrecision(6)} in other units)`
+          : `arithmetic is wrong: "${c.text.trim()}" (the left side is ${c.computed === null ? "not computable" : +c.computed.toPrecision(6)})`,
+    (c) => c.defect ?? "wrong_arithmetic",
   );
 }
 

@@ -3,11 +3,29 @@ import { normaliseForHash } from "../core/text.js";
 import { type CheckResult, fail, pass } from "./check.js";
 import { checkChemistryInText } from "./chemistry.js";
 import { lexicalFactCheck } from "./claims.js";
-import { checkCodeBlocks, checkProgramAnswer } from "./code-check.js";
+import {
+  checkAnsweredOutput,
+  checkCodeBlocks,
+  checkProgramAnswer,
+  extractCodeBlocks,
+  lastLine,
+  sameOutput,
+} from "./code-check.js";
+import {
+  assessResponse,
+  assessResponseSync,
+  checkLabelConsistency,
+  checkPreferenceConsistency,
+  checkRankingConsistency,
+  checkRewardConsistency,
+  type ResponseOutcome,
+} from "./consistency.js";
+import { checkConstantsInText } from "./constants.js";
 import { checkAnswer, checkArithmeticInText, checkLatexInText } from "./maths.js";
 import type { SandboxOptions } from "./sandbox-host.js";
 import { checkSqlInExample } from "./sql.js";
 import { checkPii, checkToxicity, checkVerbatimCopy, type LicensedPassage } from "./text-checks.js";
+import { checkConversionsInText } from "./units.js";
 
 /**
  * The verifier registry: deterministic checks the review stage runs on every example,
@@ -131,38 +149,32 @@ export function groundedness(
   return { score: (supported - contradicted) / verdicts.length, contradicted, claims: verdicts.length };
 }
 
-/** Deterministic failures of a text (arithmetic, chemistry). */
-function contentFailures(text: string): string[] {
-  return [checkArithmeticInText(text), checkChemistryInText(text)]
-    .filter((r): r is CheckResult => r !== null && !r.passed)
-    .flatMap((r) => r.reasons);
-}
-
 /**
  * Verifier for preference pairs: chosen and rejected differ, and chosen is not the worse
- * of the two (fewer contradictions of the sources, fewer failed computations, at least as
- * grounded). A pair that fails is usually swapped.
+ * of the two (fewer failed computations, constants, conversions and equations; fewer
+ * contradictions of the sources; at least as grounded). A pair that fails is usually swapped
+ * (`ranking_wrong`). `outcomes` are the content checks of each response when the caller has
+ * run them already (e.g. with code); by default the synchronous checks run here.
  */
 export function checkPreferencePair(
   chosen: string,
   rejected: string,
   passages: Array<{ sourceId: string; text: string }>,
+  outcomes?: { chosen: ResponseOutcome; rejected: ResponseOutcome },
 ): CheckResult {
   if (normaliseForHash(chosen) === normaliseForHash(rejected))
-    return fail("preference", ["chosen and rejected are the same text; the pair teaches nothing"]);
-  const cf = contentFailures(chosen);
-  const rf = contentFailures(rejected);
-  const details: Record<string, unknown> = { chosenFailures: cf.length, rejectedFailures: rf.length };
-  if (cf.length > rf.length) {
     return fail(
       "preference",
-      [
-        `the chosen response has errors the rejected one does not (${cf[0]}); chosen and rejected look swapped`,
-      ],
+      ["chosen and rejected are the same text; the pair teaches nothing"],
       0,
-      details,
+      undefined,
+      "format_invalid",
     );
-  }
+  const co = outcomes?.chosen ?? assessResponseSync(chosen);
+  const ro = outcomes?.rejected ?? assessResponseSync(rejected);
+  const consistency = checkPreferenceConsistency(co, ro);
+  if (!consistency.passed) return consistency;
+  const details: Record<string, unknown> = { ...consistency.details };
   if (passages.length) {
     const gc = groundedness(chosen, passages);
     const gr = groundedness(rejected, passages);
@@ -175,6 +187,7 @@ export function checkPreferencePair(
         ],
         0,
         details,
+        "ranking_wrong",
       );
     }
     if (gr.score - gc.score > 0.25) {
@@ -185,10 +198,31 @@ export function checkPreferencePair(
         ],
         0,
         details,
+        "ranking_wrong",
       );
     }
   }
   return pass("preference", details);
+}
+
+/**
+ * The text whose correctness the content verifiers check: the asserted text, except the
+ * response of a PPO row with a low reward (it is meant to be weak; the reward verifier checks
+ * that its reward agrees with what is wrong with it).
+ */
+function correctnessText(i: VerifierInput): string | null {
+  if (i.trainingType === "ppo" && typeof i.row.reward === "number" && i.row.reward < 0.5) return null;
+  return i.asserted;
+}
+
+/** Runs the content checks of a response, with its code when it has runnable blocks. */
+function outcomeOfText(text: string, o: VerifierRunOptions, prompt?: string): Promise<ResponseOutcome> {
+  const hasCode = extractCodeBlocks(text).some((b) => b.language !== "sql" && b.language !== "other");
+  return assessResponse(text, {
+    code: hasCode,
+    ...(o.sandbox ? { sandbox: o.sandbox } : {}),
+    ...(prompt ? { context: prompt } : {}),
+  });
 }
 
 function round(x: number): number {
@@ -212,15 +246,40 @@ export const DEFAULT_VERIFIERS: Verifier[] = [
   },
   {
     name: "arithmetic",
-    description: "Arithmetic stated in the answer holds.",
+    description:
+      "Arithmetic stated in the answer holds (approximations, currency, percentages and percentage changes, signs, fractions).",
     weight: 0.6,
-    run: (i) => (i.asserted ? checkArithmeticInText(i.asserted) : null),
+    run: (i) => {
+      const t = correctnessText(i);
+      return t ? checkArithmeticInText(t, i.prompt) : null;
+    },
+  },
+  {
+    name: "units",
+    description: "Unit conversions stated in the answer are right.",
+    weight: 0.6,
+    run: (i) => {
+      const t = correctnessText(i);
+      return t ? checkConversionsInText(t) : null;
+    },
+  },
+  {
+    name: "constants",
+    description: "Well-known physical constants and historical dates stated in the answer are right.",
+    weight: 0.6,
+    run: (i) => {
+      const t = correctnessText(i);
+      return t ? checkConstantsInText(t, i.prompt) : null;
+    },
   },
   {
     name: "chemistry",
     description: "Molar masses and chemical equations stated in the answer are right and balanced.",
     weight: 0.6,
-    run: (i) => (i.asserted ? checkChemistryInText(i.asserted) : null),
+    run: (i) => {
+      const t = correctnessText(i);
+      return t ? checkChemistryInText(t) : null;
+    },
   },
   {
     name: "latex",
@@ -233,7 +292,10 @@ export const DEFAULT_VERIFIERS: Verifier[] = [
     description:
       "Python, JavaScript and TypeScript blocks in the answer run (with their asserts) in the sandbox.",
     weight: 1,
-    run: (i, o) => (i.asserted ? checkCodeBlocks(i.asserted, o.sandbox) : null),
+    run: (i, o) => {
+      const t = correctnessText(i);
+      return t ? checkCodeBlocks(t, o.sandbox) : null;
+    },
   },
   {
     name: "sql",
@@ -262,32 +324,102 @@ export const DEFAULT_VERIFIERS: Verifier[] = [
           ],
           0,
           r.details,
+          "reward_inconsistent",
         );
       }
       if (typeof claimed === "boolean") return pass("answer", { ...r.details, isCorrect: claimed });
-      return r;
+      return r.passed ? r : { ...r, defect: "wrong_arithmetic" };
     },
   },
   {
     name: "program",
     description: "A row's program runs and prints its stated answer.",
     weight: 1,
-    run: (i, o) => {
+    run: async (i, o) => {
       const code = str(i.row.code);
       const answer = str(i.row.predicted_answer);
       if (!code || !answer) return null;
-      return checkProgramAnswer({ code, answer }, o.sandbox);
+      const r = await checkProgramAnswer({ code, answer }, o.sandbox);
+      // The stored execution_output must be what the program prints.
+      const stored = str(i.row.execution_output);
+      const printed = typeof r.details?.printed === "string" ? r.details.printed : null;
+      if (r.passed && stored && printed !== null && !sameOutput(lastLine(stored), printed)) {
+        return fail(
+          "program",
+          [
+            `execution_output says the program prints "${lastLine(stored).slice(0, 80)}", but it prints "${printed.slice(0, 80)}"`,
+          ],
+          0,
+          r.details,
+          "code_output_mismatch",
+        );
+      }
+      return r;
+    },
+  },
+  {
+    name: "output",
+    description: "When the prompt asks what a piece of code prints, the answer states what it really prints.",
+    weight: 1,
+    run: (i, o) => {
+      const t = correctnessText(i);
+      if (!t) return null;
+      const answer = typeof i.row.answer === "string" ? `${i.row.answer}\n\n${t}` : t;
+      return checkAnsweredOutput(i.prompt, answer, o.sandbox);
     },
   },
   {
     name: "preference",
     description: "A preference pair's chosen response is really the better one.",
     weight: 1,
-    run: (i) => {
+    run: async (i, o) => {
+      // RLHF rows carry their preferred pair too, but their ranking is the ranking verifier's.
+      if (i.trainingType === "rlhf") return null;
       const chosen = str(i.row.chosen);
       const rejected = str(i.row.rejected);
       if (!chosen || !rejected) return null;
-      return checkPreferencePair(chosen, rejected, i.passages);
+      const outcomes = {
+        chosen: await outcomeOfText(chosen, o, i.prompt),
+        rejected: await outcomeOfText(rejected, o, i.prompt),
+      };
+      return checkPreferencePair(chosen, rejected, i.passages, outcomes);
+    },
+  },
+  {
+    name: "reward",
+    description: "A PPO reward agrees with what the checks find in its response and with its rationale.",
+    weight: 1,
+    run: async (i, o) => {
+      const response = str(i.row.response);
+      const reward = i.row.reward;
+      if (i.trainingType !== "ppo" || !response || typeof reward !== "number") return null;
+      const rationale = typeof i.row.reward_rationale === "string" ? i.row.reward_rationale : "";
+      return checkRewardConsistency(reward, rationale, await outcomeOfText(response, o, i.prompt));
+    },
+  },
+  {
+    name: "label",
+    description: "A KTO desirability label agrees with what the checks find in its completion.",
+    weight: 1,
+    run: async (i, o) => {
+      const completion = str(i.row.completion);
+      if (i.trainingType !== "kto" || !completion || typeof i.row.label !== "boolean") return null;
+      const reason = typeof i.row.label_reason === "string" ? i.row.label_reason : null;
+      return checkLabelConsistency(i.row.label, reason, await outcomeOfText(completion, o, i.prompt));
+    },
+  },
+  {
+    name: "ranking",
+    description: "An RLHF ranking never puts a response the checks find wrong above one they do not.",
+    weight: 1,
+    run: async (i, o) => {
+      if (i.trainingType !== "rlhf" || !Array.isArray(i.row.responses)) return null;
+      const responses: Array<{ rank: number; outcome: ResponseOutcome }> = [];
+      for (const r of i.row.responses as Array<Record<string, unknown>>) {
+        if (!r || typeof r.text !== "string" || typeof r.rank !== "number") return null;
+        responses.push({ rank: r.rank, outcome: await outcomeOfText(r.text, o, i.prompt) });
+      }
+      return checkRankingConsistency(responses);
     },
   },
 ];

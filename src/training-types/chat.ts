@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { coverage, sentences } from "../core/text.js";
-import { rankedPassages } from "./compose.js";
+import { sentences } from "../core/text.js";
+import { composeAnswer, followUpAnswer, hashUnit, readQuestion } from "./compose.js";
 import { registerTrainingType } from "./registry.js";
 import { sameText, schemaProblems } from "./row-checks.js";
 import type { GenerationInput, TrainingType } from "./types.js";
@@ -39,18 +39,29 @@ const chatOutputSchema = z.object({
 });
 type ChatOutput = z.infer<typeof chatOutputSchema>;
 
-/** Follow-up questions a learner asks, from the terms of the synthesized context. */
-function followUps(input: GenerationInput): string[] {
-  const terms = input.context.terminology
-    .map((t) => t.term)
-    .filter((t) => !input.question.toLowerCase().includes(t.toLowerCase()));
-  const out = terms.map((t) => `How does ${lowerTerm(t)} fit into this?`);
-  out.push(
-    "Can you give me a concrete example of that?",
-    "What else should I know about this?",
-    "Is there a common mistake to avoid here?",
-  );
-  return out;
+/** A follow-up a learner asks about the conversation's subject, and what kind of answer it wants. */
+interface FollowUp {
+  ask: string;
+  intent: "example" | "reason" | "pitfall" | "more";
+}
+
+/**
+ * Follow-up questions that stay on the conversation's subject (the opening question's),
+ * in an order chosen by the question (so conversations of a run differ).
+ */
+function followUps(input: GenerationInput): FollowUp[] {
+  const subject = readQuestion(input.question).subjects[0] ?? input.subTopic;
+  const s = lowerTerm(subject);
+  const sub = input.subTopic.toLowerCase();
+  const within = sub && !s.toLowerCase().includes(sub) && !sub.includes(s.toLowerCase()) ? ` in ${sub}` : "";
+  const asks: FollowUp[] = [
+    { ask: `Can you give me a concrete example involving ${s}?`, intent: "example" },
+    { ask: `Why does ${s} matter${within}?`, intent: "reason" },
+    { ask: `What do people often get wrong about ${s}?`, intent: "pitfall" },
+    { ask: `What else should I know about ${s}?`, intent: "more" },
+  ];
+  const start = Math.floor(hashUnit(`${input.question}\u0000follow-ups`) * 3);
+  return [...asks.slice(start, 3), ...asks.slice(0, start), asks[3]!];
 }
 
 function lowerTerm(t: string): string {
@@ -62,34 +73,39 @@ function offlineTurns(input: GenerationInput): number {
   return (input.difficulty === "easy" ? 2 : input.difficulty === "medium" ? 3 : 4) + (input.revision ? 1 : 0);
 }
 
-/** The offline conversation: each assistant turn is a different ground-truth passage, the one that best fits the user's turn. */
+/**
+ * The offline conversation: the opening question answered first (as {@link composeAnswer}
+ * answers it, shorter), then follow-ups about the same subject, each answered with
+ * sentences of the ground truth not used yet that name the subject.
+ */
 function offlineConversation(input: GenerationInput): ChatOutput {
-  const pool: string[] = [];
-  for (const p of [...rankedPassages(input), ...input.passages.map((x) => x.text)]) {
-    if (!pool.some((q) => sameText(q, p))) pool.push(p);
+  const first = composeAnswer(input, { passages: 1 });
+  const used = new Set(sentences(first));
+  const messages: ChatMessage[] = [
+    { role: "user", content: input.question },
+    { role: "assistant", content: first },
+  ];
+  const want = Math.min(offlineTurns(input), CHAT_MAX_TURNS);
+  for (const f of followUps(input)) {
+    if (messages.length / 2 >= want) break;
+    const answer = followUpAnswer(input, f.intent, used);
+    if (answer.trim().length < 20) continue;
+    messages.push({ role: "user", content: f.ask }, { role: "assistant", content: answer });
   }
-  // One passage only: split it, so the follow-up gets the part the first answer left out.
-  if (pool.length === 1) {
-    const sents = sentences(pool[0]!);
+  // Too little material for a second exchange: split the first answer, so the follow-up gets what it left out.
+  if (messages.length < CHAT_MIN_TURNS * 2) {
+    const sents = sentences(first);
     if (sents.length >= 2) {
       const half = Math.ceil(sents.length / 2);
-      pool.splice(0, 1, sents.slice(0, half).join(" "), sents.slice(half).join(" "));
+      const subject = lowerTerm(readQuestion(input.question).subjects[0] ?? input.subTopic);
+      messages.splice(
+        1,
+        1,
+        { role: "assistant", content: sents.slice(0, half).join(" ") },
+        { role: "user", content: `What else should I know about ${subject}?` },
+        { role: "assistant", content: sents.slice(half).join(" ") },
+      );
     }
-  }
-  const used = new Set<string>();
-  const messages: ChatMessage[] = [];
-  const asks = [input.question, ...followUps(input)];
-  const want = Math.min(offlineTurns(input), CHAT_MAX_TURNS);
-  for (const ask of asks) {
-    if (messages.length / 2 >= want) break;
-    const focus = `${ask} ${input.question}`;
-    const best = pool
-      .filter((p) => !used.has(p))
-      .map((p, i) => ({ p, score: coverage(focus, p) - i * 0.001 }))
-      .sort((a, b) => b.score - a.score)[0];
-    if (!best) break;
-    used.add(best.p);
-    messages.push({ role: "user", content: ask }, { role: "assistant", content: best.p });
   }
   return { system: null, messages };
 }

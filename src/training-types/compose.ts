@@ -1,29 +1,183 @@
-import { coverage, sentences } from "../core/text.js";
+import { contentWords, coverage, sentences } from "../core/text.js";
+import { detectInjection } from "../sources/injection.js";
 import type { GenerationInput } from "./types.js";
 
 /**
  * Helpers for offline answers: every sentence they produce is taken word for word from
- * the ground-truth passages, so offline data stays grounded and checkable.
+ * the ground-truth passages, so offline data stays grounded and checkable. An answer
+ * answers its question first (a definition for "What is X?", the worked lines for a
+ * calculation, a contrast for a comparison), then adds the sentences of the most
+ * relevant passages that fit the question best. Which of several equally good sentences
+ * is used is decided by a stable hash of the question, so two questions about the same
+ * subject get different answers, and the same input always gets the same answer.
  */
+
+/** What a question asks for. */
+export type AskKind = "definition" | "comparison" | "calculation" | "steps" | "usage" | "explain";
+
+/** A question read for answering: what kind of answer it wants, and about what. */
+export interface Ask {
+  kind: AskKind;
+  /** The subject(s) as written in the question (two for a comparison of two things). */
+  subjects: string[];
+  /** Content words of the question that are not the subject's (the aspect asked about). */
+  aspect: string[];
+  /** False when the question is in no known form (the subject is then the whole question). */
+  known: boolean;
+}
+
+const STRIP_END = /[\s?.!,;:]+$/;
+const clean = (s: string) =>
+  s
+    .replace(/^(?:the|a|an)\s+/i, "")
+    .replace(STRIP_END, "")
+    .trim();
+const END = "(?=[?.!,;:]|$)";
+
+/** The question patterns, most specific first: kind and the groups that hold the subjects. */
+const PATTERNS: Array<{ kind: AskKind; re: RegExp }> = [
+  {
+    kind: "comparison",
+    re: new RegExp(String.raw`\bdifferences?\s+between\s+(.+?)\s+and\s+(.+?)${END}`, "i"),
+  },
+  {
+    kind: "comparison",
+    re: new RegExp(String.raw`^how\s+(?:does|do|is|are)\s+(.+?)\s+differ\s+from\s+(.+?)${END}`, "i"),
+  },
+  {
+    kind: "comparison",
+    re: /^(?:compare|contrast)\s+(.+?)\s+(?:with|and|to|versus|vs\.?)\s+(.+?)(?=\s+and\s+explain\b|[?.!,;:]|$)/i,
+  },
+  {
+    kind: "calculation",
+    re: new RegExp(
+      String.raw`^(?:calculate|compute|work\s+out|find|determine|estimate|solve\s+for|solve)\s+(.+?)${END}`,
+      "i",
+    ),
+  },
+  { kind: "calculation", re: new RegExp(String.raw`^how\s+(?:many|much)\s+(.+?)${END}`, "i") },
+  {
+    kind: "steps",
+    re: /^walk\s+(?:me\s+)?through\s+(?:the\s+(?:reasoning|steps|logic)\s+(?:behind|of|in)\s+)?(.+?)(?=\s+step\s+by\s+step|[?.!,;:]|$)/i,
+  },
+  { kind: "steps", re: new RegExp(String.raw`^how\s+(?:does|do)\s+(.+?)\s+work${END}`, "i") },
+  {
+    kind: "usage",
+    re: /^how\s+(?:is|are)\s+(.+?)\s+(?:used|applied|observed|measured)\b/i,
+  },
+  {
+    kind: "explain",
+    re: /^what\s+(?:is|are)\s+the\s+(?:key\s+|main\s+|defining\s+|central\s+)?(?:properties|features|characteristics|ideas|roles?|importance|significance|purpose|functions?)\s+of\s+(.+?)(?=\s+in\s+|[?.!,;:]|$)/i,
+  },
+  {
+    kind: "definition",
+    re: new RegExp(String.raw`^(?:what|who)\s+(?:is|are|was|were)\s+(?:meant\s+by\s+)?(.+?)${END}`, "i"),
+  },
+  { kind: "definition", re: /^define\s+(.+?)(?=\s+and\s+|[?.!,;:]|$)/i },
+  {
+    kind: "explain",
+    re: /^(?:explain|describe|discuss|analy[sz]e|outline|summari[sz]e|introduce)\s+(?:the\s+central\s+ideas\s+of\s+|the\s+main\s+ideas\s+of\s+)?(.+?)(?=\s+and\s+(?:its|their|why|how|what|the)\b|\s+in\s+depth\b|[?.!;:]|$)/i,
+  },
+  { kind: "explain", re: /^why\s+(?:is|are|do|does)\s+(.+?)\s+(?:important|matter|useful|needed)/i },
+];
+
+/** Reads what a question asks for and about what (deterministic, from its wording). */
+export function readQuestion(question: string): Ask {
+  const text = question.replace(/\s+/g, " ").trim();
+  for (const { kind, re } of PATTERNS) {
+    const m = re.exec(text);
+    if (!m) continue;
+    let subjects = m
+      .slice(1)
+      .filter((g): g is string => typeof g === "string")
+      .map(clean)
+      .filter((g) => contentWords(g).length > 0);
+    // "Compare X with related concepts in chemistry": one subject.
+    if (kind === "comparison")
+      subjects = subjects.filter((g) => !/\brelated\s+(?:concepts|ideas|topics)\b/i.test(g));
+    // "What is the role of X in Y?": the subject is X.
+    subjects = subjects.map((g) =>
+      clean(g.replace(/^(?:role|purpose|function|importance|significance|meaning)\s+of\s+/i, "")),
+    );
+    if (subjects.length === 0) continue;
+    const k: AskKind =
+      kind === "definition" && /^(?:role|purpose|function|importance|significance)\b/i.test(m[1] ?? "")
+        ? "explain"
+        : kind === "comparison" && subjects.length < 2
+          ? "explain"
+          : kind;
+    return { kind: k, subjects, aspect: aspectOf(text, subjects), known: true };
+  }
+  return { kind: "explain", subjects: [clean(text)], aspect: [], known: false };
+}
+
+function aspectOf(text: string, subjects: string[]): string[] {
+  const sub = new Set(subjects.flatMap((s) => contentWords(s)));
+  return [...new Set(contentWords(text))].filter((w) => !sub.has(w));
+}
+
+/** True when a sentence's content words name the subject (all of a short subject's words, most of a long one's). */
+function names(words: Set<string>, subject: string): boolean {
+  const sw = [...new Set(contentWords(subject))];
+  if (sw.length === 0) return false;
+  const hit = sw.filter((w) => words.has(w)).length;
+  return sw.length <= 2 ? hit === sw.length : hit / sw.length >= 0.67;
+}
+
+/** True when a sentence defines the subject: it opens with it and says what it is. */
+function defines(sentence: string, subject: string): boolean {
+  const sw = contentWords(subject);
+  if (sw.length === 0) return false;
+  const head = contentWords(sentence).slice(0, sw.length + 2);
+  if (!sw.every((w) => head.includes(w))) return false;
+  return /\b(?:is|are|was|were|refers?\s+to|means?|describes?|denotes?|consists?\s+of|(?:is|are)\s+defined\s+as)\b/i.test(
+    sentence.slice(0, subject.length + 60),
+  );
+}
+
+const EXAMPLE = /\b(?:for example|for instance|e\.g\.|such as|consider)\b|\d/i;
+const REASON =
+  /\b(?:because|so that|therefore|thus|allows?|enables?|important|essential|role|why|leads? to|causes?)\b/i;
+const PITFALL =
+  /\b(?:not|never|misconception|mistake|common(?:ly)?|however|although|only|rather than|confus\w*|unlike)\b/i;
+const CONTRAST = /\b(?:whereas|while|unlike|in contrast|differs?|difference|but|however|than|compared)\b/i;
+const USAGE =
+  /\b(?:used|uses?|applied|applications?|in practice|for example|such as|measured|found in|observed)\b/i;
+const STEP = /\b(?:first|then|next|finally|because|therefore|so|gives?|yields?|leads? to)\b|=|→/i;
+const WORKED = /=|≈|×|\d/;
+
+interface Sent {
+  text: string;
+  /** Rank of its passage (0 = most relevant) and position in it. */
+  passage: number;
+  pos: number;
+  words: Set<string>;
+}
 
 /** What the answer should address: the question, plus what a reviewer said was missing. */
 function focus(input: GenerationInput): string {
   return [input.question, ...(input.revision?.notes ?? [])].join(" ");
 }
 
-/** Ground-truth passages ordered by how well they answer the question. */
+/** Ground-truth passages ordered by how well they answer the question (those naming its subject first). */
 export function rankedPassages(input: GenerationInput): string[] {
   const f = focus(input);
+  const ask = readQuestion(input.question);
   return input.passages
-    .map((p, i) => ({
-      text: p.text,
-      i,
-      // A passage that opens with the question's subject ("The mole is ...") is about it.
-      score:
-        coverage(input.question, p.text) +
-        coverage(f, p.text) / 2 +
-        coverage(input.question, sentences(p.text)[0] ?? "") / 2,
-    }))
+    .map((p, i) => {
+      const words = new Set(contentWords(p.text));
+      const named = ask.subjects.filter((s) => names(words, s)).length / ask.subjects.length;
+      return {
+        text: p.text,
+        i,
+        // A passage that opens with the question's subject ("The mole is ...") is about it.
+        score:
+          coverage(input.question, p.text) +
+          coverage(f, p.text) / 2 +
+          coverage(input.question, sentences(p.text)[0] ?? "") / 2 +
+          named,
+      };
+    })
     .filter((p) => p.score > 0)
     .sort((a, b) => b.score - a.score || a.i - b.i)
     .map((p) => p.text);
@@ -35,21 +189,199 @@ export function passageBudget(input: GenerationInput): number {
   return base + (input.revision ? 1 : 0);
 }
 
-/**
- * A grounded prose answer: the most relevant passages, in full, one paragraph each
- * (coherent text rather than scattered sentences). Falls back to the synthesized summary.
- */
-export function composeAnswer(input: GenerationInput, opts: { passages?: number } = {}): string {
-  const chosen = rankedPassages(input).slice(0, opts.passages ?? passageBudget(input));
-  if (chosen.length === 0)
-    return input.context.summary || input.context.keyFacts.map((f) => f.fact).join(" ");
-  return chosen.join("\n\n");
+/** Sentences of the ranked passages that may go into an answer (never text that tries to instruct a model). */
+function candidateSentences(input: GenerationInput): Sent[] {
+  const out: Sent[] = [];
+  const seen = new Set<string>();
+  rankedPassages(input).forEach((p, passage) => {
+    sentences(p).forEach((text, pos) => {
+      const key = text.toLowerCase();
+      if (seen.has(key) || text.length < 12 || detectInjection(text).length > 0) return;
+      seen.add(key);
+      out.push({ text, passage, pos, words: new Set(contentWords(text)) });
+    });
+  });
+  return out;
 }
 
-/** The first `n` sentences of the best passage: a short, grounded answer. */
+/** Share of `words` present in a sentence. */
+function share(words: string[], s: Sent): number {
+  if (words.length === 0) return 0;
+  return words.filter((w) => s.words.has(w)).length / words.length;
+}
+
+/** How well a sentence opens the answer to `ask` (the higher the better). */
+function openingScore(s: Sent, ask: Ask, question: string): number {
+  const named = ask.subjects.filter((x) => names(s.words, x)).length / ask.subjects.length;
+  const defining = ask.subjects.some((x) => defines(s.text, x));
+  let score = 2 * named + share(ask.aspect, s) + 0.3 * coverage(question, s.text) - 0.05 * s.passage;
+  switch (ask.kind) {
+    case "definition":
+      score += defining ? 1.5 : 0;
+      break;
+    case "comparison":
+      score += (named === 1 ? 1 : 0) + (CONTRAST.test(s.text) ? 0.6 : 0);
+      break;
+    case "calculation":
+      score += (WORKED.test(s.text) ? 0.6 : 0) + (defining ? 0.2 : 0);
+      break;
+    case "steps":
+      score += STEP.test(s.text) ? 0.4 : 0;
+      break;
+    case "usage":
+      score += USAGE.test(s.text) ? 0.5 : 0;
+      break;
+    case "explain":
+      // The plain definition opens "What is X?"; an explanation opens with what it adds.
+      score += defining ? -0.6 : 0;
+      break;
+  }
+  // Very long sentences make poor openings (and a short final answer needs one).
+  if (s.text.split(/\s+/).length > 55) score -= 0.5;
+  return score;
+}
+
+/** How much a sentence adds to the body of the answer. */
+function bodyScore(s: Sent, ask: Ask, question: string): number {
+  const named = ask.subjects.filter((x) => names(s.words, x)).length / ask.subjects.length;
+  let score = named + share(ask.aspect, s) + coverage(question, s.text) - 0.08 * s.passage;
+  if (ask.kind === "calculation" && WORKED.test(s.text)) score += 0.5;
+  if (ask.kind === "comparison" && CONTRAST.test(s.text)) score += 0.3;
+  if (ask.kind === "usage" && USAGE.test(s.text)) score += 0.3;
+  if (ask.kind === "steps" && STEP.test(s.text)) score += 0.3;
+  return score;
+}
+
+/**
+ * True when a sentence belongs in the answer: it names a subject of the question, shares
+ * a good part of what the question asks about, or continues the opening's passage.
+ */
+function bearsOn(s: Sent, ask: Ask, opening: Sent): boolean {
+  if (ask.subjects.some((x) => names(s.words, x))) return true;
+  if (s.passage === opening.passage) return true;
+  return ask.aspect.length > 0 && share(ask.aspect, s) >= 0.5;
+}
+
+/** A stable jitter in [0, `scale`) for a sentence under a question: equally good sentences are chosen per question. */
+const jitter = (question: string, text: string, scale: number) =>
+  hashUnit(`${question}\u0000${text}`) * scale;
+
+/** An answer's planned sentences: the opening, then the body (in passage order). */
+interface Plan {
+  opening: Sent | null;
+  body: Sent[];
+  ask: Ask;
+}
+
+function planAnswer(input: GenerationInput, sentenceBudget: number, exclude: Set<string> = new Set()): Plan {
+  const ask = readQuestion(input.question);
+  const all = candidateSentences(input).filter((s) => !exclude.has(s.text));
+  if (all.length === 0) return { opening: null, body: [], ask };
+  const q = focus(input);
+  const opening = [...all]
+    .map((s) => ({ s, score: openingScore(s, ask, q) + jitter(input.question, s.text, 0.2) }))
+    .sort((a, b) => b.score - a.score || a.s.passage - b.s.passage || a.s.pos - b.s.pos)[0]!.s;
+  // The body: sentences that bear on the question (they name the subject or share its words).
+  const scored = all
+    .filter((s) => s !== opening && bearsOn(s, ask, opening))
+    .map((s) => ({ s, score: bodyScore(s, ask, q) + jitter(input.question, s.text, 0.3) }))
+    .sort((a, b) => b.score - a.score);
+  const body: Sent[] = [];
+  // A comparison covers each subject.
+  if (ask.kind === "comparison") {
+    for (const subject of ask.subjects) {
+      if (body.some((b) => names(b.words, subject)) || names(opening.words, subject)) continue;
+      const hit = scored.find((x) => names(x.s.words, subject) && !body.includes(x.s));
+      if (hit) body.push(hit.s);
+    }
+  }
+  for (const x of scored) {
+    if (body.length >= sentenceBudget - 1) break;
+    if (!body.includes(x.s)) body.push(x.s);
+  }
+  body.sort((a, b) => a.passage - b.passage || a.pos - b.pos);
+  return { opening, body, ask };
+}
+
+/** Lays out an answer: the opening, then the body, a paragraph per passage (one line per step for a calculation). */
+function layout(plan: Plan): string {
+  if (!plan.opening) return "";
+  if (plan.ask.kind === "calculation" || plan.ask.kind === "steps") {
+    return [plan.opening, ...plan.body].map((s) => s.text).join("\n");
+  }
+  const paragraphs: string[][] = [[plan.opening.text]];
+  let last = plan.opening.passage;
+  for (const s of plan.body) {
+    if (s.passage === last) paragraphs[paragraphs.length - 1]!.push(s.text);
+    else {
+      paragraphs.push([s.text]);
+      last = s.passage;
+    }
+  }
+  return paragraphs.map((p) => p.join(" ")).join("\n\n");
+}
+
+/** Sentences an answer of this input has: 3 easy, 5 medium, 7 hard (two more on revision). */
+function sentenceBudget(input: GenerationInput, passages?: number): number {
+  return 1 + 2 * (passages ?? passageBudget(input));
+}
+
+/**
+ * A grounded prose answer that answers the question first: the sentence of the
+ * ground-truth passages that best answers it (a definition for "What is X?", a worked
+ * line for a calculation, a contrast for a comparison), then the sentences that add most
+ * to it, in passage order, a paragraph per passage. `passages` sets the depth (3, 5, 7
+ * sentences for 1, 2, 3). Falls back to the synthesized summary when no passage applies.
+ */
+export function composeAnswer(input: GenerationInput, opts: { passages?: number } = {}): string {
+  const text = layout(planAnswer(input, sentenceBudget(input, opts.passages)));
+  if (text) return text;
+  return input.context.summary || input.context.keyFacts.map((f) => f.fact).join(" ");
+}
+
+/** The opening sentence of {@link composeAnswer} (a short, grounded answer; at most `n` sentences of it). */
 export function shortAnswer(input: GenerationInput, n = 1): string {
-  const best = rankedPassages(input)[0] ?? input.context.summary;
-  return sentences(best).slice(0, n).join(" ");
+  const plan = planAnswer(input, sentenceBudget(input));
+  if (!plan.opening) return sentences(input.context.summary).slice(0, n).join(" ");
+  return [plan.opening, ...plan.body.filter((s) => s.passage === plan.opening!.passage)]
+    .slice(0, n)
+    .map((s) => s.text)
+    .join(" ");
+}
+
+/**
+ * Turns of an offline conversation that stay on its subject: for each follow-up, up to
+ * `n` sentences not used yet that name the subject (or, when none is left, bear on the
+ * opening question), preferring those that fit the follow-up's intent.
+ */
+export function followUpAnswer(
+  input: GenerationInput,
+  intent: "example" | "reason" | "pitfall" | "more",
+  used: Set<string>,
+  n = 2,
+): string {
+  const ask = readQuestion(input.question);
+  const marker =
+    intent === "example" ? EXAMPLE : intent === "reason" ? REASON : intent === "pitfall" ? PITFALL : null;
+  const all = candidateSentences(input).filter((s) => !used.has(s.text));
+  const onSubject = all.filter((s) => ask.subjects.some((x) => names(s.words, x)));
+  const pool = onSubject.length > 0 ? onSubject : all.filter((s) => coverage(input.question, s.text) > 0);
+  const chosen = pool
+    .map((s) => ({
+      s,
+      score:
+        (marker?.test(s.text) ? 1 : 0) +
+        share(ask.aspect, s) +
+        coverage(input.question, s.text) -
+        0.05 * s.passage +
+        jitter(`${input.question}\u0000${intent}`, s.text, 0.3),
+    }))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, n)
+    .map((x) => x.s)
+    .sort((a, b) => a.passage - b.passage || a.pos - b.pos);
+  for (const s of chosen) used.add(s.text);
+  return chosen.map((s) => s.text).join(" ");
 }
 
 /** Ways a response can be worse than the ideal one (stored as `rejection_reason`). */

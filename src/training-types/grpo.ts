@@ -81,6 +81,16 @@ export async function verifyGrpo(out: GrpoOutput): Promise<GrpoRow> {
   };
 }
 
+/** The offline verdict on a GRPO row that lacks fields the judge needs (`format_invalid`). */
+function malformedGrpoVerdict(fields: string[]): OfflineVerdict {
+  const issue = `format_invalid: the GRPO row has no ${fields.join(", ")}; give every column (the solution and is_correct come from running the code)`;
+  return {
+    scores: { accuracy: 0, completeness: 0, helpfulness: 0, clarity: 0.5, difficulty_fit: 0.5 },
+    issues: [issue],
+    summary: `Offline review: ${issue}.`,
+  };
+}
+
 /** Steps of a reasoning text: its non-empty lines, or its sentences when it is one paragraph. */
 function steps(reasoning: string): string[] {
   const lines = reasoning
@@ -171,6 +181,17 @@ export const grpoType: TrainingType<GrpoRow, GrpoOutput> = {
   offlineQuestions: (input) => writeProblems(input),
   offlineJudge(input): OfflineVerdict {
     const row = input.example as GrpoRow;
+    const missing = (["prompt", "reasoning", "code", "predicted_answer"] as const).filter(
+      (k) => typeof row[k] !== "string" || !row[k].trim(),
+    );
+    // A row without its verified fields (an imported row with only some columns) is judged as
+    // malformed, never crashed on.
+    if (missing.length || typeof row.is_correct !== "boolean" || typeof row.solution !== "string")
+      return malformedGrpoVerdict([
+        ...missing,
+        ...(typeof row.solution !== "string" ? ["solution"] : []),
+        ...(typeof row.is_correct !== "boolean" ? ["is_correct"] : []),
+      ]);
     const issues: string[] = [];
     const n = steps(row.reasoning ?? "").length;
     if (!row.is_correct) issues.push("the verification program does not confirm the predicted answer");

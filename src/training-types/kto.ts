@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { SynthforgeError } from "../core/errors.js";
 import { contentWords, coverage, sentences } from "../core/text.js";
+import { lexicalFactCheck } from "../tools/claims.js";
+import { assessResponseSync } from "../tools/consistency.js";
 import { composeAnswer, FLAWS, type Flaw, offlineDegrade } from "./compose.js";
 import { registerTrainingType } from "./registry.js";
 import { sameText, schemaProblems } from "./row-checks.js";
@@ -120,7 +122,17 @@ export function judgeUndesirable(input: OfflineJudgeInput, row: KtoRow): Offline
   let what = "";
   switch (flaw) {
     case "factual_error":
-      shown = sents.some((s) => !truth.includes(flat(s)) && coverage(s, truth) >= 0.6);
+      // Shown when a deterministic check finds the completion wrong, a claim contradicts the
+      // sources, or a sentence is an altered copy of one. Without sources and with nothing a
+      // check can decide, the flaw cannot be verified: that is not evidence it is absent.
+      shown =
+        assessResponseSync(row.completion, row.prompt).wrong ||
+        (input.passages.length > 0 &&
+          lexicalFactCheck(row.completion, input.passages, { decideAll: true }).some(
+            (v) => v.verdict === "contradicted" && !truth.includes(flat(v.claim).replace(/\.$/, "")),
+          )) ||
+        sents.some((s) => !truth.includes(flat(s)) && coverage(s, truth) >= 0.6) ||
+        input.passages.length === 0;
       what = "no sentence departs from the sources";
       break;
     case "incomplete":
@@ -132,7 +144,8 @@ export function judgeUndesirable(input: OfflineJudgeInput, row: KtoRow): Offline
       what = "the completion carries source content";
       break;
     case "off_topic":
-      shown = qCov < 0.5;
+      // A completion on a neighbouring subject shares the question's words but not all of them.
+      shown = qCov < 0.75;
       what = "the completion addresses the question";
       break;
     default:
@@ -251,6 +264,8 @@ export const ktoType: TrainingType<KtoRow, KtoOutput> = {
   answerText: (r) => r.completion,
   offlineJudge(input) {
     const row = input.example as KtoRow;
+    // A row without its completion (an imported row missing columns) goes to the generic judge.
+    if (typeof row.completion !== "string" || typeof row.prompt !== "string") return null;
     return row.label === false ? judgeUndesirable(input, row) : null;
   },
   exporters: {

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { Difficulty, TrainingTypeName } from "../core/types.js";
+import type { Difficulty, RequestConstraints, TrainingTypeName } from "../core/types.js";
 import type { ExportFormat } from "./formats.js";
 
 /** A fact of the synthesized context, with the sources that support it. */
@@ -30,6 +30,8 @@ export interface GenerationInput {
   revision?: { round: number; notes: string[]; previous: Record<string, unknown> };
   /** Type-specific options (e.g. the KTO label this example must have). */
   options?: Record<string, unknown>;
+  /** What the request asks of the text (audience, language, style, must-include) and the plan's notes. */
+  brief?: { constraints?: RequestConstraints; researchNotes?: string; executionNotes?: string };
 }
 
 /** Input of a type's own offline question writer (see {@link TrainingType.offlineQuestions}). */

@@ -15,7 +15,8 @@ export function offlineEnv(extra: Record<string, string> = {}): NodeJS.ProcessEn
   delete env.GOOGLE_API_KEY;
   delete env.GOOGLE_GENAI_API_KEY;
   delete env.SYNTHFORGE_DB;
-  return { ...env, ...extra };
+  // A run with a key searches public catalogues by default: tests keep to the bundled corpus (no network).
+  return { ...env, SYNTHFORGE_SOURCES: "corpus", ...extra };
 }
 
 export interface CliResult {

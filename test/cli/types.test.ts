@@ -231,7 +231,7 @@ describe("synthforge generate: training-type options", () => {
 
   it("--type-option kto.desirableRatio=0.75 labels three in four examples desirable; the config's typeOptions do the same", async () => {
     const flag = await generate(
-      "Generate 8 kto examples about physics",
+      "Generate 8 kto examples about chemistry",
       "--type-option",
       "kto.desirableRatio=0.75",
     );
@@ -242,7 +242,7 @@ describe("synthforge generate: training-type options", () => {
 
     const config = join(dir, "kto.config.yaml");
     writeFileSync(config, 'typeOptions:\n  kto:\n    desirableRatio: "1:3"\n');
-    const fromConfig = await generate("Generate 8 kto examples about physics", "--config", config);
+    const fromConfig = await generate("Generate 8 kto examples about chemistry", "--config", config);
     expect(fromConfig.code, fromConfig.err.join("\n")).toBe(0);
     expect(labels(JSON.parse(fromConfig.out.at(-1)!).runId).filter((l) => l === 1)).toHaveLength(2);
   }, 120_000);

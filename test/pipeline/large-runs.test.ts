@@ -88,7 +88,9 @@ describe("question writing for large runs", () => {
       [s.runId],
     )) as Array<{ prompt: string }>;
     expect(new Set(prompts.map((p) => p.prompt)).size).toBe(240);
-    expect(s.dropReasons).toEqual({});
+    // No candidate was dropped as a copy. (The topic gate may drop the odd made-up-term
+    // question of the synthetic corpus as off topic: that is the review's business.)
+    expect(Object.keys(s.dropReasons).filter((k) => /duplicate|same response/.test(k))).toEqual([]);
     // 240 examples (300 questions) over 8 sub-topics need two batches of questions per sub-topic:
     // the first batch of a sub-topic gets its shared research, every later one unseen documents.
     const bySub = new Map<string, QuestionInput[]>();

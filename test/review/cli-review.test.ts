@@ -177,4 +177,64 @@ describe("synthforge review", () => {
     expect(missing.code).toBe(2);
     expect(missing.err.join("\n")).toMatch(/\[INPUT_FILE_INVALID\]: .*nope\.jsonl does not exist/);
   });
+
+  it("checks the topic and the language given on the command line, and names each defect", async () => {
+    const input = join(dir, "topic.jsonl");
+    const rows = [
+      {
+        prompt: "What does the @decorator syntax above a def statement do in Python?",
+        response:
+          "It is shorthand for func = decorator(func): the decorator, a callable, takes the function and returns a new function that usually wraps the original to add behaviour before or after it runs.",
+      },
+      {
+        prompt: "What does a python eat, and how often does it need to feed?",
+        response:
+          "Pythons are constrictors that eat mainly mammals and birds; small pythons take rodents, and large species take prey as large as deer. Being reptiles with a slow metabolism, they feed rarely, every few weeks.",
+      },
+      {
+        prompt: "What does functools.wraps do for a decorator?",
+        response:
+          "Le décorateur functools.wraps copie le nom et la documentation de la fonction enveloppée sur la fonction qui l'enveloppe, de sorte que les outils de débogage et la documentation affichent toujours le nom d'origine.",
+      },
+      { prompt: "What is a decorator?", reward: 1 },
+      { prompt: "What is a decorator?", response: "x".repeat(150_000) },
+    ];
+    writeFileSync(input, `${rows.map((r) => JSON.stringify(r)).join("\n")}\n`);
+    const out = join(dir, "topic.scored.jsonl");
+    const res = await cli(
+      "review",
+      input,
+      "--type",
+      "sft",
+      "--topic",
+      "Python programming",
+      "--sub-topic",
+      "decorators",
+      "--language",
+      "en",
+      "--out",
+      out,
+      "--json",
+    );
+    expect(res.code).toBe(0);
+    const scored = readFileSync(out, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { review: { status: string; defect: string | null; notes: string[] } });
+    expect(scored.map((r) => [r.review.status, r.review.defect])).toEqual([
+      ["approved", null],
+      ["rejected", "off_topic"],
+      ["rejected", "wrong_language"],
+      ["invalid", "format_invalid"],
+      ["invalid", "format_invalid"],
+    ]);
+    const failing = (
+      scored[1]!.review as unknown as { verdicts: Array<{ kind: string; passed: boolean; defect?: string }> }
+    ).verdicts.filter((v) => !v.passed && v.kind !== "final");
+    expect(failing).toEqual([expect.objectContaining({ kind: "gate:on_topic", defect: "off_topic" })]);
+    expect(scored[4]!.review.notes[0]).toMatch(/150,000 characters \(the limit is 100,000\)/);
+    const badLanguage = await cli("review", input, "--type", "sft", "--language", "Spanish");
+    expect(badLanguage.code).toBe(2);
+    expect(badLanguage.err.join("\n")).toMatch(/--language must be an ISO 639-1 code/);
+  });
 });

@@ -34,8 +34,13 @@ const CAUGHT_BY: Record<string, string[]> = {
   duplicate: ["dedup"],
   benchmark_contamination: ["decontamination"],
 };
-/** Known limits of the offline review (a model reviewer catches these). */
-const KNOWN_OFFLINE_MISSES = new Set(["good-sft-rate-paraphrase", "bad-sft-entity-swap"]);
+/**
+ * Known limits of the offline review (a model reviewer catches these): an entity swapped
+ * for another the sources never name, and conditions stated in words ("room temperature")
+ * where the source gives numbers (450 °C). A claim the sources do not state is no longer
+ * held against a row (issue 12), so these two now pass the offline review.
+ */
+const KNOWN_OFFLINE_MISSES = new Set(["bad-sft-wrong-conditions", "bad-sft-entity-swap"]);
 
 afterAll(async () => {
   await closePythonSandbox();
@@ -75,7 +80,10 @@ describe("labelled review set (offline)", async () => {
   }
 
   it("still records the known offline limits honestly", () => {
-    expect(results.get("good-sft-rate-paraphrase")!.status).toBe("needs_revision");
+    // The paraphrase the lexical review could not verify is approved now that a claim the
+    // sources do not state is reported, not held against the row.
+    expect(results.get("good-sft-rate-paraphrase")!.status).toBe("approved");
     expect(results.get("bad-sft-entity-swap")!.status).toBe("approved");
+    expect(results.get("bad-sft-wrong-conditions")!.status).toBe("approved");
   });
 });

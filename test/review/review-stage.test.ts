@@ -84,33 +84,56 @@ describe("reviewExample: the quality score", () => {
       c.task === "reviewer.judge" ? judge(0.9, ["could add an example"]) : undefined,
     );
     const out = await reviewExample(subject(GOOD), deps(agent, { dedup: new DedupIndex() }));
-    expect(out).toMatchObject({ score: 0.9, status: "approved", notes: [] });
-    expect(out.verdicts.map((v) => v.kind)).toEqual([
-      "schema",
-      "verifier:format",
-      "dedup",
-      "verifier:pii",
-      "verifier:toxicity",
-      "fact_check",
-      "fact_check",
-      "judge",
-      "final",
+    expect(out).toMatchObject({ score: 0.9, status: "approved", notes: [], defect: null });
+    const kinds = out.verdicts.map((v) => v.kind);
+    expect(kinds.slice(0, 2)).toEqual(["schema", "verifier:format"]);
+    // The text gate (no topic given: no on-topic check), then duplicates, verifiers, facts, judge.
+    expect(kinds.filter((k) => k.startsWith("gate:"))).toEqual([
+      "gate:template",
+      "gate:injection",
+      "gate:boilerplate",
+      "gate:repetition",
+      "gate:truncation",
+      "gate:language",
+      "gate:answers",
     ]);
+    expect(kinds.indexOf("dedup")).toBeGreaterThan(kinds.indexOf("gate:answers"));
+    expect(kinds).toEqual(expect.arrayContaining(["verifier:pii", "verifier:toxicity"]));
+    expect(kinds.filter((k) => k === "fact_check")).toHaveLength(2);
+    expect(kinds.slice(-2)).toEqual(["judge", "final"]);
+    expect(out.verdicts.every((v) => v.passed)).toBe(true);
     expect(out.verdicts.filter((v) => v.kind === "fact_check").every((v) => v.passed)).toBe(true);
     // Both claims were decided lexically: only the judge was called.
     expect(models.calls.map((c) => c.task)).toEqual(["reviewer.judge"]);
   });
 
-  it("multiplies in a factor per failed check: 1 − weight × (1 − score)", async () => {
-    const { agent } = harness((c) => (c.task === "reviewer.judge" ? judge(0.9) : undefined));
-    // One of two computations wrong: arithmetic score 0.5, weight 0.6 → factor 0.7.
+  it("rejects a row a check finds a real defect in, naming the defect, without the model", async () => {
+    const { agent, models } = harness((c) => (c.task === "reviewer.judge" ? judge(0.9) : undefined));
+    // One of two computations wrong: a partial arithmetic score is still a wrong calculation.
     const text = `${GOOD} For example, 2 + 2 = 4 and 3 + 4 = 8.`;
     const out = await reviewExample(subject(text), deps(agent));
     const arith = out.verdicts.find((v) => v.kind === "verifier:arithmetic")!;
-    expect(arith).toMatchObject({ score: 0.5, passed: false });
-    expect(out.score).toBe(0.63);
-    expect(out.status).toBe("needs_revision");
+    expect(arith).toMatchObject({ score: 0.5, passed: false, raw: { defect: "wrong_arithmetic" } });
+    expect(out.status).toBe("rejected");
+    expect(out.defect).toBe("wrong_arithmetic");
+    expect(out.score).toBeLessThan(DEFAULT_REVIEW.rejectBelow);
+    expect(out.verdicts.at(-1)!.raw).toMatchObject({ defect: "wrong_arithmetic" });
     expect(out.notes[0]).toMatch(/arithmetic is wrong: "3 \+ 4 = 8"/);
+    expect(models.calls).toHaveLength(0);
+  });
+
+  it("approves a correct answer the sources do not state, with the claim reported", async () => {
+    const { agent } = harness((c) => (c.task === "reviewer.judge" ? judge(0.9) : undefined));
+    const out = await reviewExample(
+      subject(`${GOOD} Enzymes are proteins that work best near body temperature.`),
+      deps(agent),
+    );
+    const open = out.verdicts.filter((v) => v.kind === "fact_check" && v.reasons.length > 0);
+    expect(open.map((v) => v.reasons[0])).toEqual([expect.stringMatching(/^not in the sources: "Enzymes/)]);
+    expect(open[0]!.passed).toBe(true);
+    expect(out.status).toBe("approved");
+    // 1 of 3 claims unverified costs a third of the not-found penalty: 0.9 × (1 − 0.08 / 3).
+    expect(out.score).toBe(0.876);
   });
 
   it("counts a contradicted claim against the score and says which claim to fix", async () => {
@@ -126,9 +149,9 @@ describe("reviewExample: the quality score", () => {
       method: "antonym",
       sourceId: "src_rate",
     });
-    // (1 supported − 1 contradicted) / 2 claims = 0 → factor 1 − 0.8 = 0.2.
-    expect(out.score).toBe(0.19);
     expect(out.status).toBe("rejected");
+    expect(out.defect).toBe("contradicts_source");
+    expect(out.score).toBeLessThan(DEFAULT_REVIEW.rejectBelow);
     expect(out.notes[0]).toMatch(
       /^fix a claim the sources contradict: "Increasing the temperature decreases/,
     );
@@ -226,15 +249,30 @@ describe("reviewExample: fact check and judge routing", () => {
     ]);
   });
 
-  it("tells the judge what the verifiers and the fact check found", async () => {
+  it("tells the judge what the verifiers and the fact check found, and the topic and constraints", async () => {
     const { agent, models } = harness();
-    await reviewExample(subject(`${GOOD} So 3 + 4 = 8.`), deps(agent));
+    await reviewExample(
+      subject(`${GOOD} So 3 + 4 = 7. Enzymes are proteins that work best near body temperature.`, {
+        topic: "chemistry",
+        subTopic: "reaction rates",
+        constraints: { audience: "A-level students" },
+      }),
+      deps(agent),
+    );
     const input = models.calls.find((c) => c.task === "reviewer.judge")!.input as {
       checks: Array<{ name: string; passed: boolean }>;
-      factCheck: { supported: number };
+      factCheck: { supported: number; not_found: number };
+      topic: string;
+      subTopic: string;
+      constraints: { audience: string };
     };
-    expect(input.checks.find((c) => c.name === "arithmetic")).toMatchObject({ passed: false });
-    expect(input.factCheck.supported).toBe(2);
+    expect(input.checks.find((c) => c.name === "arithmetic")).toMatchObject({ passed: true });
+    expect(input.factCheck).toMatchObject({ supported: 2, not_found: 1 });
+    expect(input).toMatchObject({
+      topic: "chemistry",
+      subTopic: "reaction rates",
+      constraints: { audience: "A-level students" },
+    });
   });
 });
 
@@ -254,6 +292,19 @@ describe("reviewExample: duplicates and benchmarks", () => {
       deps(agent, { dedup }),
     );
     expect(near.notes[0]).toMatch(/^a near duplicate of example ex_first \(similarity 0\.\d+\)/);
+  });
+
+  it("rejects the same response under a different prompt as duplicate_response", async () => {
+    const { agent } = harness();
+    const dedup = new DedupIndex();
+    const first = await reviewExample(subject(GOOD, { id: "ex_a" }), deps(agent, { dedup }));
+    expect(first.status).toBe("approved");
+    expect(dedup.claim("ex_a", first.signature!)).toBeNull();
+    const other = subject(GOOD, { id: "ex_b" });
+    other.row = { ...other.row, prompt: "Explain why catalysts and heating speed up chemical reactions." };
+    const out = await reviewExample(other, deps(agent, { dedup }));
+    expect(out).toMatchObject({ status: "rejected", defect: "duplicate_response" });
+    expect(out.notes[0]).toMatch(/^the same response as example ex_a under a different prompt/);
   });
 
   it("rejects an example that contains a benchmark item and records the item", async () => {
@@ -295,18 +346,17 @@ describe("review stage in the pipeline (SQLite)", () => {
       .next()
       .then((r) => [r.value]);
     const kinds = new Set((await first.pipeline.store.listReviews(ex!.id)).map((r) => r.kind));
-    expect(kinds).toEqual(
-      new Set([
-        "schema",
-        "verifier:format",
-        "dedup",
-        "verifier:pii",
-        "verifier:toxicity",
-        "fact_check",
-        "judge",
-        "final",
-      ]),
-    );
+    for (const k of [
+      "schema",
+      "verifier:format",
+      "gate:language",
+      "dedup",
+      "verifier:pii",
+      "fact_check",
+      "judge",
+      "final",
+    ])
+      expect(kinds).toContain(k);
     await first.pipeline.close();
 
     // The offline provider writes the same questions again: the review rejects the copies.

@@ -87,7 +87,7 @@ describe("sources by domain", () => {
     ]);
   });
 
-  it("maths uses arXiv and Wikipedia; code uses GitHub and Stack Exchange (ids matched case-insensitively)", () => {
+  it("maths uses arXiv and Wikipedia; code uses GitHub, Stack Exchange, Wikipedia and arXiv (ids matched case-insensitively)", () => {
     expect(ids(sourcesForDomain(configured, "mathematics"))).toEqual([
       "arxiv",
       "wikipedia",
@@ -97,13 +97,16 @@ describe("sources by domain", () => {
     expect(ids(sourcesForDomain(configured, "computer science"))).toEqual([
       "github",
       "stackExchange",
+      "wikipedia",
+      "arxiv",
       "notes",
       "mcpNotes",
     ]);
   });
 
-  it("uses every source for an unknown domain, or when none of the domain's sources is configured", () => {
-    expect(ids(sourcesForDomain(configured, "cooking"))).toEqual(ids(configured));
+  it("uses the general catalogues for an unknown domain, and every source when none of the domain's sources is configured", () => {
+    // Unknown domain: the general catalogues (Wikipedia, OpenAlex, Crossref) that are configured, plus local sources.
+    expect(ids(sourcesForDomain(configured, "cooking"))).toEqual(["wikipedia", "notes", "mcpNotes"]);
     expect(ids(sourcesForDomain([fake("crossref"), fake("notes")], "chemistry"))).toEqual([
       "crossref",
       "notes",
@@ -397,7 +400,7 @@ describe("offline end-to-end research run against fixture-serving servers", () =
     );
     writeFileSync(
       join(localDir, "python-typing.md"),
-      "# Python typing\n\nPython is dynamically typed: the type of a variable is checked when the program runs, not when it is compiled.\n\nGarbage collection in Python frees memory that is no longer referenced, using reference counting and a cycle-detecting collector.\n",
+      "# Python typing\n\nPython is dynamically typed: the type of a variable is checked when the program runs, not when it is compiled.\n\nGarbage collection in Python frees memory that is no longer referenced, using reference counting and a cycle-detecting collector.\n\n# Python generators\n\nA Python generator is a function that uses yield to produce values one at a time, so a long sequence is never held in memory at once.\n\n# Python decorators\n\nA Python decorator is a function that takes another function and returns a new function that wraps it, applied with the @ syntax above a definition.\n",
     );
     const http = new HttpClient({ politeness: 0, retries: 0, cache: false });
     const wikipedia = counting(wikipediaSource({ baseUrl: wiki.baseUrl, http, limit: 3 }));
@@ -419,7 +422,9 @@ describe("offline end-to-end research run against fixture-serving servers", () =
     });
     try {
       const summary = await pipeline.run("Generate 6 SFT examples about Python programming").done;
-      expect(summary.status).toBe("completed");
+      expect(summary.status, `${summary.stopReason} ${JSON.stringify(summary.dropReasons)}`).toBe(
+        "completed",
+      );
       expect(summary.counts.approved).toBe(6);
 
       const s = pipeline.store;

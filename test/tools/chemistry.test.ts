@@ -139,3 +139,25 @@ describe("chemistry stated in prose", () => {
     expect(checkChemistryInText("Reactants → products, in general.")).toBeNull();
   });
 });
+
+describe("equations the text presents as unbalanced", () => {
+  it("does not flag a skeleton equation the text calls unbalanced, or one it then balances", () => {
+    expect(
+      checkChemistryInText(
+        "Start from the skeleton equation H2 + O2 → H2O. This equation is not balanced: there are two O atoms on the left and one on the right.",
+      ),
+    ).toBeNull();
+    expect(
+      checkChemistryInText("First write Fe + O2 → Fe2O3. Then balance it: 4Fe + 3O2 → 2Fe2O3.")?.passed,
+    ).toBe(true);
+    expect(checkChemistryInText("Burning methane: CH4 + O2 → CO2 + H2O.")).toMatchObject({
+      passed: false,
+      defect: "wrong_fact",
+    });
+  });
+
+  it("leaves half-equations with electrons alone", () => {
+    expect(checkChemistryInText("At the anode water is split: 2H2O → 4H+ + 4e− + O2.")).toBeNull();
+    expect(checkChemistryInText("Reduction: Cu2+ + 2e- → Cu.")).toBeNull();
+  });
+});

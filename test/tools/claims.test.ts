@@ -80,3 +80,27 @@ describe("lexical fact check", () => {
     expect(verdict("Step 3: water has a molar mass of 18.015 g/mol.").verdict).toBe("supported");
   });
 });
+
+describe("numbers in code are not claims about the sources", () => {
+  it("does not contradict a claim over the values of a list literal or a slice", () => {
+    const passages = [
+      {
+        sourceId: "s1",
+        text: "Slicing with a step of -1, as in lst[::-1], returns a reversed copy of the list; for lst = [1, 2, 3] it gives [3, 2, 1].",
+      },
+    ];
+    const [v] = lexicalFactCheck(
+      "For the list [1, 2, 3], lst[::-1] gives [3, 2, 1] as a reversed copy.",
+      passages,
+      {
+        decideAll: true,
+      },
+    );
+    expect(v?.verdict).not.toBe("contradicted");
+    // A quantity in prose is still compared.
+    const [w] = lexicalFactCheck("Slicing with a step of -2 returns a reversed copy of the list.", passages, {
+      decideAll: true,
+    });
+    expect(w?.verdict).toBe("contradicted");
+  });
+});

@@ -1,9 +1,14 @@
 import { afterAll, describe, expect, it } from "vitest";
 import {
+  answerMatchesPrinted,
+  checkAnsweredOutput,
   checkCode,
   checkCodeBlocks,
   checkProgramAnswer,
   extractCodeBlocks,
+  knownFunctionProblems,
+  sameOutput,
+  statedOutputs,
 } from "../../src/tools/code-check.js";
 import { closeJavaScriptSandbox } from "../../src/tools/js-sandbox.js";
 import { generateMutants, mutationCandidates, tokenize } from "../../src/tools/mutants.js";
@@ -144,5 +149,84 @@ describe("bad code for debugging datasets", () => {
     });
     expect(broken).toMatchObject({ ok: false, mutants: [] });
     expect(broken.error).toMatch(/the original code does not pass its tests/);
+  });
+});
+
+describe("stated outputs", () => {
+  it("finds outputs stated in output blocks, comments and prose", () => {
+    const text =
+      "```python\nxs = [1, 2, 3]\nprint(xs[::-1])  # [3, 2, 1]\n# Output: done\n```\nOutput:\n```\n[3, 2, 1]\n```\nSo `len(xs)` returns 3 and the script prints [3, 2, 1].";
+    expect(statedOutputs(text).map((o) => [o.source, o.expected, o.expression ?? null])).toEqual([
+      ["output-block", "[3, 2, 1]", null],
+      ["comment", "[3, 2, 1]", null],
+      ["comment", "done", null],
+      ["prose", "3", "len(xs)"],
+      ["prose", "[3, 2, 1]", null],
+    ]);
+  });
+
+  it.each([
+    ["```python\nprint(sum([1, 2, 3]))\n```\nThis prints 6."],
+    ["```python\nlst = [1, 2, 3]\nprint(lst[::-1])  # [3, 2, 1]\n```"],
+    ["```python\nfor i in range(3):\n    print(i)\n```\nThe output is:\n```\n0\n1\n2\n```"],
+    ["```python\ndef add(a, b):\n    return a + b\n```\nSo `add(2, 3)` returns 5."],
+    ["```python\nlst = [1, 2, 3]\n```\n`lst[::-1]` gives `[3, 2, 1]`."],
+    ["```javascript\nconst xs = [1, 2, 3];\nconsole.log(xs.map((x) => x * 2)); // [2, 4, 6]\n```"],
+    ["```python\nx = 10\nprint(x / 3)\n```\nThis prints 3.333 (rounded here)."],
+    ['```python\nd = {"a": 1}\nprint(d.get("b"))  # None\nprint(d["b"])      # raises KeyError\n```'],
+    ["```python\nprint(*range(1, 6))  # 1 2 3 4 5\n```\nUse `print` with `end`, or `join`."],
+  ])("passes code that prints what the text says: %s", async (text) => {
+    const r = await checkCodeBlocks(text);
+    expect(r).toMatchObject({ passed: true, reasons: [] });
+  });
+
+  it.each([
+    ["```python\nprint(sum([1, 2, 3]))\n```\nThis prints 7.", /prints "6", not the stated "7"/],
+    ["```python\nlst = [1, 2, 3]\nprint(lst[::-1])  # [1, 2, 3]\n```", /not the stated "\[1, 2, 3\]"/],
+    ["```python\nprint([1, 2, 3][::-1])\n```\nOutput:\n```\n[3, 2]\n```", /not the stated "\[3, 2\]"/],
+    [
+      "```python\ndef add(a, b):\n    return a + b\n```\nSo `add(2, 3)` returns 6.",
+      /`add\(2, 3\)` is 5, not the stated 6/,
+    ],
+    ["```javascript\nfunction sq(x) { return x * x; }\n```\nCalling `sq(4)` returns 15.", /`sq\(4\)` is 16/],
+  ])("fails code whose stated output differs: %s", async (text, re) => {
+    const r = await checkCodeBlocks(text);
+    expect(r).toMatchObject({ passed: false, defect: "code_output_mismatch" });
+    expect(r!.reasons.join(" ")).toMatch(re);
+  });
+
+  it("tests well-known functions by their name and fails code that does not do what the name says", async () => {
+    const wrongPrime =
+      "```python\ndef is_prime(n):\n    if n < 2:\n        return False\n    for i in range(2, int(n ** 0.5)):\n        if n % i == 0:\n            return False\n    return True\n```";
+    const r = await checkCodeBlocks(wrongPrime);
+    expect(r).toMatchObject({ passed: false, defect: "code_wrong" });
+    expect(r!.reasons[0]).toMatch(/is_prime\(4\) returns True; it should return False/);
+    const rightPrime = wrongPrime.replace("int(n ** 0.5)", "int(n ** 0.5) + 1");
+    expect((await checkCodeBlocks(rightPrime))?.passed).toBe(true);
+    expect(
+      await knownFunctionProblems("def factorial(n):\n    return 1 if n == 0 else n * factorial(n - 1)"),
+    ).toEqual([]);
+  });
+
+  it("checks the answer to a prompt that asks what code prints", async () => {
+    const prompt = "What does `print(0.1 + 0.2 == 0.3)` print in Python?";
+    expect(await checkAnsweredOutput(prompt, "False")).toMatchObject({ passed: true });
+    expect(
+      await checkAnsweredOutput(prompt, "It prints `False`, because 0.1 + 0.2 is 0.30000000000000004."),
+    ).toMatchObject({ passed: true });
+    expect(await checkAnsweredOutput(prompt, "True")).toMatchObject({
+      passed: false,
+      defect: "code_output_mismatch",
+    });
+    expect(await checkAnsweredOutput("Explain floating point.", "True")).toBeNull();
+  });
+
+  it("compares a program's output with the answer's own precision only", () => {
+    expect(answerMatchesPrinted("0.63", "0.625")).toBe(true);
+    expect(answerMatchesPrinted("0.625", "0.6")).toBe(false);
+    expect(answerMatchesPrinted("4.08 s", "4.08 s")).toBe(true);
+    expect(sameOutput("[3, 2, 1]", "[ 3, 2, 1 ]")).toBe(true);
+    expect(sameOutput("'olleh'", "olleh")).toBe(true);
+    expect(sameOutput("True", "False")).toBe(false);
   });
 });

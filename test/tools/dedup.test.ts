@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   DedupIndex,
+  dedupSignature,
   estimateJaccard,
   exactKey,
   jaccardSimilarity,
@@ -108,5 +109,27 @@ describe("dedup index", () => {
     const idx = new DedupIndex();
     for (let i = 0; i < 20_000; i++) idx.add(`ex${i}`, text(i, 40));
     expect(idx.bytes / idx.size).toBeLessThan(600);
+  });
+
+  it("finds the same response under a different prompt (response-only matching)", () => {
+    const idx = new DedupIndex();
+    const answer = text(77, 40);
+    idx.add("a", dedupSignature(`${text(1, 80)}\n${answer}`, answer));
+    // The full texts differ (different prompts), the responses are the same.
+    const other = dedupSignature(`${text(2, 80)}\n${answer}`, answer);
+    expect(idx.check(other)).toMatchObject({ kind: "response", id: "a", similarity: 1 });
+    // Near-verbatim: one word edited.
+    const near = edit(answer, 1, 5);
+    expect(idx.check(dedupSignature(`${text(3, 80)}\n${near}`, near))).toMatchObject({
+      kind: "response",
+      id: "a",
+    });
+    // A short answer ("Paris") is not compared on its own: two prompts may share it.
+    const short = dedupSignature("Capital of France?\nParis", "Paris");
+    expect(short.response).toBeUndefined();
+    idx.add("b", short);
+    expect(idx.check(dedupSignature("Which city hosts the Louvre?\nParis", "Paris"))).toBeNull();
+    // Without a response signature nothing changes.
+    expect(idx.check(`${text(2, 80)}\n${answer}`)).toBeNull();
   });
 });

@@ -8,11 +8,21 @@ import {
 } from "@google/adk";
 import { afterAll, describe, expect, it } from "vitest";
 import {
+  assessResponseSync,
+  checkLabelConsistency,
+  checkPreferenceConsistency,
+  checkRankingConsistency,
+  checkRewardConsistency,
+  rationalePolarity,
+} from "../../src/tools/consistency.js";
+import { checkConstantsInText } from "../../src/tools/constants.js";
+import {
   balanceEquationTool,
   molarMassTool,
   runPythonTool,
   verifierTools,
 } from "../../src/tools/function-tools.js";
+import { closeJavaScriptSandbox } from "../../src/tools/js-sandbox.js";
 import { closePythonSandbox } from "../../src/tools/python-sandbox.js";
 import {
   checkPreferencePair,
@@ -23,7 +33,10 @@ import {
   type VerifierInput,
 } from "../../src/tools/verifiers.js";
 
-afterAll(() => closePythonSandbox());
+afterAll(async () => {
+  await closePythonSandbox();
+  await closeJavaScriptSandbox();
+});
 
 const passages = [
   {
@@ -246,5 +259,174 @@ describe("ADK function tools", () => {
     await expect(runPythonTool.runAsync({ args: { code: 42 }, toolContext: {} as never })).rejects.toThrow(
       /run_python/,
     );
+  });
+});
+
+describe("well-known constants and dates", () => {
+  it.each([
+    "The speed of light is about 3.00 × 10^8 m/s.",
+    "Light travels at roughly 300,000 km/s.",
+    "The acceleration due to gravity is 9.81 m/s² at the Earth's surface.",
+    "Take g = 9.8 m/s² for this problem.",
+    "The acceleration due to gravity on the Moon is 1.62 m/s².",
+    "Avogadro's number is 6.022 × 10²³ per mole.",
+    "Planck's constant is 6.626 × 10^-34 J·s.",
+    "The gas constant R = 8.314 J/(mol·K), or 0.0821 L·atm/(mol·K).",
+    "The elementary charge is 1.602 × 10^-19 C.",
+    "Absolute zero is −273.15 °C, or 0 K.",
+    "Water boils at 100 °C at sea level.",
+    "At high altitude water boils at about 90 °C.",
+    "The speed of sound in air is about 343 m/s.",
+    "The speed of sound in water is about 1,480 m/s.",
+    "The density of aluminium is 2,700 kg/m³.",
+    "Apollo 11 landed on the Moon in 1969.",
+    "World War II began in 1939 and ended in 1945.",
+    "The United States entered World War II in 1941.",
+    "The Berlin Wall fell in 1989, and Germany reunified in 1990.",
+    "Fleming discovered penicillin in 1928, but mass production began in 1942.",
+    "t = v0 / g = 20 ÷ 9.81 ≈ 2.04 s",
+    // A unit's exponent is not the value (this sentence of the bundled corpus was once flagged as "1").
+    "This number, expressed per mole, is the Avogadro constant, NA = 6.02214076 × 10^23 mol−1.",
+  ])("accepts %s", (s) => {
+    const r = checkConstantsInText(s);
+    expect(r === null || r.passed).toBe(true);
+  });
+
+  it.each([
+    ["The speed of light is 3 × 10^7 m/s.", "wrong_fact"],
+    ["The speed of light is about 300,000 m/s.", "wrong_unit"],
+    ["The acceleration due to gravity is 8.9 m/s².", "wrong_fact"],
+    ["Avogadro's constant is 6.022 × 10^22 per mole.", "wrong_fact"],
+    ["The Avogadro constant is NA = 6.022 × 10^22 mol−1.", "wrong_fact"],
+    ["Planck's constant is 6.626 × 10^-32 J s.", "wrong_fact"],
+    ["The ideal gas constant is 9.314 J/(mol·K).", "wrong_fact"],
+    ["Absolute zero is −237 °C.", "wrong_fact"],
+    ["Water boils at 90 °C at sea level.", "wrong_fact"],
+    ["Sound travels about one kilometre per second in air.", "wrong_fact"],
+    ["Aluminium has a density of about 2.70 kg/m³.", "wrong_unit"],
+    ["Neil Armstrong walked on the Moon in 1968.", "wrong_fact"],
+    ["World War II ended in 1944.", "wrong_fact"],
+    ["The Berlin Wall fell in 1991.", "wrong_fact"],
+    ["The Battle of Hastings took place in 1067.", "wrong_fact"],
+  ])("flags %s as %s", (s, defect) => {
+    const r = checkConstantsInText(s);
+    expect(r).toMatchObject({ passed: false, defect });
+  });
+});
+
+describe("reward and ranking consistency", () => {
+  const right = assessResponseSync("The total is $30.00 + $2.40 = $32.40.");
+  const wrong = assessResponseSync("The total is $30.00 + $2.40 = $33.40.");
+  const unknown = assessResponseSync("A catalyst lowers the activation energy.");
+
+  it("folds the checks of a response into an outcome", () => {
+    expect(right).toMatchObject({ wrong: false, verified: true, passedChecks: ["arithmetic"] });
+    expect(wrong).toMatchObject({ wrong: true, verified: false, defects: ["wrong_arithmetic"] });
+    expect(unknown).toMatchObject({ wrong: false, verified: false });
+  });
+
+  it("PPO: a high reward on a wrong response, or a reward its rationale contradicts", () => {
+    expect(checkRewardConsistency(0.9, "Accurate and clear.", right).passed).toBe(true);
+    expect(checkRewardConsistency(0.2, "The sum is wrong.", wrong).passed).toBe(true);
+    expect(checkRewardConsistency(0.9, "Accurate and clear.", wrong)).toMatchObject({
+      passed: false,
+      defect: "reward_inconsistent",
+    });
+    expect(
+      checkRewardConsistency(0.9, "Incorrect and incomplete; it misses the point.", unknown).passed,
+    ).toBe(false);
+    expect(checkRewardConsistency(0.1, "Correct, clear and complete.", unknown).passed).toBe(false);
+    const balanced = assessResponseSync("6CO2 + 6H2O → C6H12O6 + 6O2 is the overall equation.");
+    expect(
+      checkRewardConsistency(0.15, "Inaccurate; the equation is not balanced.", balanced).reasons[0],
+    ).toMatch(/the chemistry check finds no such fault/);
+    expect(rationalePolarity("No errors, clear and complete.")).toBe("positive");
+    expect(rationalePolarity("Vague and incomplete.")).toBe("negative");
+  });
+
+  it("KTO: a desirable label on a wrong completion, an undesirable factual error on a verified one", () => {
+    expect(checkLabelConsistency(true, "Correct.", right).passed).toBe(true);
+    expect(checkLabelConsistency(true, "Correct.", wrong)).toMatchObject({
+      passed: false,
+      defect: "reward_inconsistent",
+    });
+    expect(checkLabelConsistency(false, "factual_error: the sum is wrong", wrong).passed).toBe(true);
+    expect(checkLabelConsistency(false, "factual_error: the sum is wrong", right).passed).toBe(false);
+    expect(checkLabelConsistency(false, "incomplete: no tax breakdown", right).passed).toBe(true);
+  });
+
+  it("RLHF and DPO: a wrong response ranked above a right one", () => {
+    expect(
+      checkRankingConsistency([
+        { rank: 1, outcome: right },
+        { rank: 2, outcome: wrong },
+      ])?.passed,
+    ).toBe(true);
+    expect(
+      checkRankingConsistency([
+        { rank: 1, outcome: wrong },
+        { rank: 2, outcome: unknown },
+        { rank: 3, outcome: right },
+      ]),
+    ).toMatchObject({ passed: false, defect: "ranking_wrong" });
+    expect(checkPreferenceConsistency(wrong, right)).toMatchObject({
+      passed: false,
+      defect: "ranking_wrong",
+    });
+    expect(checkPreferenceConsistency(right, wrong).passed).toBe(true);
+  });
+
+  it("runs the consistency verifiers on PPO, KTO and RLHF rows", async () => {
+    const ppo = {
+      prompt: "How much is the bill with tax?",
+      response: "The total is $30.00 + $2.40 = $33.40.",
+      reward: 0.9,
+      reward_rationale: "Correct total, clearly shown.",
+    };
+    const out = await runVerifiers({ ...input(ppo, ppo.response), trainingType: "ppo" });
+    expect(out.find((o) => o.name === "reward")).toMatchObject({
+      passed: false,
+      defect: "reward_inconsistent",
+    });
+    // A low reward on the same wrong response is consistent, and its content is not held against the row.
+    const low = { ...ppo, reward: 0.2, reward_rationale: "The sum is wrong: it should be $32.40." };
+    const lowOut = await runVerifiers({ ...input(low, low.response), trainingType: "ppo" });
+    expect(lowOut.filter((o) => !o.passed)).toEqual([]);
+    const kto = { prompt: ppo.prompt, completion: ppo.response, label: true, label_reason: "Correct." };
+    const ktoOut = await runVerifiers({ ...input(kto, kto.completion), trainingType: "kto" });
+    expect(ktoOut.find((o) => o.name === "label")).toMatchObject({
+      passed: false,
+      defect: "reward_inconsistent",
+    });
+    const rlhf = {
+      prompt: ppo.prompt,
+      responses: [
+        { text: "The total is $30.00 + $2.40 = $33.40.", rating: 9, rank: 1, flaw: "none" },
+        { text: "The total is $30.00 + $2.40 = $32.40.", rating: 6, rank: 2, flaw: "incomplete" },
+      ],
+      chosen: "The total is $30.00 + $2.40 = $33.40.",
+      rejected: "The total is $30.00 + $2.40 = $32.40.",
+      margin: 3,
+    };
+    const rlhfOut = await runVerifiers({ ...input(rlhf, rlhf.chosen), trainingType: "rlhf" });
+    expect(rlhfOut.find((o) => o.name === "ranking")).toMatchObject({
+      passed: false,
+      defect: "ranking_wrong",
+    });
+    expect(rlhfOut.find((o) => o.name === "preference")).toBeUndefined();
+  });
+});
+
+describe("a question about when a well-known event happened", () => {
+  it("checks the years of the answer against the event", () => {
+    const q = "In which year did the Chernobyl nuclear disaster happen?";
+    expect(checkConstantsInText("It happened in April 1986, at reactor No. 4.", q)?.passed).toBe(true);
+    expect(checkConstantsInText("It happened during a safety test in 1988.", q)).toMatchObject({
+      passed: false,
+      defect: "wrong_fact",
+    });
+    expect(
+      checkConstantsInText("It happened during a safety test in 1988.", "Describe the RBMK reactor."),
+    ).toBeNull();
   });
 });

@@ -213,3 +213,29 @@ describe("grpo type", () => {
     expect(grpoType.validate(row).join()).toMatch(/is_correct is false/);
   });
 });
+
+describe("the GRPO offline judge on a malformed row", () => {
+  it("reports missing columns as format_invalid instead of crashing", () => {
+    const judge = grpoType.offlineJudge!;
+    const input = {
+      difficulty: "easy" as const,
+      question: "What is 2 + 3?",
+      prompt: "What is 2 + 3?",
+      answer: "5",
+      passages: [],
+    };
+    const noSolution = judge({
+      ...input,
+      example: {
+        prompt: "What is 2 + 3?",
+        reasoning: "Add 2 and 3.\nThe sum is 5.",
+        code: "print(2 + 3)",
+        predicted_answer: "5",
+      },
+    });
+    expect(noSolution?.issues[0]).toMatch(/^format_invalid: the GRPO row has no solution, is_correct/);
+    expect(noSolution?.scores.accuracy).toBe(0);
+    const bare = judge({ ...input, example: { prompt: "What is 2 + 3?" } });
+    expect(bare?.issues[0]).toMatch(/no reasoning, code, predicted_answer, solution, is_correct/);
+  });
+});

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { isSynthforgeError } from "../../src/core/errors.js";
+import { sentences } from "../../src/core/text.js";
 import { TRAINING_TYPES } from "../../src/core/types.js";
 import { EXAMPLE_COLUMNS } from "../../src/storage/schema.js";
 import { degrade, FLAWS, introduceFactualError, offlineDegrade } from "../../src/training-types/compose.js";
@@ -387,7 +388,7 @@ describe("chat", () => {
         .join(),
     ).toMatch(/role/);
   });
-  it("writes multi-turn conversations offline whose turns stay on the question's material", async () => {
+  it("writes multi-turn conversations offline whose turns are the question's material", async () => {
     const input = await inputFor("What is the ideal gas law and how are moles of gas calculated?", {
       type: "chat",
       difficulty: "hard",
@@ -398,7 +399,9 @@ describe("chat", () => {
     expect(r.messages[0]!.content).toBe(input.question);
     const answers = r.messages.filter((m) => m.role === "assistant").map((m) => m.content);
     expect(new Set(answers).size).toBe(answers.length);
-    for (const a of answers) expect(input.passages.map((p) => p.text)).toContain(a);
+    // Every sentence of every turn is word for word from the ground truth.
+    const truth = input.passages.map((p) => p.text.replace(/\s+/g, " ")).join("\n");
+    for (const a of answers) for (const s of sentences(a)) expect(truth).toContain(s);
   });
 });
 

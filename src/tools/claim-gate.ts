@@ -1,0 +1,301 @@
+import { contentWords, sentences, stem } from "../core/text.js";
+
+/**
+ * Numbers bound to the same thing: a claim that gives a different number for what a
+ * source sentence counts or measures ("5,985 metres" where the source says "5,895 metres",
+ * "22 for proteins" where it says "13 for proteins", "boils at 87.3 °C" where it says
+ * "boiling point of 78.37 °C"). Each number of the claim is bound to its nearest content
+ * word after it (the thing counted, the unit) or, failing that, before it (the quantity);
+ * the source sentence that best matches the claim is read the same way. A conflict is a
+ * source number bound to the same word that the claim's number does not match, to the
+ * precision written (10% for a number the claim calls approximate).
+ */
+
+const NUMBER_WORDS: Record<string, number> = {
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  thirteen: 13,
+  fourteen: 14,
+  fifteen: 15,
+  sixteen: 16,
+  seventeen: 17,
+  eighteen: 18,
+  nineteen: 19,
+  twenty: 20,
+  thirty: 30,
+  forty: 40,
+  fifty: 50,
+  hundred: 100,
+};
+const STOP = new Set(
+  "a an the of for in on at to by and or with from is are was were be been its it this that as than into about some".split(
+    " ",
+  ),
+);
+
+interface Tok {
+  kind: "num" | "word";
+  value: number;
+  word: string;
+  approx: boolean;
+  decimals: number;
+}
+
+function tokens(text: string): Tok[] {
+  const out: Tok[] = [];
+  const re =
+    /(?<![\p{L}\d.])[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d])|(?<![\p{L}\d.,])[-−]?\d+(?:\.\d+)?(?![\d])|\p{L}[\p{L}'-]*/gu;
+  let approx = false;
+  for (const m of text.matchAll(re)) {
+    const t = m[0];
+    const lower = t.toLowerCase();
+    if (/^\p{L}/u.test(t)) {
+      if (lower in NUMBER_WORDS) {
+        out.push({ kind: "num", value: NUMBER_WORDS[lower]!, word: lower, approx, decimals: 0 });
+        approx = false;
+        continue;
+      }
+      if (/^(?:about|approximately|around|roughly|nearly|almost|over|under|some|circa|ca)$/.test(lower))
+        approx = true;
+      if (t.length < 2 || STOP.has(lower)) continue;
+      out.push({ kind: "word", value: 0, word: stem(lower), approx: false, decimals: 0 });
+      continue;
+    }
+    const raw = t.replace(/,/g, "").replace("−", "-");
+    const decimals = raw.includes(".") ? raw.split(".")[1]!.length : 0;
+    const before = text.slice(Math.max(0, (m.index ?? 0) - 3), m.index ?? 0);
+    out.push({
+      kind: "num",
+      value: Number(raw),
+      word: raw,
+      approx: approx || /[≈~]\s*$/.test(before),
+      decimals,
+    });
+    approx = false;
+  }
+  return out;
+}
+
+/** The content words a number at `i` is bound to: the next 2 after it, the 3 before it (up to another number). */
+function binding(toks: Tok[], i: number): { after: string[]; before: string[] } {
+  const after: string[] = [];
+  const before: string[] = [];
+  for (let k = i + 1; k < toks.length && after.length < 2; k++) {
+    if (toks[k]!.kind === "num") break;
+    after.push(toks[k]!.word);
+  }
+  for (let k = i - 1; k >= 0 && before.length < 3; k--) {
+    if (toks[k]!.kind === "num") break;
+    before.push(toks[k]!.word);
+  }
+  return { after, before };
+}
+
+function related(a: string, b: string): boolean {
+  if (a === b) return true;
+  const n = Math.min(a.length, b.length);
+  return n >= 4 && a.slice(0, 4) === b.slice(0, 4) && Math.abs(a.length - b.length) <= 4;
+}
+
+const meets = (a: string[], b: string[]) => a.find((x) => b.some((y) => related(x, y))) ?? null;
+
+/** Numbers of a source sentence bound to one of the claim number's words (on the same side). */
+function sourceValues(
+  toks: Tok[],
+  want: { after: string[]; before: string[] },
+): Array<{ tok: Tok; about: string; after: boolean }> {
+  const out: Array<{ tok: Tok; about: string; after: boolean }> = [];
+  toks.forEach((t, i) => {
+    if (t.kind !== "num") return;
+    const b = binding(toks, i);
+    const after = meets(want.after, b.after);
+    const about = after ?? meets(want.before, b.before);
+    if (about) out.push({ tok: t, about, after: after !== null });
+  });
+  // Numbers bound to the word after them (the thing counted, the unit) first.
+  return out.sort((a, b) => Number(b.after) - Number(a.after));
+}
+
+function agrees(claim: Tok, source: Tok): boolean {
+  if (claim.value === source.value) return true;
+  const scale = Math.max(Math.abs(claim.value), Math.abs(source.value));
+  if (claim.approx) return Math.abs(claim.value - source.value) <= 0.1 * scale;
+  // The claim rounds the source to the precision it writes (78.37 → 78.4, 5,895 → 5,900).
+  const step = 10 ** -claim.decimals;
+  if (Math.abs(claim.value - source.value) <= step / 2 + 1e-9) return true;
+  const trailing = claim.decimals === 0 ? (String(Math.abs(claim.value)).match(/0+$/)?.[0].length ?? 0) : 0;
+  return trailing > 0 && Math.abs(claim.value - source.value) <= 10 ** trailing / 2;
+}
+
+/** A number of the claim the best-matching source sentence binds to something else. */
+export interface NumberConflict {
+  claimed: string;
+  stated: string;
+  /** The word both numbers are bound to. */
+  about: string;
+  sourceId: string;
+  evidence: string;
+}
+
+/**
+ * The first number of `claim` that conflicts with the passage sentence most like it (at
+ * least half of the claim's content words, two or more), or null.
+ */
+export function numberConflict(
+  claim: string,
+  passages: Array<{ sourceId: string; text: string }>,
+): NumberConflict | null {
+  const claimToks = tokens(claim);
+  if (!claimToks.some((t) => t.kind === "num")) return null;
+  const words = contentWords(claim.replace(/\d[\d,.]*/g, " "));
+  if (words.length < 2) return null;
+  const best = bestSentence(claim, passages, 0.3);
+  if (!best) return null;
+  const srcToks = tokens(best.text);
+  const srcWords = new Set(contentWords(best.text));
+  const inSource = (w: string) => srcWords.has(w) || [...srcWords].some((x) => related(w, x));
+  // The claim's own numbers with what they are bound to.
+  const claimNums = claimToks.flatMap((t, i) =>
+    t.kind === "num" ? [{ tok: t, b: binding(claimToks, i) }] : [],
+  );
+  for (let i = 0; i < claimToks.length; i++) {
+    const t = claimToks[i]!;
+    if (t.kind !== "num") continue;
+    const b = binding(claimToks, i);
+    const stated = sourceValues(srcToks, b).filter(
+      (s) =>
+        // Bound by the words before it: those words must all be the source sentence's
+        // ("hydrogen (2.20)" is not about the source's "fluorine (3.98)").
+        (s.after || b.before.every(inSource)) &&
+        // The claim states the source's value for the same thing elsewhere: this number is another one.
+        !claimNums.some(
+          (o) =>
+            o.tok !== t &&
+            agrees(o.tok, s.tok) &&
+            (s.after ? meets(o.b.after, [s.about]) : meets(o.b.before, [s.about])),
+        ),
+    );
+    if (stated.length === 0 || stated.some((s) => agrees(t, s.tok))) continue;
+    // Another sentence of the sources gives this very number for the same thing.
+    if (
+      passages.some((p) =>
+        sentences(p.text.slice(0, 20_000)).some((sen) =>
+          sourceValues(tokens(sen), b).some((s) => agrees(t, s.tok)),
+        ),
+      )
+    )
+      continue;
+    return {
+      claimed: t.word,
+      stated: stated[0]!.tok.word,
+      about: stated[0]!.about,
+      sourceId: best.sourceId,
+      evidence: best.text,
+    };
+  }
+  return null;
+}
+
+/** The passage sentence sharing most content words (2+, related stems count) with a claim. */
+function bestSentence(
+  claim: string,
+  passages: Array<{ sourceId: string; text: string }>,
+  minCoverage: number,
+): { sourceId: string; text: string; shared: number } | null {
+  const bare = claim.replace(/\d[\d,.]*/g, " ");
+  const claimWords = [...new Set(contentWords(bare))];
+  let best: { sourceId: string; text: string; shared: number } | null = null;
+  for (const p of passages)
+    for (const s of sentences(p.text.slice(0, 20_000))) {
+      const sw = new Set(contentWords(s));
+      const shared = claimWords.filter((w) => sw.has(w) || [...sw].some((x) => related(w, x))).length;
+      if (shared < 2 || shared / Math.max(1, claimWords.length) < minCoverage) continue;
+      if (!best || shared > best.shared) best = { sourceId: p.sourceId, text: s, shared };
+    }
+  return best;
+}
+
+/** Words that name one of two opposite or paired things ("left" / "right" ventricle). */
+const PAIRS: Array<[string, string]> = [
+  ["left", "right"],
+  ["alpha", "beta"],
+  ["upper", "lower"],
+  ["north", "south"],
+  ["east", "west"],
+  ["northern", "southern"],
+  ["eastern", "western"],
+  ["positive", "negative"],
+  ["inner", "outer"],
+  ["oxygenated", "deoxygenated"],
+  ["exothermic", "endothermic"],
+  ["anode", "cathode"],
+  ["dominant", "recessive"],
+  ["haploid", "diploid"],
+  ["maximum", "minimum"],
+  ["artery", "vein"],
+  ["arteries", "veins"],
+  ["acidic", "basic"],
+  ["male", "female"],
+  ["anterior", "posterior"],
+  ["systolic", "diastolic"],
+  ["sympathetic", "parasympathetic"],
+  ["aerobic", "anaerobic"],
+];
+const COUNTERPART = new Map<string, string>(
+  PAIRS.flatMap(
+    ([a, b]) =>
+      [
+        [a, b],
+        [b, a],
+      ] as Array<[string, string]>,
+  ),
+);
+
+/** A paired word of the claim the best-matching source sentence has the other way round. */
+export interface SwapConflict {
+  claimed: string;
+  stated: string;
+  sourceId: string;
+  evidence: string;
+}
+
+/**
+ * The claim says "right ventricle" where the source sentence that states the same thing
+ * (most of its words) says "left ventricle" and never "right ventricle": a swapped pair.
+ */
+export function swapConflict(
+  claim: string,
+  passages: Array<{ sourceId: string; text: string }>,
+): SwapConflict | null {
+  const words = claim.toLowerCase().match(/\p{L}+/gu) ?? [];
+  const best = bestSentence(claim, passages, 0.5);
+  if (!best) return null;
+  const src = best.text.toLowerCase();
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    const other = COUNTERPART.get(w);
+    if (!other) continue;
+    const next = words[i + 1] ?? "";
+    const phrase = (x: string) =>
+      new RegExp(`\\b${x}\\s+${next.slice(0, Math.max(4, next.length - 2))}`, "u");
+    if (next && phrase(other).test(src) && !phrase(w).test(src))
+      return {
+        claimed: `${w} ${next}`,
+        stated: `${other} ${next}`,
+        sourceId: best.sourceId,
+        evidence: best.text,
+      };
+    if (!next && new RegExp(`\\b${other}\\b`).test(src) && !new RegExp(`\\b${w}\\b`).test(src))
+      return { claimed: w, stated: other, sourceId: best.sourceId, evidence: best.text };
+  }
+  return null;
+}

@@ -1,0 +1,285 @@
+import type { DefectKind } from "../core/types.js";
+import { type CheckResult, fail, pass } from "./check.js";
+import { checkChemistryInText } from "./chemistry.js";
+import { checkCodeBlocks } from "./code-check.js";
+import { checkConstantsInText } from "./constants.js";
+import { checkArithmeticInText } from "./maths.js";
+import type { SandboxOptions } from "./sandbox-host.js";
+import { checkConversionsInText } from "./units.js";
+
+/**
+ * Reward and ranking consistency: whether a row's reward (PPO), desirability label (KTO),
+ * ranking (RLHF) or preference (DPO, ORPO) agrees with what the deterministic checks found
+ * about each of its responses. The checks are run once per response ({@link assessResponse});
+ * the consistency functions take those outcomes, so a caller can add its own findings
+ * (language, truncation, a non-answer) to a response's outcome before judging the row.
+ */
+
+/** What the checks found about one response. */
+export interface ResponseOutcome {
+  /** A check found the response wrong (a wrong calculation, constant, unit, equation or failing code). */
+  wrong: boolean;
+  /** At least one claim was checked and every checked claim held: positive evidence it is right. */
+  verified: boolean;
+  /** The defects found (empty when none). */
+  defects: DefectKind[];
+  /** What was wrong, one line each. */
+  reasons: string[];
+  /** The checks that applied and passed (e.g. `chemistry`: every equation it states is balanced). */
+  passedChecks?: string[];
+}
+
+/** An outcome with nothing found either way. */
+export const UNKNOWN_OUTCOME: ResponseOutcome = Object.freeze({
+  wrong: false,
+  verified: false,
+  defects: [],
+  reasons: [],
+}) as ResponseOutcome;
+
+/** Folds check results into a response outcome (null results did not apply). */
+export function outcomeOf(results: Array<CheckResult | null>): ResponseOutcome {
+  const applied = results.filter((r): r is CheckResult => r !== null);
+  const failed = applied.filter((r) => !r.passed);
+  return {
+    wrong: failed.length > 0,
+    verified: applied.length > 0 && failed.length === 0,
+    defects: [...new Set(failed.map((r) => r.defect).filter((d): d is DefectKind => Boolean(d)))],
+    reasons: failed.flatMap((r) => r.reasons),
+    passedChecks: applied.filter((r) => r.passed).map((r) => r.name),
+  };
+}
+
+/** Faults a rationale can name, and the check that would have found each. */
+const NAMED_FAULTS: Array<[RegExp, string]> = [
+  [/\b(?:not|isn't|is not|un)\s*balanced\b/i, "chemistry"],
+  [/\b(?:arithmetic|calculation|miscalculat\w*|sum is wrong|maths? (?:error|mistake))\b/i, "arithmetic"],
+  [/\b(?:unit conversion|wrong units?|incorrect units?|conversion is wrong)\b/i, "units"],
+  [/\b(?:bug|buggy|does not run|doesn't run|crashes|wrong output)\b/i, "code"],
+];
+
+/** A fault the rationale names that the matching check looked for and did not find, or null. */
+function refutedFault(rationale: string, outcome: ResponseOutcome): string | null {
+  for (const [re, check] of NAMED_FAULTS) {
+    const m = re.exec(rationale);
+    if (m && (outcome.passedChecks ?? []).includes(check))
+      return `"${m[0]}" (the ${check} check finds no such fault)`;
+  }
+  return null;
+}
+
+/** The content checks of one response, synchronous ones only (arithmetic, units, constants, chemistry). */
+export function contentChecks(text: string, context?: string): Array<CheckResult | null> {
+  return [
+    checkArithmeticInText(text, context),
+    checkConversionsInText(text),
+    checkConstantsInText(text, context),
+    checkChemistryInText(text),
+  ];
+}
+
+/**
+ * Runs the deterministic content checks on one response: arithmetic, unit conversions,
+ * well-known constants and dates, chemistry, and (with `code`) its code blocks in the
+ * sandbox with their stated outputs.
+ */
+export async function assessResponse(
+  text: string,
+  opts: { code?: boolean; sandbox?: SandboxOptions; context?: string } = {},
+): Promise<ResponseOutcome> {
+  const results = contentChecks(text, opts.context);
+  if (opts.code) results.push(await checkCodeBlocks(text, opts.sandbox));
+  return outcomeOf(results);
+}
+
+/** The synchronous part of {@link assessResponse} (no code is run). */
+export function assessResponseSync(text: string, context?: string): ResponseOutcome {
+  return outcomeOf(contentChecks(text, context));
+}
+
+const NEGATIVE_CUES =
+  /\b(?:incorrect(?:ly)?|wrong(?:ly)?|errors?|erroneous|inaccura(?:te|cy)|mistakes?|mistaken|fails?|failed|misses|missing|omits?|omitted|incomplete|vague|off[- ]topic|irrelevant|does not (?:answer|address|explain)|doesn't (?:answer|address|explain)|contradicts?|false|misleading|confuses|confused|unhelpful|poor(?:ly)?|weak|lacks?|lacking|flawed|miscalculat\w*|unclear|truncated|cut off|superficial|evasive)\b/gi;
+const POSITIVE_CUES =
+  /\b(?:correct(?:ly)?|accurate(?:ly)?|complete(?:ly)?|clear(?:ly)?|thorough(?:ly)?|excellent|well[- ](?:explained|organi[sz]ed|structured|written)|precise(?:ly)?|fully answers|comprehensive|helpful|right answer|exemplary|strong|ideal|perfect)\b/gi;
+/** Negated cues ("no errors", "not incomplete", "without mistakes") count for the other side. */
+const NEGATED = /\b(?:no|not|without|free of|never|nothing)\s+(?:\w+\s+){0,2}?$/i;
+
+/** How a reward rationale judges its response: positive, negative, or mixed/neutral. */
+export function rationalePolarity(rationale: string): "positive" | "negative" | "mixed" {
+  let pos = 0;
+  let neg = 0;
+  const count = (re: RegExp, positive: boolean) => {
+    for (const m of rationale.matchAll(re)) {
+      const negated = NEGATED.test(rationale.slice(Math.max(0, m.index - 30), m.index));
+      if (positive !== negated) pos++;
+      else neg++;
+    }
+  };
+  count(POSITIVE_CUES, true);
+  count(NEGATIVE_CUES, false);
+  if (neg === 0 && pos > 0) return "positive";
+  if (neg > 0 && pos === 0) return "negative";
+  if (neg >= pos + 2) return "negative";
+  if (pos >= neg + 3) return "positive";
+  return "mixed";
+}
+
+/** PPO reward at or above which the response is presented as good. */
+export const HIGH_REWARD = 0.7;
+/** PPO reward at or below which the response is presented as bad. */
+export const LOW_REWARD = 0.3;
+
+/**
+ * PPO: the reward agrees with the response as the checks found it and with its own
+ * rationale. Fails (`reward_inconsistent`) for a high reward on a response a check found
+ * wrong, a high reward whose rationale lists only faults, or a low reward whose rationale
+ * lists only merits on a response no check faulted.
+ */
+export function checkRewardConsistency(
+  reward: number,
+  rationale: string,
+  outcome: ResponseOutcome,
+): CheckResult {
+  const name = "reward";
+  const polarity = rationalePolarity(rationale);
+  const details = { reward, polarity, responseWrong: outcome.wrong, responseVerified: outcome.verified };
+  if (outcome.wrong && reward >= 0.5) {
+    return fail(
+      name,
+      [
+        `the reward ${reward} is high for a response the checks found wrong (${outcome.reasons[0] ?? outcome.defects.join(", ")}); give it a low reward or fix the response`,
+      ],
+      0,
+      details,
+      "reward_inconsistent",
+    );
+  }
+  if (reward >= HIGH_REWARD && polarity === "negative") {
+    return fail(
+      name,
+      [
+        `the reward ${reward} is high but its rationale lists only faults ("${rationale.trim().slice(0, 100)}")`,
+      ],
+      0,
+      details,
+      "reward_inconsistent",
+    );
+  }
+  const refuted = reward <= LOW_REWARD && !outcome.wrong ? refutedFault(rationale, outcome) : null;
+  if (refuted) {
+    return fail(
+      name,
+      [`the reward ${reward} is low for a fault the response does not have: its rationale says ${refuted}`],
+      0,
+      details,
+      "reward_inconsistent",
+    );
+  }
+  if (reward <= LOW_REWARD && polarity === "positive" && !outcome.wrong) {
+    return fail(
+      name,
+      [
+        `the reward ${reward} is low but its rationale finds the response good ("${rationale.trim().slice(0, 100)}")${outcome.verified ? " and the checks confirm it" : ""}`,
+      ],
+      0,
+      details,
+      "reward_inconsistent",
+    );
+  }
+  return pass(name, details);
+}
+
+/**
+ * KTO: the desirability label agrees with the completion as the checks found it. Fails
+ * (`reward_inconsistent`) for `label: true` on a completion a check found wrong, and for
+ * `label: false` with a factual-error reason on a completion whose checked claims all hold
+ * and that no check faulted.
+ */
+export function checkLabelConsistency(
+  label: boolean,
+  labelReason: string | null,
+  outcome: ResponseOutcome,
+): CheckResult {
+  const name = "label";
+  const details = { label, responseWrong: outcome.wrong, responseVerified: outcome.verified };
+  if (label && outcome.wrong) {
+    return fail(
+      name,
+      [
+        `labelled desirable, but the checks found the completion wrong (${outcome.reasons[0] ?? outcome.defects.join(", ")})`,
+      ],
+      0,
+      details,
+      "reward_inconsistent",
+    );
+  }
+  if (!label && outcome.verified && /^factual_error\b/.test(labelReason ?? "")) {
+    return fail(
+      name,
+      [
+        "labelled undesirable for a factual error, but every checked claim of the completion holds; label it desirable or give the real flaw",
+      ],
+      0,
+      details,
+      "reward_inconsistent",
+    );
+  }
+  return pass(name, details);
+}
+
+/**
+ * RLHF: a response ranked above another is not the wrong one of the two. Fails
+ * (`ranking_wrong`) when the rank-1 response (or any response) is found wrong while a
+ * lower-ranked one is not.
+ */
+export function checkRankingConsistency(
+  responses: Array<{ rank: number; outcome: ResponseOutcome }>,
+): CheckResult | null {
+  const name = "ranking";
+  if (responses.length < 2) return null;
+  const byRank = [...responses].sort((a, b) => a.rank - b.rank);
+  for (let i = 0; i < byRank.length; i++) {
+    const hi = byRank[i]!;
+    if (!hi.outcome.wrong) continue;
+    const better = byRank.slice(i + 1).find((lo) => !lo.outcome.wrong && lo.outcome.verified);
+    const notWrong = better ?? byRank.slice(i + 1).find((lo) => !lo.outcome.wrong);
+    if (notWrong && (i === 0 || better)) {
+      return fail(
+        name,
+        [
+          `the rank-${hi.rank} response is wrong (${hi.outcome.reasons[0] ?? hi.outcome.defects.join(", ")}) while the rank-${notWrong.rank} response is not; the ranking is reversed`,
+        ],
+        0,
+        { wrongRank: hi.rank, betterRank: notWrong.rank },
+        "ranking_wrong",
+      );
+    }
+  }
+  return pass(name, { responses: responses.length });
+}
+
+/**
+ * DPO and ORPO: the chosen response is not the wrong one of the pair. Fails
+ * (`ranking_wrong`) when a check found the chosen response wrong and the rejected one not.
+ */
+export function checkPreferenceConsistency(chosen: ResponseOutcome, rejected: ResponseOutcome): CheckResult {
+  const name = "preference";
+  const details = {
+    chosenWrong: chosen.wrong,
+    rejectedWrong: rejected.wrong,
+    chosenFailures: chosen.reasons.length,
+    rejectedFailures: rejected.reasons.length,
+  };
+  if (chosen.wrong && (!rejected.wrong || chosen.reasons.length > rejected.reasons.length)) {
+    return fail(
+      name,
+      [
+        `the chosen response has errors the rejected one does not (${chosen.reasons[0] ?? chosen.defects.join(", ")}); chosen and rejected look swapped`,
+      ],
+      0,
+      details,
+      "ranking_wrong",
+    );
+  }
+  return pass(name, details);
+}

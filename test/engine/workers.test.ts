@@ -268,5 +268,5 @@ describe("lease fencing: workers whose leases expire while they are alive and bu
         workers.map((w) => new Promise((r) => (w.exitCode !== null ? r(null) : w.on("exit", r)))),
       );
     }
-  }, 600_000);
+  }, 1_500_000);
 });

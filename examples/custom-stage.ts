@@ -22,7 +22,7 @@ const pipeline = createPipeline({
   stages: defaultStages().insertAfter("generate", minLength),
 });
 
-const run = pipeline.run("Generate 5 SFT examples about stoichiometry");
+const run = pipeline.run("Generate 5 SFT examples about chemistry");
 run.on((e) => {
   if (e.type === "failure" && e.stage === "min-length") console.log(`dropped: ${e.reason}`);
 });

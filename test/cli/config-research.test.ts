@@ -51,9 +51,12 @@ describe("config research.domainSources", () => {
     await pipeline.close();
     expect(s.status, s.stopReason ?? "").toBe("completed");
     expect(arxiv.queries.length).toBeGreaterThan(0);
-    // The plan looks at every source once (its hints come before the domain is known); research
-    // of the sub-topics and questions then searches only the domain's sources.
-    expect(wikipedia.queries).toEqual(["organic chemistry"]);
+    // The plan looks at every source for the topic (its hints and the estimate of the material
+    // come before the domain is known); research of the sub-topics and questions then searches
+    // only the domain's sources.
+    expect(wikipedia.queries.length).toBeGreaterThan(0);
+    expect(wikipedia.queries.length).toBeLessThanOrEqual(2);
+    expect(new Set(wikipedia.queries)).toEqual(new Set(["organic chemistry"]));
     expect(arxiv.queries.length).toBeGreaterThan(1);
   });
 

@@ -132,11 +132,15 @@ describe("the attack battery through synthforge generate (a model that returns h
     const cwd = tempDir("sf-attack-generate-");
     writeFileSync(join(cwd, "synthforge.config.yaml"), `gemini:\n  baseUrl: ${wire.url}\n`);
     hostileGenerations = 0;
-    const r = await cli(["generate", "Generate 3 GRPO examples about stoichiometry", "--yes"], {
-      cwd,
-      env: keyedEnv(),
-    });
-    expect(r.code, r.stderr).toBe(0);
+    // Hostile rows are rejected and some questions find no ground truth: room for candidates.
+    const r = await cli(
+      ["generate", "Generate 3 GRPO examples about stoichiometry", "--yes", "--max-candidates", "40"],
+      {
+        cwd,
+        env: keyedEnv(),
+      },
+    );
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(hostileGenerations).toBe(6);
     const db = join(cwd, "synthforge.db");
     const approved = query<{ code: string; execution_output: string | null }>(

@@ -89,7 +89,7 @@ export function formatSummary(s: RunSummary, opts: { exportHint: string | null }
     head,
     `  approved ${c.approved} · needs_revision ${c.needsRevision} · rejected ${c.rejected} · failed ${c.failed} (${c.candidates} candidates)`,
     `  model calls ${s.usage.calls} · tokens ${s.usage.totalTokens.toLocaleString("en-US")} (in ${s.usage.inputTokens.toLocaleString("en-US")}, out ${s.usage.outputTokens.toLocaleString("en-US")}) · cost $${s.usage.costUsd.toFixed(4)} · provider ${s.provider}`,
-    `  cost per approved example ${s.cost.perApprovedUsd === null ? "n/a" : `$${s.cost.perApprovedUsd.toFixed(4)}`} · k ${s.callsPerApproved === null ? "n/a" : s.callsPerApproved.toFixed(2)} paid calls per approved example · ${s.cachedCalls} answered from the cache${s.status === "completed" || s.cost.projectedUsd === null ? "" : ` · projected to finish $${s.cost.projectedUsd.toFixed(4)}`}`,
+    `  cost per approved example ${s.cost.perApprovedUsd === null ? "n/a" : `$${s.cost.perApprovedUsd.toFixed(4)}`} · k ${s.callsPerApproved === null ? "n/a" : s.callsPerApproved.toFixed(2)} model calls per approved example · ${s.cachedCalls} answered from the cache${s.status === "completed" || s.cost.projectedUsd === null ? "" : ` · projected to finish $${s.cost.projectedUsd.toFixed(4)}`}`,
     `  time ${secs}s`,
     `  data: ${s.storage} (table synthetic_data_${s.trainingType}, run_id ${s.runId})`,
   ];

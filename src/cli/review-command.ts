@@ -43,6 +43,8 @@ import {
 export interface ReviewFlags extends PipelineFlags {
   type?: string;
   out?: string;
+  /** `--force`: replace an existing output file. */
+  force?: boolean;
   json?: boolean;
   benchmark?: string[];
   /** `--no-sources`: do not search sources for ground truth. */
@@ -486,6 +488,12 @@ export async function reviewFile(file: string, flags: ReviewFlags, io: CliIO): P
     );
   if (flags.subTopic && !flags.topic?.trim())
     throw new SynthforgeError("INVALID_REQUEST", "--sub-topic needs --topic (the topic it narrows).");
+  // Every flag is checked; an earlier review's scores are not replaced without --force.
+  if (existsSync(out) && !flags.force)
+    throw new SynthforgeError(
+      "OUTPUT_PATH_INVALID",
+      `${outLabel}: ${out} already exists; pass --force to overwrite it, or choose another name with --out.`,
+    );
   const constraints: RequestConstraints = {
     ...(language ? { language } : {}),
     ...(flags.audience?.trim() ? { audience: flags.audience.trim() } : {}),
@@ -706,6 +714,7 @@ export function registerReviewCommand(program: Command, io: CliIO, setCode: (cod
       "training type of the rows (sft, dpo, ppo, grpo, rlhf, kto, orpo, chat, qa)",
     )
     .option("-o, --out <file>", "where to write the scored rows (default <file>.scored.jsonl)")
+    .option("--force", "overwrite the output file when it exists")
     .option(
       "--benchmark <file>",
       "benchmark file (JSONL, CSV, Parquet) the data must not contain (repeatable)",

@@ -245,7 +245,7 @@ export interface RunSummary {
   cost: CostSnapshot;
   /** Model calls answered from the response cache (free; not in `usage.calls`). */
   cachedCalls: number;
-  /** k: paid model calls per approved example (`usage.calls / approved`; null before the first). */
+  /** k: model calls per approved example (`usage.calls / approved`; null before the first). */
   callsPerApproved: number | null;
   /**
    * Per sub-topic of the plan: its quota and how many examples were approved (a sub-topic

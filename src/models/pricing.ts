@@ -60,9 +60,10 @@ export const TOKENS_PER_RUN: Readonly<Record<"orchestrator", TokensPerExample>> 
 
 /** One line of a cost estimate: a way to run the request and what it would cost. */
 export interface CostEstimateRow {
-  /** "offline", "gemini (default models)", "gemini-2.5-flash (every agent)". */
+  /** "offline", "gemini (default models)", "gemini-2.5-flash (every agent)", "ollama (default models)". */
   label: string;
-  provider: "offline" | "gemini";
+  /** `offline`, `gemini`, or the OpenAI-compatible provider the models run on (`ollama`, `vllm`, …). */
+  provider: string;
   /** Model per agent role. */
   models: Record<string, string>;
   /** Estimated USD at standard prices. */
@@ -81,6 +82,12 @@ export interface CostEstimate {
   rows: CostEstimateRow[];
 }
 
+/** `ollama` for `ollama:qwen3:8b` (an OpenAI-compatible provider's routed name), else `gemini`. */
+function providerOfModel(model: string): string {
+  const i = model.indexOf(":");
+  return i > 0 ? model.slice(0, i) : "gemini";
+}
+
 /**
  * Estimated cost of a run of `count` approved examples: {@link TOKENS_PER_EXAMPLE} × count
  * per agent (plus {@link TOKENS_PER_RUN}), priced with the model each agent uses. Rows:
@@ -89,8 +96,10 @@ export interface CostEstimate {
  */
 export function estimateRunCost(opts: {
   count: number;
-  /** The models per agent role a Gemini run would use (the router's, with overrides and the deep tier applied). */
+  /** The models per agent role the run would use (the router's, with overrides and the deep tier applied). */
   defaultModels: Record<string, string>;
+  /** The provider those models run on (default `gemini`; `offline` adds no second offline row). */
+  provider?: string;
   prices?: Record<string, ModelPrice>;
 }): CostEstimate {
   const prices = opts.prices ?? DEFAULT_PRICES;
@@ -121,16 +130,22 @@ export function estimateRunCost(opts: {
       batchUsd: 0,
       unpriced: [],
     },
-    {
-      label: "gemini (default models)",
-      provider: "gemini",
-      models: opts.defaultModels,
-      ...price(opts.defaultModels),
-    },
   ];
+  const base = opts.provider && opts.provider !== "offline" ? opts.provider : "gemini";
+  rows.push({
+    label: `${base} (default models)`,
+    provider: base,
+    models: opts.defaultModels,
+    ...price(opts.defaultModels),
+  });
   for (const model of Object.keys(prices)) {
     const models = Object.fromEntries(roles.map((r) => [r, model]));
-    rows.push({ label: `${model} (every agent)`, provider: "gemini", models, ...price(models) });
+    rows.push({
+      label: `${model} (every agent)`,
+      provider: providerOfModel(model),
+      models,
+      ...price(models),
+    });
   }
   return { count: opts.count, tokens, rows };
 }

@@ -854,6 +854,7 @@ export async function planRequest(request: RunRequest, opts: PlanRequestOptions 
     cost: estimateRunCost({
       count: spec.count,
       defaultModels,
+      provider: models.provider.name,
       ...(models.priceTable ? { prices: models.priceTable } : {}),
     }),
     usage,

@@ -97,6 +97,16 @@ describe("synthforge review", () => {
     });
     expect(rows[4].review.notes[0]).toMatch(/^line 5: not a sft row in a known format/);
     expect(rows[5].review.notes[0]).toMatch(/^fix a claim the sources contradict/);
+
+    // A second review into the same file is refused (the scores are kept) unless --force.
+    const before = readFileSync(out, "utf8");
+    const again = await cli("review", input, "--type", "sft", "--out", out, "--no-sources");
+    expect(again.code).not.toBe(0);
+    expect(again.err.join("\n")).toMatch(/already exists; pass --force/);
+    expect(readFileSync(out, "utf8")).toBe(before);
+    const forced = await cli("review", input, "--type", "sft", "--out", out, "--no-sources", "--force");
+    expect(forced.code).toBe(0);
+    expect(readFileSync(out, "utf8").trim().split("\n")).toHaveLength(6);
   });
 
   it("reads DPO pairs and flags a swapped one; decontaminates against --benchmark", async () => {

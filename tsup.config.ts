@@ -14,5 +14,13 @@ export default defineConfig({
   shims: true,
   splitting: true,
   // p-limit and franc-min are ESM-only; bundle them so that require("synthforge") works too.
-  noExternal: ["p-limit", "yocto-queue", "franc-min", "trigram-utils", "n-gram", "collapse-white-space"],
+  // zod is bundled for start-up (issue 15): its 95 modules cost more to load one by one than
+  // as one chunk. zod 4 is made to work across copies (instanceof checks the schema's traits,
+  // the global registry lives on globalThis), so host and ADK schemas mix with ours.
+  noExternal: ["zod", "p-limit", "yocto-queue", "franc-min", "trigram-utils", "n-gram", "collapse-white-space"],
+  // src/core/load.ts: the CJS build loads a dependency on first use with a plain require() (its
+  // CJS entry, as the CJS build always did); the ESM build loads the ESM entry, the module `import()` gets.
+  esbuildOptions(options, context) {
+    options.define = { ...options.define, __SYNTHFORGE_CJS__: context.format === "cjs" ? "true" : "false" };
+  },
 });

@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import type { TrainingTypeName } from "../src/core/types.js";
+import type { BuiltinTrainingTypeName as TrainingTypeName } from "../src/core/types.js";
 import { exportRun } from "../src/pipeline/export.js";
 import { EXAMPLE_COLUMNS } from "../src/storage/schema.js";
 import { sqliteStore } from "../src/storage/typeorm-store.js";

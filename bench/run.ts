@@ -9,6 +9,8 @@
  *   kill        SIGKILL at random points five times, then resume: zero lost, zero duplicated
  *   sandbox     the code sandboxes' child processes: cold start, warm program, the next program
  *               after a kill (pools of 2 and 1), programs/s with 1 and 2 children
+ *   startup     start-up of the built CLI (--version, --help, runs, export) and of import("synthforge"),
+ *               as ratios to `node -e 0` in the same run (bench/startup.ts; needs `npm run build`)
  *
  * Prints a table per benchmark and, last, one JSON line with every figure.
  */
@@ -23,6 +25,7 @@ import { localFilesSource } from "../src/sources/local-files.js";
 import type { SourceAdapter } from "../src/sources/types.js";
 import { sqliteStore } from "../src/storage/typeorm-store.js";
 import { sandbox } from "./sandbox.js";
+import { startup } from "./startup.js";
 import { SYNTHETIC_TOPIC, writeSyntheticCorpus } from "./synthetic-corpus.js";
 import { startWireChild } from "./wire-server.js";
 
@@ -418,7 +421,14 @@ async function sandboxes(): Promise<Row[]> {
   return rows;
 }
 
-const BENCHES: Record<string, () => Promise<Row[]>> = { throughput, scale, faults, kill, sandbox: sandboxes };
+const BENCHES: Record<string, () => Promise<Row[]>> = {
+  throughput,
+  scale,
+  faults,
+  kill,
+  sandbox: sandboxes,
+  startup,
+};
 
 async function main(): Promise<void> {
   const [what = "all", arg] = process.argv.slice(2);

@@ -25,7 +25,16 @@ export {
   judgeTask,
   offlineJudge,
 } from "./agents/reviewer.js";
-export { configSchema, DEFAULT_MODELS, loadConfig, type SynthforgeConfig } from "./core/config.js";
+export {
+  CONFIG_FILE_NAMES,
+  configSchema,
+  DEFAULT_MODELS,
+  loadConfig,
+  readConfigPlugins,
+  type SourceConfig,
+  type SynthforgeConfig,
+  sourceTypeNames,
+} from "./core/config.js";
 // Core
 export { type ErrorCode, isSynthforgeError, redactSecrets, SynthforgeError } from "./core/errors.js";
 export { consoleLogger, type Logger, silentLogger } from "./core/logger.js";
@@ -107,6 +116,15 @@ export { classifyModelError, retryingLlm } from "./models/retry.js";
 export { type ModelCallContext, ModelRouter, type ModelRouterOptions } from "./models/router.js";
 export { type ScriptCall, type ScriptReply, scriptedProvider } from "./models/scripted.js";
 export { BATCH_PRICE_FACTOR, type BatchOptions, BatchRunner } from "./pipeline/batch.js";
+// Config files and plugins
+export {
+  type ConfigOverrides,
+  chooseProvider,
+  modelsFromConfig,
+  type ProviderChoice,
+  pipelineOptionsFromConfig,
+  sourcesFromConfig,
+} from "./pipeline/config-options.js";
 export type { Budget, ReviewConfig, RunContext } from "./pipeline/context.js";
 export { loadDedupIndex } from "./pipeline/dedup.js";
 export {
@@ -174,6 +192,7 @@ export {
   SPEC_DEFAULTS,
   topicWords,
 } from "./pipeline/plan-stage.js";
+export { type LoadedPlugin, loadPlugins, type PluginApi, type PluginModule } from "./pipeline/plugins.js";
 export {
   HUB_URL,
   type PushedFile,
@@ -208,6 +227,7 @@ export {
   verdict,
 } from "./pipeline/review-stage.js";
 export { costSnapshot, defaultMaxCandidates } from "./pipeline/run-loop.js";
+export { SearchCache } from "./pipeline/search-cache.js";
 export {
   CandidateRejected,
   type Item,
@@ -297,7 +317,13 @@ export {
 } from "./sources/registry.js";
 // Sources and licences
 export type { SearchOptions, SourceAdapter } from "./sources/types.js";
-export { EXAMPLE_COLUMNS, exampleTable } from "./storage/schema.js";
+export {
+  type ColumnKind,
+  type ColumnSpec,
+  EXAMPLE_COLUMNS,
+  exampleColumns,
+  exampleTable,
+} from "./storage/schema.js";
 export type {
   ContextSource,
   ExampleRow,
@@ -317,6 +343,22 @@ export {
   type SqliteStoreOptions,
   sqliteStore,
 } from "./storage/typeorm-store.js";
+// Studio: human review, dashboards and export in the browser
+export {
+  decideExample,
+  type ExampleDetail,
+  exampleDetail,
+  type HumanAction,
+  type HumanDecision,
+  type HumanReviewRecord,
+} from "./studio/review.js";
+export { type RunningStudio, type ServeStudioOptions, STUDIO_PORT, serveStudio } from "./studio/serve.js";
+export {
+  createStudio,
+  STUDIO_CSP,
+  type StudioHandler,
+  type StudioOptions,
+} from "./studio/server.js";
 export type { CheckResult } from "./tools/check.js";
 export {
   balanceEquation,
@@ -414,16 +456,20 @@ export {
   type ExampleOptionsPolicy,
   type Exporter,
   type ExportFormat,
+  type ExportFormatId,
+  type ExportFormatRegistration,
   type ExportRowMeta,
   type FileValidation,
   FORMAT_DESCRIPTIONS,
   FORMAT_NEEDS,
   FormatFileChecker,
+  formatDescription,
   formatsByType,
   type GenerationInput,
   GRPO_RESERVED_COLUMNS,
   getTrainingType,
   isExportFormat,
+  listExportFormats,
   listTrainingTypes,
   type OfflineJudgeInput,
   type OfflineQuestion,
@@ -431,6 +477,7 @@ export {
   type OfflineVerdict,
   OptionBalancer,
   type RowCheck,
+  registerExportFormat,
   registerFormatValidator,
   registerTrainingType,
   type SynthesizedContext,

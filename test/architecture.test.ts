@@ -16,6 +16,8 @@ const RANK: Record<string, number> = {
   agents: 4,
   pipeline: 5,
   testing: 5.5,
+  // The studio (a local web app) serves the pipeline's data; the CLI starts it.
+  studio: 5.7,
   cli: 6,
   mcp: 6,
   ui: 6,

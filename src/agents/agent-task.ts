@@ -1,7 +1,8 @@
-import { getLogger, InMemoryRunner, LlmAgent, LogLevel, setLogger, setLogLevel } from "@google/adk";
 import type { z } from "zod";
 import { isSynthforgeError, SynthforgeError } from "../core/errors.js";
+import { lazy } from "../core/load.js";
 import type { AgentRole } from "../core/types.js";
+import { adk } from "../models/adk.js";
 import { envelope } from "../models/envelope.js";
 import { describeModelError } from "../models/gemini.js";
 import type { UsageSink } from "../models/middleware.js";
@@ -10,21 +11,25 @@ import type { ModelRouter } from "../models/router.js";
 // ADK logs an output that is not JSON or misses its schema as an error, on stdout. We surface
 // exactly those as typed errors (with the raw output in `failures`), so only they are muted;
 // everything else ADK logs at WARN or above still reaches its logger.
-setLogLevel(LogLevel.WARN);
-const adkLogger = getLogger();
+// ADK is loaded on the first task (start-up, issue 15), and its logger set up then, once.
 const OWN_ERRORS =
   /^(?:Error parsing output for agent|Output for agent .* does not satisfy its output schema)/;
-setLogger({
-  log: (level, ...args) => {
-    if (!(typeof args[0] === "string" && OWN_ERRORS.test(args[0]))) adkLogger.log(level, ...args);
-  },
-  debug: (...args) => adkLogger.debug(...args),
-  info: (...args) => adkLogger.info(...args),
-  warn: (...args) => adkLogger.warn(...args),
-  error: (...args) => {
-    if (!(typeof args[0] === "string" && OWN_ERRORS.test(args[0]))) adkLogger.error(...args);
-  },
-  setLogLevel: (level) => adkLogger.setLogLevel(level),
+const adkWithLogger = lazy(() => {
+  const a = adk(); // sets ADK's log level to WARN
+  const adkLogger = a.getLogger();
+  a.setLogger({
+    log: (level, ...args) => {
+      if (!(typeof args[0] === "string" && OWN_ERRORS.test(args[0]))) adkLogger.log(level, ...args);
+    },
+    debug: (...args) => adkLogger.debug(...args),
+    info: (...args) => adkLogger.info(...args),
+    warn: (...args) => adkLogger.warn(...args),
+    error: (...args) => {
+      if (!(typeof args[0] === "string" && OWN_ERRORS.test(args[0]))) adkLogger.error(...args);
+    },
+    setLogLevel: (level) => adkLogger.setLogLevel(level),
+  });
+  return a;
 });
 
 /**
@@ -182,6 +187,7 @@ async function runOnce<I, O>(task: AgentTask<I, O>, input: I, ctx: AgentRunConte
     sink: ctx.sink,
     deep: task.deep?.(input) ?? false,
   });
+  const { LlmAgent, InMemoryRunner } = adkWithLogger();
   const agent = new LlmAgent({
     name: task.name,
     description: task.description,

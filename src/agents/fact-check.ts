@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { isSynthforgeError } from "../core/errors.js";
+import { sentences } from "../core/text.js";
 import { registerOfflineResponder } from "../models/offline.js";
-import { numberConflict, swapConflict } from "../tools/claim-gate.js";
+import { directionConflict, exchangeConflict, numberConflict, swapConflict } from "../tools/claim-gate.js";
 import {
   type ClaimVerdict,
   indexPassages,
@@ -95,6 +96,92 @@ function credible(v: LexicalVerdict): LexicalVerdict {
   return credibleContradiction(v)
     ? v
     : { ...v, verdict: "undecided", reason: `${v.reason} (not taken as a contradiction)` };
+}
+
+type Passage = { sourceId: string; text: string };
+
+/**
+ * The lexical verdict of one claim, with the conflicts the word-overlap check cannot see:
+ * a number the best-matching source sentence gives differently for the same thing, a
+ * paired word the other way round ("right ventricle" where the source says "left"), two
+ * values exchanged between two things, a "from … to …" direction reversed.
+ */
+export function lexicalClaimVerdict(
+  c: { id: number; text: string },
+  index: ReturnType<typeof indexPassages>,
+  passages: Passage[],
+): LexicalVerdict {
+  const v = credible(lexicalCheck(c, index, passages));
+  if (v.verdict === "contradicted" || CODE_LIKE.test(c.text)) return v;
+  const conflict = numberConflict(c.text, passages);
+  if (conflict)
+    return {
+      ...v,
+      verdict: "contradicted",
+      method: "numeric",
+      sourceId: conflict.sourceId,
+      evidence: conflict.evidence,
+      reason: `the claim gives ${conflict.claimed} for "${conflict.about}" where the source gives ${conflict.stated}`,
+    };
+  const swap = swapConflict(c.text, passages);
+  if (swap)
+    return {
+      ...v,
+      verdict: "contradicted",
+      method: "antonym",
+      sourceId: swap.sourceId,
+      evidence: swap.evidence,
+      reason: `the claim says "${swap.claimed}" where the source says "${swap.stated}"`,
+    };
+  const exchanged = exchangeConflict(c.text, passages);
+  if (exchanged)
+    return {
+      ...v,
+      verdict: "contradicted",
+      method: "numeric",
+      sourceId: exchanged.sourceId,
+      evidence: exchanged.evidence,
+      reason: `the claim gives ${exchanged.claimed} where the source gives ${exchanged.stated}`,
+    };
+  const reversed = directionConflict(c.text, passages);
+  if (reversed)
+    return {
+      ...v,
+      verdict: "contradicted",
+      method: "antonym",
+      sourceId: reversed.sourceId,
+      evidence: reversed.evidence,
+      reason: `the claim says "${reversed.claimed}" where the source says "${reversed.stated}"`,
+    };
+  return v;
+}
+
+/**
+ * How a response stands against the sources, lexically (no model): its claims that a
+ * source contradicts ({@link lexicalClaimVerdict}) and the number a source supports. Used
+ * to compare the responses of a preference or ranking row.
+ */
+export function lexicalStanding(
+  text: string,
+  passages: Passage[],
+): { contradicted: string[]; supported: number; claims: number } {
+  if (passages.length === 0) return { contradicted: [], supported: 0, claims: 0 };
+  const claims = splitClaims(text, { max: 24 }).map((c, i) => ({ id: i + 1, text: c.text }));
+  const index = indexPassages(passages);
+  const verdicts = claims.map((c) => lexicalClaimVerdict(c, index, passages));
+  // Values exchanged across the clauses of one sentence (the claims split it).
+  const exchanged = sentences(text.slice(0, 20_000)).flatMap((sen) => {
+    const x = exchangeConflict(sen, passages);
+    return x ? [`the claim gives ${x.claimed} where the source gives ${x.stated}`] : [];
+  });
+  return {
+    contradicted: [
+      ...verdicts.filter((v) => v.verdict === "contradicted").map((v) => v.reason),
+      ...exchanged.filter((r) => !verdicts.some((v) => v.reason === r)),
+    ],
+    supported: verdicts.filter((v) => v.verdict === "supported").length,
+    claims: verdicts.length,
+  };
 }
 
 /** The offline answer of the fact-check task: the lexical check, deciding every claim. */
@@ -200,32 +287,7 @@ export async function factCheck(
     .map((c, i) => ({ id: i + 1, text: c.text }));
   if (claims.length === 0) return null;
   const index = indexPassages(passages);
-  const lexical: LexicalVerdict[] = claims.map((c) => {
-    const v = credible(lexicalCheck(c, index, passages));
-    if (v.verdict === "contradicted" || CODE_LIKE.test(c.text)) return v;
-    // A number the best-matching source sentence gives differently for the same thing.
-    const conflict = numberConflict(c.text, passages);
-    if (conflict)
-      return {
-        ...v,
-        verdict: "contradicted",
-        method: "numeric",
-        sourceId: conflict.sourceId,
-        evidence: conflict.evidence,
-        reason: `the claim gives ${conflict.claimed} for "${conflict.about}" where the source gives ${conflict.stated}`,
-      };
-    // A paired word the other way round ("right ventricle" where the source says "left").
-    const swap = swapConflict(c.text, passages);
-    if (!swap) return v;
-    return {
-      ...v,
-      verdict: "contradicted",
-      method: "antonym",
-      sourceId: swap.sourceId,
-      evidence: swap.evidence,
-      reason: `the claim says "${swap.claimed}" where the source says "${swap.stated}"`,
-    };
-  });
+  const lexical: LexicalVerdict[] = claims.map((c) => lexicalClaimVerdict(c, index, passages));
   const results = new Map<number, ClaimResult>();
   for (const v of lexical) {
     if (v.verdict !== "undecided") {

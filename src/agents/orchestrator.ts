@@ -1,7 +1,12 @@
 import { z } from "zod";
 import { type ParsedRequest, parseRequest } from "../core/request.js";
 import { contentWords } from "../core/text.js";
-import { type GenerationSpec, type RequestConstraints, TRAINING_TYPES } from "../core/types.js";
+import {
+  type GenerationSpec,
+  isBuiltinTrainingType,
+  type RequestConstraints,
+  TRAINING_TYPES,
+} from "../core/types.js";
 import { registerOfflineResponder } from "../models/offline.js";
 import type { AgentTask } from "./agent-task.js";
 
@@ -154,7 +159,9 @@ export function intakeFromParsed(parsed: ParsedRequest): IntakeOutput {
   const any = c.audience || c.language || c.style || c.mustInclude?.length;
   return {
     count: parsed.count ?? null,
-    trainingType: parsed.trainingType ?? null,
+    // A registered type (outside the intake's enum) is left to the parser's reading, which the plan stage keeps.
+    trainingType:
+      parsed.trainingType && isBuiltinTrainingType(parsed.trainingType) ? parsed.trainingType : null,
     topic: parsed.topic ?? null,
     constraints: any
       ? {

@@ -1,7 +1,14 @@
 import { z } from "zod";
 import { jaccard, sentences } from "../core/text.js";
-import { DIFFICULTIES, type Difficulty, type TrainingTypeName } from "../core/types.js";
+import {
+  type BuiltinTrainingTypeName,
+  DIFFICULTIES,
+  type Difficulty,
+  isBuiltinTrainingType,
+  type TrainingTypeName,
+} from "../core/types.js";
 import { registerOfflineResponder } from "../models/offline.js";
+import { frameQuestion, learnerOrder, unframeQuestion } from "../training-types/compose.js";
 import { getTrainingType } from "../training-types/index.js";
 import type { AgentTask } from "./agent-task.js";
 import { briefLines, type RunBrief } from "./generation.js";
@@ -38,7 +45,7 @@ export interface QuestionInput {
   brief?: RunBrief;
 }
 
-const TYPE_HINT: Record<TrainingTypeName, string> = {
+const TYPE_HINT: Record<BuiltinTrainingTypeName, string> = {
   sft: "instructions or questions a learner would ask an expert assistant",
   dpo: "questions where a careless answer could be subtly wrong or incomplete",
   orpo: "questions where a careless answer could be subtly wrong or incomplete",
@@ -49,6 +56,15 @@ const TYPE_HINT: Record<TrainingTypeName, string> = {
   chat: "openings for a multi-turn conversation with follow-up questions",
   qa: "questions that need a few reasoning steps and have a short final answer",
 };
+
+/** The kind of questions a type wants: a built-in's hint, a registered type's `questionHint`, or a generic one. */
+function typeHint(type: TrainingTypeName): string {
+  if (isBuiltinTrainingType(type)) return TYPE_HINT[type];
+  return (
+    getTrainingType(type).questionHint ??
+    "questions a learner would ask an expert, each with a clear, checkable answer"
+  );
+}
 
 export const questionTask: AgentTask<QuestionInput, QuestionOutput> = {
   name: "question_writer",
@@ -61,7 +77,7 @@ export const questionTask: AgentTask<QuestionInput, QuestionOutput> = {
     [
       `Write ${input.counts.easy + input.counts.medium + input.counts.hard} distinct questions on "${input.subTopic}" (topic: ${input.topic}).`,
       `Difficulties: ${input.counts.easy} easy, ${input.counts.medium} medium, ${input.counts.hard} hard.`,
-      `They will become ${input.trainingType.toUpperCase()} training data, so write ${TYPE_HINT[input.trainingType]}.`,
+      `They will become ${input.trainingType.toUpperCase()} training data, so write ${typeHint(input.trainingType)}.`,
       `Focus: ${input.focus || input.subTopic}.`,
       "Each question must be answerable from the material in the input; vary the angle (definition, mechanism, comparison,",
       "application, calculation, pitfalls). Do not repeat or paraphrase any question listed under `avoid`.",
@@ -120,11 +136,11 @@ registerOfflineResponder("question.write", (raw) => {
   const own = getTrainingType(input.trainingType).offlineQuestions?.(input);
   if (own && own.length > 0) return { questions: own } satisfies QuestionOutput;
   const subjects: Subject[] = [];
-  for (const m of input.material) {
-    for (const para of m.text.split(/\n+/)) {
-      const s = subjectOf(para);
-      if (s && !subjects.some((x) => x.name.toLowerCase() === s.name.toLowerCase())) subjects.push(s);
-    }
+  // For a learner audience the simplest passages' subjects come first (the easy questions ask about them).
+  const paragraphs = input.material.flatMap((m) => m.text.split(/\n+/));
+  for (const para of learnerOrder(paragraphs, input.brief?.constraints)) {
+    const s = subjectOf(para);
+    if (s && !subjects.some((x) => x.name.toLowerCase() === s.name.toLowerCase())) subjects.push(s);
   }
   if (subjects.length === 0) subjects.push({ name: input.subTopic, plural: false });
   const corpusText = input.material.map((m) => m.text).join(" ");
@@ -143,8 +159,9 @@ registerOfflineResponder("question.write", (raw) => {
           input.subTopic,
           input.topic,
         );
-        if (avoid.some((a) => jaccard(a, text) > 0.85)) continue;
-        out.push({ text, difficulty });
+        if (avoid.some((a) => jaccard(unframeQuestion(a), text) > 0.85)) continue;
+        // Asked as the request's audience and style would ask it.
+        out.push({ text: frameQuestion(text, input.brief?.constraints), difficulty });
         avoid.push(text);
         k++;
         break;
@@ -152,7 +169,10 @@ registerOfflineResponder("question.write", (raw) => {
     }
   }
   if (out.length === 0)
-    out.push({ text: `Explain the central ideas of ${input.subTopic}.`, difficulty: "medium" });
+    out.push({
+      text: frameQuestion(`Explain the central ideas of ${input.subTopic}.`, input.brief?.constraints),
+      difficulty: "medium",
+    });
   return { questions: out } satisfies QuestionOutput;
 });
 

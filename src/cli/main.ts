@@ -2,54 +2,21 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { Command, CommanderError } from "commander";
-import { CONFIG_FILE_NAMES, loadConfig } from "../core/config.js";
 import { describeError, isSynthforgeError, SynthforgeError } from "../core/errors.js";
-import { parseCount, parseRequest, parseTrainingType } from "../core/request.js";
 import type { PipelineEvent, RunSummary } from "../core/types.js";
 import { SYNTHFORGE_VERSION } from "../core/version.js";
-import { createPipeline, type Pipeline } from "../pipeline/pipeline.js";
-import { type ClarifyFn, type ClarifyQuestion, SPEC_DEFAULTS } from "../pipeline/plan-stage.js";
-import { buildSummary } from "../pipeline/run-loop.js";
+import type { Pipeline } from "../pipeline/pipeline.js";
+import type { ClarifyFn, ClarifyQuestion } from "../pipeline/plan-stage.js";
 import type { Store } from "../storage/store.js";
-import { openStore } from "../storage/typeorm-store.js";
-import {
-  EXPORT_FORMATS,
-  FORMAT_DESCRIPTIONS,
-  formatsByType,
-  getTrainingType,
-} from "../training-types/index.js";
-import {
-  addExportFilterOptions,
-  type ExportFilterFlags,
-  exportSelectionFromFlags,
-  printSelection,
-} from "./export-options.js";
-import { registerMcpCommand } from "./mcp-command.js";
-import { registerPlanCommand } from "./plan-command.js";
+import type { ExportFilterFlags } from "./export-options.js";
 import { type CliIO, formatSummary, progressPrinter } from "./progress.js";
-import { registerPushCommand } from "./push-command.js";
-import { registerRetryFailed } from "./retry-command.js";
-import { registerReviewCommand } from "./review-command.js";
-import {
-  addRunOptions,
-  explicitFlags,
-  mustExist,
-  openStoredRun,
-  overrideLines,
-  type RunFlags,
-  runSettings,
-} from "./run-options.js";
-import {
-  type CommonFlags,
-  chooseProvider,
-  DEFAULT_DB,
-  dbTarget,
-  displayPath,
-  readConfig,
-  reportSkippedFiles,
-} from "./settings.js";
-import { registerSourcesCommand } from "./sources-command.js";
-import { registerWorker } from "./worker-command.js";
+import type { RunFlags } from "./run-options.js";
+import type { CommonFlags } from "./settings.js";
+
+// Start-up (issue 15): only commander and these small modules load with the CLI. Each
+// command loads what it needs when it runs (`await import()`), and only the command named
+// on the command line is registered for real (see COMMANDS), so `synthforge --version`,
+// `--help` or `runs` do not evaluate the pipeline, the models or the sources.
 
 type GenerateFlags = RunFlags & {
   count?: string;
@@ -99,6 +66,10 @@ function clarifier(flags: GenerateFlags, io: CliIO): ClarifyFn | undefined {
 
 /** Opens (and migrates) the database; a reading command's must exist. Closed again on failure. */
 async function openDb(target: string, opts: { mustExist?: boolean } = {}): Promise<Store> {
+  const [{ openStore }, { mustExist }] = await Promise.all([
+    import("../storage/typeorm-store.js"),
+    import("./db-target.js"),
+  ]);
   const store = openStore(target);
   if (opts.mustExist) mustExist(store);
   try {
@@ -134,6 +105,13 @@ async function openPipeline(
   io: CliIO,
   opts: { mustExist?: boolean } = {},
 ): Promise<Pipeline> {
+  const [{ openStore }, { mustExist, runSettings }, { createPipeline }, { reportSkippedFiles }] =
+    await Promise.all([
+      import("../storage/typeorm-store.js"),
+      import("./run-options.js"),
+      import("../pipeline/pipeline.js"),
+      import("./settings.js"),
+    ]);
   const { target, notice, options } = runSettings(flags);
   const store = openStore(target);
   if (opts.mustExist) mustExist(store);
@@ -156,6 +134,15 @@ async function openPipeline(
 }
 
 async function generate(request: string | undefined, flags: GenerateFlags, io: CliIO): Promise<number> {
+  const [
+    { parseCount, parseRequest, parseTrainingType },
+    { getTrainingType },
+    { chooseProvider, readConfig },
+  ] = await Promise.all([
+    import("../core/request.js"),
+    import("../training-types/index.js"),
+    import("./settings.js"),
+  ]);
   // Validate everything we can before the database is opened, so bad input never touches it.
   const text = request ?? "";
   const parsed = parseRequest(text, { force: flags.force ?? false });
@@ -178,6 +165,7 @@ async function generate(request: string | undefined, flags: GenerateFlags, io: C
   const missing = (["count", "trainingType", "topic"] as const).filter((f) => spec[f] === undefined);
   // With a model, the intake model reads the request first: only offline does the parser have the last word here.
   if (missing.length && !clarify && chooseProvider(flags, readConfig(flags)).provider === "offline") {
+    const { SPEC_DEFAULTS } = await import("../pipeline/plan-stage.js");
     throw new SynthforgeError(
       "CLARIFICATION_NEEDED",
       `The request does not say the ${missing.map((f) => (f === "trainingType" ? "training type" : f)).join(", ")}, and there is no terminal to ask. Say it in the request, pass --count/--type/--topic, or pass --yes to take the defaults (${missing.map((f) => `${f}=${SPEC_DEFAULTS[f]}`).join(", ")}).`,
@@ -213,7 +201,7 @@ async function generate(request: string | undefined, flags: GenerateFlags, io: C
       printer(e);
     });
     const summary = await run.done;
-    printSummary(summary, io, flags.json ?? false);
+    await printSummary(summary, io, flags.json ?? false);
     return summary.status === "completed" ? 0 : 3;
   } finally {
     process.off("SIGINT", onSigint);
@@ -221,7 +209,11 @@ async function generate(request: string | undefined, flags: GenerateFlags, io: C
   }
 }
 
-function printSummary(summary: RunSummary, io: CliIO, json: boolean): void {
+async function printSummary(summary: RunSummary, io: CliIO, json: boolean): Promise<void> {
+  const [{ getTrainingType }, { DEFAULT_DB }] = await Promise.all([
+    import("../training-types/index.js"),
+    import("./db-target.js"),
+  ]);
   const format = Object.keys(getTrainingType(summary.trainingType).exporters)[0];
   const dbFlag = resolve(DEFAULT_DB) === summary.storage ? "" : ` --db ${summary.storage}`;
   const hint =
@@ -238,6 +230,13 @@ async function resume(
   explicit: ReadonlySet<string>,
   io: CliIO,
 ): Promise<number> {
+  const [{ openStoredRun, overrideLines }, { createPipeline }, { reportSkippedFiles }, { buildSummary }] =
+    await Promise.all([
+      import("./run-options.js"),
+      import("../pipeline/pipeline.js"),
+      import("./settings.js"),
+      import("../pipeline/run-loop.js"),
+    ]);
   const { store, run: stored, resume: r } = await openStoredRun(flags, explicit, runRef);
   let pipeline: Pipeline;
   try {
@@ -263,7 +262,7 @@ async function resume(
     const printer = progressPrinter(io, () => stored.targetCount);
     run.on((e) => printer(e));
     const summary = await run.done;
-    printSummary(summary, io, flags.json ?? false);
+    await printSummary(summary, io, flags.json ?? false);
     return summary.status === "completed" ? 0 : 3;
   } finally {
     await pipeline.close().catch(() => undefined);
@@ -284,6 +283,9 @@ interface ExportFlags extends CommonFlags, ExportFilterFlags {
 
 async function exportCmd(flags: ExportFlags, io: CliIO): Promise<number> {
   if (flags.listFormats) {
+    const { FORMAT_DESCRIPTIONS, formatDescription, formatsByType, listExportFormats } = await import(
+      "../training-types/index.js"
+    );
     const byType = formatsByType();
     if (flags.json) {
       io.out(JSON.stringify({ formats: FORMAT_DESCRIPTIONS, byType }));
@@ -293,7 +295,7 @@ async function exportCmd(flags: ExportFlags, io: CliIO): Promise<number> {
     for (const [type, formats] of Object.entries(byType)) io.out(`  ${type.padEnd(5)} ${formats.join(", ")}`);
     io.out("");
     io.out("Formats:");
-    for (const f of EXPORT_FORMATS) io.out(`  ${f.padEnd(26)} ${FORMAT_DESCRIPTIONS[f]}`);
+    for (const f of listExportFormats()) io.out(`  ${f.padEnd(26)} ${formatDescription(f)}`);
     io.out("");
     io.out(
       "Files: JSON Lines when --out ends in .jsonl, Parquet when it ends in .parquet, - for JSON Lines on standard output; --hf <dir> writes a Hugging Face dataset folder.",
@@ -328,6 +330,11 @@ async function exportCmd(flags: ExportFlags, io: CliIO): Promise<number> {
       "INVALID_REQUEST",
       "--json prints a result line on standard output, which --out - fills with the rows; use one or the other.",
     );
+  const [{ exportSelectionFromFlags, printSelection }, { loadConfig }, { dbTarget }] = await Promise.all([
+    import("./export-options.js"),
+    import("../core/config.js"),
+    import("./db-target.js"),
+  ]);
   // Filters, splits and the output are checked before the database is opened: bad values touch nothing.
   const selection = exportSelectionFromFlags(flags);
   const { checkExportTargets } = await import("../pipeline/export.js");
@@ -391,6 +398,10 @@ async function exportCmd(flags: ExportFlags, io: CliIO): Promise<number> {
 }
 
 async function runsCmd(flags: CommonFlags & { json?: boolean }, io: CliIO): Promise<number> {
+  const [{ loadConfig }, { dbTarget }] = await Promise.all([
+    import("../core/config.js"),
+    import("./db-target.js"),
+  ]);
   const { config } = loadConfig(flags.config);
   return withStore(dbTarget(flags, config), { mustExist: true }, async (store) => {
     const runs = await store.listRuns(50);
@@ -456,95 +467,298 @@ function withNotice(io: CliIO): { io: CliIO; notice: (line: string | null) => vo
  * `--config`) when there is one to read: `--config <file>`, else synthforge.config.yaml in
  * the working folder. Null when there is none.
  */
-export function configNotice(cmd: Command, cwd = process.cwd()): string | null {
+export async function configNotice(cmd: Command, cwd = process.cwd()): Promise<string | null> {
   if (!cmd.options.some((o) => o.long === "--config")) return null;
   const opts = cmd.opts<{ config?: string; listFormats?: boolean }>();
   if (opts.listFormats) return null; // export --list-formats reads no config
+  const [{ CONFIG_FILE_NAMES }, { displayPath }] = await Promise.all([
+    import("../core/config.js"),
+    import("./display-path.js"),
+  ]);
   const file = opts.config
     ? resolve(cwd, opts.config)
     : CONFIG_FILE_NAMES.map((n) => resolve(cwd, n)).find((p) => existsSync(p));
   return file && existsSync(file) ? `using config ${displayPath(file, cwd)}` : null;
 }
 
-/** Builds the commander program. Exposed for tests. */
-export function buildProgram(rawIO: CliIO, setCode: (code: number) => void): Command {
+type SetCode = (code: number) => void;
+/** Registers one or more commands on the program. */
+type Register = (program: Command, io: CliIO, setCode: SetCode) => void;
+
+const dbOpt = "--db <path|url>";
+const dbHelp = "SQLite file or postgres:// URL (default ./synthforge.db, or SYNTHFORGE_DB)";
+
+/**
+ * Every command, in the order of `--help`: the names a module registers, the line `--help`
+ * shows for each (arguments, whether it has options, description), and how to load its
+ * real definition. Only the command named on the command line is loaded; the others are
+ * registered from these lines, so the program's help is the same either way (a test
+ * compares it with every command loaded).
+ */
+interface CommandEntry {
+  stubs: Array<{ name: string; args?: string[]; options?: boolean; description: string }>;
+  load: () => Promise<Register>;
+}
+
+const COMMANDS: CommandEntry[] = [
+  {
+    stubs: [
+      {
+        name: "generate",
+        args: ["[request]"],
+        options: true,
+        description:
+          'Generate a dataset, e.g. synthforge generate "Generate 10 SFT examples about organic chemistry" --yes',
+      },
+    ],
+    load: async () => {
+      const { addRunOptions } = await import("./run-options.js");
+      // Built-in and registered (plugin) types.
+      const { trainingTypeNames } = await import("../core/types.js");
+      return (program, io, setCode) =>
+        addRunOptions(
+          program
+            .command("generate")
+            .description(
+              'Generate a dataset, e.g. synthforge generate "Generate 10 SFT examples about organic chemistry" --yes',
+            )
+            .argument("[request]", "what to generate, in plain words")
+            .option("-n, --count <n>", "number of approved examples")
+            .option("-t, --type <type>", `training type (${trainingTypeNames().join(", ")})`)
+            .option("--topic <topic>", "topic of the data")
+            .option("-y, --yes", "take defaults for anything the request leaves out, without asking")
+            .option("--force", "allow counts over 1,000,000"),
+        )
+          .option("--json", "print a machine-readable summary as the last line")
+          .action(async (request: string | undefined, flags: GenerateFlags) =>
+            setCode(await generate(request, flags, io)),
+          );
+    },
+  },
+  {
+    stubs: [
+      {
+        name: "resume",
+        args: ["<run>"],
+        options: true,
+        description: "Continue a stopped or interrupted run",
+      },
+    ],
+    load: async () => {
+      const { addRunOptions, explicitFlags } = await import("./run-options.js");
+      return (program, io, setCode) =>
+        addRunOptions(
+          program
+            .command("resume")
+            .description("Continue a stopped or interrupted run")
+            .argument("<run>", "run id, or latest"),
+        )
+          .option("--json", "print a machine-readable summary as the last line")
+          .option("--override", "let the flags given change the settings the run was made with")
+          .action(async (run: string, flags, cmd: Command) =>
+            setCode(await resume(run, flags, explicitFlags(cmd), io)),
+          );
+    },
+  },
+  {
+    stubs: [
+      { name: "export", options: true, description: "Write a run's approved examples in a trainer format" },
+    ],
+    load: async () => {
+      const { addExportFilterOptions } = await import("./export-options.js");
+      return (program, io, setCode) =>
+        addExportFilterOptions(program.command("export"))
+          .description("Write a run's approved examples in a trainer format")
+          .option("--run <id>", "run id, or latest", "latest")
+          .option("-f, --format <format>", "export format (see --list-formats)")
+          .option(
+            "-o, --out <file>",
+            "output file: name.jsonl (JSON Lines), name.parquet, or - for standard output",
+          )
+          .option("--hf <dir>", "write a Hugging Face dataset folder (data/train-*.parquet + README.md card)")
+          .option("--jsonl", "with --hf: also write JSON Lines copies of the shards")
+          .option("--shard-rows <n>", "with --hf: rows per shard (default 250000)")
+          .option("--list-formats", "show which formats each training type exports to")
+          .option(
+            "--force",
+            "overwrite an existing --out file (or replace the dataset files in a --hf folder)",
+          )
+          .option(dbOpt, dbHelp)
+          .option("-c, --config <file>", "config file")
+          .option("--json", "print a machine-readable result as the last line")
+          .action(async (flags) => setCode(await exportCmd(flags, io)));
+    },
+  },
+  {
+    stubs: [{ name: "runs", options: true, description: "List runs in the database" }],
+    load: async () => (program, io, setCode) =>
+      program
+        .command("runs")
+        .description("List runs in the database")
+        .option(dbOpt, dbHelp)
+        .option("-c, --config <file>", "config file")
+        .option("--json", "print JSON")
+        .action(async (flags) => setCode(await runsCmd(flags, io))),
+  },
+  {
+    stubs: [
+      {
+        name: "sources",
+        description: "List research sources, or search one and print its normalised documents",
+      },
+    ],
+    load: async () => (await import("./sources-command.js")).registerSourcesCommand,
+  },
+  {
+    stubs: [
+      {
+        name: "retry-failed",
+        args: ["<run>"],
+        options: true,
+        description: "Re-queue a run's failed and rejected candidates as new attempts, then resume it",
+      },
+    ],
+    load: async () => (await import("./retry-command.js")).registerRetryFailed,
+  },
+  {
+    stubs: [
+      {
+        name: "worker",
+        options: true,
+        description: "Work on queued runs together with other workers (PostgreSQL)",
+      },
+      {
+        name: "submit",
+        args: ["<request>"],
+        options: true,
+        description:
+          'Store a run and queue it for workers, e.g. synthforge submit "Generate 1000 SFT examples about enzymes" --db postgres://…',
+      },
+    ],
+    load: async () => (await import("./worker-command.js")).registerWorker,
+  },
+  {
+    stubs: [
+      {
+        name: "review",
+        args: ["<file>"],
+        options: true,
+        description:
+          "Review an existing dataset (JSONL) with the review stack; writes quality_score and verdicts beside each row",
+      },
+    ],
+    load: async () => (await import("./review-command.js")).registerReviewCommand,
+  },
+  {
+    stubs: [
+      {
+        name: "plan",
+        args: ["[request]"],
+        options: true,
+        description:
+          'Show what a run would do, without generating anything: synthforge plan "Generate 50 DPO examples about acids and bases"',
+      },
+    ],
+    load: async () => (await import("./plan-command.js")).registerPlanCommand,
+  },
+  {
+    stubs: [
+      {
+        name: "push",
+        args: ["[dir]"],
+        options: true,
+        description:
+          "Upload a Hugging Face dataset folder (Parquet shards, card, attribution) to the Hub in one commit",
+      },
+    ],
+    load: async () => (await import("./push-command.js")).registerPushCommand,
+  },
+  {
+    stubs: [
+      {
+        name: "mcp",
+        options: true,
+        description:
+          "Serve synthforge to MCP clients (agents, IDEs): tools plan, generate, run_status, list_runs, export, review_rows, search_sources, list_formats; stdio by default",
+      },
+    ],
+    load: async () => (await import("./mcp-command.js")).registerMcpCommand,
+  },
+  {
+    stubs: [
+      {
+        name: "studio",
+        options: true,
+        description: "Review and explore runs in the browser: a local web app over the database",
+      },
+    ],
+    load: async () => (program, io, setCode) =>
+      program
+        .command("studio")
+        .description("Review and explore runs in the browser: a local web app over the database")
+        .option(dbOpt, dbHelp)
+        .option("-c, --config <file>", "config file")
+        .option("--port <n>", "port to listen on (0 picks a free one)", "4873")
+        .option(
+          "--host <address>",
+          "address to listen on; anything but 127.0.0.1 exposes the studio",
+          "127.0.0.1",
+        )
+        .option("--reviewer <name>", "name recorded with human review decisions (default: the OS user)")
+        .action(async (flags) => {
+          const { studioCmd } = await import("./studio-command.js");
+          setCode(await studioCmd(flags, io));
+        }),
+  },
+];
+
+/** The command a command line runs (`help <command>` included), or null when it names none. */
+export function commandOf(args: readonly string[]): string | null {
+  const names = new Set(COMMANDS.flatMap((c) => c.stubs.map((s) => s.name)));
+  const positional = args.filter((a) => !a.startsWith("-"));
+  const first = positional[0] === "help" ? positional[1] : positional[0];
+  return first !== undefined && names.has(first) ? first : null;
+}
+
+/**
+ * Builds the commander program. Exposed for tests. `only`: the one command whose real
+ * definition (options, action) is loaded; the others are registered from their `--help`
+ * lines. `undefined` loads every command; `null` none.
+ */
+export async function buildProgram(rawIO: CliIO, setCode: SetCode, only?: string | null): Promise<Command> {
   const { io, notice } = withNotice(rawIO);
   const program = new Command("synthforge")
     .description("Synthetic post-training data for LLMs: plan, research, generate, review, store, export.")
     .version(SYNTHFORGE_VERSION)
+    // Loaded before the program is built (see main); declared here for --help and parsing.
+    .option(
+      "--plugin <path|package>",
+      "load a plugin (ES module registering training types, sources, formats, verifiers); repeatable",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .exitOverride()
     .configureOutput({
       writeOut: (s) => rawIO.out(s.trimEnd()),
       writeErr: (s) => rawIO.err(s.trimEnd()),
     })
     // Which config file a command reads, said once, like other tools do.
-    .hook("preAction", (_program, action) => notice(configNotice(action)));
-  const dbOpt = "--db <path|url>";
-  const dbHelp = "SQLite file or postgres:// URL (default ./synthforge.db, or SYNTHFORGE_DB)";
-
-  addRunOptions(
-    program
-      .command("generate")
-      .description(
-        'Generate a dataset, e.g. synthforge generate "Generate 10 SFT examples about organic chemistry" --yes',
-      )
-      .argument("[request]", "what to generate, in plain words")
-      .option("-n, --count <n>", "number of approved examples")
-      .option("-t, --type <type>", "training type (sft, dpo, ppo, grpo, rlhf, kto, orpo, chat, qa)")
-      .option("--topic <topic>", "topic of the data")
-      .option("-y, --yes", "take defaults for anything the request leaves out, without asking")
-      .option("--force", "allow counts over 1,000,000"),
-  )
-    .option("--json", "print a machine-readable summary as the last line")
-    .action(async (request: string | undefined, flags: GenerateFlags) =>
-      setCode(await generate(request, flags, io)),
-    );
-
-  addRunOptions(
-    program
-      .command("resume")
-      .description("Continue a stopped or interrupted run")
-      .argument("<run>", "run id, or latest"),
-  )
-    .option("--json", "print a machine-readable summary as the last line")
-    .option("--override", "let the flags given change the settings the run was made with")
-    .action(async (run: string, flags, cmd: Command) =>
-      setCode(await resume(run, flags, explicitFlags(cmd), io)),
-    );
-
-  addExportFilterOptions(program.command("export"))
-    .description("Write a run's approved examples in a trainer format")
-    .option("--run <id>", "run id, or latest", "latest")
-    .option("-f, --format <format>", "export format (see --list-formats)")
-    .option(
-      "-o, --out <file>",
-      "output file: name.jsonl (JSON Lines), name.parquet, or - for standard output",
-    )
-    .option("--hf <dir>", "write a Hugging Face dataset folder (data/train-*.parquet + README.md card)")
-    .option("--jsonl", "with --hf: also write JSON Lines copies of the shards")
-    .option("--shard-rows <n>", "with --hf: rows per shard (default 250000)")
-    .option("--list-formats", "show which formats each training type exports to")
-    .option("--force", "overwrite an existing --out file (or replace the dataset files in a --hf folder)")
-    .option(dbOpt, dbHelp)
-    .option("-c, --config <file>", "config file")
-    .option("--json", "print a machine-readable result as the last line")
-    .action(async (flags) => setCode(await exportCmd(flags, io)));
-
-  program
-    .command("runs")
-    .description("List runs in the database")
-    .option(dbOpt, dbHelp)
-    .option("-c, --config <file>", "config file")
-    .option("--json", "print JSON")
-    .action(async (flags) => setCode(await runsCmd(flags, io)));
-
-  registerSourcesCommand(program, io, setCode);
-  registerRetryFailed(program, io, setCode);
-  registerWorker(program, io, setCode);
-  registerReviewCommand(program, io, setCode);
-  registerPlanCommand(program, io, setCode);
-  registerPushCommand(program, io, setCode);
-  registerMcpCommand(program, io, setCode);
+    .hook("preAction", async (_program, action) => notice(await configNotice(action)));
+  const entries = COMMANDS.map((c) =>
+    only === undefined || (only !== null && c.stubs.some((s) => s.name === only)) ? c.load() : null,
+  );
+  for (const [i, c] of COMMANDS.entries()) {
+    const register = await entries[i];
+    if (register) {
+      register(program, io, setCode);
+      continue;
+    }
+    for (const stub of c.stubs) {
+      const cmd = program.command(stub.name).description(stub.description);
+      for (const a of stub.args ?? []) cmd.argument(a);
+      // Shown as "[options]" in the list of commands; never parsed (the real command is loaded to run).
+      if (stub.options) cmd.option("--options");
+    }
+  }
   return program;
 }
 
@@ -554,9 +768,27 @@ export function buildProgram(rawIO: CliIO, setCode: (code: number) => void): Com
  */
 export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
   let code = 0;
-  const program = buildProgram(io, (c) => {
-    code = c;
-  });
+  const args = argv.slice(2);
+  // `synthforge --version` prints the version as commander would, before anything else loads.
+  if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
+    io.out(SYNTHFORGE_VERSION);
+    return 0;
+  }
+  try {
+    // Plugins (--plugin, config `plugins:`) register types, sources and formats the commands then use.
+    await (await import("./plugin-preload.js")).preloadPlugins(args);
+  } catch (e) {
+    if (!isSynthforgeError(e)) throw e;
+    io.err(`error [${e.code}]: ${e.message}`);
+    return 2;
+  }
+  const program = await buildProgram(
+    io,
+    (c) => {
+      code = c;
+    },
+    commandOf(args),
+  );
   try {
     await program.parseAsync(argv);
     return code;

@@ -1,19 +1,15 @@
-import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import { loadConfig, type SynthforgeConfig } from "../core/config.js";
 import { SynthforgeError } from "../core/errors.js";
-import { TRAINING_TYPES } from "../core/types.js";
+import { isTrainingTypeName, trainingTypeNames } from "../core/types.js";
+import { pipelineOptionsFromConfig } from "../pipeline/config-options.js";
 import { findRun } from "../pipeline/export.js";
-import { defaultStages, type PipelineOptions } from "../pipeline/pipeline.js";
-import { catalogueSourceIds, sourceIdKey } from "../pipeline/research-stage.js";
-import type { SourceAdapter } from "../sources/types.js";
+import type { PipelineOptions } from "../pipeline/pipeline.js";
 import type { RunRow, Store } from "../storage/store.js";
 import { openStore } from "../storage/typeorm-store.js";
-import { type EngineFlags, engineOptions } from "./engine-options.js";
+import type { EngineFlags } from "./engine-options.js";
 import {
-  buildModels,
-  buildSources,
   type CommonFlags,
   chooseProvider,
   dbTarget,
@@ -128,10 +124,10 @@ export function typeOptionsOf(
   for (const [type, opts] of Object.entries(config.typeOptions ?? {})) out[type] = { ...opts };
   for (const flag of flags.typeOption ?? []) {
     const m = /^([a-z]+)\.([A-Za-z_][\w]*)=(.*)$/.exec(flag.trim());
-    if (!m || !(TRAINING_TYPES as readonly string[]).includes(m[1]!)) {
+    if (!m || !isTrainingTypeName(m[1]!)) {
       throw new SynthforgeError(
         "INVALID_REQUEST",
-        `--type-option takes type.key=value with a training type (${TRAINING_TYPES.join(", ")}), e.g. kto.desirableRatio=0.6; got "${flag}".`,
+        `--type-option takes type.key=value with a training type (${trainingTypeNames().join(", ")}), e.g. kto.desirableRatio=0.6; got "${flag}".`,
       );
     }
     const [, type, key, text] = m as unknown as [string, string, string, string];
@@ -223,28 +219,14 @@ export function effectiveSettings(
 /** Pipeline options from a run's settings (a new run's, or the ones stored with a run). */
 export function optionsFromSettings(settings: StoredSettings): Omit<PipelineOptions, "storage"> {
   const { config, provider } = settings;
-  const { dedup, benchmarks, ...thresholds } = config.review ?? {};
   // Every path in the settings is absolute; the configured folder no longer matters.
-  const sources = buildSources({}, config, process.cwd());
-  checkDomainSources(config, sources);
   return {
-    models: buildModels(provider, {}, config),
-    sources,
-    concurrency: config.concurrency ?? 8,
-    budget: config.budget ?? {},
-    stages: defaultStages({
-      ...(config.research ? { research: config.research } : {}),
-      review: {
-        ...(dedup ? { dedup } : {}),
-        ...(benchmarks?.length ? { benchmarks } : {}),
-      },
+    ...pipelineOptionsFromConfig(config, {
+      provider,
+      configDir: process.cwd(),
+      ...(config.cache === false ? { cache: false } : {}),
+      batch: settings.batch,
     }),
-    review: thresholds,
-    ...(config.licencePolicy ? { licencePolicy: config.licencePolicy } : {}),
-    ...(config.typeOptions && Object.keys(config.typeOptions).length
-      ? { typeOptions: config.typeOptions }
-      : {}),
-    ...engineOptions({ ...(config.cache === false ? { cache: false } : {}), batch: settings.batch }, config),
     settings: withoutSecrets(settings) as unknown as Record<string, unknown>,
   };
 }
@@ -307,18 +289,6 @@ export function resumeSettings(
  * Refuses a `research.domainSources` entry that names no source synthforge knows and none
  * configured (a typo would otherwise silently fall back to every source).
  */
-function checkDomainSources(config: SynthforgeConfig, sources: SourceAdapter[]): void {
-  const known = new Set([...catalogueSourceIds(), ...sources.map((s) => s.id)].map(sourceIdKey));
-  for (const [domain, ids] of Object.entries(config.research?.domainSources ?? {})) {
-    const unknown = ids.filter((id) => !known.has(sourceIdKey(id)));
-    if (unknown.length)
-      throw new SynthforgeError(
-        "CONFIG_INVALID",
-        `research.domainSources.${domain} names unknown source(s) ${unknown.join(", ")}; use ids from \`synthforge sources list\` or of your configured sources (${sources.map((s) => s.id).join(", ")}).`,
-      );
-  }
-}
-
 /** Opens and migrates the database; on failure closes it again and rethrows. */
 export async function openReady(target: string): Promise<Store> {
   const store = openStore(target);
@@ -336,18 +306,10 @@ export function explicitFlags(cmd: Command): Set<string> {
   return new Set(Object.keys(cmd.opts()).filter((k) => cmd.getOptionValueSource(k) === "cli"));
 }
 
-/**
- * Refuses a SQLite file that does not exist, for commands that continue or read a run
- * (resume, retry-failed, runs, export): a typo in --db must not create an empty database.
- */
-export function mustExist(store: Store): void {
-  if (store.kind !== "sqlite" || store.location === ":memory:") return;
-  if (!existsSync(store.location))
-    throw new SynthforgeError(
-      "DB_NOT_FOUND",
-      `There is no database at ${store.location} (nothing was created). Check --db (or SYNTHFORGE_DB, or db: in the config), or make one with synthforge generate.`,
-    );
-}
+/** Refuses a SQLite file that does not exist (in db-target.ts: start-up, issue 15). */
+import { mustExist } from "./db-target.js";
+
+export { mustExist };
 
 /**
  * Opens the database of an existing run and the settings to continue it with (see

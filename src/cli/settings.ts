@@ -1,25 +1,26 @@
-import { isAbsolute, relative, resolve, sep } from "node:path";
 import {
   type LicencePolicyConfig,
   loadConfig,
-  REMOTE_SOURCE_TYPES,
+  type REMOTE_SOURCE_TYPES,
   type SourceConfig,
   type SynthforgeConfig,
+  sourceTypeNames,
 } from "../core/config.js";
 import { SynthforgeError } from "../core/errors.js";
 import { AGENT_ROLES, type AgentRole } from "../core/types.js";
-import { geminiModels, offlineModels } from "../models/factories.js";
-import { openaiCompatibleFromConfig, openaiCompatibleSettings } from "../models/openai-compatible.js";
-import { DEFAULT_PRICES } from "../models/pricing.js";
-import { prefixedProvider } from "../models/provider.js";
-import { ModelRouter } from "../models/router.js";
-import { corpusSource } from "../sources/corpus.js";
-import { defaultHttpClient, HttpClient, setDefaultHttpClient } from "../sources/http.js";
+import type { ModelRouter } from "../models/router.js";
+import {
+  modelsFromConfig,
+  type ProviderChoice,
+  sourceFromConfig,
+  sourcesFromConfig,
+} from "../pipeline/config-options.js";
+import type { HttpClient } from "../sources/http.js";
 import { admits, licencePolicy as readLicencePolicy } from "../sources/licence.js";
-import { type LocalFilesSource, localFilesSource } from "../sources/local-files.js";
-import { type McpSourceOptions, mcpSource } from "../sources/mcp.js";
-import { createSource, GROUNDING_SOURCE_IDS, getSourceDefinition, listSources } from "../sources/registry.js";
+import type { LocalFilesSource } from "../sources/local-files.js";
+import { GROUNDING_SOURCE_IDS, getSourceDefinition, listSources } from "../sources/registry.js";
 import type { SourceAdapter } from "../sources/types.js";
+import { displayPath } from "./display-path.js";
 
 /** Flags shared by the commands that open a database. */
 export interface CommonFlags {
@@ -45,13 +46,8 @@ export interface SourceChoiceFlags {
   sources?: string;
 }
 
-/** Default database file. */
-export const DEFAULT_DB = "./synthforge.db";
-
-/** The database target: `--db`, then `SYNTHFORGE_DB`, then the config, then `./synthforge.db`. */
-export function dbTarget(flags: CommonFlags, config: SynthforgeConfig): string {
-  return flags.db ?? process.env.SYNTHFORGE_DB ?? config.db ?? DEFAULT_DB;
-}
+/** Default database file, and the database a command opens (in db-target.ts: start-up, issue 15). */
+export { DEFAULT_DB, dbTarget } from "./db-target.js";
 
 /** Loads the config file named by `--config`, or `synthforge.config.yaml` when present. */
 export function readConfig(flags: CommonFlags): SynthforgeConfig {
@@ -90,107 +86,17 @@ export function modelFlags(values: string[] | undefined): Partial<Record<AgentRo
   return out;
 }
 
-/**
- * The provider a run uses: `gemini`, `offline`, or the name of an OpenAI-compatible provider
- * (config `providers`, or a built-in one: ollama, lmstudio, vllm, llamacpp, openai).
- */
-export type ProviderChoice = "gemini" | "offline" | (string & {});
+/** The provider a run uses (see {@link chooseProvider}). */
+export type { ProviderChoice } from "../pipeline/config-options.js";
+export { chooseProvider, httpClientFromConfig } from "../pipeline/config-options.js";
 
-/** Which provider to use, and the line that says so. */
-export function chooseProvider(
-  flags: PipelineFlags,
-  config: SynthforgeConfig,
-): { provider: ProviderChoice; notice: string } {
-  const wanted = flags.provider ?? config.provider ?? "auto";
-  if (!["auto", "gemini", "offline"].includes(wanted)) {
-    const openai = openaiCompatibleSettings(wanted, config.providers);
-    if (openai)
-      return {
-        provider: wanted,
-        notice: `Using ${wanted} (OpenAI-compatible server at ${openai.baseUrl}${openai.model ? `, model ${openai.model}` : ""}).`,
-      };
-    const named = Object.keys(config.providers ?? {});
-    throw new SynthforgeError(
-      "INVALID_REQUEST",
-      `--provider must be auto, gemini, offline, ollama, lmstudio, vllm, llamacpp, openai${named.length ? ` or a provider of the config (${named.join(", ")})` : " or a name under providers: in the config"}, got "${wanted}".`,
-    );
-  }
-  const hasKey = Boolean(process.env.GEMINI_API_KEY?.trim() || process.env.GOOGLE_API_KEY?.trim());
-  if (wanted === "gemini" || (wanted === "auto" && hasKey)) {
-    return { provider: "gemini", notice: "Using Gemini (key from GEMINI_API_KEY / GOOGLE_API_KEY)." };
-  }
-  return {
-    provider: "offline",
-    notice:
-      wanted === "offline"
-        ? "Using the offline provider (deterministic, no network)."
-        : "No GEMINI_API_KEY or GOOGLE_API_KEY set: using the offline provider (deterministic, no network). Set GEMINI_API_KEY to generate with Gemini.",
-  };
-}
-
-/** The model router for the chosen provider, with config and flag overrides per agent. */
+/** The model router for the chosen provider, with config and `--model` overrides per agent. */
 export function buildModels(
   provider: ProviderChoice,
   flags: PipelineFlags,
   config: SynthforgeConfig,
 ): ModelRouter {
-  // OpenAI-compatible providers: the chosen one (every agent) and `<name>:` model prefixes.
-  const openai = openaiCompatibleFromConfig({
-    provider,
-    models: { ...config.models, ...modelFlags(flags.model) },
-    fallbacks: config.fallbacks,
-    providers: config.providers,
-  });
-  const models = openai.models;
-  const hasOpenAI = Object.keys(openai.providers).length > 0;
-  const routing = {
-    models,
-    ...(config.rateLimits ? { rateLimits: config.rateLimits } : {}),
-    ...(config.fallbacks ? { fallbacks: config.fallbacks } : {}),
-    ...(config.prices || hasOpenAI
-      ? { prices: { ...DEFAULT_PRICES, ...openai.prices, ...config.prices } }
-      : {}),
-  };
-  if (openai.base) {
-    const { [provider]: _base, ...others } = openai.providers;
-    return new ModelRouter({ provider: prefixedProvider(openai.base, others), ...routing });
-  }
-  // Gemini or offline, with the agents whose model has a provider prefix on that provider.
-  const withPrefixes = (base: ModelRouter) =>
-    hasOpenAI
-      ? new ModelRouter({ ...base.options, provider: prefixedProvider(base.provider, openai.providers) })
-      : base;
-  if (provider === "offline") return withPrefixes(offlineModels(routing));
-  const g = config.gemini ?? {};
-  return withPrefixes(
-    geminiModels({
-      ...routing,
-      ...(g.baseUrl
-        ? { baseUrl: g.baseUrl }
-        : process.env.GOOGLE_GEMINI_BASE_URL
-          ? { baseUrl: process.env.GOOGLE_GEMINI_BASE_URL }
-          : {}),
-      ...(g.retries !== undefined ? { retries: g.retries } : {}),
-      ...(g.timeoutMs !== undefined ? { timeoutMs: g.timeoutMs } : {}),
-      ...(g.apiVersion ? { apiVersion: g.apiVersion } : {}),
-    }),
-  );
-}
-
-/**
- * The sources' HTTP client from the config's `http` section; the contact address comes
- * from `http.contact`, else `SYNTHFORGE_CONTACT`.
- */
-export function httpClientFromConfig(config: SynthforgeConfig): HttpClient {
-  const h = config.http ?? {};
-  const contact = h.contact ?? process.env.SYNTHFORGE_CONTACT;
-  return new HttpClient({
-    ...(contact ? { contact } : {}),
-    ...(h.timeoutMs !== undefined ? { timeoutMs: h.timeoutMs } : {}),
-    ...(h.maxBodyBytes !== undefined ? { maxBodyBytes: h.maxBodyBytes } : {}),
-    ...(h.retries !== undefined ? { retries: h.retries } : {}),
-    ...(h.cacheTtlSeconds !== undefined ? { cacheTtlMs: h.cacheTtlSeconds * 1000 } : {}),
-  });
+  return modelsFromConfig(provider, config, modelFlags(flags.model));
 }
 
 /**
@@ -232,11 +138,12 @@ export function sourcesFlag(value: string): SourceConfig[] {
   return ids.map((id): SourceConfig => {
     const known = listSources().find((d) => d.id.toLowerCase() === id.toLowerCase());
     if (known?.id === "corpus") return { type: "corpus" };
-    if (known && (REMOTE_SOURCE_TYPES as readonly string[]).includes(known.id))
+    // Built-in adapters and those registered at run time (a plugin's source).
+    if (known && sourceTypeNames().includes(known.id))
       return { type: known.id as (typeof REMOTE_SOURCE_TYPES)[number] };
     throw new SynthforgeError(
       "INVALID_REQUEST",
-      `--sources: unknown source "${id}"; use ids from \`synthforge sources list\` (${["corpus", ...REMOTE_SOURCE_TYPES].join(", ")}), or --corpus <dir> for a folder.`,
+      `--sources: unknown source "${id}"; use ids from \`synthforge sources list\` (${["corpus", ...sourceTypeNames()].join(", ")}), or --corpus <dir> for a folder.`,
     );
   });
 }
@@ -263,49 +170,18 @@ export function buildSources(
   config: SynthforgeConfig,
   configDir: string,
 ): SourceAdapter[] {
-  if (flags.corpus?.length) return flags.corpus.map((dir) => localFilesSource({ dir: resolve(dir) }));
-  // Adapters created by id elsewhere (research picking sources by domain) share the configured client.
-  if (config.http) setDefaultHttpClient(httpClientFromConfig(config));
-  if (config.sources?.length) {
-    let http: HttpClient | undefined;
-    return config.sources.map((s) =>
-      buildConfiguredSource(s, configDir, () => (http ??= defaultHttpClient())),
-    );
-  }
-  return [corpusSource()];
+  return sourcesFromConfig(config, configDir, flags.corpus ?? []);
 }
 
 /**
  * One `sources[]` entry of the config as an adapter. Public API adapters get the client
  * `http()` returns (one shared client: politeness, cache).
  */
-export function buildConfiguredSource(
+export const buildConfiguredSource: (
   s: SourceConfig,
   configDir: string,
   http: () => HttpClient,
-): SourceAdapter {
-  if (s.type === "corpus") return corpusSource();
-  // An MCP server runs in the config file's folder unless the config says otherwise.
-  if (s.type === "mcp")
-    return mcpSource({
-      ...s,
-      ...(s.command ? { cwd: resolve(configDir, s.cwd ?? ".") } : {}),
-    } as McpSourceOptions);
-  if (s.type === "localFiles")
-    return localFilesSource({
-      dir: resolve(configDir, s.dir),
-      ...(s.licence ? { licence: s.licence } : {}),
-      ...(s.maxTextBytes ? { maxTextBytes: s.maxTextBytes } : {}),
-    });
-  // A public API adapter from the source registry.
-  return createSource(s.type, {
-    ...(s.options ?? {}),
-    ...(s.baseUrl ? { baseUrl: s.baseUrl } : {}),
-    ...(s.limit ? { limit: s.limit } : {}),
-    ...(s.passagesPerDocument ? { passagesPerDocument: s.passagesPerDocument } : {}),
-    http: http(),
-  });
-}
+) => SourceAdapter = sourceFromConfig;
 
 /** Numeric pipeline flags, checked. */
 export function numericFlags(flags: PipelineFlags, config: SynthforgeConfig) {
@@ -321,12 +197,8 @@ export function numericFlags(flags: PipelineFlags, config: SynthforgeConfig) {
   };
 }
 
-/** A path as a user would type it: `./notes/a.md` inside the working folder, else absolute. */
-export function displayPath(path: string, cwd = process.cwd()): string {
-  const rel = relative(cwd, path);
-  if (rel && !rel.startsWith("..") && !isAbsolute(rel)) return `.${sep}${rel}`;
-  return path;
-}
+/** A path as a user would type it (in display-path.ts: start-up, issue 15). */
+export { displayPath };
 
 /**
  * Reads the local folders among `sources` now, and prints one line per file they skip

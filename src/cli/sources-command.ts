@@ -106,7 +106,11 @@ async function search(adapter: string, query: string, flags: SearchFlags, io: Cl
   const configDir = path ? resolve(path, "..") : process.cwd();
   // A source configured under this id (e.g. an MCP source `fsnotes`) wins over a built-in of that name.
   const configured = config.sources?.find((s) => configuredSourceId(s) === adapter);
-  const type = configured ? configured.type : adapter;
+  // Ids match whatever their case (`mysource` finds a plugin's `mySource`).
+  const type = configured
+    ? configured.type
+    : (listSources().find((d) => d.id === adapter || d.id.toLowerCase() === adapter.toLowerCase())?.id ??
+      adapter);
   const def = getSourceDefinition(type);
   if (!def && configured?.type !== "mcp") {
     const ids = (config.sources ?? []).map(configuredSourceId);

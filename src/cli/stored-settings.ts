@@ -1,8 +1,20 @@
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { configSchema, type SourceConfig, type SynthforgeConfig } from "../core/config.js";
+import {
+  currentConfigSchema,
+  type LicencePolicyConfig,
+  type SourceConfig,
+  type SynthforgeConfig,
+} from "../core/config.js";
 import { SynthforgeError } from "../core/errors.js";
-import { modelFlags, type PipelineFlags, type ProviderChoice } from "./settings.js";
+import {
+  licencePolicyFlag,
+  modelFlags,
+  type PipelineFlags,
+  type ProviderChoice,
+  type SourceChoiceFlags,
+  sourcesFlag,
+} from "./settings.js";
 
 /**
  * What a run needs to continue, stored with it (`runs.config.settings`): the config file
@@ -18,7 +30,7 @@ export interface StoredSettings {
 }
 
 /** The flags that change a run's settings, as the CLI names them. */
-export interface SettingsFlags extends PipelineFlags {
+export interface SettingsFlags extends PipelineFlags, SourceChoiceFlags {
   cache?: boolean;
   batch?: boolean;
   dedup?: string;
@@ -111,7 +123,8 @@ export function withSecrets(settings: StoredSettings, current: SynthforgeConfig)
 export function readStoredSettings(runConfig: Record<string, unknown>): StoredSettings | null {
   const s = runConfig.settings as Partial<StoredSettings> | undefined;
   if (s?.version !== 1 || typeof s.provider !== "string" || !s.provider) return null;
-  const parsed = configSchema.safeParse(s.config);
+  // With the sources and types plugins registered (a run of a plugin's type stores them).
+  const parsed = currentConfigSchema().safeParse(s.config);
   if (!parsed.success)
     throw new SynthforgeError(
       "CONFIG_INVALID",
@@ -174,11 +187,26 @@ export function applyResumeFlags(
       c.models = models;
     });
   }
-  if (explicit.has("corpus") && flags.corpus?.length) {
-    const sources = corpusSources(flags.corpus);
-    set("--corpus", c.sources, sources, () => {
+  // --corpus and --sources say the run's whole set of sources, as they do for generate.
+  const corpus = explicit.has("corpus") && flags.corpus?.length ? flags.corpus : [];
+  const ids = explicit.has("sources") && flags.sources !== undefined ? flags.sources : null;
+  if (corpus.length || ids !== null) {
+    const sources = [...corpusSources(corpus), ...(ids !== null ? sourcesFlag(ids) : [])];
+    const flag =
+      corpus.length && ids !== null ? "--corpus/--sources" : ids !== null ? "--sources" : "--corpus";
+    if (JSON.stringify(c.sources ?? []) !== JSON.stringify(sources)) {
+      changes.push({ flag, stored: describeSources(c.sources ?? []), given: describeSources(sources) });
       c.sources = sources;
-    });
+    }
+  }
+  if (explicit.has("licencePolicy") && flags.licencePolicy !== undefined) {
+    const policy = licencePolicyFlag(flags.licencePolicy);
+    const before = describePolicy(c.licencePolicy ?? "permissive");
+    const after = describePolicy(policy);
+    if (before !== after) {
+      changes.push({ flag: "--licence-policy", stored: before, given: after });
+      c.licencePolicy = policy;
+    }
   }
   if (explicit.has("concurrency")) {
     const n = parse.concurrency();
@@ -225,6 +253,25 @@ export function applyResumeFlags(
     });
   }
   return { settings: next, changes };
+}
+
+/** Sources in one line, as the flags name them: ids, and the folders of local files ("localFiles:/data/notes, wikipedia"). */
+export function describeSources(sources: SourceConfig[]): string {
+  if (sources.length === 0) return "(not set)";
+  return sources
+    .map((s) => (s.type === "localFiles" ? `localFiles:${s.dir}` : s.type === "mcp" ? `mcp:${s.id}` : s.type))
+    .join(", ");
+}
+
+/** A licence policy as `--licence-policy` writes it (permissive, any, allow:<SPDX>,…; deny ids after "deny:"). */
+export function describePolicy(policy: LicencePolicyConfig): string {
+  if (typeof policy === "string") return policy;
+  const parts = [
+    policy.allow.length ? `allow:${policy.allow.join(",")}` : policy.base,
+    ...(policy.allow.length && policy.base !== "permissive" ? [`base ${policy.base}`] : []),
+    ...(policy.deny.length ? [`deny:${policy.deny.join(",")}`] : []),
+  ];
+  return parts.join(" ");
 }
 
 /** The one-line refusal of a resume whose flags differ from the run's stored settings. */

@@ -37,7 +37,9 @@ export type ErrorCode =
   | "HUB_AUTH_FAILED"
   | "HUB_REPO_CONFLICT"
   | "HUB_UNREACHABLE"
-  | "HUB_REQUEST_FAILED";
+  | "HUB_REQUEST_FAILED"
+  /** A plugin (`--plugin`, config `plugins:`) could not be found, loaded or run. */
+  | "PLUGIN_FAILED";
 
 /** The one error class synthforge throws for anything a caller can act on. */
 export class SynthforgeError extends Error {

@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
-import { v7 as uuidv7 } from "uuid";
+import { loadSync } from "./load.js";
 
 /**
  * A new time-ordered id (UUIDv7 without dashes, prefixed). Ids sort by creation time,
  * which the exporters use for keyset pagination.
  */
 export function newId(prefix: string): string {
-  return `${prefix}_${uuidv7().replace(/-/g, "")}`;
+  return `${prefix}_${loadSync<typeof import("uuid")>("uuid").v7().replace(/-/g, "")}`;
 }
 
 /** sha256 of a string, hex. */

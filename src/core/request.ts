@@ -1,6 +1,12 @@
 import ISO6391 from "iso-639-1";
 import { SynthforgeError } from "./errors.js";
-import { type RequestConstraints, TRAINING_TYPES, type TrainingTypeName } from "./types.js";
+import {
+  isTrainingTypeName,
+  type RequestConstraints,
+  TRAINING_TYPES,
+  type TrainingTypeName,
+  trainingTypeNames,
+} from "./types.js";
 
 /** Largest count accepted without `force` (a typo guard, not a hard limit). */
 export const MAX_COUNT_WITHOUT_FORCE = 1_000_000;
@@ -32,10 +38,10 @@ export interface RequestReading extends ParsedRequest {
 /** Reads a training type name (case-insensitive); throws a typed error for unknown names. */
 export function parseTrainingType(value: string): TrainingTypeName {
   const v = value.trim().toLowerCase();
-  if ((TRAINING_TYPES as readonly string[]).includes(v)) return v as TrainingTypeName;
+  if (isTrainingTypeName(v)) return v;
   throw new SynthforgeError(
     "UNKNOWN_TRAINING_TYPE",
-    `Unknown training type "${value}". Use one of: ${TRAINING_TYPES.join(", ")}.`,
+    `Unknown training type "${value}". Use one of: ${trainingTypeNames().join(", ")}.`,
   );
 }
 
@@ -393,6 +399,10 @@ function typeHits(text: string, countSpan: Span | null): TypeHit[] {
   const order = [
     ...TYPE_ALIASES.filter((a) => !a.named && !a.slotOnly),
     ...TYPE_ALIASES.filter((a) => a.named),
+    // Types registered at run time are called by their own name.
+    ...trainingTypeNames()
+      .filter((t) => !(TRAINING_TYPES as readonly string[]).includes(t))
+      .map((t): TypeAlias => ({ re: new RegExp(`\\b${t}\\b`, "gi"), types: [t], named: true })),
     ...TYPE_ALIASES.filter((a) => a.slotOnly),
   ];
   for (const alias of order) {
@@ -546,7 +556,7 @@ export function readRequest(text: string, opts: { force?: boolean } = {}): Reque
   // 3. The training type: names and aliases anywhere; two that cannot both hold are a contradiction.
   const hits = typeHits(work, countSpan);
   if (hits.length) {
-    let allowed: TrainingTypeName[] = [...TRAINING_TYPES];
+    let allowed: TrainingTypeName[] = trainingTypeNames();
     for (const h of hits) {
       const next = allowed.filter((t) => h.alias.types.includes(t));
       if (next.length === 0) {

@@ -1,17 +1,71 @@
 import { z } from "zod";
 
-/** The nine training types synthforge generates data for. */
+/** The nine built-in training types synthforge generates data for. */
 export const TRAINING_TYPES = ["sft", "dpo", "ppo", "grpo", "rlhf", "kto", "orpo", "chat", "qa"] as const;
-/** One of {@link TRAINING_TYPES}. */
-export type TrainingTypeName = (typeof TRAINING_TYPES)[number];
+/** One of the built-in {@link TRAINING_TYPES}. */
+export type BuiltinTrainingTypeName = (typeof TRAINING_TYPES)[number];
+/**
+ * The name of a training type: a built-in one, or one registered at run time with
+ * `registerTrainingType` (a plugin's `mcq`). Literal unions stay literal.
+ */
+export type TrainingTypeName = BuiltinTrainingTypeName | (string & {});
+
+const registeredTypeNames: string[] = [];
+
+/** A name a training type may have: lowercase letters, digits and `_`, starting with a letter (it names a table). */
+export const TRAINING_TYPE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,39}$/;
+
+/**
+ * Records the name of a training type registered at run time, so that code below the
+ * training-types layer (request parsing, config) accepts it. Called by `registerTrainingType`.
+ */
+export function registerTrainingTypeName(name: string): void {
+  if (!registeredTypeNames.includes(name) && !(TRAINING_TYPES as readonly string[]).includes(name))
+    registeredTypeNames.push(name);
+}
+
+/** Every training type name: the built-ins first, then those registered at run time. */
+export function trainingTypeNames(): TrainingTypeName[] {
+  return [...TRAINING_TYPES, ...registeredTypeNames];
+}
+
+/** True when `name` is a built-in or registered training type. */
+export function isTrainingTypeName(name: string): name is TrainingTypeName {
+  return (TRAINING_TYPES as readonly string[]).includes(name) || registeredTypeNames.includes(name);
+}
+
+/** True when `name` is one of the built-in {@link TRAINING_TYPES}. */
+export function isBuiltinTrainingType(name: string): name is BuiltinTrainingTypeName {
+  return (TRAINING_TYPES as readonly string[]).includes(name);
+}
+
+/** A training type name, checked against the built-in and registered types when parsed. */
+function trainingTypeSchema() {
+  return z.custom<TrainingTypeName>((v) => typeof v === "string" && isTrainingTypeName(v), {
+    error: "trainingType must be a built-in or registered training type",
+  });
+}
 
 /** Difficulty of a question. */
 export const DIFFICULTIES = ["easy", "medium", "hard"] as const;
 export type Difficulty = (typeof DIFFICULTIES)[number];
 
-/** Review verdict stored on every example (`review_status`). */
-export const REVIEW_STATUSES = ["pending", "approved", "needs_revision", "rejected"] as const;
+/**
+ * Review verdict stored on every example (`review_status`). `human_approved` and
+ * `human_rejected` are set by a person in the studio's review queue (a `reviews` row of
+ * kind `human` holds who, when, and the example before and after).
+ */
+export const REVIEW_STATUSES = [
+  "pending",
+  "approved",
+  "needs_revision",
+  "rejected",
+  "human_approved",
+  "human_rejected",
+] as const;
 export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
+/** The verdicts the automatic review gives (the others are set by a person, or before review). */
+export type AutoReviewStatus = Extract<ReviewStatus, "approved" | "needs_revision" | "rejected">;
 
 /**
  * The state of one candidate (a question and the example made from it). Persisted on
@@ -102,7 +156,7 @@ export type AgentRole = (typeof AGENT_ROLES)[number];
 /** What the user asked for, once every field is known. */
 export const generationSpecSchema = z.object({
   count: z.number().int().positive(),
-  trainingType: z.enum(TRAINING_TYPES),
+  trainingType: trainingTypeSchema(),
   topic: z.string().min(1),
 });
 export type GenerationSpec = z.infer<typeof generationSpecSchema>;
@@ -136,7 +190,7 @@ export type RequestConstraints = z.infer<typeof requestConstraintsSchema>;
 export const planSchema = z.object({
   topic: z.string().min(1),
   domain: z.string().min(1),
-  trainingType: z.enum(TRAINING_TYPES),
+  trainingType: trainingTypeSchema(),
   count: z.number().int().positive(),
   subTopics: z.array(subTopicSchema).min(1),
   difficultyMix: z.object({ easy: z.number().min(0), medium: z.number().min(0), hard: z.number().min(0) }),

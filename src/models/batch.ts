@@ -1,5 +1,6 @@
 import type { BaseLlm, LlmRequest, LlmResponse } from "@google/adk";
-import { type GenerateContentConfig, type GenerateContentResponse, GoogleGenAI } from "@google/genai";
+import type { GenerateContentConfig, GenerateContentResponse } from "@google/genai";
+import { loadSync } from "../core/load.js";
 import { WrappedLlm } from "./middleware.js";
 
 /**
@@ -98,6 +99,7 @@ export interface GeminiBatchClientOptions {
 
 /** The Gemini Batch API through `@google/genai`'s `ai.batches`, with inline requests. */
 export function geminiBatchClient(opts: GeminiBatchClientOptions): BatchJobClient {
+  const { GoogleGenAI } = loadSync<typeof import("@google/genai")>("@google/genai");
   const ai = new GoogleGenAI({
     apiKey: opts.apiKey,
     ...(opts.baseUrl || opts.apiVersion

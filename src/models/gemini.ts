@@ -1,6 +1,7 @@
-import { Gemini, type LlmRequest, type LlmResponse } from "@google/adk";
+import type { LlmRequest, LlmResponse } from "@google/adk";
 import type { HttpOptions } from "@google/genai";
 import { redactSecrets, SynthforgeError } from "../core/errors.js";
+import { Gemini } from "./adk.js";
 import { geminiBatchClient } from "./batch.js";
 import { describeOpenAICompatibleError } from "./openai-compatible.js";
 import type { ModelProvider } from "./provider.js";

@@ -1,6 +1,7 @@
-import { BaseLlm, type BaseLlmConnection, type LlmRequest, type LlmResponse } from "@google/adk";
+import type { BaseLlmConnection, LlmRequest, LlmResponse } from "@google/adk";
 import { redactSecrets } from "../core/errors.js";
 import { sha256, stableStringify } from "../core/ids.js";
+import { BaseLlm } from "./adk.js";
 import { type CostGate, DEFAULT_MAX_OUTPUT_TOKENS, worstCaseCost } from "./budget.js";
 import { callCost, DEFAULT_PRICES, type ModelPrice } from "./pricing.js";
 

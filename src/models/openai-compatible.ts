@@ -1,4 +1,4 @@
-import { BaseLlm, type BaseLlmConnection, type LlmRequest, type LlmResponse } from "@google/adk";
+import type { BaseLlmConnection, LlmRequest, LlmResponse } from "@google/adk";
 import type { Content, FunctionDeclaration, Part, Schema } from "@google/genai";
 import type OpenAI from "openai";
 import type {
@@ -10,6 +10,7 @@ import type {
 import type { SynthforgeConfig } from "../core/config.js";
 import { redactSecrets, SynthforgeError } from "../core/errors.js";
 import { AGENT_ROLES, type AgentRole } from "../core/types.js";
+import { BaseLlm } from "./adk.js";
 import { estimateTokens } from "./envelope.js";
 import type { ModelPrice } from "./pricing.js";
 import type { ModelProvider } from "./provider.js";

@@ -1,5 +1,6 @@
-import { BaseLlm, type BaseLlmConnection, type LlmRequest, type LlmResponse } from "@google/adk";
+import type { BaseLlmConnection, LlmRequest, LlmResponse } from "@google/adk";
 import { SynthforgeError } from "../core/errors.js";
+import { BaseLlm } from "./adk.js";
 import { estimateTokens, readEnvelope, requestText } from "./envelope.js";
 import { offlineResponder } from "./offline.js";
 import type { ModelProvider } from "./provider.js";

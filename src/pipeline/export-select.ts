@@ -74,8 +74,9 @@ const bad = (message: string, details?: Record<string, unknown>) =>
   new SynthforgeError("INVALID_REQUEST", message, details ? { details } : undefined);
 
 /**
- * Reads review statuses (`approved,needs_revision`). Only statuses that exist are
- * accepted: `human_approved` comes with the studio's human review and is refused until then.
+ * Reads review statuses (`approved,human_approved`). Only statuses that exist are
+ * accepted: those of the automatic review and `human_approved` / `human_rejected`, which a
+ * person sets in the studio's review queue.
  *
  * @throws SynthforgeError `INVALID_REQUEST` naming the unknown status and the known ones.
  */
@@ -85,12 +86,8 @@ export function parseReviewStatuses(text: string | readonly string[]): ReviewSta
     throw bad(`--status needs a comma-separated list of review statuses: ${REVIEW_STATUSES.join(", ")}.`);
   const out: ReviewStatus[] = [];
   for (const n of names) {
-    if (!(REVIEW_STATUSES as readonly string[]).includes(n)) {
-      const hint = /^human/.test(n)
-        ? " (human review statuses do not exist yet: they arrive with the studio's review queue)"
-        : "";
-      throw bad(`Unknown review status "${n}"${hint}; use ${REVIEW_STATUSES.join(", ")}.`, { status: n });
-    }
+    if (!(REVIEW_STATUSES as readonly string[]).includes(n))
+      throw bad(`Unknown review status "${n}"; use ${REVIEW_STATUSES.join(", ")}.`, { status: n });
     if (!out.includes(n as ReviewStatus)) out.push(n as ReviewStatus);
   }
   return out;

@@ -7,11 +7,12 @@ import type { ReviewStatus } from "../core/types.js";
 import { type AttributionResult, writeAttribution } from "../sources/attribution.js";
 import type { ExampleRow, RunRow, Store } from "../storage/store.js";
 import {
-  EXPORT_FORMATS,
-  type ExportFormat,
-  FORMAT_NEEDS,
+  type ExportFormat as BuiltinExportFormat,
+  type ExportFormatId as ExportFormat,
   FormatFileChecker,
+  formatNeeds,
   isExportFormat,
+  listExportFormats,
   mergeTypes,
   typeOf,
   type ValueType,
@@ -127,14 +128,14 @@ export function checkFormat(trainingType: string, format: string): ExportFormat 
   if (!isExportFormat(format)) {
     throw new SynthforgeError(
       "EXPORT_FORMAT_UNSUPPORTED",
-      `Unknown export format "${format}". ${trainingType} exports to: ${supported.join(", ")}. All formats: ${EXPORT_FORMATS.join(", ")}.`,
+      `Unknown export format "${format}". ${trainingType} exports to: ${supported.join(", ")}. All formats: ${listExportFormats().join(", ")}.`,
     );
   }
   if (!supported.includes(format)) {
     const others = typesByFormat()[format] ?? [];
     throw new SynthforgeError(
       "EXPORT_FORMAT_UNSUPPORTED",
-      `A ${trainingType} run cannot be exported as ${format}: ${format} needs ${FORMAT_NEEDS[format]}, which ${type.title} (${trainingType}) examples do not have. ` +
+      `A ${trainingType} run cannot be exported as ${format}: ${format} needs ${formatNeeds(format)}, which ${type.title} (${trainingType}) examples do not have. ` +
         `${trainingType} exports to: ${supported.join(", ")}.${others.length ? ` ${format} is made from: ${others.join(", ")}.` : ""}`,
       { details: { trainingType, format, supported } },
     );
@@ -538,7 +539,7 @@ export async function writeParquet(
  * @throws SynthforgeError `INVALID_REQUEST` for a format whose loaders refuse extra columns.
  */
 export function checkMetadataFormat(format: ExportFormat, metadata: boolean | undefined): void {
-  if (metadata && !acceptsMetadataColumn(format))
+  if (metadata && !acceptsMetadataColumn(format as BuiltinExportFormat))
     throw new SynthforgeError(
       "INVALID_REQUEST",
       `--metadata adds a "${METADATA_COLUMN}" column, which ${format} rows may not have (only their documented keys); use a TRL format (trl-*) or openai-rft.`,

@@ -4,6 +4,7 @@ import { newId } from "../core/ids.js";
 import type { Plan } from "../core/types.js";
 import { OptionBalancer } from "../training-types/options.js";
 import type { GenerationInput, SynthesizedContext } from "../training-types/types.js";
+import { answerTracker, composedOffline, OPENING_CHARS } from "./answer-tracker.js";
 import { invalidOutputRaw, invalidOutputReason, type RunContext } from "./context.js";
 import { groundTruthPassages } from "./research-stage.js";
 import { CandidateRejected, type Item, type ItemStage } from "./stage.js";
@@ -110,6 +111,10 @@ export function generateStage(): ItemStage {
       const input = generationInput(item, ctx);
       const options = await exampleOptions(item, ctx, balancers);
       if (options) input.options = options;
+      // Offline: the composer avoids the sentences other answers of the run use, and an
+      // answer that opens like another's is written again, then dropped as a duplicate.
+      const tracker = composedOffline(ctx) ? await answerTracker(ctx) : null;
+      if (tracker) input.used = tracker.usedIn(item.question.id, input.passages);
       let lastReason = "";
       let lastRaw: string | null = null;
       /** The last attempt's reply problem when it was blocked or empty, e.g. "the model's reply was blocked (SAFETY)". */
@@ -142,6 +147,14 @@ export function generateStage(): ItemStage {
           await ctx.recordFailure(item.question.id, "generate", lastReason, raw, attempt);
           continue;
         }
+        const twin = tracker?.claim(item.question.id, type.answerText(row), item.question) ?? null;
+        if (tracker && twin) {
+          lastReason = `duplicate: the answer opens like the answer to question ${twin} (the same first ${OPENING_CHARS} characters), and the sources hold no other sentence on its subject to open it with`;
+          lastRaw = raw;
+          await ctx.recordFailure(item.question.id, "generate", lastReason, raw, attempt);
+          input.used = tracker.usedIn(item.question.id, input.passages);
+          continue;
+        }
         const sources = [...new Set(input.passages.map((p) => p.sourceId))];
         const example = await ctx.store.transaction(async (tx) => {
           const saved = await tx.saveExample({
@@ -165,6 +178,7 @@ export function generateStage(): ItemStage {
         item.question.revisions = item.round;
         return;
       }
+      if (lastReason.startsWith("duplicate:")) throw new CandidateRejected(lastReason, lastRaw, "rejected");
       // A blocked or empty last reply leads the reason: the run summary groups drops by it.
       throw new CandidateRejected(
         lastReply

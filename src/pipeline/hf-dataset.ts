@@ -1,16 +1,16 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { stringify } from "yaml";
 import { SynthforgeError } from "../core/errors.js";
 import { checkFolder, makeFolders, removeFolders } from "../core/fs-paths.js";
+import { loadSync } from "../core/load.js";
 import type { ReviewStatus } from "../core/types.js";
 import { OFFLINE_MODEL } from "../models/offline.js";
 import { type AttributionResult, writeAttribution } from "../sources/attribution.js";
 import type { ExampleRow, RunRow, SourceRow, Store } from "../storage/store.js";
 import {
-  type ExportFormat,
-  FORMAT_DESCRIPTIONS,
+  type ExportFormatId as ExportFormat,
   FormatFileChecker,
+  formatDescription,
   typeName,
   type ValueType,
 } from "../training-types/formats.js";
@@ -281,7 +281,7 @@ export function datasetCard(info: DatasetCardInfo): string {
       : ` Quality scores (0–1, from the review stage): mean ${info.meanQuality.toFixed(3)}, lowest ${info.minQuality!.toFixed(3)}.`;
   const lines = [
     "---",
-    stringify(meta).trimEnd(),
+    loadSync<typeof import("yaml")>("yaml").stringify(meta).trimEnd(),
     "---",
     "",
     `# ${prettyName}`,
@@ -290,7 +290,7 @@ export function datasetCard(info: DatasetCardInfo): string {
     "",
     "## Format",
     "",
-    `Rows are in the \`${info.format}\` format: ${FORMAT_DESCRIPTIONS[info.format]}.${TRAINER[info.format] ? ` It loads without conversion into ${TRAINER[info.format]}.` : ""}`,
+    `Rows are in the \`${info.format}\` format: ${formatDescription(info.format)}.${TRAINER[info.format] ? ` It loads without conversion into ${TRAINER[info.format]}.` : ""}`,
     `Files: ${files}${info.jsonl ? " (and the same rows as JSON Lines in `data/<split>-*.jsonl`)" : ""}; every row was checked by synthforge's strict \`${info.format}\` validator before it was written.`,
     "",
     ...(info.splits

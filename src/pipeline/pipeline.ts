@@ -31,6 +31,7 @@ import { questionStage } from "./question-stage.js";
 import { type ResearchOptions, researchStage } from "./research-stage.js";
 import { type ReviewStageOptions, reviewStage } from "./review-stage.js";
 import { buildSummary, executeRun, type LiveTotals } from "./run-loop.js";
+import { adoptSearches, SearchCache } from "./search-cache.js";
 import { StageList } from "./stage.js";
 
 /** Options of {@link defaultStages}: settings of the default stages that a config file can set. */
@@ -410,6 +411,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     };
     let resolved: Awaited<ReturnType<typeof resolveSpec>>;
     let feasible: Awaited<ReturnType<typeof checkFeasible>>;
+    // The run's source searches: what the check of the material looked at serves the plan and research.
+    const searches = new SearchCache();
     try {
       resolved = await resolveSpec(request, {
         ...(opts.clarify ? { clarify: opts.clarify } : {}),
@@ -426,6 +429,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         provider: models.provider.name,
         sources,
         signal,
+        searches,
       });
     } catch (e) {
       await meterIntake(null);
@@ -456,6 +460,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       },
     });
     await meterIntake(run.id);
+    adoptSearches(run, searches);
     return run;
   }
 }

@@ -22,6 +22,7 @@ import type {
   Passage,
   Plan,
   RequestConstraints,
+  SourceDocument,
   SubTopic,
   TrainingTypeName,
   Usage,
@@ -33,7 +34,7 @@ import { ModelRouter } from "../models/router.js";
 import { corpusSource } from "../sources/corpus.js";
 import { type LicencePolicy, licencePolicy as makeLicencePolicy } from "../sources/licence.js";
 import { splitFrontMatter, toPassages } from "../sources/passages.js";
-import type { SourceAdapter } from "../sources/types.js";
+import type { SearchOptions, SourceAdapter } from "../sources/types.js";
 import { getTrainingType } from "../training-types/index.js";
 import { agentUntilValid, type RunContext } from "./context.js";
 import {
@@ -42,6 +43,7 @@ import {
   sourceIdKey,
   sourcesForDomain,
 } from "./research-stage.js";
+import { runSearches, SearchCache } from "./search-cache.js";
 import type { RunStage } from "./stage.js";
 
 /** A question the pipeline asks when the request leaves something out. */
@@ -392,12 +394,15 @@ function notePassages(url: string, cache: Map<string, Passage[] | null>): Passag
  * passage of the file); other documents by the passages the searches return, and local
  * sources are searched again by each document's title to reach more of them. Public
  * catalogues are searched once (their results at run time are larger: a floor there).
+ * Searches go through `opts.searches` (a run's {@link SearchCache}), so the plan and
+ * research that follow do not fetch the same (source, query) again.
  */
 export async function assessMaterial(
   sources: readonly SourceAdapter[],
   topic: string,
-  opts: { signal?: AbortSignal } = {},
+  opts: { signal?: AbortSignal; searches?: SearchCache } = {},
 ): Promise<MaterialAssessment> {
+  const searches = opts.searches ?? new SearchCache();
   const words = topicWords(topic);
   const catalogue = new Set(catalogueSourceIds().map(sourceIdKey));
   const docs = new Map<string, { title: string; adapter: string; passages: Set<number>; read: boolean }>();
@@ -431,13 +436,13 @@ export async function assessMaterial(
     const local = !catalogue.has(sourceIdKey(source.id));
     if (!local) remote = true;
     try {
-      take(source, await source.search(topic, { limit: ASSESS_DOCS, ...signal }));
+      take(source, await searches.search(source, topic, { limit: ASSESS_DOCS, ...signal }));
       if (!local) continue;
       // A document on the topic that could not be read whole: its other passages, found by its title.
       const titles = [...docs.values()].filter((d) => d.adapter === source.id && !d.read).map((d) => d.title);
       for (const title of titles) {
         for (const q of [title, `${title} ${topic}`])
-          take(source, await source.search(q, { limit: 5, ...signal }));
+          take(source, await searches.search(source, q, { limit: 5, ...signal }));
       }
     } catch (e) {
       failed.push({ source: source.id, reason: describeError(e) });
@@ -488,21 +493,22 @@ export async function checkFeasible(opts: {
   provider: string;
   sources: readonly SourceAdapter[];
   signal?: AbortSignal;
+  /** The run's source searches (see {@link SearchCache}): the plan and research reuse them. */
+  searches?: SearchCache;
 }): Promise<{ material: MaterialAssessment | null; warnings: string[] }> {
   if (opts.provider !== "offline") return { material: null, warnings: [] };
   const lang = opts.constraints.language;
   if (lang && lang !== "en") {
     throw new SynthforgeError(
       "INVALID_REQUEST",
-      `The request asks for text in ${languageName(lang)} (${lang}), and the offline provider writes English only. Set GEMINI_API_KEY to generate in ${languageName(lang)}, or leave the language out of the request.`,
+      `The request asks for text in ${languageName(lang)} (${lang}), and the offline provider writes English only. Use a model provider to generate in ${languageName(lang)}: set GEMINI_API_KEY, or pass --provider with an OpenAI-compatible one (e.g. --provider ollama); or leave the language out of the request.`,
       { details: { language: lang } },
     );
   }
-  const material = await assessMaterial(
-    opts.sources,
-    opts.spec.topic,
-    opts.signal ? { signal: opts.signal } : {},
-  );
+  const material = await assessMaterial(opts.sources, opts.spec.topic, {
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.searches ? { searches: opts.searches } : {}),
+  });
   if (material.passages === 0) {
     const why = material.failed.length
       ? ` (${material.failed.map((f) => `${f.source} failed: ${f.reason}`).join("; ")})`
@@ -570,6 +576,8 @@ function normaliseMix(mix: { easy: number; medium: number; hard: number }): Plan
 interface PlanningContext {
   sources: readonly SourceAdapter[];
   signal?: AbortSignal;
+  /** Searches a source (through the run's {@link SearchCache}: a (source, query) is fetched once per run). */
+  search(source: SourceAdapter, query: string, opts: SearchOptions): Promise<SourceDocument[]>;
   licencePolicy: LicencePolicy;
   /** The planner's answer (asked again while invalid). */
   plan(input: PlanInput): Promise<PlanOutput>;
@@ -591,7 +599,10 @@ async function sourceHints(
   const hints: Array<{ title: string; adapter: string; named: number; body: number }> = [];
   for (const source of ctx.sources) {
     try {
-      const docs = await source.search(topic, { limit: 20, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+      const docs = await ctx.search(source, topic, {
+        limit: 20,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
       for (const d of docs) {
         const named = coverage(topic, `${d.title} ${safeDecode(d.url).replace(/[/_.-]+/g, " ")}`);
         const body = coverage(topic, d.passages.map((p) => p.text).join(" "));
@@ -704,6 +715,7 @@ export function planStage(): RunStage {
         {
           sources: ctx.sources,
           signal: ctx.signal,
+          search: (source, query, o) => runSearches(ctx.run).search(source, query, o),
           licencePolicy: ctx.licencePolicy,
           // An invalid plan (not JSON, not the schema, or a blocked or empty reply) is recorded and asked for again.
           plan: async (input) => (await agentUntilValid(ctx, planTask, input, "plan", PLAN_ATTEMPTS)).output,
@@ -797,22 +809,29 @@ export async function planRequest(request: RunRequest, opts: PlanRequestOptions 
   const { spec, constraints } = resolved;
   const type = getTrainingType(spec.trainingType);
   const warnings: string[] = [];
+  // One look at each (source, query): the estimate of the material and the planner's hints share it.
+  const searches = new SearchCache();
   const feasible = await checkFeasible({
     spec,
     constraints,
     provider: models.provider.name,
     sources,
+    searches,
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   const material =
     feasible.material ??
-    (await assessMaterial(sources, spec.topic, opts.signal ? { signal: opts.signal } : {}));
+    (await assessMaterial(sources, spec.topic, {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      searches,
+    }));
   warnings.push(...(feasible.material ? feasible.warnings : materialWarnings(material, spec.count)));
   for (const f of material.failed) warnings.push(`source ${f.source} failed: ${f.reason}`);
   const plan = await makePlan(
     {
       sources,
       ...(opts.signal ? { signal: opts.signal } : {}),
+      search: (source, query, o) => searches.search(source, query, o),
       licencePolicy: makeLicencePolicy(opts.licencePolicy),
       plan: async (input) =>
         (

@@ -7,6 +7,7 @@ import { contentWords, normaliseForHash } from "../core/text.js";
 import { DIFFICULTIES, type Difficulty, type Plan, type SubTopic } from "../core/types.js";
 import type { NewQuestion } from "../storage/store.js";
 import { DedupIndex, type DedupSignature, exactKey, minhashOf } from "../tools/dedup.js";
+import { unframeQuestion } from "../training-types/compose.js";
 import { agentUntilValid, type RunContext } from "./context.js";
 import { planBrief } from "./generate-stage.js";
 import { questionMaterial, type ResearchOptions } from "./research-stage.js";
@@ -60,10 +61,14 @@ const AVOID = 50;
 /**
  * The near-duplicate key of a question: a MinHash of its content words (the words of a
  * question template are stop words, so "What is benzene?" and "Define benzene and give
- * one example." are near duplicates), and the exact key of its normalised text.
+ * one example." are near duplicates), and the exact key of its normalised text. The
+ * framing an offline writer adds for the request's audience and style ("Please answer step
+ * by step, at a level suitable for A-level students.") is left out: it is the same on every
+ * question and would make questions about different things look alike.
  */
 export function questionSignature(text: string): DedupSignature {
-  return { exact: exactKey(text), signature: minhashOf(contentWords(text)) };
+  const asked = unframeQuestion(text);
+  return { exact: exactKey(asked), signature: minhashOf(contentWords(asked)) };
 }
 
 /**

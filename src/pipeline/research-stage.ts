@@ -8,8 +8,9 @@ import { Bm25Index, bm25Rank, type Ranked } from "../sources/passages.js";
 import { listSources } from "../sources/registry.js";
 import type { SourceAdapter } from "../sources/types.js";
 import type { ContextSource, QuestionPatch } from "../storage/store.js";
-import { readQuestion } from "../training-types/compose.js";
+import { readQuestion, unframeQuestion } from "../training-types/compose.js";
 import type { RunContext } from "./context.js";
+import { runSearches } from "./search-cache.js";
 import { CandidateRejected, type ItemStage } from "./stage.js";
 
 /**
@@ -223,7 +224,9 @@ function runResearch(ctx: RunContext, opts: ResearchOptions): RunResearch {
 /**
  * One search of one source, screened for prompt injection. Concurrent identical searches
  * share one call; a sub-topic's search (`keep`) stays cached for the run, a question's own
- * search only while it is in flight. A failure is recorded once per source and query and
+ * search only while it is in flight. Every search goes through the run's
+ * {@link runSearches} cache, so a (source, query) the plan already looked at (or an earlier
+ * question asked) is not fetched again. A failure is recorded once per source and query and
  * yields no documents.
  */
 async function searchSource(
@@ -238,7 +241,9 @@ async function searchSource(
   const key = `${source.id}\u0000${query}`;
   let p = r.searches.get(key);
   if (!p) {
-    p = source.search(query, { limit, signal: ctx.signal }).then((docs) => docs.map(screenDocument));
+    p = runSearches(ctx.run)
+      .search(source, query, { limit, signal: ctx.signal })
+      .then((docs) => docs.map(screenDocument));
     r.searches.set(key, p);
     // A failed search is never kept: a later question may try again.
     p.then(
@@ -442,7 +447,7 @@ function deeperSearch(
     const results = await Promise.all(
       localSources(r.sources).map(async (source) => {
         try {
-          const docs = await source.search(query, { limit, signal: ctx.signal });
+          const docs = await runSearches(ctx.run).search(source, query, { limit, signal: ctx.signal });
           return { docs, full: docs.length >= limit };
         } catch (e) {
           const key = `${source.id}\u0000material\u0000${query}`;
@@ -658,24 +663,29 @@ export function researchStage(options: ResearchOptions = {}): ItemStage {
     marks: "researched",
     async run(item, ctx) {
       const q = item.question;
+      // What the question asks, without the audience and style framing of an offline writer.
+      const asked = unframeQuestion(q.text);
       const r = runResearch(ctx, opts);
       const pool = await subTopicPool(ctx, r, q.subTopic, opts);
       // Documents a question's own search found that did not fit in the (full) pool.
       let outside: PoolDoc[] = [];
-      let ranked = rankPool(pool, q.text, outside);
-      if ((ranked.length < opts.minPassages || missesSpecifics(q, ranked)) && !ctx.signal.aborted) {
+      let ranked = rankPool(pool, asked, outside);
+      if (
+        (ranked.length < opts.minPassages || missesSpecifics({ ...q, text: asked }, ranked)) &&
+        !ctx.signal.aborted
+      ) {
         // Too little in the shared documents: this question gets its own search, and what
         // it finds joins the sub-topic's pool for the questions after it.
         const found = await Promise.all(
           r.sources
             .filter((s) => !r.down.has(s.id))
             .map((s) =>
-              searchSource(ctx, r, s, `${q.text} ${q.subTopic}`, opts.documentsPerSource, q.id, false),
+              searchSource(ctx, r, s, `${asked} ${q.subTopic}`, opts.documentsPerSource, q.id, false),
             ),
         );
         const entries = addToPool(pool, found.flat(), ctx);
         outside = [...new Set(entries.filter((e) => pool.byHash.get(e.doc.contentHash) !== e))];
-        ranked = rankPool(pool, q.text, outside);
+        ranked = rankPool(pool, asked, outside);
       }
       const chosen: RankedPassage[] = ranked
         .slice(0, opts.passagesPerQuestion)
@@ -683,14 +693,14 @@ export function researchStage(options: ResearchOptions = {}): ItemStage {
       if (chosen.length === 0) {
         const refused = new Set(
           rankPassagesForQuestion(
-            q.text,
+            asked,
             [...pool.docs, ...outside].filter((d) => !d.admitted),
           ).map((x) => x.entry),
         ).size;
         throw new CandidateRejected(
           refused > 0
             ? `no ground truth: ${refused} matching document(s) refused by the licence policy (${ctx.licencePolicy.base})`
-            : `no ground truth: no source passage is about "${truncate(questionSubject(q.text).text, 80)}"`,
+            : `no ground truth: no source passage is about "${truncate(questionSubject(asked).text, 80)}"`,
           null,
           "failed",
         );

@@ -1,11 +1,19 @@
-import { type AgentRunner, codeIdentifiers, type FactCheckReport, factCheck } from "../agents/fact-check.js";
+import {
+  type AgentRunner,
+  codeIdentifiers,
+  type FactCheckReport,
+  factCheck,
+  lexicalStanding,
+} from "../agents/fact-check.js";
 import { type JudgeInput, type JudgeOutput, judgeScore, judgeTask } from "../agents/reviewer.js";
 import { SynthforgeError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
-import type { DefectKind, Difficulty, RequestConstraints, ReviewStatus } from "../core/types.js";
+import type { AutoReviewStatus, DefectKind, Difficulty, RequestConstraints } from "../core/types.js";
 import { detectInjection } from "../sources/injection.js";
 import type { ReviewRow, Store } from "../storage/store.js";
 import type { CheckResult } from "../tools/check.js";
+import { checkCodeTask } from "../tools/code-check.js";
+import { checkPreferredAnswers } from "../tools/consistency.js";
 import type { BenchmarkIndex } from "../tools/decontamination.js";
 import { loadBenchmarks } from "../tools/decontamination.js";
 import { type DedupIndex, type DedupSignature, type DuplicateMatch, dedupSignature } from "../tools/dedup.js";
@@ -33,7 +41,7 @@ import { groundTruthPassages } from "./research-stage.js";
 import type { Item, ItemStage } from "./stage.js";
 
 /** The verdict for a score under the thresholds (DESIGN §2). */
-export function verdict(score: number, review: ReviewConfig): ReviewStatus {
+export function verdict(score: number, review: ReviewConfig): AutoReviewStatus {
   if (score >= review.approveAt) return "approved";
   if (score < review.rejectBelow) return "rejected";
   return "needs_revision";
@@ -121,8 +129,10 @@ export const DEFECT_PRIORITY: DefectKind[] = [
   "code_output_mismatch",
   "code_wrong",
   "wrong_unit",
-  "wrong_arithmetic",
+  // A reward or label that a wrong calculation or fact contradicts: the training signal is
+  // the row's defect.
   "reward_inconsistent",
+  "wrong_arithmetic",
   "ranking_wrong",
   "duplicate_response",
   "wrong_fact",
@@ -193,7 +203,7 @@ export interface ReviewDeps {
 export interface ReviewOutcome {
   /** quality_score in [0, 1]. */
   score: number;
-  status: ReviewStatus;
+  status: AutoReviewStatus;
   /** What to fix (empty when approved). */
   notes: string[];
   /** Every verdict, in order, ending with `final`. */
@@ -385,11 +395,25 @@ export async function reviewExample(
           constraints.language ?? "en",
         )
       : null,
-    checkOnTopic({ topic: subject.topic, subTopic: subject.subTopic, prompt, answer }),
+    checkOnTopic({
+      topic: subject.topic,
+      subTopic: subject.subTopic,
+      prompt,
+      answer,
+      groundTruth: subject.passages.map((p) => p.text),
+      language: constraints.language,
+    }),
     asserted ? answersPrompt(row, prompt, fields) : null,
+    checkPreferredAnswers(prompt, rankedResponses(row), checkAnswers),
+    checkRankedGrounding(rankedResponses(row), subject.passages),
   ];
   let gateFailed = false;
   for (const r of gate) if (r && record(r, `gate:${r.name}`)) gateFailed = true;
+  // The code of the answer does the task its prompt names (run on inputs with one right result).
+  if (!gateFailed) {
+    const task = await codeTaskCheck(row, prompt, asserted, fields, deps.sandbox);
+    if (task && record(task, `gate:${task.name}`)) gateFailed = true;
+  }
 
   // 4. Duplicates (of the prompt and answer, or of the answer alone) and contamination.
   const text = dedupText(type, row);
@@ -555,6 +579,107 @@ export function duplicateReason(dup: DuplicateMatch, suffix = ""): string {
   if (dup.kind === "response")
     return `the same response as example ${dup.id} under a different prompt (similarity ${dup.similarity})${suffix}; write a response for this prompt`;
   return `${dup.kind === "exact" ? "an exact" : "a near"} duplicate of example ${dup.id}${dup.kind === "near" ? ` (similarity ${dup.similarity})` : ""}${suffix}`;
+}
+
+/**
+ * The responses of a preference row, best first: chosen then rejected (DPO, ORPO), or the
+ * RLHF responses by rank. Empty for other rows.
+ */
+export function rankedResponses(row: Record<string, unknown>): Array<{ label: string; text: string }> {
+  if (Array.isArray(row.responses)) {
+    const rs = (row.responses as Array<Record<string, unknown>>)
+      .filter((r) => r && typeof r.text === "string" && typeof r.rank === "number")
+      .sort((a, b) => (a.rank as number) - (b.rank as number));
+    return rs.map((r) => ({ label: `rank-${r.rank}`, text: r.text as string }));
+  }
+  if (typeof row.chosen === "string" && typeof row.rejected === "string")
+    return [
+      { label: "chosen", text: row.chosen },
+      { label: "rejected", text: row.rejected },
+    ];
+  return [];
+}
+
+/**
+ * The code-task check of a row ({@link checkCodeTask}): each assistant turn against its
+ * user turn, the asserted answer against the prompt, and for a preference or ranking row
+ * the preferred response against the lower ones: a preferred response whose code fails the
+ * task while a lower one's passes is a reversed order (`ranking_wrong`).
+ */
+async function codeTaskCheck(
+  row: Record<string, unknown>,
+  prompt: string,
+  asserted: string | null,
+  fields: Array<{ field: string; text: string }>,
+  sandbox?: SandboxOptions,
+): Promise<CheckResult | null> {
+  if (!asserted) return null;
+  const ranked = rankedResponses(row);
+  if (ranked.length >= 2) {
+    const top = await checkCodeTask(prompt, ranked[0]!.text, sandbox);
+    if (!top || top.passed) return top;
+    for (const lo of ranked.slice(1)) {
+      const r = await checkCodeTask(prompt, lo.text, sandbox);
+      if (r?.passed)
+        return {
+          ...top,
+          name: "code_task",
+          defect: "ranking_wrong",
+          reasons: [
+            `the ${ranked[0]!.label} response's code does not do the task (${top.reasons[0]?.replace(/^the code does not do what the prompt asks: /, "")}) while the ${lo.label} one's does; the order is reversed`,
+          ],
+        };
+    }
+    return top;
+  }
+  if (Array.isArray(row.messages)) {
+    let user = "";
+    let last: CheckResult | null = null;
+    for (const m of row.messages as Array<{ role?: unknown; content?: unknown }>) {
+      if (m?.role === "user" && typeof m.content === "string") user = m.content;
+      else if (m?.role === "assistant" && typeof m.content === "string" && user) {
+        const r = await checkCodeTask(user, m.content, sandbox);
+        if (r && !r.passed) return r;
+        last = r ?? last;
+      }
+    }
+    return last;
+  }
+  return checkCodeTask(prompt, fields.map((f) => f.text).join("\n\n"), sandbox);
+}
+
+/**
+ * DPO, ORPO and RLHF: the preferred response does not contradict the sources when a
+ * lower-ranked one contradicts nothing (and is supported by them, or makes 2+ claims) (the lexical fact check
+ * with its number, swapped-pair, exchanged-value and reversed-direction conflicts). Null
+ * without passages or for a row that is not ranked.
+ */
+function checkRankedGrounding(
+  ranked: Array<{ label: string; text: string }>,
+  passages: LicensedPassage[],
+): CheckResult | null {
+  if (ranked.length < 2 || passages.length === 0) return null;
+  const ps = passages.map((p) => ({ sourceId: p.sourceId, text: p.text }));
+  const top = lexicalStanding(ranked[0]!.text, ps);
+  if (top.contradicted.length === 0)
+    return { name: "ranking_grounding", passed: true, score: 1, reasons: [] };
+  for (const lo of ranked.slice(1)) {
+    const s = lexicalStanding(lo.text, ps);
+    // A lower response that contradicts nothing and that the sources support (or that
+    // makes claims of its own: two or more) is the better one.
+    if (s.contradicted.length === 0 && (s.supported > 0 || s.claims >= 2))
+      return {
+        name: "ranking_grounding",
+        passed: false,
+        score: 0,
+        defect: "ranking_wrong",
+        reasons: [
+          `the ${ranked[0]!.label} response contradicts the sources (${top.contradicted[0]}) while the ${lo.label} one agrees with them; the order is reversed`,
+        ],
+        details: { preferred: top, lower: { label: lo.label, ...s } },
+      };
+  }
+  return { name: "ranking_grounding", passed: true, score: 1, reasons: [] };
 }
 
 /**

@@ -1,4 +1,4 @@
-import PgBoss from "pg-boss";
+import type PgBoss from "pg-boss";
 import { describeError, SynthforgeError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import { type Logger, silentLogger } from "../core/logger.js";
@@ -51,6 +51,7 @@ async function openBoss(
       "Workers share runs through PostgreSQL: pass --db postgres://user:password@host:5432/dbname.",
     );
   }
+  const { default: PgBoss } = await import("pg-boss");
   const boss = new PgBoss({
     connectionString: opts.url,
     schema: QUEUE_SCHEMA,

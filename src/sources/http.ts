@@ -1,10 +1,15 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { type X2jOptions, XMLParser, XMLValidator } from "fast-xml-parser";
-import { Agent, type Dispatcher, fetch } from "undici";
+import type { X2jOptions } from "fast-xml-parser";
+import type { Dispatcher } from "undici";
 import { redactSecrets, SynthforgeError } from "../core/errors.js";
 import { sha256, stableStringify } from "../core/ids.js";
+import { loadSync } from "../core/load.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import { SYNTHFORGE_VERSION } from "../core/version.js";
+
+// undici and fast-xml-parser are loaded on first use (start-up, issue 15).
+const undici = () => loadSync<typeof import("undici")>("undici");
+const xml = () => loadSync<typeof import("fast-xml-parser")>("fast-xml-parser");
 
 /**
  * The shared HTTP layer of the source adapters (DESIGN §3.5), on undici.
@@ -476,7 +481,8 @@ export class HttpClient {
     this.politenessOverride = options.politeness;
     this.cache = options.cache === false ? null : (options.cache ?? new MemoryResponseCache());
     this.ownsDispatcher = !options.dispatcher;
-    this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, connections: 16 });
+    this.dispatcher =
+      options.dispatcher ?? new (undici().Agent)({ keepAliveTimeout: 10_000, connections: 16 });
     this.logger = options.logger ?? silentLogger;
     this.politeness = new Politeness(this.opts.clock);
   }
@@ -716,7 +722,7 @@ export class HttpClient {
     try {
       let res: Awaited<ReturnType<typeof fetch>>;
       try {
-        res = await fetch(url, {
+        res = await undici().fetch(url, {
           method: "GET",
           headers,
           signal: controller.signal,
@@ -983,7 +989,7 @@ function parseXmlBody(req: HttpRequest, res: HttpResponse, parserOptions: Partia
       },
     );
   }
-  const valid = XMLValidator.validate(body, { allowBooleanAttributes: true });
+  const valid = xml().XMLValidator.validate(body, { allowBooleanAttributes: true });
   if (valid !== true) {
     throw sourceFailed(
       { adapter: req.adapter, reason: "malformed-xml", status: res.status, url: shown },
@@ -992,7 +998,7 @@ function parseXmlBody(req: HttpRequest, res: HttpResponse, parserOptions: Partia
     );
   }
   try {
-    return new XMLParser({ ...XML_DEFAULTS, ...parserOptions }).parse(body);
+    return new (xml().XMLParser)({ ...XML_DEFAULTS, ...parserOptions }).parse(body);
   } catch (e) {
     throw sourceFailed(
       { adapter: req.adapter, reason: "malformed-xml", status: res.status, url: shown },

@@ -3,16 +3,19 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseHTML } from "linkedom";
 import MiniSearch from "minisearch";
-import { extractText, getDocumentProxy, getMeta } from "unpdf";
 import { describeError, SynthforgeError } from "../core/errors.js";
 import { sha256 } from "../core/ids.js";
+import { loadSync } from "../core/load.js";
 import { contentWords } from "../core/text.js";
 import type { Licence, Passage, SourceDocument } from "../core/types.js";
 import { licenceFromText, normaliseLicence, unknownLicence } from "./licence.js";
 import { splitFrontMatter, toPassages } from "./passages.js";
 import type { SearchOptions, SourceAdapter } from "./types.js";
+
+// linkedom is loaded on first use (start-up, issue 15).
+const parseHTML: typeof import("linkedom").parseHTML = (...args) =>
+  loadSync<typeof import("linkedom")>("linkedom").parseHTML(...args);
 
 /** Options of {@link localFilesSource}. */
 export interface LocalFilesOptions {
@@ -250,6 +253,7 @@ async function readPdfDoc(path: string, maxBytes: number): Promise<ReadDoc> {
   // PDF.js takes ownership of the buffer it is given: hash a copy first.
   const raw = bytes.slice();
   // verbosity 0: PDF.js would print its repair warnings for damaged files to the console.
+  const { extractText, getDocumentProxy, getMeta } = await import("unpdf");
   const pdf = await getDocumentProxy(bytes, { verbosity: 0 });
   try {
     const { text } = await extractText(pdf, { mergePages: false });

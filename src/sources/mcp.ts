@@ -1,8 +1,6 @@
 import { basename, isAbsolute } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import pLimit from "p-limit";
 import { describeError, isSynthforgeError, SynthforgeError } from "../core/errors.js";
@@ -269,8 +267,11 @@ export function mcpSource(opts: McpSourceOptions): McpSource {
     ? `"${[opts.command, ...(opts.args ?? [])].join(" ")}"`
     : new URL(opts.url!).origin;
 
-  const makeTransport = (): Transport => {
+  const makeTransport = async (): Promise<Transport> => {
     if (opts.command) {
+      const { getDefaultEnvironment, StdioClientTransport } = await import(
+        "@modelcontextprotocol/sdk/client/stdio.js"
+      );
       const t = new StdioClientTransport({
         command: opts.command,
         args: opts.args ?? [],
@@ -284,6 +285,9 @@ export function mcpSource(opts: McpSourceOptions): McpSource {
       });
       return t;
     }
+    const { StreamableHTTPClientTransport } = await import(
+      "@modelcontextprotocol/sdk/client/streamableHttp.js"
+    );
     return new StreamableHTTPClientTransport(new URL(opts.url!), {
       requestInit: { headers: opts.headers ?? {} },
     });
@@ -292,8 +296,10 @@ export function mcpSource(opts: McpSourceOptions): McpSource {
   const connect = (): Promise<Client> => {
     if (closed) return Promise.reject(new SynthforgeError("SOURCE_FAILED", `MCP source ${id} is closed.`));
     connecting ??= (async () => {
+      // The MCP SDK is loaded on the first connection (start-up, issue 15).
+      const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
       const client = new Client({ name: "synthforge", version: "0.1.0" });
-      const transport = makeTransport();
+      const transport = await makeTransport();
       stats.connections++;
       client.onclose = () => {
         // The server went away (or we closed it): the next search starts a new one.

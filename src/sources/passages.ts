@@ -1,5 +1,5 @@
 import MiniSearch from "minisearch";
-import { parse as parseYaml } from "yaml";
+import { loadSync } from "../core/load.js";
 import { contentWords } from "../core/text.js";
 import type { Passage } from "../core/types.js";
 
@@ -44,7 +44,7 @@ export function splitFrontMatter(text: string): { meta: Record<string, unknown>;
   const m = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(text);
   if (!m) return { meta: {}, body: text };
   try {
-    const meta = parseYaml(m[1] ?? "");
+    const meta = loadSync<typeof import("yaml")>("yaml").parse(m[1] ?? "");
     return {
       meta: meta && typeof meta === "object" ? (meta as Record<string, unknown>) : {},
       body: text.slice(m[0].length),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { registerSourceTypeName } from "../core/config.js";
 import { SynthforgeError } from "../core/errors.js";
 import { arxivSource } from "./adapters/arxiv.js";
 import { biorxivSource, medrxivSource } from "./adapters/biorxiv.js";
@@ -67,6 +68,8 @@ export function registerSource(def: SourceDefinition, opts: { replace?: boolean 
     );
   }
   registry.set(def.id, def);
+  // Config files may now name it: `sources: [{ type: <id> }]`.
+  if (!["corpus", "localFiles", "mcp"].includes(def.id)) registerSourceTypeName(def.id);
 }
 
 /** Every registered kind of source, in registration order. */

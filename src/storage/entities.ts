@@ -1,6 +1,11 @@
-import { EntitySchema, type EntitySchemaColumnOptions, type EntitySchemaIndexOptions } from "typeorm";
-import { TRAINING_TYPES, type TrainingTypeName } from "../core/types.js";
-import { type ColumnSpec, EXAMPLE_COLUMNS, exampleTable } from "./schema.js";
+import type {
+  DataSource,
+  EntitySchemaColumnOptions,
+  EntitySchemaIndexOptions,
+  TableColumnOptions,
+} from "typeorm";
+import { isBuiltinTrainingType, type TrainingTypeName } from "../core/types.js";
+import { type ColumnSpec, exampleColumns, exampleTable, exampleTypes } from "./schema.js";
 import type {
   FailureRow,
   LlmBatchRow,
@@ -10,6 +15,7 @@ import type {
   RunRow,
   SourceRow,
 } from "./store.js";
+import { EntitySchema, Table, TableIndex } from "./typeorm-lazy.js";
 
 /** The lease columns of `questions` (not part of {@link QuestionRow}; see `claimQuestions`). */
 export interface QuestionLease {
@@ -57,7 +63,8 @@ export interface SynthforgeEntities {
   failure: EntitySchema<FailureRow>;
   llmCall: EntitySchema<LlmCallRow>;
   llmBatch: EntitySchema<LlmBatchRow>;
-  examples: Record<TrainingTypeName, EntitySchema<ExampleEntity>>;
+  /** One per built-in type and per type registered before the store was opened. */
+  examples: Partial<Record<TrainingTypeName, EntitySchema<ExampleEntity>>>;
   /** Every schema, for `DataSource({ entities })`. */
   all: EntitySchema[];
 }
@@ -87,7 +94,8 @@ export const ENTITY_NAMES = {
   failure: "Failure",
   llmCall: "LlmCall",
   llmBatch: "LlmBatch",
-  example: (type: TrainingTypeName): string => `SyntheticData${type.charAt(0).toUpperCase()}${type.slice(1)}`,
+  example: (type: TrainingTypeName): string =>
+    `SyntheticData${type.charAt(0).toUpperCase()}${type.slice(1).replace(/[-_]([a-z0-9])/g, (_, ch: string) => ch.toUpperCase())}`,
 } as const;
 
 /** Builds the entity schemas for `kind`. Each store builds its own set. */
@@ -315,8 +323,8 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
     }
   };
 
-  const examples = {} as Record<TrainingTypeName, EntitySchema<ExampleEntity>>;
-  for (const type of TRAINING_TYPES) {
+  const examples: Partial<Record<TrainingTypeName, EntitySchema<ExampleEntity>>> = {};
+  for (const type of exampleTypes()) {
     const table = exampleTable(type);
     const columns: Record<string, EntitySchemaColumnOptions> = {
       id: id(),
@@ -331,7 +339,7 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
       createdAt: time("created_at"),
       updatedAt: time("updated_at"),
     };
-    for (const spec of EXAMPLE_COLUMNS[type]) columns[spec.name] = typeColumn(spec);
+    for (const spec of exampleColumns(type) ?? []) columns[spec.name] = typeColumn(spec);
     examples[type] = new EntitySchema<ExampleEntity>({
       name: ENTITY_NAMES.example(type),
       tableName: table,
@@ -353,6 +361,92 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
     llmCall,
     llmBatch,
     examples,
-    all: [run, question, source, review, failure, llmCall, llmBatch, ...Object.values(examples)],
+    all: [
+      run,
+      question,
+      source,
+      review,
+      failure,
+      llmCall,
+      llmBatch,
+      ...Object.values(examples).filter((e) => e !== undefined),
+    ],
   };
+}
+
+/**
+ * Creates the missing `synthetic_data_<type>` tables of training types registered at run
+ * time (built-in tables come from the migrations, never from here), with the same common
+ * columns, foreign keys and indexes as the built-in ones. Idempotent; run after the
+ * migrations each time a store opens. Returns the tables it created.
+ */
+export async function createRegisteredExampleTables(ds: DataSource, kind: StoreKind): Promise<string[]> {
+  const pg = kind === "postgres";
+  const col =
+    (type: string) =>
+    (name: string, nullable = false): TableColumnOptions => ({ name, type, isNullable: nullable });
+  const c = {
+    str: col("varchar"),
+    text: col("text"),
+    integer: col("integer"),
+    real: col(pg ? "double precision" : "real"),
+    boolean: col("boolean"),
+    json: col(pg ? "jsonb" : "text"),
+    time: col(pg ? "timestamptz" : "datetime"),
+  };
+  const fk = (column: string, referencedTableName: string) => ({
+    columnNames: [column],
+    referencedTableName,
+    referencedColumnNames: ["id"],
+    onDelete: "CASCADE",
+  });
+  const created: string[] = [];
+  const runner = ds.createQueryRunner();
+  try {
+    for (const type of exampleTypes()) {
+      if (isBuiltinTrainingType(type)) continue;
+      const table = exampleTable(type);
+      if (await runner.hasTable(table)) continue;
+      await runner.createTable(
+        new Table({
+          name: table,
+          columns: [
+            { name: "id", type: "varchar", isPrimary: true },
+            c.str("run_id"),
+            c.str("question_id"),
+            c.str("model"),
+            c.str("provider"),
+            c.real("quality_score", true),
+            c.str("review_status"),
+            c.json("sources"),
+            c.integer("revision"),
+            c.time("created_at"),
+            c.time("updated_at"),
+            ...(exampleColumns(type) ?? []).map((s) => c[s.kind](s.name, s.nullable ?? false)),
+          ],
+          foreignKeys: [fk("run_id", "runs"), fk("question_id", "questions")],
+        }),
+        true,
+      );
+      await runner.createIndex(
+        table,
+        new TableIndex({ name: `UQ_${table}_question_id`, columnNames: ["question_id"], isUnique: true }),
+      );
+      await runner.createIndex(
+        table,
+        new TableIndex({ name: `IDX_${table}_run_id_id`, columnNames: ["run_id", "id"] }),
+      );
+      await runner.createIndex(
+        table,
+        new TableIndex({
+          name: `IDX_${table}_run_id_review_status`,
+          columnNames: ["run_id", "review_status"],
+        }),
+      );
+      created.push(table);
+    }
+  } finally {
+    await runner.release();
+  }
+  return created;
 }

@@ -3,18 +3,12 @@ import { access, constants as fsConstants, open, stat } from "node:fs/promises";
 import { dirname, resolve as resolvePath } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import type BetterSqlite3 from "better-sqlite3";
-import {
-  DataSource,
-  type DataSourceOptions,
-  type EntityManager,
-  In,
-  IsNull,
-  MigrationExecutor,
-  MoreThan,
-  Not,
-  type QueryDeepPartialEntity,
-  type QueryRunner,
-  type Logger as TypeormLogger,
+import type {
+  DataSourceOptions,
+  EntityManager,
+  QueryDeepPartialEntity,
+  QueryRunner,
+  Logger as TypeormLogger,
 } from "typeorm";
 import { describeError, redactSecrets, SynthforgeError } from "../core/errors.js";
 import { checkFolder, makeFolders } from "../core/fs-paths.js";
@@ -31,6 +25,7 @@ import {
 } from "../core/types.js";
 import {
   buildEntities,
+  createRegisteredExampleTables,
   ENTITY_NAMES,
   type ExampleEntity,
   type QuestionLease,
@@ -39,7 +34,7 @@ import {
 } from "./entities.js";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./migrations/index.js";
 import { AsyncMutex } from "./mutex.js";
-import { EXAMPLE_COLUMNS, exampleTable } from "./schema.js";
+import { type ColumnSpec, exampleColumns, exampleTable } from "./schema.js";
 import type {
   CandidateLease,
   ClaimOptions,
@@ -62,6 +57,7 @@ import type {
   SourceRow,
   Store,
 } from "./store.js";
+import { DataSource, In, IsNull, MigrationExecutor, MoreThan, Not } from "./typeorm-lazy.js";
 
 /** Options of {@link sqliteStore}. */
 export interface SqliteStoreOptions {
@@ -116,10 +112,11 @@ interface TxContext {
 export interface StoreEngine {
   readonly kind: StoreKind;
   readonly location: string;
-  readonly entities: SynthforgeEntities;
+  /** Rebuilt when the store connects, so training types registered before `init()` have entities. */
+  entities: SynthforgeEntities;
   /** Checks run before connecting (SQLite: the file is a database, its directory exists). */
   readonly preflight: () => Promise<void>;
-  readonly dataSourceOptions: () => DataSourceOptions;
+  readonly dataSourceOptions: (entities: SynthforgeEntities) => DataSourceOptions;
   /** Turns a connection failure into a message (redacted, with a hint). */
   readonly describeConnectError: (e: unknown) => { reason: string; hint: string };
   /** Serialises transactions and writes on SQLite's single connection; null on PostgreSQL. */
@@ -159,7 +156,9 @@ export interface StoreEngine {
 export class TypeormStore implements Store {
   readonly kind: StoreKind;
   readonly location: string;
-  private readonly e: SynthforgeEntities;
+  private get e(): SynthforgeEntities {
+    return this.engine.entities;
+  }
 
   /** Use {@link sqliteStore}, {@link postgresStore} or {@link openStore}. */
   constructor(
@@ -168,7 +167,6 @@ export class TypeormStore implements Store {
   ) {
     this.kind = engine.kind;
     this.location = engine.location;
-    this.e = engine.entities;
   }
 
   /**
@@ -528,7 +526,7 @@ export class TypeormStore implements Store {
       ...typeValues,
     };
     const overwrite = [
-      ...EXAMPLE_COLUMNS[type].map((c) => c.name),
+      ...columnsOf(type).map((c) => c.name),
       "model",
       "provider",
       "quality_score",
@@ -1115,7 +1113,12 @@ export class TypeormStore implements Store {
   private exampleEntity(type: TrainingTypeName) {
     const entity = this.e.examples[type];
     if (!entity)
-      throw new SynthforgeError("UNKNOWN_TRAINING_TYPE", `No table for training type "${String(type)}".`);
+      throw new SynthforgeError(
+        "UNKNOWN_TRAINING_TYPE",
+        exampleColumns(type)
+          ? `Training type "${String(type)}" was registered after the store was opened: register it (or load its plugin) before init().`
+          : `No table for training type "${String(type)}".`,
+      );
     return entity;
   }
 
@@ -1214,10 +1217,10 @@ export function sqliteStore(opts: SqliteStoreOptions): TypeormStore {
     location: file,
     entities,
     preflight: () => (memory ? Promise.resolve() : checkSqliteFile(file)),
-    dataSourceOptions: () => ({
+    dataSourceOptions: (current) => ({
       type: "better-sqlite3",
       database: file,
-      entities: entities.all,
+      entities: current.all,
       migrations: MIGRATIONS,
       migrationsTableName: MIGRATIONS_TABLE,
       migrationsRun: false,
@@ -1285,10 +1288,10 @@ export function postgresStore(opts: PostgresStoreOptions): TypeormStore {
     location,
     entities,
     preflight: () => Promise.resolve(),
-    dataSourceOptions: () => ({
+    dataSourceOptions: (current) => ({
       type: "postgres",
       url,
-      entities: entities.all,
+      entities: current.all,
       migrations: MIGRATIONS,
       migrationsTableName: MIGRATIONS_TABLE,
       migrationsRun: false,
@@ -1366,7 +1369,8 @@ export function redactDbUrl(url: string): string {
 
 async function connectAndMigrate(engine: StoreEngine): Promise<void> {
   await engine.preflight();
-  const ds = new DataSource(engine.dataSourceOptions());
+  engine.entities = buildEntities(engine.kind);
+  const ds = new DataSource(engine.dataSourceOptions(engine.entities));
   try {
     await ds.initialize();
   } catch (e) {
@@ -1380,6 +1384,8 @@ async function connectAndMigrate(engine: StoreEngine): Promise<void> {
   try {
     const applied = await migrateOnce(ds, engine);
     for (const m of applied) engine.logger.info(`${engine.location}: applied database migration ${m.name}`);
+    for (const table of await createRegisteredExampleTables(ds, engine.kind))
+      engine.logger.info(`${engine.location}: created table ${table} for a registered training type`);
     const known = new Set(MIGRATIONS.map((M) => new M().name));
     const executed = await new MigrationExecutor(ds).getExecutedMigrations();
     const newer = executed.filter((m) => !known.has(m.name)).map((m) => m.name);
@@ -1812,9 +1818,17 @@ function toSourceRow(r: SourceRow): SourceRow {
   };
 }
 
+/** The type-specific columns of a type's table; `UNKNOWN_TRAINING_TYPE` for a type with none. */
+function columnsOf(type: TrainingTypeName): ColumnSpec[] {
+  const cols = exampleColumns(type);
+  if (!cols)
+    throw new SynthforgeError("UNKNOWN_TRAINING_TYPE", `No table for training type "${String(type)}".`);
+  return cols;
+}
+
 function toExampleRow(type: TrainingTypeName, r: ExampleEntity): ExampleRow {
   const data: Record<string, unknown> = {};
-  for (const spec of EXAMPLE_COLUMNS[type]) {
+  for (const spec of columnsOf(type)) {
     const v = r[spec.name];
     if (v === null || v === undefined) data[spec.name] = null;
     else if (spec.kind === "real" || spec.kind === "integer") data[spec.name] = toNumber(v);
@@ -1882,7 +1896,7 @@ function exampleColumnValues(
   mode: "replace" | "patch",
 ): Record<string, unknown> {
   const table = exampleTable(type);
-  const specs = EXAMPLE_COLUMNS[type];
+  const specs = columnsOf(type);
   const known = new Set(specs.map((s) => s.name));
   const unknown = Object.keys(data).filter((k) => !known.has(k) && data[k] !== undefined);
   if (unknown.length > 0) {

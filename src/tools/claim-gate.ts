@@ -185,6 +185,16 @@ export function numberConflict(
         ),
     );
     if (stated.length === 0 || stated.some((s) => agrees(t, s.tok))) continue;
+    // The source gives this very number for the same thing, named right after it ("78%
+    // nitrogen and 21% oxygen": 21 follows "nitrogen", but 78 is nitrogen's).
+    const about = stated[0]!.about;
+    if (
+      srcToks.some(
+        (s, k) =>
+          s.kind === "num" && agrees(t, s) && binding(srcToks, k).after.some((w) => related(w, about)),
+      )
+    )
+      continue;
     // Another sentence of the sources gives this very number for the same thing.
     if (
       passages.some((p) =>
@@ -297,5 +307,117 @@ export function swapConflict(
     if (!next && new RegExp(`\\b${other}\\b`).test(src) && !new RegExp(`\\b${w}\\b`).test(src))
       return { claimed: w, stated: other, sourceId: best.sourceId, evidence: best.text };
   }
+  return null;
+}
+
+/**
+ * Two values exchanged between two things: the claim gives the number the source sentence
+ * gives for one thing to another, and the other's number to the first ("oxygen … 78%,
+ * nitrogen … 21%" where the source says "78% nitrogen and 21% oxygen"). Only the things the
+ * source binds to its numbers count (the word right after a number, else right before it),
+ * and both exchanged numbers must be in the claim, each in the clause of the other thing.
+ */
+export function exchangeConflict(
+  claim: string,
+  passages: Array<{ sourceId: string; text: string }>,
+): SwapConflict | null {
+  const best = bestSentence(claim, passages, 0.3);
+  if (!best) return null;
+  // The source's number → thing bindings.
+  const src = tokens(best.text);
+  const thingOf = new Map<number, string>();
+  src.forEach((t, i) => {
+    if (t.kind !== "num") return;
+    const next = src[i + 1];
+    const prev = src[i - 1];
+    const thing = next?.kind === "word" ? next.word : prev?.kind === "word" ? prev.word : null;
+    if (thing && !thingOf.has(t.value)) thingOf.set(t.value, thing);
+  });
+  const things = new Set(thingOf.values());
+  if (things.size < 2) return null;
+  // The claim, clause by clause: the thing it names and the number it gives.
+  const clauses = claim.split(/;|\.\s|,\s*(?:while|whereas|and|but)\s|\s(?:while|whereas)\s/);
+  const stated: Array<{ thing: string; value: number; word: string }> = [];
+  for (const c of clauses) {
+    const toks = tokens(c);
+    const nums = toks.filter((t) => t.kind === "num");
+    const named = [
+      ...new Set(toks.filter((t) => t.kind === "word" && things.has(t.word)).map((t) => t.word)),
+    ];
+    if (nums.length === 1 && named.length === 1)
+      stated.push({ thing: named[0]!, value: nums[0]!.value, word: nums[0]!.word });
+  }
+  for (const a of stated) {
+    const sourceThing = thingOf.get(a.value);
+    if (!sourceThing || sourceThing === a.thing) continue;
+    const b = stated.find((x) => x.thing === sourceThing && thingOf.get(x.value) === a.thing);
+    if (b)
+      return {
+        claimed: `${a.word} for ${a.thing}`,
+        stated: `${a.word} for ${sourceThing}`,
+        sourceId: best.sourceId,
+        evidence: best.text,
+      };
+  }
+  return null;
+}
+
+/** Paired words of a direction ("from higher … to lower …"). */
+const DIRECTION_PAIRS: Array<[string, string]> = [
+  ["higher", "lower"],
+  ["high", "low"],
+  ["hot", "cold"],
+  ["hotter", "colder"],
+  ["warmer", "cooler"],
+  ["more", "less"],
+  ["greater", "smaller"],
+  ["inside", "outside"],
+  ["positive", "negative"],
+  ["anode", "cathode"],
+  ["concentrated", "dilute"],
+];
+const OPPOSITE = new Map<string, string>(
+  DIRECTION_PAIRS.flatMap(
+    ([a, b]) =>
+      [
+        [a, b],
+        [b, a],
+      ] as Array<[string, string]>,
+  ),
+);
+
+/** The "from … to …" ends of a text, as the paired direction words they hold. */
+function directions(text: string): Array<{ from: string; to: string; phrase: string }> {
+  const out: Array<{ from: string; to: string; phrase: string }> = [];
+  for (const m of text.toLowerCase().matchAll(/\bfrom\s+([^.;:]{1,60}?)\s+to\s+([^.;:,]{1,60})/g)) {
+    const from = (m[1]!.match(/\p{L}+/gu) ?? []).find((w) => OPPOSITE.has(w));
+    const to = (m[2]!.match(/\p{L}+/gu) ?? []).find((w) => OPPOSITE.has(w));
+    if (from && to && OPPOSITE.get(from) === to) out.push({ from, to, phrase: m[0] });
+  }
+  return out;
+}
+
+/**
+ * A direction the other way round: the claim says "from lower … to higher …" where the
+ * source sentence that states the same thing says "from higher … to lower …" (water
+ * potential, heat, concentration, current).
+ */
+export function directionConflict(
+  claim: string,
+  passages: Array<{ sourceId: string; text: string }>,
+): SwapConflict | null {
+  const mine = directions(claim);
+  if (mine.length === 0) return null;
+  const best = bestSentence(claim, passages, 0.3);
+  if (!best) return null;
+  const theirs = directions(best.text);
+  for (const d of mine)
+    if (theirs.some((t) => t.from === d.to && t.to === d.from) && !theirs.some((t) => t.from === d.from))
+      return {
+        claimed: d.phrase,
+        stated: theirs.find((t) => t.from === d.to)!.phrase,
+        sourceId: best.sourceId,
+        evidence: best.text,
+      };
   return null;
 }

@@ -348,6 +348,11 @@ const MARK = "@@synthforge-block-";
 /** A well-known function and what it must return, to test a definition of it by its name. */
 interface Oracle {
   names: RegExp;
+  /**
+   * The task in a prompt's words ("the largest number in a list"): a prompt that asks for
+   * it tests the one function of the answer with this many parameters, whatever its name.
+   */
+  task?: RegExp;
   params: number;
   cases: Array<{ args: string; expect: string }>;
 }
@@ -356,6 +361,7 @@ interface Oracle {
 const ORACLES: Oracle[] = [
   {
     names: /^(?:factorial|fact)$/,
+    task: /\bfactorial\b/i,
     params: 1,
     cases: [
       { args: "0", expect: "1" },
@@ -366,6 +372,7 @@ const ORACLES: Oracle[] = [
   },
   {
     names: /^is_?prime$/i,
+    task: /\b(?:is|whether|if|checks?|tests?)\b[^.?\n]{0,40}\bprime\b/i,
     params: 1,
     cases: [
       { args: "1", expect: "False" },
@@ -379,6 +386,7 @@ const ORACLES: Oracle[] = [
   },
   {
     names: /^(?:gcd|greatest_common_divisor)$/,
+    task: /\b(?:gcd|greatest common divisor|highest common factor)\b/i,
     params: 2,
     cases: [
       { args: "12, 18", expect: "6" },
@@ -396,6 +404,7 @@ const ORACLES: Oracle[] = [
   },
   {
     names: /^median$/,
+    task: /\bmedian\b/i,
     params: 1,
     cases: [
       { args: "[3, 1, 2]", expect: "2" },
@@ -421,6 +430,7 @@ const ORACLES: Oracle[] = [
   },
   {
     names: /^is_?leap(?:_?year)?$|^leap_?year$/i,
+    task: /\bleap year\b/i,
     params: 1,
     cases: [
       { args: "2024", expect: "True" },
@@ -452,8 +462,69 @@ const ORACLES: Oracle[] = [
   },
   {
     names: /^(?:count_vowels)$/,
+    task: /\bcount\w*\s+(?:the\s+|all\s+)?vowels\b/i,
     params: 1,
-    cases: [{ args: '"hello world"', expect: "3" }],
+    cases: [
+      { args: '"hello world"', expect: "3" },
+      // A vowel is a vowel in capitals too, unless the prompt says lower case only.
+      { args: '"Apple PIE"', expect: "4" },
+    ],
+  },
+  {
+    names: /^(?:largest|find_largest|find_max|get_max|max_value|maximum|biggest|max_of_list|list_max)$/,
+    task: /\b(?:largest|biggest|greatest|maximum|highest)\s+(?:number|value|element|item|integer)s?\b[^.?\n]{0,40}\blist\b/i,
+    params: 1,
+    cases: [
+      { args: "[3, 1, 2]", expect: "3" },
+      { args: "[-5, -2, -9]", expect: "-2" },
+      { args: "[7]", expect: "7" },
+    ],
+  },
+  {
+    names: /^(?:smallest|find_smallest|find_min|get_min|min_value|minimum|min_of_list|list_min)$/,
+    task: /\b(?:smallest|lowest|minimum|least)\s+(?:number|value|element|item|integer)s?\b[^.?\n]{0,40}\blist\b/i,
+    params: 1,
+    cases: [
+      { args: "[3, 1, 2]", expect: "1" },
+      { args: "[5, 9, 12]", expect: "5" },
+      { args: "[7]", expect: "7" },
+    ],
+  },
+  {
+    names: /^sum_?(?:of_?)?(?:the_?)?evens?(?:_numbers)?$/,
+    task: /\bsum\s+of\s+(?:the\s+|all\s+)?even\s+(?:numbers|integers|values|elements|entries)\b/i,
+    params: 1,
+    cases: [
+      { args: "[1, 2, 3, 4]", expect: "6" },
+      { args: "[1, 3, 5]", expect: "0" },
+      { args: "[-2, 5, 10]", expect: "8" },
+    ],
+  },
+  {
+    names: /^sum_?(?:of_?)?(?:the_?)?odds?(?:_numbers)?$/,
+    task: /\bsum\s+of\s+(?:the\s+|all\s+)?odd\s+(?:numbers|integers|values|elements|entries)\b/i,
+    params: 1,
+    cases: [
+      { args: "[1, 2, 3, 4]", expect: "4" },
+      { args: "[2, 4]", expect: "0" },
+    ],
+  },
+  {
+    // Only when the prompt asks for case to be ignored.
+    names: /^$/,
+    task: /\bpalindrome\b[^.?\n]{0,60}\b(?:ignor\w*\s+(?:the\s+)?(?:letter\s+)?case|case[- ]insensitive(?:ly)?|regardless\s+of\s+case)\b/i,
+    params: 1,
+    cases: [
+      { args: '"Racecar"', expect: "True" },
+      { args: '"abba"', expect: "True" },
+      { args: '"Hello"', expect: "False" },
+    ],
+  },
+  {
+    names: /^reverse_?(?:the_?)?words$/,
+    task: /\brevers\w*\s+(?:the\s+)?(?:order\s+of\s+(?:the\s+)?)?words\b/i,
+    params: 1,
+    cases: [{ args: '"the quick brown fox"', expect: "'fox brown quick the'" }],
   },
   {
     names: /^(?:sum_digits|sum_of_digits|digit_sum)$/,
@@ -467,16 +538,30 @@ const ORACLES: Oracle[] = [
  * is_leap_year...) on inputs with one right result. Returns what is wrong (empty when they
  * all agree, or when none is defined). A function that raises on these inputs is wrong.
  */
-export async function knownFunctionProblems(code: string, opts?: SandboxOptions): Promise<string[]> {
+export async function knownFunctionProblems(
+  code: string,
+  opts?: SandboxOptions,
+  prompt?: string,
+): Promise<string[]> {
   const tests: Array<{ name: string; args: string; expect: string }> = [];
-  for (const m of code.matchAll(/^def\s+([A-Za-z_]\w*)\s*\(([^)]*)\)/gm)) {
-    const name = m[1]!;
-    const params = m[2]!
+  const defs = [...code.matchAll(/^def\s+([A-Za-z_]\w*)\s*\(([^)]*)\)/gm)].map((m) => ({
+    name: m[1]!,
+    params: m[2]!
       .split(",")
       .map((p) => p.trim())
-      .filter((p) => p && !p.startsWith("*") && !p.includes("="));
-    const oracle = ORACLES.find((o) => o.names.test(name) && o.params === params.length);
-    if (oracle) for (const c of oracle.cases) tests.push({ name, ...c });
+      .filter((p) => p && !p.startsWith("*") && !p.includes("=")).length,
+  }));
+  // The tasks the prompt asks for (only when it asks for one), each tested on the answer's
+  // one function with its number of parameters.
+  const asked = prompt ? ORACLES.filter((o) => o.task?.test(prompt)) : [];
+  for (const d of defs) {
+    const byName = ORACLES.find((o) => o.names.test(d.name) && o.params === d.params);
+    const byTask =
+      asked.length === 1 && defs.filter((x) => x.params === asked[0]!.params).length === 1
+        ? asked.find((o) => o.params === d.params)
+        : undefined;
+    const oracle = byTask ?? byName;
+    if (oracle) for (const c of oracle.cases) tests.push({ name: d.name, ...c });
   }
   if (tests.length === 0) return [];
   const harness = tests
@@ -755,5 +840,34 @@ export async function checkProgramAnswer(
     0,
     { printed },
     "code_output_mismatch",
+  );
+}
+
+/**
+ * The answer's Python function does the task its prompt asks for: when the prompt names a
+ * well-known task ("the largest number in a list", "the sum of the even numbers", "a
+ * palindrome, ignoring case", "factorial", "a leap year"...), the one function of the
+ * answer with that task's parameters is run on inputs with one right result, whatever it is
+ * called (see {@link knownFunctionProblems}). Fails (`code_wrong`) with the inputs it gets
+ * wrong; null when the prompt names no such task or the answer has no Python function.
+ */
+export async function checkCodeTask(
+  prompt: string,
+  text: string,
+  opts?: SandboxOptions,
+): Promise<CheckResult | null> {
+  const code = extractCodeBlocks(text)
+    .filter((b) => b.language === "python")
+    .map((b) => b.code)
+    .join("\n\n");
+  if (!/^def\s/m.test(code) || !ORACLES.some((o) => o.task?.test(prompt))) return null;
+  const problems = await knownFunctionProblems(code, opts, prompt);
+  if (problems.length === 0) return pass("code_task");
+  return fail(
+    "code_task",
+    [`the code does not do what the prompt asks: ${problems.join("; ")}`],
+    0,
+    { problems },
+    "code_wrong",
   );
 }

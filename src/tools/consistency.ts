@@ -283,3 +283,40 @@ export function checkPreferenceConsistency(chosen: ResponseOutcome, rejected: Re
   }
   return pass(name, details);
 }
+
+/**
+ * DPO, ORPO and RLHF: the preferred response answers the prompt when a lower-ranked one
+ * does. `ranked` is best first (chosen, then rejected; or the RLHF responses by rank);
+ * `answers` is the non-answer check (`checkAnswers` of the text gate). Fails
+ * (`ranking_wrong`) when the first response evades or misses the question while a later
+ * one of some substance (8+ words, or a value the prompt does not hold) answers it; null when the first response
+ * answers, or when no later one does either (then the first is a plain non-answer).
+ */
+export function checkPreferredAnswers(
+  prompt: string,
+  ranked: Array<{ label: string; text: string }>,
+  answers: (prompt: string, answer: string) => CheckResult | null,
+): CheckResult | null {
+  const [top, ...rest] = ranked;
+  if (!top || rest.length === 0) return null;
+  const first = answers(prompt, top.text);
+  if (!first || first.passed) return null;
+  const promptNumbers = new Set(prompt.match(/\b\d+(?:[.,]\d+)?\b/g) ?? []);
+  const better = rest.find((r) => {
+    const words = r.text.match(/[\p{L}\p{N}]{3,}/gu) ?? [];
+    const newNumber = (r.text.match(/\b\d+(?:[.,]\d+)?\b/g) ?? []).some((n) => !promptNumbers.has(n));
+    if (words.length < 8 && !newNumber) return false;
+    const res = answers(prompt, r.text);
+    return res?.passed === true;
+  });
+  if (!better) return null;
+  return fail(
+    "ranking",
+    [
+      `the ${top.label} response does not answer the prompt (${first.reasons[0]?.replace(/;.*$/, "") ?? "a non-answer"}) while the ${better.label} one does; the order is reversed`,
+    ],
+    0,
+    { preferred: top.label, answering: better.label },
+    "ranking_wrong",
+  );
+}

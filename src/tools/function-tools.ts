@@ -1,5 +1,7 @@
-import { FunctionTool } from "@google/adk";
+import type { FunctionTool, ToolInputParameters, ToolOptions } from "@google/adk";
 import { z } from "zod";
+import { lazyInstance } from "../core/load.js";
+import { adk } from "../models/adk.js";
 import {
   balanceEquation,
   checkBalanced,
@@ -22,13 +24,17 @@ import { checkPii, checkToxicity, verbatimOverlap } from "./text-checks.js";
  * `{ error }` results for the model (ADK does that for exceptions), never crashes.
  */
 
+/** An ADK `FunctionTool` made (and ADK loaded) when it is first used. */
+const tool = <T extends ToolInputParameters>(options: ToolOptions<T>): FunctionTool<T> =>
+  lazyInstance(() => new (adk().FunctionTool)(options));
+
 const limits = {
   timeout_ms: z.number().int().positive().max(60_000).optional().describe("Time limit in ms (default 5000)."),
 };
 const lang = z.enum(["python", "javascript", "typescript"]);
 
 /** `run_python`: runs a Python program in the Pyodide sandbox. */
-export const runPythonTool = new FunctionTool({
+export const runPythonTool = tool({
   name: "run_python",
   description:
     "Runs a Python 3 program (standard library only) in a sandbox with no network or files. Returns stdout, stderr and the error.",
@@ -40,7 +46,7 @@ export const runPythonTool = new FunctionTool({
 });
 
 /** `run_javascript`: runs JavaScript or TypeScript in the QuickJS sandbox. */
-export const runJavaScriptTool = new FunctionTool({
+export const runJavaScriptTool = tool({
   name: "run_javascript",
   description:
     "Runs JavaScript or TypeScript (ECMAScript only: no Node or browser APIs) in a sandbox. console.log output is returned.",
@@ -57,7 +63,7 @@ export const runJavaScriptTool = new FunctionTool({
 });
 
 /** `check_math_answer`: numeric or symbolic equivalence of an answer and a reference. */
-export const checkMathAnswerTool = new FunctionTool({
+export const checkMathAnswerTool = tool({
   name: "check_math_answer",
   description:
     "Checks whether an answer equals a reference: numerically (units, 0.34 = 17/50 = 34%) or symbolically (2(x+1) = 2x+2). LaTeX is accepted.",
@@ -66,7 +72,7 @@ export const checkMathAnswerTool = new FunctionTool({
 });
 
 /** `symbolic_equivalent`: are two expressions or equations the same? */
-export const symbolicEquivalentTool = new FunctionTool({
+export const symbolicEquivalentTool = tool({
   name: "symbolic_equivalent",
   description: "Checks whether two algebraic expressions (or equations) are mathematically equivalent.",
   parameters: z.object({ a: z.string(), b: z.string() }),
@@ -74,7 +80,7 @@ export const symbolicEquivalentTool = new FunctionTool({
 });
 
 /** `check_latex`: does a LaTeX maths expression parse? */
-export const checkLatexTool = new FunctionTool({
+export const checkLatexTool = tool({
   name: "check_latex",
   description:
     "Checks that a LaTeX maths expression parses (braces, \\left/\\right, environments, \\frac arguments, known commands).",
@@ -86,7 +92,7 @@ export const checkLatexTool = new FunctionTool({
 });
 
 /** `molar_mass`: parses a formula and gives its molar mass. */
-export const molarMassTool = new FunctionTool({
+export const molarMassTool = tool({
   name: "molar_mass",
   description:
     "Parses a chemical formula (parentheses, hydrates like CuSO4·5H2O, charges like SO4^2-) and returns its atoms, charge and molar mass in g/mol.",
@@ -98,7 +104,7 @@ export const molarMassTool = new FunctionTool({
 });
 
 /** `balance_equation`: checks and balances a chemical equation. */
-export const balanceEquationTool = new FunctionTool({
+export const balanceEquationTool = tool({
   name: "balance_equation",
   description:
     "Checks whether a chemical equation is balanced and gives the smallest whole-number balanced form (e.g. 'H2 + O2 -> H2O').",
@@ -110,7 +116,7 @@ export const balanceEquationTool = new FunctionTool({
 });
 
 /** `stoichiometry`: limiting reagent and theoretical yield. */
-export const stoichiometryTool = new FunctionTool({
+export const stoichiometryTool = tool({
   name: "stoichiometry",
   description: "Limiting reagent and theoretical yield of a reaction from reactant amounts (grams or moles).",
   parameters: z.object({
@@ -131,7 +137,7 @@ export const stoichiometryTool = new FunctionTool({
 });
 
 /** `convert_units`: unit conversion. */
-export const convertUnitsTool = new FunctionTool({
+export const convertUnitsTool = tool({
   name: "convert_units",
   description: "Converts a value between units (g, mol, L, M, atm, kPa, degC, K, J, cal...).",
   parameters: z.object({ value: z.number(), from: z.string(), to: z.string() }),
@@ -139,7 +145,7 @@ export const convertUnitsTool = new FunctionTool({
 });
 
 /** `run_sql`: runs SQL against an in-memory SQLite database. */
-export const runSqlTool = new FunctionTool({
+export const runSqlTool = tool({
   name: "run_sql",
   description:
     "Creates an in-memory SQLite database from a schema (CREATE/INSERT statements) and runs a query against it.",
@@ -149,7 +155,7 @@ export const runSqlTool = new FunctionTool({
 });
 
 /** `check_code`: runs code with its tests. */
-export const checkCodeTool = new FunctionTool({
+export const checkCodeTool = tool({
   name: "check_code",
   description: "Runs code followed by its tests (asserts) in the sandbox; passed when everything runs.",
   parameters: z.object({ language: lang, code: z.string(), tests: z.string().optional(), ...limits }),
@@ -158,7 +164,7 @@ export const checkCodeTool = new FunctionTool({
 });
 
 /** `make_bad_code`: failing mutants of working code, for debugging datasets. */
-export const makeBadCodeTool = new FunctionTool({
+export const makeBadCodeTool = tool({
   name: "make_bad_code",
   description:
     "Makes buggy versions of working code (operator swap, off-by-one, wrong variable) that demonstrably fail the given tests.",
@@ -172,7 +178,7 @@ export const makeBadCodeTool = new FunctionTool({
 });
 
 /** `verbatim_overlap`: how much of a text is copied from passages. */
-export const verbatimOverlapTool = new FunctionTool({
+export const verbatimOverlapTool = tool({
   name: "verbatim_overlap",
   description: "Measures word-for-word overlap (8-word n-grams) between a text and source passages.",
   parameters: z.object({
@@ -187,7 +193,7 @@ export const verbatimOverlapTool = new FunctionTool({
 });
 
 /** `screen_text`: PII and toxicity screens. */
-export const screenTextTool = new FunctionTool({
+export const screenTextTool = tool({
   name: "screen_text",
   description:
     "Screens text for personal data (emails, phones, IDs, cards, IPs) and toxicity (slurs, threats, profanity).",

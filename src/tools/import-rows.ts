@@ -1,5 +1,5 @@
 import { TRAINING_TYPES, type TrainingTypeName } from "../core/types.js";
-import { EXAMPLE_COLUMNS } from "../storage/schema.js";
+import { exampleColumns } from "../storage/schema.js";
 
 /**
  * Reads rows of existing datasets back into a training type's stored columns, from any of
@@ -280,7 +280,8 @@ const PLACEHOLDER = { text: "", real: 0, boolean: false, json: [], integer: 0 } 
  * or any export format the record is in. Returns null when the record fits neither.
  */
 export function importRow(type: TrainingTypeName, rec: Record<string, unknown>): ImportedRow | null {
-  const columns = EXAMPLE_COLUMNS[type];
+  const columns = exampleColumns(type);
+  if (!columns) return null;
   const required = columns.filter((c) => !c.nullable).map((c) => c.name);
   let row: Json | null = null;
   let format = "columns";

@@ -1,4 +1,5 @@
-import { all, create, type MathJsInstance, type MathNode, type Unit } from "mathjs";
+import type { MathJsInstance, MathNode, Unit } from "mathjs";
+import { loadSync } from "../core/load.js";
 import { memoizeText } from "../core/memo.js";
 import { type CheckResult, claimsResult, clamp01, fail, pass } from "./check.js";
 import { mathUnit, UNIT, writtenNumber, writtenResolution } from "./units.js";
@@ -16,6 +17,9 @@ let instance: MathJsInstance | null = null;
 /** A private mathjs instance with the chemistry units mathjs lacks (M, cal, kcal). */
 export function mathjs(): MathJsInstance {
   if (instance) return instance;
+  // mathjs takes about a second to load: only the first check that needs it pays (issue 15).
+  // The CommonJS build loads faster, and this private instance is never shared with host code.
+  const { all, create } = loadSync<typeof import("mathjs")>("mathjs", { commonJs: true });
   const m = create(all!, { number: "number" });
   m.createUnit("M", "1 mol/L", { override: true });
   m.createUnit("molar", "1 mol/L", { override: true });

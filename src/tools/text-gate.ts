@@ -322,7 +322,8 @@ export function truncationProblem(text: string): string | null {
   if (/```\s*$/.test(tail)) return null;
   const lastLine = tail.split("\n").at(-1)!.trim();
   if (/^\|.*\|$/.test(lastLine)) return null; // a table row
-  if (/(?:^|\s)(?:\d+[.)]|[-*•])\s*$/.test(tail) && /(?:^|\n)\s*(?:\d+[.)]|[-*•])\s/.test(tail))
+  // A bare list marker on its own last line (not "…the middle value is 7." ending a sentence).
+  if (/(?:^|\n)[ \t]*(?:\d+[.)]|[-*•])\s*$/.test(tail) && /(?:^|\n)\s*(?:\d+[.)]|[-*•])\s/.test(tail))
     return "it ends on an empty list item";
   if (/[,:;([{–—-]$/.test(t) && !/[-–—]{2,}$|:\)$/.test(t))
     return `it ends on "${t.slice(-1)}", mid-sentence`;
@@ -359,7 +360,8 @@ export function truncationProblem(text: string): string | null {
   const lines = t.split("\n").filter((l) => l.trim());
   if (
     lines.length >= 2 &&
-    /=\s*[^=]*\d\s*[+\-−×*/÷]\s*[\d.]*$/.test(lastLine) &&
+    // an operation still open ("= 45 +", "= 45 × 1"), not a fraction as the result ("= 3/2")
+    /=\s*[^=]*\d\s*(?:[+\-−×*÷]\s*[\d.]*|\/\s*)$/.test(lastLine) &&
     !/[a-zA-Z]{3,}\s*$/.test(lastLine)
   )
     return `the last step stops mid-calculation ("${lastLine.slice(-40)}")`;
@@ -654,10 +656,17 @@ const EVASIVE: RegExp[] = [
   /\b(?:it (?:really )?depends on (?:many|various|a (?:lot|number) of) (?:factors|things))\b[^.]*\.\s*(?:you (?:should|may want to|might want to) (?:consult|ask|check|research|look))/i,
   /\b(?:I (?:would|'d) (?:recommend|suggest) (?:consulting|asking|checking with) (?:a|an|your) (?:expert|professional|teacher|textbook|doctor))\b/i,
   /\b(?:I(?:'m| am) (?:sorry|afraid),? (?:but )?I (?:can(?:no|')t|am unable to|won't) (?:help|answer|assist|provide))/i,
+  /^(?:it(?:'s| is)|that(?:'s| is)) (?:hard|difficult|impossible|not possible) to (?:say|tell|know|give|answer)\b/i,
+  /^there (?:is|'s) no (?:single|simple|one|definite|clear) answer\b/i,
+  /\b(?:you should|you'd better|best to|please) (?:check|confirm|verify) (?:this|that|it) with (?:your|a|an) (?:teacher|tutor|expert|professional|doctor)\b/i,
 ];
 
 const CAUSAL =
-  /\b(?:because|makes?|making|made|allows?|lets|enables?|produces?|drives?|cause[sd]?|causing|due to|owing to|led to|lead to|leads to|leading to|result(?:s|ed)? (?:of|in|from)|as a result|reasons?|since (?!the |then|\d|last|early|late|ancient)|therefore|thus|hence|so that|so\b|which (?:makes|means|is why)|this (?:means|is why)|stems? from|driven by|triggered|contribut(?:ed|es|ing)|factors?|explain(?:s|ed)? by|in order to|to (?:avoid|prevent|keep|allow|make|reduce|increase))\b/i;
+  /\b(?:because|makes?|making|made|allows?|lets|enables?|produces?|drives?|cause[sd]?|causing|due to|owing to|led to|lead to|leads to|leading to|result(?:s|ed)? (?:of|in|from)|as a result|reasons?|since (?!the |then|\d|last|early|late|ancient)|therefore|thus|hence|so that|so\b|which (?:makes|means|is why)|this (?:means|is why)|stems? from|driven by|triggered|contribut(?:ed|es|ing)|factors?|explain(?:s|ed)? by|in order to|to (?:avoid|prevent|keep|allow|make|reduce|increase)|(?:happens?|occurs?|arises?|forms?|takes place|starts?) (?:when|where|as)|is how|by (?:\w+ing|means of)|through|via|works? by|so (?:it|they|that))\b/i;
+
+/** Words that state an effect's direction or size ("increases", "faster", "no effect"). */
+const EFFECT =
+  /\b(?:increas\w*|decreas\w*|rais\w*|lower\w*|ris(?:e|es|ing)|rose|fall(?:s|ing)?|fell|drops?|reduc\w*|boost\w*|speeds? up|slows? down|faster|slower|quicker|more|less|fewer|higher|greater|smaller|larger|doubl\w*|halv\w*|tripl\w*|no effect|not (?:affect|change)|unaffected|unchanged|proportional|inversely|shift\w*|improv\w*|worsen\w*|weaken\w*|strengthen\w*|accelerat\w*|inhibit\w*|enhanc\w*|limit\w*)\b/i;
 
 /**
  * The response answers its prompt: not an evasion or a refusal, not a restatement of the
@@ -706,7 +715,14 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
   // its own subject (an answer about something else that gives no reason evades it).
   const asksCause =
     /\bwhat (?:caused|causes|led to|leads to|were the (?:causes|reasons))\b|\breasons? for\b/i.test(p);
-  const asksWhy = /\bwhy\b/i.test(p);
+  // "Why", and questions about a mechanism or an action ("How do vaccines protect…?",
+  // "What does a central bank do to…?"), not instructions ("How do I…?").
+  const asksWhy =
+    /\bwhy\b/i.test(p) ||
+    /\bhow (?:do|does|did|can|could) (?!I\b|you\b|we\b|one\b|i\b)[\w' -]{2,60}?\b(?!affect|change|influence|impact)\w+/i.test(
+      p.replace(/\bhow (?:do|does|did|can|could) (?:I|you|we|one)\b.*/gi, ""),
+    ) ||
+    /\bwhat (?:does|do|did|can|should) (?!I\b|you\b|we\b)[\w' -]{2,60}?\bdo\b/i.test(p);
   const absent = pTerms.filter((t) => !aTerms.some((x) => related(t, x))).length;
   if (
     (asksCause || (asksWhy && pTerms.length >= 2 && absent * 3 >= pTerms.length)) &&
@@ -716,12 +732,46 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
     return defectResult(
       "answers",
       "non_answer",
-      ["the prompt asks why, but the response gives no cause or reason; explain why"],
+      ["the prompt asks why or how, but the response gives no cause, reason or mechanism; explain it"],
+      0,
+      details,
+    );
+  // An effect question ("How does X affect Y?", "What is the effect of X on Y?") needs the
+  // effect: a direction or size, or that there is none.
+  const asksEffect =
+    /\bhow (?:does|do|did|will|would|can|could) [^?.]{2,80}?\b(?:affect|change|influence|impact|alter)\b|\bwhat (?:is|are|was|were) the (?:effects?|impacts?|influence) of\b|\bwhat happens to\b/i.test(
+      p,
+    );
+  if (asksEffect && contentWords(a).length >= 6 && !EFFECT.test(a))
+    return defectResult(
+      "answers",
+      "non_answer",
+      [
+        "the prompt asks for an effect, but the response never says what changes or in which direction; state the effect",
+      ],
       0,
       details,
     );
   const head = headTerm(p);
-  if (head && aTerms.length >= 5 && !aTerms.some((t) => related(t, head)) && !/\bO\(/.test(a))
+  // A short final line with a name or a value ("Paris", "4.2 × 10^5 J") answers a "What is
+  // the capital of…?" without repeating its head noun.
+  const lastLine =
+    a
+      .split("\n")
+      .filter((l) => l.trim())
+      .at(-1)
+      ?.trim() ?? "";
+  const directAnswer =
+    a.includes("\n") &&
+    lastLine.split(/\s+/).length <= 6 &&
+    (/\d|\s\p{Lu}/u.test(lastLine) || (lastLine.split(/\s+/).length <= 3 && /^\p{Lu}/u.test(lastLine)));
+  if (
+    head &&
+    aTerms.length >= 5 &&
+    !directAnswer &&
+    !aTerms.some((t) => related(t, head)) &&
+    !/\bO\(/.test(a)
+  )
     return defectResult(
       "answers",
       "non_answer",

@@ -8,8 +8,9 @@ import { defectResult, SCAN_CHARS } from "./text-gate.js";
  * correct row often shares no word with it ("Why does sodium chloride have a high melting
  * point?" in a run on chemical bonding). So the check places the topic and the row in
  * broad subject areas with a vocabulary per area (a keyword classifier: general school and
- * professional vocabulary, not tuned to any row), and calls a row off topic only when its
- * vocabulary is clearly another area's and at most one of its words is the topic's area's.
+ * professional vocabulary, not tuned to any row), and, first, compares the row with the
+ * run's own vocabulary: its topic, sub-topic and ground-truth passages (see
+ * {@link checkOnTopic}).
  */
 
 /** Broad subject areas and their vocabulary (singular forms; matched on stems). */
@@ -69,42 +70,167 @@ export function areaHits(text: string, ignore?: Set<string>): Record<string, num
   return out;
 }
 
+/** Words of a row or a topic that name no subject (question words, "explain", "example"...). */
+const GENERIC_WORDS = new Set(
+  (
+    "what which how why when where who whose does do did is are was were can could would should will " +
+    "write show find calculate compute determine given give list name state tell explain describe please " +
+    "brief briefly short simple main important difference differ different type kind way ways part parts " +
+    "thing things mean meaning means make made work works happen happens example answer question problem " +
+    "value result use uses using used need want get good best better first second one two three many much " +
+    "more most less also only just like often usually about around between each every other such same new " +
+    "introduction overview basic basics concept concepts idea ideas topic student students level help " +
+    "time times year years day days number numbers large small high low long contain contains"
+  )
+    .split(/\s+/)
+    .map((w) => stem(w)),
+);
+
+/** The subject words of a text: stemmed content words, 3+ letters, no numbers, no generic words. */
+export function subjectTerms(text: string): string[] {
+  return [
+    ...new Set(
+      contentWords(text.slice(0, SCAN_CHARS)).filter(
+        (w) => w.length > 2 && !/^\d/.test(w) && !GENERIC_WORDS.has(w),
+      ),
+    ),
+  ];
+}
+
+/** True when two stemmed words share a stem of 5+ letters (chemistry ~ chemical). */
+function related(a: string, b: string): boolean {
+  if (a === b) return true;
+  const n = Math.min(a.length, b.length);
+  if (n < 5) return false;
+  const k = Math.max(5, Math.min(n, Math.floor(Math.max(a.length, b.length) * 0.6)));
+  return a.slice(0, k) === b.slice(0, k);
+}
+
+/** The terms of `terms` that a vocabulary holds (exactly or by a shared 5+ letter stem). */
+export function sharedTerms(terms: string[], vocabulary: Set<string>): string[] {
+  const byPrefix = new Map<string, string[]>();
+  for (const v of vocabulary) {
+    if (v.length < 5) continue;
+    const k = v.slice(0, 5);
+    byPrefix.set(k, [...(byPrefix.get(k) ?? []), v]);
+  }
+  return terms.filter(
+    (t) =>
+      vocabulary.has(t) || (t.length >= 5 && (byPrefix.get(t.slice(0, 5)) ?? []).some((v) => related(t, v))),
+  );
+}
+
+/** Subject words the run's ground truth must hold before it can judge a row on its own. */
+export const MIN_GROUND_TRUTH_TERMS = 12;
+
 /**
- * On topic: the example's subject area is the run's topic's. Off topic when the row's
- * vocabulary belongs clearly (3+ words, three times as many) to another area and at most
- * one of its words to the topic's area. No decision (null) without a topic, or when the
- * topic names no area this check knows.
+ * On topic: the example is about the run's topic. Two kinds of evidence, both general:
+ *
+ * 1. **The run's own vocabulary**: the subject words of the topic, the sub-topic and the
+ *    ground-truth passages the run researched for it (the user's corpus notes included).
+ *    A row that shares a fair share of its subject words with them is on topic whatever
+ *    subject area the words belong to (a run on "synthetic xenobiology" with the user's own
+ *    notes) unless the topic's own words name another area clearly; a row that shares almost
+ *    none (at most two words and under 10% of its subject words, none of its prompt's beyond
+ *    the topic's keywords, and at most one or two words of the topic's subject areas) is off
+ *    topic when the ground truth is rich enough to judge ({@link MIN_GROUND_TRUTH_TERMS}).
+ * 2. **Subject areas** (without ground truth): the row's vocabulary belongs clearly (3+
+ *    words, three times as many) to an area that is not the topic's or a neighbour's and at
+ *    most one of its words to the topic's area; or it holds not one word of the topic's
+ *    areas and their neighbours, nor of the topic and sub-topic, over 15+ subject words with
+ *    3+ in the prompt (English rows only).
+ *
+ * No decision (null) without a topic, or when there is no ground truth and the topic names
+ * no area this check knows.
  */
 export function checkOnTopic(input: {
   topic?: string | undefined;
   subTopic?: string | undefined;
   prompt: string;
   answer: string;
+  /** The run's ground-truth passages for the row (research results, the user's corpus). */
+  groundTruth?: string[] | undefined;
+  /**
+   * ISO 639-1 code of the language the rows are written in (default English). The
+   * vocabularies are English: in another language only a clear verdict of the subject
+   * areas counts.
+   */
+  language?: string | undefined;
 }): CheckResult | null {
   if (!input.topic?.trim()) return null;
-  const topicHits = areaHits(`${input.topic} ${input.subTopic ?? ""}`);
+  const topicText = `${input.topic} ${input.subTopic ?? ""}`;
+  const where = `the run's topic "${input.topic}"${input.subTopic ? ` (sub-topic "${input.subTopic}")` : ""}`;
+  const rowTerms = subjectTerms(`${input.prompt}\n${input.answer}`);
+  const promptTerms = subjectTerms(input.prompt);
+  const truth = (input.groundTruth ?? []).join("\n");
+  const truthTerms = subjectTerms(truth);
+  const vocabulary = new Set([...subjectTerms(topicText), ...truthTerms]);
+  const shared = sharedTerms(rowTerms, vocabulary);
+  const share = rowTerms.length ? shared.length / rowTerms.length : 0;
+  const vocabDetails = { sharedTerms: shared.slice(0, 12), share: Math.round(share * 100) / 100 };
+  const english = (input.language ?? "en").toLowerCase().startsWith("en");
+  const topicHits = areaHits(topicText);
   const most = Math.max(...Object.values(topicHits));
   const topicAreas = Object.entries(topicHits)
     .filter(([, n]) => n > 0 && n === most)
     .map(([a]) => a);
-  if (topicAreas.length === 0) return null;
   // The topic's own words do not count for the row: a shared keyword ("python", "index",
   // "cold") is exactly what an off-topic row has in common with the topic.
-  const own = new Set(contentWords(`${input.topic} ${input.subTopic ?? ""}`));
+  const own = new Set(contentWords(topicText));
   const row = areaHits(`${input.prompt}\n${input.answer}`, own);
-  const mine = Math.max(...topicAreas.map((a) => row[a] ?? 0));
   const near = new Set(topicAreas.flatMap((a) => [a, ...(NEIGHBOURS[a] ?? [])]));
+  const nearHits = [...near].reduce((n, a) => n + (row[a] ?? 0), 0);
+  if (english && truthTerms.length >= MIN_GROUND_TRUTH_TERMS && rowTerms.length >= 6) {
+    // Judged against the run's own ground truth. Its vocabulary overrules the subject areas
+    // unless the topic's own words name its area clearly (2+ words): then a passage that
+    // shares a keyword with the topic ("Java" the island in a run on Java) does not make a
+    // row about something else on topic. A row is off topic when it shares almost nothing
+    // with the ground truth and at most one word with the topic's subject areas.
+    const promptShared = sharedTerms(promptTerms, vocabulary);
+    if (share >= 0.15 && promptShared.length > 0 && most < 2)
+      return pass("on_topic", { ...vocabDetails, by: "ground truth" });
+    // The prompt's own words the sources hold, beyond the topic's keywords: an on-topic
+    // question written simply still asks about the sources' subject.
+    const topicOwn = new Set(subjectTerms(topicText));
+    const promptTruth = sharedTerms(
+      promptTerms.filter((t) => sharedTerms([t], topicOwn).length === 0),
+      new Set(truthTerms),
+    );
+    if (
+      shared.length <= 2 &&
+      share < 0.1 &&
+      promptTruth.length === 0 &&
+      nearHits <= (shared.length === 0 ? 2 : 1)
+    )
+      return defectResult(
+        "on_topic",
+        "off_topic",
+        [
+          `not about ${where}: it shares ${shared.length ? `only ${shared.map((w) => `"${w}"`).join(", ")}` : "no subject word"} with the topic and its sources; write about the topic`,
+        ],
+        0,
+        { ...vocabDetails, by: "ground truth" },
+      );
+  }
+  if (topicAreas.length === 0) return truthTerms.length ? pass("on_topic", vocabDetails) : null;
+  const mine = Math.max(...topicAreas.map((a) => row[a] ?? 0));
   const [other, otherHits] = Object.entries(row)
     .filter(([a]) => !near.has(a))
     .sort((a, b) => b[1] - a[1])[0] ?? ["", 0];
-  const details = { topicAreas, rowAreas: row };
+  const details = { topicAreas, rowAreas: row, ...vocabDetails };
   if (mine <= 1 && otherHits >= 3 && otherHits >= 3 * Math.max(1, mine))
     return defectResult(
       "on_topic",
       "off_topic",
-      [
-        `not about the run's topic "${input.topic}"${input.subTopic ? ` (sub-topic "${input.subTopic}")` : ""}: it is about ${other}; write about the topic`,
-      ],
+      [`not about ${where}: it is about ${other}; write about the topic`],
+      0,
+      details,
+    );
+  if (english && nearHits === 0 && shared.length === 0 && rowTerms.length >= 15 && promptTerms.length >= 3)
+    return defectResult(
+      "on_topic",
+      "off_topic",
+      [`not about ${where}: it uses none of the words of ${topicAreas.join(" or ")}; write about the topic`],
       0,
       details,
     );

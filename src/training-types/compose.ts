@@ -1,4 +1,5 @@
 import { contentWords, coverage, sentences } from "../core/text.js";
+import type { RequestConstraints } from "../core/types.js";
 import { detectInjection } from "../sources/injection.js";
 import type { GenerationInput } from "./types.js";
 
@@ -10,7 +11,157 @@ import type { GenerationInput } from "./types.js";
  * relevant passages that fit the question best. Which of several equally good sentences
  * is used is decided by a stable hash of the question, so two questions about the same
  * subject get different answers, and the same input always gets the same answer.
+ *
+ * What the request asks of the text (`input.brief.constraints`) is honoured where a
+ * composer of source sentences can: for a learner audience ("A-level students",
+ * "beginners") the simplest passages come first and simpler sentences are preferred; for
+ * step-by-step reasoning the answer is numbered steps, one source sentence each. Sentences
+ * other answers of the run already use (`input.used`, offline runs) are avoided: an answer
+ * never opens like another, and reuses few of their sentences.
  */
+
+// ---------------------------------------------------------------------------
+// What the request asks of the text
+
+/** How far a reader is into a subject, read from the request's audience. */
+export type AudienceLevel = "novice" | "intermediate" | "expert";
+
+/** The reading level an audience description names, or null when it names none ("engineers at Acme"). */
+export function audienceLevel(audience: string | undefined): AudienceLevel | null {
+  if (!audience?.trim()) return null;
+  const a = audience.toLowerCase();
+  if (
+    /\b(?:experts?|specialists?|researchers?|phd|postgrad\w*|graduate students?|professionals?|practitioners?|clinicians?|physicians?|doctors?|scientists?|engineers?|developers?|professors?|academics?)\b/.test(
+      a,
+    )
+  )
+    return "expert";
+  if (/\b(?:undergrad\w*|university|college|first[- ]year|sophomores?|freshm[ae]n)\b/.test(a))
+    return "intermediate";
+  if (
+    /\b(?:child(?:ren)?|kids?|eli5|like i'?m (?:five|5)|primary|elementary|middle school|high school|secondary|gcse|a[- ]levels?|ks[1-4]|key stage|year \d+|grade \d+|beginners?|novices?|newcomers?|lay\w*|general public|non-experts?|students?|pupils?|learners?|teens?|teenagers?|school)\b/.test(
+      a,
+    )
+  )
+    return "novice";
+  return null;
+}
+
+/** True when a style asks for reasoning laid out in steps ("step-by-step reasoning", "chain of thought"). */
+export function wantsSteps(style: string | undefined): boolean {
+  return /\bstep[- ]by[- ]step\b|\bchain[- ]of[- ]thought\b|\bnumbered steps\b|\bin steps\b/i.test(
+    style ?? "",
+  );
+}
+
+/** What the offline composers honour of a request's constraints. */
+export interface OfflineStyle {
+  /** The audience as the request says it. */
+  audience: string | null;
+  level: AudienceLevel | null;
+  /** Answers as numbered steps. */
+  steps: boolean;
+}
+
+/** The offline style of a request's constraints. */
+export function offlineStyle(constraints: RequestConstraints | undefined): OfflineStyle {
+  const audience = constraints?.audience?.replace(/\s+/g, " ").trim() || null;
+  return { audience, level: audienceLevel(audience ?? undefined), steps: wantsSteps(constraints?.style) };
+}
+
+const FRAME_RE = /\s*Please answer(?: step by step)?(?:,? at a level suitable for [^\n]+?)?\.$/;
+
+/**
+ * A question as a user of the requested audience and style would ask it offline: "What
+ * are esters? Please answer step by step, at a level suitable for A-level students." (the
+ * question itself first, so its form is still read from its start). Unchanged when the
+ * request asks for neither, or the question already asks for steps and no audience is set.
+ */
+export function frameQuestion(question: string, constraints: RequestConstraints | undefined): string {
+  const style = offlineStyle(constraints);
+  const steps = style.steps && !/\bstep[- ]by[- ]step\b/i.test(question);
+  const audience = style.audience ? oneLine(style.audience, 80) : null;
+  if (!steps && !audience) return question;
+  const parts = [
+    "Please answer",
+    steps ? " step by step" : "",
+    audience ? `${steps ? "," : ""} at a level suitable for ${audience}` : "",
+  ];
+  return `${question.trim()} ${parts.join("")}.`;
+}
+
+/** The question without the framing {@link frameQuestion} added (what it asks, for reading its form and subject). */
+export function unframeQuestion(question: string): string {
+  return question.replace(FRAME_RE, "").trim() || question;
+}
+
+function oneLine(value: string, max: number): string {
+  const one = value
+    .replace(/[\p{Cc}\s]+/gu, " ")
+    .replace(/[.?!]+$/, "")
+    .trim();
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}
+
+/** Counts a word's syllables (vowel groups, a silent final e dropped): enough to rank sentences by reading ease. */
+function syllables(word: string): number {
+  const w = word.toLowerCase().replace(/[^a-z]/g, "");
+  if (w.length <= 3) return 1;
+  const groups = w
+    .replace(/(?:[^laeiouy]es|ed|[^laeiouy]e)$/, "")
+    .replace(/^y/, "")
+    .match(/[aeiouy]{1,2}/g);
+  return Math.max(1, groups?.length ?? 1);
+}
+
+/**
+ * The Flesch–Kincaid grade of a text (higher is harder), with formulas, numbers and
+ * brackets counted as hard words: ranks passages and sentences from simplest to hardest.
+ */
+export function readingGrade(text: string): number {
+  const words = text.match(/[A-Za-z][A-Za-z'-]*/g) ?? [];
+  if (words.length === 0) return 20;
+  const sents = Math.max(1, sentences(text).length);
+  const syl = words.reduce((n, w) => n + syllables(w), 0);
+  const symbols = (text.match(/[=×→^()[\]{}]|\d+(?:\.\d+)?/g) ?? []).length;
+  return 0.39 * (words.length / sents) + 11.8 * ((syl + symbols) / words.length) - 15.59;
+}
+
+/** Items ordered simplest first by {@link readingGrade} of their text (stable for equal grades). */
+export function simplestFirst<T>(items: readonly T[], text: (item: T) => string): T[] {
+  return items
+    .map((item, i) => ({ item, i, grade: readingGrade(text(item)) }))
+    .sort((a, b) => a.grade - b.grade || a.i - b.i)
+    .map((x) => x.item);
+}
+
+/**
+ * Texts in the order a reader of the request's audience should meet them: simplest first
+ * ({@link simplestFirst}) for a novice or intermediate audience, as they are otherwise.
+ */
+export function learnerOrder(
+  texts: readonly string[],
+  constraints: RequestConstraints | undefined,
+): string[] {
+  const level = offlineStyle(constraints).level;
+  return level === "novice" || level === "intermediate" ? simplestFirst(texts, (t) => t) : [...texts];
+}
+
+/** The input with its question unframed (see {@link unframeQuestion}). */
+function plain(input: GenerationInput): GenerationInput {
+  const question = unframeQuestion(input.question);
+  return question === input.question ? input : { ...input, question };
+}
+
+/** A sentence's key for "already used" (case and spacing do not matter). */
+export function sentenceKey(text: string): string {
+  return text.replace(/\s+/g, " ").trim().toLowerCase();
+}
+
+/** An answer without the numbering of its steps ("1. ", "2. "), as prose for splitting into sentences. */
+export function withoutStepNumbers(text: string): string {
+  return text.replace(/^[ \t]*\d+\.[ \t]+/gm, "");
+}
 
 /** What a question asks for. */
 export type AskKind = "definition" | "comparison" | "calculation" | "steps" | "usage" | "explain";
@@ -83,7 +234,7 @@ const PATTERNS: Array<{ kind: AskKind; re: RegExp }> = [
 
 /** Reads what a question asks for and about what (deterministic, from its wording). */
 export function readQuestion(question: string): Ask {
-  const text = question.replace(/\s+/g, " ").trim();
+  const text = unframeQuestion(question.replace(/\s+/g, " ").trim());
   for (const { kind, re } of PATTERNS) {
     const m = re.exec(text);
     if (!m) continue;
@@ -152,6 +303,8 @@ interface Sent {
   passage: number;
   pos: number;
   words: Set<string>;
+  /** Reading grade ({@link readingGrade}). */
+  grade: number;
 }
 
 /** What the answer should address: the question, plus what a reviewer said was missing. */
@@ -161,6 +314,7 @@ function focus(input: GenerationInput): string {
 
 /** Ground-truth passages ordered by how well they answer the question (those naming its subject first). */
 export function rankedPassages(input: GenerationInput): string[] {
+  input = plain(input);
   const f = focus(input);
   const ask = readQuestion(input.question);
   return input.passages
@@ -198,7 +352,7 @@ function candidateSentences(input: GenerationInput): Sent[] {
       const key = text.toLowerCase();
       if (seen.has(key) || text.length < 12 || detectInjection(text).length > 0) return;
       seen.add(key);
-      out.push({ text, passage, pos, words: new Set(contentWords(text)) });
+      out.push({ text, passage, pos, words: new Set(contentWords(text)), grade: readingGrade(text) });
     });
   });
   return out;
@@ -208,6 +362,22 @@ function candidateSentences(input: GenerationInput): Sent[] {
 function share(words: string[], s: Sent): number {
   if (words.length === 0) return 0;
   return words.filter((w) => s.words.has(w)).length / words.length;
+}
+
+/** Reading grade a learner audience reads comfortably (sentences above it are penalised for novices). */
+const NOVICE_GRADE = 9;
+const INTERMEDIATE_GRADE = 13;
+
+/**
+ * Score taken off a sentence harder than the audience reads comfortably: 0.03 per grade
+ * above, at most 0.3 (a tie-breaker among sentences that answer equally well, never a
+ * reason to open "What is X?" with something other than X's definition). 0 for no level.
+ */
+function tooHard(s: Sent, level: AudienceLevel | null): number {
+  const comfortable =
+    level === "novice" ? NOVICE_GRADE : level === "intermediate" ? INTERMEDIATE_GRADE : null;
+  if (comfortable === null) return 0;
+  return Math.min(0.3, 0.03 * Math.max(0, s.grade - comfortable));
 }
 
 /** How well a sentence opens the answer to `ask` (the higher the better). */
@@ -271,41 +441,106 @@ interface Plan {
   opening: Sent | null;
   body: Sent[];
   ask: Ask;
+  style: OfflineStyle;
 }
 
+/** Score taken off a body sentence another answer of the run already uses. */
+const USED_PENALTY = 0.8;
+
 function planAnswer(input: GenerationInput, sentenceBudget: number, exclude: Set<string> = new Set()): Plan {
+  input = plain(input);
   const ask = readQuestion(input.question);
+  const style = offlineStyle(input.brief?.constraints);
   const all = candidateSentences(input).filter((s) => !exclude.has(s.text));
-  if (all.length === 0) return { opening: null, body: [], ask };
+  if (all.length === 0) return { opening: null, body: [], ask, style };
   const q = focus(input);
-  const opening = [...all]
-    .map((s) => ({ s, score: openingScore(s, ask, q) + jitter(input.question, s.text, 0.2) }))
+  const usedOpenings = new Set((input.used?.openings ?? []).map(sentenceKey));
+  const usedSentences = new Set((input.used?.sentences ?? []).map(sentenceKey));
+  const used = (s: Sent) => usedSentences.has(sentenceKey(s.text)) || usedOpenings.has(sentenceKey(s.text));
+  // Never open like another answer of the run while another opening is left; when every
+  // sentence that names the question's subject already opens another answer, the best of
+  // them is kept (the run then drops this answer as a duplicate rather than answer beside the point).
+  const openers = all.filter((s) => !usedOpenings.has(sentenceKey(s.text)));
+  const namesSubject = (s: Sent) => ask.subjects.some((x) => names(s.words, x));
+  const fresh = openers.length > 0 && (!ask.known || openers.some(namesSubject) || !all.some(namesSubject));
+  const opening = [...(fresh ? openers : all)]
+    .map((s) => ({
+      s,
+      score:
+        openingScore(s, ask, q) -
+        tooHard(s, style.level) -
+        (used(s) ? 0.3 : 0) +
+        jitter(input.question, s.text, 0.2),
+    }))
     .sort((a, b) => b.score - a.score || a.s.passage - b.s.passage || a.s.pos - b.s.pos)[0]!.s;
   // The body: sentences that bear on the question (they name the subject or share its words).
   const scored = all
     .filter((s) => s !== opening && bearsOn(s, ask, opening))
-    .map((s) => ({ s, score: bodyScore(s, ask, q) + jitter(input.question, s.text, 0.3) }))
+    .map((s) => ({
+      s,
+      score:
+        bodyScore(s, ask, q) -
+        tooHard(s, style.level) -
+        (used(s) ? USED_PENALTY : 0) +
+        jitter(input.question, s.text, 0.3),
+    }))
     .sort((a, b) => b.score - a.score);
   const body: Sent[] = [];
+  // Sentences other answers use: at most half of the body (the rest is left out rather than repeated).
+  const maxUsed = Math.floor((sentenceBudget - 1) / 2);
+  let usedCount = 0;
+  const take = (x: Sent) => {
+    if (used(x)) {
+      if (usedCount >= maxUsed) return;
+      usedCount++;
+    }
+    body.push(x);
+  };
   // A comparison covers each subject.
   if (ask.kind === "comparison") {
     for (const subject of ask.subjects) {
       if (body.some((b) => names(b.words, subject)) || names(opening.words, subject)) continue;
       const hit = scored.find((x) => names(x.s.words, subject) && !body.includes(x.s));
-      if (hit) body.push(hit.s);
+      if (hit) take(hit.s);
     }
   }
   for (const x of scored) {
     if (body.length >= sentenceBudget - 1) break;
-    if (!body.includes(x.s)) body.push(x.s);
+    if (!body.includes(x.s)) take(x.s);
   }
-  body.sort((a, b) => a.passage - b.passage || a.pos - b.pos);
-  return { opening, body, ask };
+  // In passage order; for a learner audience the simplest passages first.
+  const order = passageOrder(all, style.level);
+  body.sort((a, b) => order(a.passage) - order(b.passage) || a.passage - b.passage || a.pos - b.pos);
+  return { opening, body, ask, style };
+}
+
+/**
+ * The place of each passage (by rank) in an answer's body: its rank, or for a learner
+ * audience its place from the simplest passage (mean reading grade of its sentences) to the hardest.
+ */
+function passageOrder(all: Sent[], level: AudienceLevel | null): (passage: number) => number {
+  if (level !== "novice" && level !== "intermediate") return (p) => p;
+  const grades = new Map<number, { sum: number; n: number }>();
+  for (const s of all) {
+    const g = grades.get(s.passage) ?? { sum: 0, n: 0 };
+    g.sum += s.grade;
+    g.n++;
+    grades.set(s.passage, g);
+  }
+  const ranked = [...grades.entries()]
+    .map(([p, g]) => ({ p, grade: g.sum / g.n }))
+    .sort((a, b) => a.grade - b.grade || a.p - b.p);
+  const place = new Map(ranked.map((x, i) => [x.p, i]));
+  return (p) => place.get(p) ?? p;
 }
 
 /** Lays out an answer: the opening, then the body, a paragraph per passage (one line per step for a calculation). */
 function layout(plan: Plan): string {
   if (!plan.opening) return "";
+  // Step-by-step reasoning: numbered steps, one source sentence each.
+  if (plan.style.steps) {
+    return [plan.opening, ...plan.body].map((s, i) => `${i + 1}. ${s.text}`).join("\n");
+  }
   if (plan.ask.kind === "calculation" || plan.ask.kind === "steps") {
     return [plan.opening, ...plan.body].map((s) => s.text).join("\n");
   }
@@ -334,6 +569,7 @@ function sentenceBudget(input: GenerationInput, passages?: number): number {
  * sentences for 1, 2, 3). Falls back to the synthesized summary when no passage applies.
  */
 export function composeAnswer(input: GenerationInput, opts: { passages?: number } = {}): string {
+  input = plain(input);
   const text = layout(planAnswer(input, sentenceBudget(input, opts.passages)));
   if (text) return text;
   return input.context.summary || input.context.keyFacts.map((f) => f.fact).join(" ");
@@ -341,6 +577,7 @@ export function composeAnswer(input: GenerationInput, opts: { passages?: number 
 
 /** The opening sentence of {@link composeAnswer} (a short, grounded answer; at most `n` sentences of it). */
 export function shortAnswer(input: GenerationInput, n = 1): string {
+  input = plain(input);
   const plan = planAnswer(input, sentenceBudget(input));
   if (!plan.opening) return sentences(input.context.summary).slice(0, n).join(" ");
   return [plan.opening, ...plan.body.filter((s) => s.passage === plan.opening!.passage)]
@@ -360,6 +597,7 @@ export function followUpAnswer(
   used: Set<string>,
   n = 2,
 ): string {
+  input = plain(input);
   const ask = readQuestion(input.question);
   const marker =
     intent === "example" ? EXAMPLE : intent === "reason" ? REASON : intent === "pitfall" ? PITFALL : null;
@@ -442,7 +680,8 @@ function wrongNumber(n: string): string {
 export function introduceFactualError(
   text: string,
 ): { text: string; original: string; altered: string } | null {
-  const sents = sentences(text);
+  // The numbers of numbered steps are not facts.
+  const sents = sentences(withoutStepNumbers(text));
   for (const s of sents) {
     for (const [a, b] of ANTONYMS) {
       for (const [from, to] of [
@@ -468,6 +707,15 @@ export function introduceFactualError(
   return null;
 }
 
+/** The lines of an answer written as numbered steps ("1. …"), or null when it is not one. */
+function numberedSteps(text: string): string[] | null {
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return lines.length > 0 && lines.every((l) => /^\d+\.\s/.test(l)) ? lines : null;
+}
+
 /** The passage least related to the question (for an off-topic answer), if it is clearly unrelated. */
 function unrelatedPassage(input: GenerationInput, avoid: string): string | null {
   const ranked = input.passages
@@ -480,6 +728,7 @@ function unrelatedPassage(input: GenerationInput, avoid: string): string | null 
 
 /** Makes a response that is worse than `good` in the stated way; null when that flaw cannot be made from this input. */
 export function degrade(input: GenerationInput, good: string, flaw: Flaw): Degraded | null {
+  input = plain(input);
   switch (flaw) {
     case "factual_error": {
       const e = introduceFactualError(good);
@@ -491,6 +740,18 @@ export function degrade(input: GenerationInput, good: string, flaw: Flaw): Degra
       };
     }
     case "incomplete": {
+      const steps = numberedSteps(good);
+      if (steps) {
+        if (steps.length < 2) return null;
+        const keep = Math.max(1, Math.floor(steps.length / 3));
+        const left = steps[keep]!.replace(/^\d+\.\s+/, "");
+        const cut = left.length > 90 ? `${left.slice(0, 90).replace(/\s+\S*$/, "")}…` : left;
+        return {
+          text: steps.slice(0, keep).join("\n"),
+          flaw,
+          explanation: `It stops after ${keep} of ${steps.length} steps and leaves out the rest, starting with "${cut}"`,
+        };
+      }
       const sents = sentences(good);
       if (sents.length < 2) return null;
       const keep = sents.slice(0, Math.max(1, Math.floor(sents.length / 3)));

@@ -1,3 +1,5 @@
+import { SynthforgeError } from "../core/errors.js";
+
 /**
  * Export formats and their strict validators (the rules of notes/formats.md §9). Every
  * exported row is validated before it is written; a row that fails is an error, never
@@ -23,12 +25,80 @@ export const EXPORT_FORMATS = [
   "alpaca",
   "sharegpt",
 ] as const;
-/** One of {@link EXPORT_FORMATS}. */
+/** One of the built-in {@link EXPORT_FORMATS}. */
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+/** A built-in export format, or the id of one registered with {@link registerExportFormat}. */
+export type ExportFormatId = ExportFormat | (string & {});
 
-/** True when `name` is an export format. */
-export function isExportFormat(name: string): name is ExportFormat {
+/** An export format added at run time (by a host or a plugin). */
+export interface ExportFormatRegistration {
+  /** The format's id, as in `synthforge export --format <id>`: lowercase letters, digits, `.`, `_`, `-`. */
+  id: string;
+  /** One line: the trainer it is for and the row shape, for `--list-formats`. */
+  description: string;
+  /** What the format needs from a row, in words (explains why a type cannot export to it). */
+  needs?: string;
+  /** The strict row validator: the problems of one exported row (empty when valid). */
+  validate(row: Record<string, unknown>): string[];
+}
+
+const FORMAT_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+/** Formats registered at run time, in registration order. */
+const registeredFormats: string[] = [];
+
+/** True when `name` is a built-in export format. */
+export function isBuiltinExportFormat(name: string): name is ExportFormat {
   return (EXPORT_FORMATS as readonly string[]).includes(name);
+}
+
+/** True when `name` is an export format: built in, or registered with {@link registerExportFormat}. */
+export function isExportFormat(name: string): name is ExportFormatId {
+  return isBuiltinExportFormat(name) || registeredFormats.includes(name);
+}
+
+/** Every export format: the built-ins, then those registered at run time. */
+export function listExportFormats(): ExportFormatId[] {
+  return [...EXPORT_FORMATS, ...registeredFormats];
+}
+
+/** The one-line description of a format (empty for an unknown one). */
+export function formatDescription(format: ExportFormatId): string {
+  return (FORMAT_DESCRIPTIONS as Record<string, string>)[format] ?? "";
+}
+
+/** What a format needs from a row, in words (empty for an unknown one). */
+export function formatNeeds(format: ExportFormatId): string {
+  return (FORMAT_NEEDS as Record<string, string>)[format] ?? "";
+}
+
+/**
+ * Registers an export format: its id, description and strict row validator. A training
+ * type exports to it through an exporter keyed by the id (`exporters: { "mcq-jsonl": ... }`).
+ * Every exported row is checked by the validator (plus the file-level rules of
+ * {@link FormatFileChecker}: one Arrow type per column). Registering an id again replaces it.
+ *
+ * @throws SynthforgeError `CONFIG_INVALID` for a built-in id or a malformed one.
+ */
+export function registerExportFormat(format: ExportFormatRegistration): void {
+  if (isBuiltinExportFormat(format.id))
+    throw new SynthforgeError(
+      "CONFIG_INVALID",
+      `Export format "${format.id}" is built in; register your format under another id.`,
+    );
+  if (!FORMAT_ID.test(format.id))
+    throw new SynthforgeError(
+      "CONFIG_INVALID",
+      `Export format id "${format.id}" must be lowercase letters, digits, ".", "_" and "-" (at most 64).`,
+    );
+  if (typeof format.validate !== "function")
+    throw new SynthforgeError(
+      "CONFIG_INVALID",
+      `Export format "${format.id}" needs a validate(row) function.`,
+    );
+  if (!registeredFormats.includes(format.id)) registeredFormats.push(format.id);
+  (FORMAT_DESCRIPTIONS as Record<string, string>)[format.id] = format.description;
+  (FORMAT_NEEDS as Record<string, string>)[format.id] = format.needs ?? format.description;
+  VALIDATORS[format.id] = (row) => ({ errors: format.validate(row), warnings: [] });
 }
 
 /** One-line description of each format, for `synthforge export --list-formats`. */
@@ -500,7 +570,7 @@ function checkShareGpt(row: Json): RowCheck {
 
 const plain = (errors: string[]): RowCheck => ({ errors, warnings: [] });
 
-const VALIDATORS: Partial<Record<ExportFormat, (row: Json) => RowCheck>> = {
+const VALIDATORS: Partial<Record<ExportFormatId, (row: Json) => RowCheck>> = {
   "trl-sft-messages": (row) => {
     const errors = [
       ...trlKeySet(row, ["messages"]),
@@ -729,7 +799,7 @@ const VALIDATORS: Partial<Record<ExportFormat, (row: Json) => RowCheck>> = {
  * Checks one exported row against the strict rules of its format, with warnings.
  * A row that is not a JSON object is an error for every format.
  */
-export function checkFormatRow(format: ExportFormat, row: unknown): RowCheck {
+export function checkFormatRow(format: ExportFormatId, row: unknown): RowCheck {
   if (!isObj(row)) return { errors: ["each line must be one JSON object"], warnings: [] };
   const v = VALIDATORS[format];
   if (!v) return { errors: [], warnings: [] };
@@ -740,20 +810,28 @@ export function checkFormatRow(format: ExportFormat, row: unknown): RowCheck {
  * Checks one exported row against the strict rules of its format. Returns the problems
  * (empty when the row is valid).
  */
-export function validateFormatRow(format: ExportFormat, row: Record<string, unknown>): string[] {
+export function validateFormatRow(format: ExportFormatId, row: Record<string, unknown>): string[] {
   return checkFormatRow(format, row).errors;
 }
 
-/** Registers (or replaces) the strict validator of a format. */
+/**
+ * Registers (or replaces) the strict validator of a format. An id that is not a built-in
+ * format becomes a registered format (see {@link registerExportFormat}, which also takes
+ * its description).
+ */
 export function registerFormatValidator(
-  format: ExportFormat,
+  format: ExportFormatId,
   validator: (row: Record<string, unknown>) => string[],
 ): void {
+  if (!isExportFormat(format)) {
+    registerExportFormat({ id: format, description: `${format} (registered format)`, validate: validator });
+    return;
+  }
   VALIDATORS[format] = (row) => ({ errors: validator(row), warnings: [] });
 }
 
 /** True when the format has a strict validator. */
-export function hasFormatValidator(format: ExportFormat): boolean {
+export function hasFormatValidator(format: ExportFormatId): boolean {
   return VALIDATORS[format] !== undefined;
 }
 
@@ -855,7 +933,7 @@ export class FormatFileChecker {
   /** Distinct warnings, in the order first seen. */
   readonly warnings: string[] = [];
 
-  constructor(readonly format: ExportFormat) {}
+  constructor(readonly format: ExportFormatId) {}
 
   private warn(w: string): void {
     if (this.warned.has(w)) return;
@@ -915,7 +993,7 @@ export class FormatFileChecker {
 
 /** Result of validating a JSONL export file. */
 export interface FileValidation {
-  format: ExportFormat;
+  format: ExportFormatId;
   rows: number;
   /** Problems, each with its 1-based line number. */
   errors: Array<{ line: number; message: string }>;
@@ -930,7 +1008,7 @@ export interface FileValidation {
  * file is rejected with a hint. Reads lines lazily from `lines`.
  */
 export async function validateJsonLines(
-  format: ExportFormat,
+  format: ExportFormatId,
   lines: AsyncIterable<string> | Iterable<string>,
 ): Promise<FileValidation> {
   const checker = new FormatFileChecker(format);

@@ -13,13 +13,20 @@ export {
   checkFormatRow,
   EXPORT_FORMATS,
   type ExportFormat,
+  type ExportFormatId,
+  type ExportFormatRegistration,
   type FileValidation,
   FORMAT_DESCRIPTIONS,
   FORMAT_NEEDS,
   FormatFileChecker,
+  formatDescription,
+  formatNeeds,
   GRPO_RESERVED_COLUMNS,
+  isBuiltinExportFormat,
   isExportFormat,
+  listExportFormats,
   type RowCheck,
+  registerExportFormat,
   registerFormatValidator,
   type ValueType,
   validateFormatRow,
@@ -27,6 +34,7 @@ export {
 } from "./formats.js";
 export { OptionBalancer } from "./options.js";
 export {
+  columnsFromSchema,
   formatsByType,
   getTrainingType,
   listTrainingTypes,

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { Difficulty, RequestConstraints, TrainingTypeName } from "../core/types.js";
+import type { ColumnSpec } from "../storage/schema.js";
 import type { ExportFormat } from "./formats.js";
 
 /** A fact of the synthesized context, with the sources that support it. */
@@ -32,6 +33,12 @@ export interface GenerationInput {
   options?: Record<string, unknown>;
   /** What the request asks of the text (audience, language, style, must-include) and the plan's notes. */
   brief?: { constraints?: RequestConstraints; researchNotes?: string; executionNotes?: string };
+  /**
+   * Offline runs: sentences of these passages that other answers of the run already use
+   * (`openings`: those they open with). The offline composer opens with another sentence
+   * and reuses few of them, so a small corpus does not yield the same answer twice.
+   */
+  used?: { openings: string[]; sentences: string[] };
 }
 
 /** Input of a type's own offline question writer (see {@link TrainingType.offlineQuestions}). */
@@ -118,6 +125,19 @@ export interface TrainingType<Row extends Record<string, unknown> = Record<strin
   title: string;
   /** The stored columns of `synthetic_data_<type>` (snake_case, as in storage/schema.ts). */
   rowSchema: z.ZodType<Row>;
+  /**
+   * The columns of this type's table, for a type registered at run time (built-in types
+   * keep theirs in `storage/schema.ts`). When absent they are derived from `rowSchema`
+   * (a `z.object`): strings are `text`, integers `integer`, numbers `real`, booleans
+   * `boolean`, anything else `json`; `.nullable()`/`.optional()` fields are nullable.
+   * The store creates the table when it opens a database that lacks it.
+   */
+  columns?: ColumnSpec[];
+  /**
+   * What kind of questions suit this type, for the question writer ("questions with
+   * exactly one correct option among plausible distractors"). Built-in types have theirs.
+   */
+  questionHint?: string;
   generation: {
     /** The shape the generation agent returns. */
     outputSchema: z.ZodType<Out>;
@@ -127,7 +147,13 @@ export interface TrainingType<Row extends Record<string, unknown> = Record<strin
     deep: boolean;
     /** Turns the agent's output into the stored row (may compute, e.g. run code). */
     toRow(out: Out, input: GenerationInput): Row | Promise<Row>;
-    /** The deterministic offline answer for this input. */
+    /**
+     * The deterministic offline answer for this input: the type's offline composer, used
+     * by the offline provider (`--provider offline`, tests) as the generation agent's
+     * output. Build it from the ground-truth passages (`composeAnswer(input)`,
+     * `shortAnswer(input)`) so offline rows stay grounded; it must return a value that
+     * `outputSchema` accepts and `toRow` turns into a row `validate` accepts.
+     */
     offline(input: GenerationInput): Out;
     /** Per-example options (e.g. the KTO label) and how they are balanced across a run. */
     options?: ExampleOptionsPolicy<Row>;
@@ -153,6 +179,9 @@ export interface TrainingType<Row extends Record<string, unknown> = Record<strin
   promptText(row: Row): string;
   /** The main answer text (for judging and fact checking). */
   answerText(row: Row): string;
-  /** Export formats this type supports. */
-  exporters: Partial<Record<ExportFormat, Exporter<Row>>>;
+  /**
+   * Export formats this type supports: built-in formats, or formats registered with
+   * `registerExportFormat` (a registered id is accepted as a key).
+   */
+  exporters: Partial<Record<ExportFormat | (string & {}), Exporter<Row>>>;
 }

@@ -89,6 +89,66 @@ describe("resume restores the whole run", () => {
     expect(after!.finished_at).toBe(run!.finished_at);
   });
 
+  it("--sources and --licence-policy are stored settings: a resume that changes them is refused without --override", async () => {
+    const cwd = tempDir("sf-resume-");
+    const corpus = writeSyntheticCorpus({ terms: 200, dir: join(cwd, "notes") });
+    const first = await cli(
+      [
+        "generate",
+        `Generate 6 SFT examples about ${SYNTHETIC_TOPIC}`,
+        "--yes",
+        "--corpus",
+        corpus.dir,
+        "--licence-policy",
+        "any",
+        "--max-candidates",
+        "2",
+        "--json",
+      ],
+      { cwd },
+    );
+    expect(first.code, first.stderr).toBe(3);
+    const id = runId(first.stdout);
+    const db = join(cwd, "synthforge.db");
+    const settingsOf = () =>
+      JSON.parse(query<{ config: string }>(db, "SELECT config FROM runs WHERE id = ?", [id])[0]!.config)
+        .settings.config as { sources: Array<{ type: string; dir?: string }>; licencePolicy?: unknown };
+    expect(settingsOf().licencePolicy).toBe("any");
+
+    // The same values are no change.
+    const same = await cli(["resume", id, "--licence-policy", "any", "--corpus", corpus.dir, "--json"], {
+      cwd,
+    });
+    expect(same.code, same.stderr).toBe(3);
+
+    const policy = await cli(["resume", id, "--licence-policy", "permissive"], { cwd });
+    expect(policy.code).toBe(2);
+    expect(policy.stderr.trim().split("\n").at(-1)).toMatch(
+      /^error \[INVALID_REQUEST\]: These flags differ from the settings the run was made with: --licence-policy \(the run has any, you gave permissive\)\. Pass --override/,
+    );
+    const sources = await cli(["resume", id, "--sources", "corpus"], { cwd });
+    expect(sources.code).toBe(2);
+    expect(sources.stderr.trim().split("\n").at(-1)).toContain(
+      `--sources (the run has localFiles:${corpus.dir}, you gave corpus)`,
+    );
+    // Nothing was changed by the refusals.
+    expect(settingsOf().licencePolicy).toBe("any");
+    expect(settingsOf().sources).toEqual([{ type: "localFiles", dir: corpus.dir }]);
+
+    // With --override the new values are the run's from now on.
+    const changed = await cli(
+      ["resume", id, "--licence-policy", "allow:CC-BY-4.0", "--sources", "corpus", "--override", "--json"],
+      { cwd },
+    );
+    expect(changed.code, changed.stderr).not.toBe(2);
+    expect(changed.stderr).toMatch(
+      /--override: --licence-policy is now allow:CC-BY-4\.0 for this run \(was any\)/,
+    );
+    expect(changed.stderr).toMatch(/--override: --sources is now corpus for this run/);
+    expect(settingsOf().licencePolicy).toEqual({ base: "permissive", allow: ["CC-BY-4.0"], deny: [] });
+    expect(settingsOf().sources).toEqual([{ type: "corpus" }]);
+  });
+
   it("a research folder that has gone missing is an error, not a fall-back to the bundled notes", async () => {
     const cwd = tempDir("sf-resume-");
     const corpus = writeSyntheticCorpus({ terms: 200, dir: join(cwd, "notes") });

@@ -464,8 +464,8 @@ describe("CLI", () => {
     [["--split", "train=0.5,my-test=0.5"], /"my-test" is not a split name/],
     [["--split", "train=1,test=0"], /a share must be a number above 0/],
     [
-      ["--status", "approved,human_approved"],
-      /Unknown review status "human_approved" \(human review statuses do not exist yet/,
+      ["--status", "approved,human_approve"],
+      /Unknown review status "human_approve"; use .*human_approved, human_rejected/,
     ],
     [
       ["--status", "aproved"],

@@ -17,8 +17,10 @@ import { getTrainingType } from "../../src/training-types/index.js";
  * The review gate on the labelled dev set (test/fixtures/review-gate/dev.jsonl), offline:
  * the figures `npm run bench:review -- --set dev` prints, held as a floor. Targets of issue
  * 12: ≥ 95% of bad rows kept out, ≥ 90% of good rows approved, the right defect named for
- * ≥ 90% of the caught bad rows. Measured when this test was written: 98/117 bad rows kept
- * out (83.8%), 117/117 good rows approved (100%), AUC 0.903, right reason 97/98 (99.0%).
+ * ≥ 90% of the caught bad rows. Measured last: 100/117 bad rows kept out (85.5%), 117/117
+ * good rows approved (100%), AUC 0.910, right reason 99/100 (99.0%). The `extra` set
+ * (test/fixtures/review-gate/extra.jsonl: 64 rows written for the weak defect classes and
+ * good rows that look like them) is held to its own floor below.
  * The kept-out target is not met offline (wrong facts without a source, preference and
  * reward rows whose responses no deterministic check faults, code whose bug no assert
  * exercises), so the floor asserted for it is what is reached. The held-out set is never
@@ -57,7 +59,7 @@ describe("review gate on the dev set (offline)", async () => {
     const pct = (x: number, n: number) => x / Math.max(1, n);
     expect(pct(all.goodApproved, all.good)).toBeGreaterThanOrEqual(0.9);
     expect(pct(all.rightReason, all.badKeptOut)).toBeGreaterThanOrEqual(0.9);
-    // Target 0.95; reached offline: 0.838 (see the file's comment).
+    // Target 0.95; reached offline: 0.855 (see the file's comment).
     expect(pct(all.badKeptOut, all.bad)).toBeGreaterThanOrEqual(0.8);
     expect(all.auc!).toBeGreaterThanOrEqual(0.85);
   });
@@ -143,5 +145,34 @@ describe("malformed rows", () => {
       "helpfulness",
     ]);
     expect(verdict.summary).toMatch(/^Offline review/);
+  });
+});
+
+describe("review gate on the extra set (offline)", async () => {
+  const items = gateItems("extra");
+  const results = await reviewGateSet(agent, items);
+  const all = gateFigures(results);
+
+  it("has rows of every type in the weak defect classes, and good rows beside them", () => {
+    expect(new Set(items.map((i) => i.type)).size).toBe(9);
+    const defects = new Set(items.filter((i) => i.label === "bad").map((i) => i.defect));
+    for (const d of ["wrong_fact", "off_topic", "non_answer", "code_wrong", "ranking_wrong"])
+      expect(defects, d).toContain(d);
+    expect(items.filter((i) => i.label === "good").length).toBeGreaterThanOrEqual(25);
+  });
+
+  it("approves the good rows and keeps most bad ones out for the right reason", () => {
+    // Measured: 25/36 bad kept out (69.4%), 28/28 good approved, AUC 0.829, right reason 24/25.
+    expect(all.goodApproved / all.good).toBeGreaterThanOrEqual(0.9);
+    expect(all.badKeptOut / all.bad).toBeGreaterThanOrEqual(0.65);
+    expect(all.rightReason / Math.max(1, all.badKeptOut)).toBeGreaterThanOrEqual(0.9);
+    expect(all.auc!).toBeGreaterThanOrEqual(0.8);
+    for (const defect of ["off_topic", "non_answer"]) {
+      const rows = results.filter((r) => r.item.defect === defect);
+      expect(
+        rows.filter((r) => r.status === "approved").map((r) => r.item.id),
+        defect,
+      ).toEqual([]);
+    }
   });
 });

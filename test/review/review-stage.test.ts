@@ -396,3 +396,89 @@ describe("review stage in the pipeline (SQLite)", () => {
     await second.pipeline.close();
   });
 });
+
+describe("reviewExample: topic and ranking against the run's own material", () => {
+  const notes = [
+    "Genetic code expansion lets an engineered cell build proteins with unnatural amino acids. An orthogonal aminoacyl-tRNA synthetase and tRNA pair reads a reassigned stop codon and inserts the unnatural amino acid at that position.",
+    "Photocaged amino acids carry a light-sensitive protecting group on the side chain. The protecting group blocks the protein's active site until a pulse of near-ultraviolet light around 365 nm removes it, so the protein can be switched on at a chosen time and place. Genetic firewalls make strains depend on such unnatural amino acids for survival.",
+  ].map((text, i) => ({ sourceId: `notes_${i}`, permissive: true, licence: "CC-BY-4.0", text }));
+  const prompt = "How can researchers use light to switch on a protein that carries a photocaged amino acid?";
+  const xeno = (passagesGiven: typeof notes): ReviewSubject => ({
+    type: sft,
+    row: {
+      system: null,
+      prompt,
+      response:
+        "The amino acid's side chain carries a light-sensitive protecting group that blocks the protein's active site. A short pulse of near-ultraviolet light at about 365 nm gives the photons enough energy to break the bond and release the group, so the protein switches on only where and when the light falls.",
+    },
+    question: prompt,
+    difficulty: "easy",
+    passages: passagesGiven,
+    id: "ex_xeno",
+    topic: "synthetic xenobiology",
+    subTopic: "genetic firewalls",
+  });
+
+  it("approves an on-topic row of a rare topic, judged against the run's corpus notes", async () => {
+    const { agent } = harness((c) => (c.task === "reviewer.judge" ? judge(0.9) : undefined));
+    const out = await reviewExample(xeno(notes), deps(agent));
+    const topic = out.verdicts.find((v) => v.kind === "gate:on_topic")!;
+    expect(topic).toMatchObject({ passed: true, raw: { details: { by: "ground truth" } } });
+    expect(out).toMatchObject({ status: "approved", defect: null });
+    // Without the notes the subject areas alone would have called it physics.
+    const bare = await reviewExample(xeno([]), deps(agent));
+    expect(bare).toMatchObject({ status: "rejected", defect: "off_topic" });
+  });
+
+  it("rejects a DPO pair whose chosen response evades while the rejected one answers", async () => {
+    const { agent, models } = harness((c) => (c.task === "reviewer.judge" ? judge(0.9) : undefined));
+    const p = "A 12 V battery drives a current through a 4 Ω resistor. What is the current?";
+    const row = {
+      prompt: p,
+      chosen:
+        "It is hard to say without knowing more about the circuit. Real batteries and resistors behave in complicated ways, so measure it with an ammeter.",
+      rejected: "By Ohm's law, I = V / R = 12 V ÷ 4 Ω = 3 A.",
+      chosen_rating: 8,
+      rejected_rating: 4,
+      rejection_reason: "incomplete",
+      rejection_explanation: "The rejected answer is too brief.",
+    };
+    const dpo = getTrainingType("dpo");
+    const base = { type: dpo, question: p, difficulty: "easy" as const, passages: [], id: "ex_pair" };
+    const out = await reviewExample({ ...base, row }, deps(agent));
+    expect(out).toMatchObject({ status: "rejected", defect: "ranking_wrong" });
+    expect(out.notes[0]).toMatch(
+      /the chosen response does not answer the prompt .* while the rejected one does/,
+    );
+    expect(models.calls).toHaveLength(0);
+    // The same pair the right way round is approved.
+    const fixed = await reviewExample(
+      { ...base, row: { ...row, chosen: row.rejected, rejected: row.chosen } },
+      deps(agent),
+    );
+    expect(fixed).toMatchObject({ status: "approved", defect: null });
+  });
+
+  it("rejects an RLHF ranking whose rank-1 response contradicts the sources a lower one states", async () => {
+    const { agent } = harness((c) => (c.task === "reviewer.judge" ? judge(0.9) : undefined));
+    const p = "What happens to the rate of a reaction when the temperature is raised?";
+    const responses = [
+      "Raising the temperature decreases the rate of most chemical reactions.",
+      "Increasing the temperature increases the rate of most chemical reactions, because a larger fraction of molecular collisions have energy above the activation energy.",
+      "Nothing happens.",
+    ].map((text, i) => ({ text, rating: 9 - 3 * i, rank: i + 1, flaw: i === 0 ? "none" : "incomplete" }));
+    const out = await reviewExample(
+      {
+        type: getTrainingType("rlhf"),
+        row: { prompt: p, responses, chosen: responses[0]!.text, rejected: responses[2]!.text, margin: 6 },
+        question: p,
+        difficulty: "easy",
+        passages,
+        id: "ex_ranked",
+      },
+      deps(agent),
+    );
+    expect(out).toMatchObject({ status: "rejected", defect: "ranking_wrong" });
+    expect(out.verdicts.find((v) => v.kind === "gate:ranking_grounding")).toMatchObject({ passed: false });
+  });
+});

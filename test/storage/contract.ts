@@ -8,7 +8,7 @@ import {
   QUESTION_STATUSES,
   REVIEW_STATUSES,
   TRAINING_TYPES,
-  type TrainingTypeName,
+  type BuiltinTrainingTypeName as TrainingTypeName,
 } from "../../src/core/types.js";
 import { MIGRATIONS } from "../../src/storage/migrations/index.js";
 import { EXAMPLE_COLUMNS, exampleTable } from "../../src/storage/schema.js";
@@ -518,7 +518,14 @@ export function storeContract(label: string, engine: () => EngineUnderTest): voi
           [questions[0]!.id, questions[1]!.id].sort().map((id) => [id, 1]),
         );
         const counts = await store.countExamples(run.id, "grpo");
-        expect(counts).toEqual({ pending: 1, approved: 1, needs_revision: 0, rejected: 0 });
+        expect(counts).toEqual({
+          pending: 1,
+          approved: 1,
+          needs_revision: 0,
+          rejected: 0,
+          human_approved: 0,
+          human_rejected: 0,
+        });
         expect(Object.keys(counts).sort()).toEqual([...REVIEW_STATUSES].sort());
       });
     });

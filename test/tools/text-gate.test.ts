@@ -261,3 +261,130 @@ describe("claim gate: numbers and pairs bound to the same thing", () => {
     expect(swapConflict("The left ventricle pumps oxygenated blood into the aorta.", heart)).toBeNull();
   });
 });
+
+describe("topic gate: the run's own topic and ground truth", () => {
+  // The user's own corpus notes for a run on a topic whose words are rare in the bundled
+  // corpus and in the subject-area vocabularies.
+  const notes = [
+    "Genetic code expansion lets an engineered cell build proteins with unnatural amino acids. An orthogonal aminoacyl-tRNA synthetase and tRNA pair reads a reassigned stop codon and inserts the unnatural amino acid at that position.",
+    "Photocaged amino acids carry a light-sensitive protecting group on the side chain. The protecting group blocks the protein's active site until a pulse of near-ultraviolet light around 365 nm removes it, so the protein can be switched on at a chosen time and place. Genetic firewalls make strains depend on such unnatural amino acids for survival.",
+  ];
+  const onTopic = {
+    topic: "synthetic xenobiology",
+    subTopic: "genetic firewalls",
+    prompt: "How can researchers use light to switch on a protein that carries a photocaged amino acid?",
+    answer:
+      "The amino acid's side chain carries a light-sensitive protecting group that blocks the protein's active site. A short pulse of near-ultraviolet light at about 365 nm gives the photons enough energy to break the bond, releasing the group, so the protein switches on only where and when the light falls.",
+  };
+
+  it("judges a row on a rare topic against the run's ground truth, not only the subject areas", () => {
+    // The subject areas alone read the light, photons and energy as physics...
+    expect(checkOnTopic(onTopic)).toMatchObject({ passed: false, defect: "off_topic" });
+    // ...the user's notes for the run say the row is exactly on topic.
+    const r = checkOnTopic({ ...onTopic, groundTruth: notes });
+    expect(r).toMatchObject({ passed: true, details: { by: "ground truth" } });
+    expect((r!.details as { share: number }).share).toBeGreaterThan(0.5);
+  });
+
+  it("still rejects a row about something else in that run, naming what it shares", () => {
+    const r = checkOnTopic({
+      ...onTopic,
+      prompt: "Who won the 1966 football World Cup final?",
+      answer:
+        "England beat West Germany 4–2 after extra time at Wembley Stadium, with Geoff Hurst scoring a hat-trick; it remains the country's only men's World Cup title.",
+      groundTruth: notes,
+    });
+    expect(r).toMatchObject({ passed: false, defect: "off_topic" });
+    expect(r!.reasons[0]).toMatch(/shares no subject word with the topic and its sources/);
+  });
+
+  it("a shared keyword with the sources is not enough (kidney beans in a run on the kidneys)", () => {
+    const r = checkOnTopic({
+      topic: "human physiology",
+      subTopic: "the kidneys",
+      prompt: "How do you cook dried kidney beans safely?",
+      answer:
+        "Dried red kidney beans contain phytohaemagglutinin, a lectin that causes severe vomiting. Soak them for at least five hours, discard the water, then boil them hard for ten minutes before simmering until soft.",
+      groundTruth: [
+        "Each kidney contains about a million nephrons. Blood is filtered in the glomerulus, and the filtrate passes along the tubule, where water, glucose and salts are reabsorbed; what remains leaves as urine.",
+      ],
+    });
+    expect(r).toMatchObject({ passed: false, defect: "off_topic" });
+    expect(r!.reasons[0]).toMatch(/shares only "kidney"/);
+  });
+
+  it("does not judge by English vocabularies a row written in another language", () => {
+    const r = checkOnTopic({
+      topic: "physics",
+      subTopic: "units of time",
+      prompt: "Wie viele Sekunden hat ein Tag?",
+      answer:
+        "Ein Tag hat 24 Stunden, eine Stunde 60 Minuten und eine Minute 60 Sekunden, also 24 × 60 × 60 = 86.400 Sekunden. Das gilt für den mittleren Sonnentag; Schaltsekunden ändern daran im Alltag nichts Wesentliches.",
+      language: "de",
+    });
+    expect(r?.passed ?? true).toBe(true);
+  });
+});
+
+describe("text gate: answer shape", () => {
+  it("an effect question needs the effect, a mechanism question a mechanism", () => {
+    const effect = "How does increasing the temperature affect the rate of a chemical reaction?";
+    expect(
+      checkAnswers(
+        effect,
+        "The rate of a chemical reaction can be affected by temperature, which is one of several factors, with concentration and catalysts, that chemists study in the laboratory.",
+      ),
+    ).toMatchObject({ passed: false, defect: "non_answer" });
+    expect(
+      checkAnswers(
+        effect,
+        "It increases the rate: particles move faster, so they collide more often and more of the collisions have the activation energy.",
+      ),
+    ).toMatchObject({ passed: true });
+    const how = "How do vaccines protect against disease?";
+    expect(
+      checkAnswers(
+        how,
+        "Vaccines are one of the most important tools in public health. They are given by injection or sometimes by mouth, and many countries run national vaccination programmes for children and adults.",
+      ),
+    ).toMatchObject({ passed: false, defect: "non_answer" });
+    expect(
+      checkAnswers(
+        how,
+        "They expose the immune system to a harmless form of a pathogen's antigen, so it makes antibodies and memory cells; a later infection is then met by a fast, strong response.",
+      ),
+    ).toMatchObject({ passed: true });
+    // Instructions ("How do I…?") are not mechanism questions.
+    expect(
+      checkAnswers("How do I reverse a string in Python?", "Use slicing with a step of -1: `s[::-1]`."),
+    ).toMatchObject({
+      passed: true,
+    });
+  });
+
+  it("accepts causes stated without 'because' ('is how', 'happen when')", () => {
+    expect(
+      checkAnswers(
+        "What causes earthquakes?",
+        "Most earthquakes happen when stress builds up where tectonic plates meet and the rock suddenly slips along a fault, releasing the stored energy as seismic waves.",
+      ),
+    ).toMatchObject({ passed: true });
+    expect(
+      checkAnswers(
+        "Why does a honeybee colony swarm in spring?",
+        "Swarming is how a colony reproduces. When the hive is crowded, workers rear new queens and the old queen leaves with half of the workers to found a new nest.",
+      ),
+    ).toMatchObject({ passed: true });
+  });
+
+  it("does not read a sentence ending in a number or a fraction result as cut off", () => {
+    expect(
+      truncationProblem("7. Sorted, the numbers are 3, 4, 7, 9, 10, and the middle (third) value is 7."),
+    ).toBeNull();
+    expect(
+      truncationProblem("Dividing by a fraction is multiplying by its reciprocal.\n3/4 × 2/1 = 6/4 = 3/2"),
+    ).toBeNull();
+    expect(truncationProblem("The steps are:\n1. Heat the flask.\n2.")).toMatch(/empty list item/);
+    expect(truncationProblem("First, 12 × 4 = 48.\nThen the total = 48 +")).toMatch(/mid-calculation/);
+  });
+});

@@ -1,8 +1,12 @@
-import { parseHTML } from "linkedom";
 import MiniSearch from "minisearch";
 import { sha256 } from "../../core/ids.js";
+import { loadSync } from "../../core/load.js";
 import type { Licence, Passage, SourceDocument } from "../../core/types.js";
 import { defaultHttpClient, type HttpClient, type HttpResponse, sourceFailed } from "../http.js";
+
+// linkedom is loaded on first use (start-up, issue 15).
+const parseHTML: typeof import("linkedom").parseHTML = (...args) =>
+  loadSync<typeof import("linkedom")>("linkedom").parseHTML(...args);
 
 /**
  * Helpers shared by the REST adapters: options every adapter takes, defensive readers

@@ -1,7 +1,7 @@
-import { Readability } from "@mozilla/readability";
-import { parseHTML } from "linkedom";
-import robotsParser from "robots-parser";
+import type { Readability as ReadabilityType } from "@mozilla/readability";
+import type robotsParserType from "robots-parser";
 import { isSynthforgeError } from "../../core/errors.js";
+import { lazyClass, loadSync } from "../../core/load.js";
 import type { Licence, SourceDocument } from "../../core/types.js";
 import { type HttpClient, sourceFailed } from "../http.js";
 import { normaliseLicence, unknownLicence } from "../licence.js";
@@ -17,6 +17,14 @@ import {
   searchLimit,
   settleEach,
 } from "./common.js";
+
+// linkedom is loaded on first use (start-up, issue 15).
+const parseHTML: typeof import("linkedom").parseHTML = (...args) =>
+  loadSync<typeof import("linkedom")>("linkedom").parseHTML(...args);
+const Readability = lazyClass(
+  () => loadSync<typeof import("@mozilla/readability")>("@mozilla/readability").Readability,
+);
+type Readability = ReadabilityType;
 
 /** One request a second per host for pages. */
 export const WEB_PAGE_MIN_INTERVAL_MS = 1000;
@@ -71,7 +79,7 @@ async function robotsOf(
       "text/plain, */*;q=0.1",
     );
     if (res.status >= 400) return { isAllowed: () => true, crawlDelayMs: 0 };
-    const robots = robotsParser(url, res.body);
+    const robots = loadSync<typeof robotsParserType>("robots-parser")(url, res.body);
     const delay = robots.getCrawlDelay(ROBOTS_USER_AGENT) ?? 0;
     return {
       // A page of another origin than the file's answers undefined: not this file's to decide.

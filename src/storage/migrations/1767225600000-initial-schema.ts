@@ -1,10 +1,5 @@
-import {
-  type MigrationInterface,
-  type QueryRunner,
-  Table,
-  type TableColumnOptions,
-  TableIndex,
-} from "typeorm";
+import type { MigrationInterface, QueryRunner, TableColumnOptions } from "typeorm";
+import { Table, TableIndex } from "../typeorm-lazy.js";
 
 /**
  * The first schema: runs, questions, sources, the nine `synthetic_data_<type>` tables,

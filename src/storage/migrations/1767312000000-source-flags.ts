@@ -1,4 +1,5 @@
-import { type MigrationInterface, type QueryRunner, TableColumn } from "typeorm";
+import type { MigrationInterface, QueryRunner } from "typeorm";
+import { TableColumn } from "../typeorm-lazy.js";
 
 /**
  * Adds `sources.flags`: warnings about a source's content, as a JSON array of

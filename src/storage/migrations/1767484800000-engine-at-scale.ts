@@ -1,4 +1,5 @@
-import { type MigrationInterface, type QueryRunner, Table, TableColumn, TableIndex } from "typeorm";
+import type { MigrationInterface, QueryRunner } from "typeorm";
+import { Table, TableColumn, TableIndex } from "../typeorm-lazy.js";
 
 /**
  * Engine at scale:

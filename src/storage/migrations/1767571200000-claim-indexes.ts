@@ -1,4 +1,5 @@
-import { type MigrationInterface, type QueryRunner, TableIndex } from "typeorm";
+import type { MigrationInterface, QueryRunner } from "typeorm";
+import { TableIndex } from "../typeorm-lazy.js";
 
 /**
  * Claims that stay O(concurrency) however large a run grows (they ran O(questions of the

@@ -1,4 +1,5 @@
-import { type MigrationInterface, type QueryRunner, TableColumn, TableIndex } from "typeorm";
+import type { MigrationInterface, QueryRunner } from "typeorm";
+import { TableColumn, TableIndex } from "../typeorm-lazy.js";
 
 /**
  * A candidate's review of a round is written once: `reviews.seq` (the verdict's place in

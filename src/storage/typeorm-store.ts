@@ -34,7 +34,7 @@ import {
 } from "./entities.js";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./migrations/index.js";
 import { AsyncMutex } from "./mutex.js";
-import { type ColumnSpec, exampleColumns, exampleTable } from "./schema.js";
+import { COMMON_EXAMPLE_COLUMNS, type ColumnSpec, exampleColumns, exampleTable } from "./schema.js";
 import type {
   CandidateLease,
   ClaimOptions,
@@ -525,15 +525,10 @@ export class TypeormStore implements Store {
       updatedAt: now,
       ...typeValues,
     };
+    // On conflict a revision replaces everything but the row's identity and creation time.
     const overwrite = [
       ...columnsOf(type).map((c) => c.name),
-      "model",
-      "provider",
-      "quality_score",
-      "review_status",
-      "sources",
-      "revision",
-      "updated_at",
+      ...COMMON_EXAMPLE_COLUMNS.filter((c) => !["id", "run_id", "question_id", "created_at"].includes(c)),
     ];
     const saved = await this.atomic(async (m) => {
       await m

@@ -1,5 +1,5 @@
 import { francAll } from "franc-min";
-import { contentWords, sentences, stem } from "../core/text.js";
+import { contentWords, sentences, stem, syllables } from "../core/text.js";
 import type { DefectKind } from "../core/types.js";
 import { type CheckResult, pass } from "./check.js";
 
@@ -797,17 +797,6 @@ export function headTerm(prompt: string): string | null {
     ["difference", "role", "purpose", "effect", "impact", "significance", "importance"].includes(w)
     ? null
     : w;
-}
-
-/** Syllables of an English word, estimated from its vowel groups. */
-function syllables(word: string): number {
-  const w = word.toLowerCase().replace(/[^a-z]/g, "");
-  if (w.length <= 3) return 1;
-  const groups = w
-    .replace(/(?:[^laeiouy]es|ed|[^laeiouy]e)$/, "")
-    .replace(/^y/, "")
-    .match(/[aeiouy]{1,2}/g);
-  return Math.max(1, groups?.length ?? 1);
 }
 
 /** Flesch–Kincaid grade level of English prose (null for under 40 words). */

@@ -1,4 +1,4 @@
-import { contentWords, coverage, sentences } from "../core/text.js";
+import { contentWords, coverage, sentences, syllables } from "../core/text.js";
 import type { RequestConstraints } from "../core/types.js";
 import { detectInjection } from "../sources/injection.js";
 import type { GenerationInput } from "./types.js";
@@ -101,17 +101,6 @@ function oneLine(value: string, max: number): string {
     .replace(/[.?!]+$/, "")
     .trim();
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;
-}
-
-/** Counts a word's syllables (vowel groups, a silent final e dropped): enough to rank sentences by reading ease. */
-function syllables(word: string): number {
-  const w = word.toLowerCase().replace(/[^a-z]/g, "");
-  if (w.length <= 3) return 1;
-  const groups = w
-    .replace(/(?:[^laeiouy]es|ed|[^laeiouy]e)$/, "")
-    .replace(/^y/, "")
-    .match(/[aeiouy]{1,2}/g);
-  return Math.max(1, groups?.length ?? 1);
 }
 
 /**

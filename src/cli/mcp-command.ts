@@ -69,12 +69,15 @@ async function mcp(flags: McpCommandFlags, io: CliIO): Promise<number> {
       return 0;
     }
     const serving = await serveHttp(mcpHost, { host, port, ...(token !== undefined ? { token } : {}) });
+    // Listening for the stop signals before the URL is printed: a script that stops the
+    // server as soon as it reads the URL must not meet the default (killing) handler.
+    const stopped = stopSignal();
     // The URL line comes last: a script waiting for it has the token line already.
     if (flags.generateToken) io.err(`bearer token (send "Authorization: Bearer <token>"): ${token}`);
     else if (token !== undefined) io.err(`bearer token required: the one in ${TOKEN_ENV}`);
     else io.err(`no bearer token: only this machine can connect (${isLoopback(host) ? "loopback" : host})`);
     io.err(`synthforge MCP server on ${serving.url} (Streamable HTTP; Ctrl-C to stop)`);
-    await stopSignal();
+    await stopped;
     await serving.close();
     return 0;
   } finally {

@@ -48,9 +48,10 @@ export async function studioCmd(
       io.err(
         `warning: --host ${host} makes the studio reachable from other machines; anyone with the URL (and its token) can read and review this database.`,
       );
-    io.err(`studio over ${store.location}; Ctrl-C to stop`);
-    io.out(studio.url);
-    await new Promise<void>((resolve) => {
+    // Listen for the stop signals before printing the URL: a caller that reads the URL and
+    // stops the studio at once must not find the default handler (which kills the process
+    // without closing the store) still in place.
+    const stopped = new Promise<void>((resolve) => {
       const done = () => {
         process.off("SIGINT", done);
         process.off("SIGTERM", done);
@@ -62,6 +63,9 @@ export async function studioCmd(
       opts.signal?.addEventListener("abort", done);
       if (opts.signal?.aborted) done();
     });
+    io.err(`studio over ${store.location}; Ctrl-C to stop`);
+    io.out(studio.url);
+    await stopped;
     await studio.close();
     return 0;
   } finally {

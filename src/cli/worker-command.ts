@@ -77,12 +77,15 @@ async function worker(flags: WorkerFlags, explicit: ReadonlySet<string>, io: Cli
         `worker: run ${s.runId} ${s.status}: ${s.counts.approved}/${s.counts.target} approved${s.stopReason ? ` (${s.stopReason})` : ""}`,
       ),
   });
-  io.err(`worker ${w.id} waiting for runs in ${pipeline.store.location}`);
-  await new Promise<void>((resolve) => {
+  // The handlers go in before the "waiting" line: a supervisor that stops the worker as
+  // soon as it reads that line must get a clean stop, not the default (killing) handler.
+  const stopped = new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
   });
+  io.err(`worker ${w.id} waiting for runs in ${pipeline.store.location}`);
+  await stopped;
   io.err(`worker ${w.id} stopping`);
   await w.stop();
   await pipeline.close().catch(() => undefined);

@@ -11,7 +11,8 @@ interface Started {
   child: ChildProcess;
   url: string;
   stderr: () => string;
-  exit: Promise<number | null>;
+  /** The exit code, or the signal's name when a signal ended the process. */
+  exit: Promise<number | string | null>;
 }
 
 /** Starts the studio and waits for the line with its URL. */
@@ -24,7 +25,9 @@ function startStudio(args: string[], cwd: string): Promise<Started> {
     });
     let out = "";
     let err = "";
-    const exit = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+    const exit = new Promise<number | string | null>((r) =>
+      child.on("close", (code, signal) => r(code ?? signal)),
+    );
     child.stderr!.on("data", (d) => (err += d));
     child.stdout!.on("data", (d) => {
       out += d;

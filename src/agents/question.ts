@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { jaccard, sentences } from "../core/text.js";
+import { contentWords, jaccard, sentences } from "../core/text.js";
 import {
   type BuiltinTrainingTypeName,
   DIFFICULTIES,
@@ -101,7 +101,26 @@ function subjectOf(passage: string): { name: string; plural: boolean } | null {
   return { name, plural: pluralVerb || (verb === "can" && /s$/.test(name)) };
 }
 
-type Subject = { name: string; plural: boolean };
+/**
+ * Whether its passage is about the sub-topic (names one of its key words): only then is a
+ * subject asked about as part of the sub-topic ("Explain amines and their role in …").
+ */
+type Subject = { name: string; plural: boolean; inSubTopic?: boolean };
+
+/** Lower-cases the words of a title that are not acronyms, formulas or names inside it ("Infrared and NMR spectroscopy" → "infrared and NMR spectroscopy"). */
+function lowerCommonWords(title: string): string {
+  return title
+    .split(/(\s+)/)
+    .map((w) => (/\d|\p{Lu}/u.test(w.slice(1)) ? w : w.toLowerCase()))
+    .join("");
+}
+
+/** True when the paragraph names a key word of the sub-topic (by stem). */
+function aboutSubTopic(paragraph: string, subTopic: string): boolean {
+  const keys = new Set(contentWords(subTopic).filter((w) => w.length > 3));
+  if (keys.size === 0) return true;
+  return contentWords(paragraph).some((w) => keys.has(w));
+}
 type Template = (s: Subject, sub: string, topic: string) => string;
 const be = (s: Subject) => (s.plural ? "are" : "is");
 const its = (s: Subject) => (s.plural ? "their" : "its");
@@ -115,9 +134,9 @@ const TEMPLATES: Record<Difficulty, Template[]> = {
   ],
   medium: [
     (s, sub) =>
-      sub.toLowerCase().includes(s.name.toLowerCase())
+      sub.toLowerCase().includes(s.name.toLowerCase()) || !s.inSubTopic
         ? `Explain ${s.name} and why ${s.plural ? "they matter" : "it matters"}.`
-        : `Explain ${s.name} and ${its(s)} role in ${sub.toLowerCase()}.`,
+        : `Explain ${s.name} and ${its(s)} role in ${lowerCommonWords(sub)}.`,
     (s) => `What are the key properties of ${s.name}, and why do they matter?`,
     (s) => `How ${be(s)} ${s.name} used or observed in practice?`,
   ],
@@ -140,7 +159,8 @@ registerOfflineResponder("question.write", (raw) => {
   const paragraphs = input.material.flatMap((m) => m.text.split(/\n+/));
   for (const para of learnerOrder(paragraphs, input.brief?.constraints)) {
     const s = subjectOf(para);
-    if (s && !subjects.some((x) => x.name.toLowerCase() === s.name.toLowerCase())) subjects.push(s);
+    if (s && !subjects.some((x) => x.name.toLowerCase() === s.name.toLowerCase()))
+      subjects.push({ ...s, inSubTopic: aboutSubTopic(para, input.subTopic) });
   }
   if (subjects.length === 0) subjects.push({ name: input.subTopic, plural: false });
   const corpusText = input.material.map((m) => m.text).join(" ");

@@ -752,6 +752,23 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
       0,
       details,
     );
+  // A question about a named subject ("What are amines?", "Explain amines and their role in
+  // …", "Define entropy") needs an answer that names it: one about something else evades it.
+  const subject = subjectTerms(p);
+  if (
+    subject.length > 0 &&
+    contentWords(a).length >= 8 &&
+    !subject.some((s) => aTerms.some((t) => related(s, t)))
+  )
+    return defectResult(
+      "answers",
+      "non_answer",
+      [
+        `the prompt asks about ${subject.join(" ")} but the response never mentions it; answer the question asked`,
+      ],
+      0,
+      { ...details, subject },
+    );
   const head = headTerm(p);
   // A short final line with a name or a value ("Paris", "4.2 × 10^5 J") answers a "What is
   // the capital of…?" without repeating its head noun.
@@ -780,6 +797,38 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
       { ...details, head },
     );
   return pass("answers", details);
+}
+
+/** Words that name an aspect of a subject rather than the subject ("the role of X"). */
+const ASPECT = new Set(
+  "role purpose effect effects impact significance importance difference differences relationship history origin origins cause causes function advantage advantages disadvantage disadvantages benefit benefits process mechanism structure properties property features feature principle principles trend trends pattern patterns change changes variation reason reasons step steps stage stages types kinds ways".split(
+    " ",
+  ),
+);
+
+/**
+ * The subject a question opens by naming ("What are amines?", "Explain osmosis and …",
+ * "Define entropy", "Describe the Krebs cycle"), as stemmed key words; empty when the
+ * question has no such opening, names an aspect ("the role of …", handled by
+ * {@link headTerm}), or writes its subject as a formula, symbol or acronym (an answer may
+ * name it in words: "H2O" → water).
+ */
+export function subjectTerms(prompt: string): string[] {
+  const m =
+    /^\s*(?:please\s+)?(?:explain|define|describe|what(?:'s| is| are))\s+(?:the\s+|an?\s+)?([^,?.;:()]{3,60}?)(?=\s+(?:and|in|of|for|to|with|within|as|on|that|which|when|from)\b|\s*[?,.;:(]|\s*$)/iu.exec(
+      prompt,
+    );
+  if (!m) return [];
+  // "What is the capital of France?": the thing asked for is an attribute ({@link headTerm}).
+  if (/^\s+(?:of|for)\b/i.test(prompt.slice(m.index + m[0].length))) return [];
+  const raw = m[1]!.trim();
+  const words = raw.split(/\s+/);
+  if (words.some((w, i) => /\d/.test(w) || /\p{Lu}/u.test(w.slice(1)) || (i > 0 && /^\p{Lu}/u.test(w))))
+    return [];
+  // "Explain how natural selection leads to …": a how/why question, not a named subject.
+  if (/^(?:how|why|what|whether|when|where|which|who)$/i.test(words[0] ?? "")) return [];
+  if (words.length > 4 || words.some((w) => ASPECT.has(w.toLowerCase()))) return [];
+  return keyTerms(raw);
 }
 
 /**

@@ -264,12 +264,17 @@ function names(words: Set<string>, subject: string): boolean {
   return sw.length <= 2 ? hit === sw.length : hit / sw.length >= 0.67;
 }
 
-/** True when a sentence defines the subject: it opens with it and says what it is. */
-function defines(sentence: string, subject: string): boolean {
+/** True when a sentence opens with the subject: its words come among the sentence's first content words. */
+function leadsWith(sentence: string, subject: string): boolean {
   const sw = contentWords(subject);
   if (sw.length === 0) return false;
   const head = contentWords(sentence).slice(0, sw.length + 2);
-  if (!sw.every((w) => head.includes(w))) return false;
+  return sw.every((w) => head.includes(w));
+}
+
+/** True when a sentence defines the subject: it opens with it and says what it is. */
+function defines(sentence: string, subject: string): boolean {
+  if (!leadsWith(sentence, subject)) return false;
   return /\b(?:is|are|was|were|refers?\s+to|means?|describes?|denotes?|consists?\s+of|(?:is|are)\s+defined\s+as)\b/i.test(
     sentence.slice(0, subject.length + 60),
   );
@@ -374,6 +379,9 @@ function openingScore(s: Sent, ask: Ask, question: string): number {
   const named = ask.subjects.filter((x) => names(s.words, x)).length / ask.subjects.length;
   const defining = ask.subjects.some((x) => defines(s.text, x));
   let score = 2 * named + share(ask.aspect, s) + 0.3 * coverage(question, s.text) - 0.05 * s.passage;
+  // A sentence about the subject (it leads with it) opens better than one that names it in
+  // passing ("… and amides to amines" is about hydride reducers, not amines).
+  if (ask.kind !== "comparison" && ask.subjects.some((x) => leadsWith(s.text, x))) score += 1;
   switch (ask.kind) {
     case "definition":
       score += defining ? 1.5 : 0;

@@ -13,6 +13,7 @@ import {
   checkTruncation,
   detectLanguage,
   MAX_FIELD_CHARS,
+  subjectTerms,
   truncationProblem,
 } from "../../src/tools/text-gate.js";
 import { checkOnTopic } from "../../src/tools/topic-gate.js";
@@ -214,6 +215,41 @@ describe("text gate: on topic, answering, audience", () => {
     ).toMatchObject({
       passed: true,
     });
+  });
+
+  it("finds an answer about another subject than the one the prompt names", () => {
+    // The offline writer once answered this with a paragraph on sodium borohydride.
+    expect(
+      checkAnswers(
+        "Explain amines and their role in infrared and NMR spectroscopy.",
+        "Sodium borohydride is a mild reducing agent that converts aldehydes and ketones into alcohols, and it leaves esters alone in protic solvents such as ethanol.",
+      ),
+    ).toMatchObject({ passed: false, defect: "non_answer" });
+    expect(
+      checkAnswers(
+        "What are amines?",
+        "Amines are organic bases derived from ammonia in which alkyl or aryl groups replace hydrogen atoms; the lone pair on nitrogen makes them basic.",
+      ),
+    ).toMatchObject({ passed: true });
+    // Plural and stem forms count as naming it.
+    expect(
+      checkAnswers(
+        "Define an enzyme.",
+        "Enzymes are proteins that speed up chemical reactions in cells by lowering the activation energy, without being used up themselves.",
+      ),
+    ).toMatchObject({ passed: true });
+  });
+
+  it("names the subject only for an opening that names one", () => {
+    expect(subjectTerms("What are amines?")).toEqual(["amine"]);
+    expect(subjectTerms("Explain osmosis and why it matters.").length).toBe(1);
+    // An attribute, an aspect, a how/why question, a formula or an acronym: no subject asked of the answer.
+    expect(subjectTerms("What is the capital of France?")).toEqual([]);
+    expect(subjectTerms("Explain the role of enzymes in digestion.")).toEqual([]);
+    expect(subjectTerms("Explain how natural selection leads to adaptation.")).toEqual([]);
+    expect(subjectTerms("What is H2O?")).toEqual([]);
+    expect(subjectTerms("What is DNA?")).toEqual([]);
+    expect(subjectTerms("Compare mitosis and meiosis.")).toEqual([]);
   });
 
   it("checks the reading level against the requested audience", () => {

@@ -114,6 +114,8 @@ describe("a real offline run over the bundled corpus", () => {
         const t = getTrainingType(type);
         const heads: string[] = [];
         for await (const ex of store.iterateExamples(s.runId, type, { reviewStatus: ["approved"] })) {
+          // A KTO row labelled undesirable carries a deliberately poor completion.
+          if ((ex.data as { label?: unknown }).label === false) continue;
           const answer = t.answerText(ex.data as never);
           const prompt = t.promptText(ex.data as never);
           heads.push(answer.slice(0, 120));

@@ -13,7 +13,7 @@ import { detectInjection } from "../sources/injection.js";
 import type { ReviewRow, Store } from "../storage/store.js";
 import type { CheckResult } from "../tools/check.js";
 import { checkCodeTask } from "../tools/code-check.js";
-import { checkPreferredAnswers } from "../tools/consistency.js";
+import { checkFlawOrder, checkPreferredAnswers } from "../tools/consistency.js";
 import type { BenchmarkIndex } from "../tools/decontamination.js";
 import { loadBenchmarks } from "../tools/decontamination.js";
 import { type DedupIndex, type DedupSignature, type DuplicateMatch, dedupSignature } from "../tools/dedup.js";
@@ -406,6 +406,9 @@ export async function reviewExample(
     asserted ? answersPrompt(row, prompt, fields) : null,
     checkPreferredAnswers(prompt, rankedResponses(row), checkAnswers),
     checkRankedGrounding(rankedResponses(row), subject.passages),
+    Array.isArray(row.responses)
+      ? checkFlawOrder(row.responses as Array<{ rank: number; flaw?: unknown }>)
+      : null,
   ];
   let gateFailed = false;
   for (const r of gate) if (r && record(r, `gate:${r.name}`)) gateFailed = true;

@@ -297,26 +297,78 @@ export function checkPreferredAnswers(
   ranked: Array<{ label: string; text: string }>,
   answers: (prompt: string, answer: string) => CheckResult | null,
 ): CheckResult | null {
-  const [top, ...rest] = ranked;
-  if (!top || rest.length === 0) return null;
-  const first = answers(prompt, top.text);
-  if (!first || first.passed) return null;
+  if (ranked.length < 2) return null;
   const promptNumbers = new Set(prompt.match(/\b\d+(?:[.,]\d+)?\b/g) ?? []);
-  const better = rest.find((r) => {
-    const words = r.text.match(/[\p{L}\p{N}]{3,}/gu) ?? [];
-    const newNumber = (r.text.match(/\b\d+(?:[.,]\d+)?\b/g) ?? []).some((n) => !promptNumbers.has(n));
-    if (words.length < 8 && !newNumber) return false;
-    const res = answers(prompt, r.text);
-    return res?.passed === true;
-  });
-  if (!better) return null;
-  return fail(
-    "ranking",
-    [
-      `the ${top.label} response does not answer the prompt (${first.reasons[0]?.replace(/;.*$/, "") ?? "a non-answer"}) while the ${better.label} one does; the order is reversed`,
-    ],
-    0,
-    { preferred: top.label, answering: better.label },
-    "ranking_wrong",
-  );
+  const verdicts = new Map<number, CheckResult | null>();
+  const verdict = (i: number) => {
+    if (!verdicts.has(i)) verdicts.set(i, answers(prompt, ranked[i]!.text));
+    return verdicts.get(i)!;
+  };
+  const substantial = (text: string) => {
+    const words = text.match(/[\p{L}\p{N}]{3,}/gu) ?? [];
+    const newNumber = (text.match(/\b\d+(?:[.,]\d+)?\b/g) ?? []).some((n) => !promptNumbers.has(n));
+    return words.length >= 8 || newNumber;
+  };
+  // Every response above the last one: the first that misses the question while one
+  // ranked below it answers (for RLHF, a rank-2 evasion above a rank-3 answer is reversed too).
+  for (let i = 0; i < ranked.length - 1; i++) {
+    const hi = verdict(i);
+    if (!hi || hi.passed) continue;
+    let better: { label: string; text: string } | undefined;
+    for (let j = i + 1; j < ranked.length && !better; j++)
+      if (substantial(ranked[j]!.text) && verdict(j)?.passed === true) better = ranked[j];
+    if (!better) continue;
+    return fail(
+      "ranking",
+      [
+        `the ${ranked[i]!.label} response does not answer the prompt (${hi.reasons[0]?.replace(/;.*$/, "") ?? "a non-answer"}) while the ${better.label} one does; the order is reversed`,
+      ],
+      0,
+      { preferred: ranked[i]!.label, answering: better.label },
+      "ranking_wrong",
+    );
+  }
+  return null;
+}
+
+/**
+ * How bad each flaw an RLHF response is labelled with is: no flaw, a partial answer, then
+ * the ones that fail the question (a wrong, off-topic or unhelpful answer: their order
+ * among themselves is a judgement call, so they rank equal).
+ */
+const FLAW_SEVERITY: Record<string, number> = {
+  none: 0,
+  incomplete: 1,
+  unhelpful: 2,
+  off_topic: 2,
+  factual_error: 2,
+};
+
+/**
+ * RLHF: the ranking agrees with the row's own flaw labels. Fails (`ranking_wrong`) when a
+ * response labelled with a worse flaw ({@link FLAW_SEVERITY}: a flawed one above one with no
+ * flaw, a wrong, off-topic or unhelpful one above an incomplete one) is ranked above one
+ * labelled with a milder one. Null when the responses carry no flaw labels.
+ */
+export function checkFlawOrder(responses: Array<{ rank: number; flaw?: unknown }>): CheckResult | null {
+  const labelled = responses
+    .filter((r) => typeof r.flaw === "string" && r.flaw in FLAW_SEVERITY)
+    .sort((a, b) => a.rank - b.rank);
+  if (labelled.length < 2) return null;
+  for (let i = 0; i < labelled.length; i++)
+    for (let j = i + 1; j < labelled.length; j++) {
+      const hi = labelled[i]!;
+      const lo = labelled[j]!;
+      if (FLAW_SEVERITY[hi.flaw as string]! > FLAW_SEVERITY[lo.flaw as string]!)
+        return fail(
+          "flaw_order",
+          [
+            `the rank-${hi.rank} response is labelled ${String(hi.flaw).replace("_", " ")} yet ranked above the rank-${lo.rank} one labelled ${String(lo.flaw).replace("_", " ")}; rank by the flaws or relabel them`,
+          ],
+          0,
+          { higher: { rank: hi.rank, flaw: hi.flaw }, lower: { rank: lo.rank, flaw: lo.flaw } },
+          "ranking_wrong",
+        );
+    }
+  return pass("flaw_order", { responses: labelled.length });
 }

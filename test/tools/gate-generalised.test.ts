@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { lexicalStanding } from "../../src/agents/fact-check.js";
 import { directionConflict, exchangeConflict } from "../../src/tools/claim-gate.js";
 import { checkCodeTask } from "../../src/tools/code-check.js";
-import { checkPreferredAnswers } from "../../src/tools/consistency.js";
+import { checkFlawOrder, checkPreferredAnswers } from "../../src/tools/consistency.js";
 import { closePythonSandbox } from "../../src/tools/python-sandbox.js";
 import { checkAnswers } from "../../src/tools/text-gate.js";
 
@@ -138,5 +138,54 @@ describe("preferred answers: the preferred response answers when a lower one doe
         checkAnswers,
       ),
     ).toBeNull();
+  });
+
+  it("finds an evasion ranked above an answer lower down a ranking, not only at the top", () => {
+    const r = checkPreferredAnswers(
+      prompt,
+      [
+        { label: "rank-1", text: `${answer} Boosters keep that memory strong.` },
+        { label: "rank-2", text: evasive },
+        { label: "rank-3", text: answer },
+      ],
+      checkAnswers,
+    );
+    expect(r).toMatchObject({ passed: false, defect: "ranking_wrong", details: { preferred: "rank-2" } });
+  });
+});
+
+describe("flaw order: an RLHF ranking agrees with its own flaw labels", () => {
+  it("fails an off-topic response ranked above an incomplete one, or any flaw above none", () => {
+    expect(
+      checkFlawOrder([
+        { rank: 1, flaw: "none" },
+        { rank: 2, flaw: "off_topic" },
+        { rank: 3, flaw: "incomplete" },
+      ]),
+    ).toMatchObject({ passed: false, defect: "ranking_wrong", details: { higher: { rank: 2 } } });
+    expect(
+      checkFlawOrder([
+        { rank: 1, flaw: "incomplete" },
+        { rank: 2, flaw: "none" },
+      ]),
+    ).toMatchObject({ passed: false, defect: "ranking_wrong" });
+  });
+
+  it("passes a consistent order, leaves the failing flaws' order among themselves alone, and skips unlabelled rows", () => {
+    expect(
+      checkFlawOrder([
+        { rank: 1, flaw: "none" },
+        { rank: 2, flaw: "factual_error" },
+        { rank: 3, flaw: "unhelpful" },
+      ]),
+    ).toMatchObject({ passed: true });
+    expect(
+      checkFlawOrder([
+        { rank: 1, flaw: "none" },
+        { rank: 2, flaw: "incomplete" },
+        { rank: 3, flaw: "off_topic" },
+      ]),
+    ).toMatchObject({ passed: true });
+    expect(checkFlawOrder([{ rank: 1 }, { rank: 2 }])).toBeNull();
   });
 });

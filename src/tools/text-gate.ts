@@ -754,7 +754,7 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
     );
   // A question about a named subject ("What are amines?", "Explain amines and their role in
   // …", "Define entropy") needs an answer that names it: one about something else evades it.
-  const subject = subjectTerms(p);
+  const subject = askedSubject(p);
   if (
     subject.length > 0 &&
     contentWords(a).length >= 8 &&
@@ -813,7 +813,7 @@ const ASPECT = new Set(
  * {@link headTerm}), or writes its subject as a formula, symbol or acronym (an answer may
  * name it in words: "H2O" → water).
  */
-export function subjectTerms(prompt: string): string[] {
+export function askedSubject(prompt: string): string[] {
   const m =
     /^\s*(?:please\s+)?(?:explain|define|describe|what(?:'s| is| are))\s+(?:the\s+|an?\s+)?([^,?.;:()]{3,60}?)(?=\s+(?:and|in|of|for|to|with|within|as|on|that|which|when|from)\b|\s*[?,.;:(]|\s*$)/iu.exec(
       prompt,

@@ -141,12 +141,17 @@ const str = (v: unknown): string | null => (typeof v === "string" && v.trim() ? 
 export function groundedness(
   text: string,
   passages: Array<{ sourceId: string; text: string }>,
-): { score: number; contradicted: number; claims: number } {
+): { score: number; supported: number; contradicted: number; claims: number } {
   const verdicts = lexicalFactCheck(text, passages, { decideAll: true, minWords: 2 });
-  if (verdicts.length === 0) return { score: 0, contradicted: 0, claims: 0 };
+  if (verdicts.length === 0) return { score: 0, supported: 0, contradicted: 0, claims: 0 };
   const supported = verdicts.filter((v) => v.verdict === "supported").length;
   const contradicted = verdicts.filter((v) => v.verdict === "contradicted").length;
-  return { score: (supported - contradicted) / verdicts.length, contradicted, claims: verdicts.length };
+  return {
+    score: (supported - contradicted) / verdicts.length,
+    supported,
+    contradicted,
+    claims: verdicts.length,
+  };
 }
 
 /**
@@ -190,7 +195,15 @@ export function checkPreferencePair(
         "ranking_wrong",
       );
     }
-    if (gr.score - gc.score > 0.25) {
+    // Better grounded: a larger share of its claims supported, and more of them, where the
+    // chosen one does not simply say more. A one-line rejected answer that echoes the
+    // sources' words ("From the carbon dioxide the plant takes in") is not better grounded
+    // than a fuller chosen answer whose claims the lexical check cannot match.
+    if (
+      gr.score - gc.score > 0.25 &&
+      gr.supported > gc.supported &&
+      (gr.supported >= 2 || gr.claims >= gc.claims)
+    ) {
       return fail(
         "preference",
         [

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { detectInjection } from "../../src/sources/injection.js";
 import { numberConflict, swapConflict } from "../../src/tools/claim-gate.js";
 import {
+  askedSubject,
   checkAnswers,
   checkAudience,
   checkBoilerplate,
@@ -13,7 +14,6 @@ import {
   checkTruncation,
   detectLanguage,
   MAX_FIELD_CHARS,
-  subjectTerms,
   truncationProblem,
 } from "../../src/tools/text-gate.js";
 import { checkOnTopic } from "../../src/tools/topic-gate.js";
@@ -241,15 +241,15 @@ describe("text gate: on topic, answering, audience", () => {
   });
 
   it("names the subject only for an opening that names one", () => {
-    expect(subjectTerms("What are amines?")).toEqual(["amine"]);
-    expect(subjectTerms("Explain osmosis and why it matters.").length).toBe(1);
+    expect(askedSubject("What are amines?")).toEqual(["amine"]);
+    expect(askedSubject("Explain osmosis and why it matters.").length).toBe(1);
     // An attribute, an aspect, a how/why question, a formula or an acronym: no subject asked of the answer.
-    expect(subjectTerms("What is the capital of France?")).toEqual([]);
-    expect(subjectTerms("Explain the role of enzymes in digestion.")).toEqual([]);
-    expect(subjectTerms("Explain how natural selection leads to adaptation.")).toEqual([]);
-    expect(subjectTerms("What is H2O?")).toEqual([]);
-    expect(subjectTerms("What is DNA?")).toEqual([]);
-    expect(subjectTerms("Compare mitosis and meiosis.")).toEqual([]);
+    expect(askedSubject("What is the capital of France?")).toEqual([]);
+    expect(askedSubject("Explain the role of enzymes in digestion.")).toEqual([]);
+    expect(askedSubject("Explain how natural selection leads to adaptation.")).toEqual([]);
+    expect(askedSubject("What is H2O?")).toEqual([]);
+    expect(askedSubject("What is DNA?")).toEqual([]);
+    expect(askedSubject("Compare mitosis and meiosis.")).toEqual([]);
   });
 
   it("checks the reading level against the requested audience", () => {

@@ -162,6 +162,25 @@ describe("preference pairs", () => {
     expect(r.reasons[0]).toMatch(/look swapped/);
     expect(checkPreferencePair(good, `${good} `, passages).reasons[0]).toMatch(/the same text/);
   });
+  it("does not prefer a one-line echo of the sources over a fuller chosen answer, but does prefer a grounded one of the same size", () => {
+    const ps = [
+      {
+        sourceId: "s1",
+        text: "Bats find insects in the dark by echolocation: they emit high-pitched calls and listen for the echoes that bounce back from prey.",
+      },
+    ];
+    // The chosen answer's claims are worded unlike the source; the rejected one repeats its words.
+    const fuller =
+      "They rely on sound. Each squeak reflects off a moth, and the returning signal tells the bat its distance and direction. The ears work out the rest within milliseconds.";
+    const echo = "Bats emit high-pitched calls and listen for the echoes that bounce back from prey.";
+    expect(checkPreferencePair(fuller, echo, ps).passed).toBe(true);
+    // Same size, one claim each: the grounded one should have been chosen.
+    expect(checkPreferencePair("They smell the insects from far away.", echo, ps)).toMatchObject({
+      passed: false,
+      defect: "ranking_wrong",
+    });
+  });
+
   it("uses computations when there are no passages", () => {
     expect(
       checkPreferencePair("2 + 2 = 5, so the answer is five.", "2 + 2 = 4, so the answer is four.", [])

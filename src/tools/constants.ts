@@ -29,7 +29,7 @@ interface ConstantEntry {
 const CONSTANTS: ConstantEntry[] = [
   {
     name: "the speed of light in a vacuum",
-    subject: /\bspeed of light\b|\blight travels at\b|\bc\s*=/i,
+    subject: /\b[Ss]peed of light\b|\b[Ll]ight travels at\b|\bc\s*=\s*(?=\d)/,
     values: [{ value: 299_792_458, unit: "m/s" }],
     relTol: 0.01,
     unless: /\b(?:water|glass|diamond|medium|fib(?:re|er)|air\b|slow|sound)/i,
@@ -47,7 +47,7 @@ const CONSTANTS: ConstantEntry[] = [
   },
   {
     name: "Avogadro's constant",
-    subject: /\bavogadro(?:'s)?\s+(?:number|constant)\b|\bN_?A\s*=/i,
+    subject: /\b[Aa]vogadro(?:'s)?\s+(?:[Nn]umber|[Cc]onstant)\b|\bN_?A\s*=/,
     values: [{ value: 6.02214076e23, unit: null }],
     relTol: 0.005,
   },
@@ -95,7 +95,7 @@ const CONSTANTS: ConstantEntry[] = [
   },
   {
     name: "Boltzmann's constant",
-    subject: /\bboltzmann(?:'s)? constant\b|\bk_?B\s*=/i,
+    subject: /\b[Bb]oltzmann(?:'s)? [Cc]onstant\b|\bk_?B\s*=/,
     values: [
       { value: 1.380649e-23, unit: "J/K" },
       { value: 8.617333e-5, unit: "eV/K" },

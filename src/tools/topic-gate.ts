@@ -180,6 +180,7 @@ export function checkOnTopic(input: {
   const row = areaHits(`${input.prompt}\n${input.answer}`, own);
   const near = new Set(topicAreas.flatMap((a) => [a, ...(NEIGHBOURS[a] ?? [])]));
   const nearHits = [...near].reduce((n, a) => n + (row[a] ?? 0), 0);
+  const ownHits = topicAreas.reduce((n, a) => n + (row[a] ?? 0), 0);
   if (english && truthTerms.length >= MIN_GROUND_TRUTH_TERMS && rowTerms.length >= 6) {
     // Judged against the run's own ground truth. Its vocabulary overrules the subject areas
     // unless the topic's own words name its area clearly (2+ words): then a passage that
@@ -200,7 +201,7 @@ export function checkOnTopic(input: {
       shared.length <= 2 &&
       share < 0.1 &&
       promptTruth.length === 0 &&
-      nearHits <= (shared.length === 0 ? 2 : 1)
+      ownHits <= (shared.length === 0 ? 2 : 1)
     )
       return defectResult(
         "on_topic",

@@ -217,6 +217,30 @@ describe("text gate: on topic, answering, audience", () => {
     });
   });
 
+  it("with rich sources, does not let words of a neighbouring area carry a row about something else", () => {
+    const groundTruth = [
+      "Cellular respiration in animal and plant cells happens in the mitochondria. Glycolysis in the cytoplasm splits glucose into pyruvate; the Krebs cycle in the mitochondrial matrix releases carbon dioxide, and the electron transport chain on the inner membrane makes most of the ATP, with oxygen as the final electron acceptor.",
+    ];
+    const run = { topic: "cell biology", subTopic: "cellular respiration", groundTruth };
+    // Medicine is biology's neighbour, but this row shares nothing with the run's sources.
+    expect(
+      checkOnTopic({
+        ...run,
+        prompt: "How is a broken arm treated in hospital?",
+        answer:
+          "Doctors take an X-ray to see the fracture, set the bone back in line if it has moved, and hold it still with a plaster cast or splint for about six weeks; a bad break may need surgery with plates or screws, and the patient gets pain relief and physiotherapy afterwards.",
+      }),
+    ).toMatchObject({ passed: false, defect: "off_topic" });
+    expect(
+      checkOnTopic({
+        ...run,
+        prompt: "Why do muscles make lactate during a sprint?",
+        answer:
+          "When oxygen cannot reach the muscle cells fast enough, the electron transport chain slows, so pyruvate from glycolysis is turned into lactate to regenerate NAD+ and keep glycolysis making a little ATP.",
+      }),
+    ).toMatchObject({ passed: true });
+  });
+
   it("finds an answer about another subject than the one the prompt names", () => {
     // The offline writer once answered this with a paragraph on sodium borohydride.
     expect(

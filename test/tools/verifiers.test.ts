@@ -306,6 +306,9 @@ describe("well-known constants and dates", () => {
     "t = v0 / g = 20 ÷ 9.81 ≈ 2.04 s",
     // A unit's exponent is not the value (this sentence of the bundled corpus was once flagged as "1").
     "This number, expressed per mole, is the Avogadro constant, NA = 6.02214076 × 10^23 mol−1.",
+    // Bond symbols and other constants spelled with the same letters are not the constant.
+    "Typical bond enthalpies are C–C 348, C=C 614 and C=O in CO2 799 kJ/mol.",
+    "For ammonia, Kb = 1.8 × 10^-5, and Ka × Kb = Kw at 25 °C.",
   ])("accepts %s", (s) => {
     const r = checkConstantsInText(s);
     expect(r === null || r.passed).toBe(true);
@@ -317,6 +320,8 @@ describe("well-known constants and dates", () => {
     ["The acceleration due to gravity is 8.9 m/s².", "wrong_fact"],
     ["Avogadro's constant is 6.022 × 10^22 per mole.", "wrong_fact"],
     ["The Avogadro constant is NA = 6.022 × 10^22 mol−1.", "wrong_fact"],
+    ["Take c = 3 × 10^7 m/s for light.", "wrong_fact"],
+    ["Boltzmann's constant is 1.38 × 10^-22 J/K.", "wrong_fact"],
     ["Planck's constant is 6.626 × 10^-32 J s.", "wrong_fact"],
     ["The ideal gas constant is 9.314 J/(mol·K).", "wrong_fact"],
     ["Absolute zero is −237 °C.", "wrong_fact"],

@@ -11,16 +11,15 @@
  * public `exportRun`, so its peak RSS is its own.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import Database from "better-sqlite3";
 import type { BuiltinTrainingTypeName as TrainingTypeName } from "../src/core/types.js";
 import { exportRun } from "../src/pipeline/export.js";
-import { EXAMPLE_COLUMNS } from "../src/storage/schema.js";
 import { sqliteStore } from "../src/storage/typeorm-store.js";
 import { formatsByType } from "../src/training-types/index.js";
+import { buildFixtureDatabase } from "./fixture-db.js";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,57 +34,16 @@ const DB = join(WORK, `export-${TYPE}-${ROWS}.db`);
 
 /** Builds the benchmark database (once): a real offline example, copied `ROWS` times with SQL. */
 async function buildDatabase(): Promise<string> {
-  mkdirSync(WORK, { recursive: true });
-  if (existsSync(DB)) {
-    const sqlite = new Database(DB, { readonly: true });
-    const run = sqlite.prepare("SELECT id FROM runs WHERE request = 'bench'").get() as
-      | { id: string }
-      | undefined;
-    sqlite.close();
-    if (run) return run.id;
-  }
-  rmSync(DB, { force: true });
-  // Loaded here only: the export children do not pay for the agents and models.
-  const { createPipeline } = await import("../src/pipeline/pipeline.js");
-  const store = sqliteStore({ path: DB });
-  const pipeline = createPipeline({ storage: store });
-  const summary = await pipeline.run(`Generate 1 ${TYPE} example about stoichiometry`).done;
-  await pipeline.close();
-  if (summary.counts.approved !== 1)
-    throw new Error(`the seed run approved ${summary.counts.approved} examples`);
-
-  const started = Date.now();
-  const sqlite = new Database(DB);
-  sqlite.pragma("journal_mode = WAL");
-  sqlite.pragma("synchronous = OFF");
-  const table = `synthetic_data_${TYPE}`;
-  const template = sqlite
-    .prepare(`SELECT * FROM ${table} WHERE run_id = ? AND review_status = 'approved'`)
-    .get(summary.runId) as Record<string, unknown>;
-  const text = EXAMPLE_COLUMNS[TYPE].find((c) => c.kind === "text" && !c.nullable)!.name;
-  sqlite.prepare("UPDATE runs SET request = 'bench' WHERE id = ?").run(summary.runId);
-  const copy = sqlite.transaction(() => {
-    sqlite.exec(`
-      WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ${ROWS - 1})
-      INSERT INTO questions (id, run_id, topic, sub_topic, difficulty, text, text_hash, status, ground_truth_context,
-                             synthesized_context, context_sources, revisions, created_at, updated_at)
-      SELECT printf('q_bench_%09d', i), run_id, topic, sub_topic, difficulty, text || ' (' || i || ')', text_hash || i, status,
-             NULL, NULL, NULL, revisions, created_at, updated_at
-      FROM seq, (SELECT * FROM questions WHERE id = '${template.question_id}');`);
-    const cols = Object.keys(template).filter((c) => c !== "id" && c !== "question_id");
-    const values = cols.map((c) => (c === text ? `${c} || ' (' || i || ')'` : c));
-    sqlite.exec(`
-      WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ${ROWS - 1})
-      INSERT INTO ${table} (id, question_id, ${cols.join(", ")})
-      SELECT printf('ex_bench_%09d', i), printf('q_bench_%09d', i), ${values.join(", ")}
-      FROM seq, (SELECT * FROM ${table} WHERE id = '${template.id}');`);
+  const { runId, builtSeconds } = await buildFixtureDatabase({
+    path: DB,
+    request: `Generate 1 ${TYPE} example about stoichiometry`,
+    type: TYPE,
+    copies: ROWS - 1,
+    mode: "approved",
   });
-  copy();
-  sqlite.close();
-  console.log(
-    `built ${ROWS.toLocaleString("en-US")} ${TYPE} rows in ${((Date.now() - started) / 1000).toFixed(1)} s → ${DB}`,
-  );
-  return summary.runId;
+  if (builtSeconds !== null)
+    console.log(`built ${ROWS.toLocaleString("en-US")} ${TYPE} rows in ${builtSeconds.toFixed(1)} s → ${DB}`);
+  return runId;
 }
 
 /** One export in this process (the child side); prints a JSON line with its figures. */

@@ -8,7 +8,8 @@ import { SynthforgeError } from "../core/errors.js";
 import { sha256 } from "../core/ids.js";
 import { REVIEW_STATUSES, type ReviewStatus } from "../core/types.js";
 import { licenceById } from "../sources/licence.js";
-import type { ExampleRow, RunRow, SourceRow, Store } from "../storage/store.js";
+import { type ExamplePageRow, examplePages } from "../storage/example-pages.js";
+import type { RunRow, SourceRow, Store } from "../storage/store.js";
 import type { ExportFormat } from "../training-types/formats.js";
 
 /** One split of an export: its name and the share of the selected examples it gets. */
@@ -220,6 +221,43 @@ export function allocate(n: number, fractions: readonly number[]): number[] {
   return counts;
 }
 
+/**
+ * Shares the items of several strata out by `fractions` so that each split's total is its
+ * share of all items ({@link allocate} of the sum), and each stratum's count in a split is
+ * within 1 of its exact share: 30 rows in ten sub-topics of three, split 0.9/0.1, give
+ * 3 test rows from three different sub-topics, not 0 (rounding each stratum alone).
+ * Leftover units go to the largest remainders first (ties: earlier stratum, earlier split).
+ */
+export function allocateStrata(sizes: readonly number[], fractions: readonly number[]): number[][] {
+  const totals = allocate(
+    sizes.reduce((a, b) => a + b, 0),
+    fractions,
+  );
+  const out = sizes.map((n) => fractions.map((f) => Math.floor(f * n + 1e-9)));
+  const left = sizes.map((n, s) => n - out[s]!.reduce((a, b) => a + b, 0));
+  const need = totals.map((t, i) => t - out.reduce((a, row) => a + row[i]!, 0));
+  const units = sizes
+    .flatMap((n, s) => fractions.map((f, i) => ({ s, i, r: f * n - out[s]![i]! })))
+    .filter((u) => u.r > 1e-9)
+    .sort((a, b) => b.r - a.r || a.s - b.s || a.i - b.i);
+  for (const u of units) {
+    if (left[u.s]! > 0 && need[u.i]! > 0) {
+      out[u.s]![u.i]!++;
+      left[u.s]!--;
+      need[u.i]!--;
+    }
+  }
+  // Rare: the greedy pass left a unit where only a split without a remainder has room.
+  for (const [s] of sizes.entries())
+    for (let i = 0; left[s]! > 0 && i < fractions.length; i++)
+      while (left[s]! > 0 && need[i]! > 0) {
+        out[s]![i]!++;
+        left[s]!--;
+        need[i]!--;
+      }
+  return out;
+}
+
 /** Sub-topic and difficulty of a run's questions, by question id. */
 export type QuestionInfo = Map<string, { subTopic: string; difficulty: string }>;
 
@@ -278,7 +316,7 @@ export async function selectExamples(
   let belowScore = 0;
   let licenceExcluded = 0;
 
-  const decide = async (batch: ExampleRow[]) => {
+  const decide = async (batch: ExamplePageRow[]) => {
     if (sel.licence) {
       const missing = [...new Set(batch.flatMap((e) => e.sources))].filter((id) => !sources.has(id));
       if (missing.length) {
@@ -314,27 +352,26 @@ export async function selectExamples(
     }
   };
 
-  let batch: ExampleRow[] = [];
-  for await (const ex of store.iterateExamples(run.id, run.trainingType, {
+  // Pages of the fast read path: the same rows, in the same order, as iterateExamples.
+  for await (const page of examplePages(store, run.id, run.trainingType, {
     reviewStatus,
     ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
-  })) {
-    batch.push(ex);
-    if (batch.length >= 500) {
-      await decide(batch);
-      batch = [];
-    }
-  }
-  if (batch.length) await decide(batch);
+  }))
+    await decide(page);
 
   const assigned = new Map<string, string>();
   const counts = splits.map((s) => ({ name: s.name, rows: 0 }));
   const fractions = splits.map((s) => s.fraction);
-  for (const key of [...strata.keys()].sort()) {
+  const keys = [...strata.keys()].sort();
+  const shares = allocateStrata(
+    keys.map((k) => strata.get(k)!.length),
+    fractions,
+  );
+  for (const [n, key] of keys.entries()) {
     const list = strata
       .get(key)!
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.id < b.id ? -1 : 1));
-    const share = allocate(list.length, fractions);
+    const share = shares[n]!;
     let at = 0;
     share.forEach((c, i) => {
       for (const item of list.slice(at, at + c)) assigned.set(item.id, splits[i]!.name);
@@ -357,7 +394,7 @@ export function emptySelectionReason(run: RunRow, sel: ExportSelection, s: Selec
 }
 
 /** The `synthforge` metadata column of one example. */
-export function metadataOf(ex: ExampleRow, q: { subTopic: string; difficulty: string } | undefined) {
+export function metadataOf(ex: ExamplePageRow, q: { subTopic: string; difficulty: string } | undefined) {
   return {
     example_id: ex.id,
     question_id: ex.questionId,

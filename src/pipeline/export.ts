@@ -5,7 +5,8 @@ import { SynthforgeError } from "../core/errors.js";
 import { checkFolder, fsReason, makeFolders, removeFolders } from "../core/fs-paths.js";
 import type { ReviewStatus } from "../core/types.js";
 import { type AttributionResult, writeAttribution } from "../sources/attribution.js";
-import type { ExampleRow, RunRow, Store } from "../storage/store.js";
+import { type ExamplePageRow, examplePages } from "../storage/example-pages.js";
+import type { RunRow, Store } from "../storage/store.js";
 import {
   type ExportFormat as BuiltinExportFormat,
   type ExportFormatId as ExportFormat,
@@ -14,8 +15,8 @@ import {
   isExportFormat,
   listExportFormats,
   mergeTypes,
-  typeOf,
   type ValueType,
+  valueFits,
 } from "../training-types/formats.js";
 import { getTrainingType, typesByFormat } from "../training-types/index.js";
 import type { TrainingType } from "../training-types/types.js";
@@ -39,7 +40,7 @@ export type ExportFileType = "jsonl" | "parquet";
 
 /** Options of an export. */
 export interface ExportOptions extends ExportSelection, ExportMetadataOptions {
-  format: ExportFormat | string;
+  format: ExportFormat | (string & {});
   /**
    * Output file, ending in `.jsonl` (JSON Lines) or `.parquet`; `-` writes JSON Lines to
    * standard output (without the licence ledger files). Its folder is created when missing.
@@ -51,7 +52,10 @@ export interface ExportOptions extends ExportSelection, ExportMetadataOptions {
   overwrite?: boolean;
   /** Which review statuses to export. Default: approved only. */
   reviewStatus?: ReviewStatus[];
-  /** Rows read from the store per query. Default: the store's. */
+  /**
+   * Rows read from the store per query, at most 128 on SQLite and 1,000 on PostgreSQL
+   * (small pages stay young for the garbage collector). Default: those caps.
+   */
   batchSize?: number;
   /** Rows per Parquet row group. Default 10,000. */
   rowGroupSize?: number;
@@ -241,6 +245,21 @@ export function newTally(): ExportTally {
   };
 }
 
+/** The fields of a stored example an export reads (what an `only` filter receives). */
+export type ExportExample = ExamplePageRow;
+
+/** How {@link exportRows} reads and checks a run's examples. */
+interface ExportRowsOptions {
+  reviewStatus?: ReviewStatus[];
+  batchSize?: number;
+  checker?: FormatFileChecker;
+  tally?: ExportTally;
+  /** Only the examples this accepts are exported (a selection or one split of it). */
+  only?: (ex: ExportExample) => boolean;
+  /** Add the `synthforge` metadata column, with the sub-topic and difficulty of each question. */
+  metadata?: QuestionInfo;
+}
+
 /**
  * Streams a run's examples as rows of an export format, in id order and constant memory
  * (keyset pagination), checking each row with the format's strict validator and the
@@ -252,55 +271,70 @@ export async function* exportRows(
   store: Store,
   run: RunRow,
   format: ExportFormat,
-  opts: {
-    reviewStatus?: ReviewStatus[];
-    batchSize?: number;
-    checker?: FormatFileChecker;
-    tally?: ExportTally;
-    /** Only the examples this accepts are exported (a selection or one split of it). */
-    only?: (ex: ExampleRow) => boolean;
-    /** Add the `synthforge` metadata column, with the sub-topic and difficulty of each question. */
-    metadata?: QuestionInfo;
-  } = {},
+  opts: ExportRowsOptions = {},
 ): AsyncGenerator<Record<string, unknown>> {
+  for await (const page of exportPages(store, run, format, opts)) yield* page;
+}
+
+/**
+ * {@link exportRows} a page at a time: each page is the checked rows of one read of the
+ * store (the examples of a keyset page that `only` accepts; never empty).
+ */
+async function* exportPages(
+  store: Store,
+  run: RunRow,
+  format: ExportFormat,
+  opts: ExportRowsOptions = {},
+): AsyncGenerator<Array<Record<string, unknown>>> {
   const type: TrainingType = getTrainingType(run.trainingType);
   const exporter = type.exporters[format];
   if (!exporter) checkFormat(run.trainingType, format);
   const checker = opts.checker ?? new FormatFileChecker(format);
-  const tally = opts.tally;
-  const iterate = store.iterateExamples(run.id, run.trainingType, {
+  const { tally, only, metadata } = opts;
+  const pages = examplePages(store, run.id, run.trainingType, {
     reviewStatus: opts.reviewStatus ?? ["approved"],
     ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
   });
-  for await (const ex of iterate) {
-    if (opts.only && !opts.only(ex)) continue;
-    const line = exporter!(ex.data, { id: ex.id, questionId: ex.questionId, qualityScore: ex.qualityScore });
-    if (opts.metadata) {
-      if (METADATA_COLUMN in line)
+  for await (const page of pages) {
+    const out: Array<Record<string, unknown>> = [];
+    for (const ex of page) {
+      if (only && !only(ex)) continue;
+      const line = exporter!(ex.data, {
+        id: ex.id,
+        questionId: ex.questionId,
+        qualityScore: ex.qualityScore,
+      });
+      if (metadata) {
+        if (METADATA_COLUMN in line)
+          throw new SynthforgeError(
+            "EXPORT_ROW_INVALID",
+            `Example ${ex.id}: the ${format} row already has a "${METADATA_COLUMN}" column; export without the metadata column.`,
+          );
+        line[METADATA_COLUMN] = metadataOf(ex, metadata.get(ex.questionId));
+      }
+      const problems = checker.add(line);
+      if (problems.length) {
         throw new SynthforgeError(
           "EXPORT_ROW_INVALID",
-          `Example ${ex.id}: the ${format} row already has a "${METADATA_COLUMN}" column; export without the metadata column.`,
+          `Example ${ex.id} does not fit ${format}: ${problems.join("; ")}`,
+          {
+            details: { exampleId: ex.id, format, problems },
+          },
         );
-      line[METADATA_COLUMN] = metadataOf(ex, opts.metadata.get(ex.questionId));
+      }
+      if (tally) addToTally(tally, ex);
+      out.push(line);
     }
-    const problems = checker.add(line);
-    if (problems.length) {
-      throw new SynthforgeError(
-        "EXPORT_ROW_INVALID",
-        `Example ${ex.id} does not fit ${format}: ${problems.join("; ")}`,
-        {
-          details: { exampleId: ex.id, format, problems },
-        },
-      );
-    }
-    if (tally) addToTally(tally, ex);
-    yield line;
+    if (out.length) yield out;
   }
 }
 
-function addToTally(t: ExportTally, ex: ExampleRow): void {
+function addToTally(t: ExportTally, ex: ExportExample): void {
   t.rows++;
-  for (const s of new Set(ex.sources)) t.sourceIds.set(s, (t.sourceIds.get(s) ?? 0) + 1);
+  const sources = ex.sources;
+  if (sources.length === 1) t.sourceIds.set(sources[0]!, (t.sourceIds.get(sources[0]!) ?? 0) + 1);
+  else if (sources.length > 1)
+    for (const s of new Set(sources)) t.sourceIds.set(s, (t.sourceIds.get(s) ?? 0) + 1);
   t.models.add(ex.model);
   t.providers.add(ex.provider);
   if (ex.qualityScore !== null) {
@@ -309,10 +343,83 @@ function addToTally(t: ExportTally, ex: ExampleRow): void {
   }
 }
 
+/** Rows grouped into pages (for the page writers). */
+async function* pagesOf(
+  rows: AsyncIterable<Record<string, unknown>>,
+  size = 1000,
+): AsyncGenerator<Array<Record<string, unknown>>> {
+  let page: Array<Record<string, unknown>> = [];
+  for await (const row of rows) {
+    page.push(row);
+    if (page.length >= size) {
+      yield page;
+      page = [];
+    }
+  }
+  if (page.length) yield page;
+}
+
+/** Bytes of JSON Lines buffered before a write. */
+const JSONL_CHUNK = 1 << 22;
+
+/**
+ * Writes pages of rows as JSON Lines to a stream: each row is one `JSON.stringify`,
+ * encoded straight into a 4 MB buffer (no joined strings: joining lines that hold
+ * non-Latin-1 text costs more than the encoding), which is written when full, waiting
+ * for the stream to drain (back-pressure). Returns the row count.
+ */
+async function writeLines(
+  stream: NodeJS.WritableStream,
+  pages: AsyncIterable<Array<Record<string, unknown>>>,
+  failed: () => unknown = () => null,
+): Promise<number> {
+  let n = 0;
+  let buf = Buffer.allocUnsafe(JSONL_CHUNK);
+  let at = 0;
+  const write = async (bytes: Buffer) => {
+    if (!stream.write(bytes)) {
+      const error = failed();
+      if (error) throw error;
+      await once(stream as unknown as NodeJS.EventEmitter, "drain");
+    }
+  };
+  for await (const page of pages) {
+    for (const row of page) {
+      const line = JSON.stringify(row);
+      // UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2).
+      if (at + line.length * 3 + 1 > JSONL_CHUNK) {
+        if (at > 0) {
+          await write(buf.subarray(0, at));
+          buf = Buffer.allocUnsafe(JSONL_CHUNK);
+          at = 0;
+        }
+        if (line.length * 3 + 1 > JSONL_CHUNK) {
+          // One very long line: written on its own.
+          await write(Buffer.from(`${line}\n`, "utf8"));
+          continue;
+        }
+      }
+      at += buf.write(line, at, "utf8");
+      buf[at++] = 0x0a;
+    }
+    n += page.length;
+  }
+  if (at > 0) await write(buf.subarray(0, at));
+  return n;
+}
+
 /** Writes rows as JSON Lines to `path` (via a temporary file, renamed on success). Returns the row count. */
 export async function writeJsonl(
   path: string,
   rows: AsyncIterable<Record<string, unknown>>,
+): Promise<number> {
+  return writeJsonlPages(path, pagesOf(rows));
+}
+
+/** {@link writeJsonl} for pages of rows. */
+async function writeJsonlPages(
+  path: string,
+  pages: AsyncIterable<Array<Record<string, unknown>>>,
 ): Promise<number> {
   const made = makeFolders(
     checkFolder(dirname(path), "OUTPUT_PATH_INVALID", path),
@@ -330,30 +437,16 @@ export async function writeJsonl(
       cause: e,
     });
   }
-  const file = createWriteStream("", { fd, encoding: "utf8" });
+  const file = createWriteStream("", { fd, encoding: "utf8", highWaterMark: JSONL_CHUNK });
   let failed: unknown = null;
   file.on("error", (e) => {
     failed ??= e;
   });
   let n = 0;
   try {
-    // Lines are written in chunks of about 1 MB: far fewer stream writes than one per row.
-    let chunk: string[] = [];
-    let size = 0;
-    for await (const row of rows) {
-      const line = `${JSON.stringify(row)}\n`;
-      chunk.push(line);
-      size += line.length;
-      n++;
-      if (size >= 1 << 20) {
-        if (!file.write(chunk.join(""))) await once(file, "drain");
-        chunk = [];
-        size = 0;
-      }
-    }
-    if (chunk.length) file.write(chunk.join(""));
+    n = await writeLines(file, pages, () => failed);
     file.end();
-    if (!file.writableFinished) await once(file, "finish");
+    if (!file.writableFinished && !failed) await once(file, "finish");
     if (failed) throw failed;
     renameSync(tmp, path);
   } catch (e) {
@@ -366,32 +459,14 @@ export async function writeJsonl(
 }
 
 /**
- * Writes rows as JSON Lines to a stream (standard output), in chunks of about 1 MB,
+ * Writes rows as JSON Lines to a stream (standard output), in chunks of about 4 MB,
  * waiting for the stream to drain. Returns the row count.
  */
 export async function writeJsonlTo(
   stream: NodeJS.WritableStream,
   rows: AsyncIterable<Record<string, unknown>>,
 ): Promise<number> {
-  let n = 0;
-  let chunk: string[] = [];
-  let size = 0;
-  const flush = async () => {
-    if (!chunk.length) return;
-    const text = chunk.join("");
-    chunk = [];
-    size = 0;
-    if (!stream.write(text)) await once(stream as unknown as NodeJS.EventEmitter, "drain");
-  };
-  for await (const row of rows) {
-    const line = `${JSON.stringify(row)}\n`;
-    chunk.push(line);
-    size += line.length;
-    n++;
-    if (size >= 1 << 20) await flush();
-  }
-  await flush();
-  return n;
+  return writeLines(stream, pagesOf(rows));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -463,17 +538,6 @@ function toParquetValue(v: unknown, t: ValueType): unknown {
   }
 }
 
-/** True when `t` is `known` or narrower (a row that fits the schema made from `known`). */
-function fits(t: ValueType, known: ValueType): boolean {
-  if (t.kind === "null") return true;
-  if (t.kind === "int" && known.kind === "float") return true;
-  if (t.kind !== known.kind) return false;
-  if (t.kind === "list" && known.kind === "list") return fits(t.item, known.item);
-  if (t.kind === "struct" && known.kind === "struct")
-    return Object.entries(t.fields).every(([k, v]) => k in known.fields && fits(v, known.fields[k]!));
-  return true;
-}
-
 /**
  * Writes rows to a Parquet file, row group by row group (memory bounded by the group
  * size), with a schema made from the column types of a first pass over the same rows.
@@ -488,7 +552,20 @@ export async function writeParquet(
   columns: Record<string, ValueType>,
   opts: { rowGroupSize?: number; kvMetadata?: Array<{ key: string; value: string }> } = {},
 ): Promise<number> {
-  const { fileWriter, parquetWriteRows } = await import("hyparquet-writer");
+  return writeParquetPages(path, pagesOf(rows), columns, opts);
+}
+
+/**
+ * {@link writeParquet} for pages of rows: each row's values go straight into the column
+ * arrays of the current row group, which is encoded and written as soon as it is full.
+ */
+async function writeParquetPages(
+  path: string,
+  pages: AsyncIterable<Array<Record<string, unknown>>>,
+  columns: Record<string, ValueType>,
+  opts: { rowGroupSize?: number; kvMetadata?: Array<{ key: string; value: string }> } = {},
+): Promise<number> {
+  const { fileWriter, ParquetWriter } = await import("hyparquet-writer");
   const made = makeFolders(
     checkFolder(dirname(path), "OUTPUT_PATH_INVALID", path),
     "OUTPUT_PATH_INVALID",
@@ -496,34 +573,46 @@ export async function writeParquet(
   );
   const tmp = `${path}.tmp-${process.pid}`;
   const names = Object.keys(columns);
+  const types = names.map((k) => columns[k]!);
   const rowType: ValueType = { kind: "struct", fields: columns };
+  const groupSize = positiveInt(opts.rowGroupSize ?? 10_000, 10_000);
   let n = 0;
-  async function* converted(): AsyncGenerator<Record<string, unknown>> {
-    for await (const row of rows) {
-      if (!fits(typeOf(row), rowType)) {
-        throw new SynthforgeError(
-          "EXPORT_ROW_INVALID",
-          "A row changed shape between the two passes of the Parquet export (was the run written to meanwhile?). Export again.",
-        );
-      }
-      n++;
-      const out: Record<string, unknown> = {};
-      for (const k of names) out[k] = toParquetValue(row[k], columns[k]!);
-      yield out;
-    }
-  }
   try {
     const writer = fileWriter(tmp);
-    await parquetWriteRows({
+    const pq = new ParquetWriter({
       writer,
-      rows: converted(),
-      columns: names.map((name) => ({ name })),
       // Our schema type mirrors hyparquet's SchemaElement.
       schema: parquetSchema(columns) as never,
-      rowGroupSize: opts.rowGroupSize ?? 10_000,
       ...(opts.kvMetadata ? { kvMetadata: opts.kvMetadata } : {}),
       createdBy: "synthforge",
     });
+    let data: unknown[][] = names.map(() => []);
+    let rows = 0;
+    const flush = async () => {
+      const w = pq.write({
+        columnData: names.map((name, c) => ({ name, data: data[c]! })),
+        rowGroupSize: rows,
+      });
+      data = names.map(() => []);
+      rows = 0;
+      if (w) await w;
+    };
+    for await (const page of pages) {
+      for (const row of page) {
+        if (!valueFits(row, rowType)) {
+          throw new SynthforgeError(
+            "EXPORT_ROW_INVALID",
+            "A row changed shape between the two passes of the Parquet export (was the run written to meanwhile?). Export again.",
+          );
+        }
+        for (let c = 0; c < names.length; c++) data[c]!.push(toParquetValue(row[names[c]!], types[c]!));
+        rows++;
+        n++;
+        if (rows >= groupSize) await flush();
+      }
+    }
+    if (rows > 0) await flush();
+    await pq.finish();
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
@@ -531,6 +620,10 @@ export async function writeParquet(
     throw e;
   }
   return n;
+}
+
+function positiveInt(n: number, fallback: number): number {
+  return Number.isFinite(n) && n >= 1 ? Math.floor(n) : fallback;
 }
 
 /**
@@ -636,7 +729,7 @@ export async function exportRun(store: Store, runRef: string, opts: ExportOption
     const assigned = picked?.assigned;
     const one = await exportOne(store, run, format, targets[0]!, {
       ...base,
-      ...(assigned ? { only: (ex: ExampleRow) => assigned.has(ex.id) } : {}),
+      ...(assigned ? { only: (ex: ExportExample) => assigned.has(ex.id) } : {}),
       reviewStatus: selection.reviewStatus ?? ["approved"],
       ...(opts.rowGroupSize ? { rowGroupSize: opts.rowGroupSize } : {}),
     });
@@ -656,10 +749,10 @@ export async function exportRun(store: Store, runRef: string, opts: ExportOption
     target: targets[i]!,
     checker: new FormatFileChecker(format),
     tally: newTally(),
-    only: (ex: ExampleRow) => assigned.get(ex.id) === s.name,
+    only: (ex: ExportExample) => assigned.get(ex.id) === s.name,
   }));
   for (const s of splits) {
-    for await (const _ of exportRows(store, run, format, {
+    for await (const _ of exportPages(store, run, format, {
       ...base,
       only: s.only,
       checker: s.checker,
@@ -674,12 +767,12 @@ export async function exportRun(store: Store, runRef: string, opts: ExportOption
   const written: string[] = [];
   try {
     for (const s of splits) {
-      const rows = exportRows(store, run, format, { ...base, only: s.only });
+      const rows = exportPages(store, run, format, { ...base, only: s.only });
       const path = s.target.path;
       const n =
         s.target.fileType === "jsonl"
-          ? await writeJsonl(path, rows)
-          : await writeParquet(path, rows, columns, {
+          ? await writeJsonlPages(path, rows)
+          : await writeParquetPages(path, rows, columns, {
               ...(opts.rowGroupSize ? { rowGroupSize: opts.rowGroupSize } : {}),
               kvMetadata: parquetKv(format, run, s.name),
             });
@@ -746,7 +839,7 @@ async function exportOne(
   read: {
     reviewStatus: ReviewStatus[];
     batchSize?: number;
-    only?: (ex: ExampleRow) => boolean;
+    only?: (ex: ExportExample) => boolean;
     metadata?: QuestionInfo;
     rowGroupSize?: number;
   },
@@ -758,16 +851,16 @@ async function exportOne(
   let rows: number;
   if (target.stdout) {
     // Every row is checked before the first is written: a bad row leaves the output empty.
-    for await (const _ of exportRows(store, run, format, { ...rowOpts, checker, tally })) {
+    for await (const _ of exportPages(store, run, format, { ...rowOpts, checker, tally })) {
       // First pass: validation only.
     }
-    rows = await writeJsonlTo(process.stdout, exportRows(store, run, format, rowOpts));
+    rows = await writeLines(process.stdout, exportPages(store, run, format, rowOpts));
     return { fileType, path, rows, warnings: checker.finish() };
   }
   if (fileType === "jsonl") {
-    rows = await writeJsonl(path, exportRows(store, run, format, { ...rowOpts, checker, tally }));
+    rows = await writeJsonlPages(path, exportPages(store, run, format, { ...rowOpts, checker, tally }));
   } else {
-    for await (const _ of exportRows(store, run, format, { ...rowOpts, checker, tally })) {
+    for await (const _ of exportPages(store, run, format, { ...rowOpts, checker, tally })) {
       // First pass: validate every row and learn the column types.
     }
     if (checker.rows === 0) {
@@ -776,7 +869,7 @@ async function exportOne(
         `Run ${run.id} has no ${read.reviewStatus.join("/")} examples to write as Parquet.`,
       );
     }
-    rows = await writeParquet(path, exportRows(store, run, format, rowOpts), checker.columns(), {
+    rows = await writeParquetPages(path, exportPages(store, run, format, rowOpts), checker.columns(), {
       ...(rowGroupSize ? { rowGroupSize } : {}),
       kvMetadata: parquetKv(format, run),
     });

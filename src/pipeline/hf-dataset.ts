@@ -6,7 +6,7 @@ import { loadSync } from "../core/load.js";
 import type { ReviewStatus } from "../core/types.js";
 import { OFFLINE_MODEL } from "../models/offline.js";
 import { type AttributionResult, writeAttribution } from "../sources/attribution.js";
-import type { ExampleRow, RunRow, SourceRow, Store } from "../storage/store.js";
+import type { RunRow, SourceRow, Store } from "../storage/store.js";
 import {
   type ExportFormatId as ExportFormat,
   FormatFileChecker,
@@ -18,6 +18,7 @@ import { getTrainingType } from "../training-types/index.js";
 import {
   checkFormat,
   checkMetadataFormat,
+  type ExportExample,
   type ExportMetadataOptions,
   type ExportTally,
   exportRows,
@@ -46,7 +47,7 @@ export interface HfDatasetOptions extends ExportSelection, ExportMetadataOptions
   /** The dataset folder (e.g. a clone of a Hub dataset repository). Created when missing. */
   dir: string;
   /** Export format of the rows. Default: the training type's primary format. */
-  format?: ExportFormat | string;
+  format?: ExportFormat | (string & {});
   /** Also write JSON Lines copies of the shards (`data/<split>-*.jsonl`). */
   jsonl?: boolean;
   /** Rows per shard (per split). Default 250,000. */
@@ -409,8 +410,8 @@ export async function exportHfDataset(
     !assigned
       ? {}
       : selection.split
-        ? { only: (ex: ExampleRow) => assigned.get(ex.id) === name }
-        : { only: (ex: ExampleRow) => assigned.has(ex.id) };
+        ? { only: (ex: ExportExample) => assigned.get(ex.id) === name }
+        : { only: (ex: ExportExample) => assigned.has(ex.id) };
 
   const dir = resolve(opts.dir);
   const tmp = join(dir, `.synthforge-tmp-${process.pid}`);

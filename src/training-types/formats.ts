@@ -222,6 +222,27 @@ function checkToolCalls(
   return errs;
 }
 
+/** The keys a message of `role` may have under `rules`, made once per rules and role. */
+const ALLOWED_KEYS = new WeakMap<MessageRules, Map<string, readonly string[]>>();
+function allowedKeys(rules: MessageRules, role: string): readonly string[] {
+  let byRole = ALLOWED_KEYS.get(rules);
+  if (!byRole) {
+    byRole = new Map();
+    ALLOWED_KEYS.set(rules, byRole);
+  }
+  let allowed = byRole.get(role);
+  if (!allowed) {
+    const dialect = rules.tools ?? "none";
+    const list = ["role", "content", ...(rules.extraKeys?.[role] ?? [])];
+    if (dialect !== "none" && role === "assistant") list.push("tool_calls");
+    if (dialect === "trl" && role === "tool") list.push("name");
+    if (dialect === "openai" && role === "tool") list.push("tool_call_id");
+    allowed = list;
+    byRole.set(role, allowed);
+  }
+  return allowed;
+}
+
 /** Checks a list of chat messages; returns the problems. */
 function checkMessages(msgs: unknown, where: string, rules: MessageRules): string[] {
   if (!Array.isArray(msgs) || msgs.length === 0) return [`${where} must be a non-empty list of messages`];
@@ -240,11 +261,11 @@ function checkMessages(msgs: unknown, where: string, rules: MessageRules): strin
       errs.push(`${w}.role "${String(role)}" is not one of ${rules.roles.join("/")}`);
       return;
     }
-    const allowed = ["role", "content", ...(rules.extraKeys?.[role] ?? [])];
-    if (dialect !== "none" && role === "assistant") allowed.push("tool_calls");
-    if (dialect === "trl" && role === "tool") allowed.push("name");
-    if (dialect === "openai" && role === "tool") allowed.push("tool_call_id");
-    const extra = Object.keys(m).filter((k) => !allowed.includes(k));
+    const allowed = allowedKeys(rules, role);
+    const keys = Object.keys(m);
+    let unknown = false;
+    for (let j = 0; j < keys.length && !unknown; j++) unknown = !allowed.includes(keys[j]!);
+    const extra: string[] = unknown ? keys.filter((k) => !allowed.includes(k)) : [];
     if (extra.length) errs.push(`${w} has keys ${extra.join(", ")} (allowed: ${allowed.join(", ")})`);
     const hasCalls = "tool_calls" in m && m.tool_calls !== undefined && m.tool_calls !== null;
     if (hasCalls)
@@ -345,7 +366,18 @@ function onlyKeys(row: Json, allowed: string[]): string[] {
 
 /** TRL's "supported" key columns; other key sets raise KeyError in apply_chat_template. */
 const TRL_KEYS = ["prompt", "chosen", "rejected", "completion", "messages", "label"];
+/** The columns whose values tell a standard TRL row from a conversational one. */
+const TRL_FORMAT_KEYS = ["prompt", "chosen", "rejected", "completion", "messages"];
 function trlKeySet(row: Json, ...accepted: string[][]): string[] {
+  // The key set is one of `accepted` when it has as many TRL keys and holds each one.
+  let count = 0;
+  for (const k of TRL_KEYS) if (k in row) count++;
+  for (const want of accepted) {
+    if (want.length !== count) continue;
+    let all = true;
+    for (const k of want) if (!(k in row)) all = false;
+    if (all) return [];
+  }
   const present = TRL_KEYS.filter((k) => k in row).sort();
   for (const want of accepted) if (present.join(",") === [...want].sort().join(",")) return [];
   return [
@@ -868,6 +900,36 @@ export function typeOf(v: unknown): ValueType {
   return { kind: "struct", fields };
 }
 
+/**
+ * True when the type of `v` is `known` or narrower: `mergeTypes(known, typeOf(v))` would
+ * give `known` back, without throwing. Allocates nothing (the per-row check of a file
+ * whose columns are already typed).
+ */
+export function valueFits(v: unknown, known: ValueType): boolean {
+  if (v === null || v === undefined) return true;
+  switch (typeof v) {
+    case "boolean":
+      return known.kind === "bool";
+    case "number":
+      return known.kind === "float" || (known.kind === "int" && Number.isInteger(v));
+    case "string":
+      return known.kind === "string";
+  }
+  if (Array.isArray(v)) {
+    if (known.kind !== "list") return false;
+    for (let i = 0; i < v.length; i++) if (!valueFits(v[i], known.item)) return false;
+    return true;
+  }
+  if (known.kind !== "struct") return false;
+  if (typeof v !== "object") return true; // typeOf gives such values an empty struct
+  const fields = known.fields;
+  for (const k of Object.keys(v as Json)) {
+    const t = fields[k];
+    if (t === undefined || !Object.hasOwn(fields, k) || !valueFits((v as Json)[k], t)) return false;
+  }
+  return true;
+}
+
 /** A column whose values do not share one Arrow type. */
 export class TypeConflict extends Error {
   constructor(
@@ -946,16 +1008,17 @@ export class FormatFileChecker {
     this.rows++;
     const res = checkFormatRow(this.format, row);
     for (const w of res.warnings) this.warn(w);
-    const errors = [...res.errors];
+    const errors = res.errors.length ? [...res.errors] : [];
     if (!isObj(row)) return errors;
     try {
-      this.rowType = mergeTypes(this.rowType, typeOf(row));
+      // Most rows fit the columns typed so far: checked without building their type.
+      if (!valueFits(row, this.rowType)) this.rowType = mergeTypes(this.rowType, typeOf(row));
     } catch (e) {
       if (e instanceof TypeConflict) errors.push(`column ${e.message}; keep one shape per file`);
       else throw e;
     }
     if (this.format.startsWith("trl-")) {
-      const key = ["prompt", "chosen", "rejected", "completion", "messages"].find((k) => k in row);
+      const key = TRL_FORMAT_KEYS.find((k) => k in row);
       if (key) {
         const f = isConversational(row[key]) ? "conversational" : "standard";
         if (this.trlFormat && this.trlFormat !== f)

@@ -15,6 +15,7 @@ import type {
   RunRow,
   SourceRow,
 } from "./store.js";
+import { createStudioIndexes } from "./studio-index.js";
 import { EntitySchema, Table, TableIndex } from "./typeorm-lazy.js";
 
 /** The lease columns of `questions` (not part of {@link QuestionRow}; see `claimQuestions`). */
@@ -191,6 +192,8 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
       index("IDX_questions_run_id_status_created_at", ["runId", "status", "createdAt", "id"]),
       index("IDX_questions_run_id_lease_expires_at", ["runId", "leaseExpiresAt"]),
       index("IDX_questions_run_id_created_at", ["runId", "createdAt"]),
+      index("IDX_questions_run_id_sub_topic", ["runId", "subTopic", "difficulty", "id"]),
+      index("IDX_questions_id_sub_topic", ["id", "subTopic", "difficulty"]),
     ],
   });
 
@@ -242,6 +245,7 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
       index("IDX_reviews_example_id", ["exampleId"]),
       index("IDX_reviews_run_id", ["runId"]),
       index("UQ_reviews_question_id_round_seq", ["questionId", "round", "seq"], true),
+      index("IDX_reviews_run_id_kind", ["runId", "kind", "passed", "exampleId"]),
     ],
   });
 
@@ -348,6 +352,8 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
         index(`UQ_${table}_question_id`, ["questionId"], true),
         index(`IDX_${table}_run_id_id`, ["runId", "id"]),
         index(`IDX_${table}_run_id_review_status`, ["runId", "reviewStatus"]),
+        index(`IDX_${table}_run_id_quality_score`, ["runId", "qualityScore"]),
+        index(`IDX_${table}_run_id_question_id`, ["runId", "questionId", "reviewStatus", "qualityScore"]),
       ],
     });
   }
@@ -443,6 +449,7 @@ export async function createRegisteredExampleTables(ds: DataSource, kind: StoreK
           columnNames: ["run_id", "review_status"],
         }),
       );
+      await createStudioIndexes(runner, kind, table, type);
       created.push(table);
     }
   } finally {

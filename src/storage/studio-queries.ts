@@ -2,6 +2,7 @@ import { SynthforgeError } from "../core/errors.js";
 import { REVIEW_STATUSES, type ReviewStatus, type TrainingTypeName } from "../core/types.js";
 import { exampleColumns, exampleTable } from "./schema.js";
 import type { Store } from "./store.js";
+import { postgresSearchExpression, studioSearchNames } from "./studio-index.js";
 import { TypeormStore } from "./typeorm-store.js";
 
 /**
@@ -128,6 +129,22 @@ export function studioQueries(store: Store): StudioQueries {
       },
     };
   };
+  /** Whether the search structures of a table exist (the `StudioIndexes` migration made them). */
+  const searchable = new Map<string, Promise<boolean>>();
+  const hasSearch = (table: string): Promise<boolean> => {
+    let known = searchable.get(table);
+    if (!known) {
+      const n = studioSearchNames(table);
+      known = run(
+        pg
+          ? "SELECT 1 AS ok FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1"
+          : "SELECT 1 AS ok FROM sqlite_master WHERE type = 'table' AND name = ?",
+        [pg ? n.trgm : n.fts],
+      ).then((r) => r.length > 0);
+      searchable.set(table, known);
+    }
+    return known;
+  };
   const table = (type: TrainingTypeName): { name: string; textColumns: string[] } => {
     const cols = exampleColumns(type);
     if (!cols) throw new SynthforgeError("UNKNOWN_TRAINING_TYPE", `No table for training type "${type}".`);
@@ -155,23 +172,56 @@ export function studioQueries(store: Store): StudioQueries {
       if (q.maxScore !== undefined) where.push(`x.quality_score <= ${b.p(q.maxScore)}`);
       if (q.subTopic) where.push(`q.sub_topic = ${b.p(q.subTopic)}`);
       if (q.difficulty) where.push(`q.difficulty = ${b.p(q.difficulty)}`);
+      // A review belongs to the run of its example: the run's verdicts are read from the index.
       if (q.failedCheck)
         where.push(
-          `EXISTS (SELECT 1 FROM reviews r WHERE r.example_id = x.id AND r.kind = ${b.p(q.failedCheck)} AND r.passed = ${pg ? "false" : "0"})`,
+          `x.id IN (SELECT r.example_id FROM reviews r WHERE r.run_id = x.run_id AND r.kind = ${b.p(q.failedCheck)} AND r.passed = ${pg ? "false" : "0"})`,
         );
-      if (q.licence)
-        where.push(
-          pg
-            ? `EXISTS (SELECT 1 FROM jsonb_array_elements_text(x.sources) j(v) JOIN sources s ON s.id = j.v WHERE s.licence = ${b.p(q.licence)})`
-            : `EXISTS (SELECT 1 FROM json_each(x.sources) j JOIN sources s ON s.id = j.value WHERE s.licence = ${b.p(q.licence)})`,
-        );
+      const keys = studioSearchNames(t.name).keys;
+      if (q.licence) {
+        if (!pg && (await hasSearch(t.name)))
+          // The key table holds each row's sources: the examples' own (wide) rows are not read.
+          where.push(
+            `EXISTS (SELECT 1 FROM "${keys}" kk, json_each(kk.sources) j WHERE kk.id = x.id AND ` +
+              `j.value IN (SELECT s.id FROM sources s WHERE s.licence = ${b.p(q.licence)}))`,
+          );
+        else
+          where.push(
+            pg
+              ? `EXISTS (SELECT 1 FROM jsonb_array_elements_text(x.sources) j(v) JOIN sources s ON s.id = j.v WHERE s.licence = ${b.p(q.licence)})`
+              : `EXISTS (SELECT 1 FROM json_each(x.sources) j JOIN sources s ON s.id = j.value WHERE s.licence = ${b.p(q.licence)})`,
+          );
+      }
       if (q.text) {
         const like = `%${q.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
         const op = pg ? "ILIKE" : "LIKE";
+        // Trigrams narrow to candidates (a superset); the exact test below decides.
+        if ([...q.text].length >= 3 && (await hasSearch(t.name)) && (await hasSearch("questions"))) {
+          if (pg) {
+            const qx = postgresSearchExpression(["text"], "q2");
+            const xx = postgresSearchExpression(t.textColumns, "x2");
+            where.push(
+              `x.id IN (SELECT x2.id FROM ${t.name} x2 WHERE ${xx} ILIKE ${b.p(like)} ESCAPE '\\' UNION ` +
+                `SELECT x2.id FROM ${t.name} x2 JOIN questions q2 ON q2.id = x2.question_id WHERE ${qx} ILIKE ${b.p(like)} ESCAPE '\\')`,
+            );
+          } else {
+            const phrase = `"${q.text.replace(/"/g, '""')}"`;
+            const xs = studioSearchNames(t.name);
+            const qs = studioSearchNames("questions");
+            where.push(
+              `x.id IN (SELECT kk.id FROM "${xs.keys}" kk WHERE kk.k IN (SELECT rowid FROM "${xs.fts}" WHERE "${xs.fts}" MATCH ${b.p(phrase)}) UNION ` +
+                `SELECT x2.id FROM ${t.name} x2 WHERE x2.question_id IN (SELECT kq.id FROM "${qs.keys}" kq WHERE kq.k IN ` +
+                `(SELECT rowid FROM "${qs.fts}" WHERE "${qs.fts}" MATCH ${b.p(phrase)})))`,
+            );
+          }
+        }
         const cols = ["q.text", ...t.textColumns.map((c) => (pg ? `x.${c}::text` : `x.${c}`))];
         where.push(`(${cols.map((c) => `${c} ${op} ${b.p(like)} ESCAPE '\\'`).join(" OR ")})`);
       }
       const from = `FROM ${t.name} x JOIN questions q ON q.id = x.question_id WHERE ${where.join(" AND ")}`;
+      // The page walks the examples in id order and stops at the limit (SQLite would
+      // otherwise start from a selective question index and sort every match).
+      const pageFrom = pg ? from : from.replace(" JOIN questions q ", " CROSS JOIN questions q ");
       // The count reads the questions only when a filter needs them.
       const needsQuestion = Boolean(q.subTopic || q.difficulty || q.text);
       const countFrom = needsQuestion ? from : `FROM ${t.name} x WHERE ${where.join(" AND ")}`;
@@ -185,7 +235,7 @@ export function studioQueries(store: Store): StudioQueries {
       const rows = await run<Record<string, unknown>>(
         `SELECT x.id AS id, x.question_id AS question_id, x.review_status AS review_status, x.quality_score AS quality_score, ` +
           `x.model AS model, x.revision AS revision, x.updated_at AS updated_at, q.sub_topic AS sub_topic, q.difficulty AS difficulty, q.text AS question ` +
-          `${from}${keyset} ORDER BY x.id LIMIT ${b.p(limit + 1)}`,
+          `${pageFrom}${keyset} ORDER BY x.id LIMIT ${b.p(limit + 1)}`,
         b.params,
       );
       const page = rows.slice(0, limit).map(
@@ -256,7 +306,9 @@ export function studioQueries(store: Store): StudioQueries {
       const b2 = binder();
       const groups = await run<Record<string, unknown>>(
         `SELECT q.sub_topic AS sub_topic, q.difficulty AS difficulty, x.review_status AS status, COUNT(*) AS n ` +
-          `FROM ${t.name} x JOIN questions q ON q.id = x.question_id WHERE x.run_id = ${b2.p(runId)} ` +
+          // SQLite: each example's question is read from a covering index, not its (wide) row.
+          `FROM ${t.name} x ${pg ? "JOIN questions q" : 'CROSS JOIN questions q INDEXED BY "IDX_questions_id_sub_topic"'} ` +
+          `ON q.id = x.question_id WHERE x.run_id = ${b2.p(runId)} ` +
           "GROUP BY q.sub_topic, q.difficulty, x.review_status",
         b2.params,
       );

@@ -246,6 +246,20 @@ export const APP_JS = String.raw`"use strict";
     var v = value === null || value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value, null, 2);
     return h("div", { cls: "field " + (cls || ""), "data-field": label }, h("div", { cls: "label", text: label }), h("pre", { cls: "value", text: v }));
   }
+  // RLHF: the ranked responses, best first, each with its rating and flaw.
+  function responsesBlock(list) {
+    var rows = list.map(function (r, i) {
+      var o = r && typeof r === "object" ? r : { text: r };
+      return h("tr", { cls: "response", "data-rank": o.rank === undefined ? i + 1 : o.rank },
+        h("td", { cls: "rank", text: o.rank === undefined ? i + 1 : o.rank }),
+        h("td", { cls: "rating", text: o.rating === undefined ? "–" : o.rating + "/10" }),
+        h("td", { cls: "flaw", text: o.flaw === undefined ? "" : o.flaw }),
+        h("td", null, h("pre", { cls: "value", text: typeof o.text === "string" ? o.text : JSON.stringify(o) })));
+    });
+    return h("div", { cls: "field", "data-field": "responses" }, h("div", { cls: "label", text: "responses (ranked)" }),
+      h("table", { cls: "grid responses" }, h("thead", null, h("tr", null, ["Rank", "Rating", "Flaw", "Response"].map(function (x) { return h("th", { text: x }); }))),
+        h("tbody", null, rows)));
+  }
   function renderExample(data) {
     var out = h("div", { cls: "example" });
     var used = {};
@@ -260,7 +274,7 @@ export const APP_JS = String.raw`"use strict";
       out.appendChild(turns);
     } else if ("chosen" in data && "rejected" in data) {
       if ("prompt" in data) out.appendChild(textBlock("prompt", take("prompt")));
-      if (Array.isArray(data.responses)) out.appendChild(textBlock("responses", take("responses")));
+      if (Array.isArray(data.responses)) out.appendChild(responsesBlock(take("responses")));
       var left = h("div", { cls: "side chosen" }, textBlock("chosen", take("chosen")));
       var right = h("div", { cls: "side rejected" }, textBlock("rejected", take("rejected")));
       if ("chosen_rating" in data) left.appendChild(textBlock("chosen_rating", take("chosen_rating")));

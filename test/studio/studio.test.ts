@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { request as httpRequest } from "node:http";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { offlineModels } from "../../src/models/factories.js";
 import { createPipeline } from "../../src/pipeline/pipeline.js";
@@ -17,8 +17,8 @@ import { decideExample } from "../../src/studio/review.js";
 import { type RunningStudio, serveStudio } from "../../src/studio/serve.js";
 import { STUDIO_CSP } from "../../src/studio/server.js";
 import { type CliResult, cli } from "../cli/helpers.js";
+import { launchChromium } from "./browser.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = join(import.meta.dirname, "..", "..", "test-output", "studio");
 const XSS = "<script>alert(1)</script>";
 /** Waits for a condition (a page that polls, a request in flight): never a fixed sleep. */
@@ -83,19 +83,7 @@ describe("synthforge studio", () => {
     await store.updateExample("dpo", queue[0]!.id, { data: { prompt: `${XSS} What is an ester?` } });
 
     studio = await serveStudio({ store, port: 0, reviewer: "test-reviewer" });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
     page = await context.newPage();
     page.on("console", (m) => {

@@ -4,6 +4,7 @@ import { SourceFlags1767312000000 } from "./1767312000000-source-flags.js";
 import { EngineAtScale1767484800000 } from "./1767484800000-engine-at-scale.js";
 import { ClaimIndexes1767571200000 } from "./1767571200000-claim-indexes.js";
 import { ReviewOnce1767657600000 } from "./1767657600000-review-once.js";
+import { StudioIndexes1767744000000 } from "./1767744000000-studio-indexes.js";
 
 /**
  * Every migration, oldest first. `init()` runs the pending ones; add new migrations at
@@ -16,6 +17,7 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   EngineAtScale1767484800000,
   ClaimIndexes1767571200000,
   ReviewOnce1767657600000,
+  StudioIndexes1767744000000,
 ];
 
 /** The table in which TypeORM records which migrations ran. */

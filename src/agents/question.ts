@@ -164,6 +164,16 @@ registerOfflineResponder("question.write", (raw) => {
   }
   if (subjects.length === 0) subjects.push({ name: input.subTopic, plural: false });
   const corpusText = input.material.map((m) => m.text).join(" ");
+  // Each subject's name as asked, worked out once: lowerFirst reads the whole material.
+  const asked = new Map<string, string>();
+  const askedName = (name: string) => {
+    let n = asked.get(name);
+    if (n === undefined) {
+      n = lowerFirst(name, corpusText);
+      asked.set(name, n);
+    }
+    return n;
+  };
   const out: QuestionOutput["questions"] = [];
   const avoid = [...input.avoid];
   let k = 0;
@@ -174,11 +184,7 @@ registerOfflineResponder("question.write", (raw) => {
         const subject = subjects[k % subjects.length]!;
         const template =
           TEMPLATES[difficulty][Math.floor(k / subjects.length) % TEMPLATES[difficulty].length]!;
-        const text = template(
-          { ...subject, name: lowerFirst(subject.name, corpusText) },
-          input.subTopic,
-          input.topic,
-        );
+        const text = template({ ...subject, name: askedName(subject.name) }, input.subTopic, input.topic);
         if (avoid.some((a) => jaccard(unframeQuestion(a), text) > 0.85)) continue;
         // Asked as the request's audience and style would ask it.
         out.push({ text: frameQuestion(text, input.brief?.constraints), difficulty });

@@ -8,15 +8,23 @@ export const OPENING_CHARS = 120;
 /** Statuses of a candidate whose answer no longer counts: its sentences are free again. */
 const DROPPED = new Set(["rejected", "failed", "skipped"]);
 
-/** What one question's answer uses. */
+/**
+ * What one question's answer uses. Openings and sentences are kept as 53-bit hashes of
+ * their normalised text ({@link textHash}), not the text: a run of 10,000 answers would
+ * otherwise hold every sentence of every answer (issue 15).
+ */
 interface Claim {
-  /** The normalised first {@link OPENING_CHARS} characters of the answer. */
-  head: string;
-  /** Key of its first sentence. */
-  opening: string;
-  /** Keys of all its sentences. */
-  sentences: string[];
-  /** The candidate's question row as the run works on it (its status tells whether it was dropped). */
+  /** Hash of the normalised first {@link OPENING_CHARS} characters of the answer (null: empty answer). */
+  head: number | null;
+  /** Hash of its first sentence's key (null: no sentence). */
+  opening: number | null;
+  /** Hashes of all its sentences' keys. */
+  sentences: number[];
+  /**
+   * The candidate's question row as the run works on it (its status tells whether it was
+   * dropped), while the candidate is open; once approved the claim is for good and the
+   * row is let go.
+   */
   question?: { status: string };
 }
 
@@ -32,10 +40,14 @@ interface Claim {
  */
 export class AnswerTracker {
   private readonly claims = new Map<string, Claim>();
-  /** Questions whose answers hold each sentence (by key), and open with it. */
-  private readonly holders = new Map<string, Set<string>>();
-  private readonly openers = new Map<string, Set<string>>();
-  private readonly heads = new Map<string, string>();
+  /** Questions whose answers hold each sentence (by key hash), and open with it. */
+  private readonly holders = new Map<number, Set<string>>();
+  private readonly openers = new Map<number, Set<string>>();
+  private readonly heads = new Map<number, string>();
+  /** Questions whose claim still holds their row (not yet approved or dropped). */
+  private readonly open = new Set<string>();
+  /** Size of {@link open} above which it is swept (twice its size after the last sweep). */
+  private sweepAt = 64;
 
   /** Sentences of `passages` that the answers of other questions use (openings, and all). */
   usedIn(
@@ -44,10 +56,10 @@ export class AnswerTracker {
   ): { openings: string[]; sentences: string[] } {
     const openings: string[] = [];
     const used: string[] = [];
-    const seen = new Set<string>();
+    const seen = new Set<number>();
     for (const p of passages) {
       for (const s of sentences(p.text)) {
-        const key = sentenceKey(s);
+        const key = textHash(sentenceKey(s));
         if (seen.has(key)) continue;
         seen.add(key);
         if (this.others(this.holders.get(key), questionId)) used.push(s);
@@ -65,22 +77,40 @@ export class AnswerTracker {
    */
   claim(questionId: string, answer: string, question?: { status: string }): string | null {
     const prose = withoutStepNumbers(answer);
-    const head = headOf(prose);
-    const holder = head ? this.heads.get(head) : undefined;
+    const text = headOf(prose);
+    const head = text ? textHash(text) : null;
+    const holder = head !== null ? this.heads.get(head) : undefined;
     if (holder && holder !== questionId && this.alive(holder)) return holder;
     this.release(questionId);
-    const keys = sentences(prose).map(sentenceKey);
+    const keys = sentences(prose).map((s) => sentenceKey(s));
     const claim: Claim = {
       head,
-      opening: keys[0] ?? "",
-      sentences: [...new Set(keys)],
-      ...(question ? { question } : {}),
+      opening: keys[0] ? textHash(keys[0]) : null,
+      sentences: [...new Set(keys.filter((k) => k).map(textHash))],
+      ...(question && question.status !== "approved" ? { question } : {}),
     };
     this.claims.set(questionId, claim);
-    if (head) this.heads.set(head, questionId);
-    if (claim.opening) add(this.openers, claim.opening, questionId);
+    if (head !== null) this.heads.set(head, questionId);
+    if (claim.opening !== null) add(this.openers, claim.opening, questionId);
     for (const k of claim.sentences) add(this.holders, k, questionId);
+    if (claim.question) {
+      this.open.add(questionId);
+      if (this.open.size > this.sweepAt) this.sweep();
+    }
     return null;
+  }
+
+  /** Settles the open claims whose candidates were approved (kept, row let go) or dropped (released). */
+  private sweep(): void {
+    for (const id of [...this.open]) {
+      const claim = this.claims.get(id);
+      if (!claim?.question) this.open.delete(id);
+      else if (claim.question.status === "approved") {
+        delete claim.question;
+        this.open.delete(id);
+      } else this.alive(id);
+    }
+    this.sweepAt = Math.max(64, 2 * this.open.size);
   }
 
   /** Forgets the answer of `questionId`. */
@@ -88,8 +118,9 @@ export class AnswerTracker {
     const old = this.claims.get(questionId);
     if (!old) return;
     this.claims.delete(questionId);
-    if (old.head && this.heads.get(old.head) === questionId) this.heads.delete(old.head);
-    if (old.opening) remove(this.openers, old.opening, questionId);
+    this.open.delete(questionId);
+    if (old.head !== null && this.heads.get(old.head) === questionId) this.heads.delete(old.head);
+    if (old.opening !== null) remove(this.openers, old.opening, questionId);
     for (const k of old.sentences) remove(this.holders, k, questionId);
   }
 
@@ -117,7 +148,25 @@ export function headOf(answer: string): string {
   return normaliseForHash(withoutStepNumbers(answer).replace(/\s+/g, " ").trim().slice(0, OPENING_CHARS));
 }
 
-function add(map: Map<string, Set<string>>, key: string, id: string): void {
+/**
+ * A 53-bit hash of a string (cyrb53, public domain): sentences and openings are told apart
+ * by it. Two different sentences share one with odds of about 1 in 10^11 at a run's
+ * hundred thousand sentences.
+ */
+export function textHash(text: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+function add<K>(map: Map<K, Set<string>>, key: K, id: string): void {
   let set = map.get(key);
   if (!set) {
     set = new Set();
@@ -126,7 +175,7 @@ function add(map: Map<string, Set<string>>, key: string, id: string): void {
   set.add(id);
 }
 
-function remove(map: Map<string, Set<string>>, key: string, id: string): void {
+function remove<K>(map: Map<K, Set<string>>, key: K, id: string): void {
   const set = map.get(key);
   if (!set) return;
   set.delete(id);

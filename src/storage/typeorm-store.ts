@@ -6,10 +6,13 @@ import type BetterSqlite3 from "better-sqlite3";
 import type {
   DataSourceOptions,
   EntityManager,
+  EntityMetadata,
+  EntitySchema,
   QueryDeepPartialEntity,
   QueryRunner,
   Logger as TypeormLogger,
 } from "typeorm";
+import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata.js";
 import { describeError, redactSecrets, SynthforgeError } from "../core/errors.js";
 import { checkFolder, makeFolders } from "../core/fs-paths.js";
 import { newId } from "../core/ids.js";
@@ -70,6 +73,15 @@ export interface SqliteStoreOptions {
    * (at least 3 s) before it fails with `DB_UNREACHABLE`. Default 10 000 ms.
    */
   busyTimeoutMs?: number;
+  /**
+   * When a commit waits for the disk (SQLite's `synchronous` pragma). `normal` (the
+   * default): the write-ahead log is synced at checkpoints, not at every commit; a commit
+   * survives the process being killed, and the file is never corrupted, but the last
+   * commits before a power loss or an OS crash may be rolled back (a resume redoes their
+   * candidates). `full`: every commit is synced before it returns (durable across a power
+   * loss), at a few milliseconds per commit that block the run's thread.
+   */
+  synchronous?: "normal" | "full";
   /** Receives migration messages (info) and driver warnings. Default: silent. */
   logger?: Logger;
 }
@@ -345,7 +357,7 @@ export class TypeormStore implements Store {
       updatedAt: new Date(),
     };
     if (patch.status !== "approved") {
-      await this.op((m) => m.update(this.e.question, { id }, columns<QuestionRow>(values)));
+      await this.op((m) => fastUpdate(m, this.e.question, { id }, values));
       return;
     }
     await this.atomic(async (m) => {
@@ -363,7 +375,7 @@ export class TypeormStore implements Store {
             `Run ${q.runId} already has its ${toNumber(run.targetCount)} approved examples; candidate ${id} was not approved.`,
           );
       }
-      await m.update(this.e.question, { id }, columns<QuestionRow>(values));
+      await fastUpdate(m, this.e.question, { id }, values);
     });
   }
 
@@ -557,7 +569,7 @@ export class TypeormStore implements Store {
       ...(data ? exampleColumnValues(type, data, "patch") : {}),
       updatedAt: new Date(),
     };
-    await this.op((m) => m.update(entity, { id }, columns<ExampleEntity>(values)));
+    await this.op((m) => fastUpdate(m, entity, { id }, values));
   }
 
   async getExampleByQuestion(type: TrainingTypeName, questionId: string): Promise<ExampleRow | null> {
@@ -621,26 +633,14 @@ export class TypeormStore implements Store {
 
   async insertReview(row: Omit<ReviewRow, "createdAt">): Promise<void> {
     const full: ReviewRow = { ...row, raw: row.raw ?? null, createdAt: new Date() };
-    await this.op((m) =>
-      m.createQueryBuilder().insert().into(this.e.review).values(columns(full)).updateEntity(false).execute(),
-    );
+    await this.op((m) => fastInsert(m, this.e.review, [full]));
   }
 
   async insertReviews(rows: Array<Omit<ReviewRow, "createdAt">>): Promise<void> {
     if (rows.length === 0) return;
     const now = new Date();
     const full = rows.map((row): ReviewRow => ({ ...row, raw: row.raw ?? null, createdAt: now }));
-    await this.atomic(async (m) => {
-      for (const part of chunks(full, INSERT_CHUNK)) {
-        await m
-          .createQueryBuilder()
-          .insert()
-          .into(this.e.review)
-          .values(part.map(columns))
-          .updateEntity(false)
-          .execute();
-      }
-    });
+    await this.atomic((m) => fastInsert(m, this.e.review, full));
   }
 
   /** Reviews of an example, oldest first. */
@@ -653,15 +653,7 @@ export class TypeormStore implements Store {
 
   async insertFailure(row: Omit<FailureRow, "createdAt" | "retriedAt">): Promise<void> {
     const full: FailureRow = { ...row, createdAt: new Date(), retriedAt: null };
-    await this.op((m) =>
-      m
-        .createQueryBuilder()
-        .insert()
-        .into(this.e.failure)
-        .values(columns(full))
-        .updateEntity(false)
-        .execute(),
-    );
+    await this.op((m) => fastInsert(m, this.e.failure, [full]));
   }
 
   /** Failures of a run, oldest first. */
@@ -674,15 +666,7 @@ export class TypeormStore implements Store {
 
   async recordLlmCall(row: Omit<LlmCallRow, "createdAt">): Promise<void> {
     const full: LlmCallRow = { ...row, createdAt: new Date() };
-    await this.op((m) =>
-      m
-        .createQueryBuilder()
-        .insert()
-        .into(this.e.llmCall)
-        .values(columns(full))
-        .updateEntity(false)
-        .execute(),
-    );
+    await this.op((m) => fastInsert(m, this.e.llmCall, [full]));
   }
 
   /** The newest successful response recorded for `requestHash`, or null. */
@@ -730,17 +714,13 @@ export class TypeormStore implements Store {
   async recordLlmCalls(rows: Array<Omit<LlmCallRow, "createdAt">>): Promise<void> {
     if (rows.length === 0) return;
     const now = new Date();
-    await this.atomic(async (m) => {
-      for (const part of chunks(rows, INSERT_CHUNK / 5)) {
-        await m
-          .createQueryBuilder()
-          .insert()
-          .into(this.e.llmCall)
-          .values(part.map((r) => columns<LlmCallRow>({ ...r, createdAt: now })))
-          .updateEntity(false)
-          .execute();
-      }
-    });
+    await this.atomic((m) =>
+      fastInsert(
+        m,
+        this.e.llmCall,
+        rows.map((r): LlmCallRow => ({ ...r, createdAt: now })),
+      ),
+    );
   }
 
   async cachedLlmResponseAt(requestHash: string, occurrence: number): Promise<string | null> {
@@ -983,14 +963,15 @@ export class TypeormStore implements Store {
 
   async fenced<T>(lease: CandidateLease, fn: (tx: Store) => Promise<T>): Promise<T> {
     return this.transaction(async (tx) => {
-      const res = await (tx as TypeormStore).op((m) =>
-        m.update(
+      const affected = await (tx as TypeormStore).op((m) =>
+        fastUpdate(
+          m,
           this.e.question,
           { id: lease.questionId, leaseOwner: lease.owner },
-          columns<QuestionRow & QuestionLease>({ leaseExpiresAt: new Date(Date.now() + lease.leaseMs) }),
+          { leaseExpiresAt: new Date(Date.now() + lease.leaseMs) },
         ),
       );
-      if ((res.affected ?? 0) !== 1)
+      if (affected !== 1)
         throw new SynthforgeError(
           "LEASE_LOST",
           `The lease on candidate ${lease.questionId} is no longer held by ${lease.owner} (it expired or another runner took the candidate); the write was dropped.`,
@@ -1002,11 +983,7 @@ export class TypeormStore implements Store {
 
   async releaseQuestion(id: string, owner: string): Promise<void> {
     await this.op((m) =>
-      m.update(
-        this.e.question,
-        { id, leaseOwner: owner },
-        columns<QuestionRow & QuestionLease>({ leaseOwner: null, leaseExpiresAt: null }),
-      ),
+      fastUpdate(m, this.e.question, { id, leaseOwner: owner }, { leaseOwner: null, leaseExpiresAt: null }),
     );
   }
 
@@ -1104,6 +1081,16 @@ export class TypeormStore implements Store {
   // ---------------------------------------------------------------------------------
   // Internals
   // ---------------------------------------------------------------------------------
+
+  /**
+   * Runs `fn` as one statement of this store runs: in its transaction, else (SQLite)
+   * under the store's lock. For raw reads that skip entity building (`example-pages.ts`).
+   *
+   * @internal
+   */
+  withStatement<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.op(fn);
+  }
 
   private exampleEntity(type: TrainingTypeName) {
     const entity = this.e.examples[type];
@@ -1204,6 +1191,7 @@ export function sqliteStore(opts: SqliteStoreOptions): TypeormStore {
   const memory = given === ":memory:";
   const file = memory ? given : resolvePath(given);
   const busyTimeoutMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 10_000));
+  const synchronous = opts.synchronous === "full" ? "FULL" : "NORMAL";
   const lockWaitMs = Math.max(3 * busyTimeoutMs, 3_000);
   const logger = opts.logger ?? silentLogger;
   const entities = buildEntities("sqlite");
@@ -1227,6 +1215,9 @@ export function sqliteStore(opts: SqliteStoreOptions): TypeormStore {
         db.pragma(`busy_timeout = ${busyTimeoutMs}`);
         db.pragma("foreign_keys = ON");
         if (memory) return;
+        // In WAL mode NORMAL keeps the file consistent and every commit across a crash of
+        // the process; FULL also syncs each commit to disk (milliseconds each, on the run's thread).
+        db.pragma(`synchronous = ${synchronous}`);
         // Switching a new file to WAL takes an exclusive lock, which several processes
         // opening it at once contend for (TypeORM's own switch afterwards is then a no-op).
         try {
@@ -1963,4 +1954,115 @@ function positiveInt(n: number, fallback: number): number {
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * The SQL of the store's fast statements (issue 15): a plain INSERT or UPDATE written
+ * once per entity and column set from TypeORM's metadata, with each value converted by
+ * the driver exactly as TypeORM's query builder converts it, so the rows stored are the
+ * same. Building a query per call cost more than running it on the write hot path.
+ */
+interface FastColumn {
+  meta: ColumnMetadata;
+  name: string;
+}
+const fastPlans = new WeakMap<object, Map<string, { sql: string; cols: FastColumn[] }>>();
+
+function fastPlan(
+  m: EntityManager,
+  entity: object,
+  key: string,
+  build: (meta: EntityMetadata, col: (prop: string) => FastColumn) => { sql: string; cols: FastColumn[] },
+): { sql: string; cols: FastColumn[] } {
+  const meta = m.connection.getMetadata(entity as EntitySchema);
+  let plans = fastPlans.get(meta);
+  if (!plans) {
+    plans = new Map();
+    fastPlans.set(meta, plans);
+  }
+  let plan = plans.get(key);
+  if (!plan) {
+    plan = build(meta, (prop) => {
+      const c = meta.findColumnWithPropertyName(prop);
+      if (!c) throw new Error(`entity ${meta.name} has no property ${prop}`);
+      return { meta: c, name: c.databaseName };
+    });
+    plans.set(key, plan);
+  }
+  return plan;
+}
+
+/** `?` (SQLite) or `$n` (PostgreSQL). */
+function placeholder(m: EntityManager, n: number): string {
+  return m.connection.driver.options.type === "postgres" ? `$${n}` : "?";
+}
+
+/** A value as TypeORM's query builder would bind it (undefined: NULL). */
+function persistent(m: EntityManager, col: FastColumn, value: unknown): unknown {
+  const v = m.connection.driver.preparePersistentValue(value, col.meta);
+  return v === undefined ? null : v;
+}
+
+/** Inserts full rows (every property of the entity set, none with a column default). */
+async function fastInsert(m: EntityManager, entity: object, rows: object[]): Promise<void> {
+  for (const part of chunks(rows, INSERT_CHUNK / 5)) {
+    const plan = fastPlan(m, entity, `insert:${part.length}`, (meta) => {
+      const cols = meta.columns.map((c) => ({ meta: c, name: c.databaseName }));
+      let n = 0;
+      const tuple = () => `(${cols.map(() => placeholder(m, ++n)).join(", ")})`;
+      const values = part.map(tuple).join(", ");
+      return {
+        sql: `INSERT INTO "${meta.tablePath}"(${cols.map((c) => `"${c.name}"`).join(", ")}) VALUES ${values}`,
+        cols,
+      };
+    });
+    const params: unknown[] = [];
+    for (const row of part)
+      for (const c of plan.cols) params.push(persistent(m, c, c.meta.getEntityValue(row)));
+    await m.query(plan.sql, params);
+  }
+}
+
+/**
+ * `UPDATE … SET <values> WHERE <where>` (each where property equal to its value, null: IS
+ * NULL); returns the number of rows changed.
+ */
+async function fastUpdate(
+  m: EntityManager,
+  entity: object,
+  where: Record<string, unknown>,
+  values: Record<string, unknown>,
+): Promise<number> {
+  const set = Object.keys(values).filter((k) => values[k] !== undefined);
+  const keys = Object.keys(where);
+  const nulls = keys.map((k) => where[k] === null);
+  const plan = fastPlan(
+    m,
+    entity,
+    `update:${set.join(",")}:${keys.map((k, i) => (nulls[i] ? `${k}=null` : k)).join(",")}`,
+    (meta, col) => {
+      let n = 0;
+      const setCols = set.map(col);
+      const whereCols = keys.map(col);
+      const sets = setCols.map((c) => `"${c.name}" = ${placeholder(m, ++n)}`);
+      const conds = whereCols.map((c, i) =>
+        nulls[i] ? `"${c.name}" IS NULL` : `"${c.name}" = ${placeholder(m, ++n)}`,
+      );
+      return {
+        sql: `UPDATE "${meta.tablePath}" SET ${sets.join(", ")} WHERE ${conds.join(" AND ")}`,
+        cols: [...setCols, ...whereCols.filter((_, i) => !nulls[i])],
+      };
+    },
+  );
+  const params: unknown[] = [];
+  let i = 0;
+  for (const k of set) params.push(persistent(m, plan.cols[i++]!, values[k]));
+  for (const k of keys) if (where[k] !== null) params.push(persistent(m, plan.cols[i++]!, where[k]));
+  const runner = m.queryRunner ?? m.connection.createQueryRunner();
+  try {
+    const res = await runner.query(plan.sql, params, true);
+    return res.affected ?? 0;
+  } finally {
+    if (!m.queryRunner) await runner.release();
+  }
 }

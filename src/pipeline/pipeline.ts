@@ -339,7 +339,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         rejectId(e);
         if (runRow) {
           await store
-            .updateRun(runRow.id, { status: "failed", stopReason: describeError(e), finishedAt: new Date() })
+            .updateRun(runRow.id, {
+              // Stopped on purpose before the run loop took over: resumable, not failed.
+              status: controller.signal.aborted ? "stopped" : "failed",
+              stopReason: controller.signal.aborted ? "aborted" : describeError(e),
+              finishedAt: new Date(),
+            })
             .catch(() => undefined);
         }
         throw e;

@@ -133,6 +133,12 @@ export async function executeRun(
       try {
         await stage.run(ctx);
       } catch (e) {
+        // Stopped while a run-scoped stage worked (a closed MCP client, Ctrl-C): the error
+        // is the stop itself, and the run stays resumable.
+        if (ctx.signal.aborted) {
+          stop("aborted");
+          return;
+        }
         // A call the cost cap refused ends the run (resumable), it does not fail it.
         if (
           isSynthforgeError(e, "BUDGET_EXHAUSTED") ||
@@ -177,7 +183,10 @@ export async function executeRun(
       stopReason: approved >= target ? null : await reported(spentAtStart),
     };
   }
-  await exclusive(() => runStages(false, wanted(0)));
+  // A worker joining a shared run that another one has already supplied with questions
+  // writes none now (as in the refill below): it would hold the run's lock for a whole
+  // questions pass while the others work, so workers would join one after another.
+  await exclusive(() => runStages(false, opts.shared && open > 0 ? 0 : wanted(0)));
 
   const limit = pLimit(opts.concurrency);
   const inFlight = new Map<string, Promise<void>>();
@@ -402,6 +411,9 @@ export async function executeRun(
   if (ctx.signal.aborted) stop("aborted");
   // One figure, the final one: what the run has spent once every call has returned.
   if (stopReason) stopReason = await reported(stopReason);
+  // Shared run: the others' approvals count too (a worker stopped after another one
+  // completed the run must not mark it stopped from its own, older count).
+  if (opts.shared) approved = (await store.countQuestions(ctx.runId)).approved;
   const status = approved >= target ? "completed" : "stopped";
   return {
     status,

@@ -541,8 +541,12 @@ describe("synthforge mcp over stdio, closed by the client", () => {
       expect(code).toBe(0);
       expect(buffer).toBe("");
       expect(messages.every((m) => m.jsonrpc === "2.0")).toBe(true);
-      const [run] = query<{ status: string }>(db, "SELECT status FROM runs WHERE id = ?", [runId]);
-      expect(run!.status).toBe("stopped");
+      const [run] = query<{ status: string; stop_reason: string | null }>(
+        db,
+        "SELECT status, stop_reason FROM runs WHERE id = ?",
+        [runId],
+      );
+      expect(run!.status, run!.stop_reason ?? "").toBe("stopped");
       const [{ n }] = query<{ n: number }>(
         db,
         "SELECT COUNT(*) AS n FROM synthetic_data_sft WHERE run_id = ? AND review_status = 'approved'",

@@ -1,13 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SYNTHETIC_TOPIC, writeSyntheticCorpus } from "../../bench/synthetic-corpus.js";
 import { seededRng } from "../../src/core/random.js";
 import { type GeminiWireServer, startGeminiWireServer } from "../../src/testing/index.js";
 import { BIN, cli, offlineEnv, tempDir } from "../cli/helpers.js";
-import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
+import { queryRows, startPostgres, type TestPostgres } from "../helpers/postgres.js";
 
 let server: TestPostgres;
 let wire: GeminiWireServer;
@@ -20,15 +19,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function q<T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(sql, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
+const q = queryRows;
 
 describe("distributed workers on PostgreSQL (pg-boss)", () => {
   it("three workers share a run; one is SIGKILLed mid-way; exactly N approved, nothing lost or duplicated", async () => {

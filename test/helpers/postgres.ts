@@ -120,3 +120,14 @@ export async function startPostgres(): Promise<TestPostgres> {
     `embedded PostgreSQL did not start: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
   );
 }
+
+/** Runs one SQL query on a fresh connection to `url` and returns its rows. */
+export async function queryRows<T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(sql, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}

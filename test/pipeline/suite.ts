@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { isSynthforgeError } from "../../src/core/errors.js";
 import type { PipelineEvent } from "../../src/core/types.js";
-import { scriptedModels } from "../../src/models/factories.js";
+import { offlineModels, scriptedModels } from "../../src/models/factories.js";
 import type { ScriptCall, ScriptReply } from "../../src/models/scripted.js";
 import { createPipeline, defaultStages, type PipelineOptions } from "../../src/pipeline/pipeline.js";
 import { CandidateRejected, type ItemStage } from "../../src/pipeline/stage.js";
@@ -311,6 +311,41 @@ export function pipelineSuite(engine: string, freshStore: () => Promise<Store>, 
   });
 
   describe(`${engine}: resume`, () => {
+    it("a run stopped while a run-scoped stage works is stopped (aborted), not failed, and resumes", async () => {
+      const store = await freshStore();
+      const controller = new AbortController();
+      // A host stage that works until the run is stopped, then throws as fetch would.
+      const waits = {
+        name: "waits",
+        scope: "run" as const,
+        run: (ctx: { signal: AbortSignal }) =>
+          new Promise<void>((_, reject) => {
+            ctx.signal.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+            controller.abort();
+          }),
+      };
+      const pipeline = createPipeline({
+        storage: store,
+        models: offlineModels(),
+        stages: defaultStages().insertAfter("plan", waits),
+      });
+      const first = await pipeline.run(
+        { count: 3, trainingType: "sft", topic: "organic chemistry" },
+        { signal: controller.signal },
+      ).done;
+      expect(first.status).toBe("stopped");
+      expect(first.stopReason).toBe("aborted");
+      const [row] = await sql<{ status: string }>(store, `SELECT status FROM runs WHERE id = ${ph(1)}`, [
+        first.runId,
+      ]);
+      expect(row!.status).toBe("stopped");
+      const again = createPipeline({ storage: store, models: offlineModels() });
+      const second = await again.resume(first.runId).done;
+      expect(second.status).toBe("completed");
+      expect(second.counts.approved).toBe(3);
+      await pipeline.close();
+    });
+
     it("an aborted run resumes to exactly N approved with no duplicates", async () => {
       const store = await freshStore();
       const controller = new AbortController();

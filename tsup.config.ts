@@ -4,9 +4,18 @@ import { defineConfig } from "tsup";
 const quick = process.env.SYNTHFORGE_QUICK_BUILD === "1";
 
 export default defineConfig({
-  entry: { index: "src/index.ts", testing: "src/testing/index.ts", cli: "src/cli/main.ts" },
+  entry: {
+    index: "src/index.ts",
+    internals: "src/internals.ts",
+    testing: "src/testing/index.ts",
+    cli: "src/cli/main.ts",
+  },
   format: ["esm", "cjs"],
-  dts: quick ? false : { entry: { index: "src/index.ts", testing: "src/testing/index.ts" } },
+  // The published declarations import ADK's types from a structural copy (scripts/adk-types.d.ts,
+  // put in place by `node scripts/public-types.mjs` after tsup: `npm run build` runs both).
+  dts: quick
+    ? false
+    : { entry: { index: "src/index.ts", internals: "src/internals.ts", testing: "src/testing/index.ts" } },
   sourcemap: true,
   clean: !quick,
   target: "node20",

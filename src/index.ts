@@ -1,30 +1,121 @@
 /**
  * synthforge: synthetic post-training data for LLMs.
  *
- * The public API. Everything a host application needs is exported from here, and only
- * from here: the pipeline and its stages, storage, model providers, sources, training
- * types and export formats.
+ * The public API. Everything a host application needs is exported from here: the
+ * pipeline and its stages, configuration and plugins, model providers, sources and
+ * licences, storage, training types and export formats, review and verifiers, export and
+ * publishing, and the studio. Each section below is one concept of the API reference
+ * (a typedoc category). Helpers the pipeline uses internally (rate limiting, HTTP plumbing,
+ * parsing and scoring primitives) are in `synthforge/internals`; test utilities (wire
+ * servers for Gemini and OpenAI-compatible APIs) are in `synthforge/testing`.
+ *
+ * Model and tool types of Google ADK (`BaseLlm`, `LlmRequest`, `LlmResponse`,
+ * `FunctionTool`) appear in the published declarations as structural types (ADK's own
+ * declarations do not type-check with `skipLibCheck: false`): an ADK model passes where
+ * synthforge asks for one; to hand a synthforge model to your own ADK agent, cast it to
+ * ADK's `BaseLlm`.
+ *
+ * @categoryDescription Pipeline
+ * Create a pipeline, run and resume runs, and build custom stages.
+ * @categoryDescription Configuration and plugins
+ * Read `synthforge.config.yaml`, parse a request in plain words, load plugins.
+ * @categoryDescription Models
+ * Model providers (Gemini, OpenAI-compatible, offline, scripted), the router, retries,
+ * rate limits, caching, batching and prices.
+ * @categoryDescription Agents
+ * The agents the review stage runs (judge, fact-check), for custom stages that call them.
+ * @categoryDescription Sources and licences
+ * Where grounding material comes from: the bundled corpus, local files, MCP servers, remote
+ * APIs, their HTTP client, and licence policies.
+ * @categoryDescription Storage
+ * SQLite and PostgreSQL stores and the rows they hold.
+ * @categoryDescription Training types and formats
+ * SFT, DPO, PPO, GRPO, RLHF, KTO, ORPO, chat and QA; export formats and their validators;
+ * registries for your own.
+ * @categoryDescription Review and verifiers
+ * The review gate's checks, sandboxes (Python, JavaScript, SQL) and verifiers; each also an
+ * ADK `FunctionTool` through {@link verifierTools}.
+ * @categoryDescription Export and publishing
+ * Export runs to JSONL/Parquet, Hugging Face dataset folders, and push to the Hub.
+ * @categoryDescription Studio
+ * Human review, dashboards and export in the browser.
+ * @categoryDescription Core
+ * Errors, logging and the shared domain types (plans, runs, events, statuses).
  *
  * @packageDocumentation
+ * @module synthforge
  */
 
-// Agents (for custom stages that call them)
-export { type AgentResult, type AgentRunContext, type AgentTask, runAgentTask } from "./agents/agent-task.js";
+// @category Pipeline
+
+export { BATCH_PRICE_FACTOR, type BatchOptions, BatchRunner } from "./pipeline/batch.js";
+export type { Budget, ReviewConfig, RunContext } from "./pipeline/context.js";
+export { generateStage } from "./pipeline/generate-stage.js";
 export {
-  type ClaimResult,
-  type FactCheckReport,
-  factCheck,
-  factCheckTask,
-  offlineFactCheck,
-} from "./agents/fact-check.js";
+  createPipeline,
+  DEFAULT_REVIEW,
+  type DefaultStagesOptions,
+  defaultStages,
+  type Pipeline,
+  type PipelineOptions,
+  type PipelineRun,
+  type ResumeOptions,
+  type RunOptions,
+} from "./pipeline/pipeline.js";
 export {
-  JUDGE_WEIGHTS,
-  type JudgeInput,
-  type JudgeOutput,
-  judgeScore,
-  judgeTask,
-  offlineJudge,
-} from "./agents/reviewer.js";
+  assessMaterial,
+  type ClarifyFn,
+  type ClarifyQuestion,
+  checkFeasible,
+  describeSpec,
+  type IntakeReading,
+  type MaterialAssessment,
+  type PlanRequestOptions,
+  planRequest,
+  planStage,
+  type ResolvedSpec,
+  type RunPreview,
+  type RunRequest,
+  resolveSpec,
+  SPEC_DEFAULTS,
+} from "./pipeline/plan-stage.js";
+export { questionStage } from "./pipeline/question-stage.js";
+export {
+  DEFAULT_DOMAIN_SOURCES,
+  type ResearchOptions,
+  researchMaterial,
+  researchStage,
+  sourcesForDomain,
+} from "./pipeline/research-stage.js";
+export {
+  type ReviewDeps,
+  type ReviewOutcome,
+  type ReviewStageOptions,
+  type ReviewSubject,
+  type ReviewVerdict,
+  reviewExample,
+  reviewStage,
+} from "./pipeline/review-stage.js";
+export { SearchCache } from "./pipeline/search-cache.js";
+export {
+  CandidateRejected,
+  type Item,
+  type ItemStage,
+  type RunStage,
+  type Stage,
+  StageList,
+} from "./pipeline/stage.js";
+export {
+  type QueueOptions,
+  RUN_QUEUE,
+  startWorker,
+  submitRun,
+  type Worker,
+  type WorkerOptions,
+} from "./pipeline/worker.js";
+
+// @category Configuration and plugins
+
 export {
   CONFIG_FILE_NAMES,
   configSchema,
@@ -35,11 +126,7 @@ export {
   type SynthforgeConfig,
   sourceTypeNames,
 } from "./core/config.js";
-// Core
-export { type ErrorCode, isSynthforgeError, redactSecrets, SynthforgeError } from "./core/errors.js";
-export { consoleLogger, type Logger, silentLogger } from "./core/logger.js";
 export {
-  languageCode,
   MAX_COUNT_WITHOUT_FORCE,
   type ParsedRequest,
   parseCount,
@@ -47,11 +134,31 @@ export {
   parseTrainingType,
   type RequestReading,
   readRequest,
-  wordsToNumber,
 } from "./core/request.js";
-export * from "./core/types.js";
-export { geminiBatchClient } from "./models/batch.js";
-export { CacheSession, cachedLlm } from "./models/cache.js";
+export {
+  type ConfigOverrides,
+  chooseProvider,
+  modelsFromConfig,
+  type ProviderChoice,
+  pipelineOptionsFromConfig,
+  sourcesFromConfig,
+} from "./pipeline/config-options.js";
+export { type LoadedPlugin, loadPlugins, type PluginApi, type PluginModule } from "./pipeline/plugins.js";
+
+// @category Models
+
+export {
+  type BatchAnswer,
+  type BatchJobClient,
+  type BatchJobState,
+  type BatchJobStatus,
+  type BatchQueue,
+  type BatchRequest,
+  type GeminiBatchClientOptions,
+  geminiBatchClient,
+} from "./models/batch.js";
+export type { CostGate } from "./models/budget.js";
+export { CacheSession, cachedLlm, type ResponseCacheBackend } from "./models/cache.js";
 export { type Clock, ManualClock, systemClock } from "./models/clock.js";
 export {
   geminiModels,
@@ -66,20 +173,24 @@ export {
   type GeminiProviderOptions,
   geminiProvider,
   SynthforgeGemini,
+  type SynthforgeGeminiOptions,
 } from "./models/gemini.js";
 export {
-  AdaptiveConcurrency,
   CircuitBreaker,
+  type CircuitBreakerOptions,
   CircuitOpenError,
-  circuitBreakerLlm,
   DEFAULT_RATE_LIMITS,
-  governedLlm,
+  type GovernorOptions,
   ModelGovernor,
   type RateLimit,
-  TokenBucket,
-  timeoutLlm,
 } from "./models/limits.js";
-export { type LlmCallRecord, meteredLlm, type UsageSink, WrappedLlm } from "./models/middleware.js";
+export {
+  type GenerateFn,
+  type LlmCallRecord,
+  meteredLlm,
+  type UsageSink,
+  WrappedLlm,
+} from "./models/middleware.js";
 export {
   OFFLINE_MODEL,
   OfflineLlm,
@@ -87,7 +198,6 @@ export {
   offlineProvider,
   registerOfflineResponder,
 } from "./models/offline.js";
-/** OpenAI-compatible models (issue 15): an ADK `BaseLlm` over the `openai` client, its provider and typed error. */
 export {
   describeOpenAICompatibleError,
   isLocalBaseUrl,
@@ -102,151 +212,55 @@ export {
 export {
   type CostEstimate,
   type CostEstimateRow,
-  callCost,
   DEFAULT_PRICES,
   estimateRunCost,
   type ModelPrice,
-  TOKENS_PER_EXAMPLE,
-  TOKENS_PER_RUN,
-  type TokensPerExample,
 } from "./models/pricing.js";
 export { type ModelProvider, prefixedProvider } from "./models/provider.js";
-export { classifyModelError, retryingLlm } from "./models/retry.js";
-// Models
+export { type RetryInfo, type RetryOptions, retryingLlm } from "./models/retry.js";
 export { type ModelCallContext, ModelRouter, type ModelRouterOptions } from "./models/router.js";
 export { type ScriptCall, type ScriptReply, scriptedProvider } from "./models/scripted.js";
-export { BATCH_PRICE_FACTOR, type BatchOptions, BatchRunner } from "./pipeline/batch.js";
-// Config files and plugins
+
+// @category Agents
+
+export { type AgentResult, type AgentRunContext, type AgentTask, runAgentTask } from "./agents/agent-task.js";
 export {
-  type ConfigOverrides,
-  chooseProvider,
-  modelsFromConfig,
-  type ProviderChoice,
-  pipelineOptionsFromConfig,
-  sourcesFromConfig,
-} from "./pipeline/config-options.js";
-export type { Budget, ReviewConfig, RunContext } from "./pipeline/context.js";
-export { loadDedupIndex } from "./pipeline/dedup.js";
+  type AgentRunner,
+  type ClaimResult,
+  type FactCheckInput,
+  type FactCheckOutput,
+  type FactCheckReport,
+  factCheck,
+  factCheckOutputSchema,
+  factCheckTask,
+  offlineFactCheck,
+} from "./agents/fact-check.js";
 export {
-  checkFormat,
-  type ExportFileType,
-  type ExportMetadataOptions,
-  type ExportOptions,
-  type ExportResult,
-  type ExportSplitResult,
-  exportRows,
-  exportRun,
-  writeJsonl,
-  writeParquet,
-} from "./pipeline/export.js";
-export {
-  acceptsMetadataColumn,
-  type ExportSelection,
-  type LicenceFilter,
-  METADATA_COLUMN,
-  parseLicenceFilter,
-  parseReviewStatuses,
-  parseSplits,
-  type SplitSpec,
-  type StratifyBy,
-} from "./pipeline/export-select.js";
-export { generateStage } from "./pipeline/generate-stage.js";
-export {
-  type DatasetLicence,
-  datasetCard,
-  deriveDatasetLicence,
-  exportHfDataset,
-  type HfDatasetOptions,
-  type HfDatasetResult,
-  sizeCategory,
-} from "./pipeline/hf-dataset.js";
-// Pipeline
-export {
-  createPipeline,
-  DEFAULT_REVIEW,
-  defaultStages,
-  type Pipeline,
-  type PipelineOptions,
-  type PipelineRun,
-  type ResumeOptions,
-  type RunOptions,
-} from "./pipeline/pipeline.js";
-export {
-  allocateQuotas,
-  assessMaterial,
-  type ClarifyFn,
-  type ClarifyQuestion,
-  checkFeasible,
-  describeSpec,
-  type IntakeReading,
-  type MaterialAssessment,
-  onTopic,
-  type PlanRequestOptions,
-  planRequest,
-  planStage,
-  QUESTIONS_PER_PASSAGE,
-  type ResolvedSpec,
-  type RunPreview,
-  type RunRequest,
-  resolveSpec,
-  SPEC_DEFAULTS,
-  topicWords,
-} from "./pipeline/plan-stage.js";
-export { type LoadedPlugin, loadPlugins, type PluginApi, type PluginModule } from "./pipeline/plugins.js";
-export {
-  HUB_URL,
-  type PushedFile,
-  type PushOptions,
-  type PushProgress,
-  type PushResult,
-  type PushRunOptions,
-  pushDataset,
-  pushRun,
-} from "./pipeline/push.js";
-export { questionStage } from "./pipeline/question-stage.js";
-export {
-  catalogueSourceIds,
-  DEFAULT_DOMAIN_SOURCES,
-  domainKey,
-  type ResearchOptions,
-  rankPassagesForQuestion,
-  researchMaterial,
-  researchStage,
-  sourcesForDomain,
-} from "./pipeline/research-stage.js";
-export {
-  DEFECT_PRIORITY,
-  mainDefect,
-  REVIEW_WEIGHTS,
-  type ReviewOutcome,
-  type ReviewStageOptions,
-  type ReviewSubject,
-  type ReviewVerdict,
-  reviewExample,
-  reviewStage,
-  verdict,
-} from "./pipeline/review-stage.js";
-export { costSnapshot, defaultMaxCandidates } from "./pipeline/run-loop.js";
-export { SearchCache } from "./pipeline/search-cache.js";
-export {
-  CandidateRejected,
-  type Item,
-  type ItemStage,
-  type RunStage,
-  type Stage,
-  StageList,
-} from "./pipeline/stage.js";
-export { RUN_QUEUE, startWorker, submitRun, type Worker, type WorkerOptions } from "./pipeline/worker.js";
+  JUDGE_WEIGHTS,
+  type JudgeCheck,
+  type JudgeFactCheck,
+  type JudgeInput,
+  type JudgeOutput,
+  judgeOutputSchema,
+  judgeScore,
+  judgeTask,
+  offlineJudge,
+} from "./agents/reviewer.js";
+export type { ClaimVerdict } from "./tools/claims.js";
+
+// @category Sources and licences
+
 export { type ArxivOptions, arxivSource } from "./sources/adapters/arxiv.js";
 export { type BiorxivOptions, biorxivSource, medrxivSource } from "./sources/adapters/biorxiv.js";
 export { type ChemrxivOptions, chemrxivSource } from "./sources/adapters/chemrxiv.js";
-export type { RemoteSourceOptions } from "./sources/adapters/common.js";
+export type { DocumentParts, RemoteSourceOptions } from "./sources/adapters/common.js";
 export { type CoreOptions, coreSource } from "./sources/adapters/core.js";
 export { type CrossrefOptions, crossrefSource } from "./sources/adapters/crossref.js";
 export { type DoajOptions, doajSource } from "./sources/adapters/doaj.js";
 export { type EuropePmcOptions, europePmcSource } from "./sources/adapters/europepmc.js";
 export { type GithubOptions, githubSource } from "./sources/adapters/github.js";
 export {
+  type DatasetRows,
   type HuggingFaceOptions,
   type HuggingFaceSource,
   huggingFaceSource,
@@ -271,20 +285,17 @@ export {
 export { bundledCorpusDir, corpusSource } from "./sources/corpus.js";
 export {
   type CachedResponse,
-  defaultHttpClient,
   HttpClient,
   type HttpClientOptions,
   type HttpClock,
   type HttpRequest,
   type HttpResponse,
   MemoryResponseCache,
-  parseRetryAfter,
+  type MemoryResponseCacheOptions,
+  type ParsedResponse,
   type ResponseCache,
   type SourceFailureDetails,
   type SourceFailureReason,
-  setDefaultHttpClient,
-  sourceFailed,
-  userAgent,
 } from "./sources/http.js";
 export { detectInjection, screenDocument } from "./sources/injection.js";
 export {
@@ -295,10 +306,14 @@ export {
   licencePolicy,
   normaliseLicence,
   normaliseLicenceList,
-  stackExchangeLicence,
   unknownLicence,
 } from "./sources/licence.js";
-export { type LocalFilesOptions, type LocalFilesSource, localFilesSource } from "./sources/local-files.js";
+export {
+  type LocalFilesOptions,
+  type LocalFilesSource,
+  localFilesSource,
+  type SkippedFile,
+} from "./sources/local-files.js";
 export {
   type McpSource,
   type McpSourceOptions,
@@ -306,7 +321,7 @@ export {
   type McpToolCall,
   mcpSource,
 } from "./sources/mcp.js";
-export { bm25Rank, toPassages } from "./sources/passages.js";
+export { toPassages } from "./sources/passages.js";
 export {
   createSource,
   getSourceDefinition,
@@ -315,140 +330,52 @@ export {
   type SourceDefinition,
   type SourceFactoryOptions,
 } from "./sources/registry.js";
-// Sources and licences
 export type { SearchOptions, SourceAdapter } from "./sources/types.js";
-export {
-  type ColumnKind,
-  type ColumnSpec,
-  EXAMPLE_COLUMNS,
-  exampleColumns,
-  exampleTable,
-} from "./storage/schema.js";
+
+// @category Storage
+
+export type { StoreKind } from "./storage/entities.js";
+export type { ExamplePageRow } from "./storage/example-pages.js";
+export { type ColumnKind, type ColumnSpec, EXAMPLE_COLUMNS, exampleColumns } from "./storage/schema.js";
 export type {
+  CandidateLease,
+  ClaimOptions,
   ContextSource,
+  DropReasonCount,
+  ExamplePatch,
   ExampleRow,
   FailureRow,
+  IterateOptions,
+  LlmBatchRow,
   LlmCallRow,
+  NewExample,
+  NewQuestion,
+  NewRun,
+  NewSource,
+  QuestionKey,
+  QuestionPatch,
   QuestionRow,
   ReviewRow,
   RunRow,
   SourceRow,
   Store,
 } from "./storage/store.js";
-// Storage
 export {
   openStore,
   type PostgresStoreOptions,
   postgresStore,
   type SqliteStoreOptions,
   sqliteStore,
+  type TypeormStore,
 } from "./storage/typeorm-store.js";
-// Studio: human review, dashboards and export in the browser
-export {
-  decideExample,
-  type ExampleDetail,
-  exampleDetail,
-  type HumanAction,
-  type HumanDecision,
-  type HumanReviewRecord,
-} from "./studio/review.js";
-export { type RunningStudio, type ServeStudioOptions, STUDIO_PORT, serveStudio } from "./studio/serve.js";
-export {
-  createStudio,
-  STUDIO_CSP,
-  type StudioHandler,
-  type StudioOptions,
-} from "./studio/server.js";
-export type { CheckResult } from "./tools/check.js";
-export {
-  balanceEquation,
-  checkBalanced,
-  convertUnits,
-  molarMass,
-  parseEquation,
-  parseFormula,
-  percentYield,
-  stoichiometry,
-} from "./tools/chemistry.js";
-export {
-  checkAnsweredOutput,
-  checkCode,
-  checkCodeBlocks,
-  checkProgramAnswer,
-  extractCodeBlocks,
-  type StatedOutput,
-  statedOutputs,
-} from "./tools/code-check.js";
-export {
-  assessResponse,
-  checkLabelConsistency,
-  checkPreferenceConsistency,
-  checkRankingConsistency,
-  checkRewardConsistency,
-  type ResponseOutcome,
-} from "./tools/consistency.js";
-export { type ConstantClaim, checkConstantsInText, findConstantClaims } from "./tools/constants.js";
-export { BenchmarkIndex, type ContaminationMatch, loadBenchmarks } from "./tools/decontamination.js";
-export { DedupIndex, dedupSignature, estimateJaccard, exactKey, minhash } from "./tools/dedup.js";
-export { verifierTools } from "./tools/function-tools.js";
-export { importRow } from "./tools/import-rows.js";
-export {
-  closeJavaScriptSandbox,
-  JavaScriptSandbox,
-  runJavaScript,
-  runTypeScript,
-  stripTypes,
-} from "./tools/js-sandbox.js";
-export {
-  checkAnswer,
-  checkLatex,
-  findArithmetic,
-  numericEquivalent,
-  parseQuantity,
-  symbolicEquivalent,
-} from "./tools/maths.js";
-export { generateMutants, type Mutant, type MutantsResult } from "./tools/mutants.js";
-// Tools (verifiers and sandboxes; each also an ADK FunctionTool through verifierTools())
-export { closePythonSandbox, PythonSandbox, runPython } from "./tools/python-sandbox.js";
-export type { SandboxOptions, SandboxResult, SandboxVerdict } from "./tools/sandbox-host.js";
-export { closeSqlSandbox, runSql, type SqlRunResult } from "./tools/sql.js";
-export {
-  checkPii,
-  checkToxicity,
-  checkVerbatimCopy,
-  findPii,
-  findToxicity,
-  verbatimOverlap,
-} from "./tools/text-checks.js";
-// The review gate's text checks (each failing result names its defect).
-export {
-  checkAnswers,
-  checkAudience,
-  checkBoilerplate,
-  checkInjectionEcho,
-  checkLanguage,
-  checkRepetition,
-  checkRowSize,
-  checkTemplateTokens,
-  checkTruncation,
-  detectLanguage,
-  MAX_FIELD_CHARS,
-  MAX_ROW_CHARS,
-} from "./tools/text-gate.js";
-export { checkOnTopic } from "./tools/topic-gate.js";
-export { type ConversionClaim, checkConversionsInText, findConversions } from "./tools/units.js";
-export {
-  listVerifiers,
-  registerVerifier,
-  runVerifiers,
-  unregisterVerifier,
-  type Verifier,
-  type VerifierInput,
-} from "./tools/verifiers.js";
-export { chatType } from "./training-types/chat.js";
+
+// @category Training types and formats
+
+export { type ImportedRow, importRow } from "./tools/import-rows.js";
+export { type ChatRow, chatRowSchema, chatType } from "./training-types/chat.js";
+export { composeAnswer, shortAnswer } from "./training-types/compose.js";
 export { dpoType } from "./training-types/dpo.js";
-export { grpoType, verifyGrpo } from "./training-types/grpo.js";
-// Training types and formats
+export { type GrpoRow, grpoRowSchema, grpoType, verifyGrpo } from "./training-types/grpo.js";
 export {
   type ContextFact,
   checkFormatRow,
@@ -462,11 +389,9 @@ export {
   type FileValidation,
   FORMAT_DESCRIPTIONS,
   FORMAT_NEEDS,
-  FormatFileChecker,
   formatDescription,
   formatsByType,
   type GenerationInput,
-  GRPO_RESERVED_COLUMNS,
   getTrainingType,
   isExportFormat,
   listExportFormats,
@@ -475,7 +400,6 @@ export {
   type OfflineQuestion,
   type OfflineQuestionInput,
   type OfflineVerdict,
-  OptionBalancer,
   type RowCheck,
   registerExportFormat,
   registerFormatValidator,
@@ -487,9 +411,165 @@ export {
   validateFormatRow,
   validateJsonLines,
 } from "./training-types/index.js";
-export { ktoType, parseDesirableRatio } from "./training-types/kto.js";
+export { type KtoRow, ktoRowSchema, ktoType } from "./training-types/kto.js";
 export { orpoType } from "./training-types/orpo.js";
-export { ppoType } from "./training-types/ppo.js";
-export { qaType } from "./training-types/qa.js";
-export { rlhfType } from "./training-types/rlhf.js";
-export { sftType } from "./training-types/sft.js";
+export { type PpoRow, ppoRowSchema, ppoType } from "./training-types/ppo.js";
+export { type QaRow, qaRowSchema, qaType } from "./training-types/qa.js";
+export { type RlhfRow, rlhfRowSchema, rlhfType } from "./training-types/rlhf.js";
+export { type SftRow, sftRowSchema, sftType } from "./training-types/sft.js";
+
+// @category Review and verifiers
+
+export { type LoadDedupOptions, loadDedupIndex } from "./pipeline/dedup.js";
+export type { CheckResult } from "./tools/check.js";
+export { type BalanceCheck, type Balanced, balanceEquation, checkBalanced } from "./tools/chemistry.js";
+export { type CodeLanguage, checkCode, checkCodeBlocks } from "./tools/code-check.js";
+export {
+  checkLabelConsistency,
+  checkPreferenceConsistency,
+  checkRankingConsistency,
+  checkRewardConsistency,
+} from "./tools/consistency.js";
+export { type ConstantClaim, checkConstantsInText } from "./tools/constants.js";
+export {
+  BenchmarkIndex,
+  type BenchmarkIndexOptions,
+  type ContaminationMatch,
+  loadBenchmarks,
+} from "./tools/decontamination.js";
+export { DedupIndex, type DedupSignature, type DuplicateMatch } from "./tools/dedup.js";
+export { verifierTools } from "./tools/function-tools.js";
+export {
+  closeJavaScriptSandbox,
+  type JavaScriptRunOptions,
+  JavaScriptSandbox,
+  runJavaScript,
+  runTypeScript,
+} from "./tools/js-sandbox.js";
+export { checkAnswer, checkLatex, type NumericOptions } from "./tools/maths.js";
+export {
+  generateMutants,
+  type Mutant,
+  type MutantOptions,
+  type MutantsResult,
+  type MutationKind,
+} from "./tools/mutants.js";
+export {
+  closePythonSandbox,
+  PythonSandbox,
+  type PythonSandboxOptions,
+  runPython,
+} from "./tools/python-sandbox.js";
+export type { SandboxOptions, SandboxResult, SandboxVerdict } from "./tools/sandbox-host.js";
+export {
+  closeSqlSandbox,
+  runSql,
+  type SqlRunOptions,
+  type SqlRunResult,
+  type SqlStatementResult,
+} from "./tools/sql.js";
+export {
+  checkPii,
+  checkToxicity,
+  checkVerbatimCopy,
+  findPii,
+  findToxicity,
+  type LicensedPassage,
+  type PiiFinding,
+  type ToxicityFinding,
+  type VerbatimOptions,
+} from "./tools/text-checks.js";
+export {
+  checkAnswers,
+  checkAudience,
+  checkBoilerplate,
+  checkInjectionEcho,
+  checkLanguage,
+  checkRepetition,
+  checkRowSize,
+  checkTemplateTokens,
+  checkTruncation,
+  detectLanguage,
+  type InjectionScreen,
+  MAX_FIELD_CHARS,
+  MAX_ROW_CHARS,
+} from "./tools/text-gate.js";
+export { checkOnTopic } from "./tools/topic-gate.js";
+export { type ConversionClaim, checkConversionsInText } from "./tools/units.js";
+export {
+  listVerifiers,
+  registerVerifier,
+  runVerifiers,
+  unregisterVerifier,
+  type Verifier,
+  type VerifierInput,
+  type VerifierOutcome,
+  type VerifierRunOptions,
+} from "./tools/verifiers.js";
+
+// @category Export and publishing
+
+export {
+  checkFormat,
+  type ExportExample,
+  type ExportFileType,
+  type ExportMetadataOptions,
+  type ExportOptions,
+  type ExportResult,
+  type ExportSplitResult,
+  type ExportTally,
+  exportRows,
+  exportRun,
+  writeJsonl,
+  writeParquet,
+} from "./pipeline/export.js";
+export {
+  type ExportSelection,
+  type LicenceFilter,
+  METADATA_COLUMN,
+  parseLicenceFilter,
+  parseReviewStatuses,
+  parseSplits,
+  type QuestionInfo,
+  type Selection,
+  type SplitSpec,
+  type StratifyBy,
+} from "./pipeline/export-select.js";
+export {
+  type DatasetCardInfo,
+  type DatasetLicence,
+  datasetCard,
+  deriveDatasetLicence,
+  exportHfDataset,
+  type HfDatasetOptions,
+  type HfDatasetResult,
+} from "./pipeline/hf-dataset.js";
+export {
+  HUB_URL,
+  type PushedFile,
+  type PushOptions,
+  type PushProgress,
+  type PushResult,
+  type PushRunOptions,
+  pushDataset,
+  pushRun,
+} from "./pipeline/push.js";
+
+// @category Studio
+
+export {
+  decideExample,
+  type ExampleDetail,
+  exampleDetail,
+  type HumanAction,
+  type HumanDecision,
+  type HumanReviewRecord,
+} from "./studio/review.js";
+export { type RunningStudio, type ServeStudioOptions, STUDIO_PORT, serveStudio } from "./studio/serve.js";
+export { createStudio, type StudioHandler, type StudioOptions } from "./studio/server.js";
+
+// @category Core
+
+export { type ErrorCode, isSynthforgeError, redactSecrets, SynthforgeError } from "./core/errors.js";
+export { consoleLogger, type Logger, type LogLevel, silentLogger } from "./core/logger.js";
+export * from "./core/types.js";

@@ -20,7 +20,14 @@ describe("the built package", () => {
   it("declares both bins, the exports map and Node 20", () => {
     const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
     expect(pkg.bin).toEqual({ synthforge: "bin/synthforge.js", sdg: "bin/synthforge.js" });
-    expect(Object.keys(pkg.exports)).toEqual([".", "./testing", "./package.json"]);
+    expect(Object.keys(pkg.exports)).toEqual([".", "./testing", "./internals", "./package.json"]);
+    // Stubs for resolvers that do not read "exports" (TypeScript's node10, old bundlers).
+    for (const sub of ["testing", "internals"]) {
+      expect(pkg.files).toContain(sub);
+      const stub = JSON.parse(readFileSync(join(root, sub, "package.json"), "utf8"));
+      expect(stub.types).toBe(pkg.exports[`./${sub}`].require.types.replace("./", "../"));
+      expect(stub.main).toBe(pkg.exports[`./${sub}`].require.default.replace("./", "../"));
+    }
     expect(pkg.engines.node).toMatch(/^>=20/);
   });
 });

@@ -63,7 +63,7 @@ export type ClarifyFn = (
 /** What `pipeline.run` accepts: a free-text request, or the spec's fields directly. */
 export type RunRequest =
   | string
-  | { request?: string; count?: number; trainingType?: TrainingTypeName | string; topic?: string };
+  | { request?: string; count?: number; trainingType?: TrainingTypeName; topic?: string };
 
 /** Defaults used when a clarifying question is answered with nothing (or `--yes`). */
 export const SPEC_DEFAULTS = { count: 10, trainingType: "sft", topic: "general science" } as const;

@@ -82,7 +82,7 @@ export function questionSignature(text: string): DedupSignature {
  * of documents the writer has not seen, while the local sources have any, so a large run
  * covers its sources instead of asking about the same few documents again; then the
  * shared research again. A batch that yields only duplicates tries a new page (up to
- * {@link MAX_DUPLICATE_PAGES}). Batches run concurrently (up to the run's
+ * `MAX_DUPLICATE_PAGES`, 20). Batches run concurrently (up to the run's
  * concurrency). What was written before is read with {@link Store.listQuestionKeys}
  * (no contexts) into MinHash indexes ({@link DedupIndex}): exact duplicates across the
  * run, near duplicates (Jaccard of content words ≥ 0.8) within a sub-topic.

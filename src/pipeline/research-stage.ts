@@ -363,7 +363,7 @@ export async function researchMaterial(
  * false) the sub-topic's shared research ({@link researchMaterial}). With `fresh`, a page
  * of documents the writer has not seen, so that a large run asks about its sources
  * broadly instead of asking again and again about the same few documents: the next
- * {@link MATERIAL_DOCS} licence-admitted documents of the sub-topic's search (the query of
+ * `MATERIAL_DOCS` (6) licence-admitted documents of the sub-topic's search (the query of
  * its shared research, made again on the local sources for more documents; public
  * catalogues are not searched again) that no material of the run has used yet, in the
  * search's order; the search is repeated with a larger limit when its documents run

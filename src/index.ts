@@ -80,13 +80,7 @@ export {
   SPEC_DEFAULTS,
 } from "./pipeline/plan-stage.js";
 export { questionStage } from "./pipeline/question-stage.js";
-export {
-  DEFAULT_DOMAIN_SOURCES,
-  type ResearchOptions,
-  researchMaterial,
-  researchStage,
-  sourcesForDomain,
-} from "./pipeline/research-stage.js";
+export { type ResearchOptions, researchMaterial, researchStage } from "./pipeline/research-stage.js";
 export {
   type ReviewDeps,
   type ReviewOutcome,
@@ -113,6 +107,7 @@ export {
   type Worker,
   type WorkerOptions,
 } from "./pipeline/worker.js";
+export { DEFAULT_DOMAIN_SOURCES, sourcesForDomain } from "./sources/selection.js";
 
 // @category Configuration and plugins
 

@@ -49,15 +49,10 @@ export { allocateQuotas, onTopic, QUESTIONS_PER_PASSAGE, topicWords } from "./pi
 
 // @category Research
 
-export {
-  catalogueSourceIds,
-  domainKey,
-  questionMaterial,
-  rankPassagesForQuestion,
-  sourceIdKey,
-} from "./pipeline/research-stage.js";
+export { questionMaterial, rankPassagesForQuestion } from "./pipeline/research-stage.js";
 export { SEARCH_CACHE_ENTRIES, SEARCH_CACHE_MAX_DOCS } from "./pipeline/search-cache.js";
 export { bm25Rank, type Ranked } from "./sources/passages.js";
+export { catalogueSourceIds, domainKey, sourceIdKey } from "./sources/selection.js";
 
 // @category Review
 

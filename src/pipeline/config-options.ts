@@ -12,9 +12,9 @@ import { defaultHttpClient, HttpClient, setDefaultHttpClient } from "../sources/
 import { localFilesSource } from "../sources/local-files.js";
 import { type McpSourceOptions, mcpSource } from "../sources/mcp.js";
 import { createSource } from "../sources/registry.js";
+import { catalogueSourceIds, sourceIdKey } from "../sources/selection.js";
 import type { SourceAdapter } from "../sources/types.js";
 import { defaultStages, type PipelineOptions } from "./pipeline.js";
-import { catalogueSourceIds, sourceIdKey } from "./research-stage.js";
 
 /**
  * Turning a parsed `synthforge.config.yaml` into `createPipeline()` options: the same code

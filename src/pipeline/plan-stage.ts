@@ -34,15 +34,15 @@ import { ModelRouter } from "../models/router.js";
 import { corpusSource } from "../sources/corpus.js";
 import { type LicencePolicy, licencePolicy as makeLicencePolicy } from "../sources/licence.js";
 import { splitFrontMatter, toPassages } from "../sources/passages.js";
-import type { SearchOptions, SourceAdapter } from "../sources/types.js";
-import { getTrainingType } from "../training-types/index.js";
-import { agentUntilValid, type RunContext } from "./context.js";
 import {
   catalogueSourceIds,
   DEFAULT_DOMAIN_SOURCES,
   sourceIdKey,
   sourcesForDomain,
-} from "./research-stage.js";
+} from "../sources/selection.js";
+import type { SearchOptions, SourceAdapter } from "../sources/types.js";
+import { getTrainingType } from "../training-types/index.js";
+import { agentUntilValid, type RunContext } from "./context.js";
 import { runSearches, SearchCache } from "./search-cache.js";
 import type { RunStage } from "./stage.js";
 

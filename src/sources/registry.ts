@@ -388,7 +388,7 @@ for (const def of BUILT_IN) registerSource(def);
  * Scholar for physics, maths and computing; PubMed and Europe PMC for medicine and
  * biology; PubChem and ChemRxiv for chemistry; Stack Exchange for code; OpenAlex and
  * Crossref for everything else). Research then uses the ones that suit the plan's domain
- * (`research-stage.ts`, `DEFAULT_DOMAIN_SOURCES`).
+ * (`sources/selection.ts`, `DEFAULT_DOMAIN_SOURCES`).
  */
 export const GROUNDING_SOURCE_IDS: readonly string[] = [
   "wikipedia",

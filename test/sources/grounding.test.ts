@@ -17,17 +17,13 @@ import {
 import { isSynthforgeError } from "../../src/core/errors.js";
 import { geminiModels } from "../../src/models/factories.js";
 import { createPipeline } from "../../src/pipeline/pipeline.js";
-import {
-  aboutSubject,
-  questionSubject,
-  researchStage,
-  sourcesForDomain,
-} from "../../src/pipeline/research-stage.js";
+import { aboutSubject, questionSubject, researchStage } from "../../src/pipeline/research-stage.js";
 import { CandidateRejected } from "../../src/pipeline/stage.js";
 import { HttpClient } from "../../src/sources/http.js";
 import { normaliseLicence } from "../../src/sources/licence.js";
 import { localFilesSource } from "../../src/sources/local-files.js";
 import { createGroundingSources, GROUNDING_SOURCE_IDS } from "../../src/sources/registry.js";
+import { sourcesForDomain } from "../../src/sources/selection.js";
 import { sqliteStore, type TypeormStore } from "../../src/storage/typeorm-store.js";
 import { type GeminiStub, startGeminiServer } from "../helpers/gemini-server.js";
 import { offlineGeminiHandler } from "../helpers/offline-gemini.js";

@@ -12,18 +12,15 @@ import { newId } from "../../src/core/ids.js";
 import { sentences } from "../../src/core/text.js";
 import type { Licence, SourceFlag } from "../../src/core/types.js";
 import { createPipeline } from "../../src/pipeline/pipeline.js";
-import {
-  groundTruthPassages,
-  researchMaterial,
-  researchStage,
-  sourcesForDomain,
-} from "../../src/pipeline/research-stage.js";
+import { groundTruthPassages, researchMaterial, researchStage } from "../../src/pipeline/research-stage.js";
 import type { Item } from "../../src/pipeline/stage.js";
 import { wikipediaSource } from "../../src/sources/adapters/wikipedia.js";
 import { HttpClient } from "../../src/sources/http.js";
 import { normaliseLicence } from "../../src/sources/licence.js";
 import { localFilesSource } from "../../src/sources/local-files.js";
 import { mcpSource } from "../../src/sources/mcp.js";
+import { listSources } from "../../src/sources/registry.js";
+import { DEFAULT_DOMAIN_SOURCES, sourcesForDomain } from "../../src/sources/selection.js";
 import type { SourceAdapter } from "../../src/sources/types.js";
 import type { QuestionRow } from "../../src/storage/store.js";
 import { sqliteStore, type TypeormStore } from "../../src/storage/typeorm-store.js";
@@ -69,6 +66,12 @@ describe("sources by domain", () => {
     "mcpNotes",
   ].map(fake);
   const ids = (s: SourceAdapter[]) => s.map((x) => x.id);
+
+  it("the domain table names every source by its registry id, spelled as registered", () => {
+    const registered = new Set(listSources().map((d) => d.id));
+    const named = [...new Set(Object.values(DEFAULT_DOMAIN_SOURCES).flat())];
+    expect(named.filter((id) => !registered.has(id))).toEqual([]);
+  });
 
   it("chemistry uses PubChem, ChemRxiv, PubMed/Europe PMC, Wikipedia (when configured) plus every local source", () => {
     expect(ids(sourcesForDomain(configured, "chemistry"))).toEqual([

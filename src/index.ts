@@ -82,6 +82,12 @@ export {
 export { questionStage } from "./pipeline/question-stage.js";
 export { type ResearchOptions, researchMaterial, researchStage } from "./pipeline/research-stage.js";
 export {
+  type ReviewDatasetOptions,
+  type ReviewedRow,
+  type RowReview,
+  reviewDataset,
+} from "./pipeline/review-dataset.js";
+export {
   type ReviewDeps,
   type ReviewOutcome,
   type ReviewStageOptions,

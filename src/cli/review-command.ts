@@ -3,31 +3,24 @@ import { createReadStream, createWriteStream, existsSync, openSync, statSync } f
 import { basename, dirname, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
-import pLimit from "p-limit";
-import { runAgentTask } from "../agents/agent-task.js";
-import type { AgentRunner } from "../agents/fact-check.js";
 import { loadConfig } from "../core/config.js";
-import { describeError, SynthforgeError } from "../core/errors.js";
+import { SynthforgeError } from "../core/errors.js";
 import { checkFolder, fsReason, makeFolders, removeFolders } from "../core/fs-paths.js";
 import { parseTrainingType } from "../core/request.js";
-import { coverage } from "../core/text.js";
 import {
-  type DefectKind,
   type Difficulty,
   type RequestConstraints,
   TRAINING_TYPES,
   type TrainingTypeName,
 } from "../core/types.js";
-import type { LlmCallRecord } from "../models/middleware.js";
-import { DEFAULT_REVIEW } from "../pipeline/pipeline.js";
-import { defectOf, duplicateReason, type ReviewOutcome, reviewExample } from "../pipeline/review-stage.js";
-import type { SourceAdapter } from "../sources/types.js";
-import { lexicalFactCheck } from "../tools/claims.js";
-import { type BenchmarkIndex, loadBenchmarks } from "../tools/decontamination.js";
-import { DedupIndex } from "../tools/dedup.js";
-import { importRow, lookalikeOf } from "../tools/import-rows.js";
-import type { LicensedPassage } from "../tools/text-checks.js";
-import { listVerifiers } from "../tools/verifiers.js";
+import {
+  lookalikeHint,
+  type ReviewDatasetOptions,
+  type RowReview,
+  reviewDataset,
+} from "../pipeline/review-dataset.js";
+import { loadBenchmarks } from "../tools/decontamination.js";
+import { importRow } from "../tools/import-rows.js";
 import { getTrainingType } from "../training-types/index.js";
 import type { TrainingType } from "../training-types/types.js";
 import type { CliIO } from "./progress.js";
@@ -62,24 +55,6 @@ export interface ReviewFlags extends PipelineFlags {
   audience?: string;
 }
 
-/** The review written beside one row. */
-export interface RowReview {
-  quality_score: number | null;
-  status: ReviewOutcome["status"] | "invalid";
-  /**
-   * The main defect found (one of `DEFECT_KINDS`), null when none was: the reason a
-   * rejected or invalid row is not approved.
-   */
-  defect: DefectKind | null;
-  /** The format the row was read as (`columns` for the stored columns). */
-  format: string | null;
-  notes: string[];
-  /** Every verdict; a failing one names its defect. */
-  verdicts: Array<{ kind: string; score: number; passed: boolean; reasons: string[]; defect?: DefectKind }>;
-  /** Passages the facts were checked against. */
-  sources: string[];
-}
-
 /** Counts of a file review. */
 export interface FileReviewSummary {
   file: string;
@@ -96,27 +71,6 @@ export interface FileReviewSummary {
   provider: string;
   modelCalls: number;
   costUsd: number;
-}
-
-const CONTEXT_FIELDS = ["context", "passages", "ground_truth", "documents", "sources_text"];
-
-/**
- * What a record that is not a row of `type` looks like, as a hint: "these rows look like
- * dpo (trl-dpo: prompt/chosen/rejected); use --type dpo". The type named is the one whose
- * primary format (or stored columns) the record is in, else one that exports to its
- * format, else the first it reads as. Null when it reads as no type.
- */
-export function lookalikeHint(rec: Record<string, unknown>, type: TrainingTypeName): string | null {
-  const look = lookalikeOf(rec, type);
-  if (!look) return null;
-  const rank = (f: { type: TrainingTypeName; format: string }) => {
-    const formats = Object.keys(getTrainingType(f.type).exporters);
-    return f.format === "columns" || formats[0] === f.format ? 0 : formats.includes(f.format) ? 1 : 2;
-  };
-  const best = [...look.fits].sort((a, b) => rank(a) - rank(b))[0]!;
-  const fields = look.fields.filter((f) => !CONTEXT_FIELDS.includes(f) && f !== "review").join("/");
-  const format = best.format === "columns" ? `the stored ${best.type} columns` : best.format;
-  return `these rows look like ${best.type} (${format}: ${fields}); use --type ${best.type}`;
 }
 
 /** A hint for a file whose lines are not JSON objects: a JSON array, CSV, Parquet. */
@@ -193,237 +147,6 @@ async function checkHasRows(input: string, file: string, type: TrainingType): Pr
   );
 }
 
-/** Passages a row brings itself (`context`, `passages`...), treated as the user's own. */
-function ownPassages(rec: Record<string, unknown>): LicensedPassage[] {
-  for (const f of CONTEXT_FIELDS) {
-    const v = rec[f];
-    if (typeof v === "string" && v.trim())
-      return [{ sourceId: `row:${f}`, text: v, permissive: true, licence: "user-supplied" }];
-    if (Array.isArray(v)) {
-      const out: LicensedPassage[] = [];
-      v.forEach((p, i) => {
-        if (typeof p === "string" && p.trim())
-          out.push({ sourceId: `row:${f}[${i}]`, text: p, permissive: true, licence: "user-supplied" });
-        else if (p && typeof p === "object" && typeof (p as Record<string, unknown>).text === "string") {
-          const o = p as Record<string, unknown>;
-          out.push({
-            sourceId: String(o.source_id ?? o.sourceId ?? o.id ?? `row:${f}[${i}]`),
-            text: o.text as string,
-            permissive: typeof o.permissive === "boolean" ? o.permissive : true,
-            licence:
-              typeof o.licence === "string"
-                ? o.licence
-                : typeof o.license === "string"
-                  ? o.license
-                  : "user-supplied",
-          });
-        }
-      });
-      if (out.length) return out;
-    }
-  }
-  return [];
-}
-
-async function search(
-  sources: SourceAdapter[],
-  query: string,
-  limit: number,
-): Promise<Awaited<ReturnType<SourceAdapter["search"]>>> {
-  const out: Awaited<ReturnType<SourceAdapter["search"]>> = [];
-  for (const source of sources) {
-    try {
-      out.push(...(await source.search(query, { limit })));
-    } catch {
-      // a source that fails only means less ground truth
-    }
-  }
-  return out;
-}
-
-/**
- * Evidence for a row from the configured sources: documents found for the prompt and the
- * start of the answer, passages ranked by how much of the prompt they cover or how much
- * of them the answer states (best 8); then, for each claim (up to 6) those passages do not
- * state, a search for the claim itself (claim-level evidence retrieval).
- */
-async function researchPassages(
-  sources: SourceAdapter[],
-  prompt: string,
-  answer: string,
-): Promise<LicensedPassage[]> {
-  const ranked: Array<{ p: LicensedPassage; score: number }> = [];
-  const docs = await search(sources, `${prompt} ${answer.slice(0, 300)}`, 4);
-  docs.forEach((d, di) => {
-    d.passages.forEach((p, pi) => {
-      const score = Math.max(coverage(prompt, p.text), coverage(p.text, answer)) - di * 0.001 - pi * 0.0001;
-      if (score >= 0.15)
-        ranked.push({
-          p: {
-            sourceId: d.url || d.title,
-            text: p.text,
-            permissive: d.licence.permissive,
-            licence: d.licence.spdx,
-          },
-          score,
-        });
-    });
-  });
-  const passages = ranked
-    .sort((a, b) => b.score - a.score)
-    .slice(0, 8)
-    .map((x) => x.p);
-  const seen = new Set(passages.map((p) => p.text));
-  const open = lexicalFactCheck(answer, passages, { decideAll: true }).filter(
-    (v) => v.verdict !== "supported",
-  );
-  for (const claim of open.slice(0, 6)) {
-    for (const d of await search(sources, claim.claim, 2)) {
-      for (const p of d.passages) {
-        if (seen.has(p.text) || coverage(claim.claim, p.text) < 0.5) continue;
-        seen.add(p.text);
-        passages.push({
-          sourceId: d.url || d.title,
-          text: p.text,
-          permissive: d.licence.permissive,
-          licence: d.licence.spdx,
-        });
-      }
-    }
-  }
-  return passages.slice(0, 16);
-}
-
-/** Reviews one record of the file. */
-async function reviewRecord(
-  line: string,
-  n: number,
-  ctx: {
-    type: TrainingType;
-    agent: AgentRunner;
-    sources: SourceAdapter[];
-    dedup: DedupIndex;
-    benchmarks: BenchmarkIndex | null;
-    factCheck: boolean;
-    difficulty: Difficulty;
-    topic?: string;
-    subTopic?: string;
-    constraints?: RequestConstraints;
-  },
-): Promise<{ record: Record<string, unknown> | null; review: RowReview; raw: string }> {
-  const invalid = (why: string, record: Record<string, unknown> | null = null) => ({
-    record,
-    review: {
-      quality_score: null,
-      status: "invalid" as const,
-      defect: "format_invalid" as const,
-      format: null,
-      notes: [why],
-      verdicts: [],
-      sources: [],
-    },
-    raw: line,
-  });
-  let rec: unknown;
-  try {
-    rec = JSON.parse(line);
-  } catch {
-    return invalid(`line ${n}: not valid JSON`);
-  }
-  if (!rec || typeof rec !== "object" || Array.isArray(rec)) return invalid(`line ${n}: not a JSON object`);
-  const record = rec as Record<string, unknown>;
-  const imported = importRow(ctx.type.name, record);
-  if (!imported) {
-    const hint = lookalikeHint(record, ctx.type.name);
-    return invalid(
-      `line ${n}: not a ${ctx.type.name} row in a known format (${Object.keys(ctx.type.exporters).join(", ")}, or the stored columns)${hint ? `; ${hint}` : ""}`,
-      record,
-    );
-  }
-  const prompt = safe(() => ctx.type.promptText(imported.row)) ?? "";
-  const passages = ownPassages(record);
-  if (passages.length === 0 && ctx.sources.length) {
-    passages.push(
-      ...(await researchPassages(ctx.sources, prompt, safe(() => ctx.type.answerText(imported.row)) ?? "")),
-    );
-  }
-  const id = `line-${n}`;
-  const outcome = await reviewExample(
-    {
-      type: ctx.type,
-      row: imported.row,
-      question: prompt,
-      difficulty: ctx.difficulty,
-      passages,
-      id,
-      lenientFields: imported.filled,
-      ...(ctx.topic ? { topic: ctx.topic } : {}),
-      ...(ctx.subTopic ? { subTopic: ctx.subTopic } : {}),
-      ...(ctx.constraints ? { constraints: ctx.constraints } : {}),
-      formats:
-        imported.format === "columns"
-          ? Object.keys(ctx.type.exporters)
-          : Object.keys(ctx.type.exporters).filter((f) => f === imported.format),
-    },
-    {
-      agent: ctx.agent,
-      review: DEFAULT_REVIEW,
-      dedup: ctx.dedup,
-      benchmarks: ctx.benchmarks,
-      verifiers: listVerifiers(),
-      factCheck: ctx.factCheck,
-    },
-  );
-  let { score, notes, defect } = outcome;
-  let status: RowReview["status"] = outcome.status;
-  if (status === "approved" && outcome.signature) {
-    const dup = ctx.dedup.claim(id, outcome.signature);
-    if (dup) {
-      score = 0;
-      status = "rejected";
-      defect = "duplicate_response";
-      notes = [duplicateReason(dup)];
-    }
-  }
-  // A row that is not a well-formed row of the type (missing or mistyped fields, too large)
-  // is invalid, with the reason: it was never really reviewed.
-  if (
-    defect === "format_invalid" &&
-    outcome.verdicts.some((v) => v.kind === "schema" || v.kind === "verifier:size")
-  )
-    status = "invalid";
-  return {
-    record,
-    raw: line,
-    review: {
-      quality_score: status === "invalid" ? null : score,
-      status,
-      defect,
-      format: imported.format,
-      notes: notes.map((x) => x.replace(/example line-(\d+)/g, "line $1")),
-      verdicts: outcome.verdicts.map((v) => {
-        const d = v.passed ? null : defectOf(v);
-        return {
-          kind: v.kind,
-          score: v.score,
-          passed: v.passed,
-          reasons: v.reasons.map((x) => x.replace(/example line-(\d+)/g, "line $1")),
-          ...(d ? { defect: d } : {}),
-        };
-      }),
-      sources: [...new Set(passages.map((p) => p.sourceId))],
-    },
-  };
-}
-
-function safe<T>(fn: () => T): T | null {
-  try {
-    return fn();
-  } catch {
-    return null;
-  }
-}
-
 /**
  * `synthforge review <file.jsonl> --type <type>`: reviews an existing dataset with the
  * review stage's stack (schema and format, duplicates within the file, benchmark
@@ -474,12 +197,6 @@ export async function reviewFile(file: string, flags: ReviewFlags, io: CliIO): P
   await checkHasRows(input, file, type);
 
   const usage = { calls: 0, costUsd: 0 };
-  const sink = (r: LlmCallRecord) => {
-    usage.calls++;
-    usage.costUsd += r.costUsd;
-  };
-  const agent: AgentRunner = (task, taskInput) =>
-    runAgentTask(task, taskInput, { models, runId: null, sink });
   const language = flags.language?.trim().toLowerCase();
   if (language !== undefined && !/^[a-z]{2,3}$/.test(language))
     throw new SynthforgeError(
@@ -498,14 +215,18 @@ export async function reviewFile(file: string, flags: ReviewFlags, io: CliIO): P
     ...(language ? { language } : {}),
     ...(flags.audience?.trim() ? { audience: flags.audience.trim() } : {}),
   };
-  const ctx = {
-    type,
-    agent,
+  const options: ReviewDatasetOptions = {
+    trainingType: type.name,
+    models,
     sources,
-    dedup: new DedupIndex(),
     benchmarks,
     factCheck: flags.factCheck !== false,
     difficulty,
+    concurrency,
+    onUsage: (r) => {
+      usage.calls++;
+      usage.costUsd += r.costUsd;
+    },
     ...(flags.topic?.trim() ? { topic: flags.topic.trim() } : {}),
     ...(flags.subTopic?.trim() ? { subTopic: flags.subTopic.trim() } : {}),
     ...(Object.keys(constraints).length ? { constraints } : {}),
@@ -552,30 +273,6 @@ export async function reviewFile(file: string, flags: ReviewFlags, io: CliIO): P
     io.err(
       `decontamination: ${benchmarks.files.map((f) => `${basename(f.path)} (${f.rows} rows)`).join(", ")}`,
     );
-  const limit = pLimit(concurrency);
-  const window = concurrency * 4;
-  const done = new Map<number, Awaited<ReturnType<typeof reviewRecord>>>();
-  const inFlight = new Set<Promise<void>>();
-  let next = 1;
-  // Rows are written in input order; flushes are chained so two never interleave.
-  let flushing: Promise<void> = Promise.resolve();
-  const flush = (): Promise<void> => {
-    flushing = flushing.then(async () => {
-      while (done.has(next)) {
-        const r = done.get(next)!;
-        done.delete(next);
-        next++;
-        const line = r.record
-          ? JSON.stringify({
-              ...r.record,
-              [r.record.review === undefined ? "review" : "synthforge_review"]: r.review,
-            })
-          : JSON.stringify({ raw: r.raw, review: r.review });
-        if (!writer.write(`${line}\n`)) await once(writer, "drain");
-      }
-    });
-    return flushing;
-  };
   const tally = (r: RowReview) => {
     summary.rows++;
     if (r.format) summary.formats[r.format] = (summary.formats[r.format] ?? 0) + 1;
@@ -608,48 +305,22 @@ export async function reviewFile(file: string, flags: ReviewFlags, io: CliIO): P
       input: createReadStream(input, { encoding: "utf8" }),
       crlfDelay: Number.POSITIVE_INFINITY,
     });
-    let n = 0; // rows (non-blank lines), the output order
-    let lineNo = 0;
     let lastReport = Date.now();
-    for await (const line of rl) {
-      lineNo++;
-      if (!line.trim()) continue;
-      n++;
-      while (n - next >= window && inFlight.size) await Promise.race(inFlight);
-      const idx = n;
-      const at = lineNo;
-      const p: Promise<void> = limit(async () => {
-        let r: Awaited<ReturnType<typeof reviewRecord>>;
-        try {
-          r = await reviewRecord(line, at, ctx);
-        } catch (e) {
-          // A model failure on one row is recorded on that row; the review goes on.
-          r = {
-            record: safe(() => JSON.parse(line) as Record<string, unknown>),
-            raw: line,
-            review: {
-              quality_score: null,
-              status: "invalid",
-              defect: null,
-              format: null,
-              notes: [`line ${at}: review failed: ${describeError(e)}`],
-              verdicts: [],
-              sources: [],
-            },
-          };
-        }
-        tally(r.review);
-        done.set(idx, r);
-      }).then(flush);
-      const tracked = p.finally(() => inFlight.delete(tracked));
-      inFlight.add(tracked);
+    // Rows come back in input order, each with its review; they are written as they come.
+    for await (const r of reviewDataset(rl, options)) {
+      tally(r.review);
+      const line = r.record
+        ? JSON.stringify({
+            ...r.record,
+            [r.record.review === undefined ? "review" : "synthforge_review"]: r.review,
+          })
+        : JSON.stringify({ raw: r.raw, review: r.review });
+      if (!writer.write(`${line}\n`)) await once(writer, "drain");
       if (Date.now() - lastReport > 2000) {
         io.err(`reviewed ${summary.rows} row(s)…`);
         lastReport = Date.now();
       }
     }
-    await Promise.all([...inFlight]);
-    await flush();
     writer.end();
     if (!writer.writableFinished) await once(writer, "finish");
     if (writeFailed) throw writeFailed;

@@ -6,15 +6,10 @@ import { main } from "../../src/cli/main.js";
 import type { CliIO } from "../../src/cli/progress.js";
 import { closeJavaScriptSandbox } from "../../src/tools/js-sandbox.js";
 import { closePythonSandbox } from "../../src/tools/python-sandbox.js";
+import { labelledContext, labelledRow } from "../helpers/labelled.js";
 
-const FIX = join(import.meta.dirname, "..", "fixtures", "review");
-const labelled = readFileSync(join(FIX, "labelled.jsonl"), "utf8")
-  .trim()
-  .split("\n")
-  .map((l) => JSON.parse(l) as { id: string; row: Record<string, unknown>; passages: string[] });
-const P = JSON.parse(readFileSync(join(FIX, "passages.json"), "utf8")) as Record<string, { text: string }>;
-const get = (id: string) => labelled.find((l) => l.id === id)!;
-const context = (id: string) => get(id).passages.map((k) => P[k]!.text);
+const get = labelledRow;
+const context = labelledContext;
 
 let dir: string;
 beforeAll(() => {

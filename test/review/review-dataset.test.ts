@@ -1,24 +1,16 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { type ReviewedRow, reviewDataset } from "../../src/index.js";
 import { closeJavaScriptSandbox } from "../../src/tools/js-sandbox.js";
 import { closePythonSandbox } from "../../src/tools/python-sandbox.js";
+import { labelledContext, labelledRow } from "../helpers/labelled.js";
 
-const FIX = join(import.meta.dirname, "..", "fixtures", "review");
-const labelled = readFileSync(join(FIX, "labelled.jsonl"), "utf8")
-  .trim()
-  .split("\n")
-  .map((l) => JSON.parse(l) as { id: string; row: Record<string, unknown>; passages: string[] });
-const P = JSON.parse(readFileSync(join(FIX, "passages.json"), "utf8")) as Record<string, { text: string }>;
-const get = (id: string) => labelled.find((l) => l.id === id)!;
 /** A labelled row as a TRL messages row that brings its own passages. */
-const sft = (id: string, prompt?: string) => ({
+const sft = (id: string) => ({
   messages: [
-    { role: "user", content: prompt ?? get(id).row.prompt },
-    { role: "assistant", content: get(id).row.response },
+    { role: "user", content: labelledRow(id).row.prompt },
+    { role: "assistant", content: labelledRow(id).row.response },
   ],
-  context: get(id).passages.map((k) => P[k]!.text),
+  context: labelledContext(id),
 });
 
 afterAll(async () => {

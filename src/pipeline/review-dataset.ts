@@ -97,15 +97,9 @@ export async function* reviewDataset(
 ): AsyncGenerator<ReviewedRow> {
   const type = getTrainingType(options.trainingType);
   const models = options.models ?? offlineModels();
-  const onUsage = options.onUsage;
+  const sink = options.onUsage ?? (() => undefined);
   const agent: AgentRunner = (task, taskInput) =>
-    runAgentTask(task, taskInput, {
-      models,
-      runId: null,
-      sink: (r) => {
-        onUsage?.(r);
-      },
-    });
+    runAgentTask(task, taskInput, { models, runId: null, sink });
   const ctx: RecordContext = {
     type,
     agent,

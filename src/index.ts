@@ -117,6 +117,7 @@ export { DEFAULT_DOMAIN_SOURCES, sourcesForDomain } from "./sources/selection.js
 
 // @category Configuration and plugins
 
+export { createRegistry, processRegistry, type Registry } from "./pipeline/registry.js";
 export {
   CONFIG_FILE_NAMES,
   configSchema,
@@ -133,6 +134,7 @@ export {
   parseCount,
   parseRequest,
   parseTrainingType,
+  type ReadRequestOptions,
   type RequestReading,
   readRequest,
 } from "./core/request.js";

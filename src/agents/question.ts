@@ -9,7 +9,7 @@ import {
 } from "../core/types.js";
 import { registerOfflineResponder } from "../models/offline.js";
 import { frameQuestion, learnerOrder, unframeQuestion } from "../training-types/compose.js";
-import { getTrainingType } from "../training-types/index.js";
+import { resolveTrainingType } from "../training-types/index.js";
 import type { AgentTask } from "./agent-task.js";
 import { briefLines, type RunBrief } from "./generation.js";
 
@@ -61,7 +61,7 @@ const TYPE_HINT: Record<BuiltinTrainingTypeName, string> = {
 function typeHint(type: TrainingTypeName): string {
   if (isBuiltinTrainingType(type)) return TYPE_HINT[type];
   return (
-    getTrainingType(type).questionHint ??
+    resolveTrainingType(type).questionHint ??
     "questions a learner would ask an expert, each with a clear, checkable answer"
   );
 }
@@ -152,7 +152,7 @@ const TEMPLATES: Record<Difficulty, Template[]> = {
 registerOfflineResponder("question.write", (raw) => {
   const input = raw as QuestionInput;
   // A type may write its own offline questions (GRPO: procedural problems with computed answers).
-  const own = getTrainingType(input.trainingType).offlineQuestions?.(input);
+  const own = resolveTrainingType(input.trainingType).offlineQuestions?.(input);
   if (own && own.length > 0) return { questions: own } satisfies QuestionOutput;
   const subjects: Subject[] = [];
   // For a learner audience the simplest passages' subjects come first (the easy questions ask about them).

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { contentWords, coverage, sentences } from "../core/text.js";
 import type { Difficulty, RequestConstraints, TrainingTypeName } from "../core/types.js";
 import { registerOfflineResponder } from "../models/offline.js";
-import { getTrainingType } from "../training-types/index.js";
+import { resolveTrainingType } from "../training-types/index.js";
 import type { AgentTask } from "./agent-task.js";
 import { NOT_FOUND_CREDIT } from "./fact-check.js";
 
@@ -139,7 +139,7 @@ export function offlineJudge(input: JudgeInput): JudgeOutput {
   // A type may judge rows the generic checks cannot (an undesirable KTO completion, GRPO code).
   let own: JudgeOutput | null = null;
   try {
-    own = getTrainingType(input.trainingType).offlineJudge?.(input) ?? null;
+    own = resolveTrainingType(input.trainingType).offlineJudge?.(input) ?? null;
   } catch {
     own = null; // a row the type's judge cannot read (missing columns) gets the generic judge
   }

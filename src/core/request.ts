@@ -36,13 +36,24 @@ export interface RequestReading extends ParsedRequest {
 }
 
 /** Reads a training type name (case-insensitive); throws a typed error for unknown names. */
-export function parseTrainingType(value: string): TrainingTypeName {
+export function parseTrainingType(value: string, names?: readonly string[]): TrainingTypeName {
   const v = value.trim().toLowerCase();
-  if (isTrainingTypeName(v)) return v;
+  if (names ? names.includes(v) : isTrainingTypeName(v)) return v;
   throw new SynthforgeError(
     "UNKNOWN_TRAINING_TYPE",
-    `Unknown training type "${value}". Use one of: ${trainingTypeNames().join(", ")}.`,
+    `Unknown training type "${value}". Use one of: ${(names ?? trainingTypeNames()).join(", ")}.`,
   );
+}
+
+/** Options of {@link readRequest} and {@link parseRequest}. */
+export interface ReadRequestOptions {
+  /** Allow counts over 1,000,000. */
+  force?: boolean;
+  /**
+   * The training types the request may name (default: the built-in and process-registered
+   * ones). A pipeline with its own registry passes its types.
+   */
+  trainingTypes?: readonly string[];
 }
 
 /**
@@ -392,7 +403,7 @@ function inTypeSlot(text: string, s: Span, countSpan: Span | null): boolean {
   return false;
 }
 
-function typeHits(text: string, countSpan: Span | null): TypeHit[] {
+function typeHits(text: string, countSpan: Span | null, names: readonly string[]): TypeHit[] {
   const hits: TypeHit[] = [];
   let seen = text;
   // Phrases before names ("multi-turn chat" is one hit), words that count only in the type slot last.
@@ -400,7 +411,7 @@ function typeHits(text: string, countSpan: Span | null): TypeHit[] {
     ...TYPE_ALIASES.filter((a) => !a.named && !a.slotOnly),
     ...TYPE_ALIASES.filter((a) => a.named),
     // Types registered at run time are called by their own name.
-    ...trainingTypeNames()
+    ...names
       .filter((t) => !(TRAINING_TYPES as readonly string[]).includes(t))
       .map((t): TypeAlias => ({ re: new RegExp(`\\b${t}\\b`, "gi"), types: [t], named: true })),
     ...TYPE_ALIASES.filter((a) => a.slotOnly),
@@ -487,7 +498,7 @@ function terms(text: string): string[] {
  *   `UNKNOWN_TRAINING_TYPE` when the request names a type that does not exist
  *   ("Generate 10 XYZ examples about x").
  */
-export function readRequest(text: string, opts: { force?: boolean } = {}): RequestReading {
+export function readRequest(text: string, opts: ReadRequestOptions = {}): RequestReading {
   const out: RequestReading = { evidence: {} };
   const clean = text.replace(/\s+/g, " ").trim();
   if (!clean) return out;
@@ -554,9 +565,10 @@ export function readRequest(text: string, opts: { force?: boolean } = {}): Reque
   if (countSpan) work = mask(work, countSpan);
 
   // 3. The training type: names and aliases anywhere; two that cannot both hold are a contradiction.
-  const hits = typeHits(work, countSpan);
+  const names = opts.trainingTypes ?? trainingTypeNames();
+  const hits = typeHits(work, countSpan, names);
   if (hits.length) {
-    let allowed: TrainingTypeName[] = trainingTypeNames();
+    let allowed: TrainingTypeName[] = [...names];
     for (const h of hits) {
       const next = allowed.filter((t) => h.alias.types.includes(t));
       if (next.length === 0) {
@@ -584,7 +596,7 @@ export function readRequest(text: string, opts: { force?: boolean } = {}): Reque
     const topicElsewhere = /\b(?:about|on|covering|regarding|concerning)\s+\S/i.test(
       work.slice((named?.index ?? 0) + (named?.[0].length ?? 0)),
     );
-    if (named?.[1] && countSpan && topicElsewhere) parseTrainingType(named[1]);
+    if (named?.[1] && countSpan && topicElsewhere) parseTrainingType(named[1], names);
   }
 
   // 4. Count nouns: always ("examples", "pairs"); "questions", "problems" only right after the count or type.
@@ -672,7 +684,7 @@ function safeCount(value: string): number {
  * @throws SynthforgeError `INVALID_REQUEST` for a contradictory request; `INVALID_COUNT` for
  *   0, negative or absurd counts; `UNKNOWN_TRAINING_TYPE` for a type that does not exist.
  */
-export function parseRequest(text: string, opts: { force?: boolean } = {}): ParsedRequest {
+export function parseRequest(text: string, opts: ReadRequestOptions = {}): ParsedRequest {
   const { evidence: _evidence, ...parsed } = readRequest(text, opts);
   return parsed;
 }

@@ -11,10 +11,10 @@ import { corpusSource } from "../sources/corpus.js";
 import { defaultHttpClient, HttpClient, setDefaultHttpClient } from "../sources/http.js";
 import { localFilesSource } from "../sources/local-files.js";
 import { type McpSourceOptions, mcpSource } from "../sources/mcp.js";
-import { createSource } from "../sources/registry.js";
 import { catalogueSourceIds, sourceIdKey } from "../sources/selection.js";
 import type { SourceAdapter } from "../sources/types.js";
 import { defaultStages, type PipelineOptions } from "./pipeline.js";
+import { processRegistry, type Registry } from "./registry.js";
 
 /**
  * Turning a parsed `synthforge.config.yaml` into `createPipeline()` options: the same code
@@ -132,32 +132,36 @@ export function httpClientFromConfig(config: SynthforgeConfig): HttpClient {
 /**
  * Research sources from the config: `corpus` folders when given, else the config's
  * `sources` (relative paths from `configDir`), else the bundled corpus. Sets the shared
- * HTTP client from the config's `http` section.
+ * HTTP client from the config's `http` section. Ids are created through `registry`.
  */
 export function sourcesFromConfig(
   config: SynthforgeConfig,
   configDir: string = process.cwd(),
   corpus: string[] = [],
+  registry: Registry = processRegistry,
 ): SourceAdapter[] {
   if (corpus.length) return corpus.map((dir) => localFilesSource({ dir: resolve(dir) }));
   // Adapters created by id elsewhere (research picking sources by domain) share the configured client.
   if (config.http) setDefaultHttpClient(httpClientFromConfig(config));
   if (config.sources?.length) {
     let http: HttpClient | undefined;
-    return config.sources.map((s) => sourceFromConfig(s, configDir, () => (http ??= defaultHttpClient())));
+    return config.sources.map((s) =>
+      sourceFromConfig(s, configDir, () => (http ??= defaultHttpClient()), registry),
+    );
   }
   return [corpusSource()];
 }
 
 /**
  * One `sources[]` entry of the config as an adapter: `corpus`, `localFiles`, `mcp`, or
- * any id of the source registry (built in or registered with `registerSource`). Public API
+ * any id of `registry` (built in or registered with `registerSource`). Public API
  * adapters get the client `http()` returns (one shared client: politeness, cache).
  */
 export function sourceFromConfig(
   s: SourceConfig,
   configDir: string,
   http: () => HttpClient = defaultHttpClient,
+  registry: Registry = processRegistry,
 ): SourceAdapter {
   if (s.type === "corpus") return corpusSource();
   // An MCP server runs in the config file's folder unless the config says otherwise.
@@ -173,7 +177,7 @@ export function sourceFromConfig(
       ...(s.maxTextBytes ? { maxTextBytes: s.maxTextBytes } : {}),
     });
   // A public API adapter (or a registered one) from the source registry.
-  return createSource(s.type, {
+  return registry.createSource(s.type, {
     ...(s.options ?? {}),
     ...(s.baseUrl ? { baseUrl: s.baseUrl } : {}),
     ...(s.limit ? { limit: s.limit } : {}),
@@ -244,6 +248,8 @@ export interface ConfigOverrides {
   cache?: boolean;
   /** Bulk generation and review through the Gemini Batch API (needs the cache). */
   batch?: boolean;
+  /** The registry sources are created from and that the pipeline gets. Default {@link processRegistry}. */
+  registry?: Registry;
 }
 
 /**
@@ -276,11 +282,13 @@ export function pipelineOptionsFromConfig(
   const configDir = overrides.configDir ?? process.cwd();
   const { provider } = chooseProvider({ provider: overrides.provider }, config);
   const { dedup, benchmarks, ...thresholds } = config.review ?? {};
-  const sources = sourcesFromConfig(config, configDir);
+  const registry = overrides.registry ?? processRegistry;
+  const sources = sourcesFromConfig(config, configDir, [], registry);
   checkDomainSources(config, sources);
   return {
     models: modelsFromConfig(provider, config, overrides.models),
     sources,
+    ...(overrides.registry ? { registry } : {}),
     concurrency: config.concurrency ?? 8,
     budget: config.budget ?? {},
     stages: defaultStages({

@@ -10,6 +10,7 @@ import type { LicencePolicy } from "../sources/licence.js";
 import type { SourceAdapter } from "../sources/types.js";
 import type { RunRow, Store } from "../storage/store.js";
 import type { TrainingType } from "../training-types/types.js";
+import type { Registry } from "./registry.js";
 
 /** Review thresholds and the revise loop bound. */
 export interface ReviewConfig {
@@ -42,6 +43,8 @@ export interface RunContext {
   sources: SourceAdapter[];
   licencePolicy: LicencePolicy;
   trainingType: TrainingType;
+  /** The pipeline's registry: its training types, sources and verifiers. */
+  registry: Registry;
   review: ReviewConfig;
   logger: Logger;
   signal: AbortSignal;

@@ -12,7 +12,6 @@ import { corpusSource } from "../sources/corpus.js";
 import { licencePolicy } from "../sources/licence.js";
 import type { SourceAdapter } from "../sources/types.js";
 import type { RunRow, Store } from "../storage/store.js";
-import { getTrainingType } from "../training-types/index.js";
 import { type BatchOptions, BatchRunner } from "./batch.js";
 import { type Budget, contextHelpers, type ReviewConfig, type RunContext, responseCache } from "./context.js";
 import { EventChannel } from "./events.js";
@@ -28,6 +27,7 @@ import {
   resolveSpec,
 } from "./plan-stage.js";
 import { questionStage } from "./question-stage.js";
+import { processRegistry, type Registry } from "./registry.js";
 import { type ResearchOptions, researchStage } from "./research-stage.js";
 import { type ReviewStageOptions, reviewStage } from "./review-stage.js";
 import { buildSummary, executeRun, type LiveTotals } from "./run-loop.js";
@@ -68,6 +68,12 @@ export interface PipelineOptions {
   sources?: SourceAdapter[];
   /** The stages. Default: {@link defaultStages}. */
   stages?: StageList;
+  /**
+   * The training types, sources and verifiers this pipeline knows. Default
+   * {@link processRegistry} (the built-ins and what was registered process-wide); give a
+   * {@link createRegistry} of its own to keep registrations to this pipeline.
+   */
+  registry?: Registry;
   /** Candidates worked on at once. Default 8. */
   concurrency?: number;
   budget?: Budget;
@@ -175,6 +181,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const models = options.agentModels ? baseModels.withModels(options.agentModels) : baseModels;
   const sources = options.sources ?? [corpusSource()];
   const stages = options.stages ?? defaultStages();
+  const registry = options.registry ?? processRegistry;
   const concurrency = options.concurrency ?? 8;
   const review: ReviewConfig = { ...DEFAULT_REVIEW, ...options.review };
   const policy = licencePolicy(options.licencePolicy);
@@ -187,7 +194,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   }
   const typeOptions = options.typeOptions ?? {};
   for (const [name, value] of Object.entries(typeOptions)) {
-    const policy = getTrainingType(name).generation.options;
+    const policy = registry.trainingType(name).generation.options;
     if (!policy)
       throw new SynthforgeError("CONFIG_INVALID", `The ${name} training type takes no typeOptions.`);
     policy.parse(value);
@@ -288,7 +295,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         runRow = run;
         resolveId(run.id);
         emit({ type: "run-started", runId: run.id, resumed });
-        const trainingType = getTrainingType(run.trainingType);
+        const trainingType = registry.trainingType(run.trainingType);
         const sink = makeSink(totals);
         const engine = await engineFor(run.id, controller.signal);
         // A resumed run keeps the budgets it was made with unless the host gives others.
@@ -304,6 +311,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           sources,
           licencePolicy: policy,
           trainingType,
+          registry,
           review,
           logger,
           signal: controller.signal,
@@ -422,11 +430,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       resolved = await resolveSpec(request, {
         ...(opts.clarify ? { clarify: opts.clarify } : {}),
         force: opts.force ?? false,
+        trainingTypes: registry.trainingTypeNames(),
         intake: intakeWith({
           agent: (task, input) => runAgentTask(task, input, { models, runId: null, sink, signal }),
         }),
       });
-      getTrainingType(resolved.spec.trainingType);
+      registry.trainingType(resolved.spec.trainingType);
       // Offline: a language other than English, or a topic the sources hold nothing on, stops here (no run is made).
       feasible = await checkFeasible({
         spec: resolved.spec,

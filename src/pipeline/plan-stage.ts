@@ -41,8 +41,8 @@ import {
   sourcesForDomain,
 } from "../sources/selection.js";
 import type { SearchOptions, SourceAdapter } from "../sources/types.js";
-import { getTrainingType } from "../training-types/index.js";
 import { agentUntilValid, type RunContext } from "./context.js";
+import { processRegistry, type Registry } from "./registry.js";
 import { runSearches, SearchCache } from "./search-cache.js";
 import type { RunStage } from "./stage.js";
 
@@ -113,20 +113,27 @@ export interface ResolvedSpec {
  */
 export async function resolveSpec(
   request: RunRequest,
-  opts: { clarify?: ClarifyFn; force?: boolean; intake?: (text: string) => Promise<IntakeReading> },
+  opts: {
+    clarify?: ClarifyFn;
+    force?: boolean;
+    intake?: (text: string) => Promise<IntakeReading>;
+    /** The training types the request may name (a pipeline's registry's); default the process's. */
+    trainingTypes?: readonly string[];
+  },
 ): Promise<ResolvedSpec> {
   const text = typeof request === "string" ? request : (request.request ?? "");
   const given = typeof request === "string" ? {} : request;
   const force = opts.force ?? false;
-  const parsed = readRequest(text, { force });
+  const names = opts.trainingTypes;
+  const parsed = readRequest(text, { force, ...(names ? { trainingTypes: names } : {}) });
   const read: IntakeReading = text.trim() && opts.intake ? await opts.intake(text) : {};
   const disagreements: string[] = [];
   const partial: Partial<GenerationSpec> = {};
 
   if (given.count !== undefined) partial.count = parseCount(given.count, { force });
   else partial.count = checkedCount(read.count, parsed, force, disagreements);
-  if (given.trainingType !== undefined) partial.trainingType = parseTrainingType(given.trainingType);
-  else partial.trainingType = checkedType(read.trainingType, parsed, disagreements);
+  if (given.trainingType !== undefined) partial.trainingType = parseTrainingType(given.trainingType, names);
+  else partial.trainingType = checkedType(read.trainingType, parsed, disagreements, names);
   partial.topic = given.topic?.trim() || checkedTopic(read.topic, parsed, disagreements);
   const constraints = checkedConstraints(read.constraints, parsed, disagreements);
 
@@ -145,7 +152,7 @@ export async function resolveSpec(
       const a = answers[f]?.trim() || QUESTIONS[f].default;
       answered[f] = a;
       if (f === "count") partial.count = parseCount(a, { force });
-      else if (f === "trainingType") partial.trainingType = parseTrainingType(a);
+      else if (f === "trainingType") partial.trainingType = parseTrainingType(a, names);
       else partial.topic = a;
     }
   }
@@ -181,9 +188,10 @@ function checkedType(
   model: TrainingTypeName | undefined,
   parsed: RequestReading,
   disagreements: string[],
+  names: readonly string[] | undefined,
 ): TrainingTypeName | undefined {
   if (!model) return parsed.trainingType;
-  const type = parseTrainingType(model);
+  const type = parseTrainingType(model, names);
   if (parsed.trainingType && parsed.evidence.trainingType?.named && parsed.trainingType !== type) {
     disagreements.push(
       `training type: the intake model read ${type}, the request names ${parsed.trainingType} ("${parsed.evidence.trainingType.text.join('", "')}"); kept ${parsed.trainingType}`,
@@ -749,6 +757,8 @@ export interface PlanRequestOptions {
   /** Allow counts over 1,000,000. */
   force?: boolean;
   signal?: AbortSignal;
+  /** The training types the request may name. Default {@link processRegistry}. */
+  registry?: Registry;
 }
 
 /** What a run of a request would do, without doing it (see {@link planRequest}). */
@@ -791,6 +801,7 @@ export interface RunPreview {
 export async function planRequest(request: RunRequest, opts: PlanRequestOptions = {}): Promise<RunPreview> {
   const models = opts.models ?? new ModelRouter({ provider: offlineProvider() });
   const sources = opts.sources ?? [corpusSource()];
+  const registry = opts.registry ?? processRegistry;
   const usage: Usage = { calls: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0 };
   const sink: UsageSink = (rec) => {
     usage.calls++;
@@ -804,10 +815,11 @@ export async function planRequest(request: RunRequest, opts: PlanRequestOptions 
   const resolved = await resolveSpec(request, {
     ...(opts.clarify ? { clarify: opts.clarify } : {}),
     force: opts.force ?? false,
+    trainingTypes: registry.trainingTypeNames(),
     intake: intakeWith({ agent }),
   });
   const { spec, constraints } = resolved;
-  const type = getTrainingType(spec.trainingType);
+  const type = registry.trainingType(spec.trainingType);
   const warnings: string[] = [];
   // One look at each (source, query): the estimate of the material and the planner's hints share it.
   const searches = new SearchCache();

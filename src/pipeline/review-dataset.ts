@@ -11,12 +11,13 @@ import type { SourceAdapter } from "../sources/types.js";
 import { lexicalFactCheck } from "../tools/claims.js";
 import type { BenchmarkIndex } from "../tools/decontamination.js";
 import { DedupIndex } from "../tools/dedup.js";
-import { importRow, lookalikeOf } from "../tools/import-rows.js";
 import type { LicensedPassage } from "../tools/text-checks.js";
-import { listVerifiers } from "../tools/verifiers.js";
+import { importRow, lookalikeOf } from "../tools/import-rows.js";
+import type { Verifier } from "../tools/verifiers.js";
 import { getTrainingType } from "../training-types/index.js";
 import type { TrainingType } from "../training-types/types.js";
 import { DEFAULT_REVIEW } from "./pipeline.js";
+import { processRegistry, type Registry } from "./registry.js";
 import { defectOf, duplicateReason, type ReviewOutcome, reviewExample } from "./review-stage.js";
 
 /**
@@ -67,6 +68,8 @@ export interface ReviewDatasetOptions {
   concurrency?: number;
   /** Called with every model call's record (tokens, cost). */
   onUsage?: (record: LlmCallRecord) => void;
+  /** The training types and verifiers to review with. Default {@link processRegistry}. */
+  registry?: Registry;
 }
 
 /** One reviewed row: the record as read (null when it is not a JSON object) and its review. */
@@ -95,7 +98,8 @@ export async function* reviewDataset(
   rows: AsyncIterable<string | Record<string, unknown>> | Iterable<string | Record<string, unknown>>,
   options: ReviewDatasetOptions,
 ): AsyncGenerator<ReviewedRow> {
-  const type = getTrainingType(options.trainingType);
+  const registry = options.registry ?? processRegistry;
+  const type = registry.trainingType(options.trainingType);
   const models = options.models ?? offlineModels();
   const sink = options.onUsage ?? (() => undefined);
   const agent: AgentRunner = (task, taskInput) =>
@@ -103,6 +107,7 @@ export async function* reviewDataset(
   const ctx: RecordContext = {
     type,
     agent,
+    verifiers: registry.verifiers(),
     sources: options.sources ?? [],
     dedup: new DedupIndex(),
     benchmarks: options.benchmarks ?? null,
@@ -273,6 +278,7 @@ async function researchPassages(
 interface RecordContext {
   type: TrainingType;
   agent: AgentRunner;
+  verifiers: Verifier[];
   sources: SourceAdapter[];
   dedup: DedupIndex;
   benchmarks: BenchmarkIndex | null;
@@ -348,7 +354,7 @@ async function reviewRecord(
       review: DEFAULT_REVIEW,
       dedup: ctx.dedup,
       benchmarks: ctx.benchmarks,
-      verifiers: listVerifiers(),
+      verifiers: ctx.verifiers,
       factCheck: ctx.factCheck,
     },
   );

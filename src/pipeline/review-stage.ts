@@ -31,7 +31,7 @@ import {
   checkTruncation,
 } from "../tools/text-gate.js";
 import { checkOnTopic } from "../tools/topic-gate.js";
-import { listVerifiers, runVerifiers, type Verifier, type VerifierOutcome } from "../tools/verifiers.js";
+import { runVerifiers, type Verifier, type VerifierOutcome } from "../tools/verifiers.js";
 import type { ExportFormat } from "../training-types/formats.js";
 import { validateFormatRow } from "../training-types/formats.js";
 import type { TrainingType } from "../training-types/types.js";
@@ -62,7 +62,7 @@ export const REVIEW_WEIGHTS = {
 
 /** Options of {@link reviewStage} (and of {@link reviewExample}). */
 export interface ReviewStageOptions {
-  /** Deterministic verifiers to run. Default: every registered verifier, at run time. */
+  /** Deterministic verifiers to run. Default: the pipeline registry's verifiers (`ctx.registry.verifiers()`), at run time. */
   verifiers?: Verifier[];
   /** Run the claim-by-claim fact check. Default true. */
   factCheck?: boolean;
@@ -827,7 +827,7 @@ export function reviewStage(options: ReviewStageOptions = {}): ItemStage {
           review: ctx.review,
           dedup,
           benchmarks: await benchmarkIndex(),
-          verifiers: options.verifiers ?? listVerifiers(),
+          verifiers: options.verifiers ?? ctx.registry.verifiers(),
           factCheck: options.factCheck ?? true,
           ...(options.sandbox ? { sandbox: options.sandbox } : {}),
         },

@@ -93,12 +93,17 @@ const commonOptions = z
 
 /**
  * Creates a source by id. Options are validated (common ones and the adapter's own);
- * the `http` client is passed through untouched.
+ * the `http` client is passed through untouched. `definition` creates from a definition
+ * that is not in this registry (a pipeline's own registry).
  *
  * @throws SynthforgeError `CONFIG_INVALID` for an unknown id or an invalid option.
  */
-export function createSource(id: string, options: SourceFactoryOptions = {}): SourceAdapter {
-  const def = registry.get(id);
+export function createSource(
+  id: string,
+  options: SourceFactoryOptions = {},
+  definition?: SourceDefinition,
+): SourceAdapter {
+  const def = definition ?? registry.get(id);
   if (!def) {
     throw new SynthforgeError(
       "CONFIG_INVALID",

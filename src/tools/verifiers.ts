@@ -76,6 +76,16 @@ const registry = new Map<string, Verifier>();
 
 /** Registers (or replaces) a verifier. */
 export function registerVerifier(v: Verifier): void {
+  checkVerifier(v);
+  registry.set(v.name, v);
+}
+
+/**
+ * Checks a verifier's name and weight.
+ *
+ * @throws SynthforgeError `INVALID_REQUEST` saying what to fix.
+ */
+export function checkVerifier(v: Verifier): void {
   if (!/^[a-z][a-z0-9_-]*$/.test(v.name)) {
     throw new SynthforgeError(
       "INVALID_REQUEST",
@@ -87,7 +97,6 @@ export function registerVerifier(v: Verifier): void {
       "INVALID_REQUEST",
       `Verifier "${v.name}": weight must be in [0, 1], got ${v.weight}.`,
     );
-  registry.set(v.name, v);
 }
 
 /** Removes a verifier (e.g. one a host does not want). */

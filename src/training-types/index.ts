@@ -35,10 +35,12 @@ export {
 export { OptionBalancer } from "./options.js";
 export {
   columnsFromSchema,
+  declareScopedTrainingType,
   formatsByType,
   getTrainingType,
   listTrainingTypes,
   registerTrainingType,
+  resolveTrainingType,
   typesByFormat,
 } from "./registry.js";
 export type {

@@ -34,16 +34,58 @@ export function registerTrainingType<Row extends Record<string, unknown>, Out>(
 ): void {
   const name = type.name;
   if (!isBuiltinTrainingType(name)) {
-    if (typeof name !== "string" || !TRAINING_TYPE_NAME_PATTERN.test(name))
-      throw new SynthforgeError(
-        "CONFIG_INVALID",
-        `Training type name "${String(name)}" must be lowercase letters, digits and _ (starting with a letter, at most 40).`,
-      );
-    registerExampleColumns(name, type.columns ?? columnsFromSchema(name, type.rowSchema));
+    declareTable(type);
     registerTrainingTypeName(name);
     if (!added.includes(name)) added.push(name);
   }
   registry.set(name, type as unknown as TrainingType);
+}
+
+/** Checks a registered type's name and declares its table's columns (a fact of the database, not of a pipeline). */
+function declareTable<Row extends Record<string, unknown>, Out>(type: TrainingType<Row, Out>): void {
+  const name = type.name;
+  if (typeof name !== "string" || !TRAINING_TYPE_NAME_PATTERN.test(name))
+    throw new SynthforgeError(
+      "CONFIG_INVALID",
+      `Training type name "${String(name)}" must be lowercase letters, digits and _ (starting with a letter, at most 40).`,
+    );
+  registerExampleColumns(name, type.columns ?? columnsFromSchema(name, type.rowSchema));
+}
+
+/** Types registered in a pipeline's own registry (`createRegistry`), by name: the last one wins. */
+const scoped = new Map<string, TrainingType>();
+
+/**
+ * Declares a training type of one registry scope (a pipeline's own registry, not the
+ * process's): its table's columns are declared (the store creates the table when it opens),
+ * and the agents' offline answers find it by name ({@link resolveTrainingType}), but it is
+ * not listed by {@link listTrainingTypes} nor accepted by {@link getTrainingType}: only the
+ * pipelines given that registry know it. Called by the pipeline layer's `createRegistry`.
+ *
+ * @throws SynthforgeError `CONFIG_INVALID` for a name the process registry already has (a
+ *   scoped type may not shadow a process-wide one), a bad name or columns that cannot be stored.
+ */
+export function declareScopedTrainingType<Row extends Record<string, unknown>, Out>(
+  type: TrainingType<Row, Out>,
+): void {
+  if (isBuiltinTrainingType(type.name) || registry.has(type.name))
+    throw new SynthforgeError(
+      "CONFIG_INVALID",
+      `Training type "${type.name}" is already registered process-wide; give the pipeline's own type another name.`,
+    );
+  declareTable(type);
+  scoped.set(type.name, type as unknown as TrainingType);
+}
+
+/**
+ * The training type of that name for code that only has the name (the agents' offline
+ * answers and prompt hints): the process registry's, else the one a pipeline registry
+ * declared ({@link declareScopedTrainingType}).
+ *
+ * @throws SynthforgeError `UNKNOWN_TRAINING_TYPE` when neither has it.
+ */
+export function resolveTrainingType(name: string): TrainingType {
+  return registry.get(name as TrainingTypeName) ?? scoped.get(name) ?? getTrainingType(name);
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Plan, SourceDocument } from "../../../src/core/types.js";
 import { offlineModels } from "../../../src/models/factories.js";
 import { contextHelpers, type RunContext } from "../../../src/pipeline/context.js";
 import { DEFAULT_REVIEW } from "../../../src/pipeline/pipeline.js";
+import { processRegistry } from "../../../src/pipeline/registry.js";
 import { licencePolicy } from "../../../src/sources/licence.js";
 import type { SearchOptions, SourceAdapter } from "../../../src/sources/types.js";
 import type { QuestionRow, Store } from "../../../src/storage/store.js";
@@ -151,6 +152,7 @@ export async function researchContext(
     sources,
     licencePolicy: licencePolicy(opts.policy),
     trainingType: getTrainingType("sft"),
+    registry: processRegistry,
     review: DEFAULT_REVIEW,
     logger: silentLogger,
     signal,

@@ -341,12 +341,15 @@ export type { StoreKind } from "./storage/entities.js";
 export type { ExamplePageRow } from "./storage/example-pages.js";
 export { type ColumnKind, type ColumnSpec, EXAMPLE_COLUMNS, exampleColumns } from "./storage/schema.js";
 export type {
+  BatchStore,
+  CallLogStore,
   CandidateLease,
   ClaimOptions,
   ContextSource,
   DropReasonCount,
   ExamplePatch,
   ExampleRow,
+  ExampleStore,
   FailureRow,
   IterateOptions,
   LlmBatchRow,
@@ -358,10 +361,14 @@ export type {
   QuestionKey,
   QuestionPatch,
   QuestionRow,
+  QuestionStore,
   ReviewRow,
   RunRow,
+  RunStore,
   SourceRow,
+  SourceStore,
   Store,
+  StoreLifecycle,
 } from "./storage/store.js";
 export {
   openStore,

@@ -1,6 +1,7 @@
 import type { BaseLlmConnection, LlmRequest, LlmResponse } from "@google/adk";
 import { redactSecrets } from "../core/errors.js";
 import { sha256, stableStringify } from "../core/ids.js";
+import type { LlmCallRow } from "../storage/store.js";
 import { BaseLlm } from "./adk.js";
 import { type CostGate, DEFAULT_MAX_OUTPUT_TOKENS, worstCaseCost } from "./budget.js";
 import { callCost, DEFAULT_PRICES, type ModelPrice } from "./pricing.js";
@@ -44,23 +45,8 @@ export class WrappedLlm extends BaseLlm {
   }
 }
 
-/** What metering records for every model call (the `llm_calls` row without id/time). */
-export interface LlmCallRecord {
-  runId: string | null;
-  role: string;
-  model: string;
-  provider: string;
-  requestHash: string;
-  inputTokens: number;
-  outputTokens: number;
-  totalTokens: number;
-  costUsd: number;
-  latencyMs: number;
-  cached: boolean;
-  status: "ok" | "error";
-  error: string | null;
-  response: string | null;
-}
+/** What metering records for every model call: the `llm_calls` row without id/time. */
+export type LlmCallRecord = Omit<LlmCallRow, "id" | "createdAt">;
 
 /** Receives one record per model call. */
 export type UsageSink = (record: LlmCallRecord) => void | Promise<void>;

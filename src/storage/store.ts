@@ -11,8 +11,12 @@ import type {
 
 /**
  * The storage facade. The pipeline talks to storage only through this interface; it
- * never imports TypeORM. Implementations: {@link sqliteStore} and {@link postgresStore}
- * (both in `typeorm-store.ts`), sharing the same entities and migrations.
+ * never imports TypeORM. {@link Store} is the union of role interfaces, one per group of
+ * tables ({@link RunStore}, {@link QuestionStore}, {@link SourceStore},
+ * {@link ExampleStore}, {@link CallLogStore}, {@link BatchStore}) plus
+ * {@link StoreLifecycle}. Implementations: {@link sqliteStore} and {@link postgresStore}
+ * (`typeorm-store.ts`, one file per role under `typeorm/`), sharing the same entities and
+ * migrations.
  */
 
 /** A row of `runs`. */
@@ -73,7 +77,7 @@ export interface QuestionRow {
 
 /**
  * The few columns of a question that deduplication and planning need (no contexts):
- * what {@link Store.listQuestionKeys} returns.
+ * what {@link QuestionStore.listQuestionKeys} returns.
  */
 export type QuestionKey = Pick<QuestionRow, "id" | "subTopic" | "text" | "textHash" | "status">;
 
@@ -219,7 +223,7 @@ export interface LlmBatchRow {
   finishedAt: Date | null;
 }
 
-/** Options of {@link Store.claimQuestions}. */
+/** Options of {@link QuestionStore.claimQuestions}. */
 export interface ClaimOptions {
   /** Who claims (a process or worker id); recorded as the lease owner. */
   owner: string;
@@ -244,7 +248,7 @@ export interface ClaimOptions {
   quotas?: { bySubTopic: Record<string, number>; slack: number };
 }
 
-/** A runner's lease on one candidate (see {@link Store.fenced}). */
+/** A runner's lease on one candidate (see {@link QuestionStore.fenced}). */
 export interface CandidateLease {
   questionId: string;
   owner: string;
@@ -252,7 +256,7 @@ export interface CandidateLease {
   leaseMs: number;
 }
 
-/** Reasons of dropped candidates, grouped by exact text (see {@link Store.dropReasonCounts}). */
+/** Reasons of dropped candidates, grouped by exact text (see {@link ExampleStore.dropReasonCounts}). */
 export interface DropReasonCount {
   stage: string;
   reason: string;
@@ -265,8 +269,11 @@ export interface IterateOptions {
   batchSize?: number;
 }
 
-/** The storage facade used by the pipeline, the CLI and exporters. */
-export interface Store {
+/**
+ * What every store has whatever its role: the engine, connecting and closing, and
+ * transactions.
+ */
+export interface StoreLifecycle {
   /** `sqlite` or `postgres`. */
   readonly kind: "sqlite" | "postgres";
   /** Where the data is, printable (a file path, or a URL with its password redacted). */
@@ -282,7 +289,10 @@ export interface Store {
    * effects).
    */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+}
 
+/** The `runs` table, and the run's exclusive lock. */
+export interface RunStore {
   createRun(run: NewRun): Promise<RunRow>;
   getRun(id: string): Promise<RunRow | null>;
   /** The most recently created run, or null. */
@@ -293,6 +303,16 @@ export interface Store {
     patch: Partial<Pick<RunRow, "plan" | "status" | "stopReason" | "finishedAt" | "config">>,
   ): Promise<void>;
 
+  /**
+   * Runs `fn` while holding the run's exclusive lock: on PostgreSQL a session advisory
+   * lock (held across processes, released if the process dies), on SQLite an in-process
+   * lock. Run-scoped stages of a run shared by several workers run under it.
+   */
+  withRunLock<T>(runId: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/** The `questions` table: the candidate queue, its leases, and re-queueing. */
+export interface QuestionStore {
   insertQuestions(rows: NewQuestion[]): Promise<void>;
   getQuestion(id: string): Promise<QuestionRow | null>;
   /**
@@ -314,49 +334,6 @@ export interface Store {
    */
   listQuestionKeys(runId: string): Promise<QuestionKey[]>;
 
-  /** Inserts sources that are new (by content hash) and returns the stored rows, in input order. */
-  upsertSources(rows: NewSource[]): Promise<SourceRow[]>;
-  getSources(ids: string[]): Promise<SourceRow[]>;
-
-  /**
-   * Stores the example of a question. Idempotent per question: a second save for the
-   * same `questionId` replaces the first (never two rows for one question).
-   */
-  saveExample(row: NewExample): Promise<ExampleRow>;
-  updateExample(type: TrainingTypeName, id: string, patch: ExamplePatch): Promise<void>;
-  getExampleByQuestion(type: TrainingTypeName, questionId: string): Promise<ExampleRow | null>;
-  countExamples(runId: string, type: TrainingTypeName): Promise<Record<ReviewStatus, number>>;
-  /** Streams a run's examples in id order, `batchSize` rows per query (keyset pagination). */
-  iterateExamples(runId: string, type: TrainingTypeName, opts?: IterateOptions): AsyncIterable<ExampleRow>;
-
-  insertReview(row: Omit<ReviewRow, "createdAt">): Promise<void>;
-  /** Inserts many reviews (every verdict of one review) in one statement per few hundred rows. */
-  insertReviews(rows: Array<Omit<ReviewRow, "createdAt">>): Promise<void>;
-  listReviews(exampleId: string): Promise<ReviewRow[]>;
-
-  insertFailure(row: Omit<FailureRow, "createdAt" | "retriedAt">): Promise<void>;
-  listFailures(runId: string): Promise<FailureRow[]>;
-
-  recordLlmCall(row: Omit<LlmCallRow, "createdAt">): Promise<void>;
-  /** A previous successful response for the same request hash, or null. */
-  cachedLlmResponse(requestHash: string): Promise<string | null>;
-  /** Summed usage of a run's model calls. */
-  usage(runId: string): Promise<Usage>;
-
-  /** Inserts many `llm_calls` rows in one transaction (Batch API results). */
-  recordLlmCalls(rows: Array<Omit<LlmCallRow, "createdAt">>): Promise<void>;
-  /**
-   * The `occurrence`-th (0-based, oldest first) successful, paid (not cached) response
-   * recorded for `requestHash`, or null: the response cache's lookup.
-   */
-  cachedLlmResponseAt(requestHash: string, occurrence: number): Promise<string | null>;
-  /** Number of a run's calls answered from the response cache. */
-  countCachedCalls(runId: string): Promise<number>;
-  /**
-   * For every dropped candidate (`rejected` / `failed`, not re-queued) the stage and
-   * reason of its latest failure, grouped by exact text, counted in the database.
-   */
-  dropReasonCounts(runId: string): Promise<DropReasonCount[]>;
   /**
    * Re-queues the dropped candidates of a run whose failures were not retried yet: each
    * gets a fresh copy (new id, same question; `researched` with its context when it has
@@ -386,21 +363,72 @@ export interface Store {
    * candidate, nothing is written and a `LEASE_LOST` error is thrown: the fence that keeps
    * a runner whose lease expired from writing over another's work. (A lease that lapsed
    * with nobody claiming the candidate is still its owner's; that N is never exceeded is
-   * {@link Store.updateQuestion}'s approval check.)
+   * {@link QuestionStore.updateQuestion}'s approval check.)
    */
   fenced<T>(lease: CandidateLease, fn: (tx: Store) => Promise<T>): Promise<T>;
   /** Ends `owner`'s lease on a candidate (a no-op when someone else holds it). */
   releaseQuestion(id: string, owner: string): Promise<void>;
   /** Ends every lease on a run's candidates (a single-process resume after a crash). */
   releaseLeases(runId: string): Promise<number>;
+}
 
+/** The `sources` table: retrieved documents with their licences, shared across runs. */
+export interface SourceStore {
+  /** Inserts sources that are new (by content hash) and returns the stored rows, in input order. */
+  upsertSources(rows: NewSource[]): Promise<SourceRow[]>;
+  getSources(ids: string[]): Promise<SourceRow[]>;
+}
+
+/**
+ * The outcome of each candidate: the `synthetic_data_<type>` tables (examples), `reviews`
+ * (verdicts) and `failures` (dropped candidates, failed steps).
+ */
+export interface ExampleStore {
   /**
-   * Runs `fn` while holding the run's exclusive lock: on PostgreSQL a session advisory
-   * lock (held across processes, released if the process dies), on SQLite an in-process
-   * lock. Run-scoped stages of a run shared by several workers run under it.
+   * Stores the example of a question. Idempotent per question: a second save for the
+   * same `questionId` replaces the first (never two rows for one question).
    */
-  withRunLock<T>(runId: string, fn: () => Promise<T>): Promise<T>;
+  saveExample(row: NewExample): Promise<ExampleRow>;
+  updateExample(type: TrainingTypeName, id: string, patch: ExamplePatch): Promise<void>;
+  getExampleByQuestion(type: TrainingTypeName, questionId: string): Promise<ExampleRow | null>;
+  countExamples(runId: string, type: TrainingTypeName): Promise<Record<ReviewStatus, number>>;
+  /** Streams a run's examples in id order, `batchSize` rows per query (keyset pagination). */
+  iterateExamples(runId: string, type: TrainingTypeName, opts?: IterateOptions): AsyncIterable<ExampleRow>;
 
+  insertReview(row: Omit<ReviewRow, "createdAt">): Promise<void>;
+  /** Inserts many reviews (every verdict of one review) in one statement per few hundred rows. */
+  insertReviews(rows: Array<Omit<ReviewRow, "createdAt">>): Promise<void>;
+  listReviews(exampleId: string): Promise<ReviewRow[]>;
+
+  insertFailure(row: Omit<FailureRow, "createdAt" | "retriedAt">): Promise<void>;
+  listFailures(runId: string): Promise<FailureRow[]>;
+  /**
+   * For every dropped candidate (`rejected` / `failed`, not re-queued) the stage and
+   * reason of its latest failure, grouped by exact text, counted in the database.
+   */
+  dropReasonCounts(runId: string): Promise<DropReasonCount[]>;
+}
+
+/** The `llm_calls` table: the metering record of every model call, and the response cache. */
+export interface CallLogStore {
+  recordLlmCall(row: Omit<LlmCallRow, "createdAt">): Promise<void>;
+  /** Inserts many `llm_calls` rows in one transaction (Batch API results). */
+  recordLlmCalls(rows: Array<Omit<LlmCallRow, "createdAt">>): Promise<void>;
+  /** A previous successful response for the same request hash, or null. */
+  cachedLlmResponse(requestHash: string): Promise<string | null>;
+  /**
+   * The `occurrence`-th (0-based, oldest first) successful, paid (not cached) response
+   * recorded for `requestHash`, or null: the response cache's lookup.
+   */
+  cachedLlmResponseAt(requestHash: string, occurrence: number): Promise<string | null>;
+  /** Summed usage of a run's model calls. */
+  usage(runId: string): Promise<Usage>;
+  /** Number of a run's calls answered from the response cache. */
+  countCachedCalls(runId: string): Promise<number>;
+}
+
+/** The `llm_batches` table: Gemini Batch API jobs of a run (`--batch`). */
+export interface BatchStore {
   saveBatch(row: Omit<LlmBatchRow, "createdAt" | "updatedAt" | "finishedAt">): Promise<void>;
   updateBatch(
     id: string,
@@ -409,3 +437,16 @@ export interface Store {
   /** A run's batches, oldest first, optionally only those in `states`. */
   listBatches(runId: string, filter?: { states?: string[] }): Promise<LlmBatchRow[]>;
 }
+
+/**
+ * The storage facade used by the pipeline, the CLI and exporters: every role. A part of
+ * the code that needs one role may ask for that role's interface only.
+ */
+export interface Store
+  extends StoreLifecycle,
+    RunStore,
+    QuestionStore,
+    SourceStore,
+    ExampleStore,
+    CallLogStore,
+    BatchStore {}

@@ -6,6 +6,7 @@ import { isTrainingTypeName, trainingTypeNames } from "../core/types.js";
 import { pipelineOptionsFromConfig } from "../pipeline/config-options.js";
 import { findRun } from "../pipeline/export.js";
 import type { PipelineOptions } from "../pipeline/pipeline.js";
+import { loadedPlugins } from "../pipeline/plugins.js";
 import type { RunRow, Store } from "../storage/store.js";
 import { openStore } from "../storage/typeorm-store.js";
 import type { EngineFlags } from "./engine-options.js";
@@ -187,7 +188,9 @@ export function effectiveSettings(
     ...(config.review?.benchmarks ?? []).map((f) => resolve(configDir, f)),
     ...(flags.benchmark ?? []).map((f) => resolve(f)),
   ];
-  const { db: _db, ...rest } = config;
+  // The plugins loaded now (from --plugin and the config's plugins:), as absolute file URLs.
+  const { db: _db, plugins: _plugins, ...rest } = config;
+  const plugins = loadedPlugins();
   const cache = flags.cache === false ? false : config.cache;
   return {
     version: 1,
@@ -212,6 +215,7 @@ export function effectiveSettings(
       },
       ...(Object.keys(typeOptions).length ? { typeOptions } : {}),
       ...(cache !== undefined ? { cache } : {}),
+      ...(plugins.length ? { plugins } : {}),
     },
   };
 }
@@ -253,7 +257,7 @@ export function resumeSettings(
   explicit: ReadonlySet<string>,
   runConfig: Record<string, unknown>,
 ): ResumeSettings {
-  const stored = readStoredSettings(runConfig);
+  const stored = readStoredSettings(runConfig, loadedPlugins());
   if (!stored) {
     const legacy = runSettings(flags);
     return { notice: legacy.notice, options: legacy.options, changes: [], stored: null };

@@ -1,5 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   currentConfigSchema,
   type LicencePolicyConfig,
@@ -120,9 +121,13 @@ export function withSecrets(settings: StoredSettings, current: SynthforgeConfig)
 }
 
 /** Reads the settings stored with a run, or null for a run made before they were stored. */
-export function readStoredSettings(runConfig: Record<string, unknown>): StoredSettings | null {
+export function readStoredSettings(
+  runConfig: Record<string, unknown>,
+  loaded: readonly string[] = [],
+): StoredSettings | null {
   const s = runConfig.settings as Partial<StoredSettings> | undefined;
   if (s?.version !== 1 || typeof s.provider !== "string" || !s.provider) return null;
+  checkPlugins(s.config?.plugins, loaded);
   // With the sources and types plugins registered (a run of a plugin's type stores them).
   const parsed = currentConfigSchema().safeParse(s.config);
   if (!parsed.success)
@@ -131,6 +136,24 @@ export function readStoredSettings(runConfig: Record<string, unknown>): StoredSe
       `The settings stored with this run are not readable by this synthforge (${parsed.error.issues[0]?.message}).`,
     );
   return { version: 1, provider: s.provider, batch: Boolean(s.batch), config: parsed.data };
+}
+
+/**
+ * A run made with plugins continues only with the same plugins loaded. They are not loaded
+ * from what the database says (a database is data; code runs only when the user names it
+ * with --plugin or in a config file), so a missing one is an error naming the flag to add.
+ *
+ * @throws SynthforgeError `PLUGIN_FAILED` naming the plugins the run needs.
+ */
+function checkPlugins(stored: unknown, loaded: readonly string[]): void {
+  if (!Array.isArray(stored)) return;
+  const missing = stored.filter((p): p is string => typeof p === "string" && !loaded.includes(p));
+  if (missing.length === 0) return;
+  const shown = missing.map((p) => (p.startsWith("file:") ? fileURLToPath(p) : p));
+  throw new SynthforgeError(
+    "PLUGIN_FAILED",
+    `This run was made with the plugin(s) ${shown.join(", ")}, which are not loaded; add ${shown.map((p) => `--plugin ${p}`).join(" ")} (or list them under plugins: in the config file) to continue it.`,
+  );
 }
 
 /** A corpus folder of the run that has gone missing is an error, never a fall-back to other material. */

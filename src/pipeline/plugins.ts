@@ -113,6 +113,15 @@ export interface LoadedPlugin {
 
 const loaded = new Map<string, Promise<void>>();
 
+/**
+ * Where the plugins this process has loaded came from (file URLs, or package names that
+ * only `import()` could resolve), in load order. The CLI stores them with a run, so that a
+ * resume or a worker can say which plugins the run needs.
+ */
+export function loadedPlugins(): string[] {
+  return [...loaded.keys()];
+}
+
 /** True for a spec that names a file rather than a package. */
 function isPath(spec: string): boolean {
   return spec.startsWith(".") || isAbsolute(spec) || /\.(?:m?js|cjs)$/i.test(spec);

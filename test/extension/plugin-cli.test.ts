@@ -116,6 +116,17 @@ describe("examples/plugin through the CLI", () => {
     const without = await cli(["export", "--format", "mcq-jsonl", "--out", "x.jsonl", "--db", "mcq.db"], dir);
     expect(without.status).toBe(2);
     expect(without.stderr).toMatch(/UNKNOWN_TRAINING_TYPE/);
+
+    // The run stores the plugins it was made with: resuming it without them names the flag
+    // to add (the database never makes synthforge load code); with them it continues.
+    const resumeWithout = await cli(["resume", summary.runId, "--db", "mcq.db"], dir);
+    expect(resumeWithout.status).toBe(2);
+    expect(resumeWithout.stderr).toContain(
+      `error [PLUGIN_FAILED]: This run was made with the plugin(s) ${plugin}, which are not loaded; add --plugin ${plugin}`,
+    );
+    const resumeWith = await cli(["resume", summary.runId, "--db", "mcq.db", ...p], dir);
+    expect(resumeWith.status, resumeWith.stderr).toBe(0);
+    expect(resumeWith.stdout).toContain("is already completed: 3/3 approved");
   }, 180_000);
 
   it("plugins: in synthforge.config.yaml, relative to the config file, with the source configured there", async () => {

@@ -117,7 +117,6 @@ export { DEFAULT_DOMAIN_SOURCES, sourcesForDomain } from "./sources/selection.js
 
 // @category Configuration and plugins
 
-export { createRegistry, processRegistry, type Registry } from "./pipeline/registry.js";
 export {
   CONFIG_FILE_NAMES,
   configSchema,
@@ -147,6 +146,7 @@ export {
   sourcesFromConfig,
 } from "./pipeline/config-options.js";
 export { type LoadedPlugin, loadPlugins, type PluginApi, type PluginModule } from "./pipeline/plugins.js";
+export { createRegistry, processRegistry, type Registry } from "./pipeline/registry.js";
 
 // @category Models
 
@@ -381,10 +381,16 @@ export {
 
 // @category Training types and formats
 
-export { type ImportedRow, importRow } from "./tools/import-rows.js";
+export { type ImportedRow, importRow } from "./pipeline/import-rows.js";
 export { type ChatRow, chatRowSchema, chatType } from "./training-types/chat.js";
 export { composeAnswer, shortAnswer } from "./training-types/compose.js";
 export { dpoType } from "./training-types/dpo.js";
+export {
+  type FormatReader,
+  formatTrainer,
+  type ParsedRecord,
+  type Turn,
+} from "./training-types/formats.js";
 export { type GrpoRow, grpoRowSchema, grpoType, verifyGrpo } from "./training-types/grpo.js";
 export {
   type ContextFact,

@@ -114,6 +114,13 @@ export { acceptsMetadataColumn } from "./pipeline/export-select.js";
 export { sizeCategory } from "./pipeline/hf-dataset.js";
 export { exampleTable } from "./storage/schema.js";
 export { STUDIO_CSP } from "./studio/server.js";
+export {
+  BUILTIN_FORMATS,
+  defineFormat,
+  type ExportFormatDefinition,
+  getExportFormat,
+  parseRecord,
+} from "./training-types/formats.js";
 export { FormatFileChecker, GRPO_RESERVED_COLUMNS } from "./training-types/index.js";
 export { parseDesirableRatio } from "./training-types/kto.js";
 export { type BalancedCandidate, OptionBalancer } from "./training-types/options.js";

@@ -283,12 +283,13 @@ interface ExportFlags extends CommonFlags, ExportFilterFlags {
 
 async function exportCmd(flags: ExportFlags, io: CliIO): Promise<number> {
   if (flags.listFormats) {
-    const { FORMAT_DESCRIPTIONS, formatDescription, formatsByType, listExportFormats } = await import(
+    const { formatDescription, formatsByType, listExportFormats } = await import(
       "../training-types/index.js"
     );
     const byType = formatsByType();
     if (flags.json) {
-      io.out(JSON.stringify({ formats: FORMAT_DESCRIPTIONS, byType }));
+      const formats = Object.fromEntries(listExportFormats().map((f) => [f, formatDescription(f)]));
+      io.out(JSON.stringify({ formats, byType }));
       return 0;
     }
     io.out("Training type → export formats (the first is the primary one):");

@@ -13,6 +13,7 @@ import {
   TRAINING_TYPES,
   type TrainingTypeName,
 } from "../core/types.js";
+import { importRow } from "../pipeline/import-rows.js";
 import {
   lookalikeHint,
   type ReviewDatasetOptions,
@@ -20,7 +21,6 @@ import {
   reviewDataset,
 } from "../pipeline/review-dataset.js";
 import { loadBenchmarks } from "../tools/decontamination.js";
-import { importRow } from "../tools/import-rows.js";
 import { getTrainingType } from "../training-types/index.js";
 import type { TrainingType } from "../training-types/types.js";
 import type { CliIO } from "./progress.js";

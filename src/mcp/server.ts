@@ -25,7 +25,7 @@ import { createSource, getSourceDefinition, listSources } from "../sources/regis
 import type { SourceAdapter } from "../sources/types.js";
 import type { RunRow } from "../storage/store.js";
 import { openStore } from "../storage/typeorm-store.js";
-import { EXPORT_FORMATS, FORMAT_DESCRIPTIONS, formatsByType } from "../training-types/index.js";
+import { formatDescription, formatsByType, listExportFormats } from "../training-types/index.js";
 
 /**
  * synthforge as an MCP server (issue 15): the pipeline's tools and a run's data as
@@ -577,13 +577,15 @@ export async function openMcpHost(flags: McpFlags, io: Pick<CliIO, "err">): Prom
       const wanted = new Set(Object.values(types).flat());
       return {
         byType: types,
-        formats: EXPORT_FORMATS.filter((f) => wanted.has(f)).map((f) => ({
-          name: f,
-          description: FORMAT_DESCRIPTIONS[f],
-          trainingTypes: Object.entries(byType)
-            .filter(([, fs]) => fs.includes(f))
-            .map(([t]) => t),
-        })),
+        formats: listExportFormats()
+          .filter((f) => wanted.has(f))
+          .map((f) => ({
+            name: f,
+            description: formatDescription(f),
+            trainingTypes: Object.entries(byType)
+              .filter(([, fs]) => fs.includes(f))
+              .map(([t]) => t),
+          })),
         files:
           "A path ending in .jsonl writes JSON Lines; .parquet writes Parquet. The first format of a type is its primary one.",
       };

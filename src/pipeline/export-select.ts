@@ -10,7 +10,7 @@ import { REVIEW_STATUSES, type ReviewStatus } from "../core/types.js";
 import { licenceById } from "../sources/licence.js";
 import { type ExamplePageRow, examplePages } from "../storage/example-pages.js";
 import type { RunRow, SourceRow, Store } from "../storage/store.js";
-import type { ExportFormat } from "../training-types/formats.js";
+import { acceptsExtraColumns, type ExportFormatId } from "../training-types/formats.js";
 
 /** One split of an export: its name and the share of the selected examples it gets. */
 export interface SplitSpec {
@@ -65,10 +65,10 @@ export const METADATA_COLUMN = "synthforge";
  * rules ignore columns they do not know, and GRPO passes them to reward functions) and
  * OpenAI reinforcement fine-tuning (graders read any top-level field). The other formats'
  * rows hold only their documented keys (OpenAI and Vertex AI uploads; the strict alpaca
- * and sharegpt validators).
+ * and sharegpt validators). Each format says so itself (`extraColumns`).
  */
-export function acceptsMetadataColumn(format: ExportFormat): boolean {
-  return format.startsWith("trl-") || format === "openai-rft";
+export function acceptsMetadataColumn(format: ExportFormatId): boolean {
+  return acceptsExtraColumns(format);
 }
 
 const bad = (message: string, details?: Record<string, unknown>) =>

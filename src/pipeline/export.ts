@@ -8,7 +8,6 @@ import { type AttributionResult, writeAttribution } from "../sources/attribution
 import { type ExamplePageRow, examplePages } from "../storage/example-pages.js";
 import type { RunRow, Store } from "../storage/store.js";
 import {
-  type ExportFormat as BuiltinExportFormat,
   type ExportFormatId as ExportFormat,
   FormatFileChecker,
   formatNeeds,
@@ -632,7 +631,7 @@ function positiveInt(n: number, fallback: number): number {
  * @throws SynthforgeError `INVALID_REQUEST` for a format whose loaders refuse extra columns.
  */
 export function checkMetadataFormat(format: ExportFormat, metadata: boolean | undefined): void {
-  if (metadata && !acceptsMetadataColumn(format as BuiltinExportFormat))
+  if (metadata && !acceptsMetadataColumn(format))
     throw new SynthforgeError(
       "INVALID_REQUEST",
       `--metadata adds a "${METADATA_COLUMN}" column, which ${format} rows may not have (only their documented keys); use a TRL format (trl-*) or openai-rft.`,

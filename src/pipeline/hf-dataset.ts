@@ -11,6 +11,7 @@ import {
   type ExportFormatId as ExportFormat,
   FormatFileChecker,
   formatDescription,
+  formatTrainer,
   typeName,
   type ValueType,
 } from "../training-types/formats.js";
@@ -226,20 +227,6 @@ export interface DatasetCardInfo {
   splits?: Array<{ name: string; rows: number }>;
 }
 
-/** How to load a format with the `datasets` library and the trainer that takes it. */
-const TRAINER: Partial<Record<ExportFormat, string>> = {
-  "trl-sft-messages": "trl.SFTTrainer",
-  "trl-sft-prompt-completion": "trl.SFTTrainer",
-  "trl-dpo": "trl.DPOTrainer",
-  "trl-orpo": "trl.experimental.orpo.ORPOTrainer",
-  "trl-kto": "trl.KTOTrainer",
-  "trl-reward": "trl.RewardTrainer",
-  "trl-prompt-only": "trl.experimental.ppo.PPOTrainer (after tokenizing `prompt`)",
-  "trl-grpo": "trl.GRPOTrainer (the `solution` column reaches the reward functions)",
-  alpaca: "LLaMA-Factory (`formatting: alpaca`) or Axolotl (`type: alpaca`)",
-  sharegpt: "LLaMA-Factory (`formatting: sharegpt`)",
-};
-
 /** The README.md dataset card: YAML metadata, then what the data is and how it was made. */
 export function datasetCard(info: DatasetCardInfo): string {
   const type = getTrainingType(info.run.trainingType);
@@ -291,7 +278,7 @@ export function datasetCard(info: DatasetCardInfo): string {
     "",
     "## Format",
     "",
-    `Rows are in the \`${info.format}\` format: ${formatDescription(info.format)}.${TRAINER[info.format] ? ` It loads without conversion into ${TRAINER[info.format]}.` : ""}`,
+    `Rows are in the \`${info.format}\` format: ${formatDescription(info.format)}.${formatTrainer(info.format) ? ` It loads without conversion into ${formatTrainer(info.format)}.` : ""}`,
     `Files: ${files}${info.jsonl ? " (and the same rows as JSON Lines in `data/<split>-*.jsonl`)" : ""}; every row was checked by synthforge's strict \`${info.format}\` validator before it was written.`,
     "",
     ...(info.splits

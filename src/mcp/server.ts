@@ -15,7 +15,13 @@ import { type ReviewFlags, reviewFile } from "../cli/review-command.js";
 import { type RunFlags, runSettings } from "../cli/run-options.js";
 import { reportSkippedFiles } from "../cli/settings.js";
 import { describeError, isSynthforgeError, SynthforgeError } from "../core/errors.js";
-import { type PipelineEvent, REVIEW_STATUSES, type RunSummary, TRAINING_TYPES } from "../core/types.js";
+import {
+  isTrainingTypeName,
+  type PipelineEvent,
+  REVIEW_STATUSES,
+  type RunSummary,
+  trainingTypeNames,
+} from "../core/types.js";
 import { SYNTHFORGE_VERSION } from "../core/version.js";
 import { exportRun, findRun } from "../pipeline/export.js";
 import { createPipeline, type Pipeline } from "../pipeline/pipeline.js";
@@ -97,6 +103,16 @@ function zodLine(tool: string, error: z.ZodError): string {
   return `${tool}: ${parts.join("; ")}${more}.`;
 }
 
+/**
+ * A training type: a built-in or one a plugin registered (checked when a call is made, so
+ * plugins loaded after this module are accepted), with the names in the error.
+ */
+function trainingTypeField() {
+  return z.string().refine((v) => isTrainingTypeName(v), {
+    error: () => `trainingType must be one of ${trainingTypeNames().join(", ")}`,
+  });
+}
+
 const requestFields = {
   request: z
     .string({ error: 'give the request as text, e.g. "Generate 20 SFT examples about organic chemistry"' })
@@ -109,10 +125,7 @@ const requestFields = {
     .min(1, { error: "count must be at least 1" })
     .optional()
     .describe("Number of approved examples (over the request's own count)."),
-  trainingType: z
-    .enum(TRAINING_TYPES, { error: `trainingType must be one of ${TRAINING_TYPES.join(", ")}` })
-    .optional()
-    .describe("Training type (over the request's own)."),
+  trainingType: trainingTypeField().optional().describe("Training type (over the request's own)."),
   topic: z
     .string()
     .trim()
@@ -187,9 +200,7 @@ const SCHEMAS = {
     .strict(),
   review_rows: z
     .object({
-      trainingType: z
-        .enum(TRAINING_TYPES, { error: `trainingType must be one of ${TRAINING_TYPES.join(", ")}` })
-        .describe("Training type of the rows."),
+      trainingType: trainingTypeField().describe("Training type of the rows."),
       rows: z
         .array(z.record(z.string(), z.unknown()), { error: "rows must be an array of JSON objects" })
         .min(1, { error: "rows must hold at least one row" })
@@ -250,10 +261,7 @@ const SCHEMAS = {
     .strict(),
   list_formats: z
     .object({
-      trainingType: z
-        .enum(TRAINING_TYPES, { error: `trainingType must be one of ${TRAINING_TYPES.join(", ")}` })
-        .optional()
-        .describe("Only this type's formats."),
+      trainingType: trainingTypeField().optional().describe("Only this type's formats."),
     })
     .strict(),
 } as const;

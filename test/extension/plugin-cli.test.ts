@@ -2,6 +2,9 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadPlugins, validateJsonLines } from "../../src/index.js";
 
@@ -151,6 +154,55 @@ describe("examples/plugin through the CLI", () => {
     const exp = await cli(["export", "--format", "mcq-jsonl", "--out", "out/mcq.jsonl"], dir);
     expect(exp.status, exp.stderr).toBe(0);
     expect(await checkedRows(join(dir, "out", "mcq.jsonl"))).toHaveLength(2);
+  }, 180_000);
+
+  it("synthforge mcp --plugin: the tools take the plugin's type like a built-in", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sf-plugin-mcp-"));
+    const env = { ...process.env } as Record<string, string>;
+    delete env.GEMINI_API_KEY;
+    delete env.GOOGLE_API_KEY;
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [
+        bin,
+        "mcp",
+        "--plugin",
+        plugin,
+        "--sources",
+        "jsonNotes",
+        "--db",
+        "mcp.db",
+        "--provider",
+        "offline",
+      ],
+      env,
+      cwd: dir,
+      stderr: "pipe",
+    });
+    const client = new Client({ name: "synthforge-test", version: "1.0.0" });
+    const long = { timeout: 170_000 };
+    await client.connect(transport, long);
+    try {
+      const call = async (name: string, args: Record<string, unknown>) =>
+        (await client.callTool({ name, arguments: args }, undefined, long)) as CallToolResult;
+      const formats = await call("list_formats", { trainingType: "mcq" });
+      expect(formats.isError ?? false, JSON.stringify(formats.content)).toBe(false);
+      const names = (formats.structuredContent as { formats: Array<{ name: string }> }).formats.map(
+        (f) => f.name,
+      );
+      expect([...names].sort()).toEqual(["mcq-jsonl", "trl-sft-messages"]);
+
+      const plan = await call("plan", { request: "Generate 2 mcq examples about the water cycle" });
+      expect(plan.isError ?? false, JSON.stringify(plan.content)).toBe(false);
+      expect((plan.structuredContent as { plan: { trainingType: string } }).plan.trainingType).toBe("mcq");
+
+      // An unknown type is refused, naming the plugin's among the types there are.
+      const bad = await call("list_formats", { trainingType: "nope" });
+      expect(bad.isError).toBe(true);
+      expect((bad.content[0] as { text: string }).text).toMatch(/trainingType must be one of sft, .*qa, mcq/);
+    } finally {
+      await client.close();
+    }
   }, 180_000);
 
   it("a plugin that cannot be loaded is a typed error naming it", async () => {

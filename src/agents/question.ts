@@ -1,12 +1,6 @@
 import { z } from "zod";
 import { contentWords, jaccard, sentences } from "../core/text.js";
-import {
-  type BuiltinTrainingTypeName,
-  DIFFICULTIES,
-  type Difficulty,
-  isBuiltinTrainingType,
-  type TrainingTypeName,
-} from "../core/types.js";
+import { DIFFICULTIES, type Difficulty, type TrainingTypeName } from "../core/types.js";
 import { registerOfflineResponder } from "../models/offline.js";
 import { frameQuestion, learnerOrder, unframeQuestion } from "../training-types/compose.js";
 import { resolveTrainingType } from "../training-types/index.js";
@@ -45,21 +39,8 @@ export interface QuestionInput {
   brief?: RunBrief;
 }
 
-const TYPE_HINT: Record<BuiltinTrainingTypeName, string> = {
-  sft: "instructions or questions a learner would ask an expert assistant",
-  dpo: "questions where a careless answer could be subtly wrong or incomplete",
-  orpo: "questions where a careless answer could be subtly wrong or incomplete",
-  kto: "questions with a clearly right and a clearly wrong way to answer",
-  rlhf: "questions that admit answers of clearly different quality",
-  ppo: "prompts whose answers a reward model can score",
-  grpo: "problems with a single checkable final answer (a number, formula or short expression) that take several reasoning steps",
-  chat: "openings for a multi-turn conversation with follow-up questions",
-  qa: "questions that need a few reasoning steps and have a short final answer",
-};
-
-/** The kind of questions a type wants: a built-in's hint, a registered type's `questionHint`, or a generic one. */
+/** The kind of questions a type wants: its `questionHint` (every built-in has one), or a generic one. */
 function typeHint(type: TrainingTypeName): string {
-  if (isBuiltinTrainingType(type)) return TYPE_HINT[type];
   return (
     resolveTrainingType(type).questionHint ??
     "questions a learner would ask an expert, each with a clear, checkable answer"

@@ -117,6 +117,7 @@ function offlineConversation(input: GenerationInput): ChatOutput {
 export const chatType: TrainingType<ChatRow, ChatOutput> = {
   name: "chat",
   title: "Multi-turn chat",
+  questionHint: "openings for a multi-turn conversation with follow-up questions",
   rowSchema: chatRowSchema,
   generation: {
     outputSchema: chatOutputSchema,

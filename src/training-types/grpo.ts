@@ -111,6 +111,8 @@ const MIN_STEPS = { easy: 2, medium: 3, hard: 3 } as const;
 export const grpoType: TrainingType<GrpoRow, GrpoOutput> = {
   name: "grpo",
   title: "Group relative policy optimisation (GRPO)",
+  questionHint:
+    "problems with a single checkable final answer (a number, formula or short expression) that take several reasoning steps",
   rowSchema: grpoRowSchema,
   generation: {
     outputSchema: grpoOutputSchema,

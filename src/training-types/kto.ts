@@ -185,6 +185,7 @@ export function judgeUndesirable(input: OfflineJudgeInput, row: KtoRow): Offline
 export const ktoType: TrainingType<KtoRow, KtoOutput> = {
   name: "kto",
   title: "Kahneman-Tversky optimisation",
+  questionHint: "questions with a clearly right and a clearly wrong way to answer",
   rowSchema: ktoRowSchema,
   generation: {
     outputSchema: ktoOutputSchema,

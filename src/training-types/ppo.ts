@@ -70,6 +70,7 @@ export function offlineReward(
 export const ppoType: TrainingType<PpoRow, PpoOutput> = {
   name: "ppo",
   title: "Proximal policy optimisation (PPO)",
+  questionHint: "prompts whose answers a reward model can score",
   rowSchema: ppoRowSchema,
   generation: {
     outputSchema: ppoOutputSchema,

@@ -117,6 +117,7 @@ export function preferenceType(opts: {
   return {
     name: opts.name,
     title: opts.title,
+    questionHint: "questions where a careless answer could be subtly wrong or incomplete",
     rowSchema: preferenceRowSchema,
     generation: {
       outputSchema: preferenceOutputSchema,

@@ -40,6 +40,7 @@ export function thinkCompletion(r: QaRow): string {
 export const qaType: TrainingType<QaRow, QaOutput> = {
   name: "qa",
   title: "Question answering with reasoning",
+  questionHint: "questions that need a few reasoning steps and have a short final answer",
   rowSchema: qaRowSchema,
   generation: {
     outputSchema: qaOutputSchema,

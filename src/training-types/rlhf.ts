@@ -87,6 +87,7 @@ function offlineK(input: GenerationInput): number {
 export const rlhfType: TrainingType<RlhfRow, RlhfOutput> = {
   name: "rlhf",
   title: "Reward-model comparisons (RLHF)",
+  questionHint: "questions that admit answers of clearly different quality",
   rowSchema: rlhfRowSchema,
   generation: {
     outputSchema: rlhfOutputSchema,

@@ -30,6 +30,7 @@ const messages = (r: SftRow) => [
 export const sftType: TrainingType<SftRow, SftOutput> = {
   name: "sft",
   title: "Supervised fine-tuning",
+  questionHint: "instructions or questions a learner would ask an expert assistant",
   rowSchema: sftRowSchema,
   generation: {
     outputSchema: sftOutputSchema,

@@ -431,9 +431,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         ...(opts.clarify ? { clarify: opts.clarify } : {}),
         force: opts.force ?? false,
         trainingTypes: registry.trainingTypeNames(),
-        intake: intakeWith({
-          agent: (task, input) => runAgentTask(task, input, { models, runId: null, sink, signal }),
-        }),
+        intake: intakeWith(
+          { agent: (task, input) => runAgentTask(task, input, { models, runId: null, sink, signal }) },
+          registry.trainingTypes(),
+        ),
       });
       registry.trainingType(resolved.spec.trainingType);
       // Offline: a language other than English, or a topic the sources hold nothing on, stops here (no run is made).

@@ -17,15 +17,16 @@ import {
   readRequest,
 } from "../core/request.js";
 import { contentWords, coverage } from "../core/text.js";
-import type {
-  GenerationSpec,
-  Passage,
-  Plan,
-  RequestConstraints,
-  SourceDocument,
-  SubTopic,
-  TrainingTypeName,
-  Usage,
+import {
+  type GenerationSpec,
+  isBuiltinTrainingType,
+  type Passage,
+  type Plan,
+  type RequestConstraints,
+  type SourceDocument,
+  type SubTopic,
+  type TrainingTypeName,
+  type Usage,
 } from "../core/types.js";
 import type { UsageSink } from "../models/middleware.js";
 import { offlineProvider } from "../models/offline.js";
@@ -41,6 +42,7 @@ import {
   sourcesForDomain,
 } from "../sources/selection.js";
 import type { SearchOptions, SourceAdapter } from "../sources/types.js";
+import type { TrainingType } from "../training-types/types.js";
 import { agentUntilValid, type RunContext } from "./context.js";
 import { processRegistry, type Registry } from "./registry.js";
 import { runSearches, SearchCache } from "./search-cache.js";
@@ -191,7 +193,16 @@ function checkedType(
   names: readonly string[] | undefined,
 ): TrainingTypeName | undefined {
   if (!model) return parsed.trainingType;
-  const type = parseTrainingType(model, names);
+  let type: TrainingTypeName;
+  try {
+    type = parseTrainingType(model, names);
+  } catch {
+    // A name that is no training type here: the parser's reading stands (or the clarifier asks).
+    disagreements.push(
+      `training type: the intake model read "${model}", which is not a training type here; kept ${parsed.trainingType ?? "none"}`,
+    );
+    return parsed.trainingType;
+  }
   if (parsed.trainingType && parsed.evidence.trainingType?.named && parsed.trainingType !== type) {
     disagreements.push(
       `training type: the intake model read ${type}, the request names ${parsed.trainingType} ("${parsed.evidence.trainingType.text.join('", "')}"); kept ${parsed.trainingType}`,
@@ -278,10 +289,21 @@ export function intakeReading(output: IntakeOutput): IntakeReading {
   };
 }
 
-/** The intake agent, as `resolveSpec` wants it. */
-export function intakeWith(ctx: Pick<RunContext, "agent">): (text: string) => Promise<IntakeReading> {
+/**
+ * The intake agent, as `resolveSpec` wants it. `types` are the training types the request
+ * may name; the model is told them when they are more than the built-ins.
+ */
+export function intakeWith(
+  ctx: Pick<RunContext, "agent">,
+  types: readonly TrainingType[] = [],
+): (text: string) => Promise<IntakeReading> {
+  const extra = types.some((t) => !isBuiltinTrainingType(t.name));
+  const trainingTypes = extra ? types.map((t) => ({ name: t.name, title: t.title })) : undefined;
   return async (text) => {
-    const { output } = await ctx.agent(intakeTask, { request: text });
+    const { output } = await ctx.agent(intakeTask, {
+      request: text,
+      ...(trainingTypes ? { trainingTypes } : {}),
+    });
     return intakeReading(output);
   };
 }
@@ -816,7 +838,7 @@ export async function planRequest(request: RunRequest, opts: PlanRequestOptions 
     ...(opts.clarify ? { clarify: opts.clarify } : {}),
     force: opts.force ?? false,
     trainingTypes: registry.trainingTypeNames(),
-    intake: intakeWith({ agent }),
+    intake: intakeWith({ agent }, registry.trainingTypes()),
   });
   const { spec, constraints } = resolved;
   const type = registry.trainingType(spec.trainingType);

@@ -9,9 +9,11 @@ import { readEnvelope } from "../../src/models/envelope.js";
 import { geminiModels } from "../../src/models/factories.js";
 import { createPipeline } from "../../src/pipeline/pipeline.js";
 import { assessMaterial, planRequest, resolveSpec } from "../../src/pipeline/plan-stage.js";
+import { createRegistry } from "../../src/pipeline/registry.js";
 import { corpusSource } from "../../src/sources/corpus.js";
 import { localFilesSource } from "../../src/sources/local-files.js";
 import { sqliteStore, type TypeormStore } from "../../src/storage/typeorm-store.js";
+import { sftType } from "../../src/training-types/sft.js";
 import {
   buildSuccessBody,
   type GeminiStub,
@@ -92,6 +94,43 @@ describe("intake on Gemini (real genai client against the wire server)", () => {
     expect(preview.plan).toMatchObject({ count: 24, trainingType: "dpo", topic: "enzyme kinetics" });
     expect(preview.disagreements).toEqual([]);
     await stub.close();
+  });
+});
+
+describe("intake with a registry's own training type", () => {
+  let stub: GeminiStub;
+  afterAll(async () => {
+    await stub?.close();
+  });
+  const registry = createRegistry();
+  registry.registerTrainingType({ ...sftType, name: "intake_mcq", title: "Multiple choice" });
+
+  it("tells the model the registry's types and takes one only the model could read", async () => {
+    stub = await startGeminiServer(
+      withIntake({ count: 6, trainingType: "intake_mcq", topic: "enzyme kinetics", constraints: null }),
+    );
+    const preview = await planRequest("Six four-option quiz items with one right answer on enzyme kinetics", {
+      models: geminiModels({ apiKey: "test-key-not-real-123", baseUrl: stub.url }),
+      registry,
+    });
+    expect(preview.plan).toMatchObject({ count: 6, trainingType: "intake_mcq", topic: "enzyme kinetics" });
+    const intake = stub.requests.find((r) => taskOf(r.body) === "orchestrator.intake")!;
+    expect(JSON.stringify(intake.body)).toContain("intake_mcq (Multiple choice)");
+  });
+
+  it("keeps the parser's type, and says so, when the model names a type there is not", async () => {
+    await stub?.close();
+    stub = await startGeminiServer(
+      withIntake({ count: 6, trainingType: "flashcards", topic: "enzyme kinetics", constraints: null }),
+    );
+    const preview = await planRequest("Generate 6 instruction-tuning examples on enzyme kinetics", {
+      models: geminiModels({ apiKey: "test-key-not-real-123", baseUrl: stub.url }),
+      registry,
+    });
+    expect(preview.plan.trainingType).toBe("sft");
+    expect(preview.disagreements).toContain(
+      'training type: the intake model read "flashcards", which is not a training type here; kept sft',
+    );
   });
 });
 

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { newId, sha256 } from "../src/core/ids.js";
-import { writeAttribution } from "../src/sources/attribution.js";
+import { writeAttribution } from "../src/export/attribution.js";
 import { sqliteStore } from "../src/storage/typeorm-store.js";
 
 function arg(name: string, fallback: string): string {

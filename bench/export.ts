@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BuiltinTrainingTypeName as TrainingTypeName } from "../src/core/types.js";
-import { exportRun } from "../src/pipeline/export.js";
+import { exportRun } from "../src/export/export.js";
 import { sqliteStore } from "../src/storage/typeorm-store.js";
 import { formatsByType } from "../src/training-types/index.js";
 import { buildFixtureDatabase } from "./fixture-db.js";

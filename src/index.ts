@@ -253,6 +253,15 @@ export type { ClaimVerdict } from "./tools/claims.js";
 
 // @category Sources and licences
 
+export {
+  type AttributionEntry,
+  type AttributionOptions,
+  type AttributionPaths,
+  type AttributionResult,
+  attributionPaths,
+  creditLine,
+  writeAttribution,
+} from "./export/attribution.js";
 export { type ArxivOptions, arxivSource } from "./sources/adapters/arxiv.js";
 export { type BiorxivOptions, biorxivSource, medrxivSource } from "./sources/adapters/biorxiv.js";
 export { type ChemrxivOptions, chemrxivSource } from "./sources/adapters/chemrxiv.js";
@@ -276,15 +285,6 @@ export { type SemanticScholarOptions, semanticScholarSource } from "./sources/ad
 export { type StackExchangeOptions, stackExchangeSource } from "./sources/adapters/stackexchange.js";
 export { type WebPageOptions, webPageSource } from "./sources/adapters/web-page.js";
 export { type WikipediaOptions, wikipediaSource } from "./sources/adapters/wikipedia.js";
-export {
-  type AttributionEntry,
-  type AttributionOptions,
-  type AttributionPaths,
-  type AttributionResult,
-  attributionPaths,
-  creditLine,
-  writeAttribution,
-} from "./sources/attribution.js";
 export { bundledCorpusDir, corpusSource } from "./sources/corpus.js";
 export {
   type CachedResponse,
@@ -381,7 +381,7 @@ export {
 
 // @category Training types and formats
 
-export { type ImportedRow, importRow } from "./pipeline/import-rows.js";
+export { type ImportedRow, importRow } from "./export/import-rows.js";
 export { type ChatRow, chatRowSchema, chatType } from "./training-types/chat.js";
 export { composeAnswer, shortAnswer } from "./training-types/compose.js";
 export { dpoType } from "./training-types/dpo.js";
@@ -538,7 +538,7 @@ export {
   exportRun,
   writeJsonl,
   writeParquet,
-} from "./pipeline/export.js";
+} from "./export/export.js";
 export {
   type ExportSelection,
   type LicenceFilter,
@@ -550,7 +550,7 @@ export {
   type Selection,
   type SplitSpec,
   type StratifyBy,
-} from "./pipeline/export-select.js";
+} from "./export/export-select.js";
 export {
   type DatasetCardInfo,
   type DatasetLicence,
@@ -559,7 +559,7 @@ export {
   exportHfDataset,
   type HfDatasetOptions,
   type HfDatasetResult,
-} from "./pipeline/hf-dataset.js";
+} from "./export/hf-dataset.js";
 export {
   HUB_URL,
   type PushedFile,
@@ -569,7 +569,7 @@ export {
   type PushRunOptions,
   pushDataset,
   pushRun,
-} from "./pipeline/push.js";
+} from "./export/push.js";
 
 // @category Studio
 

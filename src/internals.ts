@@ -109,9 +109,9 @@ export { stackExchangeLicence } from "./sources/licence.js";
 
 // @category Export and formats
 
-export { checkExportOut, type ExportTarget } from "./pipeline/export.js";
-export { acceptsMetadataColumn } from "./pipeline/export-select.js";
-export { sizeCategory } from "./pipeline/hf-dataset.js";
+export { checkExportOut, type ExportTarget } from "./export/export.js";
+export { acceptsMetadataColumn } from "./export/export-select.js";
+export { sizeCategory } from "./export/hf-dataset.js";
 export { exampleTable } from "./storage/schema.js";
 export { STUDIO_CSP } from "./studio/server.js";
 export {

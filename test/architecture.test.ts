@@ -14,6 +14,8 @@ const RANK: Record<string, number> = {
   tools: 3,
   "training-types": 3.5,
   sources: 3.5,
+  // Export, the dataset folder, the Hub push, the attribution ledger and import read stored runs.
+  export: 3.7,
   agents: 4,
   pipeline: 5,
   testing: 5.5,
@@ -122,7 +124,17 @@ describe("the layering check itself", () => {
 describe("architecture", () => {
   it("finds the layers", () => {
     const layers = new Set(files(SRC).map((f) => layerOf(SRC, f)));
-    for (const l of ["core", "storage", "models", "training-types", "sources", "agents", "pipeline", "cli"])
+    for (const l of [
+      "core",
+      "storage",
+      "models",
+      "training-types",
+      "sources",
+      "export",
+      "agents",
+      "pipeline",
+      "cli",
+    ])
       expect(layers).toContain(l);
     expect(imports.length).toBeGreaterThan(100);
   });

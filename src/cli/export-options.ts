@@ -7,7 +7,7 @@ import {
   parseReviewStatuses,
   parseSplits,
   type StratifyBy,
-} from "../pipeline/export-select.js";
+} from "../export/export-select.js";
 import type { CliIO } from "./progress.js";
 
 /** The filter, split and metadata flags of `synthforge export`. */

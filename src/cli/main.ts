@@ -338,14 +338,14 @@ async function exportCmd(flags: ExportFlags, io: CliIO): Promise<number> {
   ]);
   // Filters, splits and the output are checked before the database is opened: bad values touch nothing.
   const selection = exportSelectionFromFlags(flags);
-  const { checkExportTargets } = await import("../pipeline/export.js");
+  const { checkExportTargets } = await import("../export/export.js");
   if (flags.out)
     checkExportTargets(flags.out, selection.split, {
       overwrite: flags.force ?? false,
       format: flags.format!,
     });
   if (flags.hf) {
-    const { checkHfDir, hfFilesReplaced } = await import("../pipeline/hf-dataset.js");
+    const { checkHfDir, hfFilesReplaced } = await import("../export/hf-dataset.js");
     checkHfDir(flags.hf);
     const replaced = flags.force ? [] : hfFilesReplaced(flags.hf);
     if (replaced.length)
@@ -357,7 +357,7 @@ async function exportCmd(flags: ExportFlags, io: CliIO): Promise<number> {
   const { config } = loadConfig(flags.config);
   return withStore(dbTarget(flags, config), { mustExist: true }, async (store) => {
     if (flags.hf) {
-      const { exportHfDataset } = await import("../pipeline/hf-dataset.js");
+      const { exportHfDataset } = await import("../export/hf-dataset.js");
       const res = await exportHfDataset(store, flags.run ?? "latest", {
         dir: flags.hf,
         ...(flags.format ? { format: flags.format } : {}),
@@ -373,7 +373,7 @@ async function exportCmd(flags: ExportFlags, io: CliIO): Promise<number> {
       if (flags.json) io.out(JSON.stringify(res));
       return 0;
     }
-    const { exportRun } = await import("../pipeline/export.js");
+    const { exportRun } = await import("../export/export.js");
     const res = await exportRun(store, flags.run ?? "latest", {
       format: flags.format!,
       out: flags.out!,

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { loadConfig } from "../core/config.js";
 import { SynthforgeError } from "../core/errors.js";
-import type { PushProgress, PushResult } from "../pipeline/push.js";
+import type { PushProgress, PushResult } from "../export/push.js";
 import { openStore } from "../storage/typeorm-store.js";
 import type { CliIO } from "./progress.js";
 import { mustExist } from "./run-options.js";
@@ -40,7 +40,7 @@ export async function pushCmd(dir: string | undefined, flags: PushFlags, io: Cli
     );
   if (flags.format && !flags.run)
     throw new SynthforgeError("INVALID_REQUEST", "--format applies to --run; a folder is pushed as it is.");
-  const { pushDataset, pushRun } = await import("../pipeline/push.js");
+  const { pushDataset, pushRun } = await import("../export/push.js");
   const opts = {
     repo: flags.repo,
     ...(flags.private ? { private: true } : {}),

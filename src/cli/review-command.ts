@@ -13,7 +13,7 @@ import {
   TRAINING_TYPES,
   type TrainingTypeName,
 } from "../core/types.js";
-import { importRow } from "../pipeline/import-rows.js";
+import { importRow } from "../export/import-rows.js";
 import {
   lookalikeHint,
   type ReviewDatasetOptions,

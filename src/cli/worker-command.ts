@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { SynthforgeError } from "../core/errors.js";
 import { parseRequest } from "../core/request.js";
-import { findRun } from "../pipeline/export.js";
+import { findRun } from "../export/export.js";
 import { createPipeline } from "../pipeline/pipeline.js";
 import { startWorker, submitRun } from "../pipeline/worker.js";
 import type { CliIO } from "./progress.js";

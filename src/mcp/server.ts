@@ -23,10 +23,10 @@ import {
   trainingTypeNames,
 } from "../core/types.js";
 import { SYNTHFORGE_VERSION } from "../core/version.js";
-import { exportRun, findRun } from "../pipeline/export.js";
+import { writeAttribution } from "../export/attribution.js";
+import { exportRun, findRun } from "../export/export.js";
 import { createPipeline, type Pipeline } from "../pipeline/pipeline.js";
 import { type ClarifyFn, planRequest, SPEC_DEFAULTS } from "../pipeline/plan-stage.js";
-import { writeAttribution } from "../sources/attribution.js";
 import { createSource, getSourceDefinition, listSources } from "../sources/registry.js";
 import type { SourceAdapter } from "../sources/types.js";
 import type { RunRow } from "../storage/store.js";

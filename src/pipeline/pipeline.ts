@@ -4,6 +4,7 @@ import { describeError, SynthforgeError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import type { AgentRole, PipelineEvent, RunSummary, TrainingTypeName } from "../core/types.js";
+import { type ExportOptions, type ExportResult, exportRun, findRun } from "../export/export.js";
 import { CostGate } from "../models/budget.js";
 import type { LlmCallRecord, UsageSink } from "../models/middleware.js";
 import { offlineProvider } from "../models/offline.js";
@@ -15,7 +16,6 @@ import type { RunRow, Store } from "../storage/store.js";
 import { type BatchOptions, BatchRunner } from "./batch.js";
 import { type Budget, contextHelpers, type ReviewConfig, type RunContext, responseCache } from "./context.js";
 import { EventChannel } from "./events.js";
-import { type ExportOptions, type ExportResult, exportRun, findRun } from "./export.js";
 import { generateStage } from "./generate-stage.js";
 import {
   type ClarifyFn,

@@ -17,14 +17,14 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { isSynthforgeError, SynthforgeError } from "../core/errors.js";
 import { REVIEW_STATUSES, type ReviewStatus } from "../core/types.js";
-import { exportRun } from "../pipeline/export.js";
+import { exportRun } from "../export/export.js";
 import {
   type ExportSelection,
   parseLicenceFilter,
   parseReviewStatuses,
   parseSplits,
   type StratifyBy,
-} from "../pipeline/export-select.js";
+} from "../export/export-select.js";
 import type { Store } from "../storage/store.js";
 import { type ExampleQuery, studioQueries } from "../storage/studio-queries.js";
 import { getTrainingType } from "../training-types/index.js";

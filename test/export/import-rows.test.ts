@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { TrainingTypeName } from "../../src/core/types.js";
-import { importRow, parseRecord } from "../../src/pipeline/import-rows.js";
+import { importRow, parseRecord } from "../../src/export/import-rows.js";
 import { getTrainingType } from "../../src/training-types/index.js";
 
 const FIX = join(import.meta.dirname, "..", "fixtures", "review");

@@ -6,13 +6,13 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exportRun } from "../../src/export/export.js";
+import { parseReviewStatuses } from "../../src/export/export-select.js";
 import { offlineModels } from "../../src/models/factories.js";
-import { exportRun } from "../../src/pipeline/export.js";
-import { parseReviewStatuses } from "../../src/pipeline/export-select.js";
 import { createPipeline } from "../../src/pipeline/pipeline.js";
 import type { ExampleRow, Store } from "../../src/storage/store.js";
 import { studioQueries } from "../../src/storage/studio-queries.js";
-import { postgresStore, sqliteStore } from "../../src/storage/typeorm-store.js";
+import { postgresStore, sqliteStore, type TypeormStore } from "../../src/storage/typeorm-store.js";
 import { decideExample, exampleDetail } from "../../src/studio/review.js";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
 
@@ -92,6 +92,46 @@ describe.each([
     await expect(q.listExamples(runId, "dpo", { status: ["approvedd" as never] })).rejects.toMatchObject({
       code: "INVALID_REQUEST",
     });
+  });
+
+  it("answers the licence filter and the dashboard as a tally of the rows does", async () => {
+    const q = studioQueries(store);
+    const rows: ExampleRow[] = [];
+    for await (const ex of store.iterateExamples(runId, "dpo")) rows.push(ex);
+    // A source some examples cite and others do not, given a licence of its own.
+    const cited = rows.flatMap((r) => r.sources);
+    const source = cited.find((s) => rows.some((r) => !r.sources.includes(s)))!;
+    const original = (await store.getSources([source]))[0]!.licence;
+    const sql = (store as TypeormStore).dataSource;
+    const relicense = (licence: string) =>
+      sql.query(`UPDATE sources SET licence = ${engine === "postgres" ? "$1" : "?"} WHERE id = '${source}'`, [
+        licence,
+      ]);
+    await relicense("LicenseRef-studio-test");
+    try {
+      const page = await q.listExamples(runId, "dpo", { licence: "LicenseRef-studio-test" });
+      const expected = rows.filter((r) => r.sources.includes(source)).map((r) => r.id);
+      expect(expected.length).toBeGreaterThan(0);
+      expect(page.rows.map((r) => r.id)).toEqual(expected.sort());
+      expect(page.total).toBe(expected.length);
+    } finally {
+      await relicense(original);
+    }
+
+    const stats = await q.quality(runId, "dpo");
+    const histogram = Array.from({ length: 10 }, () => 0);
+    for (const r of rows)
+      if (r.qualityScore !== null) histogram[Math.min(9, Math.floor(r.qualityScore * 10))]! += 1;
+    expect(stats.histogram).toEqual(histogram);
+    expect(stats.unscored).toBe(rows.filter((r) => r.qualityScore === null).length);
+    const questions = new Map<string, string>();
+    for (const r of rows) questions.set(r.id, (await store.getQuestion(r.questionId))!.subTopic);
+    const bySubTopic = new Map<string, number>();
+    for (const r of rows)
+      bySubTopic.set(questions.get(r.id)!, (bySubTopic.get(questions.get(r.id)!) ?? 0) + 1);
+    expect(stats.bySubTopic.map((g) => [g.key, g.total])).toEqual(
+      [...bySubTopic].sort((a, b) => a[0].localeCompare(b[0])),
+    );
   });
 
   it("records human decisions with before and after, and the dashboards count them", async () => {

@@ -4,7 +4,6 @@ import { dirname, extname, resolve } from "node:path";
 import { SynthforgeError } from "../core/errors.js";
 import { checkFolder, fsReason, makeFolders, removeFolders } from "../core/fs-paths.js";
 import type { ReviewStatus } from "../core/types.js";
-import { type AttributionResult, writeAttribution } from "../sources/attribution.js";
 import { type ExamplePageRow, examplePages } from "../storage/example-pages.js";
 import type { RunRow, Store } from "../storage/store.js";
 import {
@@ -19,6 +18,7 @@ import {
 } from "../training-types/formats.js";
 import { getTrainingType, typesByFormat } from "../training-types/index.js";
 import type { TrainingType } from "../training-types/types.js";
+import { type AttributionResult, writeAttribution } from "./attribution.js";
 import {
   acceptsMetadataColumn,
   checkSelection,

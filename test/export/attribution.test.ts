@@ -9,7 +9,7 @@ import {
   creditLine,
   escapeMarkdown,
   writeAttribution,
-} from "../../src/sources/attribution.js";
+} from "../../src/export/attribution.js";
 import { normaliseLicence } from "../../src/sources/licence.js";
 import type { NewSource, RunRow, SourceRow } from "../../src/storage/store.js";
 import { sqliteStore, type TypeormStore } from "../../src/storage/typeorm-store.js";

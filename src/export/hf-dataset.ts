@@ -5,7 +5,6 @@ import { checkFolder, makeFolders, removeFolders } from "../core/fs-paths.js";
 import { loadSync } from "../core/load.js";
 import type { ReviewStatus } from "../core/types.js";
 import { OFFLINE_MODEL } from "../models/offline.js";
-import { type AttributionResult, writeAttribution } from "../sources/attribution.js";
 import type { RunRow, SourceRow, Store } from "../storage/store.js";
 import {
   type ExportFormatId as ExportFormat,
@@ -16,6 +15,7 @@ import {
   type ValueType,
 } from "../training-types/formats.js";
 import { getTrainingType } from "../training-types/index.js";
+import { type AttributionResult, writeAttribution } from "./attribution.js";
 import {
   checkFormat,
   checkMetadataFormat,

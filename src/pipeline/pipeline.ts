@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { runAgentTask } from "../agents/agent-task.js";
 import type { LicencePolicyConfig } from "../core/config.js";
 import { describeError, SynthforgeError } from "../core/errors.js";
@@ -274,6 +275,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   ): PipelineRun => {
     const channel = new EventChannel<PipelineEvent>();
     const controller = new AbortController();
+    // Every candidate in flight listens on the run's signal (and removes its listener when
+    // done): more than Node's default of 10 is expected, not a leak to warn about.
+    setMaxListeners(concurrency + 16, controller.signal);
     if (signal) {
       if (signal.aborted) controller.abort();
       else signal.addEventListener("abort", () => controller.abort(), { once: true });

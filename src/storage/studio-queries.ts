@@ -97,6 +97,9 @@ export interface StudioQueries {
   facets(runId: string, type: TrainingTypeName): Promise<ExampleFacets>;
 }
 
+/** Runs one SQL statement with bound parameters and returns its rows. */
+type Run = <T = Record<string, unknown>>(sql: string, params: unknown[]) => Promise<T[]>;
+
 const APPROVED = ["approved", "human_approved"];
 const REJECTED = ["rejected", "human_rejected"];
 
@@ -116,8 +119,22 @@ export function studioQueries(store: Store): StudioQueries {
       "The studio needs a store made by sqliteStore, postgresStore or openStore.",
     );
   const pg = store.kind === "postgres";
-  const run = async <T = Record<string, unknown>>(sql: string, params: unknown[]): Promise<T[]> =>
+  const run: Run = async <T>(sql: string, params: unknown[]) =>
     (await store.dataSource.query(sql, params)) as T[];
+  /**
+   * Runs a request's reads. PostgreSQL plans them without parallel workers (in one
+   * transaction, `SET LOCAL`): they read at most a run's index entries, where a serial
+   * merge join or aggregate takes tens of ms, and starting workers that then wait for a
+   * busy core made them several times slower (the dashboard 330–430 → 80–110 ms on 2
+   * loaded cores; docs/studio.md "Measured").
+   */
+  const reads = <T>(fn: (run: Run) => Promise<T>): Promise<T> =>
+    pg
+      ? store.dataSource.transaction(async (m) => {
+          await m.query("SET LOCAL max_parallel_workers_per_gather = 0");
+          return fn(async <R>(sql: string, params: unknown[]) => (await m.query(sql, params)) as R[]);
+        })
+      : fn(run);
   /** Builds parameter placeholders in order. */
   const binder = () => {
     const params: unknown[] = [];
@@ -188,7 +205,9 @@ export function studioQueries(store: Store): StudioQueries {
         else
           where.push(
             pg
-              ? `EXISTS (SELECT 1 FROM jsonb_array_elements_text(x.sources) j(v) JOIN sources s ON s.id = j.v WHERE s.licence = ${b.p(q.licence)})`
+              ? // The licence's source ids are read once; each row's test is one jsonb operator
+                // (`?|`: the array holds one of these strings; sources are arrays of ids).
+                `x.sources ?| ARRAY(SELECT s.id::text FROM sources s WHERE s.licence = ${b.p(q.licence)})`
               : `EXISTS (SELECT 1 FROM json_each(x.sources) j JOIN sources s ON s.id = j.value WHERE s.licence = ${b.p(q.licence)})`,
           );
       }
@@ -226,18 +245,20 @@ export function studioQueries(store: Store): StudioQueries {
       const needsQuestion = Boolean(q.subTopic || q.difficulty || q.text);
       const countFrom = needsQuestion ? from : `FROM ${t.name} x WHERE ${where.join(" AND ")}`;
       const countParams = [...b.params];
-      const total =
-        q.count === false
-          ? null
-          : num((await run<{ n: unknown }>(`SELECT COUNT(*) AS n ${countFrom}`, countParams))[0]?.n ?? 0);
       const limit = Math.min(200, Math.max(1, Math.floor(q.limit ?? 50)));
       const keyset = q.after ? ` AND x.id > ${b.p(q.after)}` : "";
-      const rows = await run<Record<string, unknown>>(
-        `SELECT x.id AS id, x.question_id AS question_id, x.review_status AS review_status, x.quality_score AS quality_score, ` +
-          `x.model AS model, x.revision AS revision, x.updated_at AS updated_at, q.sub_topic AS sub_topic, q.difficulty AS difficulty, q.text AS question ` +
-          `${pageFrom}${keyset} ORDER BY x.id LIMIT ${b.p(limit + 1)}`,
-        b.params,
-      );
+      const { total, rows } = await reads(async (read) => ({
+        total:
+          q.count === false
+            ? null
+            : num((await read<{ n: unknown }>(`SELECT COUNT(*) AS n ${countFrom}`, countParams))[0]?.n ?? 0),
+        rows: await read(
+          `SELECT x.id AS id, x.question_id AS question_id, x.review_status AS review_status, x.quality_score AS quality_score, ` +
+            `x.model AS model, x.revision AS revision, x.updated_at AS updated_at, q.sub_topic AS sub_topic, q.difficulty AS difficulty, q.text AS question ` +
+            `${pageFrom}${keyset} ORDER BY x.id LIMIT ${b.p(limit + 1)}`,
+          b.params,
+        ),
+      }));
       const page = rows.slice(0, limit).map(
         (r): ExampleListItem => ({
           id: String(r.id),
@@ -291,27 +312,32 @@ export function studioQueries(store: Store): StudioQueries {
 
     async quality(runId, type) {
       const t = table(type);
+      const bucket = pg ? "FLOOR(x.quality_score * 10)::int" : "CAST(x.quality_score * 10 AS INTEGER)";
       const b = binder();
-      const bucket = pg ? "FLOOR(quality_score * 10)::int" : "CAST(quality_score * 10 AS INTEGER)";
-      const hist = await run<{ b: unknown; n: unknown }>(
-        `SELECT ${bucket} AS b, COUNT(*) AS n FROM ${t.name} WHERE run_id = ${b.p(runId)} GROUP BY ${bucket}`,
-        b.params,
-      );
+      const b2 = binder();
+      // One pass over the run's examples: the index (run_id, question_id, review_status,
+      // quality_score) holds the score too, so the histogram is summed from the groups.
+      const [groups, checks] = await reads(async (read) => [
+        await read(
+          `SELECT q.sub_topic AS sub_topic, q.difficulty AS difficulty, x.review_status AS status, ${bucket} AS b, COUNT(*) AS n ` +
+            // SQLite: each example's question is read from a covering index, not its (wide) row.
+            `FROM ${t.name} x ${pg ? "JOIN questions q" : 'CROSS JOIN questions q INDEXED BY "IDX_questions_id_sub_topic"'} ` +
+            `ON q.id = x.question_id WHERE x.run_id = ${b.p(runId)} ` +
+            `GROUP BY q.sub_topic, q.difficulty, x.review_status, ${bucket}`,
+          b.params,
+        ),
+        await read(
+          `SELECT kind, SUM(CASE WHEN passed THEN 1 ELSE 0 END) AS passed, SUM(CASE WHEN passed THEN 0 ELSE 1 END) AS failed ` +
+            `FROM reviews WHERE run_id = ${b2.p(runId)} GROUP BY kind ORDER BY kind`,
+          b2.params,
+        ),
+      ]);
       const histogram = Array.from({ length: 10 }, () => 0);
       let unscored = 0;
-      for (const h of hist) {
-        if (h.b === null || h.b === undefined) unscored += num(h.n);
-        else histogram[Math.min(9, Math.max(0, num(h.b)))]! += num(h.n);
+      for (const g of groups) {
+        if (g.b === null || g.b === undefined) unscored += num(g.n);
+        else histogram[Math.min(9, Math.max(0, num(g.b)))]! += num(g.n);
       }
-      const b2 = binder();
-      const groups = await run<Record<string, unknown>>(
-        `SELECT q.sub_topic AS sub_topic, q.difficulty AS difficulty, x.review_status AS status, COUNT(*) AS n ` +
-          // SQLite: each example's question is read from a covering index, not its (wide) row.
-          `FROM ${t.name} x ${pg ? "JOIN questions q" : 'CROSS JOIN questions q INDEXED BY "IDX_questions_id_sub_topic"'} ` +
-          `ON q.id = x.question_id WHERE x.run_id = ${b2.p(runId)} ` +
-          "GROUP BY q.sub_topic, q.difficulty, x.review_status",
-        b2.params,
-      );
       const tally = (key: "sub_topic" | "difficulty") => {
         const m = new Map<string, { key: string; total: number; approved: number; rejected: number }>();
         for (const g of groups) {
@@ -325,12 +351,6 @@ export function studioQueries(store: Store): StudioQueries {
         }
         return [...m.values()].sort((a, c) => a.key.localeCompare(c.key));
       };
-      const b3 = binder();
-      const checks = await run<Record<string, unknown>>(
-        `SELECT kind, SUM(CASE WHEN passed THEN 1 ELSE 0 END) AS passed, SUM(CASE WHEN passed THEN 0 ELSE 1 END) AS failed ` +
-          `FROM reviews WHERE run_id = ${b3.p(runId)} GROUP BY kind ORDER BY kind`,
-        b3.params,
-      );
       return {
         histogram,
         unscored,
@@ -341,20 +361,27 @@ export function studioQueries(store: Store): StudioQueries {
     },
 
     async facets(runId) {
-      const b = binder();
-      const subTopics = await run<{ v: string }>(
-        `SELECT DISTINCT sub_topic AS v FROM questions WHERE run_id = ${b.p(runId)} ORDER BY sub_topic`,
-        b.params,
-      );
-      const b2 = binder();
-      const checks = await run<{ v: string }>(
-        `SELECT DISTINCT kind AS v FROM reviews WHERE run_id = ${b2.p(runId)} ORDER BY kind`,
-        b2.params,
-      );
-      const licences = await run<{ v: string }>(
-        "SELECT DISTINCT licence AS v FROM sources ORDER BY licence",
-        [],
-      );
+      /**
+       * The distinct values of `column` in the run, in order. PostgreSQL has no skip scan:
+       * one index probe per value (the next greater one) replaces reading every entry.
+       */
+      const distinct = (read: Run, tableName: string, column: string) => {
+        const b = binder();
+        const id = b.p(runId);
+        return read<{ v: string }>(
+          pg
+            ? `WITH RECURSIVE d(v) AS (SELECT MIN(${column}) FROM ${tableName} WHERE run_id = ${id} UNION ALL ` +
+                `SELECT (SELECT MIN(${column}) FROM ${tableName} WHERE run_id = ${id} AND ${column} > d.v) FROM d WHERE d.v IS NOT NULL) ` +
+                "SELECT v FROM d WHERE v IS NOT NULL ORDER BY v"
+            : `SELECT DISTINCT ${column} AS v FROM ${tableName} WHERE run_id = ${id} ORDER BY ${column}`,
+          b.params,
+        );
+      };
+      const [subTopics, checks, licences] = await reads(async (read) => [
+        await distinct(read, "questions", "sub_topic"),
+        await distinct(read, "reviews", "kind"),
+        await read<{ v: string }>("SELECT DISTINCT licence AS v FROM sources ORDER BY licence", []),
+      ]);
       return {
         subTopics: subTopics.map((r) => String(r.v)),
         checks: checks.map((r) => String(r.v)),

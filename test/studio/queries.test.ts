@@ -124,11 +124,11 @@ describe.each([
       if (r.qualityScore !== null) histogram[Math.min(9, Math.floor(r.qualityScore * 10))]! += 1;
     expect(stats.histogram).toEqual(histogram);
     expect(stats.unscored).toBe(rows.filter((r) => r.qualityScore === null).length);
-    const questions = new Map<string, string>();
-    for (const r of rows) questions.set(r.id, (await store.getQuestion(r.questionId))!.subTopic);
     const bySubTopic = new Map<string, number>();
-    for (const r of rows)
-      bySubTopic.set(questions.get(r.id)!, (bySubTopic.get(questions.get(r.id)!) ?? 0) + 1);
+    for (const r of rows) {
+      const subTopic = (await store.getQuestion(r.questionId))!.subTopic;
+      bySubTopic.set(subTopic, (bySubTopic.get(subTopic) ?? 0) + 1);
+    }
     expect(stats.bySubTopic.map((g) => [g.key, g.total])).toEqual(
       [...bySubTopic].sort((a, b) => a[0].localeCompare(b[0])),
     );

@@ -536,6 +536,7 @@ export {
   type ExportTally,
   exportRows,
   exportRun,
+  type TrainingTypeLookup,
   writeJsonl,
   writeParquet,
 } from "./export/export.js";

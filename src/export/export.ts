@@ -38,8 +38,20 @@ import {
 export type ExportFileType = "jsonl" | "parquet";
 
 /** Options of an export. */
+/**
+ * Where export finds a run's training type: a pipeline's registry (`createRegistry()`,
+ * which `pipeline.export` passes), or by default the process-wide one.
+ */
+export interface TrainingTypeLookup {
+  trainingType(name: string): TrainingType;
+}
+
+const processTypes: TrainingTypeLookup = { trainingType: getTrainingType };
+
 export interface ExportOptions extends ExportSelection, ExportMetadataOptions {
   format: ExportFormat | (string & {});
+  /** Where the run's training type is found. Default: the process-wide registry. */
+  registry?: TrainingTypeLookup;
   /**
    * Output file, ending in `.jsonl` (JSON Lines) or `.parquet`; `-` writes JSON Lines to
    * standard output (without the licence ledger files). Its folder is created when missing.
@@ -125,8 +137,12 @@ export async function findRun(store: Store, runRef: string): Promise<RunRow> {
  *   pair that cannot work (e.g. kto → openai-dpo), saying what the format needs and
  *   which formats the type does export to.
  */
-export function checkFormat(trainingType: string, format: string): ExportFormat {
-  const type = getTrainingType(trainingType);
+export function checkFormat(
+  trainingType: string,
+  format: string,
+  registry: TrainingTypeLookup = processTypes,
+): ExportFormat {
+  const type = registry.trainingType(trainingType);
   const supported = Object.keys(type.exporters);
   if (!isExportFormat(format)) {
     throw new SynthforgeError(
@@ -257,6 +273,8 @@ interface ExportRowsOptions {
   only?: (ex: ExportExample) => boolean;
   /** Add the `synthforge` metadata column, with the sub-topic and difficulty of each question. */
   metadata?: QuestionInfo;
+  /** Where the run's training type is found. Default: the process-wide registry. */
+  registry?: TrainingTypeLookup;
 }
 
 /**
@@ -285,9 +303,10 @@ async function* exportPages(
   format: ExportFormat,
   opts: ExportRowsOptions = {},
 ): AsyncGenerator<Array<Record<string, unknown>>> {
-  const type: TrainingType = getTrainingType(run.trainingType);
+  const types = opts.registry ?? processTypes;
+  const type: TrainingType = types.trainingType(run.trainingType);
   const exporter = type.exporters[format];
-  if (!exporter) checkFormat(run.trainingType, format);
+  if (!exporter) checkFormat(run.trainingType, format, types);
   const checker = opts.checker ?? new FormatFileChecker(format);
   const { tally, only, metadata } = opts;
   const pages = examplePages(store, run.id, run.trainingType, {
@@ -694,10 +713,11 @@ function checkExportOptions(opts: ExportOptions): { selection: ExportSelection; 
 export async function exportRun(store: Store, runRef: string, opts: ExportOptions): Promise<ExportResult> {
   const { selection, targets } = checkExportOptions(opts);
   const run = await findRun(store, runRef);
-  const format = checkFormat(run.trainingType, opts.format);
+  const format = checkFormat(run.trainingType, opts.format, opts.registry);
   checkMetadataFormat(format, opts.metadata);
   const metadata = opts.metadata ? await questionInfo(store, run.id) : undefined;
   const base = {
+    ...(opts.registry ? { registry: opts.registry } : {}),
     ...(selection.reviewStatus ? { reviewStatus: selection.reviewStatus } : {}),
     ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
     ...(metadata ? { metadata } : {}),
@@ -841,6 +861,7 @@ async function exportOne(
     only?: (ex: ExportExample) => boolean;
     metadata?: QuestionInfo;
     rowGroupSize?: number;
+    registry?: TrainingTypeLookup;
   },
 ): Promise<Pick<ExportResult, "fileType" | "path" | "rows" | "warnings" | "attribution">> {
   const { path, fileType } = target;

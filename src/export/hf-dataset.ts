@@ -15,6 +15,7 @@ import {
   type ValueType,
 } from "../training-types/formats.js";
 import { getTrainingType } from "../training-types/index.js";
+import type { TrainingType } from "../training-types/types.js";
 import { type AttributionResult, writeAttribution } from "./attribution.js";
 import {
   checkFormat,
@@ -26,6 +27,7 @@ import {
   findRun,
   mergeColumns,
   newTally,
+  type TrainingTypeLookup,
   writeJsonl,
   writeParquet,
 } from "./export.js";
@@ -49,6 +51,8 @@ export interface HfDatasetOptions extends ExportSelection, ExportMetadataOptions
   dir: string;
   /** Export format of the rows. Default: the training type's primary format. */
   format?: ExportFormat | (string & {});
+  /** Where the run's training type is found. Default: the process-wide registry. */
+  registry?: TrainingTypeLookup;
   /** Also write JSON Lines copies of the shards (`data/<split>-*.jsonl`). */
   jsonl?: boolean;
   /** Rows per shard (per split). Default 250,000. */
@@ -213,6 +217,8 @@ export function sizeCategory(n: number): string {
 /** What a dataset card says. */
 export interface DatasetCardInfo {
   run: RunRow;
+  /** The run's training type. Default: the process-wide registry's of `run.trainingType`. */
+  type?: TrainingType;
   format: ExportFormat;
   rows: number;
   columns: Record<string, ValueType>;
@@ -229,7 +235,7 @@ export interface DatasetCardInfo {
 
 /** The README.md dataset card: YAML metadata, then what the data is and how it was made. */
 export function datasetCard(info: DatasetCardInfo): string {
-  const type = getTrainingType(info.run.trainingType);
+  const type = info.type ?? getTrainingType(info.run.trainingType);
   const hub = type.hub ?? { taskCategories: ["text-generation"], tags: [type.name] };
   const offline = info.providers.includes("offline") || info.models.includes(OFFLINE_MODEL);
   const tags = [
@@ -368,8 +374,8 @@ export async function exportHfDataset(
 ): Promise<HfDatasetResult> {
   const selection = checkSelection(opts);
   const run = await findRun(store, runRef);
-  const type = getTrainingType(run.trainingType);
-  const format = checkFormat(run.trainingType, opts.format ?? Object.keys(type.exporters)[0]!);
+  const type = (opts.registry ?? { trainingType: getTrainingType }).trainingType(run.trainingType);
+  const format = checkFormat(run.trainingType, opts.format ?? Object.keys(type.exporters)[0]!, opts.registry);
   checkMetadataFormat(format, opts.metadata);
   const shardRows = opts.shardRows ?? 250_000;
   if (!Number.isInteger(shardRows) || shardRows < 1)
@@ -410,6 +416,7 @@ export async function exportHfDataset(
   const read = {
     reviewStatus: statuses,
     ...(metadata ? { metadata } : {}),
+    ...(opts.registry ? { registry: opts.registry } : {}),
   };
   let done = false;
   try {
@@ -480,6 +487,7 @@ export async function exportHfDataset(
     const licence = deriveDatasetLicence(sources);
     const card = datasetCard({
       run,
+      type,
       format,
       rows,
       columns,

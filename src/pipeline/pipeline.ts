@@ -399,7 +399,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     },
     async export(runId, opts) {
       await ready();
-      return exportRun(store, runId, opts);
+      return exportRun(store, runId, { registry, ...opts });
     },
     close: async () => {
       // Sources first (an MCP source stops its server), then the store; one failing never keeps the other open.

@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import {
   createPipeline,
   createRegistry,
+  exportHfDataset,
+  exportRun,
   listTrainingTypes,
   listVerifiers,
   parseRequest,
@@ -86,7 +88,7 @@ describe("a pipeline's own registry", () => {
     expect(() => registry.registerVerifier({ ...veto, weight: 2 })).toThrow(/weight must be in \[0, 1\]/);
   });
 
-  it("runs and stores a training type only its pipelines know", async () => {
+  it("runs, stores and exports a training type only its pipelines know", async () => {
     const registry = createRegistry();
     registry.registerTrainingType({ ...sftType, name: "scoped_sft" });
     expect(registry.trainingTypeNames()).toContain("scoped_sft");
@@ -107,6 +109,15 @@ describe("a pipeline's own registry", () => {
     const rows: unknown[] = [];
     for await (const r of s.iterateExamples(summary.runId, "scoped_sft")) rows.push(r);
     expect(rows).toHaveLength(2);
+    // pipeline.export finds the type in the pipeline's registry; the process's export does not know it.
+    const out = join(dir, "scoped.jsonl");
+    const exported = await pipeline.export(summary.runId, { format: "trl-sft-messages", out });
+    expect(exported.rows).toBe(2);
+    expect(await codeOf(() => exportRun(s, summary.runId, { format: "trl-sft-messages", out }))).toBe(
+      "UNKNOWN_TRAINING_TYPE",
+    );
+    const hf = await exportHfDataset(s, summary.runId, { dir: join(dir, "scoped-hf"), registry });
+    expect(hf.rows).toBe(2);
 
     // A pipeline on the process registry does not know the type.
     const other = createPipeline({ storage: store("other") });

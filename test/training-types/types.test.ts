@@ -6,7 +6,12 @@ import { TRAINING_TYPES } from "../../src/core/types.js";
 import { EXAMPLE_COLUMNS } from "../../src/storage/schema.js";
 import { degrade, FLAWS, introduceFactualError, offlineDegrade } from "../../src/training-types/compose.js";
 import type { ExportFormat, GenerationInput, TrainingType } from "../../src/training-types/index.js";
-import { getTrainingType, listTrainingTypes, validateFormatRow } from "../../src/training-types/index.js";
+import {
+  columnsFromSchema,
+  getTrainingType,
+  listTrainingTypes,
+  validateFormatRow,
+} from "../../src/training-types/index.js";
 import {
   judgeUndesirable,
   type KtoRow,
@@ -38,6 +43,11 @@ describe("every training type", () => {
       expect(Object.keys(t.exporters).length).toBeGreaterThan(0);
     }
     expect(BUILT).toEqual(["sft", "dpo", "ppo", "rlhf", "kto", "orpo", "chat", "qa"]);
+  });
+
+  it("derives from its row schema exactly the columns its migration made (names, kinds, nullability), all nine", () => {
+    for (const name of TRAINING_TYPES)
+      expect(columnsFromSchema(name, getTrainingType(name).rowSchema), name).toEqual(EXAMPLE_COLUMNS[name]);
   });
 
   it("has a row schema whose columns are exactly the storage columns (names and nullability)", () => {

@@ -157,6 +157,9 @@ export async function runAgentTask<I, O>(
 ): Promise<AgentResult<O>> {
   const attempts = Math.max(1, Math.floor(task.attempts ?? 1));
   for (let attempt = 1; ; attempt++) {
+    // Every model call lets the event loop turn first: a model that answers without I/O
+    // (offline, scripted) would otherwise keep the host's timers and servers waiting.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     try {
       return await runOnce(task, input, ctx);
     } catch (e) {

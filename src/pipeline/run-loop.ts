@@ -465,6 +465,9 @@ function itemContext(
 }
 
 /** Moves one candidate through the item stages, including the bounded revise loop. */
+/** Resolves on the event loop's next check phase (after timers and I/O have had their turn). */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 async function runItem(
   q: QuestionRow,
   ctx: RunContext,
@@ -493,6 +496,10 @@ async function runItem(
     for (;;) {
       if (start >= 0) {
         for (const stage of stages.slice(start)) {
+          // Let the event loop turn between stages: with a synchronous store (SQLite) and
+          // model (offline), candidates would otherwise chain promises for the whole run,
+          // and the host's timers, HTTP servers and signals would wait until it ends.
+          await yieldToEventLoop();
           if (ctx.signal.aborted) return { kind: "aborted" };
           stageName = stage.name;
           await stage.run(item, ctx);

@@ -1,6 +1,6 @@
 /**
  * A custom item stage inserted after `generate`: a domain check that drops any SFT
- * example whose response is shorter than 80 words, with a recorded reason. Runs offline:
+ * example whose response is shorter than 60 words, with a recorded reason. Runs offline:
  *
  *     npx tsx examples/custom-stage.ts
  */
@@ -12,7 +12,7 @@ const minLength: ItemStage = {
   async run(item, ctx) {
     const response = String(item.example?.data.response ?? "");
     const words = response.split(/\s+/).filter(Boolean).length;
-    if (words < 80) throw new CandidateRejected(`response has ${words} words, want at least 80`);
+    if (words < 60) throw new CandidateRejected(`response has ${words} words, want at least 60`);
     ctx.logger.info(`min-length: ${item.question.id} ok (${words} words)`);
   },
 };

@@ -29,7 +29,7 @@ describe("examples/custom-stage.ts", () => {
     const db = join(mkdtempSync(join(tmpdir(), "sf-example-")), "custom.db");
     const r = await runExample("custom-stage.ts", [db]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^dropped: response has \d+ words, want at least 80$/m);
+    expect(r.stdout).toMatch(/^dropped: response has \d+ words, want at least 60$/m);
     expect(r.stdout).toMatch(/5\/5 approved; drop reasons: \{[^}]*'min-length: response has # words': \d+/);
   });
 });

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { isSynthforgeError, SynthforgeError } from "../core/errors.js";
+import { yieldToEventLoop } from "../core/event-loop.js";
 import { lazy } from "../core/load.js";
 import type { AgentRole } from "../core/types.js";
 import { adk } from "../models/adk.js";
@@ -157,9 +158,9 @@ export async function runAgentTask<I, O>(
 ): Promise<AgentResult<O>> {
   const attempts = Math.max(1, Math.floor(task.attempts ?? 1));
   for (let attempt = 1; ; attempt++) {
-    // Every model call lets the event loop turn first: a model that answers without I/O
-    // (offline, scripted) would otherwise keep the host's timers and servers waiting.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // A model that answers without I/O (offline, scripted) would otherwise keep the host's
+    // timers and servers waiting (see core/event-loop.ts).
+    await yieldToEventLoop();
     try {
       return await runOnce(task, input, ctx);
     } catch (e) {

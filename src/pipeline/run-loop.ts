@@ -1,5 +1,6 @@
 import pLimit from "p-limit";
 import { describeError, isSynthforgeError, SynthforgeError } from "../core/errors.js";
+import { yieldToEventLoop } from "../core/event-loop.js";
 import { newId } from "../core/ids.js";
 import type { CostSnapshot, QuestionStatus, RunSummary } from "../core/types.js";
 import type { CostGate } from "../models/budget.js";
@@ -465,9 +466,6 @@ function itemContext(
 }
 
 /** Moves one candidate through the item stages, including the bounded revise loop. */
-/** Resolves on the event loop's next check phase (after timers and I/O have had their turn). */
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 async function runItem(
   q: QuestionRow,
   ctx: RunContext,
@@ -496,9 +494,7 @@ async function runItem(
     for (;;) {
       if (start >= 0) {
         for (const stage of stages.slice(start)) {
-          // Let the event loop turn between stages: with a synchronous store (SQLite) and
-          // model (offline), candidates would otherwise chain promises for the whole run,
-          // and the host's timers, HTTP servers and signals would wait until it ends.
+          // Let the event loop turn between stages (see core/event-loop.ts).
           await yieldToEventLoop();
           if (ctx.signal.aborted) return { kind: "aborted" };
           stageName = stage.name;

@@ -3,20 +3,22 @@
  * (SQLite) and a model that answers without I/O (offline, scripted), a run would chain
  * promises from start to end, and the host's timers, HTTP servers and signals would wait
  * until it is over.
+ *
+ * The loop turns on every {@link EVERY}th call, counted, not timed: a turn only when some
+ * time has passed would make the order in which candidates interleave depend on the
+ * machine's speed, and offline runs would stop being reproducible.
  */
 
-/** How long work may go on without the event loop turning, in ms. */
-const SLICE_MS = 20;
-let lastTurn = 0;
+/** Calls between two turns of the event loop. */
+const EVERY = 8;
+let calls = 0;
 
 /**
  * Resolves on the event loop's next check phase (after timers and I/O have had their turn)
- * when at least {@link SLICE_MS} ms have passed since the last such turn; otherwise at once
- * (no cost on the hot path of a run that does real I/O anyway).
+ * on every {@link EVERY}th call; otherwise returns undefined at once.
  */
 export function yieldToEventLoop(): Promise<void> | undefined {
-  const now = performance.now();
-  if (now - lastTurn < SLICE_MS) return undefined;
-  lastTurn = now;
+  calls = (calls + 1) % EVERY;
+  if (calls !== 0) return undefined;
   return new Promise<void>((resolve) => setImmediate(resolve));
 }

@@ -119,12 +119,15 @@ export { DEFAULT_DOMAIN_SOURCES, sourcesForDomain } from "./sources/selection.js
 
 export {
   CONFIG_FILE_NAMES,
-  configSchema,
+  type ConfigSchema,
+  currentConfigSchema,
   DEFAULT_MODELS,
   loadConfig,
   readConfigPlugins,
   type SourceConfig,
+  type SourceConfigKind,
   type SynthforgeConfig,
+  sourceIs,
   sourceTypeNames,
 } from "./core/config.js";
 export {
@@ -531,12 +534,13 @@ export {
   type ExportFileType,
   type ExportMetadataOptions,
   type ExportOptions,
+  type ExportRegistry,
   type ExportResult,
   type ExportSplitResult,
   type ExportTally,
   exportRows,
   exportRun,
-  type TrainingTypeLookup,
+  processExportRegistry,
   writeJsonl,
   writeParquet,
 } from "./export/export.js";

@@ -1,7 +1,6 @@
 import {
   type LicencePolicyConfig,
   loadConfig,
-  type REMOTE_SOURCE_TYPES,
   type SourceConfig,
   type SynthforgeConfig,
   sourceTypeNames,
@@ -139,8 +138,7 @@ export function sourcesFlag(value: string): SourceConfig[] {
     const known = listSources().find((d) => d.id.toLowerCase() === id.toLowerCase());
     if (known?.id === "corpus") return { type: "corpus" };
     // Built-in adapters and those registered at run time (a plugin's source).
-    if (known && sourceTypeNames().includes(known.id))
-      return { type: known.id as (typeof REMOTE_SOURCE_TYPES)[number] };
+    if (known && sourceTypeNames().includes(known.id)) return { type: known.id };
     throw new SynthforgeError(
       "INVALID_REQUEST",
       `--sources: unknown source "${id}"; use ids from \`synthforge sources list\` (${["corpus", ...sourceTypeNames()].join(", ")}), or --corpus <dir> for a folder.`,

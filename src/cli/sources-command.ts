@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { loadConfig, type SourceConfig } from "../core/config.js";
+import { loadConfig, type SourceConfig, sourceIs } from "../core/config.js";
 import { describeError, isSynthforgeError, SynthforgeError } from "../core/errors.js";
 import type { Licence, SourceDocument } from "../core/types.js";
 import {
@@ -86,17 +86,16 @@ export function parseOptionFlags(values: string[] | undefined): Record<string, u
 
 function configEntryOptions(entry: SourceConfig | undefined, configDir: string): Record<string, unknown> {
   if (!entry) return {};
-  const e = entry as Record<string, unknown>;
-  if (e.type === "localFiles")
-    return { dir: resolve(configDir, String(e.dir)), ...(e.licence ? { licence: e.licence } : {}) };
-  const { type: _type, options, ...rest } = e;
+  if (sourceIs(entry, "localFiles"))
+    return { dir: resolve(configDir, entry.dir), ...(entry.licence ? { licence: entry.licence } : {}) };
+  const { type: _type, options, ...rest } = entry as Record<string, unknown>;
   return { ...((options as Record<string, unknown> | undefined) ?? {}), ...rest };
 }
 
 /** The id a configured source is searched by: an MCP source's `id`, a public API source's `options.id` or type. */
 export function configuredSourceId(entry: SourceConfig): string {
-  if (entry.type === "mcp") return entry.id;
-  if (entry.type === "localFiles" || entry.type === "corpus") return entry.type;
+  if (sourceIs(entry, "mcp")) return entry.id;
+  if (sourceIs(entry, "localFiles") || sourceIs(entry, "corpus")) return entry.type;
   const custom = (entry.options as { id?: unknown } | undefined)?.id;
   return typeof custom === "string" && custom.trim() ? custom : entry.type;
 }
@@ -112,7 +111,7 @@ async function search(adapter: string, query: string, flags: SearchFlags, io: Cl
     : (listSources().find((d) => d.id === adapter || d.id.toLowerCase() === adapter.toLowerCase())?.id ??
       adapter);
   const def = getSourceDefinition(type);
-  if (!def && configured?.type !== "mcp") {
+  if (!def && !(configured !== undefined && sourceIs(configured, "mcp"))) {
     const ids = (config.sources ?? []).map(configuredSourceId);
     throw new SynthforgeError(
       "CONFIG_INVALID",
@@ -135,7 +134,7 @@ async function search(adapter: string, query: string, flags: SearchFlags, io: Cl
   if (!query.trim()) throw new SynthforgeError("INVALID_REQUEST", "sources search needs a non-empty query.");
   const http = httpClientFromConfig(config);
   let source: ReturnType<typeof createSource>;
-  if (configured?.type === "mcp") {
+  if (configured !== undefined && sourceIs(configured, "mcp")) {
     if (flags.baseUrl || flags.dir)
       throw new SynthforgeError(
         "INVALID_REQUEST",

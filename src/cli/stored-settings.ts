@@ -6,6 +6,7 @@ import {
   type LicencePolicyConfig,
   type SourceConfig,
   type SynthforgeConfig,
+  sourceIs,
 } from "../core/config.js";
 import { SynthforgeError } from "../core/errors.js";
 import {
@@ -46,8 +47,8 @@ const SECRET_NAME = /key|token|secret|password|passwd|auth|credential|cookie/i;
 /** Sources with every path absolute (relative ones are the config file's folder's). */
 export function absoluteSources(sources: SourceConfig[], configDir: string): SourceConfig[] {
   return sources.map((s) => {
-    if (s.type === "localFiles") return { ...s, dir: resolve(configDir, s.dir) };
-    if (s.type === "mcp" && s.command) return { ...s, cwd: resolve(configDir, s.cwd ?? ".") };
+    if (sourceIs(s, "localFiles")) return { ...s, dir: resolve(configDir, s.dir) };
+    if (sourceIs(s, "mcp") && s.command) return { ...s, cwd: resolve(configDir, s.cwd ?? ".") };
     return s;
   });
 }
@@ -62,7 +63,7 @@ export function withoutSecrets(settings: StoredSettings): StoredSettings {
   const hide = (o: Record<string, unknown> | undefined, all: boolean) =>
     o && Object.fromEntries(Object.entries(o).map(([k, v]) => [k, all || SECRET_NAME.test(k) ? SECRET : v]));
   const sources = settings.config.sources?.map((s): SourceConfig => {
-    if (s.type === "mcp")
+    if (sourceIs(s, "mcp"))
       return {
         ...s,
         ...(s.env ? { env: hide(s.env, true) as Record<string, string> } : {}),
@@ -81,7 +82,7 @@ export function withoutSecrets(settings: StoredSettings): StoredSettings {
 export function withSecrets(settings: StoredSettings, current: SynthforgeConfig): StoredSettings {
   const sources = settings.config.sources?.map((s): SourceConfig => {
     const mine = current.sources?.find((c) =>
-      s.type === "mcp" ? c.type === "mcp" && c.id === s.id : c.type === s.type,
+      sourceIs(s, "mcp") ? sourceIs(c, "mcp") && c.id === s.id : c.type === s.type,
     );
     const fill = (
       o: Record<string, unknown> | undefined,
@@ -101,8 +102,8 @@ export function withSecrets(settings: StoredSettings, current: SynthforgeConfig)
       }
       return out;
     };
-    if (s.type === "mcp") {
-      const m = mine?.type === "mcp" ? mine : undefined;
+    if (sourceIs(s, "mcp")) {
+      const m = mine !== undefined && sourceIs(mine, "mcp") ? mine : undefined;
       return {
         ...s,
         ...(s.env ? { env: fill(s.env, m?.env, "the environment variable") as Record<string, string> } : {}),
@@ -159,7 +160,7 @@ function checkPlugins(stored: unknown, loaded: readonly string[]): void {
 /** A corpus folder of the run that has gone missing is an error, never a fall-back to other material. */
 export function checkSourceFolders(settings: StoredSettings): void {
   for (const s of settings.config.sources ?? []) {
-    if (s.type !== "localFiles") continue;
+    if (!sourceIs(s, "localFiles")) continue;
     if (!existsSync(s.dir) || !statSync(s.dir).isDirectory())
       throw new SynthforgeError(
         "CORPUS_NOT_FOUND",
@@ -282,7 +283,9 @@ export function applyResumeFlags(
 export function describeSources(sources: SourceConfig[]): string {
   if (sources.length === 0) return "(not set)";
   return sources
-    .map((s) => (s.type === "localFiles" ? `localFiles:${s.dir}` : s.type === "mcp" ? `mcp:${s.id}` : s.type))
+    .map((s) =>
+      sourceIs(s, "localFiles") ? `localFiles:${s.dir}` : sourceIs(s, "mcp") ? `mcp:${s.id}` : s.type,
+    )
     .join(", ");
 }
 

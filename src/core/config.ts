@@ -26,102 +26,105 @@ const modelsSchema = z
   )
   .strict();
 
-/**
- * Ids of the public-API source adapters (src/sources/registry.ts registers each; a test
- * keeps the two lists equal). Used in config as `sources: [{ type: arxiv }]`.
- */
-export const REMOTE_SOURCE_TYPES = [
-  "arxiv",
-  "wikipedia",
-  "huggingFace",
-  "semanticScholar",
-  "pubmed",
-  "europePmc",
-  "biorxiv",
-  "medrxiv",
-  "crossref",
-  "openalex",
-  "stackExchange",
-  "github",
-  "plos",
-  "doaj",
-  "core",
-  "pubchem",
-  "chemrxiv",
-  "webPage",
-] as const;
-
-const registeredSourceTypes: string[] = [];
+const sourceTypes: string[] = [];
 
 /**
- * Records the id of a source registered at run time (`registerSource` calls it), so that
- * `sources: [{ type: <id> }]` in a config file is accepted like a built-in adapter's id.
+ * Records the id of a registered source adapter (`registerSource` calls it for the
+ * built-ins and for those registered at run time), so that `sources: [{ type: <id> }]` in
+ * a config file is accepted. The source registry is the one list of ids: this layer only
+ * hears of them.
  */
 export function registerSourceTypeName(id: string): void {
-  if (!registeredSourceTypes.includes(id) && !(REMOTE_SOURCE_TYPES as readonly string[]).includes(id))
-    registeredSourceTypes.push(id);
+  if (!sourceTypes.includes(id)) sourceTypes.push(id);
 }
 
-/** Ids a config `sources[].type` may take for a registry adapter: built-in, then registered. */
+/** Ids a config `sources[].type` may take for a registry adapter, in registration order. */
 export function sourceTypeNames(): string[] {
-  return [...REMOTE_SOURCE_TYPES, ...registeredSourceTypes];
+  return [...sourceTypes];
 }
 
-const sourceConfigSchemaWith = (remoteTypes: readonly [string, ...string[]]) =>
-  z.discriminatedUnion("type", [
-    z
-      .object({
-        type: z.literal("localFiles"),
-        dir: z.string().min(1),
-        licence: z.string().optional(),
-        // Text files larger than this are skipped with the reason (default 20 MB).
-        maxTextBytes: z.number().int().positive().optional(),
-      })
-      .strict(),
-    z.object({ type: z.literal("corpus") }).strict(),
-    // A public API adapter by id; adapter-specific settings go under `options` (API keys come from the environment).
-    z
-      .object({
-        type: z.enum(remoteTypes as typeof REMOTE_SOURCE_TYPES),
-        baseUrl: z.string().url().optional(),
-        limit: z.number().int().min(1).max(100).optional(),
-        passagesPerDocument: z.number().int().min(1).max(50).optional(),
-        options: z.record(z.string(), z.unknown()).optional(),
-      })
-      .strict(),
-    // Any MCP server's tool as a source (src/sources/mcp.ts): `command` + `args` (stdio) or `url` (Streamable HTTP).
-    z
-      .object({
-        type: z.literal("mcp"),
-        id: z.string().min(1),
-        description: z.string().optional(),
-        command: z.string().min(1).optional(),
-        args: z.array(z.string()).optional(),
-        env: z.record(z.string(), z.string()).optional(),
-        cwd: z.string().optional(),
-        url: z.string().url().optional(),
-        headers: z.record(z.string(), z.string()).optional(),
-        tool: z.string().min(1),
-        arguments: z.record(z.string(), z.unknown()).optional(),
-        read: z
-          .object({
-            tool: z.string().min(1),
-            arguments: z.record(z.string(), z.unknown()).optional(),
-            maxItems: z.number().int().positive().optional(),
-          })
-          .strict()
-          .optional(),
-        licence: z.string().optional(),
-        rank: z.enum(["bm25", "server"]).optional(),
-        passagesPerDocument: z.number().int().positive().optional(),
-        timeoutMs: z.number().int().positive().optional(),
-      })
-      .strict()
-      .refine((s) => Boolean(s.command) !== Boolean(s.url), {
-        message: "an mcp source needs either command (+ args) or url, not both",
-      }),
-  ]);
-const sourceConfigSchema = sourceConfigSchemaWith(REMOTE_SOURCE_TYPES);
+function sourceConfigSchemaWith(remoteTypes: readonly string[]) {
+  const localFiles = z
+    .object({
+      type: z.literal("localFiles"),
+      dir: z.string().min(1),
+      licence: z.string().optional(),
+      // Text files larger than this are skipped with the reason (default 20 MB).
+      maxTextBytes: z.number().int().positive().optional(),
+    })
+    .strict();
+  const corpus = z.object({ type: z.literal("corpus") }).strict();
+  // A registered adapter by id; adapter-specific settings go under `options` (API keys come from the environment).
+  const adapter = z
+    .object({
+      type: z.string().min(1),
+      baseUrl: z.string().url().optional(),
+      limit: z.number().int().min(1).max(100).optional(),
+      passagesPerDocument: z.number().int().min(1).max(50).optional(),
+      options: z.record(z.string(), z.unknown()).optional(),
+    })
+    .strict();
+  // Any MCP server's tool as a source (src/sources/mcp.ts): `command` + `args` (stdio) or `url` (Streamable HTTP).
+  const mcp = z
+    .object({
+      type: z.literal("mcp"),
+      id: z.string().min(1),
+      description: z.string().optional(),
+      command: z.string().min(1).optional(),
+      args: z.array(z.string()).optional(),
+      env: z.record(z.string(), z.string()).optional(),
+      cwd: z.string().optional(),
+      url: z.string().url().optional(),
+      headers: z.record(z.string(), z.string()).optional(),
+      tool: z.string().min(1),
+      arguments: z.record(z.string(), z.unknown()).optional(),
+      read: z
+        .object({
+          tool: z.string().min(1),
+          arguments: z.record(z.string(), z.unknown()).optional(),
+          maxItems: z.number().int().positive().optional(),
+        })
+        .strict()
+        .optional(),
+      licence: z.string().optional(),
+      rank: z.enum(["bm25", "server"]).optional(),
+      passagesPerDocument: z.number().int().positive().optional(),
+      timeoutMs: z.number().int().positive().optional(),
+    })
+    .strict()
+    .refine((s) => Boolean(s.command) !== Boolean(s.url), {
+      message: "an mcp source needs either command (+ args) or url, not both",
+    });
+  const fixed = { localFiles, corpus, mcp } as const;
+  type Entry = z.infer<typeof localFiles | typeof corpus | typeof mcp | typeof adapter>;
+  // An entry is checked by the schema its `type` names. An adapter id must be registered;
+  // when no adapter is (a command that never loads the source registry, such as `export`),
+  // any id passes here and creating the source names the unknown id.
+  return z.unknown().transform((value, ctx): Entry => {
+    const type = value && typeof value === "object" ? (value as { type?: unknown }).type : undefined;
+    if (typeof type !== "string") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["type"],
+        message: "a source needs a type (localFiles, corpus, mcp or an adapter id)",
+      });
+      return z.NEVER;
+    }
+    if (!Object.hasOwn(fixed, type) && remoteTypes.length > 0 && !remoteTypes.includes(type)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["type"],
+        message: `unknown source type "${type}"; use localFiles, corpus, mcp or a registered adapter (${remoteTypes.join(", ")})`,
+      });
+      return z.NEVER;
+    }
+    const parsed = (Object.hasOwn(fixed, type) ? fixed[type as keyof typeof fixed] : adapter).safeParse(value);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues)
+      ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+    return z.NEVER;
+  });
+}
 
 const licencePolicySchema = z.union([
   z.enum(["permissive", "any"]),
@@ -135,13 +138,10 @@ const licencePolicySchema = z.union([
 ]);
 
 /**
- * The config schema over the given type names and source ids (the built-ins for
- * {@link configSchema}; the built-ins plus those registered at run time when a file is loaded).
+ * The config schema over the given training type names and source adapter ids (those
+ * registered when a file is loaded: the built-ins, then a plugin's).
  */
-const configSchemaWith = (
-  typeNames: readonly [string, ...string[]],
-  remoteTypes: readonly [string, ...string[]],
-) =>
+const configSchemaWith = (typeNames: readonly [string, ...string[]], remoteTypes: readonly string[]) =>
   z
     .object({
       /**
@@ -248,7 +248,7 @@ const configSchemaWith = (
        * (each type validates its own; see docs/training-types.md).
        */
       typeOptions: z
-        .partialRecord(z.enum(typeNames as typeof TRAINING_TYPES), z.record(z.string(), z.unknown()))
+        .partialRecord(z.enum(typeNames as [string, ...string[]]), z.record(z.string(), z.unknown()))
         .optional(),
       /** The sources' shared HTTP layer (src/sources/http.ts). */
       http: z
@@ -309,26 +309,42 @@ const configSchemaWith = (
     })
     .strict();
 
-/** The schema of `synthforge.config.yaml`. Every field is optional. */
-export const configSchema = configSchemaWith(TRAINING_TYPES, REMOTE_SOURCE_TYPES);
-
+/** The schema of `synthforge.config.yaml`, as {@link currentConfigSchema} returns it. */
+export type ConfigSchema = ReturnType<typeof configSchemaWith>;
 /** A parsed, validated config file. */
-export type SynthforgeConfig = z.infer<typeof configSchema>;
+export type SynthforgeConfig = z.infer<ConfigSchema>;
 /** A configured source, as written in the config file. */
-export type SourceConfig = z.infer<typeof sourceConfigSchema>;
+export type SourceConfig = z.infer<ReturnType<typeof sourceConfigSchemaWith>>;
 /** The licence policy: `permissive` (default), `any`, or allow/deny lists of SPDX ids. */
 export type LicencePolicyConfig = z.infer<typeof licencePolicySchema>;
 
-/** The config schema with the training types and sources registered so far. */
-export function currentConfigSchema(): typeof configSchema {
+/** The source entries a config file spells with a fixed `type` (every other type is an adapter id). */
+export type SourceConfigKind = "localFiles" | "corpus" | "mcp";
+
+/**
+ * Whether a configured source is of the given fixed kind. An adapter's `type` is any
+ * registered id (a string), so `s.type === "mcp"` cannot narrow the union; this does.
+ */
+export function sourceIs<K extends SourceConfigKind>(
+  s: SourceConfig,
+  kind: K,
+): s is Extract<SourceConfig, { type: K }> {
+  return s.type === kind;
+}
+
+let schemaMemo: { key: string; schema: ConfigSchema } | undefined;
+
+/**
+ * The schema of `synthforge.config.yaml` (every field optional) over the training types and
+ * source adapters registered so far: the built-ins, then those a host or plugin registered.
+ */
+export function currentConfigSchema(): ConfigSchema {
   const types = trainingTypeNames();
   const sources = sourceTypeNames();
-  if (types.length === TRAINING_TYPES.length && sources.length === REMOTE_SOURCE_TYPES.length)
-    return configSchema;
-  return configSchemaWith(
-    types as [string, ...string[]],
-    sources as [string, ...string[]],
-  ) as unknown as typeof configSchema;
+  const key = `${types.join(",")}|${sources.join(",")}`;
+  if (schemaMemo?.key !== key)
+    schemaMemo = { key, schema: configSchemaWith(types as [string, ...string[]], sources) };
+  return schemaMemo.schema;
 }
 
 /**

@@ -10,7 +10,7 @@ import { REVIEW_STATUSES, type ReviewStatus } from "../core/types.js";
 import { licenceById } from "../sources/licence.js";
 import { type ExamplePageRow, examplePages } from "../storage/example-pages.js";
 import type { RunRow, SourceRow, Store } from "../storage/store.js";
-import { acceptsExtraColumns, type ExportFormatId } from "../training-types/formats.js";
+import { acceptsExtraColumns, type ExportFormatId, type FormatLookup } from "../training-types/formats.js";
 
 /** One split of an export: its name and the share of the selected examples it gets. */
 export interface SplitSpec {
@@ -67,8 +67,8 @@ export const METADATA_COLUMN = "synthforge";
  * rows hold only their documented keys (OpenAI and Vertex AI uploads; the strict alpaca
  * and sharegpt validators). Each format says so itself (`extraColumns`).
  */
-export function acceptsMetadataColumn(format: ExportFormatId): boolean {
-  return acceptsExtraColumns(format);
+export function acceptsMetadataColumn(format: ExportFormatId, formats?: FormatLookup): boolean {
+  return acceptsExtraColumns(format, formats);
 }
 
 const bad = (message: string, details?: Record<string, unknown>) =>

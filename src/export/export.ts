@@ -9,10 +9,9 @@ import type { RunRow, Store } from "../storage/store.js";
 import {
   type ExportFormatId as ExportFormat,
   FormatFileChecker,
-  formatNeeds,
-  isExportFormat,
-  listExportFormats,
+  type FormatLookup,
   mergeTypes,
+  processFormats,
   type ValueType,
   valueFits,
 } from "../training-types/formats.js";
@@ -39,19 +38,20 @@ export type ExportFileType = "jsonl" | "parquet";
 
 /** Options of an export. */
 /**
- * Where export finds a run's training type: a pipeline's registry (`createRegistry()`,
- * which `pipeline.export` passes), or by default the process-wide one.
+ * Where export finds a run's training type and its export formats: a pipeline's registry
+ * (`createRegistry()`, which `pipeline.export` passes), or by default the process-wide one.
  */
-export interface TrainingTypeLookup {
+export interface ExportRegistry extends FormatLookup {
   trainingType(name: string): TrainingType;
 }
 
-const processTypes: TrainingTypeLookup = { trainingType: getTrainingType };
+/** The process-wide training types and export formats. */
+export const processExportRegistry: ExportRegistry = { trainingType: getTrainingType, ...processFormats };
 
 export interface ExportOptions extends ExportSelection, ExportMetadataOptions {
   format: ExportFormat | (string & {});
   /** Where the run's training type is found. Default: the process-wide registry. */
-  registry?: TrainingTypeLookup;
+  registry?: ExportRegistry;
   /**
    * Output file, ending in `.jsonl` (JSON Lines) or `.parquet`; `-` writes JSON Lines to
    * standard output (without the licence ledger files). Its folder is created when missing.
@@ -140,21 +140,25 @@ export async function findRun(store: Store, runRef: string): Promise<RunRow> {
 export function checkFormat(
   trainingType: string,
   format: string,
-  registry: TrainingTypeLookup = processTypes,
+  registry: ExportRegistry = processExportRegistry,
 ): ExportFormat {
   const type = registry.trainingType(trainingType);
   const supported = Object.keys(type.exporters);
-  if (!isExportFormat(format)) {
+  const known = registry.exportFormat(format);
+  if (!known) {
     throw new SynthforgeError(
       "EXPORT_FORMAT_UNSUPPORTED",
-      `Unknown export format "${format}". ${trainingType} exports to: ${supported.join(", ")}. All formats: ${listExportFormats().join(", ")}.`,
+      `Unknown export format "${format}". ${trainingType} exports to: ${supported.join(", ")}. All formats: ${registry
+        .exportFormats()
+        .map((f) => f.id)
+        .join(", ")}.`,
     );
   }
   if (!supported.includes(format)) {
     const others = typesByFormat()[format] ?? [];
     throw new SynthforgeError(
       "EXPORT_FORMAT_UNSUPPORTED",
-      `A ${trainingType} run cannot be exported as ${format}: ${format} needs ${formatNeeds(format)}, which ${type.title} (${trainingType}) examples do not have. ` +
+      `A ${trainingType} run cannot be exported as ${format}: ${format} needs ${known.needs}, which ${type.title} (${trainingType}) examples do not have. ` +
         `${trainingType} exports to: ${supported.join(", ")}.${others.length ? ` ${format} is made from: ${others.join(", ")}.` : ""}`,
       { details: { trainingType, format, supported } },
     );
@@ -274,7 +278,7 @@ interface ExportRowsOptions {
   /** Add the `synthforge` metadata column, with the sub-topic and difficulty of each question. */
   metadata?: QuestionInfo;
   /** Where the run's training type is found. Default: the process-wide registry. */
-  registry?: TrainingTypeLookup;
+  registry?: ExportRegistry;
 }
 
 /**
@@ -303,11 +307,11 @@ async function* exportPages(
   format: ExportFormat,
   opts: ExportRowsOptions = {},
 ): AsyncGenerator<Array<Record<string, unknown>>> {
-  const types = opts.registry ?? processTypes;
-  const type: TrainingType = types.trainingType(run.trainingType);
+  const registry = opts.registry ?? processExportRegistry;
+  const type: TrainingType = registry.trainingType(run.trainingType);
   const exporter = type.exporters[format];
-  if (!exporter) checkFormat(run.trainingType, format, types);
-  const checker = opts.checker ?? new FormatFileChecker(format);
+  if (!exporter) checkFormat(run.trainingType, format, registry);
+  const checker = opts.checker ?? new FormatFileChecker(format, registry);
   const { tally, only, metadata } = opts;
   const pages = examplePages(store, run.id, run.trainingType, {
     reviewStatus: opts.reviewStatus ?? ["approved"],
@@ -649,8 +653,12 @@ function positiveInt(n: number, fallback: number): number {
  *
  * @throws SynthforgeError `INVALID_REQUEST` for a format whose loaders refuse extra columns.
  */
-export function checkMetadataFormat(format: ExportFormat, metadata: boolean | undefined): void {
-  if (metadata && !acceptsMetadataColumn(format))
+export function checkMetadataFormat(
+  format: ExportFormat,
+  metadata: boolean | undefined,
+  registry: FormatLookup = processFormats,
+): void {
+  if (metadata && !acceptsMetadataColumn(format, registry))
     throw new SynthforgeError(
       "INVALID_REQUEST",
       `--metadata adds a "${METADATA_COLUMN}" column, which ${format} rows may not have (only their documented keys); use a TRL format (trl-*) or openai-rft.`,
@@ -714,7 +722,7 @@ export async function exportRun(store: Store, runRef: string, opts: ExportOption
   const { selection, targets } = checkExportOptions(opts);
   const run = await findRun(store, runRef);
   const format = checkFormat(run.trainingType, opts.format, opts.registry);
-  checkMetadataFormat(format, opts.metadata);
+  checkMetadataFormat(format, opts.metadata, opts.registry);
   const metadata = opts.metadata ? await questionInfo(store, run.id) : undefined;
   const base = {
     ...(opts.registry ? { registry: opts.registry } : {}),
@@ -766,7 +774,7 @@ export async function exportRun(store: Store, runRef: string, opts: ExportOption
   const splits = selection.split.map((s, i) => ({
     name: s.name,
     target: targets[i]!,
-    checker: new FormatFileChecker(format),
+    checker: new FormatFileChecker(format, opts.registry),
     tally: newTally(),
     only: (ex: ExportExample) => assigned.get(ex.id) === s.name,
   }));
@@ -861,12 +869,12 @@ async function exportOne(
     only?: (ex: ExportExample) => boolean;
     metadata?: QuestionInfo;
     rowGroupSize?: number;
-    registry?: TrainingTypeLookup;
+    registry?: ExportRegistry;
   },
 ): Promise<Pick<ExportResult, "fileType" | "path" | "rows" | "warnings" | "attribution">> {
   const { path, fileType } = target;
   const { rowGroupSize, ...rowOpts } = read;
-  const checker = new FormatFileChecker(format);
+  const checker = new FormatFileChecker(format, read.registry);
   const tally = newTally();
   let rows: number;
   if (target.stdout) {

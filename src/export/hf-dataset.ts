@@ -9,12 +9,9 @@ import type { RunRow, SourceRow, Store } from "../storage/store.js";
 import {
   type ExportFormatId as ExportFormat,
   FormatFileChecker,
-  formatDescription,
-  formatTrainer,
   typeName,
   type ValueType,
 } from "../training-types/formats.js";
-import { getTrainingType } from "../training-types/index.js";
 import type { TrainingType } from "../training-types/types.js";
 import { type AttributionResult, writeAttribution } from "./attribution.js";
 import {
@@ -22,12 +19,13 @@ import {
   checkMetadataFormat,
   type ExportExample,
   type ExportMetadataOptions,
+  type ExportRegistry,
   type ExportTally,
   exportRows,
   findRun,
   mergeColumns,
   newTally,
-  type TrainingTypeLookup,
+  processExportRegistry,
   writeJsonl,
   writeParquet,
 } from "./export.js";
@@ -51,8 +49,8 @@ export interface HfDatasetOptions extends ExportSelection, ExportMetadataOptions
   dir: string;
   /** Export format of the rows. Default: the training type's primary format. */
   format?: ExportFormat | (string & {});
-  /** Where the run's training type is found. Default: the process-wide registry. */
-  registry?: TrainingTypeLookup;
+  /** Where the run's training type and the format are found. Default: the process-wide registry. */
+  registry?: ExportRegistry;
   /** Also write JSON Lines copies of the shards (`data/<split>-*.jsonl`). */
   jsonl?: boolean;
   /** Rows per shard (per split). Default 250,000. */
@@ -217,8 +215,10 @@ export function sizeCategory(n: number): string {
 /** What a dataset card says. */
 export interface DatasetCardInfo {
   run: RunRow;
-  /** The run's training type. Default: the process-wide registry's of `run.trainingType`. */
+  /** The run's training type. Default: the registry's of `run.trainingType`. */
   type?: TrainingType;
+  /** Where the type and the format are found. Default: the process-wide registry. */
+  registry?: ExportRegistry;
   format: ExportFormat;
   rows: number;
   columns: Record<string, ValueType>;
@@ -235,7 +235,9 @@ export interface DatasetCardInfo {
 
 /** The README.md dataset card: YAML metadata, then what the data is and how it was made. */
 export function datasetCard(info: DatasetCardInfo): string {
-  const type = info.type ?? getTrainingType(info.run.trainingType);
+  const registry = info.registry ?? processExportRegistry;
+  const type = info.type ?? registry.trainingType(info.run.trainingType);
+  const described = registry.exportFormat(info.format);
   const hub = type.hub ?? { taskCategories: ["text-generation"], tags: [type.name] };
   const offline = info.providers.includes("offline") || info.models.includes(OFFLINE_MODEL);
   const tags = [
@@ -284,7 +286,7 @@ export function datasetCard(info: DatasetCardInfo): string {
     "",
     "## Format",
     "",
-    `Rows are in the \`${info.format}\` format: ${formatDescription(info.format)}.${formatTrainer(info.format) ? ` It loads without conversion into ${formatTrainer(info.format)}.` : ""}`,
+    `Rows are in the \`${info.format}\` format: ${described?.description ?? ""}.${described?.trainer ? ` It loads without conversion into ${described.trainer}.` : ""}`,
     `Files: ${files}${info.jsonl ? " (and the same rows as JSON Lines in `data/<split>-*.jsonl`)" : ""}; every row was checked by synthforge's strict \`${info.format}\` validator before it was written.`,
     "",
     ...(info.splits
@@ -374,9 +376,10 @@ export async function exportHfDataset(
 ): Promise<HfDatasetResult> {
   const selection = checkSelection(opts);
   const run = await findRun(store, runRef);
-  const type = (opts.registry ?? { trainingType: getTrainingType }).trainingType(run.trainingType);
-  const format = checkFormat(run.trainingType, opts.format ?? Object.keys(type.exporters)[0]!, opts.registry);
-  checkMetadataFormat(format, opts.metadata);
+  const registry = opts.registry ?? processExportRegistry;
+  const type = registry.trainingType(run.trainingType);
+  const format = checkFormat(run.trainingType, opts.format ?? Object.keys(type.exporters)[0]!, registry);
+  checkMetadataFormat(format, opts.metadata, registry);
   const shardRows = opts.shardRows ?? 250_000;
   if (!Number.isInteger(shardRows) || shardRows < 1)
     throw new SynthforgeError(
@@ -427,7 +430,7 @@ export async function exportHfDataset(
     const counts: Array<{ name: string; rows: number }> = [];
     let columns: Record<string, ValueType> = {};
     for (const split of splitNames) {
-      const checker = new FormatFileChecker(format);
+      const checker = new FormatFileChecker(format, registry);
       const jsonlParts: string[] = [];
       const first = exportRows(store, run, format, { ...read, ...onlyFor(split), checker, tally })[
         Symbol.asyncIterator
@@ -488,6 +491,7 @@ export async function exportHfDataset(
     const card = datasetCard({
       run,
       type,
+      registry,
       format,
       rows,
       columns,

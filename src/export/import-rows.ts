@@ -1,6 +1,6 @@
 import { TRAINING_TYPES, type TrainingTypeName } from "../core/types.js";
 import { exampleColumns } from "../storage/schema.js";
-import { type ParsedRecord, parseRecord } from "../training-types/formats.js";
+import { type FormatLookup, type ParsedRecord, parseRecord } from "../training-types/formats.js";
 
 export type { ParsedRecord, Turn } from "../training-types/formats.js";
 export { parseRecord };
@@ -84,9 +84,13 @@ const PLACEHOLDER = { text: "", real: 0, boolean: false, json: [], integer: 0 } 
 
 /**
  * Reads one record of a dataset file as a row of `type`: the stored columns as they are,
- * or any export format the record is in. Returns null when the record fits neither.
+ * or any export format the record is in (those of `formats`, default process-wide). Returns null when the record fits neither.
  */
-export function importRow(type: TrainingTypeName, rec: Record<string, unknown>): ImportedRow | null {
+export function importRow(
+  type: TrainingTypeName,
+  rec: Record<string, unknown>,
+  formats?: FormatLookup,
+): ImportedRow | null {
   const columns = exampleColumns(type);
   if (!columns) return null;
   const required = columns.filter((c) => !c.nullable).map((c) => c.name);
@@ -109,7 +113,7 @@ export function importRow(type: TrainingTypeName, rec: Record<string, unknown>):
   ) {
     row = Object.fromEntries(columns.map((c) => [c.name, rec[c.name] ?? null]));
   } else {
-    const parsed = parseRecord(rec);
+    const parsed = parseRecord(rec, formats);
     if (!parsed) return null;
     row = toColumns(type, parsed);
     format = parsed.format;

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import type { SourceConfig, SynthforgeConfig } from "../core/config.js";
+import { type SourceConfig, type SynthforgeConfig, sourceIs } from "../core/config.js";
 import { SynthforgeError } from "../core/errors.js";
 import type { AgentRole } from "../core/types.js";
 import { geminiModels, offlineModels } from "../models/factories.js";
@@ -163,14 +163,14 @@ export function sourceFromConfig(
   http: () => HttpClient = defaultHttpClient,
   registry: Registry = processRegistry,
 ): SourceAdapter {
-  if (s.type === "corpus") return corpusSource();
+  if (sourceIs(s, "corpus")) return corpusSource();
   // An MCP server runs in the config file's folder unless the config says otherwise.
-  if (s.type === "mcp")
+  if (sourceIs(s, "mcp"))
     return mcpSource({
       ...s,
       ...(s.command ? { cwd: resolve(configDir, s.cwd ?? ".") } : {}),
     } as McpSourceOptions);
-  if (s.type === "localFiles")
+  if (sourceIs(s, "localFiles"))
     return localFilesSource({
       dir: resolve(configDir, s.dir),
       ...(s.licence ? { licence: s.licence } : {}),

@@ -16,6 +16,13 @@ import {
   type Verifier,
 } from "../tools/verifiers.js";
 import {
+  type ExportFormatDefinition,
+  type ExportFormatRegistration,
+  exportFormatDefinition,
+  processFormats,
+  registerExportFormat as registerProcessExportFormat,
+} from "../training-types/formats.js";
+import {
   declareScopedTrainingType,
   getTrainingType,
   listTrainingTypes,
@@ -24,12 +31,14 @@ import {
 import type { TrainingType } from "../training-types/types.js";
 
 /**
- * The registries a pipeline reads: training types, sources and verifiers. Every list the
- * pipeline uses (the types a request may name, the sources a config may create, the
- * verifiers the review stage runs) comes from the pipeline's registry.
+ * The registries a pipeline reads: training types, sources, export formats and verifiers.
+ * Every list the pipeline uses (the types a request may name, the sources a config may
+ * create, the formats a run exports to and reviews against, the verifiers the review stage
+ * runs) comes from the pipeline's registry.
  *
  * {@link processRegistry} is the process-wide one (the built-ins, and what hosts and
- * plugins register with `registerTrainingType`, `registerSource` and `registerVerifier`);
+ * plugins register with `registerTrainingType`, `registerSource`, `registerExportFormat`
+ * and `registerVerifier`);
  * it is the default. {@link createRegistry} makes a pipeline's own: it sees the process's
  * entries, and what is registered on it (or removed from it) stays with the pipelines given it.
  */
@@ -58,6 +67,15 @@ export interface Registry {
    * @throws SynthforgeError `CONFIG_INVALID` for an unknown id or an invalid option.
    */
   createSource(id: string, options?: SourceFactoryOptions): SourceAdapter;
+  /** The export format of that id, or undefined. */
+  exportFormat(id: string): ExportFormatDefinition | undefined;
+  /** Every export format: the built-ins, the process-registered ones, then this registry's own. */
+  exportFormats(): ExportFormatDefinition[];
+  /**
+   * Registers an export format (see `registerExportFormat`; a built-in id throws). A
+   * training type exports to it through an exporter keyed by its id.
+   */
+  registerExportFormat(format: ExportFormatRegistration): void;
   /** The verifiers the review stage runs, in order. */
   verifiers(): Verifier[];
   /** Registers (or replaces, by name) a verifier. */
@@ -76,6 +94,8 @@ export const processRegistry: Registry = {
   sources: listSources,
   registerSource: registerProcessSource,
   createSource: createProcessSource,
+  ...processFormats,
+  registerExportFormat: registerProcessExportFormat,
   verifiers: listVerifiers,
   registerVerifier: registerProcessVerifier,
   unregisterVerifier: unregisterProcessVerifier,
@@ -90,6 +110,7 @@ export const processRegistry: Registry = {
  * ```ts
  * const registry = createRegistry();
  * registry.registerVerifier(myDomainCheck);   // only pipelines given this registry run it
+ * registry.registerExportFormat(myFormat);     // only their exports know it
  * registry.unregisterVerifier("toxicity");     // the process's pipelines still do
  * const pipeline = createPipeline({ storage, registry });
  * ```
@@ -101,6 +122,7 @@ export const processRegistry: Registry = {
 export function createRegistry(): Registry {
   const types = new Map<string, TrainingType>();
   const sources = new Map<string, SourceDefinition>();
+  const formats = new Map<string, ExportFormatDefinition>();
   const verifiers = new Map<string, Verifier>();
   const removed = new Set<string>();
   const self: Registry = {
@@ -134,6 +156,15 @@ export function createRegistry(): Registry {
       sources.set(def.id, def);
     },
     createSource: (id, options = {}) => createProcessSource(id, options, sources.get(id)),
+    exportFormat: (id) => formats.get(id) ?? processFormats.exportFormat(id),
+    exportFormats: () => [
+      ...processFormats.exportFormats().filter((f) => !formats.has(f.id)),
+      ...formats.values(),
+    ],
+    registerExportFormat(format) {
+      const def = exportFormatDefinition(format);
+      formats.set(def.id, def);
+    },
     verifiers() {
       const out = listVerifiers()
         .filter((v) => !removed.has(v.name))

@@ -14,6 +14,7 @@ import type { BenchmarkIndex } from "../tools/decontamination.js";
 import { DedupIndex } from "../tools/dedup.js";
 import type { LicensedPassage } from "../tools/text-checks.js";
 import type { Verifier } from "../tools/verifiers.js";
+import type { FormatLookup } from "../training-types/formats.js";
 import { getTrainingType } from "../training-types/index.js";
 import type { TrainingType } from "../training-types/types.js";
 import { DEFAULT_REVIEW } from "./pipeline.js";
@@ -106,6 +107,7 @@ export async function* reviewDataset(
     runAgentTask(task, taskInput, { models, runId: null, sink });
   const ctx: RecordContext = {
     type,
+    formats: registry,
     agent,
     verifiers: registry.verifiers(),
     sources: options.sources ?? [],
@@ -277,6 +279,7 @@ async function researchPassages(
 
 interface RecordContext {
   type: TrainingType;
+  formats: FormatLookup;
   agent: AgentRunner;
   verifiers: Verifier[];
   sources: SourceAdapter[];
@@ -316,7 +319,7 @@ async function reviewRecord(
   }
   if (!rec || typeof rec !== "object" || Array.isArray(rec)) return invalid(`line ${n}: not a JSON object`);
   const record = rec as Record<string, unknown>;
-  const imported = importRow(ctx.type.name, record);
+  const imported = importRow(ctx.type.name, record, ctx.formats);
   if (!imported) {
     const hint = lookalikeHint(record, ctx.type.name);
     return invalid(
@@ -356,6 +359,7 @@ async function reviewRecord(
       benchmarks: ctx.benchmarks,
       verifiers: ctx.verifiers,
       factCheck: ctx.factCheck,
+      formats: ctx.formats,
     },
   );
   let { score, notes, defect } = outcome;

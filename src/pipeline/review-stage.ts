@@ -32,8 +32,7 @@ import {
 } from "../tools/text-gate.js";
 import { checkOnTopic } from "../tools/topic-gate.js";
 import { runVerifiers, type Verifier, type VerifierOutcome } from "../tools/verifiers.js";
-import type { ExportFormat } from "../training-types/formats.js";
-import { validateFormatRow } from "../training-types/formats.js";
+import { type ExportFormat, type FormatLookup, validateFormatRow } from "../training-types/formats.js";
 import type { TrainingType } from "../training-types/types.js";
 import type { ReviewConfig, RunContext } from "./context.js";
 import { loadDedupIndex } from "./dedup.js";
@@ -197,6 +196,8 @@ export interface ReviewDeps {
   verifiers: Verifier[];
   factCheck: boolean;
   sandbox?: SandboxOptions;
+  /** Where the formats rows are checked against are found (the pipeline's registry). Default: process-wide. */
+  formats?: FormatLookup;
 }
 
 /** The outcome of reviewing one example. */
@@ -237,13 +238,19 @@ export function dedupText(type: TrainingType, row: Record<string, unknown>): str
 }
 
 /** Problems exporting a row to each of its type's formats. */
-export function formatProblems(type: TrainingType, row: Record<string, unknown>, only?: string[]): string[] {
+export function formatProblems(
+  type: TrainingType,
+  row: Record<string, unknown>,
+  only?: string[],
+  formats?: FormatLookup,
+): string[] {
   const problems: string[] = [];
   for (const [format, exporter] of Object.entries(type.exporters)) {
     if (!exporter || (only && !only.includes(format))) continue;
     try {
       const line = exporter(row, { id: "review", questionId: "review", qualityScore: null });
-      for (const p of validateFormatRow(format as ExportFormat, line)) problems.push(`${format}: ${p}`);
+      for (const p of validateFormatRow(format as ExportFormat, line, formats))
+        problems.push(`${format}: ${p}`);
     } catch (e) {
       problems.push(`${format}: the exporter failed: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -354,7 +361,7 @@ export async function reviewExample(
 
   // 2. Export formats.
   const formats = subject.formats ?? Object.keys(type.exporters);
-  const fmt = formatProblems(type, row, formats);
+  const fmt = formatProblems(type, row, formats, deps.formats);
   verdicts.push({
     kind: "verifier:format",
     score: fmt.length ? 0 : 1,
@@ -829,6 +836,7 @@ export function reviewStage(options: ReviewStageOptions = {}): ItemStage {
           benchmarks: await benchmarkIndex(),
           verifiers: options.verifiers ?? ctx.registry.verifiers(),
           factCheck: options.factCheck ?? true,
+          formats: ctx.registry,
           ...(options.sandbox ? { sandbox: options.sandbox } : {}),
         },
       );

@@ -30,6 +30,27 @@ describe("loadConfig", () => {
     expect(() => loadConfig("typo.yaml", d)).toThrow(/CONFIG|modles|Unrecognized/i);
   });
 
+  it("checks each source entry by its type; an adapter id passes while no adapter is registered", () => {
+    // This file never loads the source registry (as `synthforge export` does not): the id is
+    // checked when the source is created, and the entry's own fields are still checked here.
+    const d = dir();
+    writeFileSync(join(d, "ok.yaml"), "sources:\n  - type: arxiv\n    limit: 5\n  - type: corpus\n");
+    expect(loadConfig("ok.yaml", d).config.sources).toEqual([
+      { type: "arxiv", limit: 5 },
+      { type: "corpus" },
+    ]);
+    writeFileSync(join(d, "limit.yaml"), "sources:\n  - type: arxiv\n    limit: 500\n");
+    expect(() => loadConfig("limit.yaml", d)).toThrow(/field "sources\.0\.limit"/);
+    writeFileSync(join(d, "dir.yaml"), "sources:\n  - type: localFiles\n");
+    expect(() => loadConfig("dir.yaml", d)).toThrow(/field "sources\.0\.dir"/);
+    writeFileSync(join(d, "mcp.yaml"), "sources:\n  - type: mcp\n    id: x\n    tool: t\n");
+    expect(() => loadConfig("mcp.yaml", d)).toThrow(/either command \(\+ args\) or url/);
+    writeFileSync(join(d, "none.yaml"), "sources:\n  - dir: ./notes\n");
+    expect(() => loadConfig("none.yaml", d)).toThrow(/field "sources\.0\.type": a source needs a type/);
+    writeFileSync(join(d, "proto.yaml"), "sources:\n  - type: constructor\n    dir: x\n");
+    expect(() => loadConfig("proto.yaml", d)).toThrow(/field "sources\.0\.dir"|Unrecognized/);
+  });
+
   it("rejects a corrupt YAML file with a one-line error", () => {
     const d = dir();
     writeFileSync(join(d, "corrupt.yaml"), "db: [unclosed\n  : :\n");

@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -7,6 +7,8 @@ import {
   createRegistry,
   exportHfDataset,
   exportRun,
+  importRow,
+  isExportFormat,
   listTrainingTypes,
   listVerifiers,
   parseRequest,
@@ -166,5 +168,101 @@ describe("a pipeline's own registry", () => {
     registry.registerSource({ ...def, id: "arxiv" }, { replace: true });
     expect(registry.createSource("arxiv").id).toBe("scopedNotes");
     expect(processRegistry.source("arxiv")?.id).toBe("arxiv");
+  });
+
+  it("exports to a format only its pipelines know, checked by the format's validator and read back", async () => {
+    const registry = createRegistry();
+    let mustContain = "";
+    registry.registerExportFormat({
+      id: "flashcards",
+      description: "one front/back card per line",
+      trainer: "a flashcard trainer",
+      validate: (row) => {
+        const problems: string[] = [];
+        if (typeof row.front !== "string" || typeof row.back !== "string")
+          problems.push("needs front and back");
+        else if (!row.back.includes(mustContain)) problems.push(`back must mention "${mustContain}"`);
+        if (Object.keys(row).length !== 2) problems.push("only front and back");
+        return problems;
+      },
+      read: {
+        parse: (rec) =>
+          typeof rec.front === "string" && typeof rec.back === "string" && Object.keys(rec).length === 2
+            ? {
+                system: null,
+                turns: [
+                  { role: "user", content: rec.front },
+                  { role: "assistant", content: rec.back },
+                ],
+              }
+            : null,
+      },
+    });
+    registry.registerTrainingType({
+      ...sftType,
+      name: "cards_sft",
+      exporters: {
+        ...sftType.exporters,
+        flashcards: (row) => ({ front: sftType.promptText(row), back: sftType.answerText(row) }),
+      },
+    });
+    expect(registry.exportFormats().map((f) => f.id)).toContain("flashcards");
+    expect(processRegistry.exportFormat("flashcards")).toBeUndefined();
+    expect(isExportFormat("flashcards")).toBe(false);
+    expect(
+      await codeOf(() =>
+        registry.registerExportFormat({ id: "alpaca", description: "x", validate: () => [] }),
+      ),
+    ).toBe("CONFIG_INVALID");
+
+    const s = store("scoped-format");
+    const pipeline = createPipeline({ storage: s, registry });
+    const summary = await pipeline.run({ trainingType: "cards_sft", count: 2, topic: "photosynthesis" }).done;
+    expect(summary.counts.approved).toBe(2);
+    const out = join(dir, "cards.jsonl");
+    expect((await pipeline.export(summary.runId, { format: "flashcards", out })).rows).toBe(2);
+    const lines = readFileSync(out, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => Object.keys(l).sort())).toEqual([
+      ["back", "front"],
+      ["back", "front"],
+    ]);
+    // The HF folder's card describes the format from the registry.
+    const hf = await exportHfDataset(s, summary.runId, {
+      dir: join(dir, "cards-hf"),
+      format: "flashcards",
+      registry,
+    });
+    expect(hf.rows).toBe(2);
+    expect(readFileSync(join(dir, "cards-hf", "README.md"), "utf8")).toMatch(
+      /`flashcards` format: one front\/back card per line\. It loads without conversion into a flashcard trainer\./,
+    );
+    // Its validator checks every exported row.
+    mustContain = "no answer says this";
+    expect(
+      await codeOf(() =>
+        pipeline.export(summary.runId, { format: "flashcards", out: join(dir, "bad.jsonl") }),
+      ),
+    ).toBe("EXPORT_ROW_INVALID");
+    // Its reader reads the rows back (as SFT rows, for review) for this registry only.
+    const back = importRow("sft", lines[0]!, registry);
+    expect(back?.format).toBe("flashcards");
+    expect(back?.row).toMatchObject({ prompt: lines[0]!.front, response: lines[0]!.back });
+    expect(importRow("sft", lines[0]!)).toBeNull();
+    // The review stage checks candidates against the registry's format too.
+    const rejected = await createPipeline({ storage: s, registry, budget: { maxCandidates: 2 } }).run({
+      trainingType: "cards_sft",
+      count: 1,
+      topic: "photosynthesis",
+    }).done;
+    expect(rejected.counts.approved).toBe(0);
+    const reasons = (await s.dataSource.query("SELECT reasons FROM reviews WHERE run_id = ?", [
+      rejected.runId,
+    ])) as Array<{ reasons: string }>;
+    expect(reasons.flatMap((r) => JSON.parse(r.reasons) as string[]).join("\n")).toMatch(
+      /flashcards: back must mention "no answer says this"/,
+    );
   });
 });

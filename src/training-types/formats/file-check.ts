@@ -1,6 +1,6 @@
 import { isConversational, TRL_FORMAT_KEYS } from "./checks.js";
 import { isObj, type Json } from "./define.js";
-import { checkFormatRow, type ExportFormatId } from "./registry.js";
+import { checkFormatRow, type ExportFormatId, type FormatLookup, processFormats } from "./registry.js";
 import { sharegptVariant } from "./sharegpt.js";
 
 // ---------------------------------------------------------------------------------------
@@ -131,7 +131,11 @@ export class FormatFileChecker {
   /** Distinct warnings, in the order first seen. */
   readonly warnings: string[] = [];
 
-  constructor(readonly format: ExportFormatId) {}
+  /** `lookup`: where the format's row validator is found (a pipeline's registry; default process-wide). */
+  constructor(
+    readonly format: ExportFormatId,
+    private readonly lookup: FormatLookup = processFormats,
+  ) {}
 
   private warn(w: string): void {
     if (this.warned.has(w)) return;
@@ -142,7 +146,7 @@ export class FormatFileChecker {
   /** Checks one row; returns its errors (row rules and cross-row rules). */
   add(row: unknown): string[] {
     this.rows++;
-    const res = checkFormatRow(this.format, row);
+    const res = checkFormatRow(this.format, row, this.lookup);
     for (const w of res.warnings) this.warn(w);
     const errors = res.errors.length ? [...res.errors] : [];
     if (!isObj(row)) return errors;

@@ -62,6 +62,23 @@ export function getExportFormat(id: string): ExportFormatDefinition | undefined 
   return formats.get(id);
 }
 
+/**
+ * Where export formats are found: the process-wide formats ({@link processFormats}), or a
+ * pipeline's registry (`createRegistry()`), whose own formats stay with its pipelines.
+ */
+export interface FormatLookup {
+  /** The format of that id, or undefined. */
+  exportFormat(id: string): ExportFormatDefinition | undefined;
+  /** Every format, built-ins first. */
+  exportFormats(): ExportFormatDefinition[];
+}
+
+/** The process-wide formats: the built-ins and those registered with {@link registerExportFormat}. */
+export const processFormats: FormatLookup = {
+  exportFormat: getExportFormat,
+  exportFormats: () => [...formats.values()],
+};
+
 /** True when `name` is a built-in export format. */
 export function isBuiltinExportFormat(name: string): name is ExportFormat {
   return (EXPORT_FORMATS as readonly string[]).includes(name);
@@ -100,15 +117,11 @@ function define(format: ExportFormatDefinition): void {
 }
 
 /**
- * Registers an export format: its id, description and strict row validator (and, if it
- * has them, its trainer and reader). A training type exports to it through an exporter
- * keyed by the id (`exporters: { "mcq-jsonl": ... }`). Every exported row is checked by the
- * validator (plus the file-level rules of `FormatFileChecker`: one Arrow type per
- * column). Registering an id again replaces it.
+ * The definition of a format registered at run time, checked.
  *
- * @throws SynthforgeError `CONFIG_INVALID` for a built-in id or a malformed one.
+ * @throws SynthforgeError `CONFIG_INVALID` for a built-in id, a malformed one, or no validator.
  */
-export function registerExportFormat(format: ExportFormatRegistration): void {
+export function exportFormatDefinition(format: ExportFormatRegistration): ExportFormatDefinition {
   if (isBuiltinExportFormat(format.id))
     throw new SynthforgeError(
       "CONFIG_INVALID",
@@ -125,7 +138,7 @@ export function registerExportFormat(format: ExportFormatRegistration): void {
       `Export format "${format.id}" needs a validate(row) function.`,
     );
   const validate = format.validate;
-  define({
+  return {
     id: format.id,
     description: format.description,
     needs: format.needs ?? format.description,
@@ -133,7 +146,21 @@ export function registerExportFormat(format: ExportFormatRegistration): void {
     extraColumns: format.extraColumns === true,
     check: (row) => ({ errors: validate(row), warnings: [] }),
     ...(format.read ? { read: { order: format.read.order ?? 1000, parse: format.read.parse } } : {}),
-  });
+  };
+}
+
+/**
+ * Registers an export format process-wide: its id, description and strict row validator
+ * (and, if it has them, its trainer and reader). A training type exports to it through an
+ * exporter keyed by the id (`exporters: { "mcq-jsonl": ... }`). Every exported row is
+ * checked by the validator (plus the file-level rules of `FormatFileChecker`: one Arrow
+ * type per column). Registering an id again replaces it. A pipeline's own registry
+ * (`createRegistry().registerExportFormat`) keeps a format to its pipelines.
+ *
+ * @throws SynthforgeError `CONFIG_INVALID` for a built-in id or a malformed one.
+ */
+export function registerExportFormat(format: ExportFormatRegistration): void {
+  define(exportFormatDefinition(format));
 }
 
 /**
@@ -162,9 +189,13 @@ export function hasFormatValidator(format: ExportFormatId): boolean {
  * Checks one exported row against the strict rules of its format, with warnings.
  * A row that is not a JSON object is an error for every format.
  */
-export function checkFormatRow(format: ExportFormatId, row: unknown): RowCheck {
+export function checkFormatRow(
+  format: ExportFormatId,
+  row: unknown,
+  lookup: FormatLookup = processFormats,
+): RowCheck {
   if (!isObj(row)) return { errors: ["each line must be one JSON object"], warnings: [] };
-  const f = formats.get(format);
+  const f = lookup.exportFormat(format);
   if (!f) return { errors: [], warnings: [] };
   return f.check(row);
 }
@@ -173,26 +204,39 @@ export function checkFormatRow(format: ExportFormatId, row: unknown): RowCheck {
  * Checks one exported row against the strict rules of its format. Returns the problems
  * (empty when the row is valid).
  */
-export function validateFormatRow(format: ExportFormatId, row: Record<string, unknown>): string[] {
-  return checkFormatRow(format, row).errors;
+export function validateFormatRow(
+  format: ExportFormatId,
+  row: Record<string, unknown>,
+  lookup: FormatLookup = processFormats,
+): string[] {
+  return checkFormatRow(format, row, lookup).errors;
 }
 
 /** True when a format's loaders accept extra columns (the opt-in `synthforge` metadata column). */
-export function acceptsExtraColumns(format: ExportFormatId): boolean {
-  return formats.get(format)?.extraColumns === true;
+export function acceptsExtraColumns(format: ExportFormatId, lookup: FormatLookup = processFormats): boolean {
+  return lookup.exportFormat(format)?.extraColumns === true;
 }
 
-let readers: Array<{ id: string; read: FormatReader }> | undefined;
+type Readers = Array<{ id: string; read: FormatReader }>;
+let readers: Readers | undefined;
+
+const readersOf = (lookup: FormatLookup): Readers =>
+  lookup
+    .exportFormats()
+    .flatMap((f) => (f.read ? [{ id: f.id, read: f.read }] : []))
+    .sort((a, b) => a.read.order - b.read.order);
 
 /**
  * Reads a record of any format that has a reader into {@link ParsedRecord}: the readers
  * are tried in their `order`; null when no format recognises the shape.
  */
-export function parseRecord(rec: Record<string, unknown>): ParsedRecord | null {
-  readers ??= [...formats.values()]
-    .flatMap((f) => (f.read ? [{ id: f.id, read: f.read }] : []))
-    .sort((a, b) => a.read.order - b.read.order);
-  for (const { id, read } of readers) {
+export function parseRecord(
+  rec: Record<string, unknown>,
+  lookup: FormatLookup = processFormats,
+): ParsedRecord | null {
+  // The process's readers are kept until a format is registered; a registry's are read each time.
+  const list = lookup === processFormats ? (readers ??= readersOf(lookup)) : readersOf(lookup);
+  for (const { id, read } of list) {
     const parsed = read.parse(rec);
     if (parsed) return { format: id, ...parsed };
   }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSources } from "../../../src/cli/settings.js";
-import { loadConfig, REMOTE_SOURCE_TYPES } from "../../../src/core/config.js";
+import { currentConfigSchema, loadConfig, sourceTypeNames } from "../../../src/core/config.js";
 import { isSynthforgeError } from "../../../src/core/errors.js";
 import {
   createSource,
@@ -32,13 +32,41 @@ function configError(fn: () => unknown): string {
   throw new Error("expected CONFIG_INVALID");
 }
 
+// The public-API adapters synthforge ships, written out here so that losing one fails.
+const REMOTE_IDS = [
+  "arxiv",
+  "wikipedia",
+  "huggingFace",
+  "semanticScholar",
+  "pubmed",
+  "europePmc",
+  "biorxiv",
+  "medrxiv",
+  "crossref",
+  "openalex",
+  "stackExchange",
+  "github",
+  "plos",
+  "doaj",
+  "core",
+  "pubchem",
+  "chemrxiv",
+  "webPage",
+];
+
 describe("source registry", () => {
-  it("registers every remote adapter the config schema accepts, and only those", () => {
+  it("the config schema accepts exactly the registered adapters: the registry is the one list of ids", () => {
     const remote = listSources()
       .filter((d) => d.remote)
-      .map((d) => d.id)
-      .sort();
-    expect(remote).toEqual([...REMOTE_SOURCE_TYPES].sort());
+      .map((d) => d.id);
+    expect([...remote].sort()).toEqual([...REMOTE_IDS].sort());
+    expect(sourceTypeNames()).toEqual(remote);
+    const schema = currentConfigSchema();
+    for (const id of remote) expect(schema.safeParse({ sources: [{ type: id }] }).success).toBe(true);
+    const bad = schema.safeParse({ sources: [{ type: "arxive" }] });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]?.path).toEqual(["sources", 0, "type"]);
+    expect(bad.error?.issues[0]?.message).toMatch(/unknown source type "arxive".*\(arxiv, wikipedia,/);
     for (const d of listSources()) {
       expect(d.description.length).toBeGreaterThan(10);
       expect(d.licenceNotes.length).toBeGreaterThan(5);
@@ -47,7 +75,7 @@ describe("source registry", () => {
 
   it("creates each remote adapter by id with its id and a description", () => {
     const http = testHttp();
-    for (const id of REMOTE_SOURCE_TYPES) {
+    for (const id of REMOTE_IDS) {
       const src = createSource(id, { baseUrl: server.url, http });
       expect(src.id).toBe(id);
       expect(src.description.length).toBeGreaterThan(10);

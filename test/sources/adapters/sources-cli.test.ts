@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { main } from "../../../src/cli/main.js";
 import type { CliIO } from "../../../src/cli/progress.js";
-import { REMOTE_SOURCE_TYPES } from "../../../src/core/config.js";
+import { sourceTypeNames } from "../../../src/core/config.js";
 import { type FixtureServer, startFixtureServer } from "../../helpers/fixture-server.js";
 
 let server: FixtureServer;
@@ -28,7 +28,7 @@ describe("synthforge sources", () => {
   it("list: every source with its licence notes, as text and JSON", async () => {
     const text = await run("sources", "list");
     expect(text.code).toBe(0);
-    for (const id of [...REMOTE_SOURCE_TYPES, "localFiles", "corpus"])
+    for (const id of [...sourceTypeNames(), "localFiles", "corpus"])
       expect(text.out.some((l) => l.startsWith(`${id} `))).toBe(true);
     expect(text.out.join("\n")).toMatch(/licence: CC BY-SA by post date/);
     const json = await run("sources", "list", "--json");

@@ -63,7 +63,7 @@ export function getExportFormat(id: string): ExportFormatDefinition | undefined 
 }
 
 /**
- * Where export formats are found: the process-wide formats ({@link processFormats}), or a
+ * Where export formats are found: the process-wide formats (`processFormats`), or a
  * pipeline's registry (`createRegistry()`), whose own formats stay with its pipelines.
  */
 export interface FormatLookup {

@@ -36,6 +36,26 @@ export interface QuestionLease {
  * `migrations/` (never by `synchronize`); a test checks both describe the same tables.
  */
 
+/**
+ * Key, in a column's options, of how the column reads into its row interface beyond what
+ * its `type` and `nullable` say (see {@link RowOptions}). TypeORM ignores it; the row
+ * mapper of the TypeORM store (`typeorm/rows.ts`) reads it.
+ */
+export const ROW = Symbol("synthforge.row");
+
+/** How a column reads into its row, declared on the column (under {@link ROW}). */
+export interface RowOptions {
+  /** Makes the row's value when the column reads null (a JSON column read as `[]` or `{}`). */
+  whenNull?: () => unknown;
+  /** Not a property of the row interface (the lease columns of `questions`). */
+  hidden?: boolean;
+  /** A property of this object property of the row (the type columns, in `ExampleRow.data`). */
+  nested?: string;
+}
+
+/** The options of an entity column, with how it reads into its row. */
+export type ColumnOptions = EntitySchemaColumnOptions & { [ROW]?: RowOptions };
+
 /** The database engine behind a store. */
 export type StoreKind = "sqlite" | "postgres";
 
@@ -102,30 +122,30 @@ export const ENTITY_NAMES = {
 /** Builds the entity schemas for `kind`. Each store builds its own set. */
 export function buildEntities(kind: StoreKind): SynthforgeEntities {
   const t = typeMap(kind);
-  const id = (): EntitySchemaColumnOptions => ({ type: "varchar", primary: true });
-  const str = (name: string, nullable = false): EntitySchemaColumnOptions => ({
+  const id = (): ColumnOptions => ({ type: "varchar", primary: true });
+  const str = (name: string, nullable = false): ColumnOptions => ({
     type: "varchar",
     name,
     nullable,
   });
-  const text = (name: string, nullable = false): EntitySchemaColumnOptions => ({
+  const text = (name: string, nullable = false): ColumnOptions => ({
     type: "text",
     name,
     nullable,
   });
-  const int = (name: string): EntitySchemaColumnOptions => ({ type: "integer", name });
-  const real = (name: string, nullable = false): EntitySchemaColumnOptions => ({
+  const int = (name: string): ColumnOptions => ({ type: "integer", name });
+  const real = (name: string, nullable = false): ColumnOptions => ({
     type: t.real,
     name,
     nullable,
   });
-  const bool = (name: string): EntitySchemaColumnOptions => ({ type: "boolean", name });
-  const json = (name: string, nullable = false): EntitySchemaColumnOptions => ({
+  const bool = (name: string): ColumnOptions => ({ type: "boolean", name });
+  const json = (name: string, nullable = false): ColumnOptions => ({
     type: t.json,
     name,
     nullable,
   });
-  const time = (name: string, nullable = false): EntitySchemaColumnOptions => ({
+  const time = (name: string, nullable = false): ColumnOptions => ({
     type: t.timestamp,
     name,
     nullable,
@@ -134,11 +154,21 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
     name: string,
     target: string,
     opts: { nullable?: boolean; onDelete: "CASCADE" | "SET NULL" },
-  ): EntitySchemaColumnOptions => ({
+  ): ColumnOptions => ({
     type: "varchar",
     name,
     nullable: opts.nullable ?? false,
     foreignKey: { target, onDelete: opts.onDelete },
+  });
+  /** The column reads into its row as `fallback()` when null. */
+  const whenNull = (column: ColumnOptions, fallback: () => unknown): ColumnOptions => ({
+    ...column,
+    [ROW]: { ...column[ROW], whenNull: fallback },
+  });
+  /** The column is not a property of its row interface. */
+  const notInRow = (column: ColumnOptions): ColumnOptions => ({
+    ...column,
+    [ROW]: { ...column[ROW], hidden: true },
   });
   const index = (name: string, columns: string[], unique = false): EntitySchemaIndexOptions => ({
     name,
@@ -156,7 +186,7 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
       topic: text("topic"),
       targetCount: int("target_count"),
       plan: json("plan", true),
-      config: json("config"),
+      config: whenNull(json("config"), () => ({})),
       status: str("status"),
       stopReason: text("stop_reason", true),
       provider: str("provider"),
@@ -185,8 +215,8 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
       revisions: int("revisions"),
       createdAt: time("created_at"),
       updatedAt: time("updated_at"),
-      leaseOwner: str("lease_owner", true),
-      leaseExpiresAt: time("lease_expires_at", true),
+      leaseOwner: notInRow(str("lease_owner", true)),
+      leaseExpiresAt: notInRow(time("lease_expires_at", true)),
     },
     indices: [
       index("IDX_questions_run_id_status_created_at", ["runId", "status", "createdAt", "id"]),
@@ -204,7 +234,7 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
       id: id(),
       url: text("url"),
       title: text("title"),
-      authors: json("authors"),
+      authors: whenNull(json("authors"), () => []),
       published: str("published", true),
       retrievedAt: time("retrieved_at"),
       adapter: str("adapter"),
@@ -237,7 +267,7 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
       kind: str("kind"),
       score: real("score"),
       passed: bool("passed"),
-      reasons: json("reasons"),
+      reasons: whenNull(json("reasons"), () => []),
       raw: json("raw", true),
       createdAt: time("created_at"),
     },
@@ -302,7 +332,7 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
       name: str("name", true),
       state: str("state"),
       requestCount: int("request_count"),
-      requests: json("requests"),
+      requests: whenNull(json("requests"), () => []),
       error: text("error", true),
       createdAt: time("created_at"),
       updatedAt: time("updated_at"),
@@ -311,7 +341,7 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
     indices: [index("IDX_llm_batches_run_id_state", ["runId", "state"])],
   });
 
-  const typeColumn = (spec: ColumnSpec): EntitySchemaColumnOptions => {
+  const typeColumn = (spec: ColumnSpec): ColumnOptions => {
     const nullable = spec.nullable ?? false;
     switch (spec.kind) {
       case "text":
@@ -330,7 +360,7 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
   const examples: Partial<Record<TrainingTypeName, EntitySchema<ExampleEntity>>> = {};
   for (const type of exampleTypes()) {
     const table = exampleTable(type);
-    const columns: Record<string, EntitySchemaColumnOptions> = {
+    const columns: Record<string, ColumnOptions> = {
       id: id(),
       runId: fk("run_id", ENTITY_NAMES.run, { onDelete: "CASCADE" }),
       questionId: fk("question_id", ENTITY_NAMES.question, { onDelete: "CASCADE" }),
@@ -338,12 +368,14 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
       provider: str("provider"),
       qualityScore: real("quality_score", true),
       reviewStatus: str("review_status"),
-      sources: json("sources"),
+      sources: whenNull(json("sources"), () => []),
       revision: int("revision"),
       createdAt: time("created_at"),
       updatedAt: time("updated_at"),
     };
-    for (const spec of exampleColumns(type) ?? []) columns[spec.name] = typeColumn(spec);
+    // The type's own columns read into `ExampleRow.data`.
+    for (const spec of exampleColumns(type) ?? [])
+      columns[spec.name] = { ...typeColumn(spec), [ROW]: { nested: "data" } };
     examples[type] = new EntitySchema<ExampleEntity>({
       name: ENTITY_NAMES.example(type),
       tableName: table,

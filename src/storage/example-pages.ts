@@ -172,7 +172,7 @@ async function runPage(
 }
 
 /**
- * One raw row as the entity path types it (see `toExampleRow` in `typeorm/examples.ts`):
+ * One raw row as the entity path types it (see `toExampleRow` in `typeorm/rows.ts`):
  * numbers and booleans from either engine's encoding, JSON parsed from SQLite's text.
  */
 function toPageRow(r: unknown[], specs: ColumnSpec[], jsonText: boolean): ExamplePageRow {

@@ -1,7 +1,8 @@
 import type { BatchStore, LlmBatchRow } from "../store.js";
 import { In } from "../typeorm-lazy.js";
 import { StoreContext } from "./context.js";
-import { columns, definedOnly, toDate, toDateOrNull, toNumber } from "./values.js";
+import { rowMapper } from "./rows.js";
+import { columns, definedOnly } from "./values.js";
 
 /**
  * The `llm_batches` table ({@link BatchStore}).
@@ -44,19 +45,6 @@ export class TypeormBatchStore extends StoreContext implements BatchStore {
         order: { createdAt: "ASC", id: "ASC" },
       }),
     );
-    return rows.map((r) => ({
-      id: r.id,
-      runId: r.runId,
-      role: r.role,
-      model: r.model,
-      name: r.name ?? null,
-      state: r.state,
-      requestCount: toNumber(r.requestCount),
-      requests: typeof r.requests === "string" ? JSON.parse(r.requests) : (r.requests ?? []),
-      error: r.error ?? null,
-      createdAt: toDate(r.createdAt),
-      updatedAt: toDate(r.updatedAt),
-      finishedAt: toDateOrNull(r.finishedAt),
-    }));
+    return rows.map(rowMapper(this.e.llmBatch));
   }
 }

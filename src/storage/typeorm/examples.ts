@@ -15,17 +15,8 @@ import type {
 import { In, MoreThan } from "../typeorm-lazy.js";
 import { StoreContext } from "./context.js";
 import { fastInsert, fastUpdate } from "./fast-sql.js";
-import {
-  columns,
-  countsOf,
-  definedOnly,
-  positiveInt,
-  toBoolean,
-  toDate,
-  toDateOrNull,
-  toNumber,
-  toNumberOrNull,
-} from "./values.js";
+import { rowMapper, toExampleRow } from "./rows.js";
+import { columns, countsOf, definedOnly, positiveInt, toNumber } from "./values.js";
 
 /** Default rows per query of {@link ExampleStore.iterateExamples}. */
 const DEFAULT_BATCH = 500;
@@ -79,7 +70,7 @@ export class TypeormExampleStore extends StoreContext implements ExampleStore {
       return m.findOneBy(entity, { questionId: row.questionId });
     });
     if (!saved) throw new Error(`example of question ${row.questionId} was not stored`);
-    return toExampleRow(type, saved);
+    return toExampleRow(entity, type, saved);
   }
 
   /**
@@ -100,7 +91,7 @@ export class TypeormExampleStore extends StoreContext implements ExampleStore {
   async getExampleByQuestion(type: TrainingTypeName, questionId: string): Promise<ExampleRow | null> {
     const entity = this.exampleEntity(type);
     const row = await this.op((m) => m.findOneBy(entity, { questionId }));
-    return row ? toExampleRow(type, row) : null;
+    return row ? toExampleRow(entity, type, row) : null;
   }
 
   async countExamples(runId: string, type: TrainingTypeName): Promise<Record<ReviewStatus, number>> {
@@ -145,7 +136,7 @@ export class TypeormExampleStore extends StoreContext implements ExampleStore {
           take: batch,
         }),
       );
-      for (const r of rows) yield toExampleRow(type, r);
+      for (const r of rows) yield toExampleRow(entity, type, r);
       const last = rows[rows.length - 1];
       if (rows.length < batch || !last) return;
       after = last.id;
@@ -169,7 +160,7 @@ export class TypeormExampleStore extends StoreContext implements ExampleStore {
     const rows = await this.op((m) =>
       m.find(this.e.review, { where: { exampleId }, order: { createdAt: "ASC", id: "ASC" } }),
     );
-    return rows.map(toReviewRow);
+    return rows.map(rowMapper(this.e.review));
   }
 
   async insertFailure(row: Omit<FailureRow, "createdAt" | "retriedAt">): Promise<void> {
@@ -182,7 +173,7 @@ export class TypeormExampleStore extends StoreContext implements ExampleStore {
     const rows = await this.op((m) =>
       m.find(this.e.failure, { where: { runId }, order: { createdAt: "ASC", id: "ASC" } }),
     );
-    return rows.map(toFailureRow);
+    return rows.map(rowMapper(this.e.failure));
   }
 
   async dropReasonCounts(runId: string): Promise<DropReasonCount[]> {
@@ -217,64 +208,6 @@ function columnsOf(type: TrainingTypeName): ColumnSpec[] {
   if (!cols)
     throw new SynthforgeError("UNKNOWN_TRAINING_TYPE", `No table for training type "${String(type)}".`);
   return cols;
-}
-
-function toExampleRow(type: TrainingTypeName, r: ExampleEntity): ExampleRow {
-  const data: Record<string, unknown> = {};
-  for (const spec of columnsOf(type)) {
-    const v = r[spec.name];
-    if (v === null || v === undefined) data[spec.name] = null;
-    else if (spec.kind === "real" || spec.kind === "integer") data[spec.name] = toNumber(v);
-    else if (spec.kind === "boolean") data[spec.name] = toBoolean(v);
-    else data[spec.name] = v;
-  }
-  return {
-    id: r.id,
-    runId: r.runId,
-    questionId: r.questionId,
-    trainingType: type,
-    data,
-    model: r.model,
-    provider: r.provider,
-    qualityScore: toNumberOrNull(r.qualityScore),
-    reviewStatus: r.reviewStatus as ReviewStatus,
-    sources: r.sources ?? [],
-    revision: toNumber(r.revision),
-    createdAt: toDate(r.createdAt),
-    updatedAt: toDate(r.updatedAt),
-  };
-}
-
-function toReviewRow(r: ReviewRow): ReviewRow {
-  return {
-    id: r.id,
-    runId: r.runId,
-    exampleId: r.exampleId,
-    questionId: r.questionId,
-    trainingType: r.trainingType,
-    round: toNumber(r.round),
-    seq: toNumber(r.seq),
-    kind: r.kind,
-    score: toNumber(r.score),
-    passed: toBoolean(r.passed),
-    reasons: r.reasons ?? [],
-    raw: r.raw ?? null,
-    createdAt: toDate(r.createdAt),
-  };
-}
-
-function toFailureRow(r: FailureRow): FailureRow {
-  return {
-    id: r.id,
-    runId: r.runId,
-    questionId: r.questionId ?? null,
-    stage: r.stage,
-    reason: r.reason,
-    rawOutput: r.rawOutput ?? null,
-    attempt: toNumber(r.attempt),
-    createdAt: toDate(r.createdAt),
-    retriedAt: toDateOrNull(r.retriedAt),
-  };
 }
 
 /**

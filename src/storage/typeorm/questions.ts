@@ -15,6 +15,7 @@ import type {
 import { In, IsNull, MoreThan, Not } from "../typeorm-lazy.js";
 import { StoreContext } from "./context.js";
 import { fastUpdate } from "./fast-sql.js";
+import { rowMapper } from "./rows.js";
 import {
   chunks,
   columns,
@@ -69,7 +70,7 @@ export class TypeormQuestionStore extends StoreContext implements Omit<QuestionS
 
   async getQuestion(id: string): Promise<QuestionRow | null> {
     const row = await this.op((m) => m.findOneBy(this.e.question, { id }));
-    return row ? toQuestionRow(row) : null;
+    return row ? rowMapper<QuestionRow>(this.e.question)(row) : null;
   }
 
   /**
@@ -125,7 +126,7 @@ export class TypeormQuestionStore extends StoreContext implements Omit<QuestionS
         ...(filter.limit !== undefined ? { take: positiveInt(filter.limit, 1) } : {}),
       }),
     );
-    return rows.map(toQuestionRow);
+    return rows.map(rowMapper<QuestionRow>(this.e.question));
   }
 
   async listQuestionKeys(runId: string): Promise<QuestionKey[]> {
@@ -334,7 +335,7 @@ export class TypeormQuestionStore extends StoreContext implements Omit<QuestionS
         { id: In(rows.map((r) => r.id)) },
         columns<QuestionRow & QuestionLease>({ leaseOwner: opts.owner, leaseExpiresAt: expires }),
       );
-      return rows.map(toQuestionRow);
+      return rows.map(rowMapper<QuestionRow>(this.e.question));
     });
   }
 
@@ -400,23 +401,4 @@ export class TypeormQuestionStore extends StoreContext implements Omit<QuestionS
     );
     return res.affected ?? 0;
   }
-}
-
-function toQuestionRow(r: QuestionRow): QuestionRow {
-  return {
-    id: r.id,
-    runId: r.runId,
-    topic: r.topic,
-    subTopic: r.subTopic,
-    difficulty: r.difficulty,
-    text: r.text,
-    textHash: r.textHash,
-    status: r.status,
-    groundTruthContext: r.groundTruthContext ?? null,
-    synthesizedContext: r.synthesizedContext ?? null,
-    contextSources: r.contextSources ?? null,
-    revisions: toNumber(r.revisions),
-    createdAt: toDate(r.createdAt),
-    updatedAt: toDate(r.updatedAt),
-  };
 }

@@ -1,7 +1,8 @@
 import { AsyncMutex } from "../mutex.js";
 import type { NewRun, RunRow, RunStore } from "../store.js";
 import { StoreContext } from "./context.js";
-import { columns, definedOnly, positiveInt, toDate, toDateOrNull, toNumber } from "./values.js";
+import { rowMapper } from "./rows.js";
+import { columns, definedOnly, positiveInt } from "./values.js";
 
 /** In-process run locks (SQLite; PostgreSQL uses advisory locks). */
 const RUN_LOCKS = new Map<string, AsyncMutex>();
@@ -37,7 +38,7 @@ export class TypeormRunStore extends StoreContext implements RunStore {
 
   async getRun(id: string): Promise<RunRow | null> {
     const row = await this.op((m) => m.findOneBy(this.e.run, { id }));
-    return row ? toRunRow(row) : null;
+    return row ? rowMapper(this.e.run)(row) : null;
   }
 
   async latestRun(): Promise<RunRow | null> {
@@ -50,7 +51,7 @@ export class TypeormRunStore extends StoreContext implements RunStore {
     const rows = await this.op((m) =>
       m.find(this.e.run, { order: { createdAt: "DESC", id: "DESC" }, take: positiveInt(limit, 100) }),
     );
-    return rows.map(toRunRow);
+    return rows.map(rowMapper(this.e.run));
   }
 
   /** Updates a run (a no-op when it does not exist). */
@@ -90,22 +91,4 @@ export class TypeormRunStore extends StoreContext implements RunStore {
       if (lock.pending === 0) RUN_LOCKS.delete(runId);
     }
   }
-}
-
-function toRunRow(r: RunRow): RunRow {
-  return {
-    id: r.id,
-    request: r.request,
-    trainingType: r.trainingType,
-    topic: r.topic,
-    targetCount: toNumber(r.targetCount),
-    plan: r.plan ?? null,
-    config: r.config ?? {},
-    status: r.status,
-    stopReason: r.stopReason ?? null,
-    provider: r.provider,
-    createdAt: toDate(r.createdAt),
-    updatedAt: toDate(r.updatedAt),
-    finishedAt: toDateOrNull(r.finishedAt),
-  };
 }

@@ -2,7 +2,8 @@ import { newId } from "../../core/ids.js";
 import type { NewSource, SourceRow, SourceStore } from "../store.js";
 import { In } from "../typeorm-lazy.js";
 import { StoreContext } from "./context.js";
-import { chunks, columns, INSERT_CHUNK, LOOKUP_CHUNK, toBoolean, toDate } from "./values.js";
+import { rowMapper } from "./rows.js";
+import { chunks, columns, INSERT_CHUNK, LOOKUP_CHUNK } from "./values.js";
 
 /**
  * The `sources` table ({@link SourceStore}).
@@ -41,6 +42,7 @@ export class TypeormSourceStore extends StoreContext implements SourceStore {
       });
     }
     const stored = await this.atomic(async (m) => {
+      const toSourceRow = rowMapper(this.e.source);
       const found = new Map<string, SourceRow>();
       for (const part of chunks([...byHash.values()], INSERT_CHUNK)) {
         // ON CONFLICT (content_hash) DO NOTHING: safe against another process inserting
@@ -68,6 +70,7 @@ export class TypeormSourceStore extends StoreContext implements SourceStore {
   /** The sources with these ids, in the order asked (unknown ids are skipped). */
   async getSources(ids: string[]): Promise<SourceRow[]> {
     if (ids.length === 0) return [];
+    const toSourceRow = rowMapper(this.e.source);
     const byId = new Map<string, SourceRow>();
     for (const part of chunks([...new Set(ids)], LOOKUP_CHUNK)) {
       const rows = await this.op((m) => m.findBy(this.e.source, { id: In(part) }));
@@ -78,26 +81,4 @@ export class TypeormSourceStore extends StoreContext implements SourceStore {
       return row ? [{ ...row }] : [];
     });
   }
-}
-
-function toSourceRow(r: SourceRow): SourceRow {
-  return {
-    id: r.id,
-    url: r.url,
-    title: r.title,
-    authors: r.authors ?? [],
-    published: r.published ?? null,
-    retrievedAt: toDate(r.retrievedAt),
-    adapter: r.adapter,
-    licence: r.licence,
-    licenceUrl: r.licenceUrl ?? null,
-    isPermissive: toBoolean(r.isPermissive),
-    attributionRequired: toBoolean(r.attributionRequired),
-    commercialUseAllowed: toBoolean(r.commercialUseAllowed),
-    shareAlike: toBoolean(r.shareAlike),
-    noDerivatives: toBoolean(r.noDerivatives),
-    licenceEvidence: r.licenceEvidence,
-    contentHash: r.contentHash,
-    flags: r.flags ?? null,
-  };
 }

@@ -1,7 +1,7 @@
 /**
  * Value conversion and small helpers shared by the role files of the TypeORM store: the
  * drivers return numbers as strings (PostgreSQL `bigint`, `numeric`), booleans as 0/1 and
- * instants as text (SQLite); the row mappers normalise them with these.
+ * instants as text (SQLite); the row mapper (`rows.ts`) normalises them with these.
  */
 import type { QueryDeepPartialEntity } from "typeorm";
 
@@ -15,10 +15,6 @@ export function toNumber(v: unknown): number {
   if (typeof v === "bigint") return Number(v);
   if (typeof v === "string" && v.trim() !== "") return Number(v);
   return 0;
-}
-
-export function toNumberOrNull(v: unknown): number | null {
-  return v === null || v === undefined ? null : toNumber(v);
 }
 
 export function toBoolean(v: unknown): boolean {
@@ -35,10 +31,6 @@ export function toDate(v: unknown): Date {
     return new Date(v);
   }
   return new Date(Number.NaN);
-}
-
-export function toDateOrNull(v: unknown): Date | null {
-  return v === null || v === undefined ? null : toDate(v);
 }
 
 export function countsOf<K extends string>(

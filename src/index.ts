@@ -389,6 +389,7 @@ export { type ChatRow, chatRowSchema, chatType } from "./training-types/chat.js"
 export { composeAnswer, shortAnswer } from "./training-types/compose.js";
 export { dpoType } from "./training-types/dpo.js";
 export {
+  type FileRules,
   type FormatLookup,
   type FormatReader,
   formatTrainer,

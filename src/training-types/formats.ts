@@ -12,6 +12,7 @@ export { isConversational } from "./formats/checks.js";
 export {
   defineFormat,
   type ExportFormatDefinition,
+  type FileRules,
   type FormatReader,
   type ParsedRecord,
   type RowCheck,

@@ -185,6 +185,10 @@ describe("a pipeline's own registry", () => {
         if (Object.keys(row).length !== 2) problems.push("only front and back");
         return problems;
       },
+      fileRules: () => ({
+        add: () => [],
+        finish: (rows) => (rows < 3 ? [`a deck of ${rows} cards is small`] : []),
+      }),
       read: {
         parse: (rec) =>
           typeof rec.front === "string" && typeof rec.back === "string" && Object.keys(rec).length === 2
@@ -220,7 +224,9 @@ describe("a pipeline's own registry", () => {
     const summary = await pipeline.run({ trainingType: "cards_sft", count: 2, topic: "photosynthesis" }).done;
     expect(summary.counts.approved).toBe(2);
     const out = join(dir, "cards.jsonl");
-    expect((await pipeline.export(summary.runId, { format: "flashcards", out })).rows).toBe(2);
+    const exported = await pipeline.export(summary.runId, { format: "flashcards", out });
+    expect(exported.rows).toBe(2);
+    expect(exported.warnings).toContain("a deck of 2 cards is small");
     const lines = readFileSync(out, "utf8")
       .trim()
       .split("\n")

@@ -1,4 +1,4 @@
-import { isObj, isStr, type Json, nonEmpty, type RowCheck, textOf } from "./define.js";
+import { type FileRules, isObj, isStr, type Json, nonEmpty, type RowCheck, textOf } from "./define.js";
 
 /**
  * Rules shared by the chat formats (the rules of notes/formats.md §9): chat messages (TRL
@@ -214,6 +214,44 @@ export function checkTools(tools: unknown, where: string, opts: { allowString: b
 const TRL_KEYS = ["prompt", "chosen", "rejected", "completion", "messages", "label"];
 /** The columns whose values tell a standard TRL row from a conversational one. */
 export const TRL_FORMAT_KEYS = ["prompt", "chosen", "rejected", "completion", "messages"];
+
+/** TRL's file rule: every row standard (plain text) or every row conversational (messages). */
+export function oneTrlFormatPerFile(): FileRules {
+  let seen: "standard" | "conversational" | null = null;
+  return {
+    add(row) {
+      const key = TRL_FORMAT_KEYS.find((k) => k in row);
+      if (!key) return [];
+      const f = isConversational(row[key]) ? "conversational" : "standard";
+      seen ??= f;
+      return seen === f ? [] : [`this row is ${f} but earlier rows are ${seen}: use one TRL format per file`];
+    },
+  };
+}
+
+/** KTO's file warning: every label the same (the label of a row is `labelOf(row)`, or undefined). */
+export function bothKtoLabels(labelOf: (row: Json) => boolean | undefined): FileRules {
+  const labels = new Set<boolean>();
+  return {
+    add(row) {
+      const l = labelOf(row);
+      if (l !== undefined) labels.add(l);
+      return [];
+    },
+    finish: (rows) =>
+      rows > 1 && labels.size === 1
+        ? [`every label is ${[...labels][0]}: KTO wants both desirable and undesirable examples`]
+        : [],
+  };
+}
+
+/** File rules that all apply. */
+export function allRules(...rules: FileRules[]): FileRules {
+  return {
+    add: (row) => rules.flatMap((r) => r.add(row)),
+    finish: (rows) => rules.flatMap((r) => r.finish?.(rows) ?? []),
+  };
+}
 export function trlKeySet(row: Json, ...accepted: string[][]): string[] {
   // The key set is one of `accepted` when it has as many TRL keys and holds each one.
   let count = 0;

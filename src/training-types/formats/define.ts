@@ -47,6 +47,17 @@ export interface FormatReader {
   parse(rec: Record<string, unknown>): Omit<ParsedRecord, "format"> | null;
 }
 
+/**
+ * The file-level rules of a format: state kept over the rows of one file (a new one per
+ * file), for rules no single row can break (one row shape per file, both KTO labels).
+ */
+export interface FileRules {
+  /** The problems of this row given the rows before it (empty when none). */
+  add(row: Record<string, unknown>): string[];
+  /** Warnings once every row has been added (`rows`: how many). */
+  finish?(rows: number): string[];
+}
+
 /** One export format: everything synthforge knows about it, in one object. */
 export interface ExportFormatDefinition<Id extends string = string> {
   /** The id, as in `synthforge export --format <id>`. */
@@ -63,6 +74,8 @@ export interface ExportFormatDefinition<Id extends string = string> {
   check(row: Record<string, unknown>): RowCheck;
   /** How rows of this format are read back (importing an existing dataset). */
   read?: FormatReader;
+  /** Its file-level rules, made once per file (besides one Arrow type per column, which every format has). */
+  fileRules?: () => FileRules;
 }
 
 /** Declares a built-in format, keeping its id as a literal type. */

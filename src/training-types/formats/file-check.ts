@@ -1,7 +1,5 @@
-import { isConversational, TRL_FORMAT_KEYS } from "./checks.js";
-import { isObj, type Json } from "./define.js";
+import { type FileRules, isObj, type Json } from "./define.js";
 import { checkFormatRow, type ExportFormatId, type FormatLookup, processFormats } from "./registry.js";
-import { sharegptVariant } from "./sharegpt.js";
 
 // ---------------------------------------------------------------------------------------
 // Arrow types and file-level checks
@@ -116,15 +114,14 @@ export function mergeTypes(a: ValueType, b: ValueType, path = ""): ValueType {
 
 /**
  * Streams the rows of one export file through the row validator and the file-level
- * rules: one TRL format (standard or conversational) per file, one ShareGPT variant per
- * file, one Arrow type per column and nested list, and (KTO) both labels present.
- * Memory stays constant: only the merged column types are kept.
+ * rules: one Arrow type per column and nested list for every format, and the format's own
+ * (`fileRules`: one TRL format, standard or conversational, per file; one ShareGPT variant
+ * per file; both KTO labels present). Memory stays constant: only the merged column types
+ * and the rules' small state are kept.
  */
 export class FormatFileChecker {
   private rowType: ValueType = { kind: "struct", fields: {} };
-  private trlFormat: "standard" | "conversational" | null = null;
-  private variant: string | null = null;
-  private labels = new Set<boolean>();
+  private readonly rules: FileRules | undefined;
   private readonly warned = new Set<string>();
   /** Rows checked so far. */
   rows = 0;
@@ -135,7 +132,9 @@ export class FormatFileChecker {
   constructor(
     readonly format: ExportFormatId,
     private readonly lookup: FormatLookup = processFormats,
-  ) {}
+  ) {
+    this.rules = lookup.exportFormat(format)?.fileRules?.();
+  }
 
   private warn(w: string): void {
     if (this.warned.has(w)) return;
@@ -157,33 +156,13 @@ export class FormatFileChecker {
       if (e instanceof TypeConflict) errors.push(`column ${e.message}; keep one shape per file`);
       else throw e;
     }
-    if (this.format.startsWith("trl-")) {
-      const key = TRL_FORMAT_KEYS.find((k) => k in row);
-      if (key) {
-        const f = isConversational(row[key]) ? "conversational" : "standard";
-        if (this.trlFormat && this.trlFormat !== f)
-          errors.push(`this row is ${f} but earlier rows are ${this.trlFormat}: use one TRL format per file`);
-        this.trlFormat ??= f;
-      }
-    }
-    if (this.format === "sharegpt") {
-      const v = sharegptVariant(row);
-      if (this.variant && this.variant !== v)
-        errors.push(
-          `this row is a ${v} row but earlier rows are ${this.variant} rows: use one ShareGPT variant per file`,
-        );
-      this.variant ??= v;
-    }
-    if (this.format === "trl-kto" && typeof row.label === "boolean") this.labels.add(row.label);
-    if (this.format === "sharegpt" && typeof row.kto_tag === "boolean") this.labels.add(row.kto_tag);
+    if (this.rules) errors.push(...this.rules.add(row));
     return errors;
   }
 
   /** File-level warnings once every row has been added. */
   finish(): string[] {
-    if ((this.format === "trl-kto" || this.variant === "kto") && this.rows > 1 && this.labels.size === 1) {
-      this.warn(`every label is ${[...this.labels][0]}: KTO wants both desirable and undesirable examples`);
-    }
+    for (const w of this.rules?.finish?.(this.rows) ?? []) this.warn(w);
     if (this.rows === 0) this.warn("the file has no rows");
     return this.warnings;
   }

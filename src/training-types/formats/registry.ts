@@ -1,6 +1,7 @@
 import { SynthforgeError } from "../../core/errors.js";
 import {
   type ExportFormatDefinition,
+  type FileRules,
   type FormatReader,
   isObj,
   type ParsedRecord,
@@ -38,6 +39,8 @@ export interface ExportFormatRegistration {
   validate(row: Record<string, unknown>): string[];
   /** How its rows are read back (`importRow`, `synthforge review`); `order` defaults to 1000. */
   read?: Omit<FormatReader, "order"> & { order?: number };
+  /** Its file-level rules, made once per exported file (see `FileRules`). */
+  fileRules?: () => FileRules;
 }
 
 const FORMAT_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -146,6 +149,7 @@ export function exportFormatDefinition(format: ExportFormatRegistration): Export
     extraColumns: format.extraColumns === true,
     check: (row) => ({ errors: validate(row), warnings: [] }),
     ...(format.read ? { read: { order: format.read.order ?? 1000, parse: format.read.parse } } : {}),
+    ...(format.fileRules ? { fileRules: format.fileRules } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import { checkTools } from "./checks.js";
+import { allRules, bothKtoLabels, checkTools } from "./checks.js";
 import {
   defineFormat,
   isObj,
@@ -117,6 +117,24 @@ export const sharegpt = defineFormat({
   needs: "a conversation (or a conversation plus a chosen/rejected pair, or a KTO tag)",
   trainer: "LLaMA-Factory (`formatting: sharegpt`)",
   check: checkShareGpt,
+  // One variant per file (LLaMA-Factory reads a dataset as one kind); a KTO file with both tags.
+  fileRules: () => {
+    let variant: string | null = null;
+    return allRules(
+      {
+        add(row) {
+          const v = sharegptVariant(row);
+          variant ??= v;
+          return variant === v
+            ? []
+            : [
+                `this row is a ${v} row but earlier rows are ${variant} rows: use one ShareGPT variant per file`,
+              ];
+        },
+      },
+      bothKtoLabels((row) => (typeof row.kto_tag === "boolean" ? row.kto_tag : undefined)),
+    );
+  },
   read: {
     order: 20,
     parse: (rec) => {

@@ -1,4 +1,4 @@
-import { checkPreference } from "./checks.js";
+import { checkPreference, oneTrlFormatPerFile } from "./checks.js";
 import { defineFormat } from "./define.js";
 import { preferencePair, splitSystem, turnsOf } from "./read.js";
 
@@ -10,6 +10,7 @@ export const trlDpo = defineFormat({
   needs: "a prompt with a chosen and a rejected response",
   trainer: "trl.DPOTrainer",
   extraColumns: true,
+  fileRules: oneTrlFormatPerFile,
   check: (row) => checkPreference(row, { implicitOk: true, preferExplicit: true }),
   // A conversational prompt; a string prompt is read as trl-orpo.
   read: {

@@ -1,4 +1,4 @@
-import { checkPrompt, trlKeySet } from "./checks.js";
+import { checkPrompt, oneTrlFormatPerFile, trlKeySet } from "./checks.js";
 import { defineFormat, isStr } from "./define.js";
 import { splitSystem, turnsOf } from "./read.js";
 
@@ -21,6 +21,7 @@ export const trlGrpo = defineFormat({
   needs: "a prompt and a verifiable reference answer",
   trainer: "trl.GRPOTrainer (the `solution` column reaches the reward functions)",
   extraColumns: true,
+  fileRules: oneTrlFormatPerFile,
   check: (row) => {
     const errors = [...trlKeySet(row, ["prompt"]), ...checkPrompt(row.prompt)];
     const warnings: string[] = [];

@@ -1,4 +1,4 @@
-import { checkPromptCompletion, trlKeySet } from "./checks.js";
+import { allRules, bothKtoLabels, checkPromptCompletion, oneTrlFormatPerFile, trlKeySet } from "./checks.js";
 import { defineFormat, plain } from "./define.js";
 import { promptCompletion, splitSystem } from "./read.js";
 
@@ -9,6 +9,11 @@ export const trlKto = defineFormat({
   needs: "a prompt, one completion and a desirable/undesirable label",
   trainer: "trl.KTOTrainer",
   extraColumns: true,
+  fileRules: () =>
+    allRules(
+      oneTrlFormatPerFile(),
+      bothKtoLabels((row) => (typeof row.label === "boolean" ? row.label : undefined)),
+    ),
   check: (row) => {
     const errors = [...trlKeySet(row, ["prompt", "completion", "label"])];
     if (!errors.length) errors.push(...checkPromptCompletion(row));

@@ -1,4 +1,4 @@
-import { checkPreference } from "./checks.js";
+import { checkPreference, oneTrlFormatPerFile } from "./checks.js";
 import { defineFormat } from "./define.js";
 import { preferencePair, splitSystem, turnsOf } from "./read.js";
 
@@ -9,6 +9,7 @@ export const trlOrpo = defineFormat({
   needs: "a prompt with a chosen and a rejected response",
   trainer: "trl.experimental.orpo.ORPOTrainer",
   extraColumns: true,
+  fileRules: oneTrlFormatPerFile,
   check: (row) => checkPreference(row, { implicitOk: true, preferExplicit: true }),
   read: {
     order: 50,

@@ -1,4 +1,4 @@
-import { checkPrompt, isConversational, trlKeySet } from "./checks.js";
+import { checkPrompt, isConversational, oneTrlFormatPerFile, trlKeySet } from "./checks.js";
 import { defineFormat } from "./define.js";
 import { finite, splitSystem, turnsOf } from "./read.js";
 
@@ -9,6 +9,7 @@ export const trlPromptOnly = defineFormat({
   needs: "prompts only (the policy writes the responses)",
   trainer: "trl.experimental.ppo.PPOTrainer (after tokenizing `prompt`)",
   extraColumns: true,
+  fileRules: oneTrlFormatPerFile,
   check: (row) => {
     const errors = [...trlKeySet(row, ["prompt"]), ...checkPrompt(row.prompt)];
     const warnings = isConversational(row.prompt)

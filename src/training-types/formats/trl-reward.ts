@@ -1,4 +1,4 @@
-import { checkPreference } from "./checks.js";
+import { checkPreference, oneTrlFormatPerFile } from "./checks.js";
 import { defineFormat } from "./define.js";
 import { finite, preferencePair, splitSystem, turnsOf } from "./read.js";
 
@@ -9,6 +9,7 @@ export const trlReward = defineFormat({
   needs: "a chosen and a rejected response to the same prompt",
   trainer: "trl.RewardTrainer",
   extraColumns: true,
+  fileRules: oneTrlFormatPerFile,
   check: (row) => {
     // RewardTrainer recommends the implicit prompt; an explicit one works too.
     const res = checkPreference(row, { implicitOk: true, preferExplicit: false });

@@ -1,4 +1,4 @@
-import { checkMessages, checkTools, trlConversation, trlKeySet } from "./checks.js";
+import { checkMessages, checkTools, oneTrlFormatPerFile, trlConversation, trlKeySet } from "./checks.js";
 import { defineFormat, isObj, plain } from "./define.js";
 import { splitSystem, turnsOf } from "./read.js";
 
@@ -9,6 +9,7 @@ export const trlSftMessages = defineFormat({
   needs: "a conversation that ends with an assistant answer",
   trainer: "trl.SFTTrainer",
   extraColumns: true,
+  fileRules: oneTrlFormatPerFile,
   check: (row) => {
     const errors = [
       ...trlKeySet(row, ["messages"]),

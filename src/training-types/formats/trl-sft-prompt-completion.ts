@@ -1,4 +1,4 @@
-import { checkPromptCompletion, trlKeySet } from "./checks.js";
+import { checkPromptCompletion, oneTrlFormatPerFile, trlKeySet } from "./checks.js";
 import { defineFormat, plain } from "./define.js";
 import { promptCompletion, splitSystem } from "./read.js";
 
@@ -9,6 +9,7 @@ export const trlSftPromptCompletion = defineFormat({
   needs: "a prompt and one target completion",
   trainer: "trl.SFTTrainer",
   extraColumns: true,
+  fileRules: oneTrlFormatPerFile,
   check: (row) => plain([...trlKeySet(row, ["prompt", "completion"]), ...checkPromptCompletion(row)]),
   // After trl-kto (a prompt-completion row with a label).
   read: {

@@ -118,7 +118,8 @@ function sourceConfigSchemaWith(remoteTypes: readonly string[]) {
       });
       return z.NEVER;
     }
-    const parsed = (Object.hasOwn(fixed, type) ? fixed[type as keyof typeof fixed] : adapter).safeParse(value);
+    const schema = Object.hasOwn(fixed, type) ? fixed[type as keyof typeof fixed] : adapter;
+    const parsed = schema.safeParse(value);
     if (parsed.success) return parsed.data;
     for (const issue of parsed.error.issues)
       ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });

@@ -3,7 +3,7 @@ import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { SynthforgeError } from "./errors.js";
 import { loadSync } from "./load.js";
-import { AGENT_ROLES, type AgentRole, TRAINING_TYPES, trainingTypeNames } from "./types.js";
+import { AGENT_ROLES, type AgentRole, trainingTypeNames } from "./types.js";
 
 /** Default model per agent role (DESIGN §3.2). */
 export const DEFAULT_MODELS: Record<AgentRole, string> = {

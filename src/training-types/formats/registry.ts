@@ -239,7 +239,12 @@ export function parseRecord(
   lookup: FormatLookup = processFormats,
 ): ParsedRecord | null {
   // The process's readers are kept until a format is registered; a registry's are read each time.
-  const list = lookup === processFormats ? (readers ??= readersOf(lookup)) : readersOf(lookup);
+  let list: Readers;
+  if (lookup !== processFormats) list = readersOf(lookup);
+  else {
+    readers ??= readersOf(lookup);
+    list = readers;
+  }
   for (const { id, read } of list) {
     const parsed = read.parse(rec);
     if (parsed) return { format: id, ...parsed };

@@ -241,6 +241,10 @@ const configSchemaWith = (typeNames: readonly [string, ...string[]], remoteTypes
           passagesPerQuestion: z.number().int().min(1).max(50).optional(),
           /** Documents asked of each source per search (default 6). */
           documentsPerSource: z.number().int().min(1).max(100).optional(),
+          /** Questions per research synthesis call (default 4 with a paid model, 1 offline). */
+          synthesisBatch: z.number().int().min(1).max(16).optional(),
+          /** How long a synthesis waits for others to share its call, in ms (default 200). */
+          synthesisWaitMs: z.number().int().min(0).max(10_000).optional(),
         })
         .strict()
         .optional(),

@@ -1,4 +1,4 @@
-import { type ResearchInput, researchTask } from "../agents/research.js";
+import type { ResearchInput } from "../agents/research.js";
 import { describeError } from "../core/errors.js";
 import { contentWords, coverage, truncate } from "../core/text.js";
 import type { Passage, SourceDocument, SourceFlag, SubTopic } from "../core/types.js";
@@ -12,6 +12,7 @@ import { readQuestion, unframeQuestion } from "../training-types/compose.js";
 import type { RunContext } from "./context.js";
 import { runSearches } from "./search-cache.js";
 import { CandidateRejected, type ItemStage } from "./stage.js";
+import { SynthesisQueue } from "./synthesis-queue.js";
 
 /** Options of {@link researchStage}. */
 export interface ResearchOptions {
@@ -30,6 +31,14 @@ export interface ResearchOptions {
    * shared documents match only its generic words.
    */
   minPassages?: number;
+  /**
+   * Questions whose research synthesis is made in one model call (each question still gets
+   * its own digest of its own passages). Default: 4 when the research model's calls cost
+   * money (fewer calls per approved example), 1 otherwise (the offline provider).
+   */
+  synthesisBatch?: number;
+  /** How long a synthesis waits for others to share its call, in ms. Default 200. */
+  synthesisWaitMs?: number;
 }
 
 /** A passage must share at least this share of the question's content words. */
@@ -87,6 +96,8 @@ interface RunResearch {
   materialUsed: Set<string>;
   /** Per sub-topic: where the question writer's material pages stand. */
   material: Map<string, MaterialCursor>;
+  /** The run's research syntheses, gathered into calls (made on first use). */
+  synthesis?: SynthesisQueue;
 }
 
 /** Where the pages of question material of one sub-topic stand (see {@link questionMaterial}). */
@@ -504,6 +515,9 @@ function resolveOptions(opts: ResearchOptions): Required<ResearchOptions> {
     passagesPerQuestion: opts.passagesPerQuestion ?? 6,
     documentsPerSource: opts.documentsPerSource ?? 6,
     minPassages: opts.minPassages ?? 1,
+    // 0: chosen by the provider when the run starts.
+    synthesisBatch: opts.synthesisBatch ?? 0,
+    synthesisWaitMs: opts.synthesisWaitMs ?? 200,
   };
 }
 
@@ -614,7 +628,15 @@ export function researchStage(options: ResearchOptions = {}): ItemStage {
         const rules = flagRules(x.pd.doc.flags);
         return { sourceId: idOf.get(x.pd.doc)!, text: x.passage.text, ...(rules ? { flags: rules } : {}) };
       });
-      const { output } = await ctx.agent(researchTask, { question: q.text, topic: q.topic, passages });
+      // No more questions can wait together than the run has slots.
+      r.synthesis ??= new SynthesisQueue(ctx, {
+        size: Math.min(
+          opts.synthesisBatch || (ctx.models.provider.paid ? 4 : 1),
+          ctx.concurrency ?? Infinity,
+        ),
+        waitMs: opts.synthesisWaitMs,
+      });
+      const output = await r.synthesis.synthesize({ question: q.text, topic: q.topic, passages });
       const known = new Set(passages.map((p) => p.sourceId));
       const synthesized = {
         ...output,

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { geminiModels } from "../../src/models/factories.js";
-import { createPipeline } from "../../src/pipeline/pipeline.js";
+import { createPipeline, defaultStages } from "../../src/pipeline/pipeline.js";
 import { sqliteStore, type TypeormStore } from "../../src/storage/typeorm-store.js";
 import { type GeminiStub, startGeminiServer } from "../helpers/gemini-server.js";
 import { offlineGeminiHandler } from "../helpers/offline-gemini.js";
@@ -35,7 +35,11 @@ describe("pipeline on Gemini through ADK and the real genai client", () => {
     }
     expect([...(byModel.get("orchestrator.plan") ?? [])]).toEqual(["gemini-3-pro-preview"]);
     expect([...(byModel.get("question.write") ?? [])]).toEqual(["gemini-2.5-flash"]);
-    expect([...(byModel.get("research.synthesize") ?? [])]).toEqual(["gemini-2.5-flash"]);
+    const research = new Set([
+      ...(byModel.get("research.synthesize") ?? []),
+      ...(byModel.get("research.synthesize_batch") ?? []),
+    ]);
+    expect([...research]).toEqual(["gemini-2.5-flash"]);
     expect([...(byModel.get("generation.sft") ?? [])]).toEqual(["gemini-2.5-flash"]);
     expect([...(byModel.get("reviewer.judge") ?? [])]).toEqual(["gemini-2.0-flash"]);
 
@@ -52,6 +56,41 @@ describe("pipeline on Gemini through ADK and the real genai client", () => {
       [summary.runId],
     )) as Array<Record<string, string>>;
     expect(row).toEqual({ provider: "gemini", model: "gemini-2.5-flash" });
+    await pipeline.close();
+  });
+
+  it("gathers a run's research syntheses into fewer calls, each question keeping its own digest", async () => {
+    const store = sqliteStore({ path: join(mkdtempSync(join(tmpdir(), "sf-gem-")), "b.db") }) as TypeormStore;
+    const pipeline = createPipeline({
+      storage: store,
+      concurrency: 8,
+      // A long wait: questions gather by count, not by how fast a busy machine runs them.
+      stages: defaultStages({ research: { synthesisWaitMs: 3000 } }),
+      models: geminiModels({ apiKey: "test-key-not-real-123", baseUrl: stub.url }),
+    });
+    const before = stub.requests.length;
+    const summary = await pipeline.run("Generate 12 SFT examples about organic chemistry").done;
+    expect(summary).toMatchObject({ status: "completed", counts: { approved: 12 } });
+    const tasks = stub.requests
+      .slice(before)
+      .map((r) => /TASK: ([\w.]+)/.exec(JSON.stringify(r.body.contents))?.[1] ?? "?");
+    const n = (t: string) => tasks.filter((x) => x === t).length;
+    const questions = (await store.dataSource.query(
+      "SELECT synthesized_context AS s, context_sources AS c FROM questions WHERE run_id = ? AND synthesized_context IS NOT NULL",
+      [summary.runId],
+    )) as Array<{ s: string; c: string }>;
+    expect(questions.length).toBeGreaterThanOrEqual(12);
+    expect(n("research.synthesize_batch")).toBeGreaterThan(0);
+    // At most four questions per call: fewer research calls than researched questions.
+    expect(n("research.synthesize_batch") + n("research.synthesize")).toBeLessThan(questions.length);
+    expect(n("research.synthesize_batch")).toBeGreaterThanOrEqual(Math.ceil(questions.length / 4));
+    // Each digest cites only its own question's sources.
+    for (const q of questions) {
+      const own = new Set((JSON.parse(q.c) as Array<{ sourceId: string }>).map((x) => x.sourceId));
+      const facts = (JSON.parse(q.s) as { keyFacts: Array<{ sourceIds: string[] }> }).keyFacts;
+      expect(facts.length).toBeGreaterThan(0);
+      expect(facts.every((f) => f.sourceIds.every((id) => own.has(id)))).toBe(true);
+    }
     await pipeline.close();
   });
 });

@@ -14,6 +14,7 @@ import { corpusSource } from "../sources/corpus.js";
 import { licencePolicy } from "../sources/licence.js";
 import type { SourceAdapter } from "../sources/types.js";
 import type { RunRow, Store } from "../storage/store.js";
+import { isTransientDbError } from "../storage/transient.js";
 import { type BatchOptions, BatchRunner } from "./batch.js";
 import { type Budget, contextHelpers, type ReviewConfig, type RunContext, responseCache } from "./context.js";
 import { EventChannel } from "./events.js";
@@ -349,7 +350,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         return summary;
       } catch (e) {
         rejectId(e);
-        if (runRow) {
+        // A worker of a shared run that lost its database connection for a while leaves the
+        // run to the others (its job is retried; its leases lapse): the run has not failed.
+        const othersCarryOn = shared.shared === true && !controller.signal.aborted && isTransientDbError(e);
+        if (runRow && !othersCarryOn) {
           await store
             .updateRun(runRow.id, {
               // Stopped on purpose before the run loop took over: resumable, not failed.

@@ -382,6 +382,31 @@ export async function selectExamples(
   return { assigned, counts, considered, belowScore, licenceExcluded };
 }
 
+/**
+ * The examples an export with filters or splits takes ({@link selectExamples}); undefined
+ * when it has neither (every example of the statuses goes).
+ *
+ * @throws SynthforgeError `EXPORT_EMPTY` when nothing passes the filters or a split would be empty.
+ */
+export async function selectOrRefuse(
+  store: Store,
+  run: RunRow,
+  sel: ExportSelection,
+  opts: { batchSize?: number; questions?: QuestionInfo } = {},
+): Promise<Selection | undefined> {
+  if (!needsSelection(sel)) return undefined;
+  const picked = await selectExamples(store, run, sel, opts);
+  if (picked.assigned.size === 0)
+    throw new SynthforgeError("EXPORT_EMPTY", emptySelectionReason(run, sel, picked));
+  const empty = picked.counts.filter((c) => c.rows === 0);
+  if (sel.split && empty.length)
+    throw new SynthforgeError(
+      "EXPORT_EMPTY",
+      `The split ${empty.map((c) => c.name).join(", ")} would have no rows: only ${picked.assigned.size} example(s) were selected (${picked.counts.map((c) => `${c.name} ${c.rows}`).join(", ")}); give it a larger share or export more examples.`,
+    );
+  return picked;
+}
+
 /** Says why a selection is empty, for an `EXPORT_EMPTY` error. */
 export function emptySelectionReason(run: RunRow, sel: ExportSelection, s: Selection): string {
   const statuses = (sel.reviewStatus ?? ["approved"]).join("/");

@@ -22,14 +22,12 @@ import {
   acceptsMetadataColumn,
   checkSelection,
   type ExportSelection,
-  emptySelectionReason,
   METADATA_COLUMN,
   metadataOf,
-  needsSelection,
   type QuestionInfo,
   questionInfo,
   type Selection,
-  selectExamples,
+  selectOrRefuse,
   splitPath,
 } from "./export-select.js";
 
@@ -730,21 +728,10 @@ export async function exportRun(store: Store, runRef: string, opts: ExportOption
     ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
     ...(metadata ? { metadata } : {}),
   };
-  let picked: Selection | undefined;
-  if (needsSelection(selection)) {
-    picked = await selectExamples(store, run, selection, {
-      ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
-      ...(metadata ? { questions: metadata } : {}),
-    });
-    if (picked.assigned.size === 0)
-      throw new SynthforgeError("EXPORT_EMPTY", emptySelectionReason(run, selection, picked));
-    const empty = picked.counts.filter((c) => c.rows === 0);
-    if (selection.split && empty.length)
-      throw new SynthforgeError(
-        "EXPORT_EMPTY",
-        `The split ${empty.map((c) => c.name).join(", ")} would have no rows: only ${picked.assigned.size} example(s) were selected (${picked.counts.map((c) => `${c.name} ${c.rows}`).join(", ")}); give it a larger share or export more examples.`,
-      );
-  }
+  const picked = await selectOrRefuse(store, run, selection, {
+    ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
+    ...(metadata ? { questions: metadata } : {}),
+  });
   const selectionInfo = picked
     ? {
         considered: picked.considered,

@@ -32,11 +32,9 @@ import {
 import {
   checkSelection,
   type ExportSelection,
-  emptySelectionReason,
-  needsSelection,
   questionInfo,
   type Selection,
-  selectExamples,
+  selectOrRefuse,
 } from "./export-select.js";
 
 /**
@@ -388,18 +386,7 @@ export async function exportHfDataset(
     );
   const metadata = opts.metadata ? await questionInfo(store, run.id) : undefined;
   const statuses = selection.reviewStatus ?? ["approved"];
-  let picked: Selection | undefined;
-  if (needsSelection(selection)) {
-    picked = await selectExamples(store, run, selection, metadata ? { questions: metadata } : {});
-    if (picked.assigned.size === 0)
-      throw new SynthforgeError("EXPORT_EMPTY", emptySelectionReason(run, selection, picked));
-    const empty = picked.counts.filter((c) => c.rows === 0);
-    if (selection.split && empty.length)
-      throw new SynthforgeError(
-        "EXPORT_EMPTY",
-        `The split ${empty.map((c) => c.name).join(", ")} would have no rows: only ${picked.assigned.size} example(s) were selected (${picked.counts.map((c) => `${c.name} ${c.rows}`).join(", ")}); give it a larger share or export more examples.`,
-      );
-  }
+  const picked = await selectOrRefuse(store, run, selection, metadata ? { questions: metadata } : {});
   const assigned = picked?.assigned;
   const splitNames = selection.split ? selection.split.map((s) => s.name) : ["train"];
   const onlyFor = (name: string) =>

@@ -24,7 +24,8 @@ async function store(url: string, opts: { poolSize?: number; connectTimeoutMs?: 
 
 /** The error node-postgres gives when the pool has no connection in time (its clients are held). */
 async function poolTimeout(url: string): Promise<unknown> {
-  const s = await store(url, { poolSize: 2, connectTimeoutMs: 500 });
+  // Long enough to connect on a busy machine; the held pool then times out after it.
+  const s = await store(url, { poolSize: 2, connectTimeoutMs: 2000 });
   const held = [s.dataSource.createQueryRunner(), s.dataSource.createQueryRunner()];
   for (const h of held) await h.connect();
   try {

@@ -24,8 +24,8 @@ interface Waiting {
 /**
  * The research syntheses of one run, gathered: a question's synthesis waits up to
  * `waitMs` for others (or until `size` are waiting), then one model call digests them all,
- * each passage given once. A digest the reply lacks, or a call that fails, falls back to
- * that question's own synthesis call, so a batch never loses a question; each question
+ * each passage given once. A digest the reply lacks or that cites none of its question's
+ * sources, or a call that fails, falls back to that question's own synthesis call, so a batch never loses a question; each question
  * still gets its own digest of its own passages (sources filtered as for one question).
  */
 export class SynthesisQueue {
@@ -78,7 +78,12 @@ export class SynthesisQueue {
     await Promise.all(
       batch.map(async (w, i) => {
         try {
-          w.resolve(digests.get(`Q${i + 1}`) ?? (await this.alone(w.input)));
+          // A digest counts only when it cites the question's own passages: a reply that
+          // mixes questions up is not taken on trust.
+          const own = new Set(w.input.passages.map((p) => p.sourceId));
+          const d = digests.get(`Q${i + 1}`);
+          const grounded = d?.keyFacts.some((f) => f.sourceIds.some((id) => own.has(id)));
+          w.resolve(d && grounded ? d : await this.alone(w.input));
         } catch (e) {
           w.reject(e);
         }

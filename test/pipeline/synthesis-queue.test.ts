@@ -77,7 +77,7 @@ describe("research syntheses gathered into one call", () => {
     expect(two.calls.map((c) => (c.input as ResearchBatchInput).questions?.length)).toEqual([2]);
   });
 
-  it("asks a question alone when the reply lacks its digest, and every question when the call fails", async () => {
+  it("asks a question alone when the reply lacks its digest or cites none of its sources, and every question when the call fails", async () => {
     const partial = queue(3, (call) => {
       if (call.task !== "research.synthesize_batch") return undefined;
       const digest = {
@@ -90,6 +90,8 @@ describe("research syntheses gathered into one call", () => {
         output: {
           digests: [
             { ref: "Q1", ...digest },
+            // Q2's digest cites only another question's own source: not taken.
+            { ref: "Q2", ...digest, keyFacts: [{ fact: "f", sourceIds: ["src_2"] }] },
             { ref: "Q3", ...digest },
           ],
         },

@@ -36,7 +36,7 @@ export function sentences(text: string): string[] {
   if (!flat) return [];
   const out: string[] = [];
   let start = 0;
-  const re = /[.!?](?=\s+[A-Z0-9"(])/g;
+  const re = /[.!?](?=\s+[\p{Lu}0-9"(])/gu;
   for (let m = re.exec(flat); m; m = re.exec(flat)) {
     const before = flat.slice(Math.max(0, m.index - 4), m.index + 1).toLowerCase();
     if (/\b(?:e\.g|i\.e|etc|vs|approx|fig|no|mr|dr|st)\.$/.test(before)) continue;

@@ -50,15 +50,24 @@ export interface ClaimOptions {
 export function splitClaims(answer: string, opts: ClaimOptions = {}): Claim[] {
   const max = opts.max ?? 24;
   const minWords = opts.minWords ?? 3;
-  const prose = answer
+  // Each line is a statement of its own (a heading, a list item, a step of a calculation:
+  // "ΔT = 80 − 20 = 60 °C" is not part of the sentence above it), except a line that
+  // continues a wrapped sentence (the line before ends without punctuation, this one starts
+  // in lower case).
+  const lines = answer
     .replace(/```[\s\S]*?```/g, " ")
     .split("\n")
     .map((l) => l.replace(/^\s*(?:#{1,6}\s+|[-*+•]\s+|\d+[.)]\s+|>\s*)/, "").trim())
-    .filter((l) => l && !/^(?:\|.*\||[-=]{3,})$/.test(l))
-    .map((l) => (/[.!?:]$/.test(l) ? l : `${l}.`))
-    .join(" ");
+    .filter((l) => l && !/^(?:\|.*\||[-=]{3,})$/.test(l));
+  const statements: string[] = [];
+  for (const l of lines) {
+    const last = statements.length - 1;
+    if (last >= 0 && !/[.!?:]$/.test(statements[last]!) && /^\p{Ll}/u.test(l) && !/^\p{L}\w*\s*=/u.test(l))
+      statements[last] = `${statements[last]} ${l}`;
+    else statements.push(l);
+  }
   const out: Claim[] = [];
-  for (const s of sentences(prose)) {
+  for (const s of statements.flatMap((l) => sentences(/[.!?:]$/.test(l) ? l : `${l}.`))) {
     for (const part of s.split(/;\s+/)) {
       const t = part.trim().replace(/^[,;:\s]+/, "");
       if (!t || /\?$/.test(t)) continue;

@@ -72,7 +72,7 @@ function refutedFault(rationale: string, outcome: ResponseOutcome): string | nul
 export function contentChecks(text: string, context?: string): Array<CheckResult | null> {
   return [
     checkArithmeticInText(text, context),
-    checkConversionsInText(text),
+    checkConversionsInText(text, context),
     checkConstantsInText(text, context),
     checkChemistryInText(text),
   ];

@@ -210,6 +210,11 @@ export function mathUnit(written: string): string | null {
     const b = mathUnit(per[2]!);
     if (a && b) return `${a}/${b}`;
   }
+  const power = /^(cubic|square)\s+(.+)$/i.exec(w);
+  if (power) {
+    const u = mathUnit(power[2]!);
+    return u && /^[A-Za-z]+$/.test(u) ? `${u}^${power[1]!.toLowerCase() === "cubic" ? 3 : 2}` : null;
+  }
   return null;
 }
 
@@ -286,9 +291,17 @@ export function findConversions(text: string): ConversionClaim[] {
     const approximate = Boolean(m[4]) || /^(?:≈|≃|~|∼|\\approx|\(|,)/.test(rel) || /\bor\b/.test(rel);
     const stated = writtenNumber(m[5]!);
     const res = writtenResolution(m[5]!, approximate);
+    // The source value is rounded too: half a unit of its last digit, converted ("37 °C
+    // (98.6 °F)" is exact to 37 ± 0.5 °C, so ± 0.9 °F). A temperature written to 0.01 must
+    // convert to 0.01; a word such as "about" or "≈" allows a degree.
+    const fromDecimals = /\.(\d+)/.exec(m[1]!)?.[1]?.length ?? 0;
+    const fromRounding = fromDecimals
+      ? Math.abs(convertValue(writtenNumber(m[1]!) + 0.5 * 10 ** -fromDecimals, fromUnit, toUnit) - converted)
+      : 0;
+    const explicitApprox = Boolean(m[4]) || /^(?:≈|≃|~|∼|\\approx)/.test(rel);
     const tol = isTemperature(toUnit)
-      ? Math.max(2 * res, approximate ? 2 : 1)
-      : Math.max(2 * res, 0.015 * Math.abs(converted), 1e-12);
+      ? Math.max(2 * res + fromRounding, explicitApprox ? 2 : 0, 1e-9)
+      : Math.max(2 * res + fromRounding, 0.015 * Math.abs(converted), 1e-12);
     const holds = Math.abs(converted - stated) <= tol * (1 + 1e-9);
     // After a bare "is", "or" or a comma, two unrelated amounts of one dimension ("5 km, or 200 m")
     // are not a conversion: only a value near the converted one (a wrong factor) counts.
@@ -305,6 +318,15 @@ export function findConversions(text: string): ConversionClaim[] {
   return out;
 }
 
+/** `value` in `from` converted to `to` (NaN when mathjs cannot). */
+function convertValue(value: number, from: string, to: string): number {
+  try {
+    return (mathjs().unit(value, from) as Unit).toNumber(to);
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Within a factor of 20 of each other (a wrong conversion factor, not two unrelated amounts). */
 function sameScale(a: number, b: number): boolean {
   if (a === 0 || b === 0) return false;
@@ -312,11 +334,128 @@ function sameScale(a: number, b: number): boolean {
   return r < 20 && r > 1 / 20;
 }
 
-/** Verifier: unit conversions stated in the text are right. Null when the text states none. */
-export function checkConversionsInText(text: string): CheckResult | null {
+const TARGET_UNIT = String.raw`(?:(?:cubic|square)\s+)?${UNIT}(?:\s*(?:\/|\bper\b)\s*${UNIT})?`;
+const QUANTITY_RE = new RegExp(String.raw`(?<![\w.,^/])(${NUM}${SCI})\s*(${TARGET_UNIT})`, "gu");
+const TARGET_RE = new RegExp(
+  String.raw`(?:\b(?:in|into|to)\s+(?:units\s+of\s+)?|\bhow\s+many\s+)(${TARGET_UNIT})`,
+  "giu",
+);
+/** A question that asks to convert ("what is that in…", "convert…", "express…", "how many … in"). */
+const CONVERSION_ASK =
+  /\b(?:convert|conversion|(?:what|how\s+much)\s+(?:is|are)\s+[-−]?\d[\d,.]*|express(?:ed)?|what\s+is\s+(?:that|this|it)\s+in|how\s+many\s+[\p{L}³²]+(?:\s+[\p{L}³²]+)?\s+(?:are\s+(?:there\s+)?)?in|equivalent)\b/iu;
+/** Numbers a question can state in words (a dozen loaves, twice as far). */
+const WORDED_NUMBERS =
+  /\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|dozen|half|twice|double|triple|quarter|third)\b/i;
+
+/** The quantities written in a text, with their mathjs units. */
+function quantitiesIn(text: string): Array<{ value: number; unit: string; literal: string; index: number }> {
+  const out: Array<{ value: number; unit: string; literal: string; index: number }> = [];
+  for (const m of text.matchAll(QUANTITY_RE)) {
+    const unit = mathUnit(m[2]!);
+    const value = writtenNumber(m[1]!);
+    if (unit && Number.isFinite(value)) out.push({ value, unit, literal: m[1]!, index: m.index });
+  }
+  return out;
+}
+
+function sameBase(a: Unit, unit: string): boolean {
+  try {
+    return a.equalBase(mathjs().unit(`1 ${unit}`) as Unit);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The conversion a prompt asks for, checked against the answer's final quantity: "A bottle
+ * holds 2.5 litres. What is that in cubic metres?" must end in 0.0025 m³, "1,200 litres in 5
+ * minutes … flow rate in cubic metres per hour?" in 14.4 m³/h. Only a prompt that is a pure
+ * conversion is read: one quantity and a conversion question, or two quantities whose ratio
+ * is the only one with the asked unit's dimension (a rate); no other number, in digits or
+ * words, so a formula with its own factors (½at², a triangle's area) is never guessed at.
+ * Null when the prompt is not such a question or the answer states nothing in the unit's
+ * dimension.
+ */
+export function findAskedConversion(prompt: string, answer: string): ConversionClaim | null {
+  ensureUnits();
+  const flat = prompt.replace(/(\d)\s*\^\s*2\b/g, "$1²").slice(0, 2000);
+  const targets = [...flat.matchAll(TARGET_RE)].map((m) => mathUnit(m[1]!)).filter((u): u is string => !!u);
+  if (new Set(targets).size !== 1) return null;
+  const target = targets[0]!;
+  const given = quantitiesIn(flat);
+  if (given.length === 0 || given.length > 2) return null;
+  // Every number of the prompt belongs to a given quantity.
+  const bare = flat.replace(QUANTITY_RE, " ");
+  if (/\d/.test(bare) || WORDED_NUMBERS.test(bare)) return null;
+  const m = mathjs();
+  let expected: Unit | null = null;
+  let from: { value: number; unit: string };
+  try {
+    if (given.length === 1) {
+      if (!CONVERSION_ASK.test(flat)) return null;
+      const q = m.unit(given[0]!.value, given[0]!.unit) as Unit;
+      if (!sameBase(q, target) || given[0]!.unit === target) return null;
+      expected = q;
+      from = { value: given[0]!.value, unit: given[0]!.unit };
+    } else {
+      // A rate: the one ratio of the two quantities with the asked unit's dimension.
+      if (!/\/|\bper\b/i.test(target)) return null;
+      const [x, y] = given as [(typeof given)[0], (typeof given)[0]];
+      const fits = [
+        [x, y],
+        [y, x],
+      ]
+        .map(([a, b]) => ({
+          a: a!,
+          b: b!,
+          u: m.divide(m.unit(a!.value, a!.unit), m.unit(b!.value, b!.unit)) as Unit,
+        }))
+        .filter((f) => sameBase(f.u, target));
+      if (fits.length !== 1) return null;
+      const { a, b, u } = fits[0]!;
+      expected = u;
+      from = { value: a.value, unit: `${a.unit} per ${+b.value.toPrecision(8)} ${b.unit}` };
+    }
+  } catch {
+    return null;
+  }
+  const stated = quantitiesIn(answer.slice(-4000)).filter((q) => {
+    try {
+      return sameBase(m.unit(1, q.unit) as Unit, target);
+    } catch {
+      return false;
+    }
+  });
+  const last = stated.at(-1);
+  if (!expected || !last) return null;
+  const converted = expected.toNumber(last.unit);
+  const res = writtenResolution(last.literal, true);
+  const tol = isTemperature(last.unit)
+    ? Math.max(2 * res, 0.5)
+    : Math.max(2 * res, 0.015 * Math.abs(converted), 1e-12);
+  return {
+    text: `${answer
+      .slice(last.index, last.index + 40)
+      .split("\n")[0]!
+      .trim()} (asked: ${flat.slice(0, 120).trim()})`,
+    from,
+    to: { value: last.value, unit: last.unit },
+    converted,
+    approximate: true,
+    holds: Math.abs(converted - last.value) <= tol * (1 + 1e-9),
+  };
+}
+
+/**
+ * Verifier: unit conversions stated in the text are right, and (with the prompt as
+ * `context`) the conversion the prompt asks for ({@link findAskedConversion}). Null when the
+ * text states none.
+ */
+export function checkConversionsInText(text: string, context?: string): CheckResult | null {
+  const asked = context ? findAskedConversion(context, text) : null;
   return claimsResult(
     "units",
-    findConversions(text),
+    [...findConversions(text), ...(asked ? [asked] : [])],
     (c) => c.holds,
     (c) =>
       `unit conversion is wrong: "${c.text.trim()}" (${+c.from.value.toPrecision(8)} ${c.from.unit} is ${+c.converted.toPrecision(4)} ${c.to.unit})`,

@@ -282,7 +282,7 @@ export const DEFAULT_VERIFIERS: Verifier[] = [
     weight: 0.6,
     run: (i) => {
       const t = correctnessText(i);
-      return t ? checkConversionsInText(t) : null;
+      return t ? checkConversionsInText(t, i.prompt) : null;
     },
   },
   {

@@ -12,6 +12,7 @@ import {
 } from "../../src/tools/maths.js";
 import {
   checkConversionsInText,
+  findAskedConversion,
   findConversions,
   mathUnit,
   writtenResolution,
@@ -336,5 +337,61 @@ describe("rounded inputs", () => {
     expect(findArithmetic("4.000 × 18.02 = 72.06 g")[0]?.holds).toBe(true);
     expect(findArithmetic("4.000 × 18.02 = 72.5 g")[0]?.holds).toBe(false);
     expect(findArithmetic("7 × 8 = 54")[0]?.holds).toBe(false);
+  });
+});
+
+describe("conversions the prompt asks for", () => {
+  const verdict = (prompt: string, answer: string) => findAskedConversion(prompt, answer)?.holds ?? null;
+
+  it("checks the final quantity against the one quantity a conversion question gives", () => {
+    expect(
+      verdict("A jug holds 1.5 litres. What is that in cubic metres?", "1.5 L = 1.5 dm³ = 0.0015 m³."),
+    ).toBe(true);
+    expect(
+      verdict("A jug holds 1.5 litres. What is that in cubic metres?", "1.5 L = 1.5 dm³, so 0.15 m³."),
+    ).toBe(false);
+    expect(verdict("Convert 12 miles to kilometres.", "12 miles is about 19.3 km.")).toBe(true);
+    expect(verdict("Convert 12 miles to kilometres.", "That is 12 × 1.6 = 7.5 km.")).toBe(false);
+    expect(verdict("What is 310 K in degrees Celsius?", "Subtract 273.15: 36.85 °C, about 37 °C.")).toBe(
+      true,
+    );
+    expect(verdict("What is 310 K in degrees Celsius?", "Add 273: 583 °C.")).toBe(false);
+  });
+
+  it("checks a rate: the one ratio of two quantities with the asked unit's dimension", () => {
+    const prompt = "A cyclist covers 45 km in 90 minutes. What is her average speed in metres per second?";
+    expect(verdict(prompt, "45 km / 1.5 h = 30 km/h, which is 8.33 m/s.")).toBe(true);
+    expect(verdict(prompt, "45,000 m / 90 s = 500 m/s.")).toBe(false);
+  });
+
+  it("leaves alone what is not a pure conversion", () => {
+    // A formula with its own factor (½ × base × height): no guess at products.
+    expect(
+      findAskedConversion(
+        "A triangle has a base of 10 cm and a height of 6 cm. What is its area in square centimetres?",
+        "½ × 10 × 6 = 30 cm²",
+      ),
+    ).toBeNull();
+    // Other numbers in the prompt, in digits or in words.
+    expect(
+      findAskedConversion("A loaf needs 250 g of flour. How many kilograms do a dozen loaves need?", "3 kg"),
+    ).toBeNull();
+    expect(
+      findAskedConversion("A car starts at 0 and reaches 20 m/s in 5 s. Acceleration in m/s²?", "4 m/s²"),
+    ).toBeNull();
+    // One quantity but no conversion asked.
+    expect(
+      findAskedConversion("A 2 kg mass is lifted. What is its weight in newtons?", "About 19.6 N."),
+    ).toBeNull();
+    // Nothing in the asked dimension in the answer.
+    expect(findAskedConversion("Convert 5 km to miles.", "Multiply by 0.621.")).toBeNull();
+    expect(checkConversionsInText("Multiply by 0.621.", "Convert 5 km to miles.")).toBeNull();
+  });
+
+  it("a temperature written to 0.01 must convert to 0.01; a rounded source allows its rounding", () => {
+    expect(findConversions("Absolute zero is −273.15 °C, which is −459.67 °F.")[0]?.holds).toBe(true);
+    expect(findConversions("Absolute zero is −273.15 °C, which is −459.76 °F.")[0]?.holds).toBe(false);
+    expect(findConversions("Body temperature is 37 °C (98.6 °F).")[0]?.holds).toBe(true);
+    expect(findConversions("Bake at 180 °C (about 356 °F).")[0]?.holds).toBe(true);
   });
 });

@@ -843,6 +843,38 @@ export async function checkProgramAnswer(
   );
 }
 
+const INT = String.raw`-?\d{1,3}(?:,\d{3})+|-?\d+`;
+/** "from 1 to 100 inclusive", "1 through 100", "between 10 and 99 inclusive". */
+const INCLUSIVE_SPAN = new RegExp(
+  String.raw`\b(?:from\s+(${INT})\s+(?:to|through|until)\s+(${INT})(?!\s*(?:\(?\s*exclusive|\(?\s*not\s+inclusive|excluded))|between\s+(${INT})\s+and\s+(${INT})\s*,?\s*\(?(?:inclusive|both\s+included))`,
+  "i",
+);
+
+/**
+ * A loop or count that stops one short of the range the prompt asks for: the prompt counts
+ * "from 1 to 100" (or "between 10 and 99 inclusive") and the code iterates Python's
+ * `range(…, 100)` or JavaScript's `i < 100`, both of which leave 100 out. Only a bound
+ * written as the same literal is read (`range(1, n + 1)` or `range(1, 101)` is right).
+ * The problem as one line, or null.
+ */
+export function rangeBoundProblem(prompt: string, code: string): string | null {
+  const m = INCLUSIVE_SPAN.exec(prompt.slice(0, 4000));
+  if (!m) return null;
+  const [lo, hi] = [m[1] ?? m[3]!, m[2] ?? m[4]!].map((x) => Number(x.replace(/,/g, ""))) as [number, number];
+  if (!(hi > lo)) return null;
+  const num = (x: string) => Number(x.replace(/_/g, ""));
+  for (const r of code.matchAll(/\brange\(\s*([-\d_]+)\s*,\s*([-\d_]+)\s*(?:,\s*(\d+)\s*)?\)/g)) {
+    const [start, stop, step] = [num(r[1]!), num(r[2]!), r[3] ? num(r[3]) : 1];
+    // With a step, only when the step would reach the bound (multiples of 7 up to 200 end at 196).
+    if (stop === hi && start >= lo && start < hi && step > 0 && (hi - start) % step === 0)
+      return `range(${r[1]}, ${r[2]}${r[3] ? `, ${r[3]}` : ""}) stops before ${hi}, but the prompt includes ${hi} ("${m[0].trim()}")`;
+  }
+  for (const r of code.matchAll(/\b(\w+)\s*<\s*([-\d_]+)\s*;/g))
+    if (num(r[2]!) === hi && new RegExp(String.raw`\b${r[1]}\s*=\s*(${INT})\b`).test(code))
+      return `the loop stops at ${r[1]} < ${hi}, but the prompt includes ${hi} ("${m[0].trim()}")`;
+  return null;
+}
+
 /**
  * The answer's Python function does the task its prompt asks for: when the prompt names a
  * well-known task ("the largest number in a list", "the sum of the even numbers", "a
@@ -856,7 +888,11 @@ export async function checkCodeTask(
   text: string,
   opts?: SandboxOptions,
 ): Promise<CheckResult | null> {
-  const code = extractCodeBlocks(text)
+  const blocks = extractCodeBlocks(text);
+  const bound = blocks.map((b) => rangeBoundProblem(prompt, b.code)).find((x) => x);
+  if (bound)
+    return fail("code_task", [`the code does not do what the prompt asks: ${bound}`], 0, {}, "code_wrong");
+  const code = blocks
     .filter((b) => b.language === "python")
     .map((b) => b.code)
     .join("\n\n");

@@ -9,6 +9,7 @@ import {
   checkProgramAnswer,
   extractCodeBlocks,
   lastLine,
+  rangeBoundProblem,
   sameOutput,
 } from "./code-check.js";
 import {
@@ -361,6 +362,15 @@ export const DEFAULT_VERIFIERS: Verifier[] = [
       const code = str(i.row.code);
       const answer = str(i.row.predicted_answer);
       if (!code || !answer) return null;
+      const bound = rangeBoundProblem(i.prompt, code);
+      if (bound)
+        return fail(
+          "program",
+          [`the program does not do what the prompt asks: ${bound}`],
+          0,
+          {},
+          "code_wrong",
+        );
       const r = await checkProgramAnswer({ code, answer }, o.sandbox);
       // The stored execution_output must be what the program prints.
       const stored = str(i.row.execution_output);

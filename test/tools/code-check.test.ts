@@ -7,6 +7,7 @@ import {
   checkProgramAnswer,
   extractCodeBlocks,
   knownFunctionProblems,
+  rangeBoundProblem,
   sameOutput,
   statedOutputs,
 } from "../../src/tools/code-check.js";
@@ -228,5 +229,32 @@ describe("stated outputs", () => {
     expect(sameOutput("[3, 2, 1]", "[ 3, 2, 1 ]")).toBe(true);
     expect(sameOutput("'olleh'", "olleh")).toBe(true);
     expect(sameOutput("True", "False")).toBe(false);
+  });
+});
+
+describe("loops that stop one short of the range the prompt asks for", () => {
+  it("flags range(…, B) and i < B when the prompt counts from A to B", () => {
+    const prompt = "What is the sum of the odd numbers from 1 to 99 inclusive?";
+    expect(rangeBoundProblem(prompt, "print(sum(range(1, 99, 2)))")).toMatch(/stops before 99/);
+    expect(rangeBoundProblem("Count the squares from 1 to 50.", "for (let i = 1; i < 50; i++) {}")).toMatch(
+      /i < 50/,
+    );
+    expect(
+      rangeBoundProblem("How many numbers between 10 and 40, inclusive, are prime?", "range(10, 40)"),
+    ).toMatch(/stops before 40/);
+  });
+
+  it("leaves right bounds, exclusive prompts and steps that never reach the bound alone", () => {
+    expect(rangeBoundProblem("Sum the integers from 1 to 100.", "print(sum(range(1, 101)))")).toBeNull();
+    expect(
+      rangeBoundProblem("Sum the integers from 1 to 100.", "n = 100\nprint(sum(range(1, n + 1)))"),
+    ).toBeNull();
+    // Multiples of 7 from 1 to 200 end at 196: range(7, 200, 7) is right.
+    expect(
+      rangeBoundProblem("How many multiples of 7 are there from 1 to 200?", "len(range(7, 200, 7))"),
+    ).toBeNull();
+    expect(rangeBoundProblem("Count from 0 to 10 (exclusive).", "range(0, 10)")).toBeNull();
+    // "between A and B" without "inclusive" is ambiguous: not read.
+    expect(rangeBoundProblem("How many primes lie between 10 and 40?", "range(10, 40)")).toBeNull();
   });
 });

@@ -2,8 +2,8 @@
  * The labelled review sets, read and reviewed in one place for the benchmark
  * (bench/review.ts) and the tests (test/review/labelled.test.ts, test/review/gate.test.ts):
  * - `legacy` (test/fixtures/review): correct examples and deliberately corrupted variants;
- * - the gate sets (test/fixtures/review-gate/<set>.jsonl: `dev` and `extra`, and the
- *   independent `holdout`): realistic good and bad rows of every training type, each bad row labelled
+ * - the gate sets (test/fixtures/review-gate/<set>.jsonl: `dev`, `extra` and `dev2`, and
+ *   the independent `holdout`): realistic good and bad rows of every training type, each bad row labelled
  *   with its one defect (`DEFECT_KINDS`), with the run's topic, sub-topic, constraints and
  *   passages.
  */
@@ -137,9 +137,11 @@ export const GATE_DIR = join(import.meta.dirname, "..", "test", "fixtures", "rev
  * The labelled gate sets, by name: `dev` (for developing the checks), `extra` (a second,
  * smaller development set written with the checks' weak defect classes in mind: wrong
  * facts, off-topic rows, non-answers, wrong code, wrong rankings, and good rows that look
- * like them) and `holdout` (only for measuring).
+ * like them), `dev2` (a third development set, 178 rows over all nine types, written later
+ * and independently of the checks' misses, half with passages) and `holdout` (only for
+ * measuring).
  */
-export const GATE_SETS = ["dev", "extra", "holdout"] as const;
+export const GATE_SETS = ["dev", "extra", "dev2", "holdout"] as const;
 
 /** The rows of a gate set, in file order ([] when the file is absent). */
 export function gateItems(set: (typeof GATE_SETS)[number]): GateItem[] {

@@ -2,12 +2,12 @@
  * Review-gate benchmark: how well the review stack tells good rows from bad ones on the
  * labelled sets (bench/labelled-review.ts).
  *
- *   npm run bench:review                        # every set (dev, extra, holdout, legacy), offline
- *   npm run bench:review -- --set dev           # one set: dev, extra, holdout, legacy or all
+ *   npm run bench:review                        # every set (dev, extra, dev2, holdout, legacy), offline
+ *   npm run bench:review -- --set dev           # one set: dev, extra, dev2, holdout, legacy or all
  *   npm run bench:review -- --set dev --verbose # one line per row, and which check caught each bad row
  *   npm run bench:review -- --gemini            # Gemini (needs GEMINI_API_KEY)
  *
- * Gate sets (dev, extra, holdout), per training type and overall: bad rows kept out of `approved`,
+ * Gate sets (dev, extra, dev2, holdout), per training type and overall: bad rows kept out of `approved`,
  * good rows approved, AUC of the score (good vs bad), and for caught bad rows whether the
  * defect the review named is the labelled one ("right reason"). Targets offline: ≥ 95%
  * kept out, ≥ 90% approved, right reason ≥ 90%. Legacy set: precision and recall of

@@ -769,6 +769,20 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
       0,
       { ...details, subject },
     );
+  // A question in two parts ("What are the mean and the median of…?") needs both.
+  const parts = askedParts(p);
+  const aWords = parts.length ? contentWords(a) : [];
+  const missing = parts.filter((part) => !aWords.some((t) => related(t, part)));
+  if (parts.length >= 2 && missing.length > 0 && missing.length < parts.length)
+    return defectResult(
+      "answers",
+      "non_answer",
+      [
+        `the prompt asks for the ${parts.join(" and the ")} but the response never gives the ${missing.join(" or the ")}; answer every part`,
+      ],
+      0,
+      { ...details, parts },
+    );
   const head = headTerm(p);
   // A short final line with a name or a value ("Paris", "4.2 × 10^5 J") answers a "What is
   // the capital of…?" without repeating its head noun.
@@ -829,6 +843,32 @@ export function askedSubject(prompt: string): string[] {
   if (/^(?:how|why|what|whether|when|where|which|who)$/i.test(words[0] ?? "")) return [];
   if (words.length > 4 || words.some((w) => ASPECT.has(w.toLowerCase()))) return [];
   return keyTerms(raw);
+}
+
+/** Words that cannot be the thing a part of a question asks for. */
+const NOT_A_PART = new Set(
+  "between pros cons similarities differences difference advantages disadvantages causes effects consequences strengths weaknesses value values result results answer answers thing things way ways type types kind kinds example examples name names".split(
+    " ",
+  ),
+);
+
+/**
+ * The things a two-part question asks for, stemmed ("What are the mean and the median of…",
+ * "Find the area and perimeter of…", "Calculate both the speed and the kinetic energy"): the
+ * head noun of each part; empty when the prompt has no such shape or a part is a generic or
+ * aspect word (pros and cons, causes and effects, which an answer may give in other words).
+ */
+export function askedParts(prompt: string): string[] {
+  const m =
+    /\b(?:what(?:'s| is| are| were| was)|find|give|state|calculate|compute|determine|work out)\s+(?:both\s+)?the\s+([\p{L}-]+(?:\s+[\p{L}-]+)?)\s+and\s+(?:the\s+|its\s+)?([\p{L}-]+(?:\s+[\p{L}-]+)?)\s*(?=\bof\b|\bfor\b|\bin\b|\bat\b|\?|,|\.|$)/iu.exec(
+      prompt,
+    );
+  if (!m) return [];
+  const heads = [m[1]!, m[2]!].map((part) => part.trim().split(/\s+/).at(-1)!.toLowerCase());
+  if (heads.some((h) => h.length < 3 || NOT_A_PART.has(h) || ASPECT.has(h))) return [];
+  const stems = heads.map((h) => stem(h));
+  if (stems.some((s) => contentWords(s).length === 0) || stems[0] === stems[1]) return [];
+  return stems;
 }
 
 /**

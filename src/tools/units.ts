@@ -448,7 +448,7 @@ export function findAskedConversion(prompt: string, answer: string): ConversionC
 
 /**
  * Verifier: unit conversions stated in the text are right, and (with the prompt as
- * `context`) the conversion the prompt asks for ({@link findAskedConversion}). Null when the
+ * `context`) the conversion the prompt asks for (`findAskedConversion`). Null when the
  * text states none.
  */
 export function checkConversionsInText(text: string, context?: string): CheckResult | null {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { detectInjection } from "../../src/sources/injection.js";
 import { numberConflict, swapConflict } from "../../src/tools/claim-gate.js";
 import {
+  askedParts,
   askedSubject,
   checkAnswers,
   checkAudience,
@@ -215,6 +216,27 @@ describe("text gate: on topic, answering, audience", () => {
     ).toMatchObject({
       passed: true,
     });
+  });
+
+  it("a question in two parts needs both: the part an answer never names is a non-answer", () => {
+    expect(askedParts("What are the mean and the median of 3, 5, 9 and 11?")).toHaveLength(2);
+    expect(askedParts("Find the area and perimeter of a 4 m by 6 m rectangle.")).toHaveLength(2);
+    // Aspects an answer gives in other words are not parts to look for.
+    expect(askedParts("What are the pros and cons of nuclear power?")).toEqual([]);
+    expect(askedParts("What is the difference between a list and a tuple?")).toEqual([]);
+    expect(askedParts("What are the causes and effects of inflation?")).toEqual([]);
+    expect(
+      checkAnswers(
+        "What are the mean and the median of 3, 5, 9 and 11?",
+        "Add the four values: 3 + 5 + 9 + 11 = 28, and divide by 4, so the mean is 7.",
+      ),
+    ).toMatchObject({ passed: false, defect: "non_answer" });
+    expect(
+      checkAnswers(
+        "What are the mean and the median of 3, 5, 9 and 11?",
+        "The mean is 28 / 4 = 7. The median is the average of the middle two values, (5 + 9) / 2 = 7.",
+      ),
+    ).not.toMatchObject({ passed: false });
   });
 
   it("with rich sources, does not let words of a neighbouring area carry a row about something else", () => {

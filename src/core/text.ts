@@ -94,3 +94,16 @@ export function syllables(word: string): number {
     .match(/[aeiouy]{1,2}/g);
   return Math.max(1, groups?.length ?? 1);
 }
+
+/** A number written with a decimal comma ("0,34", "16,7"), not a thousands separator ("1,500"). */
+export const DECIMAL_COMMA = /^[-−+]?(?:0,\d+|\d+,(?:\d{1,2}|\d{4,}))$/;
+
+/**
+ * Whether the text before a number defines one unit in another ("one parsec is about", "1 mile
+ * =", "a foot equals"): the number is a conversion factor, not a fact about the subject.
+ */
+export function definesOneUnit(textBefore: string): boolean {
+  return /\b(?:one|1|a|an)\s+[\p{L}-]+\s+(?:is|equals|=|≈|corresponds\s+to)\s+(?:about\s+|approximately\s+|roughly\s+|around\s+|~\s*)?$/iu.test(
+    textBefore.slice(-60),
+  );
+}

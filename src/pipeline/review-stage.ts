@@ -13,7 +13,7 @@ import { detectInjection } from "../sources/injection.js";
 import type { ReviewRow, Store } from "../storage/store.js";
 import type { CheckResult } from "../tools/check.js";
 import { checkCodeTask } from "../tools/code-check.js";
-import { checkFlawOrder, checkPreferredAnswers } from "../tools/consistency.js";
+import { checkFlawOrder, checkPreferredAnswers, LOW_REWARD } from "../tools/consistency.js";
 import type { BenchmarkIndex } from "../tools/decontamination.js";
 import { loadBenchmarks } from "../tools/decontamination.js";
 import { type DedupIndex, type DedupSignature, type DuplicateMatch, dedupSignature } from "../tools/dedup.js";
@@ -215,8 +215,10 @@ export interface ReviewOutcome {
 
 /** The text the example asserts is correct; null for an example that is bad on purpose. */
 export function assertedText(type: TrainingType, row: Record<string, unknown>): string | null {
-  // An undesirable KTO completion (label false) is meant to be wrong.
+  // An undesirable KTO completion (label false) and a PPO response given a low reward are
+  // meant to be poor: the training signal says so, and the reward check holds it to that.
   if (row.label === false) return null;
+  if (typeof row.reward === "number" && row.reward <= LOW_REWARD) return null;
   return type.answerText(row);
 }
 

@@ -1,4 +1,4 @@
-import { contentWords, sentences, stem } from "../core/text.js";
+import { contentWords, DECIMAL_COMMA, definesOneUnit, sentences, stem } from "../core/text.js";
 
 /**
  * Numbers bound to the same thing: a claim that gives a different number for what a
@@ -48,19 +48,32 @@ interface Tok {
   word: string;
   approx: boolean;
   decimals: number;
+  /** What sort of number: a percentage, an amount of money, a count in words, or plain. */
+  sort?: "percent" | "money" | "spelled" | "plain";
+  /** Written in parentheses straight after another number: a conversion ("146.6 m (481 ft)"). */
+  paren?: boolean;
+  /** The value of one unit in another ("one parsec is about 3.26 light-years"): a factor, not a fact. */
+  perOne?: boolean;
 }
 
 function tokens(text: string): Tok[] {
   const out: Tok[] = [];
   const re =
-    /(?<![\p{L}\d.])[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d])|(?<![\p{L}\d.,])[-−]?\d+(?:\.\d+)?(?![\d])|\p{L}[\p{L}'-]*/gu;
+    /(?<![\p{L}\d.,])[-−]?(?:0,\d+|\d+,(?:\d{1,2}|\d{4,}))(?![\d,])|(?<![\p{L}\d.])[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d])|(?<![\p{L}\d.,])[-−]?\d+(?:\.\d+)?(?![\d])|\p{L}[\p{L}'-]*/gu;
   let approx = false;
   for (const m of text.matchAll(re)) {
     const t = m[0];
     const lower = t.toLowerCase();
     if (/^\p{L}/u.test(t)) {
       if (lower in NUMBER_WORDS) {
-        out.push({ kind: "num", value: NUMBER_WORDS[lower]!, word: lower, approx, decimals: 0 });
+        out.push({
+          kind: "num",
+          value: NUMBER_WORDS[lower]!,
+          word: lower,
+          approx,
+          decimals: 0,
+          sort: "spelled",
+        });
         approx = false;
         continue;
       }
@@ -70,19 +83,41 @@ function tokens(text: string): Tok[] {
       out.push({ kind: "word", value: 0, word: stem(lower), approx: false, decimals: 0 });
       continue;
     }
-    const raw = t.replace(/,/g, "").replace("−", "-");
+    const raw = (DECIMAL_COMMA.test(t) ? t.replace(",", ".") : t.replace(/,/g, "")).replace("−", "-");
     const decimals = raw.includes(".") ? raw.split(".")[1]!.length : 0;
-    const before = text.slice(Math.max(0, (m.index ?? 0) - 3), m.index ?? 0);
+    const at = m.index ?? 0;
+    const before = text.slice(Math.max(0, at - 3), at);
+    const after = text.slice(at + t.length, at + t.length + 12);
+    const sort = /^\s*(?:%|per\s?cent\b)/i.test(after)
+      ? "percent"
+      : /[$€£¥₹]\s*$/.test(before) || /^\s*(?:€|dollars?\b|euros?\b|pounds?\b|USD\b|EUR\b|GBP\b)/.test(after)
+        ? "money"
+        : "plain";
     out.push({
       kind: "num",
       value: Number(raw),
       word: raw,
       approx: approx || /[≈~]\s*$/.test(before),
       decimals,
+      sort,
+      paren: /\d[^\d()]{0,12}\(\s*$/.test(text.slice(Math.max(0, at - 14), at)),
+      perOne: definesOneUnit(text.slice(Math.max(0, at - 60), at)),
     });
     approx = false;
   }
   return out;
+}
+
+/**
+ * Two numbers that can measure the same thing: a percentage is not a count, an amount of
+ * money is not a plain number, a count written in words ("two accounts") is not a decimal.
+ */
+function comparable(a: Tok, b: Tok): boolean {
+  const sa = a.sort ?? "plain";
+  const sb = b.sort ?? "plain";
+  if ((sa === "percent") !== (sb === "percent") || (sa === "money") !== (sb === "money")) return false;
+  if ((sa === "spelled" && b.decimals > 0) || (sb === "spelled" && a.decimals > 0)) return false;
+  return true;
 }
 
 /** The content words a number at `i` is bound to: the next 2 after it, the 3 before it (up to another number). */
@@ -115,7 +150,7 @@ function sourceValues(
 ): Array<{ tok: Tok; about: string; after: boolean }> {
   const out: Array<{ tok: Tok; about: string; after: boolean }> = [];
   toks.forEach((t, i) => {
-    if (t.kind !== "num") return;
+    if (t.kind !== "num" || t.perOne) return;
     const b = binding(toks, i);
     const after = meets(want.after, b.after);
     const about = after ?? meets(want.before, b.before);
@@ -171,8 +206,10 @@ export function numberConflict(
     const t = claimToks[i]!;
     if (t.kind !== "num") continue;
     const b = binding(claimToks, i);
+    if (t.perOne) continue;
     const stated = sourceValues(srcToks, b).filter(
       (s) =>
+        comparable(t, s.tok) &&
         // Bound by the words before it: those words must all be the source sentence's
         // ("hydrogen (2.20)" is not about the source's "fluorine (3.98)").
         (s.after || b.before.every(inSource)) &&
@@ -185,6 +222,8 @@ export function numberConflict(
         ),
     );
     if (stated.length === 0 || stated.some((s) => agrees(t, s.tok))) continue;
+    // "146.6 m (481 ft)": the number in parentheses converts one the claim gives as the source does.
+    if (t.paren && claimNums.some((o) => o.tok !== t && stated.some((s) => agrees(o.tok, s.tok)))) continue;
     // The source gives this very number for the same thing, named right after it ("78%
     // nitrogen and 21% oxygen": 21 follows "nitrogen", but 78 is nitrogen's).
     const about = stated[0]!.about;

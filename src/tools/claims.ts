@@ -1,5 +1,5 @@
 import { memoizeText } from "../core/memo.js";
-import { contentWords, sentences } from "../core/text.js";
+import { contentWords, DECIMAL_COMMA, definesOneUnit, sentences } from "../core/text.js";
 import { numericEquivalent, parseQuantity, sameDimension } from "./maths.js";
 
 /**
@@ -153,6 +153,8 @@ export interface StatedNumber {
   before: string | null;
   /** The word after it (lower case), e.g. "carbon" of "6 carbon atoms". */
   after: string | null;
+  /** The value of one unit in another ("one parsec is about 3.26 light-years"): a conversion factor. */
+  perOne?: boolean;
 }
 
 const UNIT_TOKENS = new Set(
@@ -206,9 +208,10 @@ const numbersInCached = memoizeText(numbersInUncached, 2048);
 function numbersInUncached(text: string): StatedNumber[] {
   const out: StatedNumber[] = [];
   const re =
-    /(?<![\w.])[-−]?\d+(?:,\d{3})*(?:\.\d+)?(?:\s*(?:×|x)\s*10\^?[-−]?\d+)?(?:\s*(?:%|[a-zA-Zµ°][\w°/·^-]*(?:\s*\/\s*[a-zA-Z]+)?))?/g;
+    /(?<![\w.,])[-−]?(?:0,\d+(?!\d)|\d+,(?:\d{1,2}|\d{4,})(?![\d,])|\d+(?:,\d{3})*(?:\.\d+)?)(?:\s*(?:×|x)\s*10\^?[-−]?\d+)?(?:\s*(?:%|[a-zA-Zµ°][\w°/·^-]*(?:\s*\/\s*[a-zA-Z]+)?))?/g;
   for (const m of text.matchAll(re)) {
-    const raw = m[0].replace(/−/g, "-");
+    const lead = /^[-−]?[\d,]+/.exec(m[0])![0];
+    const raw = (DECIMAL_COMMA.test(lead) ? m[0].replace(",", ".") : m[0]).replace(/−/g, "-");
     // Years and ordinals are numbers too; a unit is kept only when mathjs reads it.
     let q = parseQuantity(raw);
     if (!q) continue;
@@ -220,7 +223,15 @@ function numbersInUncached(text: string): StatedNumber[] {
       null;
     const numEnd = m.index + (/^[-−]?[\d.,]+/.exec(m[0])?.[0].length ?? m[0].length);
     const after = /^[^\p{L}\d]*([\p{L}]+)/u.exec(text.slice(numEnd, numEnd + 30))?.[1]?.toLowerCase() ?? null;
-    out.push({ text: raw.trim(), value: q.value, unit: q.unit, before, after });
+    const perOne = definesOneUnit(text.slice(Math.max(0, m.index - 60), m.index));
+    out.push({
+      text: raw.trim(),
+      value: q.value,
+      unit: q.unit,
+      before,
+      after,
+      ...(perOne ? { perOne } : {}),
+    });
   }
   return out;
 }
@@ -310,11 +321,14 @@ export function lexicalCheck(
   }
   // Numbers in code (`lst[::-1]`, a list literal [3, 2, 1]) are values of the code, checked by
   // running it, not quantities a source states.
+  // The result of a calculation written out ("0,34 − (−0,76) = 1,10 V") is the arithmetic
+  // check's to verify, not a value a source states.
   const claimNums = numbersIn(
     claim.text
       .replace(/`[^`]*`/g, " ")
       .replace(/\[[^\]]*\]/g, " ")
-      .replace(/\b\w+\([^()]*\)/g, " "),
+      .replace(/\b\w+\([^()]*\)/g, " ")
+      .replace(CALCULATION_RESULT, "$1 "),
   );
   if (best && bestCov >= contradictAt) {
     const sentNums = numbersIn(best.text);
@@ -323,7 +337,9 @@ export function lexicalCheck(
       if (n.before && LABEL_WORDS.has(n.before)) continue;
       const found = passageNums.some((m) => numericEquivalent(n.text, m.text).equivalent);
       if (found) continue;
-      const rival = sentNums.find((m) => sameKind(n, m) && !numericEquivalent(n.text, m.text).equivalent);
+      const rival = sentNums.find(
+        (m) => !m.perOne && sameKind(n, m) && !numericEquivalent(n.text, m.text).equivalent,
+      );
       if (rival) {
         return {
           ...base,
@@ -428,7 +444,9 @@ function clauses(text: string): string[] {
  */
 function negationMismatch(claim: string, source: string): { claim: string; source: string } | null {
   const src = clauses(source).map((c) => ({ c, words: new Set(contentWords(c)) }));
-  for (const cc of clauses(claim)) {
+  // "No. English is a Germanic language": a leading yes or no answers the question; it does
+  // not negate the statement after it.
+  for (const cc of clauses(claim.replace(/^\s*(?:yes|no)\s*[.,;:!—–-]\s*/i, ""))) {
     const cw = [...new Set(contentWords(cc))];
     let best: { c: string; cov: number } | null = null;
     for (const s of src) {
@@ -456,6 +474,10 @@ function sameKind(a: StatedNumber, b: StatedNumber): boolean {
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
+
+/** A written calculation and its result: the result is group 1's follower. */
+const CALCULATION_RESULT =
+  /(\d[\d.,]*\s*\)*\s*[-+×÷*/−]\s*[-−(]*\s*\d[\d.,]*\s*\)*\s*(?:=|≈)\s*\**\s*)[-−]?\d[\d.,]*/g;
 
 /** Lexical verdicts for every claim of an answer. */
 export function lexicalFactCheck(

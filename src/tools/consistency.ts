@@ -56,6 +56,7 @@ const NAMED_FAULTS: Array<[RegExp, string]> = [
   [/\b(?:arithmetic|calculation|miscalculat\w*|sum is wrong|maths? (?:error|mistake))\b/i, "arithmetic"],
   [/\b(?:unit conversion|wrong units?|incorrect units?|conversion is wrong)\b/i, "units"],
   [/\b(?:bug|buggy|does not run|doesn't run|crashes|wrong output)\b/i, "code"],
+  [/\b(?:incorrect|factually wrong|factual error|inaccurate|untrue|is false)\b/i, "sources"],
 ];
 
 /** A fault the rationale names that the matching check looked for and did not find, or null. */

@@ -556,7 +556,7 @@ function safeIn(u: Unit, target: Unit): number | null {
 /** The claim pattern (built on first use: the unit words live in units.ts, which imports this module). */
 function arithmeticPattern(): RegExp {
   if (arithRe) return arithRe;
-  const unit = String.raw`${UNIT}(?:\s*\^\s*\d)?(?:\s*(?:/|\bper\b)\s*${UNIT}(?:\s*\^\s*\d)?)?`;
+  const unit = String.raw`${UNIT}(?:\s*\^\s*\d)?(?:\s*[·⋅]\s*${UNIT}(?:\s*\^\s*\d)?)?(?:\s*(?:/|\bper\b)\s*${UNIT}(?:\s*\^\s*\d)?)?`;
   const term = String.raw`(?:${NUM}\s*\(\s*${NUM}\s*\)|\(*\s*(?:-\s*)?${NUM}(?:\s*${unit})?\s*\)*)`;
   arithRe = new RegExp(
     // The stated value must end the claim: in a chain "a × b + c = 0.0099 + 0.0495 = 0.0594" the
@@ -655,8 +655,10 @@ function statedMatches(
       if (bare?.equalBase(target) && close(bare.toNumber(stated.unit), stated.value, res)) return "yes";
       return "unit";
     }
-    // "10 cm × 6 cm = 60 cm": the number is right, the unit is not the product's.
-    return close(computed.value, stated.value, res) ? "unit" : "no";
+    // "10 cm × 6 cm = 60 cm": the number is right, the unit is not the product's. A plain
+    // factor carries its unit in the words around it ("12 g × 9 = 108 kcal" at 9 kcal per gram).
+    if (!close(computed.value, stated.value, res)) return "no";
+    return unfactored && unfactored.value !== computed.value ? "yes" : "unit";
   }
   if (stated.unit === "%")
     return close(computed.value, stated.value, res) || close(computed.value, stated.value / 100, res / 100)
@@ -691,7 +693,7 @@ function evaluateClaim(expression: string): { value: number; unit: Unit | null }
 
 /** A stated result: a number (with "× 10^n"), then "%" or a unit. */
 function readStated(stated: string): { value: number; unit: string | null; literal: string } | null {
-  const m = /^(-?\s*[\d,]+(?:\.\d+)?(?:\s*(?:×|x|\*)\s*10\s*\^?\s*\(?-?\d+\)?)?)\s*(.*)$/u.exec(
+  const m = /^(-?\s*[\d,]+(?:\.\d+)?(?:\s*(?:×|x|\*)\s*10\s*\^?\s*\(?-?\d+\)?|[eE][-+]?\d+)?)\s*(.*)$/u.exec(
     stated.trim(),
   );
   if (!m) return null;
@@ -741,6 +743,8 @@ export function findArithmetic(text: string): ArithmeticClaim[] {
     if (/[-+*/×÷^·]$/.test(before)) continue;
     if (rawExpr.startsWith("-") && /[\w)\]]$/.test(before)) continue;
     if (/(?:^|[^\w])[A-Za-z]\s*$/.test(before) && /^[-+*/×÷^]/.test(before.slice(-1))) continue;
+    // "31 December 1950 + 70 = 31 December 2020": the stated number is a day of a date.
+    if (MONTH_AFTER.test(flat.slice(match.index + match[0].length))) continue;
     const expression = balanceParens(rawExpr.replace(/^-\s+/, "-"));
     if (/^\d{4}\s*-\s*\d{1,2}\s*-\s*\d{1,2}$/.test(expression)) continue; // a date
     if (/^\d{4}\s*-\s*\d{2,4}$/.test(expression)) continue; // a range of years
@@ -764,6 +768,11 @@ export function findArithmetic(text: string): ArithmeticClaim[] {
       const literal = r.literal.replace(/\./g, "");
       verdict = statedMatches(q, { ...r, value: Number(literal) }, literal, approx, unfactored, rel);
     }
+    // "0,167" or "16,7" with a decimal comma (Spanish, French, German...): 0.167.
+    if (verdict === "no" && /^-?\d+,\d+$/.test(r.literal)) {
+      const literal = r.literal.replace(",", ".");
+      verdict = statedMatches(q, { ...r, value: Number(literal) }, literal, approx, unfactored, rel);
+    }
     out.push({
       text: match[0],
       expression,
@@ -779,6 +788,9 @@ export function findArithmetic(text: string): ArithmeticClaim[] {
   out.push(...findPercentChanges(flat));
   return out;
 }
+
+const MONTH_AFTER =
+  /^\s+(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b/i;
 
 const CHANGE_WORDS = String.raw`increase|increased|increases|rise|rises|rose|risen|grew|grow|grows|growth|gain|gained|up|jump|jumped|climb|climbed|decrease|decreased|decreases|drop|dropped|drops|fall|fell|falls|fallen|decline|declined|declines|reduction|reduced|cut|lower|down|loss|change|changed|markup|discount`;
 const PCT_CHANGE_RE =

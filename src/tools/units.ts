@@ -245,9 +245,9 @@ const CONVERSION_RE = new RegExp(
 /** Half a unit of the last written digit; with `approx`, trailing zeros of a whole number count as rounding. */
 export function writtenResolution(literal: string, approx: boolean): number {
   const t = literal.replace(/[−]/g, "-").replace(/,/g, "").trim();
-  const m = /^[-+]?(\d*)(?:\.(\d+))?(?:\s*(?:×|x|\*)\s*10\s*\^?\s*\(?([-+]?\d+)\)?)?$/.exec(t);
+  const m = /^[-+]?(\d*)(?:\.(\d+))?(?:\s*(?:×|x|\*)\s*10\s*\^?\s*\(?([-+]?\d+)\)?|[eE]([-+]?\d+))?$/.exec(t);
   if (!m) return 0;
-  const exp = m[3] ? Number(m[3]) : 0;
+  const exp = Number(m[3] ?? m[4] ?? 0);
   if (m[2]) return 0.5 * 10 ** (exp - m[2].length);
   // "about 300,000": the zeros of a whole number of four or more digits may be rounding.
   const digits = m[1]?.length ?? 1;
@@ -255,12 +255,12 @@ export function writtenResolution(literal: string, approx: boolean): number {
   return 0.5 * 10 ** (exp + Math.min(zeros, digits - 1));
 }
 
-/** A number as written (thousands separators, U+2212 minus, "× 10^n"). */
+/** A number as written (thousands separators, U+2212 minus, "× 10^n", "7.97e14"). */
 export function writtenNumber(literal: string): number {
   const t = literal.replace(/[−]/g, "-").replace(/,/g, "").trim();
-  const m = /^([-+]?\d*(?:\.\d+)?)(?:\s*(?:×|x|\*)\s*10\s*\^?\s*\(?([-+]?\d+)\)?)?$/.exec(t);
+  const m = /^([-+]?\d*(?:\.\d+)?)(?:\s*(?:×|x|\*)\s*10\s*\^?\s*\(?([-+]?\d+)\)?|[eE]([-+]?\d+))?$/.exec(t);
   if (!m) return Number.NaN;
-  return Number(m[1]) * 10 ** (m[2] ? Number(m[2]) : 0);
+  return Number(m[1]) * 10 ** Number(m[2] ?? m[3] ?? 0);
 }
 
 /**

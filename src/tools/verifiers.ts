@@ -165,6 +165,22 @@ export function groundedness(
 }
 
 /**
+ * The outcome with `sources` among its passed checks when the passages back the text: at
+ * least half of its claims supported and none contradicted. A reward
+ * rationale that calls such a response factually wrong names a fault the sources refute.
+ */
+function withSourceSupport(
+  outcome: ResponseOutcome,
+  text: string,
+  passages: Array<{ sourceId: string; text: string }>,
+): ResponseOutcome {
+  if (passages.length === 0 || outcome.wrong) return outcome;
+  const g = groundedness(text, passages);
+  if (g.contradicted > 0 || g.supported === 0 || g.supported * 2 < g.claims) return outcome;
+  return { ...outcome, passedChecks: [...(outcome.passedChecks ?? []), "sources"] };
+}
+
+/**
  * Verifier for preference pairs: chosen and rejected differ, and chosen is not the worse
  * of the two (fewer failed computations, constants, conversions and equations; fewer
  * contradictions of the sources; at least as grounded). A pair that fails is usually swapped
@@ -426,7 +442,11 @@ export const DEFAULT_VERIFIERS: Verifier[] = [
       const reward = i.row.reward;
       if (i.trainingType !== "ppo" || !response || typeof reward !== "number") return null;
       const rationale = typeof i.row.reward_rationale === "string" ? i.row.reward_rationale : "";
-      return checkRewardConsistency(reward, rationale, await outcomeOfText(response, o, i.prompt));
+      return checkRewardConsistency(
+        reward,
+        rationale,
+        withSourceSupport(await outcomeOfText(response, o, i.prompt), response, i.passages),
+      );
     },
   },
   {

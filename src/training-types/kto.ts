@@ -121,20 +121,25 @@ export function judgeUndesirable(input: OfflineJudgeInput, row: KtoRow): Offline
   let shown = false;
   let what = "";
   switch (flaw) {
-    case "factual_error":
+    case "factual_error": {
       // Shown when a deterministic check finds the completion wrong, a claim contradicts the
-      // sources, or a sentence is an altered copy of one. Without sources and with nothing a
-      // check can decide, the flaw cannot be verified: that is not evidence it is absent.
+      // sources, or a sentence is an altered copy of one. Without sources, or when the sources
+      // support none of its claims (they neither confirm nor refute it), the flaw cannot be
+      // verified: that is not evidence it is absent. Not shown: the sources back the claims.
+      const verdicts =
+        input.passages.length > 0
+          ? lexicalFactCheck(row.completion, input.passages, { decideAll: true })
+          : [];
       shown =
         assessResponseSync(row.completion, row.prompt).wrong ||
-        (input.passages.length > 0 &&
-          lexicalFactCheck(row.completion, input.passages, { decideAll: true }).some(
-            (v) => v.verdict === "contradicted" && !truth.includes(flat(v.claim).replace(/\.$/, "")),
-          )) ||
+        verdicts.some(
+          (v) => v.verdict === "contradicted" && !truth.includes(flat(v.claim).replace(/\.$/, "")),
+        ) ||
         sents.some((s) => !truth.includes(flat(s)) && coverage(s, truth) >= 0.6) ||
-        input.passages.length === 0;
+        !verdicts.some((v) => v.verdict === "supported");
       what = "no sentence departs from the sources";
       break;
+    }
     case "incomplete":
       shown = words < MIN_WORDS[input.difficulty] || qCov < 0.75;
       what = "the completion is not shorter or narrower than a full answer";

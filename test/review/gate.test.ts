@@ -92,6 +92,45 @@ describe("review gate on the dev set (offline)", async () => {
   });
 });
 
+describe("PPO rows given a low reward", () => {
+  const review = (response: string, reward: number, rationale: string) =>
+    reviewExample(
+      {
+        type: getTrainingType("ppo"),
+        row: {
+          prompt: "Why does a metal bench feel colder than a wooden one at the same temperature?",
+          response,
+          reward,
+          reward_rationale: rationale,
+        },
+        question: "Why does a metal bench feel colder than a wooden one at the same temperature?",
+        difficulty: "easy",
+        passages: [],
+        id: `ppo-${reward}`,
+      },
+      {
+        agent,
+        review: DEFAULT_REVIEW,
+        dedup: null,
+        benchmarks: null,
+        verifiers: listVerifiers(),
+        factCheck: true,
+      },
+    );
+
+  it("a poor response the reward calls poor is the training signal, not a defect; a high reward on it is", async () => {
+    const poor = "Because the metal is colder.";
+    const low = await review(
+      poor,
+      0.1,
+      "Wrong: both are at the same temperature; metal conducts heat away faster.",
+    );
+    expect(low.status).toBe("approved");
+    const high = await review(poor, 0.9, "Clear and correct.");
+    expect(high.status).not.toBe("approved");
+  });
+});
+
 describe("malformed rows", () => {
   it("a GRPO row without solution and is_correct is rejected as format_invalid, not a crash", async () => {
     const grpo = getTrainingType("grpo");
@@ -181,5 +220,27 @@ describe("review gate on the extra set (offline)", async () => {
         defect,
       ).toEqual([]);
     }
+  });
+});
+
+describe("review gate on the dev2 set (offline)", async () => {
+  const items = gateItems("dev2");
+  const results = await reviewGateSet(agent, items);
+  const all = gateFigures(results);
+
+  it("holds rows of all nine types, about half good, half of them with passages", () => {
+    expect(items.length).toBeGreaterThanOrEqual(170);
+    expect(new Set(items.map((i) => i.type)).size).toBe(9);
+    expect(items.filter((i) => i.passages.length > 0).length / items.length).toBeGreaterThanOrEqual(0.4);
+  });
+
+  it("approves the good rows; keeps out what the deterministic checks can see", () => {
+    // Measured: 47/95 bad kept out (49.5%), 83/83 good approved, AUC 0.739, right reason
+    // 40/47. Written after the checks, without looking at their misses: the gap to the dev
+    // set is the honest figure (most misses are wrong facts, off-topic rows and rankings
+    // that only knowledge or a model can judge).
+    expect(all.goodApproved / all.good).toBeGreaterThanOrEqual(0.9);
+    expect(all.badKeptOut / all.bad).toBeGreaterThanOrEqual(0.45);
+    expect(all.rightReason / Math.max(1, all.badKeptOut)).toBeGreaterThanOrEqual(0.8);
   });
 });

@@ -104,3 +104,53 @@ describe("numbers in code are not claims about the sources", () => {
     expect(w?.verdict).toBe("contradicted");
   });
 });
+
+describe("lexical fact check: how answers are written", () => {
+  it("reads decimal commas, and leaves the result of a written calculation to the arithmetic check", () => {
+    const src = [
+      {
+        sourceId: "s1",
+        text: "Les potentiels standard de réduction valent +0,34 V pour le couple Cu²⁺/Cu et −0,76 V pour le couple Zn²⁺/Zn.",
+      },
+    ];
+    expect(numbersIn("E° = +0,34 V")[0]).toMatchObject({ value: 0.34 });
+    expect(numbersIn("1,500 m")[0]).toMatchObject({ value: 1500 });
+    const v = lexicalFactCheck("Le potentiel du couple Cu²⁺/Cu vaut E° = 0,34 − (−0,76) = 1,10 V.", src, {
+      decideAll: true,
+    });
+    expect(v.map((x) => x.verdict)).not.toContain("contradicted");
+    const wrong = lexicalFactCheck(
+      "Le potentiel standard de réduction du couple Cu²⁺/Cu vaut +0,43 V.",
+      src,
+      {
+        decideAll: true,
+      },
+    );
+    expect(wrong[0]?.verdict).toBe("contradicted");
+  });
+
+  it("does not take a leading yes or no for a negation, nor a one-unit definition for a fact", () => {
+    const src = [
+      {
+        sourceId: "s1",
+        text: "English is a West Germanic language of the Indo-European language family. One parsec is about 3.26 light-years.",
+      },
+    ];
+    const no = lexicalFactCheck("No. English is a West Germanic language, like Dutch.", src, {
+      decideAll: true,
+    });
+    expect(no[0]?.verdict).not.toBe("contradicted");
+    const notIt = lexicalFactCheck(
+      "English is not a West Germanic language of the Indo-European family.",
+      src,
+      {
+        decideAll: true,
+      },
+    );
+    expect(notIt[0]?.verdict).toBe("contradicted");
+    const far = lexicalFactCheck("The star is 1.30 parsecs away, about 4.2 light-years.", src, {
+      decideAll: true,
+    });
+    expect(far[0]?.verdict).not.toBe("contradicted");
+  });
+});

@@ -395,3 +395,27 @@ describe("conversions the prompt asks for", () => {
     expect(findConversions("Bake at 180 °C (about 356 °F).")[0]?.holds).toBe(true);
   });
 });
+
+describe("numbers as people write them", () => {
+  const verdict = (text: string) => findArithmetic(text).map((c) => c.defect ?? "holds");
+  it("reads a decimal comma and an e-notation result", () => {
+    expect(verdict("P(suma = 7) = 6/36 = 1/6 ≈ 0,167, es decir")).toEqual(["holds", "holds"]);
+    expect(verdict("1/6 ≈ 0,267")).toEqual(["wrong_arithmetic"]);
+    expect(verdict("2GM = 2 × 6.674e-11 × 5.972e24 ≈ 7.971e14 m³/s²")).toEqual(["holds"]);
+    expect(verdict("2GM = 2 × 6.674e-11 × 5.972e24 ≈ 7.971e13 m³/s²")).toEqual(["wrong_arithmetic"]);
+  });
+
+  it("reads a compound unit with a middle dot, and a plain factor that carries its unit in words", () => {
+    expect(verdict("PV = 2.00 atm × 10.0 L = 20.0 L·atm")).toEqual(["holds"]);
+    // 9 kcal per gram of fat: the plain factor 9 turns grams into kilocalories.
+    expect(verdict("Fat: 12 g × 9 = 108 kcal")).toEqual(["holds"]);
+    expect(verdict("Fat: 12 g × 9 = 100 kcal")).toEqual(["wrong_arithmetic"]);
+    // No plain factor: the product of two lengths is an area.
+    expect(verdict("10 cm × 6 cm = 60 cm")).toEqual(["wrong_unit"]);
+  });
+
+  it("does not read the day of a date as a result", () => {
+    expect(verdict("Protection ran until 31 December 1950 + 70 = 31 December 2020.")).toEqual([]);
+    expect(verdict("She died in 1950, so 1950 + 70 = 2021.")).toEqual(["wrong_arithmetic"]);
+  });
+});

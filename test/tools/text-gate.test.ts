@@ -329,6 +329,37 @@ describe("claim gate: numbers and pairs bound to the same thing", () => {
     expect(numberConflict("For Earth the escape velocity is about 11.2 km/s.", mt)).toBeNull();
   });
 
+  it("compares only numbers of one sort: a percentage, money, a count in words, a conversion", () => {
+    const carnot = [
+      {
+        sourceId: "s1",
+        text: "The Carnot efficiency is the maximum efficiency any heat engine operating between two heat reservoirs can achieve.",
+      },
+    ];
+    expect(
+      numberConflict(
+        "No engine between these two reservoirs converts more than 40% of the heat into work.",
+        carnot,
+      ),
+    ).toBeNull();
+    const books = [
+      {
+        sourceId: "s1",
+        text: "Every transaction is recorded in at least two accounts, and the total of the debits must equal the total of the credits.",
+      },
+    ];
+    expect(
+      numberConflict("The total of the credits is $3,250.00 and the debits total the same.", books),
+    ).toBeNull();
+    const pyramid = [{ sourceId: "s1", text: "The Great Pyramid was originally 146.6 metres tall." }];
+    expect(
+      numberConflict("The Great Pyramid was originally about 146.6 m (481 ft) tall.", pyramid),
+    ).toBeNull();
+    expect(numberConflict("The Great Pyramid was originally about 181 m tall.", pyramid)).toMatchObject({
+      claimed: "181",
+    });
+  });
+
   it("finds a swapped pair ('right ventricle' where the source says 'left ventricle')", () => {
     const heart = [
       {

@@ -368,6 +368,37 @@ describe("reward and ranking consistency", () => {
     expect(rationalePolarity("Vague and incomplete.")).toBe("negative");
   });
 
+  it("PPO: a low reward for a factual error the sources refute (they back the response)", async () => {
+    const english = [
+      {
+        sourceId: "s1",
+        text: "English is a West Germanic language of the Indo-European language family, most closely related to Frisian, Dutch and German.",
+        licence: "CC-BY-SA-4.0",
+        permissive: true,
+      },
+    ];
+    const ppo = (response: string, reward: number, rationale: string): VerifierInput => ({
+      trainingType: "ppo",
+      row: { prompt: "Is English a Romance language?", response, reward, reward_rationale: rationale },
+      prompt: "Is English a Romance language?",
+      asserted: null,
+      allText: response,
+      passages: english,
+    });
+    const reward = async (i: VerifierInput) => (await runVerifiers(i)).find((o) => o.name === "reward");
+    const backed =
+      "No. English is a West Germanic language, most closely related to Frisian, Dutch and German.";
+    expect(await reward(ppo(backed, 0.2, "Incorrect: English is a Romance language."))).toMatchObject({
+      passed: false,
+      defect: "reward_inconsistent",
+    });
+    // A fault the sources cannot refute (too short), or a response they do not back, passes.
+    expect(await reward(ppo(backed, 0.2, "Too short: it gives no history."))).toMatchObject({ passed: true });
+    expect(
+      await reward(ppo("Yes, English is a Romance language like French.", 0.1, "Incorrect: it is Germanic.")),
+    ).toMatchObject({ passed: true });
+  });
+
   it("KTO: a desirable label on a wrong completion, an undesirable factual error on a verified one", () => {
     expect(checkLabelConsistency(true, "Correct.", right).passed).toBe(true);
     expect(checkLabelConsistency(true, "Correct.", wrong)).toMatchObject({

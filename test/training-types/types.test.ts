@@ -293,6 +293,25 @@ describe("kto", () => {
     );
     expect(caught.scores.accuracy).toBeLessThan(0.5);
     expect(caught.issues.join()).toMatch(/not shown/);
+    // A completion the sources neither back nor refute: its factual error cannot be checked
+    // offline, which is not evidence that it is absent.
+    const unverifiable = {
+      ...r,
+      completion: "Yes. Python creates a fresh empty list each time the function is called without it.",
+      label_reason: "factual_error: the default list is created once and shared between calls",
+    };
+    const open = judgeUndesirable(
+      {
+        difficulty: "medium",
+        question: input.question,
+        prompt: r.prompt,
+        answer: unverifiable.completion,
+        example: unverifiable,
+        passages: input.passages,
+      },
+      unverifiable,
+    );
+    expect(open.issues).toEqual([]);
   });
 });
 

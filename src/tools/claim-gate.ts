@@ -37,13 +37,14 @@ const NUMBER_WORDS: Record<string, number> = {
   hundred: 100,
 };
 const STOP = new Set(
-  "a an the of for in on at to by and or with from is are was were be been its it this that as than into about some".split(
+  "a an the of for in on at to by and or with from is are was were be been its it this that as than into about some while but so because which when where then also very".split(
     " ",
   ),
 );
 
 interface Tok {
-  kind: "num" | "word";
+  /** A number, a word, or a separator a number's binding does not reach across ( ) ; —. */
+  kind: "num" | "word" | "sep";
   value: number;
   word: string;
   approx: boolean;
@@ -52,18 +53,28 @@ interface Tok {
   sort?: "percent" | "money" | "spelled" | "plain";
   /** Written in parentheses straight after another number: a conversion ("146.6 m (481 ft)"). */
   paren?: boolean;
-  /** The value of one unit in another ("one parsec is about 3.26 light-years"): a factor, not a fact. */
+  /**
+   * Not a fact about a thing: the value of one unit in another ("one parsec is about 3.26
+   * light-years") or of a variable ("n = 1").
+   */
   perOne?: boolean;
 }
 
-function tokens(text: string): Tok[] {
+function tokens(raw: string): Tok[] {
   const out: Tok[] = [];
+  // "5,730 ± 40 years": the uncertainty is not a second value.
+  const text = raw.replace(/\s*±\s*\d[\d,.]*/g, (m) => " ".repeat(m.length));
+  // A name with digits ("carbon-14", "H2S", "CO2") is a word, not a number.
   const re =
-    /(?<![\p{L}\d.,])[-−]?(?:0,\d+|\d+,(?:\d{1,2}|\d{4,}))(?![\d,])|(?<![\p{L}\d.])[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d])|(?<![\p{L}\d.,])[-−]?\d+(?:\.\d+)?(?![\d])|\p{L}[\p{L}'-]*/gu;
+    /(?<![\p{L}\d.,])[-−]?(?:0,\d+|\d+,(?:\d{1,2}|\d{4,}))(?![\d,])|(?<![\p{L}\d.])[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d])|(?<![\p{L}\d.,])[-−]?\d+(?:\.\d+)?(?![\d])|\p{L}[\p{L}'\d]*(?:-(?:\p{L}[\p{L}'\d]*|\d+(?![\d.,]\d)))*|[();—–]/gu;
   let approx = false;
   for (const m of text.matchAll(re)) {
     const t = m[0];
     const lower = t.toLowerCase();
+    if (/^[();—–]$/.test(t)) {
+      out.push({ kind: "sep", value: 0, word: t, approx: false, decimals: 0 });
+      continue;
+    }
     if (/^\p{L}/u.test(t)) {
       if (lower in NUMBER_WORDS) {
         out.push({
@@ -101,7 +112,9 @@ function tokens(text: string): Tok[] {
       decimals,
       sort,
       paren: /\d[^\d()]{0,12}\(\s*$/.test(text.slice(Math.max(0, at - 14), at)),
-      perOne: definesOneUnit(text.slice(Math.max(0, at - 60), at)),
+      perOne:
+        definesOneUnit(text.slice(Math.max(0, at - 60), at)) ||
+        /(?<![\p{L}\d])\p{L}\s*=\s*$/u.test(text.slice(Math.max(0, at - 8), at)),
     });
     approx = false;
   }
@@ -125,11 +138,11 @@ function binding(toks: Tok[], i: number): { after: string[]; before: string[] } 
   const after: string[] = [];
   const before: string[] = [];
   for (let k = i + 1; k < toks.length && after.length < 2; k++) {
-    if (toks[k]!.kind === "num") break;
+    if (toks[k]!.kind !== "word") break;
     after.push(toks[k]!.word);
   }
   for (let k = i - 1; k >= 0 && before.length < 3; k--) {
-    if (toks[k]!.kind === "num") break;
+    if (toks[k]!.kind !== "word") break;
     before.push(toks[k]!.word);
   }
   return { after, before };
@@ -147,14 +160,14 @@ const meets = (a: string[], b: string[]) => a.find((x) => b.some((y) => related(
 function sourceValues(
   toks: Tok[],
   want: { after: string[]; before: string[] },
-): Array<{ tok: Tok; about: string; after: boolean }> {
-  const out: Array<{ tok: Tok; about: string; after: boolean }> = [];
+): Array<{ tok: Tok; about: string; after: boolean; before: string[] }> {
+  const out: Array<{ tok: Tok; about: string; after: boolean; before: string[] }> = [];
   toks.forEach((t, i) => {
     if (t.kind !== "num" || t.perOne) return;
     const b = binding(toks, i);
     const after = meets(want.after, b.after);
     const about = after ?? meets(want.before, b.before);
-    if (about) out.push({ tok: t, about, after: after !== null });
+    if (about) out.push({ tok: t, about, after: after !== null, before: b.before });
   });
   // Numbers bound to the word after them (the thing counted, the unit) first.
   return out.sort((a, b) => Number(b.after) - Number(a.after));
@@ -186,15 +199,50 @@ export interface NumberConflict {
  * least half of the claim's content words, two or more), or null.
  */
 export function numberConflict(
+  written: string,
+  sources: Array<{ sourceId: string; text: string }>,
+): NumberConflict | null {
+  // "H₂S" and "H2S" are one name.
+  const claim = plainDigits(written);
+  const passages = sources.map((p) => ({ ...p, text: plainDigits(p.text) }));
+  const whole = numberConflictIn(claim, passages);
+  if (whole) return whole;
+  // Each clause that carries a number, read on its own: a long sentence may have no close
+  // source sentence ("…, it stays in the atmosphere for about 120 years before being broken
+  // down, …"), and two clauses may each have their own ("…, while H₂S boils at about −85 °C").
+  for (const clause of claim.split(/\s*[,;:—–]\s+|\s+(?:so|but|and|while|because|which)\s+/)) {
+    if (!/\d/.test(clause) || contentWords(clause).length < 2) continue;
+    const found = numberConflictIn(clause, passages, true);
+    if (found) return found;
+  }
+  return null;
+}
+
+/** A number standing alone, not the digits of a name ("H2S", "carbon-14"). */
+const BARE_NUMBER = /(?<![\p{L}\d-])\d[\d,.]*/gu;
+
+const plainDigits = (text: string) =>
+  /[₀-₉]/.test(text) ? text.replace(/[₀-₉]/g, (d) => String(d.charCodeAt(0) - 0x2080)) : text;
+
+/**
+ * The conflict of one stretch of text: undefined when no source sentence is close enough to
+ * read. A `clause` is held to more: both numbers measure a thing named alike before them
+ * ("in the atmosphere for about 120 years" and "atmospheric lifetime of about 12 years"), not
+ * only the same unit ("threshold (around −55 mV)" is not "resting potential of about −70 mV").
+ */
+function numberConflictIn(
   claim: string,
   passages: Array<{ sourceId: string; text: string }>,
-): NumberConflict | null {
+  clause = false,
+): NumberConflict | null | undefined {
   const claimToks = tokens(claim);
   if (!claimToks.some((t) => t.kind === "num")) return null;
-  const words = contentWords(claim.replace(/\d[\d,.]*/g, " "));
+  const words = contentWords(claim.replace(BARE_NUMBER, " "));
   if (words.length < 2) return null;
-  const best = bestSentence(claim, passages, 0.3);
-  if (!best) return null;
+  const best = bestSentence(claim, passages, 0.3, true);
+  if (!best) return undefined;
+  // The closest sentence states no number and a less close one does: hold it to a clause's test.
+  const strict = clause || bestSentence(claim, passages, 0.3)?.text !== best.text;
   const srcToks = tokens(best.text);
   const srcWords = new Set(contentWords(best.text));
   const inSource = (w: string) => srcWords.has(w) || [...srcWords].some((x) => related(w, x));
@@ -210,6 +258,10 @@ export function numberConflict(
     const stated = sourceValues(srcToks, b).filter(
       (s) =>
         comparable(t, s.tok) &&
+        // Bound only by the words before it while the claim's number names its own thing or
+        // unit after it ("an 8-bit integer"): the two numbers count different things.
+        (s.after || b.after.length === 0) &&
+        (!strict || meets(b.before, s.before) !== null) &&
         // Bound by the words before it: those words must all be the source sentence's
         // ("hydrogen (2.20)" is not about the source's "fluorine (3.98)").
         (s.after || b.before.every(inSource)) &&
@@ -254,17 +306,22 @@ export function numberConflict(
   return null;
 }
 
-/** The passage sentence sharing most content words (2+, related stems count) with a claim. */
+/**
+ * The passage sentence sharing most content words (2+, related stems count) with a claim;
+ * with `numbered`, only among sentences that state a number.
+ */
 function bestSentence(
   claim: string,
   passages: Array<{ sourceId: string; text: string }>,
   minCoverage: number,
+  numbered = false,
 ): { sourceId: string; text: string; shared: number } | null {
-  const bare = claim.replace(/\d[\d,.]*/g, " ");
+  const bare = claim.replace(BARE_NUMBER, " ");
   const claimWords = [...new Set(contentWords(bare))];
   let best: { sourceId: string; text: string; shared: number } | null = null;
   for (const p of passages)
     for (const s of sentences(p.text.slice(0, 20_000))) {
+      if (numbered && !tokens(s).some((t) => t.kind === "num")) continue;
       const sw = new Set(contentWords(s));
       const shared = claimWords.filter((w) => sw.has(w) || [...sw].some((x) => related(w, x))).length;
       if (shared < 2 || shared / Math.max(1, claimWords.length) < minCoverage) continue;

@@ -72,6 +72,13 @@ export function splitClaims(answer: string, opts: ClaimOptions = {}): Claim[] {
       const t = part.trim().replace(/^[,;:\s]+/, "");
       if (!t || /\?$/.test(t)) continue;
       if (contentWords(t).length < minWords) continue;
+      // "Half-life of carbon-14 = 5,370 years" states a value: the claim "… is 5,370 years".
+      const value = STATED_VALUE.exec(t);
+      if (value && contentWords(value[1]!).length >= 2) {
+        out.push({ id: out.length + 1, text: `${value[1]!.trim()} is ${value[2]!.trim()}` });
+        if (out.length >= max) return out;
+        continue;
+      }
       // Computations ("n = 10.0 g / 18.015 g/mol = 0.555 mol") are the arithmetic verifier's job.
       if (/[=≈]\s*[-−]?\d/.test(t) && /\d[^=≈]*[-+*/×÷][^=≈]*[=≈]|[=≈]\s*[-−]?\d[\d.,]*\s*[\w/]*\.?$/.test(t))
         continue;
@@ -81,6 +88,10 @@ export function splitClaims(answer: string, opts: ClaimOptions = {}): Claim[] {
   }
   return out;
 }
+
+/** "Name of a thing = value unit": words (names with digits allowed, no operators) equal to one value. */
+const STATED_VALUE =
+  /^(\p{L}(?:[^=≈\d+*/×÷^]|(?<=\p{L}-)\d+)*?)\s*[=≈]\s*([-−]?\d[\d.,]*(?:\s*[\p{L}°%/·]+)*)\.?$/u;
 
 const NEGATORS =
   /\b(?:not|no|never|cannot|can't|won't|isn't|aren't|doesn't|don't|didn't|wasn't|weren't|neither|nor|without|none)\b|n't\b/gi;
@@ -205,8 +216,10 @@ export function numbersIn(text: string): StatedNumber[] {
 // A passage is read once per claim checked against it: remember the last few thousand.
 const numbersInCached = memoizeText(numbersInUncached, 2048);
 
-function numbersInUncached(text: string): StatedNumber[] {
+function numbersInUncached(raw: string): StatedNumber[] {
   const out: StatedNumber[] = [];
+  // "5,730 ± 40 years": the uncertainty is not a second value.
+  const text = raw.replace(/\s*±\s*\d[\d,.]*/g, (m) => " ".repeat(m.length));
   const re =
     /(?<![\w.,])[-−]?(?:0,\d+(?!\d)|\d+,(?:\d{1,2}|\d{4,})(?![\d,])|\d+(?:,\d{3})*(?:\.\d+)?)(?:\s*(?:×|x)\s*10\^?[-−]?\d+)?(?:\s*(?:%|[a-zA-Zµ°][\w°/·^-]*(?:\s*\/\s*[a-zA-Z]+)?))?/g;
   for (const m of text.matchAll(re)) {
@@ -225,7 +238,7 @@ function numbersInUncached(text: string): StatedNumber[] {
     const after = /^[^\p{L}\d]*([\p{L}]+)/u.exec(text.slice(numEnd, numEnd + 30))?.[1]?.toLowerCase() ?? null;
     const perOne = definesOneUnit(text.slice(Math.max(0, m.index - 60), m.index));
     out.push({
-      text: raw.trim(),
+      text: raw.trim().replace(/\s+/g, " "),
       value: q.value,
       unit: q.unit,
       before,

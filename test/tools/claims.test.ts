@@ -129,6 +129,21 @@ describe("lexical fact check: how answers are written", () => {
     expect(wrong[0]?.verdict).toBe("contradicted");
   });
 
+  it("reads a line that gives a named thing a value as a claim, and a calculation as none", () => {
+    expect(
+      splitClaims("Half-life of carbon-14 = 5,370 years\nAge = 2 × 5,370 = 10,740 years").map((c) => c.text),
+    ).toEqual(["Half-life of carbon-14 is 5,370 years"]);
+    const src = [
+      {
+        sourceId: "s1",
+        text: "Carbon-14 is a radioactive isotope of carbon with a half-life of 5,730 ± 40 years.",
+      },
+    ];
+    const v = lexicalFactCheck("Half-life of carbon-14 = 5,370 years", src, { decideAll: true });
+    expect(v[0]).toMatchObject({ verdict: "contradicted" });
+    expect(v[0]?.reason).toMatch(/5,730 years/);
+  });
+
   it("does not take a leading yes or no for a negation, nor a one-unit definition for a fact", () => {
     const src = [
       {

@@ -597,17 +597,20 @@ export function duplicateReason(dup: DuplicateMatch, suffix = ""): string {
  * The responses of a preference row, best first: chosen then rejected (DPO, ORPO), or the
  * RLHF responses by rank. Empty for other rows.
  */
-export function rankedResponses(row: Record<string, unknown>): Array<{ label: string; text: string }> {
+export function rankedResponses(
+  row: Record<string, unknown>,
+): Array<{ label: string; text: string; flaw?: string }> {
+  const flaw = (v: unknown) => (typeof v === "string" && v ? { flaw: v } : {});
   if (Array.isArray(row.responses)) {
     const rs = (row.responses as Array<Record<string, unknown>>)
       .filter((r) => r && typeof r.text === "string" && typeof r.rank === "number")
       .sort((a, b) => (a.rank as number) - (b.rank as number));
-    return rs.map((r) => ({ label: `rank-${r.rank}`, text: r.text as string }));
+    return rs.map((r) => ({ label: `rank-${r.rank}`, text: r.text as string, ...flaw(r.flaw) }));
   }
   if (typeof row.chosen === "string" && typeof row.rejected === "string")
     return [
       { label: "chosen", text: row.chosen },
-      { label: "rejected", text: row.rejected },
+      { label: "rejected", text: row.rejected, ...flaw(row.rejection_reason) },
     ];
   return [];
 }

@@ -290,12 +290,14 @@ export function checkPreferenceConsistency(chosen: ResponseOutcome, rejected: Re
  * does. `ranked` is best first (chosen, then rejected; or the RLHF responses by rank);
  * `answers` is the non-answer check (`checkAnswers` of the text gate). Fails
  * (`ranking_wrong`) when the first response evades or misses the question while a later
- * one of some substance (8+ words, or a value the prompt does not hold) answers it; null when the first response
- * answers, or when no later one does either (then the first is a plain non-answer).
+ * one of some substance (8+ words, or a value the prompt does not hold) answers it, unless
+ * that one is labelled a factual error (`flaw`, or a pair's `rejection_reason`); null when
+ * the first response answers, or when no later one does either (then the first is a plain
+ * non-answer).
  */
 export function checkPreferredAnswers(
   prompt: string,
-  ranked: Array<{ label: string; text: string }>,
+  ranked: Array<{ label: string; text: string; flaw?: string }>,
   answers: (prompt: string, answer: string) => CheckResult | null,
 ): CheckResult | null {
   if (ranked.length < 2) return null;
@@ -316,8 +318,11 @@ export function checkPreferredAnswers(
     const hi = verdict(i);
     if (!hi || hi.passed) continue;
     let better: { label: string; text: string } | undefined;
+    // A lower answer labelled wrong ("6.6" for a median) is not better than an incomplete
+    // one: ranking a partial answer above a wrong one is a fair order.
     for (let j = i + 1; j < ranked.length && !better; j++)
-      if (substantial(ranked[j]!.text) && verdict(j)?.passed === true) better = ranked[j];
+      if (ranked[j]!.flaw !== "factual_error" && substantial(ranked[j]!.text) && verdict(j)?.passed === true)
+        better = ranked[j];
     if (!better) continue;
     return fail(
       "ranking",

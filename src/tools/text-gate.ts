@@ -696,7 +696,7 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
     ]);
   const details = { promptTerms: pTerms.slice(0, 20) };
   const asksNumber =
-    /\b(?:how (?:many|much|far|fast)|calculate|compute|what is the (?:value|sum|product|total|mass|number|probability|area|volume|speed|rate|percentage)|solve for|evaluate)\b/i.test(
+    /\b(?:how (?:many|much|far|fast|long|likely)|calculate|compute|what(?:'s| is) (?:the|its) (?:value|sum|product|total|mass|number|probability|chance|odds|area|volume|speed|rate|percentage|variance|standard deviation|expected value|mean|median|npv|net present value|present value|energy|force|pressure|concentration|ph|yield|return|profit|cost)|solve for|evaluate)\b/i.test(
       p,
     );
   if (
@@ -708,6 +708,21 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
       "answers",
       "non_answer",
       ["the prompt asks for a value but the response gives no number; compute it"],
+      0,
+      details,
+    );
+  // Numbers, but only the prompt's own data ("stays at 0 °C" for "melt 0.50 kg of ice at 0 °C"):
+  // no value of its own, no calculation, no quantity written with another unit.
+  if (
+    asksNumber &&
+    valuesOf(a).every((v) => valuesOf(p).includes(v)) &&
+    !/[=≈]/.test(a) &&
+    contentWords(a).length >= 8
+  )
+    return defectResult(
+      "answers",
+      "non_answer",
+      ["the prompt asks for a value but the response only repeats the numbers it was given; compute it"],
       0,
       details,
     );
@@ -843,6 +858,13 @@ export function askedSubject(prompt: string): string[] {
   if (/^(?:how|why|what|whether|when|where|which|who)$/i.test(words[0] ?? "")) return [];
   if (words.length > 4 || words.some((w) => ASPECT.has(w.toLowerCase()))) return [];
   return keyTerms(raw);
+}
+
+/** The numbers of a text with the unit or word written right after each ("0 °C", "60 km/h", "52 card"). */
+function valuesOf(text: string): string[] {
+  return [...text.matchAll(/(\d+(?:[.,]\d+)*)(?:[\s-]*([°%$€£]\s*\p{L}*|[\p{L}/²³]+))?/gu)].map((m) =>
+    `${m[1]!.replace(/,/g, "")} ${stem((m[2] ?? "").toLowerCase().replace(/\s+/g, ""))}`.trim(),
+  );
 }
 
 /** Words that cannot be the thing a part of a question asks for. */

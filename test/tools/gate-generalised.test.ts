@@ -127,6 +127,24 @@ describe("preferred answers: the preferred response answers when a lower one doe
     ).toBeNull();
   });
 
+  it("takes a partial answer ranked above one labelled a factual error as a fair order", () => {
+    const median = "What is the median of 3, 9, 4 and 10?";
+    const ranked = (flaw?: string) => [
+      {
+        label: "rank-1",
+        text: "6.5: sorted they are 3, 4, 9, 10, and the middle two average to (4 + 9) / 2 = 6.5.",
+      },
+      { label: "rank-2", text: "The median is the middle value once the numbers are sorted." },
+      {
+        label: "rank-3",
+        text: "6.5, found by adding them up and dividing by the count of them.",
+        ...(flaw ? { flaw } : {}),
+      },
+    ];
+    expect(checkPreferredAnswers(median, ranked("factual_error"), checkAnswers)).toBeNull();
+    expect(checkPreferredAnswers(median, ranked(), checkAnswers)).toMatchObject({ defect: "ranking_wrong" });
+  });
+
   it("leaves a plain non-answer to the non-answer check when no lower response answers", () => {
     expect(
       checkPreferredAnswers(

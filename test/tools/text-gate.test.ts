@@ -218,6 +218,35 @@ describe("text gate: on topic, answering, audience", () => {
     });
   });
 
+  it("a value question answered with only the numbers it gave is a non-answer", () => {
+    const ice =
+      "How much energy is needed to melt 0.50 kg of ice at 0 °C? Its latent heat of fusion is 334 kJ/kg.";
+    expect(
+      checkAnswers(
+        ice,
+        "Melting needs latent heat: energy absorbed with no change of temperature, because it breaks the hydrogen bonds of the ice lattice. That is why ice water stays at 0 °C until all the ice has melted.",
+      ),
+    ).toMatchObject({ passed: false, defect: "non_answer" });
+    expect(
+      checkAnswers(ice, "Q = m × L = 0.50 kg × 334 kJ/kg = 167 kJ of energy, all taken in at 0 °C."),
+    ).not.toMatchObject({
+      passed: false,
+    });
+    // The prompt's number with a unit of its own is an answer ("60 km/h" for "60 km in 1 hour").
+    expect(
+      checkAnswers(
+        "A train covers 60 km in 1 hour at a steady pace. How fast is it going?",
+        "It moves at a steady 60 km/h for the whole of that hour, the distance divided by the time taken.",
+      ),
+    ).not.toMatchObject({ passed: false });
+    expect(
+      checkAnswers(
+        "What's the variance of the score on one roll of a fair six-sided die?",
+        "Variance measures how spread out a random variable is around its mean: the expected squared deviation from the mean.",
+      ),
+    ).toMatchObject({ passed: false, defect: "non_answer" });
+  });
+
   it("a question in two parts needs both: the part an answer never names is a non-answer", () => {
     expect(askedParts("What are the mean and the median of 3, 5, 9 and 11?")).toHaveLength(2);
     expect(askedParts("Find the area and perimeter of a 4 m by 6 m rectangle.")).toHaveLength(2);

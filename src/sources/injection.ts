@@ -22,7 +22,7 @@ const RULES: Rule[] = [
   {
     rule: "ignore-previous-instructions",
     re: new RegExp(
-      String.raw`\b(?:ignore|disregard|forget|override|skip|bypass)${W}(?:all${W}|any${W}|the${W}|of${W}|your${W}|my${W})*(?:previous|prior|above|earlier|preceding|foregoing|original|system|initial)${W}(?:instructions?|prompts?|messages?|directions?|rules|context|guidelines|commands?)`,
+      String.raw`\b(?:ignore|disregard|forget|override|skip|bypass)${W}(?:all${W}|any${W}|the${W}|of${W}|your${W}|my${W})*(?:previous|prior|above|earlier|preceding|foregoing|original|system|initial|other)${W}(?:instructions?|prompts?|messages?|directions?|rules|context|guidelines|commands?)`,
       "iu",
     ),
   },
@@ -76,6 +76,15 @@ const RULES: Rule[] = [
     rule: "do-not-follow",
     re: new RegExp(
       String.raw`\bdo${W}not${W}(?:follow|obey)${W}(?:the|your|any)${W}(?:(?:previous|original|above|system)${W})?(?:instructions?|rules|guidelines)`,
+      "iu",
+    ),
+  },
+  {
+    // Text addressed to whoever reviews or scores it ("Note to the reviewing model: … mark it
+    // as approved"): a dataset row or a source that asks for its own verdict.
+    rule: "reviewer-directed",
+    re: new RegExp(
+      String.raw`\b(?:note|message|instructions?)${W}(?:to|for)${W}(?:the${W}|any${W}|all${W})?(?:\p{L}+${W})?(?:model|reviewer|grader|evaluator|judge|annotator|rater)s?\b|(?:^|[.!?:;]\s+|\b(?:please|and|simply|just)\s+)(?:mark|rate|score|label|grade|flag)${W}(?:it|me|(?:this|the)(?:${W}(?:answer|response|example|row|conversation))?)${W}(?:as${W})?(?:approved|correct|accurate|verified|perfect|excellent|safe|high(?:ly)?|10(?:/10)?|5/5|a${W}perfect)\b`,
       "iu",
     ),
   },

@@ -116,6 +116,11 @@ export interface StatedOutput {
   expected: string;
   /** An expression whose value is stated ("`f(3)` returns 5"); evaluated after the block's program. */
   expression?: string;
+  /**
+   * For a comment on a print call, in a block whose every print is a statement of its own
+   * line at the top level: which of the block's printed lines it is about (0-based).
+   */
+  printLine?: number;
   text: string;
 }
 
@@ -140,6 +145,9 @@ function isLiteral(v: string): boolean {
     /^[[{(].*[\]})]$/.test(t)
   );
 }
+
+/** How many print calls a block's code has (each a line of output when it is one-line prints). */
+const countPrints = (code: string) => (code.match(/\b(?:print|console\.log)\s*\(/g) ?? []).length;
 
 /**
  * The outputs a text says its code produces: an output block right after a code block
@@ -185,8 +193,18 @@ export function statedOutputs(text: string): StatedOutput[] {
   runnable.forEach((b, bi) => {
     const comment = b.language === "python" ? "#" : "//";
     const lines = b.code.split("\n");
+    // Every print a top-level statement of its own line, none in a loop or a function: the
+    // k-th print line prints the k-th line of output.
+    const printAt = /^(?:print|console\.log)\s*\(/;
+    const topPrints = lines.filter((l) => printAt.test(l));
+    const positional =
+      topPrints.length > 1 &&
+      topPrints.length === countPrints(b.code) &&
+      !/\b(?:for|while|def|function)\b/.test(b.code);
+    let printsSeen = 0;
     for (let li = 0; li < lines.length; li++) {
       const line = lines[li]!;
+      const printLine = printAt.test(line) ? printsSeen++ : -1;
       const at = commentStart(line, comment);
       if (at < 0) continue;
       const code = line.slice(0, at).trim();
@@ -214,7 +232,14 @@ export function statedOutputs(text: string): StatedOutput[] {
           out.push({ block: bi, source: "comment", expected: note, text: line.trim() });
         continue;
       }
-      if (printCall) out.push({ block: bi, source: "comment", expected: note, text: line.trim() });
+      if (printCall)
+        out.push({
+          block: bi,
+          source: "comment",
+          expected: note,
+          ...(positional && printLine >= 0 ? { printLine } : {}),
+          text: line.trim(),
+        });
       else if (
         /^[\w.]+\s*(?:\(|\[)/.test(code) &&
         !/^\s/.test(line) &&
@@ -620,9 +645,25 @@ export async function checkAnsweredOutput(
     const inline = [...prompt.matchAll(/\x60([^\x60\n]+)\x60/g)]
       .map((m) => m[1]!)
       .filter((c) => /\b(?:print|console\.log)\s*\(/.test(c));
-    if (inline.length !== 1) return null;
-    code = inline[0]!;
-    language = /console\.log/.test(code) ? "javascript" : "python";
+    // Or code written after the question without a fence ("What does this print?\n\nprint(…)").
+    const after = prompt
+      .split(/\n\s*\n/)
+      .slice(1)
+      .join("\n\n")
+      .trim();
+    const unfenced =
+      after &&
+      /\b(?:print|console\.log)\s*\(/.test(after) &&
+      !/[?]\s*$|^[A-Z][a-z]+ [a-z]+ [a-z]+/m.test(after)
+        ? after
+        : null;
+    if (inline.length === 1) code = inline[0]!;
+    else if (inline.length === 0 && unfenced) code = unfenced;
+    else return null;
+    language =
+      /console\.log/.test(code) || /\b(?:javascript|typescript|node\.?js)\b/i.test(prompt)
+        ? "javascript"
+        : "python";
   }
   const r = await runCode(language, code, opts);
   if (!r.ok || unverifiableReason(r)) return null;
@@ -737,6 +778,18 @@ export async function checkCodeBlocks(text: string, opts?: SandboxOptions): Prom
       const own = printed.get(c.block) ?? [];
       const upTo = indices.filter((i) => i <= c.block).flatMap((i) => printed.get(i) ?? []);
       if (own.length === 0 && upTo.length === 0) continue; // prints nothing: the claim may be a value
+      // A comment on the k-th of a block's one-line prints is about the k-th printed line.
+      const lineOf =
+        c.printLine !== undefined && own.length === countPrints(blocks[c.block]!.code)
+          ? own[c.printLine]
+          : undefined;
+      if (lineOf !== undefined) {
+        if (printedIncludes(c.expected, [lineOf])) continue;
+        mismatches.push(
+          `the ${language} code prints ${JSON.stringify(lineOf.slice(0, 120))} on that line, not the stated ${JSON.stringify(c.expected.slice(0, 120))} (${c.text.slice(0, 80)})`,
+        );
+        continue;
+      }
       if (printedIncludes(c.expected, own) || (c.source === "prose" && printedIncludes(c.expected, upTo)))
         continue;
       mismatches.push(

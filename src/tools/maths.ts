@@ -482,7 +482,11 @@ const VULGAR: Record<string, string> = {
  * powers ("10⁸" → "10^8"). En dashes stay: "1939–1945" is a range, not a subtraction.
  */
 export function prepareArithmetic(text: string): string {
-  let s = text.replace(/\u2212/g, "-").replace(/\u2044/g, "/");
+  // Markdown emphasis ("= **$3,500**") is not part of a number.
+  let s = text
+    .replace(/\u2212/g, "-")
+    .replace(/\u2044/g, "/")
+    .replace(/\*\*|__/g, "");
   s = s.replace(/(\d)\s?([½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞])/g, (_m, d: string, f: string) => `(${d}+${VULGAR[f]})`);
   s = s.replace(/[½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞]/g, (f) => `(${VULGAR[f]})`);
   s = s.replace(/(?:US|A|C|NZ|HK)?[$€£¥₹](?=\s?[-]?\d)/g, "");

@@ -426,6 +426,7 @@ const ECHO_RULES = new Set([
   "reveal-instructions",
   "instead-respond",
   "do-not-follow",
+  "reviewer-directed",
 ]);
 
 const GRAM_STOP = new Set(

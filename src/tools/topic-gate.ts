@@ -160,6 +160,18 @@ export function checkOnTopic(input: {
   if (!input.topic?.trim()) return null;
   const topicText = `${input.topic} ${input.subTopic ?? ""}`;
   const where = `the run's topic "${input.topic}"${input.subTopic ? ` (sub-topic "${input.subTopic}")` : ""}`;
+  // A run on one programming language whose row's code is all in another.
+  const wanted = languageNamed(topicText);
+  const written = wanted ? codeLanguages(input.answer.slice(0, SCAN_CHARS)) : [];
+  const kin = (l: string) => (l === "TypeScript" ? "JavaScript" : l);
+  if (wanted && written.length > 0 && !written.some((l) => kin(l) === kin(wanted)))
+    return defectResult(
+      "on_topic",
+      "off_topic",
+      [`not about ${where}: its code is ${written.join(" and ")}, not ${wanted}; write about the topic`],
+      0,
+      { wanted, written },
+    );
   const rowTerms = subjectTerms(`${input.prompt}\n${input.answer}`);
   const promptTerms = subjectTerms(input.prompt);
   const truth = (input.groundTruth ?? []).join("\n");
@@ -236,4 +248,51 @@ export function checkOnTopic(input: {
       details,
     );
   return pass("on_topic", details);
+}
+
+/** Programming languages by the names and code-fence tags they go by. */
+const PROGRAMMING_LANGUAGES: Record<string, string> = {
+  python: "Python",
+  py: "Python",
+  python3: "Python",
+  rust: "Rust",
+  rs: "Rust",
+  javascript: "JavaScript",
+  js: "JavaScript",
+  "node.js": "JavaScript",
+  typescript: "TypeScript",
+  ts: "TypeScript",
+  java: "Java",
+  golang: "Go",
+  go: "Go",
+  "c++": "C++",
+  cpp: "C++",
+  "c#": "C#",
+  csharp: "C#",
+  ruby: "Ruby",
+  kotlin: "Kotlin",
+  swift: "Swift",
+  haskell: "Haskell",
+  php: "PHP",
+  scala: "Scala",
+};
+
+/** The programming language a run's topic names ("Rust programming"), or null. "Go" counts only as "golang". */
+function languageNamed(topicText: string): string | null {
+  for (const m of topicText.toLowerCase().matchAll(/[a-z][a-z0-9+#.]*/g)) {
+    const w = m[0].replace(/\.$/, "");
+    if (w === "go" || w === "ts" || w === "js" || w === "py" || w === "rs") continue;
+    if (PROGRAMMING_LANGUAGES[w]) return PROGRAMMING_LANGUAGES[w]!;
+  }
+  return null;
+}
+
+/** The programming languages of a text's tagged code fences (data and shell tags are not languages). */
+function codeLanguages(text: string): string[] {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/```([\w+#.-]+)/g)) {
+    const lang = PROGRAMMING_LANGUAGES[m[1]!.toLowerCase()];
+    if (lang) out.add(lang);
+  }
+  return [...out];
 }

@@ -275,7 +275,10 @@ export function findConversions(text: string): ConversionClaim[] {
   const flat = text.replace(/(\d)\s*\^\s*2\b/g, "$1²");
   for (const m of flat.matchAll(CONVERSION_RE)) {
     // "15 mg/kg × 22 kg = 330 mg": the first amount ends a calculation, it is not converted.
-    if (/[-+*/×÷·^=≈]\s*$/.test(flat.slice(Math.max(0, m.index - 3), m.index))) continue;
+    // A result restated in another unit ("= 5,000 mg, which is 50 g", "= 5,000 mg (5 g)") is.
+    const before = flat.slice(Math.max(0, m.index - 3), m.index);
+    const restated = /^(?:,|\()/.test((m[3] ?? "").trim());
+    if (/[-+*/×÷·^]\s*$/.test(before) || (!restated && /[=≈]\s*$/.test(before))) continue;
     const fromUnit = mathUnit(m[2]!);
     const toUnit = mathUnit(m[6]!);
     if (!fromUnit || !toUnit || fromUnit === toUnit) continue;

@@ -232,6 +232,32 @@ describe("stated outputs", () => {
   });
 });
 
+describe("outputs stated line by line, and code written under the question", () => {
+  it("holds a comment on the k-th one-line print to the k-th printed line", async () => {
+    const wrong =
+      '```javascript\nconsole.log(true + 1);    // "true1"\nconsole.log(true + "1");  // "true1"\n```';
+    expect(statedOutputs(wrong).map((o) => o.printLine)).toEqual([0, 1]);
+    expect(await checkCodeBlocks(wrong)).toMatchObject({ passed: false, defect: "code_output_mismatch" });
+    const right = '```javascript\nconsole.log(true + 1);    // 2\nconsole.log(true + "1");  // "true1"\n```';
+    expect(await checkCodeBlocks(right)).toMatchObject({ passed: true });
+    // A print inside a loop: the lines are not the prints, so no position is assumed.
+    expect(
+      statedOutputs("```python\nfor i in range(2):\n    print(i)  # 0\nprint(9)  # 9\n```")[0]?.printLine,
+    ).toBeUndefined();
+  });
+
+  it("runs code written after the question without a fence", async () => {
+    const prompt = "What does this Python code print?\n\nprint(sorted(['banana', 'apple', 'Cherry']))";
+    expect(await checkAnsweredOutput(prompt, "['apple', 'banana', 'Cherry']")).toMatchObject({
+      passed: false,
+      defect: "code_output_mismatch",
+    });
+    expect(await checkAnsweredOutput(prompt, "['Cherry', 'apple', 'banana']")).toMatchObject({
+      passed: true,
+    });
+  });
+});
+
 describe("loops that stop one short of the range the prompt asks for", () => {
   it("flags range(…, B) and i < B when the prompt counts from A to B", () => {
     const prompt = "What is the sum of the odd numbers from 1 to 99 inclusive?";

@@ -414,6 +414,14 @@ describe("numbers as people write them", () => {
     expect(verdict("10 cm × 6 cm = 60 cm")).toEqual(["wrong_unit"]);
   });
 
+  it("reads a result in markdown bold, and a result restated in another unit", () => {
+    expect(verdict("= ($18,000 − $3,000) ÷ 5 = **$3,500 per year**.")).toEqual(["wrong_arithmetic"]);
+    expect(verdict("= ($18,000 − $3,000) ÷ 5 = **$3,000 per year**.")).toEqual(["holds"]);
+    expect(findConversions("= 2,000 mg ÷ 0.40 = 5,000 mg, which is 50 g of salt.")[0]?.holds).toBe(false);
+    expect(findConversions("= 2,000 mg ÷ 0.40 = 5,000 mg, which is 5 g of salt.")[0]?.holds).toBe(true);
+    expect(findConversions("15 mg/kg × 22 kg = 330 mg")).toEqual([]);
+  });
+
   it("does not read the day of a date as a result", () => {
     expect(verdict("Protection ran until 31 December 1950 + 70 = 31 December 2020.")).toEqual([]);
     expect(verdict("She died in 1950, so 1950 + 70 = 2021.")).toEqual(["wrong_arithmetic"]);

@@ -186,6 +186,31 @@ describe("text gate: on topic, answering, audience", () => {
     expect(checkOnTopic({ topic: "knitting", prompt: "p", answer: "a" })).toBeNull();
   });
 
+  it("calls a row off topic when the run is on one programming language and its code is in another", () => {
+    const python =
+      "Use try/except:\n\n```python\ntry:\n    open('x')\nexcept FileNotFoundError:\n    pass\n```";
+    const rust =
+      'Match on the Result:\n\n```rust\nmatch File::open("x") {\n    Ok(f) => f,\n    Err(e) => panic!("{e}"),\n};\n```';
+    const run = {
+      topic: "Rust programming",
+      subTopic: "error handling",
+      prompt: "How do I handle a file that cannot be opened?",
+    };
+    expect(checkOnTopic({ ...run, answer: python })).toMatchObject({ passed: false, defect: "off_topic" });
+    expect(
+      checkOnTopic({ ...run, answer: `${rust}\n\nIn Python you would write:\n\n${python}` })?.passed,
+    ).not.toBe(false);
+    expect(checkOnTopic({ ...run, answer: rust })?.passed).not.toBe(false);
+    // TypeScript code in a JavaScript run is the same language family.
+    expect(
+      checkOnTopic({
+        topic: "JavaScript",
+        prompt: "Type a function.",
+        answer: "```ts\nconst f = (x: number) => x;\n```",
+      })?.passed,
+    ).not.toBe(false);
+  });
+
   it("finds evasions, restatements and answers that skip what was asked", () => {
     expect(checkAnswers("What is the half-life of carbon-14?", "It depends on the sample.")).toMatchObject({
       passed: false,

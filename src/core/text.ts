@@ -95,6 +95,11 @@ export function syllables(word: string): number {
   return Math.max(1, groups?.length ?? 1);
 }
 
+/** Subscript digits as plain ones ("H₂O" → "H2O"). */
+export function plainSubscripts(text: string): string {
+  return /[₀-₉]/.test(text) ? text.replace(/[₀-₉]/g, (d) => String(d.charCodeAt(0) - 0x2080)) : text;
+}
+
 /** A number written with a decimal comma ("0,34", "16,7"), not a thousands separator ("1,500"). */
 export const DECIMAL_COMMA = /^[-−+]?(?:0,\d+|\d+,(?:\d{1,2}|\d{4,}))$/;
 

@@ -1,4 +1,5 @@
 import { SynthforgeError } from "../core/errors.js";
+import { plainSubscripts } from "../core/text.js";
 import { type CheckResult, claimsResult } from "./check.js";
 import { mathjs, parseQuantity } from "./maths.js";
 import { ELEMENTS } from "./periodic-table.js";
@@ -19,18 +20,6 @@ export interface Formula {
   charge: number;
 }
 
-const SUBSCRIPT_DIGITS: Record<string, string> = {
-  "₀": "0",
-  "₁": "1",
-  "₂": "2",
-  "₃": "3",
-  "₄": "4",
-  "₅": "5",
-  "₆": "6",
-  "₇": "7",
-  "₈": "8",
-  "₉": "9",
-};
 const SUPER_CHARGE: Record<string, string> = {
   "⁰": "0",
   "¹": "1",
@@ -64,8 +53,7 @@ function invalid(text: string, why: string): SynthforgeError {
 export function parseFormula(input: string): Formula {
   const text = input.trim();
   if (!text) throw invalid(input, "it is empty");
-  let s = text
-    .replace(/[₀-₉]/g, (c) => SUBSCRIPT_DIGITS[c]!)
+  let s = plainSubscripts(text)
     .replace(/[⁰-⁹⁺⁻¹²³]+$/u, (m) => `^${[...m].map((c) => SUPER_CHARGE[c] ?? c).join("")}`)
     .replace(/\s*\((?:aq|s|l|g|sol)\)\s*$/i, "")
     .replace(/\s+/g, (_ws, off: number, str: string) => (/^\s+\d*[+-]$/.test(str.slice(off)) ? "^" : ""));

@@ -1,4 +1,11 @@
-import { contentWords, DECIMAL_COMMA, definesOneUnit, sentences, stem } from "../core/text.js";
+import {
+  contentWords,
+  DECIMAL_COMMA,
+  definesOneUnit,
+  plainSubscripts,
+  sentences,
+  stem,
+} from "../core/text.js";
 
 /**
  * Numbers bound to the same thing: a claim that gives a different number for what a
@@ -203,8 +210,8 @@ export function numberConflict(
   sources: Array<{ sourceId: string; text: string }>,
 ): NumberConflict | null {
   // "H₂S" and "H2S" are one name.
-  const claim = plainDigits(written);
-  const passages = sources.map((p) => ({ ...p, text: plainDigits(p.text) }));
+  const claim = plainSubscripts(written);
+  const passages = sources.map((p) => ({ ...p, text: plainSubscripts(p.text) }));
   const whole = numberConflictIn(claim, passages);
   if (whole) return whole;
   // Each clause that carries a number, read on its own: a long sentence may have no close
@@ -220,9 +227,6 @@ export function numberConflict(
 
 /** A number standing alone, not the digits of a name ("H2S", "carbon-14"). */
 const BARE_NUMBER = /(?<![\p{L}\d-])\d[\d,.]*/gu;
-
-const plainDigits = (text: string) =>
-  /[₀-₉]/.test(text) ? text.replace(/[₀-₉]/g, (d) => String(d.charCodeAt(0) - 0x2080)) : text;
 
 /**
  * The conflict of one stretch of text: undefined when no source sentence is close enough to

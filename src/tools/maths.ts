@@ -1,6 +1,7 @@
 import type { MathJsInstance, MathNode, Unit } from "mathjs";
 import { loadSync } from "../core/load.js";
 import { memoizeText } from "../core/memo.js";
+import { DECIMAL_COMMA } from "../core/text.js";
 import { type CheckResult, claimsResult, clamp01, fail, pass } from "./check.js";
 import { mathUnit, UNIT, writtenNumber, writtenResolution } from "./units.js";
 
@@ -773,7 +774,7 @@ export function findArithmetic(text: string): ArithmeticClaim[] {
       verdict = statedMatches(q, { ...r, value: Number(literal) }, literal, approx, unfactored, rel);
     }
     // "0,167" or "16,7" with a decimal comma (Spanish, French, German...): 0.167.
-    if (verdict === "no" && /^-?\d+,\d+$/.test(r.literal)) {
+    if (verdict === "no" && DECIMAL_COMMA.test(r.literal)) {
       const literal = r.literal.replace(",", ".");
       verdict = statedMatches(q, { ...r, value: Number(literal) }, literal, approx, unfactored, rel);
     }

@@ -714,12 +714,8 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
     );
   // Numbers, but only the prompt's own data ("stays at 0 °C" for "melt 0.50 kg of ice at 0 °C"):
   // no value of its own, no calculation, no quantity written with another unit.
-  if (
-    asksNumber &&
-    valuesOf(a).every((v) => valuesOf(p).includes(v)) &&
-    !/[=≈]/.test(a) &&
-    contentWords(a).length >= 8
-  )
+  const given = asksNumber ? new Set(valuesOf(p)) : null;
+  if (given && valuesOf(a).every((v) => given.has(v)) && !/[=≈]/.test(a) && contentWords(a).length >= 8)
     return defectResult(
       "answers",
       "non_answer",

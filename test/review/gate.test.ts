@@ -29,6 +29,15 @@ import { getTrainingType } from "../../src/training-types/index.js";
 const models = offlineModels();
 const agent: AgentRunner = (task, input) =>
   runAgentTask(task, input, { models, runId: null, sink: () => undefined });
+/** What `reviewExample` needs to review one row offline, as the pipeline would. */
+const offlineDeps = {
+  agent,
+  review: DEFAULT_REVIEW,
+  dedup: null,
+  benchmarks: null,
+  verifiers: listVerifiers(),
+  factCheck: true,
+};
 
 afterAll(async () => {
   await closePythonSandbox();
@@ -108,14 +117,7 @@ describe("PPO rows given a low reward", () => {
         passages: [],
         id: `ppo-${reward}`,
       },
-      {
-        agent,
-        review: DEFAULT_REVIEW,
-        dedup: null,
-        benchmarks: null,
-        verifiers: listVerifiers(),
-        factCheck: true,
-      },
+      offlineDeps,
     );
 
   it("a poor response the reward calls poor is the training signal, not a defect; a high reward on it is", async () => {
@@ -149,14 +151,7 @@ describe("malformed rows", () => {
         passages: [],
         id: "grpo-missing",
       },
-      {
-        agent,
-        review: DEFAULT_REVIEW,
-        dedup: null,
-        benchmarks: null,
-        verifiers: listVerifiers(),
-        factCheck: true,
-      },
+      offlineDeps,
     );
     expect(out).toMatchObject({ status: "rejected", defect: "format_invalid", score: 0 });
     expect(out.notes.join("; ")).toMatch(/solution/);

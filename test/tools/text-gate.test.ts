@@ -20,6 +20,8 @@ import {
 import { checkOnTopic } from "../../src/tools/topic-gate.js";
 
 const field = (text: string) => [{ field: "response", text }];
+/** One source passage, as the fact check reads it. */
+const source = (text: string) => [{ sourceId: "s1", text }];
 
 describe("text gate: size", () => {
   it("refuses a 52 MB single-line field quickly, naming the field and the limit", () => {
@@ -384,49 +386,38 @@ describe("claim gate: numbers and pairs bound to the same thing", () => {
   });
 
   it("reads a clause of a long sentence, a name with digits, an uncertainty, a variable", () => {
-    const methane = [
-      {
-        sourceId: "s1",
-        text: "Methane has a comparatively short atmospheric lifetime of about 12 years, because it is removed mainly by reaction with hydroxyl radicals.",
-      },
-    ];
+    const methane = source(
+      "Methane has a comparatively short atmospheric lifetime of about 12 years, because it is removed mainly by reaction with hydroxyl radicals.",
+    );
     expect(
       numberConflict(
         "Methane is also very persistent: once emitted, it stays in the atmosphere for about 120 years before being broken down, so today's emissions will keep warming the planet well into the next century.",
         methane,
       ),
     ).toMatchObject({ claimed: "120", stated: "12" });
-    const h2s = [
-      {
-        sourceId: "s1",
-        text: "Water has an unusually high boiling point of 100 °C at standard pressure. Hydrogen sulfide, H2S, has a larger molar mass than water but boils at −60 °C, since sulfur is much less electronegative than oxygen.",
-      },
-    ];
+    const h2s = source(
+      "Water has an unusually high boiling point of 100 °C at standard pressure. Hydrogen sulfide, H2S, has a larger molar mass than water but boils at −60 °C, since sulfur is much less electronegative than oxygen.",
+    );
     expect(numberConflict("Water boils at 100 °C, while H₂S boils at about −85 °C.", h2s)).toMatchObject({
       claimed: "-85",
     });
     expect(numberConflict("Water boils at 100 °C, while H₂S boils at about −60 °C.", h2s)).toBeNull();
-    const c14 = [{ sourceId: "s1", text: "Carbon-14 has a half-life of 5,730 ± 40 years." }];
+    const c14 = source("Carbon-14 has a half-life of 5,730 ± 40 years.");
     expect(numberConflict("The half-life of carbon-14 is 5,730 years.", c14)).toBeNull();
     expect(numberConflict("The half-life of carbon-14 is 5,370 years.", c14)).toMatchObject({
       stated: "5730",
     });
     // Two mV values of different things (threshold, resting potential) are not one value.
-    const neuron = [
-      {
-        sourceId: "s1",
-        text: "Sodium channels open when the membrane reaches threshold. The membrane often undershoots the resting potential of about −70 mV.",
-      },
-    ];
+    const neuron = source(
+      "Sodium channels open when the membrane reaches threshold. The membrane often undershoots the resting potential of about −70 mV.",
+    );
     expect(
       numberConflict(
         "When a stimulus depolarises it to threshold (around −55 mV), sodium channels open.",
         neuron,
       ),
     ).toBeNull();
-    const huckel = [
-      { sourceId: "s1", text: "Planar cyclic conjugated systems with 4n π electrons are antiaromatic." },
-    ];
+    const huckel = source("Planar cyclic conjugated systems with 4n π electrons are antiaromatic.");
     expect(
       numberConflict(
         "Cyclobutadiene has 4 π electrons (4n with n = 1), which makes it antiaromatic.",
@@ -436,28 +427,22 @@ describe("claim gate: numbers and pairs bound to the same thing", () => {
   });
 
   it("compares only numbers of one sort: a percentage, money, a count in words, a conversion", () => {
-    const carnot = [
-      {
-        sourceId: "s1",
-        text: "The Carnot efficiency is the maximum efficiency any heat engine operating between two heat reservoirs can achieve.",
-      },
-    ];
+    const carnot = source(
+      "The Carnot efficiency is the maximum efficiency any heat engine operating between two heat reservoirs can achieve.",
+    );
     expect(
       numberConflict(
         "No engine between these two reservoirs converts more than 40% of the heat into work.",
         carnot,
       ),
     ).toBeNull();
-    const books = [
-      {
-        sourceId: "s1",
-        text: "Every transaction is recorded in at least two accounts, and the total of the debits must equal the total of the credits.",
-      },
-    ];
+    const books = source(
+      "Every transaction is recorded in at least two accounts, and the total of the debits must equal the total of the credits.",
+    );
     expect(
       numberConflict("The total of the credits is $3,250.00 and the debits total the same.", books),
     ).toBeNull();
-    const pyramid = [{ sourceId: "s1", text: "The Great Pyramid was originally 146.6 metres tall." }];
+    const pyramid = source("The Great Pyramid was originally 146.6 metres tall.");
     expect(
       numberConflict("The Great Pyramid was originally about 146.6 m (481 ft) tall.", pyramid),
     ).toBeNull();

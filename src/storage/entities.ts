@@ -224,6 +224,7 @@ export function buildEntities(kind: StoreKind): SynthforgeEntities {
       index("IDX_questions_run_id_created_at", ["runId", "createdAt"]),
       index("IDX_questions_run_id_sub_topic", ["runId", "subTopic", "difficulty", "id"]),
       index("IDX_questions_id_sub_topic", ["id", "subTopic", "difficulty"]),
+      index("IDX_questions_run_id_status_sub_topic", ["runId", "status", "subTopic", "createdAt", "id"]),
     ],
   });
 

@@ -391,3 +391,61 @@ describe("sqlite: another process's locks", () => {
     }
   });
 });
+
+describe("sqlite: a claim reads indexes, not the run's questions", () => {
+  it("under sub-topic quotas, every count of a claim is answered from an index alone", async () => {
+    const store = sqliteStore({ path: freshPath() });
+    await store.init();
+    try {
+      const run = await store.createRun({
+        id: newId("run"),
+        request: "r",
+        trainingType: "sft",
+        topic: "t",
+        targetCount: 400,
+        config: {},
+        status: "running",
+        provider: "offline",
+      });
+      const subs = ["alpha", "beta", "gamma"];
+      await store.insertQuestions(
+        Array.from({ length: 300 }, (_, i) => ({
+          id: newId("q"),
+          runId: run.id,
+          topic: "t",
+          subTopic: subs[i % 3]!,
+          difficulty: "easy",
+          text: `question ${i}`,
+          textHash: `h${i}`,
+        })),
+      );
+      // Most of the run approved, as late in a large run.
+      await store.dataSource.query(
+        "UPDATE questions SET status = 'approved' WHERE run_id = ? AND rowid % 3 <> 0",
+        [run.id],
+      );
+      const selects: Array<{ sql: string; params: unknown[] }> = [];
+      const logger = store.dataSource.logger;
+      (store.dataSource as { logger: unknown }).logger = {
+        ...logger,
+        logQuery: (sql: string, params: unknown[] = []) => {
+          if (/^\s*SELECT/i.test(sql) && /COUNT\(/i.test(sql)) selects.push({ sql, params });
+        },
+      };
+      const quotas = { bySubTopic: { alpha: 140, beta: 140, gamma: 140 }, slack: 1 };
+      const got = await store.claimQuestions(run.id, { owner: "a", leaseMs: 60_000, limit: 4, target: 400, quotas });
+      (store.dataSource as { logger: unknown }).logger = logger;
+      expect(got).toHaveLength(4);
+      expect(selects.length).toBeGreaterThan(0);
+      for (const { sql, params } of selects) {
+        const plan = ((await store.dataSource.query(`EXPLAIN QUERY PLAN ${sql}`, params)) as Array<{ detail: string }>)
+          .map((r) => r.detail)
+          .filter((d) => /\bq\b|questions/i.test(d));
+        // A covering index (no question row read) or the lease index (only leased rows).
+        for (const d of plan) expect(d, sql).toMatch(/COVERING INDEX|IDX_questions_run_id_lease_expires_at/);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -12,7 +12,7 @@ import type {
   QuestionRow,
   QuestionStore,
 } from "../store.js";
-import { In, IsNull, MoreThan, Not } from "../typeorm-lazy.js";
+import { In, IsNull, Not } from "../typeorm-lazy.js";
 import { StoreContext } from "./context.js";
 import { fastUpdate } from "./fast-sql.js";
 import { rowMapper } from "./rows.js";
@@ -238,12 +238,28 @@ export class TypeormQuestionStore extends StoreContext implements Omit<QuestionS
         // Serialises the claims of one run across processes: counting and claiming are one step.
         await m.query("SELECT id FROM runs WHERE id = $1 FOR NO KEY UPDATE", [runId]);
       }
-      // Each count and read walks an index range (see the claim-indexes migration): a claim
-      // costs the same at the 10,000th candidate as at the first.
-      const approved = await m.count(this.e.question, { where: { runId, status: "approved" } });
-      const leased = await m.count(this.e.question, {
-        where: { runId, leaseExpiresAt: MoreThan(now), status: Not(In([...TERMINAL_QUESTION_STATUSES])) },
+      // Each count and read walks an index range (the claim-indexes and claim-sub-topic-index
+      // migrations): approved candidates per sub-topic from a covering index, leased ones from
+      // the lease index, so a claim reads no question row it does not take.
+      const perSubTopic = async (where: string, params: Record<string, unknown>) => {
+        const raw = await m
+          .createQueryBuilder(this.e.question, "q")
+          .select("q.sub_topic", "subTopic")
+          .addSelect("COUNT(*)", "n")
+          .where("q.run_id = :runId", { runId })
+          .andWhere(where, params)
+          .groupBy("q.sub_topic")
+          .getRawMany<{ subTopic: string; n: string | number }>();
+        return raw.map((r) => ({ subTopic: r.subTopic, n: Number(r.n) }));
+      };
+      const approvedBy = await perSubTopic("q.status = :approved", { approved: "approved" });
+      const leasedBy = await perSubTopic("q.lease_expires_at > :now AND q.status NOT IN (:...terminal)", {
+        now,
+        terminal: [...TERMINAL_QUESTION_STATUSES],
       });
+      const sum = (rows: Array<{ n: number }>) => rows.reduce((s, r) => s + r.n, 0);
+      const approved = sum(approvedBy);
+      const leased = sum(leasedBy);
       const room = opts.target - approved - leased;
       const take = Math.min(limit, room);
       if (take <= 0) return [];
@@ -269,18 +285,8 @@ export class TypeormQuestionStore extends StoreContext implements Omit<QuestionS
         n: number,
         quotas: NonNullable<ClaimOptions["quotas"]>,
       ): Promise<QuestionRow[]> => {
-        const held = await m
-          .createQueryBuilder(this.e.question, "q")
-          .select("q.sub_topic", "subTopic")
-          .addSelect("COUNT(*)", "n")
-          .where("q.run_id = :runId", { runId })
-          .andWhere(
-            "(q.status = 'approved' OR (q.lease_expires_at > :now AND q.status NOT IN (:...terminal)))",
-            { now, terminal: [...TERMINAL_QUESTION_STATUSES] },
-          )
-          .groupBy("q.sub_topic")
-          .getRawMany<{ subTopic: string; n: string | number }>();
-        const used = new Map(held.map((h) => [h.subTopic, Number(h.n)]));
+        const used = new Map<string, number>();
+        for (const h of [...approvedBy, ...leasedBy]) used.set(h.subTopic, (used.get(h.subTopic) ?? 0) + h.n);
         const names = Object.keys(quotas.bySubTopic);
         const order = names
           .map((name, i) => ({ name, i, short: quotas.bySubTopic[name]! - (used.get(name) ?? 0) }))

@@ -20,6 +20,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { tuneHeap } from "../src/cli/heap.js";
 import { geminiModels, offlineModels } from "../src/models/factories.js";
 import { createPipeline } from "../src/pipeline/pipeline.js";
 import { localFilesSource } from "../src/sources/local-files.js";
@@ -133,6 +134,9 @@ const termsFor = (n: number) => Math.max(400, n * 2);
  * offline provider, researching a synthetic corpus of distinct notes.
  */
 async function scaleOne(n: number, dir = process.env.BENCH_CORPUS): Promise<void> {
+  // The heap growth the CLI sets (src/cli/heap.ts); SYNTHFORGE_HEAP_GROWTH=0 keeps V8's own.
+  const heapWarning = tuneHeap();
+  if (heapWarning) console.error(heapWarning);
   const corpusDir = dir ?? writeSyntheticCorpus({ terms: termsFor(n) }).dir;
   const { source, loadS } = await corpusFor(corpusDir);
   const db = tmpDb(`scale${n}`);
@@ -195,14 +199,19 @@ async function scale(): Promise<Row[]> {
   // how much the machine lets it use; with the heap capped (the same cap at every N) it
   // says whether the live set grows with N.
   const cap = Number(process.env.BENCH_HEAP_MB ?? 512);
-  const one = async (n: number, heapMb: number | null, concurrency = 64) => ({
-    "heap cap MB": heapMb ?? "default",
+  // A heap cap, the CLI's heap growth (src/cli/heap.ts), or V8's defaults.
+  const one = async (n: number, heapMb: number | "cli" | "v8", concurrency = 64) => ({
+    heap: typeof heapMb === "number" ? `cap ${heapMb} MB` : heapMb === "cli" ? "CLI growth" : "V8 default",
     ...(JSON.parse(
       (
         await child(
           ["scale-one", String(n)],
-          { BENCH_CORPUS: corpus.dir, BENCH_CONCURRENCY: String(concurrency) },
-          heapMb ? [`--max-old-space-size=${heapMb}`] : [],
+          {
+            BENCH_CORPUS: corpus.dir,
+            BENCH_CONCURRENCY: String(concurrency),
+            SYNTHFORGE_HEAP_GROWTH: heapMb === "cli" ? "" : "0",
+          },
+          typeof heapMb === "number" ? [`--max-old-space-size=${heapMb}`] : [],
         )
       )
         .trim()
@@ -211,7 +220,8 @@ async function scale(): Promise<Row[]> {
     ) as Row),
   });
   for (const n of sizes) rows.push(await one(n, cap));
-  rows.push(await one(Math.max(...sizes), null));
+  rows.push(await one(Math.max(...sizes), "cli"));
+  rows.push(await one(Math.max(...sizes), "v8"));
   // The smallest size again at concurrency 8: offline work is CPU-bound in one process, so
   // its examples/s beside the concurrency-64 row says what concurrency buys (or costs).
   rows.push(await one(Math.min(...sizes), cap, 8));

@@ -18,6 +18,8 @@ import type { CommonFlags } from "./settings.js";
 // on the command line is registered for real (see COMMANDS), so `synthforge --version`,
 // `--help` or `runs` do not evaluate the pipeline, the models or the sources.
 
+export { tuneHeap } from "./heap.js";
+
 type GenerateFlags = RunFlags & {
   count?: string;
   type?: string;

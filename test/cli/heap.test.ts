@@ -17,7 +17,9 @@ describe("heapGrowingFlag", () => {
   });
 
   it("leaves a heap growth the user gave node alone", () => {
-    expect(heapGrowingFlag({ NODE_OPTIONS: "--max-old-space-size=900 --heap-growing-percent=80" }, [])).toBeNull();
+    expect(
+      heapGrowingFlag({ NODE_OPTIONS: "--max-old-space-size=900 --heap-growing-percent=80" }, []),
+    ).toBeNull();
     expect(heapGrowingFlag({}, ["--heap_growing_percent=10"])).toBeNull();
     // A heap cap alone is not a growth setting: both apply.
     expect(heapGrowingFlag({ NODE_OPTIONS: "--max-old-space-size=900" }, [])).not.toBeNull();

@@ -13,7 +13,12 @@ type Doc = { id: number; text: string; title: string; path: string };
 
 const docs: Doc[] = Array.from({ length: 400 }, (_, i) => {
   const subject = SUBJECTS[i % SUBJECTS.length]!;
-  return { id: i, text: termParagraph(i, subject), title: `${subject} notes ${i % 25}`, path: `${subject} ${i % 7}` };
+  return {
+    id: i,
+    text: termParagraph(i, subject),
+    title: `${subject} notes ${i % 25}`,
+    path: `${subject} ${i % 7}`,
+  };
 });
 const words = [...new Set(docs.flatMap((d) => d.text.toLowerCase().match(/[a-z]{4,}/g) ?? []))];
 
@@ -45,8 +50,9 @@ describe("packPostings", () => {
     const packed = build();
     const n = packPostings(packed);
     let postings = 0;
-    for (const [, byField] of (plain as unknown as { _index: Iterable<[string, Map<number, Map<number, number>>]> })
-      ._index)
+    for (const [, byField] of (
+      plain as unknown as { _index: Iterable<[string, Map<number, Map<number, number>>]> }
+    )._index)
       for (const [, m] of byField) postings += m.size;
     expect(n).toBe(postings);
     expect(queries.length).toBeGreaterThan(40);

@@ -433,12 +433,20 @@ describe("sqlite: a claim reads indexes, not the run's questions", () => {
         },
       };
       const quotas = { bySubTopic: { alpha: 140, beta: 140, gamma: 140 }, slack: 1 };
-      const got = await store.claimQuestions(run.id, { owner: "a", leaseMs: 60_000, limit: 4, target: 400, quotas });
+      const got = await store.claimQuestions(run.id, {
+        owner: "a",
+        leaseMs: 60_000,
+        limit: 4,
+        target: 400,
+        quotas,
+      });
       (store.dataSource as { logger: unknown }).logger = logger;
       expect(got).toHaveLength(4);
       expect(selects.length).toBeGreaterThan(0);
       for (const { sql, params } of selects) {
-        const plan = ((await store.dataSource.query(`EXPLAIN QUERY PLAN ${sql}`, params)) as Array<{ detail: string }>)
+        const plan = (
+          (await store.dataSource.query(`EXPLAIN QUERY PLAN ${sql}`, params)) as Array<{ detail: string }>
+        )
           .map((r) => r.detail)
           .filter((d) => /\bq\b|questions/i.test(d));
         // A covering index (no question row read) or the lease index (only leased rows).

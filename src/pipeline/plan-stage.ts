@@ -388,12 +388,23 @@ export interface MaterialAssessment {
   distinctQuestions: number;
   /** How the estimate was made, in one line. */
   basis: string;
+  /**
+   * The sources hold more than was counted (public catalogues are searched once; a local
+   * source had more documents on the topic than were read): the estimate is a floor.
+   */
+  floor: boolean;
   /** Sources whose search failed, with the reason. */
   failed: Array<{ source: string; reason: string }>;
 }
 
 /** Documents asked of each source for the topic. */
 const ASSESS_DOCS = 50;
+/**
+ * A local source that returns all it was asked for is asked again for more, up to the
+ * last of these: a folder of 5,000 notes on the topic supports far more questions than its
+ * first 50 documents. Past the last, the count is a floor.
+ */
+const LOCAL_ASSESS_DOCS = [ASSESS_DOCS, 400, 2000];
 /** Local note files larger than this are not read again for their passages (the found ones count). */
 const READ_CAP_BYTES = 5_000_000;
 
@@ -440,6 +451,8 @@ export async function assessMaterial(
   const failed: MaterialAssessment["failed"] = [];
   const signal = opts.signal ? { signal: opts.signal } : {};
   let remote = false;
+  /** A local source had more documents on the topic than were counted. */
+  let floor = false;
   const place = (url: string, title: string) => `${title} ${safeDecode(url).replace(/[/_.:-]+/g, " ")}`;
   const take = (source: SourceAdapter, found: Awaited<ReturnType<SourceAdapter["search"]>>) => {
     for (const d of found) {
@@ -466,8 +479,16 @@ export async function assessMaterial(
     const local = !catalogue.has(sourceIdKey(source.id));
     if (!local) remote = true;
     try {
-      take(source, await searches.search(source, topic, { limit: ASSESS_DOCS, ...signal }));
-      if (!local) continue;
+      if (!local) {
+        take(source, await searches.search(source, topic, { limit: ASSESS_DOCS, ...signal }));
+        continue;
+      }
+      for (const limit of LOCAL_ASSESS_DOCS) {
+        const found = await searches.search(source, topic, { limit, ...signal });
+        take(source, found);
+        if (found.length < limit) break;
+        if (limit === LOCAL_ASSESS_DOCS.at(-1)) floor = true;
+      }
       // A document on the topic that could not be read whole: its other passages, found by its title.
       const titles = [...docs.values()].filter((d) => d.adapter === source.id && !d.read).map((d) => d.title);
       for (const title of titles) {
@@ -494,7 +515,8 @@ export async function assessMaterial(
     documents,
     passages,
     distinctQuestions,
-    basis: `${passages} passage(s) on ${named} in ${documents.length} document(s) × ~${QUESTIONS_PER_PASSAGE} distinct questions per passage${remote ? "; public catalogues searched once, so a floor" : ""}`,
+    basis: `${passages} passage(s) on ${named} in ${documents.length} document(s) × ~${QUESTIONS_PER_PASSAGE} distinct questions per passage${remote ? "; public catalogues searched once, so a floor" : floor ? `; the first ${LOCAL_ASSESS_DOCS.at(-1)} documents counted, so a floor` : ""}`,
+    floor: remote || floor,
     failed,
   };
 }
@@ -554,10 +576,18 @@ export async function checkFeasible(opts: {
 
 /**
  * A warning when the material supports fewer distinct questions than the count, or so few
- * more that rejected candidates would leave the run short (less than 25% headroom).
+ * more that rejected candidates would leave the run short (less than 25% headroom). When
+ * the count is a floor ({@link MaterialAssessment.floor}), only the first.
  */
 export function materialWarnings(material: MaterialAssessment, count: number): string[] {
   const fix = "Add notes with --corpus <folder>, ask for fewer, or set GEMINI_API_KEY.";
+  // Past what was counted the sources may hold more: only a shortfall is worth a word.
+  if (material.floor)
+    return material.distinctQuestions < count
+      ? [
+          `the sources support at least ${material.distinctQuestions} distinct question(s) on this topic (${material.basis}), fewer than the ${count} asked: if that is all they hold, the run will stop short with "no new distinct questions". ${fix}`,
+        ]
+      : [];
   if (material.distinctQuestions < count)
     return [
       `the sources support about ${material.distinctQuestions} distinct question(s) on this topic (${material.basis}), fewer than the ${count} asked: the run will likely stop short with "no new distinct questions". ${fix}`,

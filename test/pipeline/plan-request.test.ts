@@ -261,4 +261,22 @@ describe("offline: what cannot be done is said before any work", () => {
     expect(readdirSync(dir)).toEqual(["glaciology"]);
     expect(existsSync(join(dir, "glaciology", "ice-sheets.md"))).toBe(true);
   });
+
+  it("counts every note of a large folder on the topic, not only the first search page", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sf-notes-"));
+    // 120 notes on glaciology, two passages each: more documents than one search returns.
+    for (let i = 0; i < 120; i++)
+      writeFileSync(
+        join(dir, `glacier-${i}.md`),
+        `---\nlicence: CC0-1.0\ntitle: Glacier ${i}\n---\n\nGlacier ${i} is studied in glaciology for its mass balance of ${i + 3} metres a year.\n\nIts terminus retreated ${i * 7 + 11} metres between surveys, as glaciology records it.\n`,
+      );
+    const material = await assessMaterial([localFilesSource({ dir })], "glaciology");
+    expect(material.documents).toHaveLength(120);
+    expect(material.passages).toBe(240);
+    expect(material.floor).toBe(false);
+    const preview = await planRequest("Generate 150 SFT examples about glaciology", {
+      sources: [localFilesSource({ dir })],
+    });
+    expect(preview.warnings.join("\n")).not.toMatch(/distinct question/);
+  });
 });

@@ -1,3 +1,4 @@
+import { memoizeText } from "../core/memo.js";
 import {
   contentWords,
   DECIMAL_COMMA,
@@ -67,7 +68,7 @@ interface Tok {
   perOne?: boolean;
 }
 
-function tokens(raw: string): Tok[] {
+function tokensUncached(raw: string): Tok[] {
   const out: Tok[] = [];
   // "5,730 ± 40 years": the uncertainty is not a second value.
   const text = raw.replace(/\s*±\s*\d[\d,.]*/g, (m) => " ".repeat(m.length));
@@ -202,6 +203,21 @@ export interface NumberConflict {
 }
 
 /**
+ * The tokens of a text, remembered: a passage's sentences are read again for every claim
+ * of every row they are checked against (read only; never mutate the result).
+ */
+const tokens = memoizeText(tokensUncached, 8192);
+
+/** A passage's sentences (its first 20,000 characters), remembered the same way. */
+const passageSentences = memoizeText((text: string) => sentences(text.slice(0, 20_000)), 1024);
+
+/** What {@link bestSentence} compares of a source sentence, remembered. */
+const sentenceInfo = memoizeText((s: string) => {
+  const words = [...new Set(contentWords(s))];
+  return { words, set: new Set(words), numbered: tokens(s).some((t) => t.kind === "num") };
+}, 8192);
+
+/**
  * The first number of `claim` that conflicts with the passage sentence most like it (at
  * least half of the claim's content words, two or more), or null.
  */
@@ -293,9 +309,7 @@ function numberConflictIn(
     // Another sentence of the sources gives this very number for the same thing.
     if (
       passages.some((p) =>
-        sentences(p.text.slice(0, 20_000)).some((sen) =>
-          sourceValues(tokens(sen), b).some((s) => agrees(t, s.tok)),
-        ),
+        passageSentences(p.text).some((sen) => sourceValues(tokens(sen), b).some((s) => agrees(t, s.tok))),
       )
     )
       continue;
@@ -324,10 +338,12 @@ function bestSentence(
   const claimWords = [...new Set(contentWords(bare))];
   let best: { sourceId: string; text: string; shared: number } | null = null;
   for (const p of passages)
-    for (const s of sentences(p.text.slice(0, 20_000))) {
-      if (numbered && !tokens(s).some((t) => t.kind === "num")) continue;
-      const sw = new Set(contentWords(s));
-      const shared = claimWords.filter((w) => sw.has(w) || [...sw].some((x) => related(w, x))).length;
+    for (const s of passageSentences(p.text)) {
+      const info = sentenceInfo(s);
+      if (numbered && !info.numbered) continue;
+      const shared = claimWords.filter(
+        (w) => info.set.has(w) || info.words.some((x) => related(w, x)),
+      ).length;
       if (shared < 2 || shared / Math.max(1, claimWords.length) < minCoverage) continue;
       if (!best || shared > best.shared) best = { sourceId: p.sourceId, text: s, shared };
     }

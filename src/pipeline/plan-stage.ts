@@ -404,7 +404,7 @@ const ASSESS_DOCS = 50;
  * last of these: a folder of 5,000 notes on the topic supports far more questions than its
  * first 50 documents. Past the last, the count is a floor.
  */
-const LOCAL_ASSESS_DOCS = [ASSESS_DOCS, 400, 2000];
+const LOCAL_ASSESS_DOCS = [ASSESS_DOCS, 400, 2000, 10_000];
 /** Local note files larger than this are not read again for their passages (the found ones count). */
 const READ_CAP_BYTES = 5_000_000;
 

@@ -12,12 +12,28 @@ import { join } from "node:path";
 import type { AgentRunner } from "../src/agents/fact-check.js";
 import type { DefectKind, Difficulty, RequestConstraints } from "../src/core/types.js";
 import { DEFAULT_REVIEW } from "../src/pipeline/pipeline.js";
-import { reviewExample } from "../src/pipeline/review-stage.js";
+import { type ReviewDeps, reviewExample } from "../src/pipeline/review-stage.js";
 import { loadBenchmarks } from "../src/tools/decontamination.js";
 import { DedupIndex } from "../src/tools/dedup.js";
 import type { LicensedPassage } from "../src/tools/text-checks.js";
 import { listVerifiers } from "../src/tools/verifiers.js";
 import { getTrainingType } from "../src/training-types/index.js";
+
+/**
+ * What `reviewExample` needs to review one row as the pipeline would: the default review
+ * settings, every built-in verifier and the fact check; no dedup or benchmarks unless given.
+ */
+export function offlineReviewDeps(agent: AgentRunner, more: Partial<ReviewDeps> = {}): ReviewDeps {
+  return {
+    agent,
+    review: DEFAULT_REVIEW,
+    dedup: null,
+    benchmarks: null,
+    verifiers: listVerifiers(),
+    factCheck: true,
+    ...more,
+  };
+}
 
 /** One labelled example. */
 export interface Labelled {
@@ -79,14 +95,10 @@ export async function reviewLabelledSet(agent: AgentRunner): Promise<LabelledRes
         passages: item.passages.map((k) => passages[k]!),
         id: item.id,
       },
-      {
-        agent,
-        review: DEFAULT_REVIEW,
+      offlineReviewDeps(agent, {
         dedup: item.corruption === "duplicate" || item.label === "good" ? dedup : null,
         benchmarks,
-        verifiers: listVerifiers(),
-        factCheck: true,
-      },
+      }),
     );
     let { status, score } = review;
     let duplicateOf: string | null = null;
@@ -190,14 +202,7 @@ export async function reviewGateSet(agent: AgentRunner, items: GateItem[]): Prom
           subTopic: item.subTopic,
           ...(item.constraints ? { constraints: item.constraints } : {}),
         },
-        {
-          agent,
-          review: DEFAULT_REVIEW,
-          dedup,
-          benchmarks: null,
-          verifiers: listVerifiers(),
-          factCheck: true,
-        },
+        offlineReviewDeps(agent, { dedup }),
       );
       let { status, score, defect } = review;
       const failed = review.verdicts.filter((v) => !v.passed && v.kind !== "final").map((v) => v.kind);

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { gateFigures, gateItems, reviewGateSet } from "../../bench/labelled-review.js";
+import { gateFigures, gateItems, offlineReviewDeps, reviewGateSet } from "../../bench/labelled-review.js";
 import { runAgentTask } from "../../src/agents/agent-task.js";
 import type { AgentRunner } from "../../src/agents/fact-check.js";
 import { offlineJudge } from "../../src/agents/reviewer.js";
@@ -30,14 +30,7 @@ const models = offlineModels();
 const agent: AgentRunner = (task, input) =>
   runAgentTask(task, input, { models, runId: null, sink: () => undefined });
 /** What `reviewExample` needs to review one row offline, as the pipeline would. */
-const offlineDeps = {
-  agent,
-  review: DEFAULT_REVIEW,
-  dedup: null,
-  benchmarks: null,
-  verifiers: listVerifiers(),
-  factCheck: true,
-};
+const offlineDeps = offlineReviewDeps(agent);
 
 afterAll(async () => {
   await closePythonSandbox();

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { offlineReviewDeps } from "../../bench/labelled-review.js";
 import { runAgentTask } from "../../src/agents/agent-task.js";
 import type { AgentRunner } from "../../src/agents/fact-check.js";
 import { scriptedModels } from "../../src/models/factories.js";
@@ -68,15 +69,7 @@ const subject = (response: string, extra: Partial<ReviewSubject> = {}): ReviewSu
 });
 const GOOD =
   "Increasing the temperature increases the rate of most chemical reactions, because a larger fraction of molecular collisions have energy above the activation energy. A catalyst increases the rate of a reaction by providing a pathway with a lower activation energy.";
-const deps = (agent: AgentRunner, more: Partial<Parameters<typeof reviewExample>[1]> = {}) => ({
-  agent,
-  review: DEFAULT_REVIEW,
-  dedup: null,
-  benchmarks: null,
-  verifiers: listVerifiers(),
-  factCheck: true,
-  ...more,
-});
+const deps = offlineReviewDeps;
 
 describe("reviewExample: the quality score", () => {
   it("is the judge's score when every check passes, with every verdict recorded", async () => {

@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { newId } from "../../src/core/ids.js";
+import type { RunRow } from "../../src/storage/store.js";
 import { sqliteStore, type TypeormStore } from "../../src/storage/typeorm-store.js";
 import { expectCode, storeContract } from "./contract.js";
 
@@ -30,6 +31,19 @@ function freshPath(): string {
   counter += 1;
   return join(dir, `db-${counter}`, "synthforge.db");
 }
+
+/** A run row for tests that need one (one example, offline, planning unless told). */
+const newRun = (over: Partial<Pick<RunRow, "targetCount" | "status">> = {}) => ({
+  id: newId("run"),
+  request: "r",
+  trainingType: "sft" as const,
+  topic: "t",
+  targetCount: 1,
+  config: {},
+  status: "planning" as RunRow["status"],
+  provider: "offline",
+  ...over,
+});
 
 storeContract("sqlite", () => ({
   async fresh() {
@@ -93,16 +107,7 @@ describe("sqlite: files and connection", () => {
   it("works in memory, and keeps data across close and reopen of a file", async () => {
     const mem = sqliteStore({ path: ":memory:" });
     await mem.init();
-    const run = await mem.createRun({
-      id: newId("run"),
-      request: "r",
-      trainingType: "sft",
-      topic: "t",
-      targetCount: 1,
-      config: {},
-      status: "planning",
-      provider: "offline",
-    });
+    const run = await mem.createRun(newRun());
     expect((await mem.getRun(run.id))?.id).toBe(run.id);
     expect(mem.location).toBe(":memory:");
     await mem.close();
@@ -122,16 +127,7 @@ describe("sqlite: files and connection", () => {
     const store = sqliteStore({ path: freshPath() });
     await store.init();
     try {
-      const run = await store.createRun({
-        id: newId("run"),
-        request: "r",
-        trainingType: "sft",
-        topic: "t",
-        targetCount: 1,
-        config: {},
-        status: "planning",
-        provider: "offline",
-      });
+      const run = await store.createRun(newRun());
       const order: string[] = [];
       const tx = store.transaction(async (t) => {
         order.push("tx-start");
@@ -160,16 +156,7 @@ describe("sqlite: files and connection", () => {
     const store = sqliteStore({ path: freshPath() });
     await store.init();
     try {
-      const run = {
-        id: newId("run"),
-        request: "r",
-        trainingType: "sft" as const,
-        topic: "t",
-        targetCount: 1,
-        config: {},
-        status: "planning" as const,
-        provider: "offline",
-      };
+      const run = newRun();
       await expect(
         store.transaction(async () => {
           await store.createRun(run); // the outer store, not the tx store
@@ -244,16 +231,6 @@ describe("sqlite: files and connection", () => {
 });
 
 describe("sqlite: another process's locks", () => {
-  const newRun = () => ({
-    id: newId("run"),
-    request: "r",
-    trainingType: "sft" as const,
-    topic: "t",
-    targetCount: 1,
-    config: {},
-    status: "planning" as const,
-    provider: "offline",
-  });
   /** Debug lines of a store, to see its retries. */
   const recorder = () => {
     const lines: string[] = [];
@@ -378,7 +355,7 @@ describe("sqlite: another process's locks", () => {
     const stores = Array.from({ length: 5 }, () => sqliteStore({ path, busyTimeoutMs: 20 }));
     try {
       await Promise.all(stores.map((s) => s.init()));
-      const runs = stores.map(newRun);
+      const runs = stores.map(() => newRun());
       await Promise.all(stores.map((s, i) => s.createRun(runs[i]!)));
       for (const s of stores) expect((await s.listRuns()).length).toBe(runs.length);
       const applied = (await stores[0]!.dataSource.query(
@@ -397,16 +374,7 @@ describe("sqlite: a claim reads indexes, not the run's questions", () => {
     const store = sqliteStore({ path: freshPath() });
     await store.init();
     try {
-      const run = await store.createRun({
-        id: newId("run"),
-        request: "r",
-        trainingType: "sft",
-        topic: "t",
-        targetCount: 400,
-        config: {},
-        status: "running",
-        provider: "offline",
-      });
+      const run = await store.createRun(newRun({ targetCount: 400, status: "running" }));
       const subs = ["alpha", "beta", "gamma"];
       await store.insertQuestions(
         Array.from({ length: 300 }, (_, i) => ({

@@ -153,7 +153,7 @@ export const GATE_DIR = join(import.meta.dirname, "..", "test", "fixtures", "rev
  * and independently of the checks' misses, half with passages) and `holdout` (only for
  * measuring).
  */
-export const GATE_SETS = ["dev", "extra", "dev2", "holdout"] as const;
+export const GATE_SETS = ["dev", "extra", "dev2", "dev3", "holdout"] as const;
 
 /** The rows of a gate set, in file order ([] when the file is absent). */
 export function gateItems(set: (typeof GATE_SETS)[number]): GateItem[] {

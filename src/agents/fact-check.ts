@@ -2,7 +2,13 @@ import { z } from "zod";
 import { isSynthforgeError } from "../core/errors.js";
 import { sentences } from "../core/text.js";
 import { registerOfflineResponder } from "../models/offline.js";
-import { directionConflict, exchangeConflict, numberConflict, swapConflict } from "../tools/claim-gate.js";
+import {
+  directionConflict,
+  entityConflict,
+  exchangeConflict,
+  numberConflict,
+  swapConflict,
+} from "../tools/claim-gate.js";
 import {
   type ClaimVerdict,
   indexPassages,
@@ -132,6 +138,16 @@ export function lexicalClaimVerdict(
       sourceId: swap.sourceId,
       evidence: swap.evidence,
       reason: `the claim says "${swap.claimed}" where the source says "${swap.stated}"`,
+    };
+  const named = entityConflict(c.text, passages);
+  if (named)
+    return {
+      ...v,
+      verdict: "contradicted",
+      method: "entity",
+      sourceId: named.sourceId,
+      evidence: named.evidence,
+      reason: `the claim names "${named.claimed}" where the source names "${named.stated}"`,
     };
   const exchanged = exchangeConflict(c.text, passages);
   if (exchanged)

@@ -103,12 +103,26 @@ export function plainSubscripts(text: string): string {
 /** A number written with a decimal comma ("0,34", "16,7"), not a thousands separator ("1,500"). */
 export const DECIMAL_COMMA = /^[-−+]?(?:0,\d+|\d+,(?:\d{1,2}|\d{4,}))$/;
 
+/** Words that set up a case of the text's own: what would happen, if, suppose. */
+const HYPOTHETICAL = /\b(?:would|if|suppose|supposing|imagine|say we)\b/i;
+
+/**
+ * Whether a claim sets up a case of its own ("so a black hole of 10 solar masses would have
+ * a horizon of about 29.5 km"): a conditional, and two or more of its numbers (the case's
+ * and its result) that no passage states. Its values are not the source's to contradict.
+ */
+export function setsOwnCase(claim: string, numbers: string[], passages: Array<{ text: string }>): boolean {
+  if (!HYPOTHETICAL.test(claim)) return false;
+  return numbers.filter((n) => !passages.some((p) => p.text.includes(n))).length >= 2;
+}
+
 /**
  * Whether the text before a number defines one unit in another ("one parsec is about", "1 mile
  * =", "a foot equals"): the number is a conversion factor, not a fact about the subject.
  */
 export function definesOneUnit(textBefore: string): boolean {
-  return /\b(?:one|1|a|an)\s+[\p{L}-]+\s+(?:is|equals|=|≈|corresponds\s+to)\s+(?:about\s+|approximately\s+|roughly\s+|around\s+|~\s*)?$/iu.test(
-    textBefore.slice(-60),
+  // "One parsec is about 3.26 light-years, or about 3.09 × 10¹³ km": the second value is the same factor.
+  return /\b(?:one|1|a|an)\s+[\p{L}-]+\s+(?:is|equals|=|≈|corresponds\s+to)\s+(?:about\s+|approximately\s+|roughly\s+|around\s+|~\s*)?(?:(?:[^,;!?]|,(?=\d)){1,30}?,?\s+or\s+(?:about\s+|approximately\s+|roughly\s+|around\s+|~\s*)?)?$/iu.test(
+    textBefore.slice(-80),
   );
 }

@@ -13,7 +13,13 @@ import { detectInjection } from "../sources/injection.js";
 import type { ReviewRow, Store } from "../storage/store.js";
 import type { CheckResult } from "../tools/check.js";
 import { checkCodeTask } from "../tools/code-check.js";
-import { checkFlawOrder, checkPreferredAnswers, LOW_REWARD } from "../tools/consistency.js";
+import {
+  checkFlawOrder,
+  checkIncompleteLabels,
+  checkPreferredAnswers,
+  HIGH_REWARD,
+  LOW_REWARD,
+} from "../tools/consistency.js";
 import type { BenchmarkIndex } from "../tools/decontamination.js";
 import { loadBenchmarks } from "../tools/decontamination.js";
 import { type DedupIndex, type DedupSignature, type DuplicateMatch, dedupSignature } from "../tools/dedup.js";
@@ -383,6 +389,7 @@ export async function reviewExample(
   const answer = type.answerText(row);
   const fields = answerFields(row, asserted);
   const constraints = subject.constraints ?? {};
+  const ranked = rankedResponses(row);
   const gate: Array<CheckResult | null> = [
     checkTemplateTokens([allText(row)]),
     checkInjectionEcho([asserted ?? ""], subject.passages, prompt, detectInjection),
@@ -412,9 +419,13 @@ export async function reviewExample(
       groundTruth: subject.passages.map((p) => p.text),
       language: constraints.language,
     }),
-    asserted ? answersPrompt(row, prompt, fields) : null,
-    checkPreferredAnswers(prompt, rankedResponses(row), checkAnswers),
-    checkRankedGrounding(rankedResponses(row), subject.passages),
+    // A PPO response with a middling reward is presented as partial: its rationale says what is missing.
+    asserted && !(typeof row.reward === "number" && row.reward < HIGH_REWARD)
+      ? answersPrompt(row, prompt, fields)
+      : null,
+    checkPreferredAnswers(prompt, ranked, checkAnswers),
+    checkRankedGrounding(ranked, subject.passages),
+    checkIncompleteLabels(prompt, ranked, checkAnswers),
     Array.isArray(row.responses)
       ? checkFlawOrder(row.responses as Array<{ rank: number; flaw?: unknown }>)
       : null,

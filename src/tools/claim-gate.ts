@@ -5,6 +5,7 @@ import {
   definesOneUnit,
   plainSubscripts,
   sentences,
+  setsOwnCase,
   stem,
 } from "../core/text.js";
 
@@ -270,11 +271,18 @@ function numberConflictIn(
   const claimNums = claimToks.flatMap((t, i) =>
     t.kind === "num" ? [{ tok: t, b: binding(claimToks, i) }] : [],
   );
+  // A case of the claim's own ("so a black hole of 10 solar masses would have a horizon of
+  // about 29.5 km"): a conditional with a number no source states sets up another case.
+  const ownCase = setsOwnCase(
+    claim,
+    claimNums.map((o) => o.tok.word),
+    passages,
+  );
   for (let i = 0; i < claimToks.length; i++) {
     const t = claimToks[i]!;
     if (t.kind !== "num") continue;
     const b = binding(claimToks, i);
-    if (t.perOne) continue;
+    if (t.perOne || ownCase) continue;
     const stated = sourceValues(srcToks, b).filter(
       (s) =>
         comparable(t, s.tok) &&
@@ -423,6 +431,120 @@ export function swapConflict(
     if (!next && new RegExp(`\\b${other}\\b`).test(src) && !new RegExp(`\\b${w}\\b`).test(src))
       return { claimed: w, stated: other, sourceId: best.sourceId, evidence: best.text };
   }
+  return null;
+}
+
+/** Lower-case words that join the parts of a name ("Ferdinand von Richthofen", "Leonardo da Vinci"). */
+const NAME_PARTICLES = new Set([
+  "von",
+  "van",
+  "der",
+  "de",
+  "da",
+  "del",
+  "di",
+  "la",
+  "le",
+  "du",
+  "bin",
+  "ibn",
+  "al",
+]);
+
+/** Words that link clauses: no anchor for what a name stands in for. */
+const CONNECTORS = new Set(
+  "because after before when while since during until unless although though whereas which that this these those where whose into onto upon also then thus hence therefore however".split(
+    " ",
+  ),
+);
+
+/** A capitalised name in a text: its words (lower case) and the word or number right before it. */
+interface NameAt {
+  name: string;
+  words: string[];
+  /** The nearest content word or number before the name (stemmed), or null. */
+  before: string | null;
+}
+
+/**
+ * The capitalised names of a text ("St Thomas's Abbey", "Sven Hedin", "Vienna"): runs of
+ * capitalised words, with name particles inside. A lone capitalised word that opens a
+ * sentence or a list item is not taken for a name.
+ */
+function namesIn(text: string): NameAt[] {
+  const toks = [...text.matchAll(/\p{L}[\p{L}'’-]*|\d[\d,.]*\d|\d/gu)];
+  const out: NameAt[] = [];
+  const capital = (w: string) => /^\p{Lu}/u.test(w);
+  let i = 0;
+  while (i < toks.length) {
+    const w = toks[i]![0];
+    if (!capital(w)) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (
+      j < toks.length &&
+      (capital(toks[j]![0]) || (NAME_PARTICLES.has(toks[j]![0]) && capital(toks[j + 1]?.[0] ?? ""))) &&
+      !/[.,;:!?()"“”]/.test(text.slice(toks[j - 1]!.index! + toks[j - 1]![0].length, toks[j]!.index))
+    )
+      j++;
+    const at = toks[i]!.index!;
+    const opens =
+      /(?:^|[.!?:;•*\n-]\s*|["“(]\s*)$/u.test(text.slice(Math.max(0, at - 3), at).trimEnd()) || at === 0;
+    if (!(opens && j === i + 1)) {
+      let before: string | null = null;
+      for (let k = i - 1; k >= 0 && k >= i - 4 && before === null; k--) {
+        const t = toks[k]![0];
+        if (/^\d/.test(t)) before = t.replace(/,/g, "");
+        else {
+          const cw = contentWords(t).filter((x) => !CONNECTORS.has(x));
+          if (cw.length) before = cw[0]!;
+        }
+      }
+      const words = toks.slice(i, j).map((t) => t[0].toLowerCase().replace(/['’]s$/u, ""));
+      out.push({
+        name: toks
+          .slice(i, j)
+          .map((t) => t[0])
+          .join(" "),
+        words,
+        before,
+      });
+    }
+    i = j;
+  }
+  return out;
+}
+
+/**
+ * One name put in place of another: the claim states what the best-matching source sentence
+ * states (half its words), but where the source names someone or somewhere ("St Thomas's
+ * Abbey in Brno", "with Pierre Curie and Henri Becquerel"), the claim names another that no
+ * source mentions ("in Vienna", "and Ernest Rutherford"), right after the same word.
+ */
+export function entityConflict(
+  claim: string,
+  passages: Array<{ sourceId: string; text: string }>,
+): SwapConflict | null {
+  if (!/\s\p{Lu}/u.test(claim)) return null;
+  const best = bestSentence(claim, passages, 0.5);
+  if (!best) return null;
+  // Words of a name are compared by stem and shared 5-letter stems ("Ottomans" is "Ottoman").
+  const wordsOf = (text: string) =>
+    (text.toLowerCase().match(/\p{L}[\p{L}'’-]*/gu) ?? []).map((w) => stem(w.replace(/['’]s$/u, "")));
+  const known = wordsOf(passages.map((p) => p.text).join("\n"));
+  const claimWords = wordsOf(claim);
+  const mentioned = (w: string, all: string[]) => all.some((x) => x === w || related(w, x));
+  const novel = namesIn(claim).filter((n) => n.before && n.words.every((w) => !mentioned(stem(w), known)));
+  if (novel.length === 0) return null;
+  const missing = namesIn(best.text).filter(
+    (n) => n.before && n.words.every((w) => !mentioned(stem(w), claimWords)),
+  );
+  for (const c of novel)
+    for (const s of missing)
+      if (c.before === s.before)
+        return { claimed: c.name, stated: s.name, sourceId: best.sourceId, evidence: best.text };
   return null;
 }
 

@@ -1,5 +1,5 @@
 import { memoizeText } from "../core/memo.js";
-import { contentWords, DECIMAL_COMMA, definesOneUnit, sentences } from "../core/text.js";
+import { contentWords, DECIMAL_COMMA, definesOneUnit, sentences, setsOwnCase } from "../core/text.js";
 import { numericEquivalent, parseQuantity, sameDimension } from "./maths.js";
 
 /**
@@ -343,15 +343,25 @@ export function lexicalCheck(
       .replace(/\b\w+\([^()]*\)/g, " ")
       .replace(CALCULATION_RESULT, "$1 "),
   );
+  const ownCase = setsOwnCase(
+    claim.text,
+    claimNums.map((n) => n.text),
+    passages,
+  );
   if (best && bestCov >= contradictAt) {
-    const sentNums = numbersIn(best.text);
+    const sentNums = ownCase ? [] : numbersIn(best.text);
     const passageNums = numbersIn(best.passage);
     for (const n of claimNums) {
       if (n.before && LABEL_WORDS.has(n.before)) continue;
       const found = passageNums.some((m) => numericEquivalent(n.text, m.text).equivalent);
       if (found) continue;
+      // A rival the claim states too is another quantity's value ("dated in 2009 … Bacon's death in 1292").
       const rival = sentNums.find(
-        (m) => !m.perOne && sameKind(n, m) && !numericEquivalent(n.text, m.text).equivalent,
+        (m) =>
+          !m.perOne &&
+          sameKind(n, m) &&
+          !numericEquivalent(n.text, m.text).equivalent &&
+          !claimNums.some((c) => numericEquivalent(c.text, m.text).equivalent),
       );
       if (rival) {
         return {

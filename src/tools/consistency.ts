@@ -1,3 +1,4 @@
+import { contentWords } from "../core/text.js";
 import type { DefectKind } from "../core/types.js";
 import { type CheckResult, fail, pass } from "./check.js";
 import { checkChemistryInText } from "./chemistry.js";
@@ -335,6 +336,58 @@ export function checkPreferredAnswers(
     );
   }
   return null;
+}
+
+/** Words a response needs before "incomplete" can be judged against its length. */
+const INCOMPLETE_MIN_WORDS = 25;
+
+/**
+ * DPO, ORPO and RLHF: a response labelled incomplete (its `flaw`, or a pair's
+ * `rejection_reason`) does not say more than the one preferred to it. `ranked` is best
+ * first. Fails (`ranking_wrong`) when a lower response labelled incomplete has 25+ words,
+ * a quarter more words than a response ranked above it, and half again as many content
+ * words the higher one lacks as the other way round: the label names the flaw of the
+ * shorter answer, so the two were most likely swapped (a generator that prefers a wrong
+ * short answer and calls the full, right one "incomplete"). A longer response that does not
+ * answer the prompt (`answers`, the text gate's non-answer check) is not held against the
+ * label. Null when no lower response is labelled incomplete.
+ */
+export function checkIncompleteLabels(
+  prompt: string,
+  ranked: Array<{ label: string; text: string; flaw?: string }>,
+  answers: (prompt: string, answer: string) => CheckResult | null,
+): CheckResult | null {
+  const name = "incomplete_label";
+  const flagged = ranked.map((r, i) => ({ r, i })).filter(({ r, i }) => i > 0 && r.flaw === "incomplete");
+  if (flagged.length === 0) return null;
+  const words = ranked.map((r) => r.text.match(/[\p{L}\p{N}]+/gu)?.length ?? 0);
+  const terms = ranked.map((r) => new Set(contentWords(r.text)));
+  for (const { r: lo, i: j } of flagged) {
+    if (words[j]! < INCOMPLETE_MIN_WORDS || answers(prompt, lo.text)?.passed === false) continue;
+    for (let i = 0; i < j; i++) {
+      if (words[j]! < words[i]! * 1.25) continue;
+      const onlyLo = [...terms[j]!].filter((w) => !terms[i]!.has(w)).length;
+      const onlyHi = [...terms[i]!].filter((w) => !terms[j]!.has(w)).length;
+      if (onlyLo < onlyHi * 1.5) continue;
+      const hi = ranked[i]!;
+      return fail(
+        name,
+        [
+          `the ${lo.label} response is labelled incomplete, yet it is ${(words[j]! / Math.max(1, words[i]!)).toFixed(1)}× as long as the ${hi.label} one ranked above it and covers more; the order looks reversed (rank by correctness and completeness, or relabel)`,
+        ],
+        0,
+        {
+          preferred: hi.label,
+          incomplete: lo.label,
+          words: [words[i], words[j]],
+          onlyPreferred: onlyHi,
+          onlyIncomplete: onlyLo,
+        },
+        "ranking_wrong",
+      );
+    }
+  }
+  return pass(name, { incomplete: flagged.length });
 }
 
 /**

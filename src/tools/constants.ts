@@ -1,6 +1,7 @@
 import type { Unit } from "mathjs";
 import { type CheckResult, claimsResult } from "./check.js";
 import { mathjs } from "./maths.js";
+import { ELEMENTS, type Element } from "./periodic-table.js";
 import { mathUnit, writtenNumber, writtenResolution } from "./units.js";
 
 /**
@@ -24,6 +25,14 @@ interface ConstantEntry {
   unless?: RegExp;
   /** A unit-less number is read in this unit (e.g. "g is 9.8"). */
   bareUnit?: string;
+  /** A count: a number that is not a round one (206, 4) must be exact, not within its last digit. */
+  count?: true;
+  /**
+   * A question that asks for this value ("How many bones are in the adult human body?"):
+   * when the prompt asks it, the first comparable value of the answer is checked, even
+   * where the answer does not name the subject again ("About 30 days.").
+   */
+  asked?: RegExp;
 }
 
 const CONSTANTS: ConstantEntry[] = [
@@ -181,6 +190,102 @@ const CONSTANTS: ConstantEntry[] = [
     values: [{ value: 343, unit: "m/s" }],
     relTol: 0.04,
     unless: /\b(?:water|steel|iron|solid|liquid|helium|hydrogen|metal|glass|wood|sea|ocean|rock|granite)\b/i,
+  },
+  // Well-known quantities of school science (counts are unit-less).
+  {
+    name: "the number of bones in the adult human body",
+    count: true,
+    subject: /\badults?\b[^.;]{0,50}?(?=\b\d{2,3}\s+bones\b)/i,
+    values: [{ value: 206, unit: null }],
+    relTol: 0,
+    unless:
+      /\b(?:bab(?:y|ies)|newborns?|infants?|child(?:ren)?|hands?|feet|foot|skull|spine|ears?|wrists?|dogs?|cats?|horses?)\b/i,
+    asked: /\bhow many bones\b[^?]{0,60}\badult\b|\bnumber of bones\b[^?]{0,40}\badult\b/i,
+  },
+  {
+    name: "the Earth's orbital period",
+    subject:
+      /\b(?:the )?earth(?:'s)? (?:orbital period|takes|needs|completes)\b[^.;]{0,40}?\b(?:orbit|revolution|(?:go(?:es)?|travel) (?:once )?(?:a|a?round)|circle)|\bfor (?:the )?earth to (?:orbit|go (?:once )?(?:a)?round|revolve around|circle) the sun\b/i,
+    values: [{ value: 365.25, unit: "day" }],
+    relTol: 0.01,
+    unless: /\b(?:mars|venus|mercury|jupiter|saturn|moon|satellite|iss|station|axis|rotate|rotation|spin)\b/i,
+    asked:
+      /\bhow long does (?:it take )?(?:the )?earth\b[^?]{0,30}\b(?:orbit|go (?:a)?round|revolve around|circle) the sun\b|\bhow long is (?:the )?earth's (?:orbit|orbital period|year)\b/i,
+  },
+  {
+    name: "the number of chambers of the human heart",
+    count: true,
+    subject:
+      /\b(?:human|mammalian|the) heart (?:has|is made up of|consists of|is divided into)\s+(?=\d|one|two|three|four|five|six)/i,
+    values: [{ value: 4, unit: null }],
+    relTol: 0,
+    unless: /\b(?:fish|frogs?|amphibians?|reptiles?|crocodiles?|valves?)\b/i,
+    asked: /\bhow many chambers (?:does|do|has|are (?:there )?in) (?:the |a )?(?:human |mammalian )?heart\b/i,
+  },
+  {
+    name: "the number of planets in the Solar System",
+    count: true,
+    subject:
+      /\b(?:the )?solar system (?:has|contains|is made up of)\s+(?=\d|one|two|three|four|five|six|seven|eight|nine|ten)/i,
+    values: [{ value: 8, unit: null }],
+    relTol: 0,
+    unless: /\b(?:dwarf|moons?|asteroids?|1930|before 2006|until 2006)\b/i,
+    asked: /\bhow many planets (?:are (?:there )?in|does) (?:the |our )?solar system\b/i,
+  },
+  {
+    name: "the mean distance from the Earth to the Sun",
+    subject:
+      /\b(?:distance (?:from|between) (?:the )?earth (?:to|and) (?:the )?sun|distance (?:from|between) (?:the )?sun (?:to|and) (?:the )?earth|earth[- ]sun distance|earth (?:is|lies|orbits)\b[^.;]{0,20}?(?=\d[^.;]{0,30}\bfrom the sun))/i,
+    values: [
+      { value: 1.496e11, unit: "m" },
+      { value: 1, unit: "AU" },
+    ],
+    relTol: 0.03,
+    unless:
+      /\b(?:mars|venus|mercury|jupiter|saturn|moon|light[- ]?(?:minutes|seconds)|minutes|seconds|perihelion|aphelion)\b/i,
+    asked:
+      /\bhow far (?:is|away is) (?:the )?earth from the sun\b|\bhow far (?:is|away is) the sun(?: from (?:the )?earth)?\b/i,
+  },
+  {
+    name: "the Earth's escape velocity",
+    subject: /\b(?:earth(?:'s)? escape (?:velocity|speed)|escape (?:velocity|speed) (?:of|from|at) (?:the )?earth(?:'s surface)?)\b/i,
+    values: [{ value: 11_186, unit: "m/s" }],
+    relTol: 0.02,
+    unless: /\b(?:moon|mars|jupiter|venus|mercury|saturn|sun|orbit(?:al)? (?:speed|velocity)|altitude|above)\b/i,
+    asked: /\bwhat is (?:the )?(?:earth's escape (?:velocity|speed)|escape (?:velocity|speed) (?:of|from) (?:the )?earth)\b/i,
+  },
+  {
+    name: "the mean distance from the Earth to the Moon",
+    subject:
+      /\b(?:distance (?:from|between) (?:the )?earth (?:to|and) the moon|distance (?:from|between) the moon (?:to|and) (?:the )?earth|earth[- ]moon distance|moon (?:is|lies|orbits)\b[^.;]{0,20}?(?=\d[^.;]{0,30}\bfrom (?:the )?earth))/i,
+    values: [{ value: 3.844e8, unit: "m" }],
+    relTol: 0.06,
+    unless: /\b(?:sun|mars|perigee|apogee|light[- ]?(?:minutes|seconds)|seconds)\b/i,
+    asked: /\bhow far (?:is|away is) the moon(?: from (?:the )?earth)?\b/i,
+  },
+  {
+    name: "the normal human body temperature",
+    subject: /\b(?:normal|average|healthy) (?:human )?(?:core )?body temperature\b/i,
+    values: [{ value: 310.15, unit: "K" }],
+    relTol: 0.003,
+    unless:
+      /\b(?:fever|hypothermia|dogs?|cats?|birds?|animals?|reptiles?|below|above|exceeds?|over|under)\b/i,
+  },
+  {
+    name: "the age of the universe",
+    subject:
+      /\b(?:age of the universe|universe is (?:about |around |roughly |approximately )?\d[\d.,]*[^.;]{0,25}\bold\b)/i,
+    values: [{ value: 13.8e9, unit: "year" }],
+    relTol: 0.03,
+    bareUnit: "year",
+  },
+  {
+    name: "the age of the Earth",
+    subject:
+      /\b(?:age of the earth|(?:the )?earth is (?:about |around |roughly |approximately )?\d[\d.,]*[^.;]{0,25}\bold\b|(?:the )?earth formed (?:about |around |roughly |approximately )?(?=\d))/i,
+    values: [{ value: 4.54e9, unit: "year" }],
+    relTol: 0.03,
+    bareUnit: "year",
   },
 ];
 
@@ -388,7 +493,7 @@ const DATES: DateEntry[] = [
 
 /** A constant or date stated in the text, and whether it agrees with the table. */
 export interface ConstantClaim {
-  kind: "constant" | "date";
+  kind: "constant" | "date" | "element";
   name: string;
   text: string;
   stated: string;
@@ -523,49 +628,22 @@ export function findConstantClaims(text: string, context?: string): ConstantClai
       });
     }
   }
-  for (const raw of clausesOf(text)) {
-    const clause = raw
+  const clauses = clausesOf(text).map((raw) =>
+    raw
       .replace(/\bmol\s?[−-]1(?!\d)/g, "per mole")
       .replace(
-        /\b(one|two|three|four|five|six|seven|eight|nine|ten)\s+(?=(?:kilo|centi|milli)?(?:met(?:re|er)|second|gram|litre|liter|mile|hour|minute)s?\b)/gi,
+        /\b(one|two|three|four|five|six|seven|eight|nine|ten)\s+(?=(?:kilo|centi|milli)?(?:met(?:re|er)|second|gram|litre|liter|mile|hour|minute|day|year|chamber|planet|bone)s?\b)/gi,
         (_m, w: string) => `${NUMBER_WORDS[w.toLowerCase()]} `,
-      );
+      ),
+  );
+  for (const clause of clauses) {
     for (const c of CONSTANTS) {
       const at = clause.search(c.subject);
       if (at < 0 || c.unless?.test(clause)) continue;
       // "v0 / g = 20 ÷ 9.81": a symbol inside a calculation is not a statement of its value.
       if (/[-+*/×÷^(]\s*$/.test(clause.slice(Math.max(0, at - 3), at))) continue;
-      const after = clause.slice(at);
-      for (const m of after.matchAll(VALUE_RE)) {
-        // The exponent of a unit ("mol−1", "s-2") is not a value.
-        if (/[A-Za-zµ][-−]$/.test(after.slice(0, m.index ?? 0))) continue;
-        const follows = after.slice((m.index ?? 0) + m[0].length);
-        if (/^\s*[-+*/×÷^]\s*[\d(]/.test(follows) || /[-+*/×÷]\s*\d/.test(m[3] ?? "")) break;
-        let literal = m[1]!.replace(
-          /10\s*([⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)/,
-          (_x, sup: string) => `10^${[...sup].map((ch) => SUPER[ch]).join("")}`,
-        );
-        literal = literal.replace(/−/g, "-");
-        let value = writtenNumber(literal);
-        if (!Number.isFinite(value)) continue;
-        const scale = m[2] ? ({ thousand: 1e3, million: 1e6, billion: 1e9 }[m[2]] ?? 1) : 1;
-        value *= scale;
-        let res = writtenResolution(literal, true) * scale;
-        const unit = unitAfter(m[3] ?? "") ?? (m[3]?.trim() ? null : (c.bareUnit ?? null));
-        const verdict = matchConstant(c, value, res, unit);
-        if (verdict === null) continue;
-        out.push({
-          kind: "constant",
-          ...(verdict === false && offByPrefix(c, value, unit) ? { wrongUnit: true } : {}),
-          name: c.name,
-          text: clause.trim().slice(0, 200),
-          stated: `${m[1]}${m[2] ? ` ${m[2]}` : ""}${unit ? ` ${unit}` : ""}`,
-          holds: verdict,
-          expected: c.values.map((v) => `${v.value}${v.unit ? ` ${v.unit}` : ""}`).join(" or "),
-        });
-        res = 0;
-        break;
-      }
+      const claim = statedValue(c, clause, clause.slice(at));
+      if (claim) out.push(claim);
     }
     for (const d of DATES) {
       if (!d.subject.test(clause) || d.unless?.test(clause)) continue;
@@ -586,6 +664,145 @@ export function findConstantClaims(text: string, context?: string): ConstantClai
       });
     }
   }
+  // A question that asks for a known value ("How long does it take the Earth to orbit the
+  // Sun?"): the answer's first comparable value, where the answer does not name it again.
+  if (context)
+    for (const c of CONSTANTS) {
+      if (!c.asked?.test(context) || c.unless?.test(context) || out.some((o) => o.name === c.name)) continue;
+      for (const clause of clauses) {
+        if (c.unless?.test(clause)) continue;
+        const claim = statedValue(c, clause, clause);
+        if (claim) {
+          out.push(claim);
+          break;
+        }
+      }
+    }
+  out.push(...findElementClaims(text));
+  return out;
+}
+
+/**
+ * The first value in `after` (the clause from where it names the constant) that can be
+ * compared with the constant, as a claim; null when none can.
+ */
+function statedValue(c: ConstantEntry, clause: string, after: string): ConstantClaim | null {
+  for (const m of after.matchAll(VALUE_RE)) {
+    // The exponent of a unit ("mol−1", "s-2") is not a value.
+    if (/[A-Za-zµ][-−]$/.test(after.slice(0, m.index ?? 0))) continue;
+    const follows = after.slice((m.index ?? 0) + m[0].length);
+    // A term of a calculation ("c = 65¹⁷ mod 3233", "g = 9.8 × 2") is not a statement of the value.
+    if (
+      /^\s*[-+*/×÷^]\s*[\d(]|^[⁰¹²³⁴⁵⁶⁷⁸⁹]|^\s*mod\b/.test(follows) ||
+      /[-+*/×÷]\s*\d|^mod\b/.test(m[3] ?? "")
+    )
+      return null;
+    let literal = m[1]!.replace(
+      /10\s*([⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)/,
+      (_x, sup: string) => `10^${[...sup].map((ch) => SUPER[ch]).join("")}`,
+    );
+    literal = literal.replace(/−/g, "-");
+    let value = writtenNumber(literal);
+    if (!Number.isFinite(value)) continue;
+    const scale = m[2] ? ({ thousand: 1e3, million: 1e6, billion: 1e9 }[m[2]] ?? 1) : 1;
+    value *= scale;
+    const res = writtenResolution(literal, true) * scale;
+    const unit = unitAfter(m[3] ?? "") ?? (m[3]?.trim() ? null : (c.bareUnit ?? null));
+    const verdict = matchConstant(c, value, res, unit);
+    if (verdict === null) continue;
+    return {
+      kind: "constant",
+      ...(verdict === false && offByPrefix(c, value, unit) ? { wrongUnit: true } : {}),
+      name: c.name,
+      text: clause.trim().slice(0, 200),
+      stated: `${m[1]}${m[2] ? ` ${m[2]}` : ""}${unit ? ` ${unit}` : ""}`,
+      holds: verdict,
+      expected: c.values.map((v) => `${v.value}${v.unit ? ` ${v.unit}` : ""}`).join(" or "),
+    };
+  }
+  return null;
+}
+
+/** Elements by lower-case name, with the other spellings in use. */
+const ELEMENT_NAMES: ReadonlyMap<string, Element> = new Map([
+  ...[...ELEMENTS.values()].map((e): [string, Element] => [e.name, e]),
+  ["aluminum", ELEMENTS.get("Al")!],
+  ["sulphur", ELEMENTS.get("S")!],
+  ["cesium", ELEMENTS.get("Cs")!],
+]);
+const NAME = `(${[...ELEMENT_NAMES.keys()].sort((a, b) => b.length - a.length).join("|")})`;
+const SYMBOL = "([A-Za-z][a-z]?)";
+/** Sentences that give an element's symbol, with the groups holding the name and the symbol. */
+const SYMBOL_CLAIMS: Array<{ re: RegExp; name: number; symbol: number }> = [
+  {
+    re: new RegExp(`\\b(?:chemical |element )?symbol (?:for|of) ${NAME} is ${SYMBOL}\\b`, "gi"),
+    name: 1,
+    symbol: 2,
+  },
+  {
+    re: new RegExp(`\\b${NAME}(?:'s| has the) (?:chemical )?symbol(?: is)? ${SYMBOL}\\b`, "gi"),
+    name: 1,
+    symbol: 2,
+  },
+  {
+    re: new RegExp(`\\b${SYMBOL} is the (?:chemical )?symbol (?:for|of) ${NAME}\\b`, "gi"),
+    name: 2,
+    symbol: 1,
+  },
+  { re: new RegExp(`\\b${NAME} \\(${SYMBOL}\\)`, "gi"), name: 1, symbol: 2 },
+];
+/** Sentences that give an element's atomic number. */
+const NUMBER_CLAIMS: Array<{ re: RegExp; name: number; number: number }> = [
+  { re: new RegExp(`\\batomic number of ${NAME} is (\\d{1,3})\\b`, "gi"), name: 1, number: 2 },
+  {
+    re: new RegExp(`\\b${NAME}(?:'s| has an?| has the| has)? atomic number(?: of| is)? (\\d{1,3})\\b`, "gi"),
+    name: 1,
+    number: 2,
+  },
+  { re: new RegExp(`\\b${NAME} \\((?:atomic number |Z\\s*=\\s*)(\\d{1,3})\\)`, "gi"), name: 1, number: 2 },
+];
+
+/**
+ * An element's symbol or atomic number stated in the text ("Potassium's symbol is P",
+ * "sodium (Na)", "the atomic number of carbon is 6"), checked against the periodic table.
+ * A symbol must be written as one (capital, then an optional small letter); a Roman
+ * numeral in brackets is an oxidation state ("copper (I) oxide"), not a symbol.
+ */
+export function findElementClaims(text: string): ConstantClaim[] {
+  const out: ConstantClaim[] = [];
+  const scan = text.slice(0, 20_000);
+  for (const { re, name, symbol } of SYMBOL_CLAIMS)
+    for (const m of scan.matchAll(re)) {
+      const element = ELEMENT_NAMES.get(m[name]!.toLowerCase());
+      const stated = m[symbol]!;
+      if (
+        !element ||
+        !/^[A-Z][a-z]?$/.test(stated) ||
+        (/^(?:I|V)$/.test(stated) && re === SYMBOL_CLAIMS[3]!.re)
+      )
+        continue;
+      out.push({
+        kind: "element",
+        name: `the symbol of ${element.name}`,
+        text: m[0],
+        stated,
+        holds: stated === element.symbol,
+        expected: element.symbol,
+      });
+    }
+  for (const { re, name, number } of NUMBER_CLAIMS)
+    for (const m of scan.matchAll(re)) {
+      const element = ELEMENT_NAMES.get(m[name]!.toLowerCase());
+      if (!element) continue;
+      out.push({
+        kind: "element",
+        name: `the atomic number of ${element.name}`,
+        text: m[0],
+        stated: m[number]!,
+        holds: Number(m[number]) === element.number,
+        expected: String(element.number),
+      });
+    }
   return out;
 }
 
@@ -611,7 +828,9 @@ function matchConstant(c: ConstantEntry, value: number, res: number, unit: strin
       continue;
     }
     comparable = true;
-    // The written precision counts, up to a quarter of the value ("about 1 km/s" is not 343 m/s).
+    // The written precision counts, up to a quarter of the value ("about 1 km/s" is not 343 m/s);
+    // a count's is its own unless it is a round number ("about 200 bones").
+    if (c.count && value % 10 !== 0) res = 0;
     const tol = Math.max(Math.min(res * 2, Math.abs(v.value) * 0.25), Math.abs(v.value) * c.relTol, 1e-300);
     if (Math.abs(stated - v.value) <= tol) return true;
   }
@@ -631,9 +850,11 @@ export function checkConstantsInText(text: string, context?: string): CheckResul
     (c) =>
       c.kind === "date"
         ? `wrong date: ${c.name} was in ${c.expected}, not ${c.stated} ("${c.text.slice(0, 100)}")`
-        : c.wrongUnit
-          ? `wrong unit for ${c.name}: ${c.stated} is the right number in another unit (it is ${c.expected})`
-          : `wrong value of ${c.name}: ${c.stated} (it is ${c.expected})`,
+        : c.kind === "element"
+          ? `wrong fact: ${c.name} is ${c.expected}, not ${c.stated} ("${c.text.slice(0, 100)}")`
+          : c.wrongUnit
+            ? `wrong unit for ${c.name}: ${c.stated} is the right number in another unit (it is ${c.expected})`
+            : `wrong value of ${c.name}: ${c.stated} (it is ${c.expected})`,
     (c) => (c.wrongUnit ? "wrong_unit" : "wrong_fact"),
   );
 }

@@ -566,7 +566,7 @@ function arithmeticPattern(): RegExp {
   arithRe = new RegExp(
     // The stated value must end the claim: in a chain "a × b + c = 0.0099 + 0.0495 = 0.0594" the
     // right side "0.0099 + 0.0495" is an expression, not a result (that step is checked on its own).
-    String.raw`(?<![\w.)(:^/])(-?\s*${term}(?:${OP}${term})+)\s*(${RELATION})\s*((?:${APPROX_WORDS})\s*)?(-?\s*${NUM}(?:\s*(?:×|x|\*)\s*10\s*\^?\s*\(?-?\d+\)?)?(?:\s*(?:%|${unit}))?)(?!\d|[.,]\d|:\d)(?![\p{L}_])(?!${OP}\(?\s*\d)`,
+    String.raw`(?<![\w.)(:^/])(-?\s*${term}(?:${OP}${term})+)\s*(${RELATION})\s*((?:${APPROX_WORDS})\s*)?(-?\s*${NUM}(?:\s*(?:×|x|\*)\s*10\s*\^?\s*\(?-?\d+\)?)?(?:\s*(?:%|${unit}))?)(?!\d|[.,]\d|:\d)(?![\p{L}_])(?!${OP}\(?\s*\d)(?!\s*${unit}${OP}\(?\s*\d)`,
     "gu",
   );
   chainRe = new RegExp(

@@ -667,7 +667,7 @@ const CAUSAL =
 
 /** Words that state an effect's direction or size ("increases", "faster", "no effect"). */
 const EFFECT =
-  /\b(?:increas\w*|decreas\w*|rais\w*|lower\w*|ris(?:e|es|ing)|rose|fall(?:s|ing)?|fell|drops?|reduc\w*|boost\w*|speeds? up|slows? down|faster|slower|quicker|more|less|fewer|higher|greater|smaller|larger|doubl\w*|halv\w*|tripl\w*|no effect|not (?:affect|change)|unaffected|unchanged|proportional|inversely|shift\w*|improv\w*|worsen\w*|weaken\w*|strengthen\w*|accelerat\w*|inhibit\w*|enhanc\w*|limit\w*)\b/i;
+  /\b(?:increas\w*|decreas\w*|rais\w*|lower\w*|ris(?:e|es|ing)|rose|fall(?:s|ing)?|fell|drops?|reduc\w*|boost\w*|speeds? up|slows? down|faster|slower|quicker|more|less|fewer|higher|greater|smaller|larger|doubl\w*|halv\w*|tripl\w*|no effect|(?:not|cannot|can't|won't|doesn't|never) (?:affect|change|alter)|unaffected|unchanged|proportional|inversely|shift\w*|improv\w*|worsen\w*|weaken\w*|strengthen\w*|accelerat\w*|inhibit\w*|enhanc\w*|limit\w*)\b/i;
 
 /**
  * The response answers its prompt: not an evasion or a refusal, not a restatement of the
@@ -699,7 +699,9 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
   const asksNumber =
     /\b(?:how (?:many|much|far|fast|long|likely)|calculate|compute|what(?:'s| is) (?:the|its) (?:value|sum|product|total|mass|number|probability|chance|odds|area|volume|speed|rate|percentage|variance|standard deviation|expected value|mean|median|npv|net present value|present value|energy|force|pressure|concentration|ph|yield|return|profit|cost)|solve for|evaluate)\b/i.test(
       p,
-    );
+    ) ||
+    // "Estimate its period.", "Use Kepler's third law to estimate …"
+    /(?:^|[.?!:]\s+)estimate\b|\b(?:use|using)\b[^.?]{0,60}\bto estimate\b/i.test(p);
   if (
     asksNumber &&
     !/\d/.test(a) &&
@@ -715,7 +717,14 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
   // Numbers, but only the prompt's own data ("stays at 0 °C" for "melt 0.50 kg of ice at 0 °C"):
   // no value of its own, no calculation, no quantity written with another unit.
   const given = asksNumber ? new Set(valuesOf(p)) : null;
-  if (given && valuesOf(a).every((v) => given.has(v)) && !/[=≈]/.test(a) && contentWords(a).length >= 8)
+  const stated = given ? valuesOf(a) : [];
+  if (
+    given &&
+    stated.length > 0 &&
+    stated.every((v) => given.has(v)) &&
+    !/[=≈]/.test(a) &&
+    contentWords(a).length >= 8
+  )
     return defectResult(
       "answers",
       "non_answer",
@@ -751,7 +760,7 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
   // An effect question ("How does X affect Y?", "What is the effect of X on Y?") needs the
   // effect: a direction or size, or that there is none.
   const asksEffect =
-    /\bhow (?:does|do|did|will|would|can|could) [^?.]{2,80}?\b(?:affect|change|influence|impact|alter)\b|\bwhat (?:is|are|was|were) the (?:effects?|impacts?|influence) of\b|\bwhat happens to\b/i.test(
+    /\bhow (?:does|do|did|will|would|can|could) (?:(?!\band\b|\bor\b)[^?.,;]){2,80}?\b(?:affect|change|influence|impact|alter)\b|\bwhat (?:is|are|was|were) the (?:effects?|impacts?|influence) of\b|\bwhat happens to\b/i.test(
       p,
     );
   if (asksEffect && contentWords(a).length >= 6 && !EFFECT.test(a))
@@ -798,21 +807,17 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
   const head = headTerm(p);
   // A short final line with a name or a value ("Paris", "4.2 × 10^5 J") answers a "What is
   // the capital of…?" without repeating its head noun.
-  const lastLine =
-    a
-      .split("\n")
-      .filter((l) => l.trim())
-      .at(-1)
-      ?.trim() ?? "";
-  const directAnswer =
-    a.includes("\n") &&
-    lastLine.split(/\s+/).length <= 6 &&
-    (/\d|\s\p{Lu}/u.test(lastLine) || (lastLine.split(/\s+/).length <= 3 && /^\p{Lu}/u.test(lastLine)));
+  // The answer first ("About 62%.", then the working) counts as well.
+  const lines = a.split("\n").filter((l) => l.trim());
+  const short = (line: string) =>
+    line.split(/\s+/).length <= 6 &&
+    (/\d|\s\p{Lu}/u.test(line) || (line.split(/\s+/).length <= 3 && /^\p{Lu}/u.test(line)));
+  const directAnswer = lines.length > 1 && [lines[0]!.trim(), lines.at(-1)!.trim()].some(short);
   if (
     head &&
     aTerms.length >= 5 &&
     !directAnswer &&
-    !aTerms.some((t) => related(t, head)) &&
+    !aTerms.some((t) => related(t, head) || HEAD_SYNONYMS[head]?.includes(t)) &&
     !/\bO\(/.test(a)
   )
     return defectResult(
@@ -824,6 +829,26 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
     );
   return pass("answers", details);
 }
+
+/**
+ * Other words an answer uses for what a "What is the X of Y?" question asks (stemmed):
+ * "inhabitants" answer "the population of".
+ */
+const HEAD_SYNONYMS: Record<string, string[]> = Object.fromEntries(
+  Object.entries({
+    population: "inhabitants residents people citizens",
+    efficiency: "efficient η",
+    temperature: "hot cold degrees kelvin celsius fahrenheit",
+    speed: "velocity fast",
+    velocity: "speed fast",
+    cost: "price costs pay",
+    price: "cost costs pay",
+    size: "large small big diameter radius length",
+    distance: "far away",
+    duration: "long lasted lasts",
+    age: "old",
+  }).map(([k, v]) => [stem(k), v.split(" ").map((w) => stem(w))]),
+);
 
 /** Words that name an aspect of a subject rather than the subject ("the role of X"). */
 const ASPECT = new Set(

@@ -98,12 +98,16 @@ const SYMBOL_UNITS: Array<[string, string]> = [
   ["L", "L"],
   ["kJ", "kJ"],
   ["MJ", "MJ"],
+  ["GJ", "GJ"],
+  ["mJ", "mJ"],
   ["J", "J"],
   ["eV", "eV"],
   ["keV", "keV"],
   ["MeV", "MeV"],
   ["kW", "kW"],
   ["MW", "MW"],
+  ["GW", "GW"],
+  ["mW", "mW"],
   ["W", "W"],
   ["kPa", "kPa"],
   ["MPa", "MPa"],
@@ -111,6 +115,10 @@ const SYMBOL_UNITS: Array<[string, string]> = [
   ["Pa", "Pa"],
   ["atm", "atm"],
   ["bar", "bar"],
+  ["mbar", "mbar"],
+  ["GPa", "GPa"],
+  ["Wh", "Wh"],
+  ["MWh", "MWh"],
   ["psi", "psi"],
   ["K", "K"],
   ["km²", "km^2"],
@@ -272,7 +280,8 @@ export function writtenNumber(literal: string): number {
 export function findConversions(text: string): ConversionClaim[] {
   ensureUnits();
   const out: ConversionClaim[] = [];
-  const flat = text.replace(/(\d)\s*\^\s*2\b/g, "$1²");
+  // Markdown emphasis around a result ("6 kWh = **21.6 kJ**") is not part of it.
+  const flat = text.replace(/(\d)\s*\^\s*2\b/g, "$1²").replace(/\*\*|__/g, "");
   for (const m of flat.matchAll(CONVERSION_RE)) {
     // "15 mg/kg × 22 kg = 330 mg": the first amount ends a calculation, it is not converted.
     // A result restated in another unit ("= 5,000 mg, which is 50 g", "= 5,000 mg (5 g)") is.

@@ -1,0 +1,274 @@
+import { describe, expect, it } from "vitest";
+import { lexicalClaimVerdict, offlineFactCheck } from "../../src/agents/fact-check.js";
+import { definesOneUnit } from "../../src/core/text.js";
+import { entityConflict } from "../../src/tools/claim-gate.js";
+import { indexPassages } from "../../src/tools/claims.js";
+import { checkIncompleteLabels } from "../../src/tools/consistency.js";
+import { checkConstantsInText, findConstantClaims, findElementClaims } from "../../src/tools/constants.js";
+import { checkArithmeticInText } from "../../src/tools/maths.js";
+import { checkAnswers } from "../../src/tools/text-gate.js";
+import { checkConversionsInText } from "../../src/tools/units.js";
+
+/**
+ * The review gate's checks, held to both sides: what each newer mechanism catches, and the
+ * correct text each used to reject (a labelled set written independently of the checks
+ * showed these false rejections; the examples here are our own).
+ */
+
+describe("incomplete labels: a lower response labelled incomplete does not say more than the preferred one", () => {
+  const prompt = "Which gas do plants take in for photosynthesis?";
+  const short = "Oxygen, which they turn into sugar in their leaves.";
+  const full =
+    "Carbon dioxide. Plants take CO2 in through the stomata of their leaves and, using the energy of light captured by chlorophyll, combine it with water to make glucose; oxygen is released as a by-product.";
+
+  it("fails a pair whose rejected response, labelled incomplete, is the fuller one", () => {
+    const r = checkIncompleteLabels(
+      prompt,
+      [
+        { label: "chosen", text: short },
+        { label: "rejected", text: full, flaw: "incomplete" },
+      ],
+      checkAnswers,
+    );
+    expect(r).toMatchObject({ passed: false, defect: "ranking_wrong", details: { incomplete: "rejected" } });
+    expect(r!.reasons[0]).toMatch(/labelled incomplete, yet it is \d\.\d× as long as the chosen one/);
+  });
+
+  it("passes the right order, a lower response with another flaw, and rows without the label", () => {
+    const ranked = (flaw?: string) => [
+      { label: "chosen", text: full },
+      { label: "rejected", text: short, ...(flaw ? { flaw } : {}) },
+    ];
+    expect(checkIncompleteLabels(prompt, ranked("incomplete"), checkAnswers)).toMatchObject({ passed: true });
+    expect(
+      checkIncompleteLabels(
+        prompt,
+        [
+          { label: "chosen", text: short },
+          { label: "rejected", text: full, flaw: "factual_error" },
+        ],
+        checkAnswers,
+      ),
+    ).toBeNull();
+    expect(checkIncompleteLabels(prompt, ranked(), checkAnswers)).toBeNull();
+  });
+
+  it("does not hold a long evasion labelled incomplete against the label", () => {
+    const evasion =
+      "It is hard to say without knowing much more about the plant, its habitat and the season. Plant biology is a complicated field, so it would be best to consult a botanist or a good textbook before drawing conclusions.";
+    expect(
+      checkIncompleteLabels(
+        prompt,
+        [
+          { label: "rank-1", text: "Carbon dioxide, through the stomata." },
+          { label: "rank-2", text: evasion, flaw: "incomplete" },
+        ],
+        checkAnswers,
+      ),
+    ).toMatchObject({ passed: true });
+  });
+});
+
+describe("well-known facts: element symbols and numbers, counts and quantities of school science", () => {
+  it("checks an element's symbol and atomic number against the periodic table", () => {
+    const wrong = findElementClaims("Sodium's symbol is S, and the atomic number of neon is 12.");
+    expect(wrong.map((c) => [c.name, c.stated, c.expected, c.holds])).toEqual([
+      ["the symbol of sodium", "S", "Na", false],
+      ["the atomic number of neon", "12", "10", false],
+    ]);
+    expect(findElementClaims("Iron (Fe) and tin (Sn) form alloys; carbon has atomic number 6.")).toSatisfy(
+      (cs: Array<{ holds: boolean }>) => cs.length === 3 && cs.every((c) => c.holds),
+    );
+    // An oxidation state in brackets is not a symbol.
+    expect(findElementClaims("Copper (I) oxide and iron (V) species are rare.")).toEqual([]);
+    expect(checkConstantsInText("The chemical symbol for gold is Ag.")).toMatchObject({
+      passed: false,
+      defect: "wrong_fact",
+    });
+  });
+
+  it("checks counts exactly unless they are round, and quantities within their precision", () => {
+    const stated = (t: string, q?: string) => findConstantClaims(t, q).map((c) => [c.stated, c.holds]);
+    expect(stated("An adult human has 212 bones.")).toEqual([["212", false]]);
+    expect(stated("The adult skeleton has 206 bones; a newborn has about 300.")).toEqual([["206", true]]);
+    expect(stated("A human heart has two chambers.")).toEqual([["2", false]]);
+    expect(stated("The Solar System has eight planets.")).toEqual([["8", true]]);
+    expect(stated("The Earth is about 45 million years old.")).toEqual([["45 million", false]]);
+    expect(stated("The mean distance from the Earth to the Sun is about 1.5 × 10^8 km.")).toEqual([
+      ["1.5 × 10^8 km", true],
+    ]);
+    expect(stated("Earth's escape velocity is about 7.9 km/s, the speed of a low orbit.")).toEqual([
+      ["7.9 km/s", false],
+    ]);
+    expect(stated("The escape velocity from the Moon is only 2.4 km/s.")).toEqual([]);
+  });
+
+  it("checks the answer to a question that asks for a known value, even when it does not repeat the subject", () => {
+    const q = "How many bones are in the adult human body?";
+    expect(findConstantClaims("There are 270 of them.", q).map((c) => c.holds)).toEqual([false]);
+    expect(findConstantClaims("206.", q).map((c) => c.holds)).toEqual([true]);
+    const orbit = "How long does it take the Earth to orbit the Sun?";
+    expect(findConstantClaims("Roughly 28 days.", orbit).map((c) => c.holds)).toEqual([false]);
+    expect(
+      findConstantClaims("About 365¼ days, hence the leap year.", orbit).map((c) => c.holds),
+    ).not.toContain(false);
+  });
+
+  it("does not read a symbol inside a calculation as the constant", () => {
+    // "c = 42¹³ mod 851" is a ciphertext, not the speed of light.
+    expect(findConstantClaims("Encrypting m = 42 gives c = 42¹³ mod 851 = 302.")).toEqual([]);
+    expect(findConstantClaims("so c = 3 m/s in this toy model")).toMatchObject([{ holds: false }]);
+  });
+});
+
+describe("answers: correct answers the non-answer check used to reject", () => {
+  it("takes a value given on the first line, with the working after it", () => {
+    const prompt = "What is the final speed of a ball dropped from 20 m, ignoring air resistance?";
+    const answer =
+      "About 19.8 m/s.\n\nUse v² = 2gh: v = √(2 × 9.81 × 20) ≈ 19.8 m/s, since all the potential energy becomes kinetic energy.";
+    expect(checkAnswers(prompt, answer)).toMatchObject({ passed: true });
+  });
+
+  it("does not read an effect question into a second question", () => {
+    const prompt = "How do antibiotics work, and can they change how a virus behaves?";
+    const answer =
+      "Antibiotics kill bacteria or stop them multiplying: penicillin, for example, blocks the enzymes that build the bacterial cell wall. They cannot change how a virus behaves, because viruses have no cell wall and use the host's own machinery.";
+    expect(checkAnswers(prompt, answer)).toMatchObject({ passed: true });
+  });
+
+  it("takes a count answered in words, without reading it as a repeat of the prompt's numbers", () => {
+    const prompt = "How many flats are in the key of E-flat major, and which ones?";
+    const answer =
+      "Three: B♭, E♭ and A♭. Flats are added in the order B, E, A, D, G, C, F, and E-flat major is three steps anticlockwise from C on the circle of fifths.";
+    expect(checkAnswers(prompt, answer)).toMatchObject({ passed: true });
+    // A value question answered with only the prompt's numbers is still caught.
+    expect(
+      checkAnswers(
+        "A car travels 150 km in 2 hours. How fast does it go on average?",
+        "Its average speed depends on the 150 km it travels and the 2 hours it takes to do so, divided.",
+      ),
+    ).toMatchObject({ passed: false, defect: "non_answer" });
+  });
+
+  it("takes a word the answer uses for the quantity asked", () => {
+    const prompt = "What was the population of Constantinople in 1453?";
+    const answer =
+      "Estimates put it at only about 40,000 to 50,000 inhabitants when the Ottomans took the city, far fewer than at its height, after plague and decline had emptied whole districts.";
+    expect(checkAnswers(prompt, answer)).toMatchObject({ passed: true });
+  });
+});
+
+describe("claims against a source: values the source does not contradict", () => {
+  const check = (claim: string, passage: string) => {
+    const passages = [{ sourceId: "s1", text: passage }];
+    return lexicalClaimVerdict({ id: 1, text: claim }, indexPassages(passages), passages);
+  };
+
+  it("reads the second factor of a unit definition as a factor, not a fact", () => {
+    expect(definesOneUnit("One fathom is about 1.83 metres, or about ")).toBe(true);
+    expect(definesOneUnit("The harbour is about 1.83 metres deep, or about ")).toBe(false);
+    const passage = "One light-year is about 63,000 astronomical units, or about 9.46 × 10¹² km.";
+    const out = offlineFactCheck({
+      claims: [{ id: 1, text: "The star is 3 light-years away, about 190,000 astronomical units." }],
+      passages: [{ sourceId: "s1", text: passage }],
+    } as never);
+    expect(out.verdicts[0]!.verdict).not.toBe("contradicted");
+  });
+
+  it("does not take a number the claim states as well as the source's as the source's rival", () => {
+    const passage =
+      "The bridge was designed by Isambard Kingdom Brunel and completed in 1864. It spans the Avon Gorge.";
+    const v = check(
+      "It was completed in 1864, five years after Brunel's death in 1859, and spans the Avon Gorge.",
+      passage,
+    );
+    expect(v.verdict).not.toBe("contradicted");
+    // A claim that gives another year for the same event is still contradicted.
+    expect(check("The bridge was completed in 1874 and spans the Avon Gorge.", passage).verdict).toBe(
+      "contradicted",
+    );
+  });
+
+  it("does not compare a case the claim sets up itself with the source's value", () => {
+    const passage =
+      "The kinetic energy of a moving body is half its mass times the square of its speed. A 1,000 kg car at 20 m/s has a kinetic energy of 200 kJ.";
+    const v = check("At 40 m/s the same 1,000 kg car would have a kinetic energy of 800 kJ.", passage);
+    expect(v.verdict).not.toBe("contradicted");
+    expect(check("A 1,000 kg car at 20 m/s has a kinetic energy of 400 kJ.", passage).verdict).toBe(
+      "contradicted",
+    );
+  });
+});
+
+describe("arithmetic: a unit then an operator continues the right side", () => {
+  it("does not cut a chain of quantities after the first number", () => {
+    const text = "60 mph = 60 × 1.609 km / 1 h ≈ 96.5 km / 3600 s ≈ 0.0268 km/s.";
+    expect(checkArithmeticInText(text)?.passed ?? true).toBe(true);
+    expect(checkArithmeticInText("60 × 1.609 km ≈ 86.5 km")).toMatchObject({
+      passed: false,
+      defect: "wrong_arithmetic",
+    });
+  });
+});
+
+describe("names: a claim that puts another name where the source names someone or somewhere", () => {
+  const passages = [
+    {
+      sourceId: "s1",
+      text: "The Rosetta Stone was found in 1799 by French soldiers at Rashid in the Nile Delta. Its hieroglyphs were deciphered in 1822 by Jean-François Champollion, working from the Greek text.",
+    },
+  ];
+
+  it("finds a person or a place put in place of the source's", () => {
+    expect(
+      entityConflict(
+        "Its hieroglyphs were deciphered in 1822 by Thomas Young, working from the Greek text.",
+        passages,
+      ),
+    ).toMatchObject({ claimed: "Thomas Young", stated: "Jean-François Champollion", sourceId: "s1" });
+    expect(
+      entityConflict(
+        "The stone was found in 1799 by French soldiers at Alexandria in the Nile Delta.",
+        passages,
+      ),
+    ).toMatchObject({ claimed: "Alexandria", stated: "Rashid" });
+  });
+
+  it("leaves names the source mentions in another form, names after a connector, and extra names elsewhere", () => {
+    expect(
+      entityConflict(
+        "Champollion deciphered the hieroglyphs in 1822, working from the Greek text.",
+        passages,
+      ),
+    ).toBeNull();
+    expect(
+      entityConflict(
+        "French soldiers found it in 1799 at Rashid, which Europeans called Rosetta, in the Nile Delta.",
+        passages,
+      ),
+    ).toBeNull();
+    expect(
+      entityConflict(
+        "The hieroglyphs were deciphered in 1822 by Champollion, working from the Greek text, as Thomas Young had begun to do.",
+        passages,
+      ),
+    ).toBeNull();
+  });
+});
+
+describe("unit conversions: emphasis and the units of everyday engineering", () => {
+  it("reads a result in bold and the millibar", () => {
+    expect(checkConversionsInText("So 3 kWh = **10.8 kJ**.")).toMatchObject({
+      passed: false,
+      defect: "wrong_unit",
+    });
+    expect(checkConversionsInText("So 3 kWh = **10.8 MJ**.")).toMatchObject({ passed: true });
+    expect(checkConversionsInText("Standard pressure, 1 atm = 1.01325 mbar.")).toMatchObject({
+      passed: false,
+      defect: "wrong_unit",
+    });
+    expect(checkConversionsInText("Standard pressure, 1 atm = 1013.25 mbar.")).toMatchObject({
+      passed: true,
+    });
+  });
+});

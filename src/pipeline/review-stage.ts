@@ -29,6 +29,7 @@ import {
   checkAnswers,
   checkAudience,
   checkBoilerplate,
+  checkFinalValue,
   checkInjectionEcho,
   checkLanguage,
   checkRepetition,
@@ -731,7 +732,12 @@ function answersPrompt(
     return last;
   }
   if (fields.length === 0) return null;
-  return checkAnswers(prompt, fields.map((f) => f.text).join("\n\n"));
+  const whole = checkAnswers(prompt, fields.map((f) => f.text).join("\n\n"));
+  if (whole && !whole.passed) return whole;
+  // A row with a final answer of its own (QA `answer`, GRPO `predicted_answer`): it gives the value.
+  const final = [row.answer, row.predicted_answer].find((v): v is string => typeof v === "string");
+  const value = final && fields.some((f) => f.text === final) ? checkFinalValue(prompt, final) : null;
+  return value && !value.passed ? value : whole;
 }
 
 /**

@@ -696,17 +696,9 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
       "restates the question without answering it; give the answer",
     ]);
   const details = { promptTerms: pTerms.slice(0, 20) };
-  const asksNumber =
-    /\b(?:how (?:many|much|far|fast|long|likely)|calculate|compute|what(?:'s| is) (?:the|its) (?:value|sum|product|total|mass|number|probability|chance|odds|area|volume|speed|rate|percentage|variance|standard deviation|expected value|mean|median|npv|net present value|present value|energy|force|pressure|concentration|ph|yield|return|profit|cost)|solve for|evaluate)\b/i.test(
-      p,
-    ) ||
-    // "Estimate its period.", "Use Kepler's third law to estimate …"
-    /(?:^|[.?!:]\s+)estimate\b|\b(?:use|using)\b[^.?]{0,60}\bto estimate\b/i.test(p);
-  if (
-    asksNumber &&
-    !/\d/.test(a) &&
-    !/\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|half|none|no)\b/i.test(a)
-  )
+  const asksNumber = asksForValue(p);
+  // Step numbers and the constants of a formula ("n − 1") are not a value.
+  if (asksNumber && statedNumbers(a).length === 0 && !NUMBER_WORD.test(a))
     return defectResult(
       "answers",
       "non_answer",
@@ -722,7 +714,8 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
     given &&
     stated.length > 0 &&
     stated.every((v) => given.has(v)) &&
-    !/[=≈]/.test(a) &&
+    // A calculation ends in a number; a formula in letters ("det = a(ei − fh) …") is none.
+    !/[=≈]\s*[-−]?[$€£]?\s*\d/.test(a) &&
     contentWords(a).length >= 8
   )
     return defectResult(
@@ -850,6 +843,59 @@ const HEAD_SYNONYMS: Record<string, string[]> = Object.fromEntries(
   }).map(([k, v]) => [stem(k), v.split(" ").map((w) => stem(w))]),
 );
 
+/** A question that asks for a value: "how many", "calculate", "what is the area of…", "estimate". */
+export function asksForValue(prompt: string): boolean {
+  return (
+    /\b(?:how (?:many|much|far|fast|long|likely)|calculate|compute|what(?:'s| is) (?:the|its) (?:value|sum|product|total|mass|number|probability|chance|odds|area|volume|speed|rate|percentage|variance|standard deviation|expected value|mean|median|npv|net present value|present value|future value|energy|force|pressure|concentration|ph|yield|return|profit|cost)|solve for|evaluate)\b/i.test(
+      prompt,
+    ) ||
+    // "Estimate its period.", "Use Kepler's third law to estimate …"
+    /(?:^|[.?!:]\s+)estimate\b|\b(?:use|using)\b[^.?]{0,60}\bto estimate\b/i.test(prompt)
+  );
+}
+
+/** A number written as a word; "one" only where it counts ("one mole"), not "a large one". */
+const NUMBER_WORD =
+  /\b(?:zero|two|three|four|five|six|seven|eight|nine|ten|half|none|no)\b|(?<!\b(?:a|an|the|this|that|each|any|every|which|large|small|big|new|other|another|same|no)\s)\bone\b(?!\s+(?:of|another|way|thing)\b)/i;
+
+/** A text without its list and step markers ("1. Find the mean") and the constants of a formula written with variables ("n − 1", "(1 + r)ⁿ", "x^2"). */
+function withoutFormulaNumbers(text: string): string {
+  return text
+    .replace(/^\s*(?:step\s+)?\d+[.):]\s+/gim, " ")
+    .replace(/(?<![\d.,])\d+(?:\.\d+)?(?=\s*[-−+*/×·]\s*\p{L}(?!\p{L}))/gu, " ")
+    .replace(/(?<=(?<!\p{L})\p{L}\s*[-−+*/×·^]\s*)\d+(?:\.\d+)?(?!\d|[.,]\d)/gu, " ");
+}
+
+/** The numbers a text states as values (see {@link withoutFormulaNumbers}), thousands separators removed. */
+export function statedNumbers(text: string): string[] {
+  return [...withoutFormulaNumbers(text).matchAll(/\d+(?:[.,]\d+)*/g)].map((m) =>
+    m[0].replace(/,(?=\d{3}\b)/g, ""),
+  );
+}
+
+/** The stated values of a text with the unit or word written right after each ("0 °C", "60 km/h", "52 card"). */
+function valuesOf(text: string): string[] {
+  return [
+    ...withoutFormulaNumbers(text).matchAll(/(\d+(?:[.,]\d+)*)(?:[\s-]*([°%$€£]\s*\p{L}*|[\p{L}/²³]+))?/gu),
+  ].map((m) => `${m[1]!.replace(/,/g, "")} ${stem((m[2] ?? "").toLowerCase().replace(/\s+/g, ""))}`.trim());
+}
+
+/**
+ * The final answer of a row that has one (a QA `answer`, a GRPO `predicted_answer`) to a
+ * question that asks for a value: a sentence of four or more content words that states no
+ * number of its own, only the prompt's and a formula's ("It is the number of combinations of
+ * 52 cards taken 5 at a time", "Use PV = FV / (1 + r)ⁿ with FV = $1,000 …"), does not give the
+ * value. Null when the prompt asks for no value or the answer is a bare value or name.
+ */
+export function checkFinalValue(prompt: string, final: string): CheckResult | null {
+  if (!asksForValue(prompt) || contentWords(final).length < 4) return null;
+  const given = new Set(statedNumbers(prompt));
+  if (statedNumbers(final).some((n) => !given.has(n)) || NUMBER_WORD.test(final)) return pass("answers");
+  return defectResult("answers", "non_answer", [
+    "the prompt asks for a value but the final answer states none of its own (only the prompt's numbers or a formula); give the value",
+  ]);
+}
+
 /** Words that name an aspect of a subject rather than the subject ("the role of X"). */
 const ASPECT = new Set(
   "role purpose effect effects impact significance importance difference differences relationship history origin origins cause causes function advantage advantages disadvantage disadvantages benefit benefits process mechanism structure properties property features feature principle principles trend trends pattern patterns change changes variation reason reasons step steps stage stages types kinds ways".split(
@@ -880,13 +926,6 @@ export function askedSubject(prompt: string): string[] {
   if (/^(?:how|why|what|whether|when|where|which|who)$/i.test(words[0] ?? "")) return [];
   if (words.length > 4 || words.some((w) => ASPECT.has(w.toLowerCase()))) return [];
   return keyTerms(raw);
-}
-
-/** The numbers of a text with the unit or word written right after each ("0 °C", "60 km/h", "52 card"). */
-function valuesOf(text: string): string[] {
-  return [...text.matchAll(/(\d+(?:[.,]\d+)*)(?:[\s-]*([°%$€£]\s*\p{L}*|[\p{L}/²³]+))?/gu)].map((m) =>
-    `${m[1]!.replace(/,/g, "")} ${stem((m[2] ?? "").toLowerCase().replace(/\s+/g, ""))}`.trim(),
-  );
 }
 
 /** Words that cannot be the thing a part of a question asks for. */

@@ -6,7 +6,7 @@ import { indexPassages } from "../../src/tools/claims.js";
 import { checkIncompleteLabels } from "../../src/tools/consistency.js";
 import { checkConstantsInText, findConstantClaims, findElementClaims } from "../../src/tools/constants.js";
 import { checkArithmeticInText } from "../../src/tools/maths.js";
-import { checkAnswers } from "../../src/tools/text-gate.js";
+import { checkAnswers, checkFinalValue, statedNumbers } from "../../src/tools/text-gate.js";
 import { checkConversionsInText } from "../../src/tools/units.js";
 
 /**
@@ -270,5 +270,38 @@ describe("unit conversions: emphasis and the units of everyday engineering", () 
     expect(checkConversionsInText("Standard pressure, 1 atm = 1013.25 mbar.")).toMatchObject({
       passed: true,
     });
+  });
+});
+
+describe("values: a question that asks for a value gets one", () => {
+  it("does not count step numbers or a formula's constants as values", () => {
+    expect(statedNumbers("1. Find the mean.\n2. Divide by n − 1 and take (1 + r)ⁿ.")).toEqual([]);
+    expect(statedNumbers("Step 3: the total is $1,250.50, about 2 × 625.")).toEqual(["1250.50", "2", "625"]);
+    const method =
+      "To find it, first work out the mean.\n1. Subtract the mean from each value.\n2. Square each difference and average them.\n3. Take the square root. For a sample, divide by n − 1 instead of n.";
+    expect(checkAnswers("Calculate the standard deviation of 3, 5, 7 and 9.", method)).toMatchObject({
+      passed: false,
+      defect: "non_answer",
+    });
+    expect(
+      checkAnswers(
+        "Calculate the standard deviation of 3, 5, 7 and 9.",
+        `${method}\nThe mean is 6, the variance (9 + 1 + 1 + 9) / 4 = 5, so σ = √5 ≈ 2.24.`,
+      ),
+    ).toMatchObject({ passed: true });
+  });
+
+  it("holds a final answer to giving a value of its own, not the prompt's numbers or a formula", () => {
+    const q = "What is the future value of $2,000 invested for 3 years at 5% a year, compounded yearly?";
+    expect(checkFinalValue(q, "Apply FV = PV × (1 + r)ⁿ with PV = $2,000, r = 5% and n = 3.")).toMatchObject({
+      passed: false,
+      defect: "non_answer",
+    });
+    expect(checkFinalValue(q, "About $2,315.25, since 2,000 × 1.05³ = 2,315.25.")).toMatchObject({
+      passed: true,
+    });
+    // A bare value, even one the prompt holds, is an answer; a question that asks no value is not judged.
+    expect(checkFinalValue("What is the median of 4, 9 and 2?", "4")).toBeNull();
+    expect(checkFinalValue("Who wrote Hamlet?", "William Shakespeare wrote it around 1600.")).toBeNull();
   });
 });

@@ -81,6 +81,28 @@ export function loadSync<T>(specifier: string, opts: { commonJs?: boolean } = {}
   return mod as T;
 }
 
+/**
+ * A file inside an installed package, loaded with `require()` by its path (a package's
+ * `exports` does not list it), or undefined when the package or the file is not there.
+ * For a pinned package whose public entry does more than synthforge needs (mathjs's entry
+ * builds a whole default instance).
+ */
+export function loadPackageFile<T>(specifier: string, file: string): T | undefined {
+  let root: string;
+  try {
+    root = dirname(req.resolve(`${specifier}/package.json`));
+  } catch {
+    return undefined;
+  }
+  const path = join(root, file);
+  try {
+    req.resolve(path);
+  } catch {
+    return undefined;
+  }
+  return req(path) as T;
+}
+
 /** A value made on first use: `const math = lazy(() => create(all))`, then `math()`. */
 export function lazy<T>(make: () => T): () => T {
   let made = false;

@@ -427,3 +427,28 @@ describe("numbers as people write them", () => {
     expect(verdict("She died in 1950, so 1950 + 70 = 2021.")).toEqual(["wrong_arithmetic"]);
   });
 });
+
+describe("the private mathjs instance", () => {
+  it("is built from mathjs's factories, without loading the package entry's default instance", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const { join } = await import("node:path");
+    const root = join(import.meta.dirname, "..", "..");
+    // A fresh process: the test runner's own process may have loaded mathjs for other files.
+    const script = [
+      'import { createRequire } from "node:module";',
+      'import { mathjs } from "./src/tools/maths.ts";',
+      "const m = mathjs();",
+      'const out = [m.evaluate("sqrt(2 * 9.81 * 20)").toFixed(3), m.unit(2, "M").toNumber("mol/L"), m.simplify("x + x").toString(), m.evaluate("combinations(52, 5)")];',
+      'const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => /mathjs[\\\\/]lib[\\\\/]cjs[\\\\/](?:index|entry[\\\\/]mainAny)\\.js$/.test(k));',
+      "console.log(JSON.stringify({ out, loaded }));",
+    ].join("\n");
+    const res = JSON.parse(
+      execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+        cwd: root,
+        encoding: "utf8",
+      }),
+    ) as { out: unknown[]; loaded: string[] };
+    expect(res.out).toEqual(["19.809", 2, "2 * x", 2598960]);
+    expect(res.loaded).toEqual([]);
+  });
+});

@@ -7,6 +7,7 @@ import {
   entityConflict,
   exchangeConflict,
   numberConflict,
+  rankConflict,
   swapConflict,
 } from "../tools/claim-gate.js";
 import {
@@ -138,6 +139,16 @@ export function lexicalClaimVerdict(
       sourceId: swap.sourceId,
       evidence: swap.evidence,
       reason: `the claim says "${swap.claimed}" where the source says "${swap.stated}"`,
+    };
+  const ranked = rankConflict(c.text, passages);
+  if (ranked)
+    return {
+      ...v,
+      verdict: "contradicted",
+      method: "antonym",
+      sourceId: ranked.sourceId,
+      evidence: ranked.evidence,
+      reason: `the claim says "${ranked.claimed}" where the source says "${ranked.stated}"`,
     };
   const named = entityConflict(c.text, passages);
   if (named)

@@ -434,6 +434,63 @@ export function swapConflict(
   return null;
 }
 
+/**
+ * A rank the other way: the claim says "the longest river" where a source sentence about
+ * the same thing (two or more of the claim's words besides the superlative) says "the
+ * second-longest river", or the reverse; the sources never give the claim's rank.
+ */
+export function rankConflict(
+  claim: string,
+  passages: Array<{ sourceId: string; text: string }>,
+): SwapConflict | null {
+  const claimed = superlatives(claim);
+  if (claimed.length === 0) return null;
+  const words = new Set(contentWords(claim));
+  const all = passages.flatMap((p) =>
+    passageSentences(p.text).map((text) => ({ p, text, sup: superlatives(text) })),
+  );
+  for (const c of claimed) {
+    const same = (x: { superlative: string; noun: string }) =>
+      x.superlative === c.superlative && x.noun === c.noun;
+    if (all.some((s) => s.sup.some((x) => same(x) && x.rank === c.rank))) continue;
+    for (const s of all) {
+      const other = s.sup.find(same);
+      if (!other) continue;
+      // The source's subject: the claim's words before the superlative ("K2 is the
+      // second-highest …", not "… after Mount Everest").
+      if (contentWords(s.text.slice(0, other.at)).filter((w) => words.has(w)).length < 1) continue;
+      return { claimed: c.text, stated: other.text, sourceId: s.p.sourceId, evidence: s.text };
+    }
+  }
+  return null;
+}
+
+const ORDINALS: Record<string, number> = {
+  second: 2,
+  third: 3,
+  fourth: 4,
+  fifth: 5,
+  "2nd": 2,
+  "3rd": 3,
+  "4th": 4,
+  "5th": 5,
+};
+const SUPERLATIVE =
+  /\b(?:(second|third|fourth|fifth|2nd|3rd|4th|5th)[- ]?)?(longest|largest|highest|biggest|tallest|deepest|smallest|oldest|youngest|heaviest|lightest|hottest|coldest|fastest|slowest|brightest|closest|nearest|farthest|furthest|richest|busiest|widest|most populous|most abundant|most common)\s+(\p{L}+)/giu;
+
+/** Superlatives with their rank ("the second-longest river": 2, longest, river). */
+function superlatives(
+  text: string,
+): Array<{ rank: number; superlative: string; noun: string; text: string; at: number }> {
+  return [...text.matchAll(SUPERLATIVE)].map((m) => ({
+    at: m.index ?? 0,
+    rank: m[1] ? (ORDINALS[m[1].toLowerCase()] ?? 1) : 1,
+    superlative: m[2]!.toLowerCase(),
+    noun: stem(m[3]!.toLowerCase()),
+    text: m[0],
+  }));
+}
+
 /** Lower-case words that join the parts of a name ("Ferdinand von Richthofen", "Leonardo da Vinci"). */
 const NAME_PARTICLES = new Set([
   "von",

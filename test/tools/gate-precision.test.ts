@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { lexicalClaimVerdict, offlineFactCheck } from "../../src/agents/fact-check.js";
 import { definesOneUnit } from "../../src/core/text.js";
-import { entityConflict } from "../../src/tools/claim-gate.js";
+import { entityConflict, rankConflict } from "../../src/tools/claim-gate.js";
 import { indexPassages } from "../../src/tools/claims.js";
 import { checkIncompleteLabels } from "../../src/tools/consistency.js";
 import { checkConstantsInText, findConstantClaims, findElementClaims } from "../../src/tools/constants.js";
@@ -303,5 +303,27 @@ describe("values: a question that asks for a value gets one", () => {
     // A bare value, even one the prompt holds, is an answer; a question that asks no value is not judged.
     expect(checkFinalValue("What is the median of 4, 9 and 2?", "4")).toBeNull();
     expect(checkFinalValue("Who wrote Hamlet?", "William Shakespeare wrote it around 1600.")).toBeNull();
+  });
+});
+
+describe("ranks: a superlative the other way round", () => {
+  const passages = [
+    {
+      sourceId: "s1",
+      text: "K2 is the second-highest mountain on Earth, after Mount Everest. It lies on the border between Pakistan and China.",
+    },
+  ];
+  it("finds 'the highest mountain' where the source says 'the second-highest mountain'", () => {
+    expect(rankConflict("At 8,611 m, K2 is the highest mountain on Earth.", passages)).toMatchObject({
+      claimed: "highest mountain",
+      stated: "second-highest mountain",
+    });
+  });
+  it("leaves the same rank, another subject, and a superlative the sources do not rank", () => {
+    expect(
+      rankConflict("K2 is the second-highest mountain on Earth, in the Karakoram.", passages),
+    ).toBeNull();
+    expect(rankConflict("Mount Everest is the highest mountain on Earth.", passages)).toBeNull();
+    expect(rankConflict("The Nile is the longest river in Africa.", passages)).toBeNull();
   });
 });

@@ -70,6 +70,29 @@ function refutedFault(rationale: string, outcome: ResponseOutcome): string | nul
   return null;
 }
 
+/** Phrases of a rationale that say what a response leaves out ("does not mention X or Y"). */
+const OMISSION =
+  /\b(?:does(?:n't| not) (?:mention|cover|include|discuss|explain|name|state|give)|never (?:mentions|covers|names|explains)|fails to (?:mention|cover|explain|include)|without (?:mentioning|covering|explaining)|omits|leaves out|no mention of|missing|lacks)\s+([^.;:!?]{3,120})/gi;
+
+/**
+ * What a rationale says a response leaves out that the response does state: every part of
+ * "does not mention Okazaki fragments or DNA ligase" (split on "or", "and", commas) has all
+ * its content words in the response. The first such phrase, or null.
+ */
+export function refutedOmission(rationale: string, response: string): string | null {
+  const said = new Set(contentWords(response));
+  for (const m of rationale.matchAll(OMISSION)) {
+    const object = m[1]!.replace(/\b(?:so|which|because|but|while|and so|therefore)\b.*$/i, "");
+    const parts = object
+      .split(/,|\bor\b|\band\b|\bnor\b/i)
+      .map((p) => contentWords(p))
+      .filter((w) => w.length > 0);
+    if (parts.length > 0 && parts.every((ws) => ws.every((w) => said.has(w))))
+      return `"${m[0].trim().slice(0, 80)}" (the response does: ${parts.map((ws) => ws.join(" ")).join(", ")})`;
+  }
+  return null;
+}
+
 /** The content checks of one response, synchronous ones only (arithmetic, units, constants, chemistry). */
 export function contentChecks(text: string, context?: string): Array<CheckResult | null> {
   return [
@@ -141,6 +164,8 @@ export function checkRewardConsistency(
   reward: number,
   rationale: string,
   outcome: ResponseOutcome,
+  /** The response: a low reward for leaving out what it states is inconsistent. */
+  response?: string,
 ): CheckResult {
   const name = "reward";
   const polarity = rationalePolarity(rationale);
@@ -167,7 +192,10 @@ export function checkRewardConsistency(
       "reward_inconsistent",
     );
   }
-  const refuted = reward <= LOW_REWARD && !outcome.wrong ? refutedFault(rationale, outcome) : null;
+  const refuted =
+    reward <= LOW_REWARD && !outcome.wrong
+      ? (refutedFault(rationale, outcome) ?? (response ? refutedOmission(rationale, response) : null))
+      : null;
   if (refuted) {
     return fail(
       name,
@@ -201,6 +229,8 @@ export function checkLabelConsistency(
   label: boolean,
   labelReason: string | null,
   outcome: ResponseOutcome,
+  /** The completion: an undesirable label for leaving out what it states is inconsistent. */
+  completion?: string,
 ): CheckResult {
   const name = "label";
   const details = { label, responseWrong: outcome.wrong, responseVerified: outcome.verified };
@@ -226,6 +256,16 @@ export function checkLabelConsistency(
       "reward_inconsistent",
     );
   }
+  const omission =
+    !label && !outcome.wrong && completion ? refutedOmission(labelReason ?? "", completion) : null;
+  if (omission)
+    return fail(
+      name,
+      [`labelled undesirable for leaving something out, but it does not: its reason says ${omission}`],
+      0,
+      details,
+      "reward_inconsistent",
+    );
   return pass(name, details);
 }
 

@@ -446,6 +446,7 @@ export const DEFAULT_VERIFIERS: Verifier[] = [
         reward,
         rationale,
         withSourceSupport(await outcomeOfText(response, o, i.prompt), response, i.passages),
+        response,
       );
     },
   },
@@ -457,7 +458,12 @@ export const DEFAULT_VERIFIERS: Verifier[] = [
       const completion = str(i.row.completion);
       if (i.trainingType !== "kto" || !completion || typeof i.row.label !== "boolean") return null;
       const reason = typeof i.row.label_reason === "string" ? i.row.label_reason : null;
-      return checkLabelConsistency(i.row.label, reason, await outcomeOfText(completion, o, i.prompt));
+      return checkLabelConsistency(
+        i.row.label,
+        reason,
+        await outcomeOfText(completion, o, i.prompt),
+        completion,
+      );
     },
   },
   {

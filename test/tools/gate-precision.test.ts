@@ -3,7 +3,12 @@ import { lexicalClaimVerdict, offlineFactCheck } from "../../src/agents/fact-che
 import { definesOneUnit } from "../../src/core/text.js";
 import { entityConflict, rankConflict } from "../../src/tools/claim-gate.js";
 import { indexPassages } from "../../src/tools/claims.js";
-import { checkIncompleteLabels } from "../../src/tools/consistency.js";
+import {
+  checkIncompleteLabels,
+  checkLabelConsistency,
+  refutedOmission,
+  UNKNOWN_OUTCOME,
+} from "../../src/tools/consistency.js";
 import { checkConstantsInText, findConstantClaims, findElementClaims } from "../../src/tools/constants.js";
 import { checkArithmeticInText } from "../../src/tools/maths.js";
 import { checkAnswers, checkFinalValue, statedNumbers } from "../../src/tools/text-gate.js";
@@ -325,5 +330,35 @@ describe("ranks: a superlative the other way round", () => {
     ).toBeNull();
     expect(rankConflict("Mount Everest is the highest mountain on Earth.", passages)).toBeNull();
     expect(rankConflict("The Nile is the longest river in Africa.", passages)).toBeNull();
+  });
+});
+
+describe("omissions: a reason that says a response leaves out what it states", () => {
+  const completion =
+    "Photosynthesis has two stages. The light-dependent reactions in the thylakoids split water and make ATP and NADPH; the Calvin cycle in the stroma uses them to fix carbon dioxide into sugar.";
+  it("finds every part of 'does not mention X or Y' in the response", () => {
+    expect(refutedOmission("Incomplete: does not mention the Calvin cycle or ATP.", completion)).toMatch(
+      /does not mention the Calvin cycle or ATP/,
+    );
+    expect(refutedOmission("Incomplete: does not mention chlorophyll or ATP.", completion)).toBeNull();
+    expect(refutedOmission("Clear and accurate.", completion)).toBeNull();
+  });
+  it("fails a KTO row labelled undesirable for an omission it does not have", () => {
+    expect(
+      checkLabelConsistency(
+        false,
+        "incomplete: never mentions the thylakoids or the stroma",
+        UNKNOWN_OUTCOME,
+        completion,
+      ),
+    ).toMatchObject({ passed: false, defect: "reward_inconsistent" });
+    expect(
+      checkLabelConsistency(
+        false,
+        "incomplete: never mentions photorespiration",
+        UNKNOWN_OUTCOME,
+        completion,
+      ),
+    ).toMatchObject({ passed: true });
   });
 });

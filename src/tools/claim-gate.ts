@@ -508,6 +508,9 @@ const NAME_PARTICLES = new Set([
   "al",
 ]);
 
+const CALENDAR =
+  /^(?:january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?:[–-].*)?$/i;
+
 /** Words that link clauses: no anchor for what a name stands in for. */
 const CONNECTORS = new Set(
   "because after before when while since during until unless although though whereas which that this these those where whose into onto upon also then thus hence therefore however".split(
@@ -547,6 +550,11 @@ function namesIn(text: string): NameAt[] {
     )
       j++;
     const at = toks[i]!.index!;
+    // Months and weekdays are dates, for the date checks, not names.
+    if (j === i + 1 && CALENDAR.test(w)) {
+      i = j;
+      continue;
+    }
     const opens =
       /(?:^|[.!?:;•*\n-]\s*|["“(]\s*)$/u.test(text.slice(Math.max(0, at - 3), at).trimEnd()) || at === 0;
     if (!(opens && j === i + 1)) {
@@ -585,8 +593,6 @@ export function entityConflict(
   passages: Array<{ sourceId: string; text: string }>,
 ): SwapConflict | null {
   if (!/\s\p{Lu}/u.test(claim)) return null;
-  const best = bestSentence(claim, passages, 0.5);
-  if (!best) return null;
   // Words of a name are compared by stem and shared 5-letter stems ("Ottomans" is "Ottoman").
   const wordsOf = (text: string) =>
     (text.toLowerCase().match(/\p{L}[\p{L}'’-]*/gu) ?? []).map((w) => stem(w.replace(/['’]s$/u, "")));
@@ -595,6 +601,11 @@ export function entityConflict(
   const mentioned = (w: string, all: string[]) => all.some((x) => x === w || related(w, x));
   const novel = namesIn(claim).filter((n) => n.before && n.words.every((w) => !mentioned(stem(w), known)));
   if (novel.length === 0) return null;
+  // The sentence that states the same thing, judged without the names no source has.
+  let rest = claim;
+  for (const n of novel) rest = rest.replace(n.name, " ");
+  const best = bestSentence(rest, passages, 0.5);
+  if (!best) return null;
   const missing = namesIn(best.text).filter(
     (n) => n.before && n.words.every((w) => !mentioned(stem(w), claimWords)),
   );

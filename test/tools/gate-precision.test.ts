@@ -239,6 +239,24 @@ describe("names: a claim that puts another name where the source names someone o
     ).toMatchObject({ claimed: "Alexandria", stated: "Rashid" });
   });
 
+  it("judges the claim without its unknown names, so several of them do not hide the swap", () => {
+    expect(
+      entityConflict(
+        "The stone was found in 1799 by British sailors at Alexandria, near Abu Qir Bay in the Nile Delta.",
+        passages,
+      ),
+    ).toMatchObject({ claimed: "British", stated: "French" });
+  });
+
+  it("does not take months for names", () => {
+    const monsoon = [
+      { sourceId: "m", text: "Moist south-westerly winds bring heavy rain from June to September." },
+    ];
+    expect(
+      entityConflict("In the south-east, north-easterly winds bring rain from October to December.", monsoon),
+    ).toBeNull();
+  });
+
   it("leaves names the source mentions in another form, names after a connector, and extra names elsewhere", () => {
     expect(
       entityConflict(

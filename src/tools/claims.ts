@@ -274,6 +274,15 @@ function coverageOf(claimWords: string[], sentence: Sentence): number {
   return hit / claimWords.length;
 }
 
+/** The best coverage of the claim's words by a sentence that states the number `text`. */
+function numberHolderCoverage(text: string, claimWords: string[], index: Sentence[]): number {
+  let best = 0;
+  for (const s of index)
+    if (numbersIn(s.text).some((m) => numericEquivalent(text, m.text).equivalent))
+      best = Math.max(best, coverageOf(claimWords, s));
+  return best;
+}
+
 /** The content words of a passage (every claim is checked against every passage). */
 const passageWordSet = memoizeText((text) => new Set(contentWords(text)), 1024);
 
@@ -354,7 +363,11 @@ export function lexicalCheck(
     for (const n of claimNums) {
       if (n.before && LABEL_WORDS.has(n.before)) continue;
       const found = passageNums.some((m) => numericEquivalent(n.text, m.text).equivalent);
-      if (found) continue;
+      // A value the source gives, but for another thing: the sentence that states the claim
+      // (70% of its words) gives another value of the same kind, and every sentence that
+      // holds the claim's number states far less of it ("a solar day … lasts 59 Earth days"
+      // where 59 days is the source's rotation period and its solar day is 176 days).
+      if (found && (bestCov < 0.7 || numberHolderCoverage(n.text, cw, index) > bestCov - 0.3)) continue;
       // A rival the claim states too is another quantity's value ("dated in 2009 … Bacon's death in 1292").
       const rival = sentNums.find(
         (m) =>
@@ -363,6 +376,14 @@ export function lexicalCheck(
           !numericEquivalent(n.text, m.text).equivalent &&
           !claimNums.some((c) => numericEquivalent(c.text, m.text).equivalent),
       );
+      if (rival && found) {
+        return {
+          ...base,
+          verdict: "contradicted",
+          method: "numeric",
+          reason: `the claim says ${n.text}; the source says ${rival.text} (it gives ${n.text} for something else)`,
+        };
+      }
       if (rival) {
         return {
           ...base,

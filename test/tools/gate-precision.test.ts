@@ -194,6 +194,16 @@ describe("claims against a source: values the source does not contradict", () =>
     );
   });
 
+  it("finds a value the source gives for another thing, stated for the claim's", () => {
+    const passage =
+      "Venus rotates once every 243 Earth days and orbits the Sun every 225 Earth days. Because it spins backwards, a solar day on Venus, from one sunrise to the next, lasts about 117 Earth days.";
+    const v = check("A solar day on Venus, from one sunrise to the next, lasts about 243 Earth days.", passage);
+    expect(v).toMatchObject({ verdict: "contradicted", method: "numeric" });
+    expect(v.reason).toMatch(/the claim says 243 Earth; the source says 117 Earth \(it gives 243 Earth for something else\)/);
+    // The same number for the thing the source gives it for is supported, not contradicted.
+    expect(check("Venus rotates once every 243 Earth days.", passage).verdict).not.toBe("contradicted");
+  });
+
   it("does not compare a case the claim sets up itself with the source's value", () => {
     const passage =
       "The kinetic energy of a moving body is half its mass times the square of its speed. A 1,000 kg car at 20 m/s has a kinetic energy of 200 kJ.";

@@ -465,8 +465,11 @@ export interface ArithmeticClaim {
   holds: boolean;
   /** `≈`, "about", "roughly"...: the stated result is rounded, to the precision it is written with. */
   approximate?: boolean;
-  /** What was checked: a calculation, a percentage change from one value to another. */
-  kind?: "calculation" | "percent_change";
+  /**
+   * What was checked: a calculation, a percentage change from one value to another, or an
+   * amount before a percentage was added or taken off.
+   */
+  kind?: "calculation" | "percent_change" | "reverse_percent";
   /** The defect when it does not hold: a wrong result, or a result in the wrong unit. */
   defect?: "wrong_arithmetic" | "wrong_unit";
 }
@@ -874,14 +877,68 @@ function findPercentChanges(text: string): ArithmeticClaim[] {
  * the starting value and one is the change on the final value (the classic wrong base), the
  * answer is wrong.
  */
+const REVERSE_RE =
+  /(-?\d[\d,]*(?:\.\d+)?)\s+(?:including|incl\.?|inclusive of|with|after(?: adding)?)\s+(?:an?\s+)?(\d+(?:\.\d+)?)\s*(?:%|\s+per\s?cent\b)\s*(vat|sales tax|tax|gst|service charge|tip|mark-?up|increase|rise|discount|reduction)\b/i;
+
+/**
+ * An amount before a percentage was added or taken off ("An item costs £96 including 20% VAT.
+ * What is its price before VAT?"): the answer must be 96 / 1.20 = 80, not 96 × 0.80 = 76.80
+ * (the percentage taken off the final amount instead of the original). Only that common
+ * wrong method is reported; an answer with the right value, or neither, is left alone.
+ */
+export function findReversePercentAnswer(text: string, context: string): ArithmeticClaim[] {
+  const ctx = prepareArithmetic(context);
+  const m = REVERSE_RE.exec(ctx);
+  if (
+    !m ||
+    !/\b(?:before|without|excluding|excl\.?|pre-?(?:tax|vat)|original|net)\b/i.test(
+      ctx.slice(m.index + m[0].length),
+    )
+  )
+    return [];
+  const total = Number(m[1]!.replace(/,/g, ""));
+  const r = Number(m[2]) / 100;
+  if (!total || !r || r >= 1) return [];
+  const off = /discount|reduction/i.test(m[3]!);
+  const right = off ? total / (1 - r) : total / (1 + r);
+  const wrong = off ? total * (1 + r) : total * (1 - r);
+  const stated = [...prepareArithmetic(text).matchAll(/(?<![\d.])\d[\d,]*(?:\.\d+)?(?![\d%])/g)].map(
+    (x) => x[0],
+  );
+  const near = (lit: string, target: number) =>
+    Math.abs(Number(lit.replace(/,/g, "")) - target) <=
+    Math.max(writtenResolution(lit, true), 0.005 * target);
+  if (stated.some((lit) => near(lit, right))) return [];
+  const bad = stated.find((lit) => near(lit, wrong));
+  if (!bad) return [];
+  return [
+    {
+      text: `${m[0]} … ${bad}`,
+      expression: `${total} / ${off ? `(1 − ${r})` : `(1 + ${r})`}`,
+      stated: bad,
+      computed: right,
+      holds: false,
+      kind: "reverse_percent",
+      defect: "wrong_arithmetic",
+    },
+  ];
+}
+
 export function findPercentChangeAnswer(text: string, context: string): ArithmeticClaim[] {
   const ctx = prepareArithmetic(context);
   if (!new RegExp(String.raw`\b(?:${CHANGE_WORDS}|percentage|percent)\b`, "i").test(ctx)) return [];
   const spans = [...ctx.matchAll(PCT_CHANGE_RE)];
   if (spans.length !== 1) return [];
-  const x = Number(spans[0]![1]!.replace(/,/g, ""));
-  const y = Number(spans[0]![3]!.replace(/,/g, ""));
+  let x = Number(spans[0]![1]!.replace(/,/g, ""));
+  let y = Number(spans[0]![3]!.replace(/,/g, ""));
   if (!x || !y || x === y) return [];
+  // "falls from 80 to 60 … what rise gets it back to 80?": the change asked is the way back,
+  // measured on the value it starts back from.
+  const back =
+    /\b(?:back to|return(?:s|ing)? to|recover(?:s|ing)? to|get it back to)\s+(-?\d[\d,]*(?:\.\d+)?)/i.exec(
+      ctx.slice((spans[0]!.index ?? 0) + spans[0]![0].length),
+    );
+  if (back && Number(back[1]!.replace(/,/g, "")) === x) [x, y] = [y, x];
   const right = Math.abs(((y - x) / x) * 100);
   const wrongBase = Math.abs(((y - x) / y) * 100);
   const flat = prepareArithmetic(text);
@@ -896,7 +953,7 @@ export function findPercentChangeAnswer(text: string, context: string): Arithmet
   if (!bad) return [];
   return [
     {
-      text: `${spans[0]![0]} … ${bad}%`,
+      text: `${back ? `from ${x} back to ${y}` : spans[0]![0]} … ${bad}%`,
       expression: `(${y} − ${x}) / ${x} × 100`,
       stated: `${bad}%`,
       computed: ((y - x) / Math.abs(x)) * 100,
@@ -914,14 +971,21 @@ export function findPercentChangeAnswer(text: string, context: string): Arithmet
 export function checkArithmeticInText(text: string, context?: string): CheckResult | null {
   return claimsResult(
     "arithmetic",
-    [...findArithmetic(text), ...(context ? findPercentChangeAnswer(text, context) : [])],
+    [
+      ...findArithmetic(text),
+      ...(context
+        ? [...findPercentChangeAnswer(text, context), ...findReversePercentAnswer(text, context)]
+        : []),
+    ],
     (c) => c.holds,
     (c) =>
       c.kind === "percent_change"
         ? `percentage change is wrong: "${c.text.trim()}" (the change from the starting value is ${+(c.computed ?? 0).toPrecision(4)}%)`
-        : c.defect === "wrong_unit"
-          ? `the unit of a result is wrong: "${c.text.trim()}" (the left side is ${+(c.computed ?? 0).toPrecision(6)} in other units)`
-          : `arithmetic is wrong: "${c.text.trim()}" (the left side is ${c.computed === null ? "not computable" : +c.computed.toPrecision(6)})`,
+        : c.kind === "reverse_percent"
+          ? `the amount before the percentage is wrong: "${c.text.trim()}" (it is ${c.expression} = ${+(c.computed ?? 0).toPrecision(6)})`
+          : c.defect === "wrong_unit"
+            ? `the unit of a result is wrong: "${c.text.trim()}" (the left side is ${+(c.computed ?? 0).toPrecision(6)} in other units)`
+            : `arithmetic is wrong: "${c.text.trim()}" (the left side is ${c.computed === null ? "not computable" : +c.computed.toPrecision(6)})`,
     (c) => c.defect ?? "wrong_arithmetic",
   );
 }

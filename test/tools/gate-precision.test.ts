@@ -10,7 +10,7 @@ import {
   UNKNOWN_OUTCOME,
 } from "../../src/tools/consistency.js";
 import { checkConstantsInText, findConstantClaims, findElementClaims } from "../../src/tools/constants.js";
-import { checkArithmeticInText } from "../../src/tools/maths.js";
+import { checkArithmeticInText, findReversePercentAnswer } from "../../src/tools/maths.js";
 import { checkAnswers, checkFinalValue, statedNumbers } from "../../src/tools/text-gate.js";
 import { checkConversionsInText } from "../../src/tools/units.js";
 
@@ -197,9 +197,14 @@ describe("claims against a source: values the source does not contradict", () =>
   it("finds a value the source gives for another thing, stated for the claim's", () => {
     const passage =
       "Venus rotates once every 243 Earth days and orbits the Sun every 225 Earth days. Because it spins backwards, a solar day on Venus, from one sunrise to the next, lasts about 117 Earth days.";
-    const v = check("A solar day on Venus, from one sunrise to the next, lasts about 243 Earth days.", passage);
+    const v = check(
+      "A solar day on Venus, from one sunrise to the next, lasts about 243 Earth days.",
+      passage,
+    );
     expect(v).toMatchObject({ verdict: "contradicted", method: "numeric" });
-    expect(v.reason).toMatch(/the claim says 243 Earth; the source says 117 Earth \(it gives 243 Earth for something else\)/);
+    expect(v.reason).toMatch(
+      /the claim says 243 Earth; the source says 117 Earth \(it gives 243 Earth for something else\)/,
+    );
     // The same number for the thing the source gives it for is supported, not contradicted.
     expect(check("Venus rotates once every 243 Earth days.", passage).verdict).not.toBe("contradicted");
   });
@@ -388,5 +393,30 @@ describe("omissions: a reason that says a response leaves out what it states", (
         completion,
       ),
     ).toMatchObject({ passed: true });
+  });
+});
+
+describe("percentages: the way back and the amount before a percentage", () => {
+  it("measures a rise back to the start on the value it starts back from", () => {
+    const q =
+      "A town's population fell from 50,000 to 40,000. By what percentage must it grow to get back to 50,000?";
+    // 10,000 / 40,000 = 25% is right; 10,000 / 50,000 = 20% measures it on the wrong value.
+    expect(checkArithmeticInText("It must grow by 25%, since 10,000 / 40,000 = 0.25.", q)).not.toMatchObject({
+      passed: false,
+    });
+    expect(checkArithmeticInText("It must grow by 20%: the same 20% it lost.", q)).toMatchObject({
+      passed: false,
+      defect: "wrong_arithmetic",
+    });
+  });
+
+  it("finds a percentage taken off the final amount instead of the original", () => {
+    const q =
+      "A meal costs $57.50 including a 15% service charge. What did it cost before the service charge?";
+    const wrong = findReversePercentAnswer("$57.50 × 0.85 = $48.88, so about $48.88.", q);
+    expect(wrong).toMatchObject([{ kind: "reverse_percent", holds: false, stated: "48.88" }]);
+    expect(wrong[0]!.computed).toBeCloseTo(50, 6);
+    expect(findReversePercentAnswer("$57.50 / 1.15 = $50.00.", q)).toEqual([]);
+    expect(findReversePercentAnswer("$57.50 × 0.85 = $48.88.", "What is 15% off $57.50?")).toEqual([]);
   });
 });

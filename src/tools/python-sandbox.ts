@@ -146,6 +146,9 @@ def _abc_registries():
     return out
 _abc_saved = _abc_registries()
 _abc_token = [abc.get_cache_token()]
+# One seed for every child, so every program gets the same stream whichever child runs it
+# (random seeds itself from the OS on import: children started apart would differ).
+random.seed(0)
 _random_state = random.getstate()
 _decimal_context = decimal.getcontext().copy()
 _DEC_FIELDS = ('prec', 'rounding', 'Emin', 'Emax', 'capitals', 'clamp')

@@ -98,6 +98,13 @@ describe("python sandbox: ordinary programs", () => {
     await run("import random\nrandom.seed(1)\nrandom.random()");
     const b = await run("import random\nprint(random.random())");
     expect(b.stdout).toBe(a.stdout);
+    // Whichever child runs it: two at once go to two children (each seeded from the OS on
+    // start-up before every child was given one seed).
+    const both = await Promise.all([
+      run("import random, time\ntime.sleep(0.2)\nprint(random.random())"),
+      run("import random, time\ntime.sleep(0.2)\nprint(random.random())"),
+    ]);
+    expect(both.map((r) => r.stdout)).toEqual([a.stdout, a.stdout]);
   });
 
   it("reads no keyboard input", async () => {

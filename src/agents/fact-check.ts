@@ -8,6 +8,7 @@ import {
   exchangeConflict,
   numberConflict,
   rankConflict,
+  type SwapConflict,
   swapConflict,
 } from "../tools/claim-gate.js";
 import {
@@ -107,6 +108,37 @@ function credible(v: LexicalVerdict): LexicalVerdict {
 
 type Passage = { sourceId: string; text: string };
 
+/** What a conflict check found: the claim's wording, the source's, and where. */
+type Conflict = SwapConflict & { about?: string };
+
+const says = (x: Conflict) => `the claim says "${x.claimed}" where the source says "${x.stated}"`;
+const gives = (x: Conflict) => `the claim gives ${x.claimed} where the source gives ${x.stated}`;
+
+/**
+ * The conflicts the word-overlap check cannot see, in the order they are tried, each with
+ * the method it reports and how it words its reason.
+ */
+const SOURCE_CONFLICTS: Array<{
+  find: (claim: string, passages: Passage[]) => Conflict | null;
+  method: string;
+  reason: (x: Conflict) => string;
+}> = [
+  {
+    find: numberConflict,
+    method: "numeric",
+    reason: (x) => `the claim gives ${x.claimed} for "${x.about}" where the source gives ${x.stated}`,
+  },
+  { find: swapConflict, method: "antonym", reason: says },
+  { find: rankConflict, method: "antonym", reason: says },
+  {
+    find: entityConflict,
+    method: "entity",
+    reason: (x) => `the claim names "${x.claimed}" where the source names "${x.stated}"`,
+  },
+  { find: exchangeConflict, method: "numeric", reason: gives },
+  { find: directionConflict, method: "antonym", reason: says },
+];
+
 /**
  * The lexical verdict of one claim, with the conflicts the word-overlap check cannot see:
  * a number the best-matching source sentence gives differently for the same thing, a
@@ -120,66 +152,18 @@ export function lexicalClaimVerdict(
 ): LexicalVerdict {
   const v = credible(lexicalCheck(c, index, passages));
   if (v.verdict === "contradicted" || CODE_LIKE.test(c.text)) return v;
-  const conflict = numberConflict(c.text, passages);
-  if (conflict)
-    return {
-      ...v,
-      verdict: "contradicted",
-      method: "numeric",
-      sourceId: conflict.sourceId,
-      evidence: conflict.evidence,
-      reason: `the claim gives ${conflict.claimed} for "${conflict.about}" where the source gives ${conflict.stated}`,
-    };
-  const swap = swapConflict(c.text, passages);
-  if (swap)
-    return {
-      ...v,
-      verdict: "contradicted",
-      method: "antonym",
-      sourceId: swap.sourceId,
-      evidence: swap.evidence,
-      reason: `the claim says "${swap.claimed}" where the source says "${swap.stated}"`,
-    };
-  const ranked = rankConflict(c.text, passages);
-  if (ranked)
-    return {
-      ...v,
-      verdict: "contradicted",
-      method: "antonym",
-      sourceId: ranked.sourceId,
-      evidence: ranked.evidence,
-      reason: `the claim says "${ranked.claimed}" where the source says "${ranked.stated}"`,
-    };
-  const named = entityConflict(c.text, passages);
-  if (named)
-    return {
-      ...v,
-      verdict: "contradicted",
-      method: "entity",
-      sourceId: named.sourceId,
-      evidence: named.evidence,
-      reason: `the claim names "${named.claimed}" where the source names "${named.stated}"`,
-    };
-  const exchanged = exchangeConflict(c.text, passages);
-  if (exchanged)
-    return {
-      ...v,
-      verdict: "contradicted",
-      method: "numeric",
-      sourceId: exchanged.sourceId,
-      evidence: exchanged.evidence,
-      reason: `the claim gives ${exchanged.claimed} where the source gives ${exchanged.stated}`,
-    };
-  const reversed = directionConflict(c.text, passages);
-  if (reversed)
-    return {
-      ...v,
-      verdict: "contradicted",
-      method: "antonym",
-      sourceId: reversed.sourceId,
-      evidence: reversed.evidence,
-      reason: `the claim says "${reversed.claimed}" where the source says "${reversed.stated}"`,
-    };
+  for (const { find, method, reason } of SOURCE_CONFLICTS) {
+    const x = find(c.text, passages);
+    if (x)
+      return {
+        ...v,
+        verdict: "contradicted",
+        method,
+        sourceId: x.sourceId,
+        evidence: x.evidence,
+        reason: reason(x),
+      };
+  }
   return v;
 }
 
@@ -199,7 +183,7 @@ export function lexicalStanding(
   // Values exchanged across the clauses of one sentence (the claims split it).
   const exchanged = sentences(text.slice(0, 20_000)).flatMap((sen) => {
     const x = exchangeConflict(sen, passages);
-    return x ? [`the claim gives ${x.claimed} where the source gives ${x.stated}`] : [];
+    return x ? [gives(x)] : [];
   });
   return {
     contradicted: [

@@ -436,8 +436,9 @@ export function swapConflict(
 
 /**
  * A rank the other way: the claim says "the longest river" where a source sentence about
- * the same thing (two or more of the claim's words besides the superlative) says "the
- * second-longest river", or the reverse; the sources never give the claim's rank.
+ * the same subject (one of the claim's words before its superlative: "The Danube is the
+ * second-longest river") says "the second-longest river", or the reverse; the sources never
+ * give the claim's rank for that superlative.
  */
 export function rankConflict(
   claim: string,

@@ -248,11 +248,14 @@ const CONSTANTS: ConstantEntry[] = [
   },
   {
     name: "the Earth's escape velocity",
-    subject: /\b(?:earth(?:'s)? escape (?:velocity|speed)|escape (?:velocity|speed) (?:of|from|at) (?:the )?earth(?:'s surface)?)\b/i,
+    subject:
+      /\b(?:earth(?:'s)? escape (?:velocity|speed)|escape (?:velocity|speed) (?:of|from|at) (?:the )?earth(?:'s surface)?)\b/i,
     values: [{ value: 11_186, unit: "m/s" }],
     relTol: 0.02,
-    unless: /\b(?:moon|mars|jupiter|venus|mercury|saturn|sun|orbit(?:al)? (?:speed|velocity)|altitude|above)\b/i,
-    asked: /\bwhat is (?:the )?(?:earth's escape (?:velocity|speed)|escape (?:velocity|speed) (?:of|from) (?:the )?earth)\b/i,
+    unless:
+      /\b(?:moon|mars|jupiter|venus|mercury|saturn|sun|orbit(?:al)? (?:speed|velocity)|altitude|above)\b/i,
+    asked:
+      /\bwhat is (?:the )?(?:earth's escape (?:velocity|speed)|escape (?:velocity|speed) (?:of|from) (?:the )?earth)\b/i,
   },
   {
     name: "the mean distance from the Earth to the Moon",
@@ -733,7 +736,8 @@ const ELEMENT_NAMES: ReadonlyMap<string, Element> = new Map([
 const NAME = `(${[...ELEMENT_NAMES.keys()].sort((a, b) => b.length - a.length).join("|")})`;
 const SYMBOL = "([A-Za-z][a-z]?)";
 /** Sentences that give an element's symbol, with the groups holding the name and the symbol. */
-const SYMBOL_CLAIMS: Array<{ re: RegExp; name: number; symbol: number }> = [
+/** `bracketed`: the symbol in brackets after the name, where a Roman numeral is an oxidation state. */
+const SYMBOL_CLAIMS: Array<{ re: RegExp; name: number; symbol: number; bracketed?: true }> = [
   {
     re: new RegExp(`\\b(?:chemical |element )?symbol (?:for|of) ${NAME} is ${SYMBOL}\\b`, "gi"),
     name: 1,
@@ -749,7 +753,7 @@ const SYMBOL_CLAIMS: Array<{ re: RegExp; name: number; symbol: number }> = [
     name: 2,
     symbol: 1,
   },
-  { re: new RegExp(`\\b${NAME} \\(${SYMBOL}\\)`, "gi"), name: 1, symbol: 2 },
+  { re: new RegExp(`\\b${NAME} \\(${SYMBOL}\\)`, "gi"), name: 1, symbol: 2, bracketed: true },
 ];
 /** Sentences that give an element's atomic number. */
 const NUMBER_CLAIMS: Array<{ re: RegExp; name: number; number: number }> = [
@@ -771,16 +775,11 @@ const NUMBER_CLAIMS: Array<{ re: RegExp; name: number; number: number }> = [
 export function findElementClaims(text: string): ConstantClaim[] {
   const out: ConstantClaim[] = [];
   const scan = text.slice(0, 20_000);
-  for (const { re, name, symbol } of SYMBOL_CLAIMS)
+  for (const { re, name, symbol, bracketed } of SYMBOL_CLAIMS)
     for (const m of scan.matchAll(re)) {
       const element = ELEMENT_NAMES.get(m[name]!.toLowerCase());
       const stated = m[symbol]!;
-      if (
-        !element ||
-        !/^[A-Z][a-z]?$/.test(stated) ||
-        (/^(?:I|V)$/.test(stated) && re === SYMBOL_CLAIMS[3]!.re)
-      )
-        continue;
+      if (!element || !/^[A-Z][a-z]?$/.test(stated) || (bracketed && /^(?:I|V)$/.test(stated))) continue;
       out.push({
         kind: "element",
         name: `the symbol of ${element.name}`,

@@ -40,9 +40,12 @@ interface Claim {
  */
 export class AnswerTracker {
   private readonly claims = new Map<string, Claim>();
-  /** Questions whose answers hold each sentence (by key hash), and open with it. */
-  private readonly holders = new Map<number, Set<string>>();
-  private readonly openers = new Map<number, Set<string>>();
+  /**
+   * Questions whose answers hold each sentence (by key hash), and open with it: one id
+   * alone as a string (most sentences have one holder), a set when more share it.
+   */
+  private readonly holders = new Map<number, Holders>();
+  private readonly openers = new Map<number, Holders>();
   private readonly heads = new Map<number, string>();
   /** Questions whose claim still holds their row (not yet approved or dropped). */
   private readonly open = new Set<string>();
@@ -125,8 +128,9 @@ export class AnswerTracker {
   }
 
   /** True when a question other than `self` in `ids` holds an answer that still counts (dropped ones are released). */
-  private others(ids: Set<string> | undefined, self: string): boolean {
+  private others(ids: Holders | undefined, self: string): boolean {
     if (!ids) return false;
+    if (typeof ids === "string") return ids !== self && this.alive(ids);
     for (const id of [...ids]) if (id !== self && this.alive(id)) return true;
     return false;
   }
@@ -166,20 +170,25 @@ export function textHash(text: string): number {
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
-function add<K>(map: Map<K, Set<string>>, key: K, id: string): void {
-  let set = map.get(key);
-  if (!set) {
-    set = new Set();
-    map.set(key, set);
-  }
-  set.add(id);
+/** The questions holding one sentence: an id alone, or a set of two or more. */
+type Holders = string | Set<string>;
+
+function add<K>(map: Map<K, Holders>, key: K, id: string): void {
+  const held = map.get(key);
+  if (held === undefined || held === id) map.set(key, id);
+  else if (typeof held === "string") map.set(key, new Set([held, id]));
+  else held.add(id);
 }
 
-function remove<K>(map: Map<K, Set<string>>, key: K, id: string): void {
-  const set = map.get(key);
-  if (!set) return;
-  set.delete(id);
-  if (set.size === 0) map.delete(key);
+function remove<K>(map: Map<K, Holders>, key: K, id: string): void {
+  const held = map.get(key);
+  if (held === undefined) return;
+  if (typeof held === "string") {
+    if (held === id) map.delete(key);
+    return;
+  }
+  held.delete(id);
+  if (held.size === 1) map.set(key, held.values().next().value as string);
 }
 
 /** Per run (keyed by the run row object of its context): its tracker, seeded from the store once. */

@@ -30,6 +30,26 @@ describe("answer tracker (issue 15: bounded per-run state)", () => {
     expect(t.claim("other", answer(1), { status: "generated" })).toBeNull();
   });
 
+  it("tracks a sentence held by several answers until the last one lets it go", () => {
+    const t = new AnswerTracker();
+    const shared = "Osmosis moves water across a membrane towards the more concentrated side.";
+    const own = (q: string) => `${q} opens this answer in its own words. ${shared}`;
+    for (const q of ["a", "b", "c"]) expect(t.claim(q, own(q))).toBeNull();
+    const used = (q: string) => t.usedIn(q, [{ text: shared }]).sentences;
+    expect(used("a")).toEqual([shared]);
+    t.release("b");
+    t.release("c");
+    // Only "a" holds it now: "a" sees no other holder, anyone else does.
+    expect(used("a")).toEqual([]);
+    expect(used("b")).toEqual([shared]);
+    t.claim("b", own("b"));
+    t.release("a");
+    expect(used("b")).toEqual([]);
+    expect(used("a")).toEqual([shared]);
+    t.release("b");
+    expect(used("z")).toEqual([]);
+  });
+
   it("tells sentences apart by a hash that differs for near-identical texts", () => {
     const keys = new Set<number>();
     for (let i = 0; i < 50_000; i++) keys.add(textHash(`sentence ${i} of the corpus.`));

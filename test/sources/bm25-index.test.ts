@@ -6,9 +6,11 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import MiniSearch from "minisearch";
 import { describe, expect, it } from "vitest";
 import { SUBJECTS, termParagraph } from "../../bench/synthetic-corpus.js";
 import { memoizeText } from "../../src/core/memo.js";
+import { contentWords } from "../../src/core/text.js";
 import { localFilesSource } from "../../src/sources/local-files.js";
 import { Bm25Index, bm25Rank } from "../../src/sources/passages.js";
 
@@ -44,6 +46,50 @@ describe("Bm25Index", () => {
     const only = `${words(texts[55]!)[0]}`;
     expect(index.rank(only, [texts[55]!]).map((r) => r.item)).toEqual([texts[55]]);
     expect(index.rank(only)).toEqual([]);
+  });
+});
+
+describe("bm25Rank", () => {
+  // MiniSearch with the options the index used to be built on: the reference its own
+  // postings must score exactly like (MiniSearch multiplies a result's BM25 sum by the number
+  // of query terms matched; bm25Rank does not).
+  const reference = (query: string, items: string[], title: (t: string) => string) => {
+    const ms = new MiniSearch<{ id: number; text: string; extra: string }>({
+      fields: ["text", "extra"],
+      storeFields: [],
+      processTerm: (t) => contentWords(t)[0] ?? null,
+      searchOptions: {
+        combineWith: "OR",
+        prefix: false,
+        fuzzy: false,
+        bm25: { k: 1.2, b: 0.75, d: 0 },
+        boost: { extra: 0.5 },
+      },
+    });
+    ms.addAll(items.map((text, id) => ({ id, text, extra: title(text) })));
+    return ms
+      .search(query)
+      .map((r) => ({ i: r.id as number, score: r.score / Math.max(1, r.queryTerms.length) }))
+      .sort((a, b) => b.score - a.score || a.i - b.i);
+  };
+
+  it("scores every item as MiniSearch's BM25 does with the same options (a repeated query word counts twice)", () => {
+    const title = (t: string) => t.split(" ").slice(0, 3).join(" ");
+    const queries = [
+      `What is ${words(texts[3]!)[0]}?`,
+      `${words(texts[7]!)[0]} and ${words(texts[7]!)[0]}: ${words(texts[12]!)[2]} in the marshes`,
+      "Explain its role in zoology and the tidal marshes, step by step.",
+      `${words(texts[40]!)[0]} centimetres cycle — ${words(texts[41]!)[1]}`,
+    ];
+    let compared = 0;
+    for (const q of queries) {
+      const want = reference(q, texts, title);
+      const got = bm25Rank(q, texts, (t) => t, { boost: title });
+      expect(got.map((r) => texts.indexOf(r.item))).toEqual(want.map((r) => r.i));
+      for (const [k, r] of got.entries()) expect(r.score).toBeCloseTo(want[k]!.score, 9);
+      compared += got.length;
+    }
+    expect(compared).toBeGreaterThan(20);
   });
 });
 

@@ -161,7 +161,9 @@ export class Bm25Index<T> {
   add(items: T[]): void {
     for (const item of items) {
       const id = this.items.push(item) - 1;
-      this.terms(item).forEach((f, k) => this.fields[k]!.add(id, f));
+      this.terms(item).forEach((f, k) => {
+        this.fields[k]!.add(id, f);
+      });
     }
   }
 
@@ -192,7 +194,8 @@ export class Bm25Index<T> {
           scores[id]! += weight * idf * ((tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * length) / avgLength)));
           hit[id] = 1;
         };
-        if (list) for (let j = 0; j < list.length; j += 2) add(list[j]!, list[j + 1]!, field.lengths[list[j]!]!);
+        if (list)
+          for (let j = 0; j < list.length; j += 2) add(list[j]!, list[j + 1]!, field.lengths[list[j]!]!);
         extraTerms.forEach((t, e) => {
           const tf = t[k]!.tf.get(term);
           if (tf) add(base + e, tf, t[k]!.length);

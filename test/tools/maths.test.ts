@@ -439,7 +439,7 @@ describe("the private mathjs instance", () => {
       'import { mathjs } from "./src/tools/maths.ts";',
       "const m = mathjs();",
       'const out = [m.evaluate("sqrt(2 * 9.81 * 20)").toFixed(3), m.unit(2, "M").toNumber("mol/L"), m.simplify("x + x").toString(), m.evaluate("combinations(52, 5)")];',
-      'const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => /mathjs[\\\\/]lib[\\\\/]cjs[\\\\/](?:index|entry[\\\\/]mainAny)\\.js$/.test(k));',
+      "const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => /mathjs[\\\\/]lib[\\\\/]cjs[\\\\/](?:index|entry[\\\\/]mainAny)\\.js$/.test(k));",
       "console.log(JSON.stringify({ out, loaded }));",
     ].join("\n");
     const res = JSON.parse(

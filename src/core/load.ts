@@ -85,9 +85,14 @@ export function loadSync<T>(specifier: string, opts: { commonJs?: boolean } = {}
  * A file inside an installed package, loaded with `require()` by its path (a package's
  * `exports` does not list it), or undefined when the package or the file is not there.
  * For a pinned package whose public entry does more than synthforge needs (mathjs's entry
- * builds a whole default instance).
+ * builds a whole default instance). `file` may name one file per build: the ESM build loads
+ * `esm` (with `require()`, as {@link loadSync} does), the CJS build `commonJs`.
  */
-export function loadPackageFile<T>(specifier: string, file: string): T | undefined {
+export function loadPackageFile<T>(
+  specifier: string,
+  file: string | { esm: string; commonJs: string },
+): T | undefined {
+  if (typeof file !== "string") file = CJS_BUILD ? file.commonJs : file.esm;
   let root: string;
   try {
     root = dirname(req.resolve(`${specifier}/package.json`));

@@ -207,7 +207,7 @@ export interface NumberConflict {
  * The tokens of a text, remembered: a passage's sentences are read again for every claim
  * of every row they are checked against (read only; never mutate the result).
  */
-const tokens = memoizeText(tokensUncached, 8192);
+const tokens = memoizeText(tokensUncached, 4096);
 
 /** A passage's sentences (its first 20,000 characters), remembered the same way. */
 const passageSentences = memoizeText((text: string) => sentences(text.slice(0, 20_000)), 1024);
@@ -216,7 +216,7 @@ const passageSentences = memoizeText((text: string) => sentences(text.slice(0, 2
 const sentenceInfo = memoizeText((s: string) => {
   const words = [...new Set(contentWords(s))];
   return { words, set: new Set(words), numbered: tokens(s).some((t) => t.kind === "num") };
-}, 8192);
+}, 4096);
 
 /**
  * The first number of `claim` that conflicts with the passage sentence most like it (at

@@ -4,6 +4,7 @@ import { pathToFileURL } from "node:url";
 import { BaseLlm, isBaseLlm } from "@google/adk";
 import { describe, expect, it } from "vitest";
 import { buildProgram, commandOf } from "../../src/cli/main.js";
+import { adk } from "../../src/models/adk.js";
 import { OfflineLlm } from "../../src/models/offline.js";
 import { ROOT } from "./helpers.js";
 
@@ -114,6 +115,19 @@ describe("start-up", () => {
     expect(r.stdout.trim()).toBe("function");
     expect(r.packages.length).toBeGreaterThan(0);
     expect(r.packages.filter((p) => HEAVY.includes(p))).toEqual([]);
+  });
+
+  it("loads ADK's common module, not the entry's database sessions and telemetry, with the same classes", async () => {
+    const a = adk();
+    // Exported by ADK's entry only (it pulls in MikroORM and OpenTelemetry's SDKs).
+    expect("DatabaseSessionService" in a).toBe(false);
+    expect("GcsArtifactService" in a).toBe(false);
+    const entry = await import("@google/adk");
+    expect("DatabaseSessionService" in entry).toBe(true);
+    // The entry re-exports the common module: one class, whichever way a host imports it.
+    expect(a.LlmAgent).toBe(entry.LlmAgent);
+    expect(a.BaseLlm).toBe(entry.BaseLlm);
+    expect(a.Runner).toBe(entry.Runner);
   });
 
   it("a model made after a lazy load is a real ADK BaseLlm", () => {

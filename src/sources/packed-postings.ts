@@ -3,8 +3,25 @@ import type MiniSearch from "minisearch";
 /** The key under which MiniSearch's radix tree keeps a term's value. */
 const LEAF = "";
 
-function readOnly(): never {
-  throw new Error("packed search index is read-only");
+/**
+ * What the packed structures share of the `Map` each replaces: iteration over `entries()`,
+ * and refusing every change (the index is read-only once packed: removing a passage is a
+ * programming error).
+ */
+abstract class ReadOnlyMap<K, V> {
+  abstract entries(): IterableIterator<[K, V]>;
+
+  [Symbol.iterator](): IterableIterator<[K, V]> {
+    return this.entries();
+  }
+
+  delete(): never {
+    throw new Error("packed search index is read-only");
+  }
+
+  set(): never {
+    throw new Error("packed search index is read-only");
+  }
 }
 
 /**
@@ -27,12 +44,14 @@ function narrowest(n: number, max: number): Uint8Array | Uint16Array | Uint32Arr
  * `keys()` and `get()` when scoring, its entries when serialising), in 8 bytes a posting
  * and one small object a term, instead of the Map's 50-odd bytes a posting.
  */
-class PackedPostings {
+class PackedPostings extends ReadOnlyMap<number, number> {
   constructor(
     private readonly store: Store,
     private readonly start: number,
     private readonly end: number,
-  ) {}
+  ) {
+    super();
+  }
 
   get size(): number {
     return this.end - this.start;
@@ -68,27 +87,16 @@ class PackedPostings {
   *entries(): IterableIterator<[number, number]> {
     for (let i = this.start; i < this.end; i++) yield [this.store.ids[i]!, this.store.freqs[i]!];
   }
-
-  [Symbol.iterator](): IterableIterator<[number, number]> {
-    return this.entries();
-  }
-
-  /** The index is read-only once packed: removing a passage is a programming error. */
-  delete(): never {
-    return readOnly();
-  }
-
-  set(): never {
-    return readOnly();
-  }
 }
 
 /**
  * A read-only map from small integer keys (MiniSearch's field ids) to values, in one array:
  * a term's postings by field, where MiniSearch keeps a `Map` per term.
  */
-class FieldSlots<V> {
-  constructor(private readonly slots: Array<V | undefined>) {}
+class FieldSlots<V> extends ReadOnlyMap<number, V> {
+  constructor(private readonly slots: Array<V | undefined>) {
+    super();
+  }
 
   get size(): number {
     let n = 0;
@@ -114,18 +122,6 @@ class FieldSlots<V> {
   *keys(): IterableIterator<number> {
     for (const [k] of this.entries()) yield k;
   }
-
-  [Symbol.iterator](): IterableIterator<[number, V]> {
-    return this.entries();
-  }
-
-  delete(): never {
-    return readOnly();
-  }
-
-  set(): never {
-    return readOnly();
-  }
 }
 
 /**
@@ -134,11 +130,13 @@ class FieldSlots<V> {
  * searches and iteration ask of the `Map` it replaces (`keys()`, `get()`, `has()`, `size`),
  * in about half the memory.
  */
-class FrozenNode {
+class FrozenNode extends ReadOnlyMap<string, unknown> {
   constructor(
     private readonly labels: string[],
     private readonly children: unknown[],
-  ) {}
+  ) {
+    super();
+  }
 
   get size(): number {
     return this.labels.length;
@@ -159,18 +157,6 @@ class FrozenNode {
 
   *entries(): IterableIterator<[string, unknown]> {
     for (let i = 0; i < this.labels.length; i++) yield [this.labels[i]!, this.children[i]];
-  }
-
-  [Symbol.iterator](): IterableIterator<[string, unknown]> {
-    return this.entries();
-  }
-
-  delete(): never {
-    return readOnly();
-  }
-
-  set(): never {
-    return readOnly();
   }
 }
 
@@ -202,7 +188,8 @@ function ascending(postings: Map<number, number>): boolean {
  * `test/sources/packed-postings.test.ts` checks that searches return the same results,
  * scores and order before and after.
  *
- * @returns the number of postings packed (0 when the index was packed already)
+ * @returns the number of postings copied into the shared arrays (0 when the index was
+ *   packed already)
  */
 export function packPostings<T>(index: MiniSearch<T>): number {
   const terms = (index as unknown as { _index?: { _tree?: unknown } })._index;

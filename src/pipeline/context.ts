@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import { type AgentResult, type AgentTask, runAgentTask } from "../agents/agent-task.js";
 import { isSynthforgeError, type SynthforgeError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
@@ -51,8 +52,10 @@ export interface RunContext {
   /** For repeatable run stages: how many more questions the run wants now. */
   need: number;
   /**
-   * Candidates the run works on at once; run-scoped stages may make this many model calls
-   * at once (the question writer does). Default 8.
+   * Model calls the run makes at once (its call slots, shared by every stage); the run works
+   * on {@link CANDIDATES_PER_CALL_SLOT} times as many candidates, so that a candidate
+   * between two calls (reviewing, researching, waiting to share a call) does not leave a
+   * slot idle. Default 8.
    */
   concurrency?: number;
   emit(event: PipelineEvent): void;
@@ -68,7 +71,17 @@ export interface RunContext {
   ): Promise<void>;
 }
 
-/** Builds the context's agent runner and failure recorder over a store. */
+/**
+ * Candidates a run works on per call slot ({@link RunContext.concurrency}). Each candidate
+ * spends part of its time between model calls; with two per slot the slots stay busy
+ * (measured in `npm run bench:throughput`).
+ */
+export const CANDIDATES_PER_CALL_SLOT = 2;
+
+/**
+ * Builds the context's agent runner and failure recorder over a store. The runner makes at
+ * most `callSlots` model calls at once (default: no limit beyond the models' own).
+ */
 export function contextHelpers(opts: {
   runId: string;
   store: Store;
@@ -76,15 +89,20 @@ export function contextHelpers(opts: {
   sink: UsageSink;
   signal: AbortSignal;
   emit: (e: PipelineEvent) => void;
+  callSlots?: number;
 }): Pick<RunContext, "agent" | "recordFailure"> {
+  const limit = opts.callSlots ? pLimit(opts.callSlots) : null;
+  const slot = <T>(f: () => Promise<T>): Promise<T> => (limit ? limit(f) : f());
   return {
     agent: (task, input) =>
-      runAgentTask(task, input, {
-        models: opts.models,
-        runId: opts.runId,
-        sink: opts.sink,
-        signal: opts.signal,
-      }),
+      slot(() =>
+        runAgentTask(task, input, {
+          models: opts.models,
+          runId: opts.runId,
+          sink: opts.sink,
+          signal: opts.signal,
+        }),
+      ),
     recordFailure: failureRecorder(opts.store, opts.runId, opts.emit),
   };
 }

@@ -16,7 +16,14 @@ import type { SourceAdapter } from "../sources/types.js";
 import type { RunRow, Store } from "../storage/store.js";
 import { isTransientDbError } from "../storage/transient.js";
 import { type BatchOptions, BatchRunner } from "./batch.js";
-import { type Budget, contextHelpers, type ReviewConfig, type RunContext, responseCache } from "./context.js";
+import {
+  type Budget,
+  CANDIDATES_PER_CALL_SLOT,
+  contextHelpers,
+  type ReviewConfig,
+  type RunContext,
+  responseCache,
+} from "./context.js";
 import { EventChannel } from "./events.js";
 import { generateStage } from "./generate-stage.js";
 import {
@@ -76,7 +83,10 @@ export interface PipelineOptions {
    * {@link createRegistry} of its own to keep registrations to this pipeline.
    */
   registry?: Registry;
-  /** Candidates worked on at once. Default 8. */
+  /**
+   * Model calls made at once. The run works on twice as many candidates, so a candidate
+   * being reviewed or researched between its calls leaves no call slot idle. Default 8.
+   */
   concurrency?: number;
   budget?: Budget;
   review?: Partial<ReviewConfig>;
@@ -278,7 +288,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     const controller = new AbortController();
     // Every candidate in flight listens on the run's signal (and removes its listener when
     // done): more than Node's default of 10 is expected, not a leak to warn about.
-    setMaxListeners(concurrency + 16, controller.signal);
+    setMaxListeners(concurrency * CANDIDATES_PER_CALL_SLOT + 16, controller.signal);
     if (signal) {
       if (signal.aborted) controller.abort();
       else signal.addEventListener("abort", () => controller.abort(), { once: true });
@@ -330,6 +340,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
             sink,
             signal: controller.signal,
             emit,
+            callSlots: concurrency,
           }),
         };
         await store.updateRun(run.id, { status: "running", stopReason: null, finishedAt: null });

@@ -5,7 +5,7 @@ import { newId } from "../core/ids.js";
 import type { CostSnapshot, QuestionStatus, RunSummary } from "../core/types.js";
 import type { CostGate } from "../models/budget.js";
 import type { ClaimOptions, QuestionRow, Store } from "../storage/store.js";
-import { type Budget, failureRecorder, type RunContext } from "./context.js";
+import { type Budget, CANDIDATES_PER_CALL_SLOT, failureRecorder, type RunContext } from "./context.js";
 import { fencedStore } from "./lease.js";
 import { latestReviewNotes } from "./review-stage.js";
 import { CandidateRejected, type Item, type StageList } from "./stage.js";
@@ -36,6 +36,7 @@ export interface LiveTotals {
 /** Options of {@link executeRun}. */
 export interface ExecuteOptions {
   stages: StageList;
+  /** Call slots: the run works on {@link CANDIDATES_PER_CALL_SLOT} times as many candidates at once. */
   concurrency: number;
   budget: Budget;
   totals: LiveTotals;
@@ -74,7 +75,9 @@ export function costSnapshot(spentUsd: number, approved: number, target: number)
 
 /**
  * The run loop: run-scoped stages once, then candidates through the item stages with
- * `concurrency` workers, until exactly N are approved or a budget runs out.
+ * `concurrency` × {@link CANDIDATES_PER_CALL_SLOT} candidates in work (the model calls
+ * themselves are held to `concurrency` by the context's agent runner), until exactly N are
+ * approved or a budget runs out.
  *
  * Candidates are claimed from the store ({@link Store.claimQuestions}): a claim is a
  * lease, made in one transaction that counts approved and leased candidates, so at most
@@ -189,7 +192,9 @@ export async function executeRun(
   // questions pass while the others work, so workers would join one after another.
   await exclusive(() => runStages(false, opts.shared && open > 0 ? 0 : wanted(0)));
 
-  const limit = pLimit(opts.concurrency);
+  // Candidates in work: more than the call slots, so none sits idle (see CANDIDATES_PER_CALL_SLOT).
+  const candidatesAtOnce = opts.concurrency * CANDIDATES_PER_CALL_SLOT;
+  const limit = pLimit(candidatesAtOnce);
   const inFlight = new Map<string, Promise<void>>();
   // How far past its quota a sub-topic may take new candidates: 0 while every sub-topic can
   // still get questions, 1 once a short one has run out, then unlimited.
@@ -307,7 +312,7 @@ export async function executeRun(
         stop(spent);
         break;
       }
-      const free = opts.concurrency - inFlight.size;
+      const free = candidatesAtOnce - inFlight.size;
       if (free <= 0) {
         await Promise.race(inFlight.values());
         continue;

@@ -150,10 +150,11 @@ export const GATE_DIR = join(import.meta.dirname, "..", "test", "fixtures", "rev
  * smaller development set written with the checks' weak defect classes in mind: wrong
  * facts, off-topic rows, non-answers, wrong code, wrong rankings, and good rows that look
  * like them), `dev2` (a third development set, 178 rows over all nine types, written later
- * and independently of the checks' misses, half with passages) and `holdout` (only for
- * measuring).
+ * and independently of the checks' misses, half with passages), `dev3` and `dev4` (two more
+ * of 180 rows each, written the same way; dev4 by helpers that saw one example row per type
+ * and nothing of the checks) and `holdout` (only for measuring).
  */
-export const GATE_SETS = ["dev", "extra", "dev2", "dev3", "holdout"] as const;
+export const GATE_SETS = ["dev", "extra", "dev2", "dev3", "dev4", "holdout"] as const;
 
 /** The rows of a gate set, in file order ([] when the file is absent). */
 export function gateItems(set: (typeof GATE_SETS)[number]): GateItem[] {

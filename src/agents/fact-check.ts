@@ -7,6 +7,7 @@ import {
   entityConflict,
   exchangeConflict,
   numberConflict,
+  pairingConflict,
   rankConflict,
   type SwapConflict,
   swapConflict,
@@ -137,6 +138,11 @@ const SOURCE_CONFLICTS: Array<{
   },
   { find: exchangeConflict, method: "numeric", reason: gives },
   { find: directionConflict, method: "antonym", reason: says },
+  {
+    find: pairingConflict,
+    method: "entity",
+    reason: (x) => `the claim pairs "${x.claimed}" where the source pairs "${x.stated}"`,
+  },
 ];
 
 /**

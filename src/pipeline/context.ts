@@ -53,7 +53,7 @@ export interface RunContext {
   need: number;
   /**
    * Model calls the run makes at once (its call slots, shared by every stage); the run works
-   * on {@link CANDIDATES_PER_CALL_SLOT} times as many candidates, so that a candidate
+   * on twice as many candidates, so that a candidate
    * between two calls (reviewing, researching, waiting to share a call) does not leave a
    * slot idle. Default 8.
    */

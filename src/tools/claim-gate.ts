@@ -69,10 +69,34 @@ interface Tok {
   perOne?: boolean;
 }
 
+/** Denominators written as words ("a fifth", "two-thirds"). */
+const DENOMINATORS: Record<string, number> = {
+  half: 2,
+  halve: 2,
+  third: 3,
+  quarter: 4,
+  fourth: 4,
+  fifth: 5,
+  sixth: 6,
+  eighth: 8,
+  tenth: 10,
+  hundredth: 100,
+};
+/** A share in words written with a hyphen ("one-fifth", "two-thirds"). */
+const FRACTION_WORD =
+  /^(one|two|three|four|five|seven|nine)-(half|third|quarter|fourth|fifth|sixth|eighth|tenth|hundredth)s?$/;
+
+/** Words before a spelled number that make it say which ones, not how many ("the other two"). */
+const REFERRING = /\b(?:other|these|those|remaining|first|last|next)\s+$/i;
+/** Words before a number that make it part of a name ("stage 1", "type 2", "phase III"). */
+const LABEL_BEFORE =
+  /\b(?:stage|type|phase|grade|level|class|category|step|chapter|article|section|part|version|tier|generation|schedule|round|figure|table|item)\s+$/i;
+
 function tokensUncached(raw: string): Tok[] {
   const out: Tok[] = [];
-  // "5,730 ± 40 years": the uncertainty is not a second value.
-  const text = raw.replace(/\s*±\s*\d[\d,.]*/g, (m) => " ".repeat(m.length));
+  // "5,730 ± 40 years": the uncertainty is not a second value. Markdown emphasis
+  // ("= **11.25 mL**") is not part of what a number is bound to.
+  const text = raw.replace(/\s*±\s*\d[\d,.]*/g, (m) => " ".repeat(m.length)).replace(/\*\*|__/g, "  ");
   // A name with digits ("carbon-14", "H2S", "CO2") is a word, not a number.
   const re =
     /(?<![\p{L}\d.,])[-−]?(?:0,\d+|\d+,(?:\d{1,2}|\d{4,}))(?![\d,])|(?<![\p{L}\d.])[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d])|(?<![\p{L}\d.,])[-−]?\d+(?:\.\d+)?(?![\d])|\p{L}[\p{L}'\d]*(?:-(?:\p{L}[\p{L}'\d]*|\d+(?![\d.,]\d)))*|[();—–]/gu;
@@ -85,6 +109,21 @@ function tokensUncached(raw: string): Tok[] {
       continue;
     }
     if (/^\p{L}/u.test(t)) {
+      // "one-fifth", "two-thirds", "a quarter": a share in words.
+      const share = FRACTION_WORD.exec(lower);
+      if (share) {
+        const n = NUMBER_WORDS[share[1]!] ?? 1;
+        out.push({
+          kind: "num",
+          value: n / DENOMINATORS[share[2]!]!,
+          word: lower,
+          approx: true,
+          decimals: 0,
+          sort: "plain",
+        });
+        approx = false;
+        continue;
+      }
       if (lower in NUMBER_WORDS) {
         out.push({
           kind: "num",
@@ -93,12 +132,21 @@ function tokensUncached(raw: string): Tok[] {
           approx,
           decimals: 0,
           sort: "spelled",
+          // "the other two estates", "these three steps": which ones, not how many there are.
+          ...(REFERRING.test(text.slice(Math.max(0, (m.index ?? 0) - 12), m.index ?? 0))
+            ? { perOne: true }
+            : {}),
         });
         approx = false;
         continue;
       }
       if (/^(?:about|approximately|around|roughly|nearly|almost|over|under|some|circa|ca)$/.test(lower))
         approx = true;
+      // "25 °C": the scale is what the number measures ("degc"), not a dropped letter.
+      if (t.length === 1 && /°\s?$/.test(text.slice(Math.max(0, (m.index ?? 0) - 2), m.index))) {
+        out.push({ kind: "word", value: 0, word: `deg${lower}`, approx: false, decimals: 0 });
+        continue;
+      }
       if (t.length < 2 || STOP.has(lower)) continue;
       out.push({ kind: "word", value: 0, word: stem(lower), approx: false, decimals: 0 });
       continue;
@@ -123,7 +171,9 @@ function tokensUncached(raw: string): Tok[] {
       paren: /\d[^\d()]{0,12}\(\s*$/.test(text.slice(Math.max(0, at - 14), at)),
       perOne:
         definesOneUnit(text.slice(Math.max(0, at - 60), at)) ||
-        /(?<![\p{L}\d])\p{L}\s*=\s*$/u.test(text.slice(Math.max(0, at - 8), at)),
+        /(?<![\p{L}\d])\p{L}\s*=\s*$/u.test(text.slice(Math.max(0, at - 8), at)) ||
+        // "stage 1 hypertension", "type 2 diabetes": a name, not a measurement.
+        LABEL_BEFORE.test(text.slice(Math.max(0, at - 12), at)),
     });
     approx = false;
   }
@@ -139,6 +189,8 @@ function comparable(a: Tok, b: Tok): boolean {
   const sb = b.sort ?? "plain";
   if ((sa === "percent") !== (sb === "percent") || (sa === "money") !== (sb === "money")) return false;
   if ((sa === "spelled" && b.decimals > 0) || (sb === "spelled" && a.decimals > 0)) return false;
+  // A count in words is small: "two numbers" is not what "78" measures.
+  if ((sa === "spelled" && b.value > 20) || (sb === "spelled" && a.value > 20)) return false;
   return true;
 }
 
@@ -146,7 +198,10 @@ function comparable(a: Tok, b: Tok): boolean {
 function binding(toks: Tok[], i: number): { after: string[]; before: string[] } {
   const after: string[] = [];
   const before: string[] = [];
-  for (let k = i + 1; k < toks.length && after.length < 2; k++) {
+  // "24–30 hours": both ends of a range count what follows the range.
+  let from = i + 1;
+  while (toks[from]?.word === "–" && toks[from + 1]?.kind === "num") from += 2;
+  for (let k = from; k < toks.length && after.length < 2; k++) {
     if (toks[k]!.kind !== "word") break;
     after.push(toks[k]!.word);
   }
@@ -175,7 +230,8 @@ function sourceValues(
     if (t.kind !== "num" || t.perOne) return;
     const b = binding(toks, i);
     const after = meets(want.after, b.after);
-    const about = after ?? meets(want.before, b.before);
+    // A count in words ("written as two numbers") is bound only to the thing it counts.
+    const about = after ?? (t.sort === "spelled" ? null : meets(want.before, b.before));
     if (about) out.push({ tok: t, about, after: after !== null, before: b.before });
   });
   // Numbers bound to the word after them (the thing counted, the unit) first.
@@ -282,7 +338,7 @@ function numberConflictIn(
     const t = claimToks[i]!;
     if (t.kind !== "num") continue;
     const b = binding(claimToks, i);
-    if (t.perOne || ownCase) continue;
+    if (t.perOne || ownCase || copiedRange(claimToks, i, passages)) continue;
     const stated = sourceValues(srcToks, b).filter(
       (s) =>
         comparable(t, s.tok) &&
@@ -302,6 +358,14 @@ function numberConflictIn(
         ),
     );
     if (stated.length === 0 || stated.some((s) => agrees(t, s.tok))) continue;
+    // Inside a range the source gives for the same thing ("30 °C" where it says "25–35 °C").
+    if (
+      stated.some((s) => {
+        const r = rangeAt(srcToks, srcToks.indexOf(s.tok));
+        return r !== null && t.value >= Math.min(...r) && t.value <= Math.max(...r);
+      })
+    )
+      continue;
     // "146.6 m (481 ft)": the number in parentheses converts one the claim gives as the source does.
     if (t.paren && claimNums.some((o) => o.tok !== t && stated.some((s) => agrees(o.tok, s.tok)))) continue;
     // The source gives this very number for the same thing, named right after it ("78%
@@ -330,6 +394,31 @@ function numberConflictIn(
     };
   }
   return null;
+}
+
+/** The two ends of the range "a–b" the number at `i` is one end of, or null. */
+function rangeAt(toks: Tok[], i: number): [number, number] | null {
+  const num = (k: number) => toks[k]?.kind === "num";
+  if (toks[i + 1]?.word === "–" && num(i + 2)) return [toks[i]!.value, toks[i + 2]!.value];
+  if (toks[i - 1]?.word === "–" && num(i - 2)) return [toks[i - 2]!.value, toks[i]!.value];
+  return null;
+}
+
+/**
+ * The number at `i` is an end of a range a source gives as it is ("the 130–139 band" where
+ * the source says "130–139 systolic"): whatever word it is bound to, it is the source's.
+ */
+function copiedRange(toks: Tok[], i: number, passages: Array<{ text: string }>): boolean {
+  const r = rangeAt(toks, i);
+  if (!r) return false;
+  return passages.some((p) => {
+    const src = tokens(p.text.slice(0, 20_000));
+    return src.some((t, k) => {
+      if (t.kind !== "num" || t.value !== r[0]) return false;
+      const other = rangeAt(src, k);
+      return other !== null && other[0] === r[0] && other[1] === r[1];
+    });
+  });
 }
 
 /**
@@ -726,5 +815,100 @@ export function directionConflict(
         sourceId: best.sourceId,
         evidence: best.text,
       };
+  return null;
+}
+
+/** The statements of a passage sentence that pair things in parallel ("…, whereas …", "…; …"). */
+function parallelUnits(sentence: string): string[] {
+  return sentence.split(/\s*;\s*|,?\s+(?:whereas|while|but)\s+/i).filter((u) => contentWords(u).length >= 3);
+}
+
+/** A unit's words in order (lower case, stemmed), stop words kept out. */
+const unitWords = (text: string) =>
+  (text.toLowerCase().match(/\p{L}[\p{L}'-]*/gu) ?? []).filter((w) => !STOP.has(w)).map((w) => stem(w));
+
+/**
+ * Two things paired the other way round: the sources pair A with X in one statement and B
+ * with Y in a parallel one ("Insulin, secreted by beta cells…" / "Glucagon, secreted by alpha
+ * cells…"; "in the central nervous system … oligodendrocytes, whereas in the peripheral …
+ * Schwann cells"), and the claim pairs A with Y ("the alpha cells release insulin"). X and Y
+ * are parallel when the words on both sides of each are alike (stop words aside: "secreted by
+ * beta cells", "secreted by alpha cells"), or a statement starts or ends there in both. The claim must name A and Y, not X, and no word of B's statement the
+ * other lacks besides Y, so a claim that contrasts the two ("unlike insulin, glucagon comes
+ * from alpha cells") is not read as a swap.
+ */
+export function pairingConflict(
+  claim: string,
+  passages: Array<{ sourceId: string; text: string }>,
+): SwapConflict | null {
+  const mine = new Set(unitWords(claim));
+  if (mine.size < 3) return null;
+  for (const p of passages)
+    for (const sentence of passageSentences(p.text)) {
+      const sentenceUnits = parallelUnits(sentence);
+      const units = sentenceUnits.length >= 2 ? sentenceUnits.map((u) => ({ u, s: sentence })) : [];
+      for (const x of units) {
+        for (const y of units) {
+          if (x === y) continue;
+          const found = swapBetween(mine, x.u, y.u, p.text);
+          if (found) return { ...found, sourceId: p.sourceId, evidence: x.s };
+        }
+      }
+    }
+  // Parallel statements in consecutive sentences of one passage ("Insulin, secreted by … .
+  // Glucagon, secreted by … .").
+  for (const p of passages) {
+    const sents = passageSentences(p.text);
+    for (let i = 0; i + 1 < sents.length; i++)
+      for (const [a, b] of [
+        [sents[i]!, sents[i + 1]!],
+        [sents[i + 1]!, sents[i]!],
+      ] as const) {
+        const found = swapBetween(mine, a, b, p.text);
+        if (found) return { ...found, sourceId: p.sourceId, evidence: `${sents[i]} ${sents[i + 1]}` };
+      }
+  }
+  return null;
+}
+
+/** The swap of {@link pairingConflict} between statement `one` (A with X) and `other` (B with Y). */
+function swapBetween(
+  mine: Set<string>,
+  one: string,
+  other: string,
+  passage: string,
+): { claimed: string; stated: string } | null {
+  const a = unitWords(one);
+  const b = unitWords(other);
+  // X and Y belong to their statements: neither comes up again elsewhere in the passage
+  // ("demand is unit elastic. If demand is unit elastic, …" pairs "unit" with nothing).
+  const everywhere = unitWords(passage.slice(0, 20_000));
+  const count = (w: string, ws: string[]) => ws.filter((x) => x === w).length;
+  const own = (w: string, ws: string[]) => count(w, everywhere) === count(w, ws);
+  const inA = new Set(a);
+  const inB = new Set(b);
+  const onlyA = [...inA].filter((w) => !inB.has(w) && w.length >= 4);
+  const onlyB = [...inB].filter((w) => !inA.has(w) && w.length >= 4);
+  // A: a word of the claim only `one` has; Y: the one word only `other` has that the claim names.
+  // A must name something ("insulin", "oligodendrocyte"), not be a short common word ("down").
+  const subjects = onlyA.filter((w) => mine.has(w) && w.length >= 5);
+  const named = onlyB.filter((w) => mine.has(w));
+  if (subjects.length === 0 || named.length !== 1) return null;
+  const yWord = named[0]!;
+  if (!own(yWord, b)) return null;
+  // X: the word of `one` parallel to Y (same word before or after it), which the claim lacks.
+  const yAt = b.indexOf(yWord);
+  for (let i = 0; i < a.length; i++) {
+    const xWord = a[i]!;
+    if (xWord === yWord || inB.has(xWord) || mine.has(xWord) || xWord.length < 4 || !own(xWord, a)) continue;
+    // Both neighbours alike (or both statements start or end there): "secreted by beta cells".
+    const sameBefore = i === 0 ? yAt === 0 : yAt > 0 && a[i - 1] === b[yAt - 1];
+    const sameAfter = i === a.length - 1 ? yAt === b.length - 1 : a[i + 1] === b[yAt + 1];
+    if (!sameBefore || !sameAfter) continue;
+    // A stands with X in its statement ("insulin, secreted by beta cells": two words apart).
+    const subject = subjects.find((w) => w !== xWord && Math.abs(a.indexOf(w) - i) <= 5);
+    if (!subject) continue;
+    return { claimed: `${subject} … ${yWord}`, stated: `${subject} … ${xWord}` };
+  }
   return null;
 }

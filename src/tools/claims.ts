@@ -69,7 +69,11 @@ export function splitClaims(answer: string, opts: ClaimOptions = {}): Claim[] {
   const out: Claim[] = [];
   for (const s of statements.flatMap((l) => sentences(/[.!?:]$/.test(l) ? l : `${l}.`))) {
     for (const part of s.split(/;\s+/)) {
-      const t = part.trim().replace(/^[,;:\s]+/, "");
+      // Markdown emphasis ("= **11.25 mL**") is not part of what the claim states.
+      const t = part
+        .replace(/\*\*|__/g, "")
+        .trim()
+        .replace(/^[,;:\s]+/, "");
       if (!t || /\?$/.test(t)) continue;
       if (contentWords(t).length < minWords) continue;
       // "Half-life of carbon-14 = 5,370 years" states a value: the claim "… is 5,370 years".
@@ -89,9 +93,14 @@ export function splitClaims(answer: string, opts: ClaimOptions = {}): Claim[] {
   return out;
 }
 
-/** "Name of a thing = value unit": words (names with digits allowed, no operators) equal to one value. */
+/**
+ * "Name of a thing = value unit": words (names with digits allowed, no operators) equal to
+ * one value. The unit is matched one character at a time, each with the spaces before it:
+ * `(?:\s*[…]+)*` splits a word in exponentially many ways and hangs on a long sentence
+ * that fails at its end.
+ */
 const STATED_VALUE =
-  /^(\p{L}(?:[^=≈\d+*/×÷^]|(?<=\p{L}-)\d+)*?)\s*[=≈]\s*([-−]?\d[\d.,]*(?:\s*[\p{L}°%/·]+)*)\.?$/u;
+  /^(\p{L}(?:[^=≈\d+*/×÷^]|(?<=\p{L}-)\d+)*?)\s*[=≈]\s*([-−]?\d[\d.,]*(?:\s*[\p{L}°%/·])*)\.?$/u;
 
 const NEGATORS =
   /\b(?:not|no|never|cannot|can't|won't|isn't|aren't|doesn't|don't|didn't|wasn't|weren't|neither|nor|without|none)\b|n't\b/gi;
@@ -221,7 +230,7 @@ function numbersInUncached(raw: string): StatedNumber[] {
   // "5,730 ± 40 years": the uncertainty is not a second value.
   const text = raw.replace(/\s*±\s*\d[\d,.]*/g, (m) => " ".repeat(m.length));
   const re =
-    /(?<![\w.,])[-−]?(?:0,\d+(?!\d)|\d+,(?:\d{1,2}|\d{4,})(?![\d,])|\d+(?:,\d{3})*(?:\.\d+)?)(?:\s*(?:×|x)\s*10\^?[-−]?\d+)?(?:\s*(?:%|[a-zA-Zµ°][\w°/·^-]*(?:\s*\/\s*[a-zA-Z]+)?))?/g;
+    /(?<![\w.,])[-−]?(?:0,\d+(?!\d)|\d+,(?:\d{1,2}|\d{4,})(?![\d,])|\d+(?:,\d{3})*(?:\.\d+)?)(?:\s*(?:×|x)\s*10\^?[-−]?\d+)?(?:\s*(?:%|[a-zA-Zµ°](?:[\w°·^-]|\/(?=[a-zA-Zµ°]))*(?:\s*\/\s*[a-zA-Z]+)?))?/g;
   for (const m of text.matchAll(re)) {
     const lead = /^[-−]?[\d,]+/.exec(m[0])![0];
     const raw = (DECIMAL_COMMA.test(lead) ? m[0].replace(",", ".") : m[0]).replace(/−/g, "-");
@@ -492,12 +501,16 @@ function negationMismatch(claim: string, source: string): { claim: string; sourc
   // not negate the statement after it.
   for (const cc of clauses(claim.replace(/^\s*(?:yes|no)\s*[.,;:!—–-]\s*/i, ""))) {
     const cw = [...new Set(contentWords(cc))];
-    let best: { c: string; cov: number } | null = null;
+    let best: { c: string; cov: number; back: number } | null = null;
     for (const s of src) {
-      const cov = cw.filter((w) => s.words.has(w)).length / cw.length;
-      if (!best || cov > best.cov) best = { c: s.c, cov };
+      const shared = cw.filter((w) => s.words.has(w)).length;
+      const cov = shared / cw.length;
+      if (!best || cov > best.cov) best = { c: s.c, cov, back: shared / Math.max(1, s.words.size) };
     }
-    if (!best || best.cov < 0.8) continue;
+    // The same statement both ways: a short clause ("The NPV is negative") inside a longer
+    // source clause that negates something else ("a negative NPV does not earn the return")
+    // is not its negation.
+    if (!best || best.cov < 0.8 || best.back < 0.5) continue;
     const negClaim = (cc.match(NEGATORS) ?? []).length % 2;
     const negSource = (best.c.match(NEGATORS) ?? []).length % 2;
     if (negClaim !== negSource) return { claim: cc, source: best.c };

@@ -1,6 +1,6 @@
 import { type CheckResult, fail, pass } from "./check.js";
 import { runJavaScript } from "./js-sandbox.js";
-import { numericEquivalent } from "./maths.js";
+import { answerForms, numericEquivalent } from "./maths.js";
 import { runPython } from "./python-sandbox.js";
 import type { SandboxOptions, SandboxResult } from "./sandbox-host.js";
 
@@ -883,7 +883,11 @@ export async function checkProgramAnswer(
       "code_wrong",
     );
   const printed = lastLine(r.stdout);
-  const same = printed === input.answer.trim() || answerMatchesPrinted(input.answer, printed);
+  const same =
+    printed === input.answer.trim() ||
+    answerMatchesPrinted(input.answer, printed) ||
+    // "≈ −$2,268.71 (reject the project)" for "-2268.71": the value, not its wording.
+    answerForms(input.answer).some((a) => answerMatchesPrinted(a, printed));
   if (same) return pass("program", { printed });
   return fail(
     "program",

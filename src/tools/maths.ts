@@ -440,10 +440,14 @@ export function checkAnswer(answer: string, reference: string, opts: NumericOpti
   const qr = parseQuantity(reference);
   if (qa && qr) {
     const eq = numericEquivalent(answer, reference, opts);
-    return eq.equivalent
-      ? pass(name, { method: "numeric", reason: eq.reason })
+    if (eq.equivalent) return pass(name, { method: "numeric", reason: eq.reason });
+    const form = sameValueForm(answer, reference, opts);
+    return form
+      ? pass(name, { method: "numeric", reason: form })
       : fail(name, [`wrong answer: ${eq.reason} (expected ${reference.trim()})`], 0, { method: "numeric" });
   }
+  const form = sameValueForm(answer, reference, opts);
+  if (form) return pass(name, { method: "numeric", reason: form });
   const sym = symbolicEquivalent(answer, reference);
   if (sym.equivalent) return pass(name, { method: "symbolic", reason: sym.reason });
   const norm = (s: string) => normaliseMaths(s).toLowerCase().replace(/\s+/g, "");
@@ -454,6 +458,50 @@ export function checkAnswer(answer: string, reference: string, opts: NumericOpti
     0,
     { method: "symbolic" },
   );
+}
+
+/**
+ * The ways a final answer writes its value, besides the whole text: each side of an "=" or
+ * "≈" chain ("5/16 = 0.3125"), the text before a parenthesis and inside it ("5/16
+ * (0.3125)", "−1.29 (elastic)"), the first clause before a comma ("499.0 s, about 8 min
+ * 19 s"); each without a leading "≈", "about" or currency sign, with an ASCII minus
+ * ("≈ −$2,268.71" → "-2,268.71"). At most eight, in that order.
+ */
+export function answerForms(text: string): string[] {
+  const t = text.trim().slice(0, 200);
+  const parts = new Set<string>();
+  const add = (x: string) => {
+    const v = x
+      .trim()
+      .replace(/^(?:(?:≈|~|∼|≃|=|about|approximately|approx\.?|roughly|around|nearly|almost)\s*)+/i, "")
+      .replace(/^([-−+]?)\s*[$€£¥]\s*/u, "$1")
+      .replace(/[.;:]$/, "")
+      .replace(/−/g, "-")
+      .trim();
+    if (v && /\d/.test(v)) parts.add(v);
+  };
+  const head = t.replace(/\s*\([^()]*\)\s*$/, "");
+  for (const side of head.split(/\s*[=≈]\s*/)) add(side.split(/,\s+/)[0]!);
+  for (const m of t.matchAll(/\(([^()]*)\)/g)) add(m[1]!);
+  add(head.split(/,\s+/)[0]!);
+  return [...parts].slice(0, 8);
+}
+
+/**
+ * How two answers write the same value in some of their {@link answerForms} (a reason), or
+ * null. Units must agree where both forms have one.
+ */
+function sameValueForm(answer: string, reference: string, opts: NumericOptions): string | null {
+  const mine = answerForms(answer);
+  const theirs = answerForms(reference);
+  for (const a of mine)
+    for (const r of theirs) {
+      if (a === answer.trim() && r === reference.trim()) continue;
+      if (!parseQuantity(a) || !parseQuantity(r)) continue;
+      const eq = numericEquivalent(a, r, opts);
+      if (eq.equivalent) return `"${a}" and "${r}": ${eq.reason}`;
+    }
+  return null;
 }
 
 /** One arithmetic statement found in prose and whether it holds. */
@@ -494,7 +542,7 @@ const VULGAR: Record<string, string> = {
 
 /**
  * Prose arithmetic in a form the claim pattern reads: U+2212 minus, vulgar fractions
- * ("½" → "(1/2)", "2½" → "(2+1/2)"), currency symbols dropped ("$30.00" → "30.00"),
+ * ("½" → "(1/2)", "2½" → "(2+1/2)", a mixed-number result "= 1 7/8" → "= (1+7/8)"), currency symbols dropped ("$30.00" → "30.00"),
  * "15% of 80" → "15/100 × 80", "times"/"divided by"/" x " between numbers, superscript
  * powers ("10⁸" → "10^8"). En dashes stay: "1939–1945" is a range, not a subtraction.
  */
@@ -506,6 +554,12 @@ export function prepareArithmetic(text: string): string {
     .replace(/\*\*|__/g, "");
   s = s.replace(/(\d)\s?([½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞])/g, (_m, d: string, f: string) => `(${d}+${VULGAR[f]})`);
   s = s.replace(/[½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞]/g, (f) => `(${VULGAR[f]})`);
+  // A mixed number as a result ("15/8 = 1 7/8"): one value, 1 + 7/8.
+  s = s.replace(
+    /([=≈]\s*)(\d+)\s+(\d+)\/(\d+)(?![\d.,/])/g,
+    (_m, rel: string, whole: string, num: string, den: string) =>
+      Number(num) < Number(den) ? `${rel}(${whole}+${num}/${den})` : _m,
+  );
   s = s.replace(/(?:US|A|C|NZ|HK)?[$€£¥₹](?=\s?[-]?\d)/g, "");
   s = s.replace(/(\d)\s?[$€£¥₹](?![\d])/g, "$1");
   s = s.replace(/(\d(?:[\d.,]*\d)?)\s*(?:%|\s+per\s?cent\b)\s+of\s+(?=[-(]?\s*\d)/gi, "$1/100 × ");

@@ -805,7 +805,12 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
   const short = (line: string) =>
     line.split(/\s+/).length <= 6 &&
     (/\d|\s\p{Lu}/u.test(line) || (line.split(/\s+/).length <= 3 && /^\p{Lu}/u.test(line)));
-  const directAnswer = lines.length > 1 && [lines[0]!.trim(), lines.at(-1)!.trim()].some(short);
+  const directAnswer =
+    (lines.length > 1 && [lines[0]!.trim(), lines.at(-1)!.trim()].some(short)) ||
+    // A line that opens with a value ("About 15.7 L/s; …") answers "What is the flow rate in …?".
+    [lines[0] ?? "", lines.at(-1) ?? ""].some((l) =>
+      /^(?:about|approximately|roughly|around|nearly|≈|~)?\s*[-−]?[$€£]?\d/i.test(l.trim()),
+    );
   if (
     head &&
     aTerms.length >= 5 &&
@@ -903,6 +908,13 @@ const ASPECT = new Set(
   ),
 );
 
+/** Words that ask for a way of doing something rather than name a subject. */
+const MANNER = new Set(
+  "way ways method methods approach approaches technique techniques easiest simplest quickest fastest best cleanest recommended proper correct right".split(
+    " ",
+  ),
+);
+
 /**
  * The subject a question opens by naming ("What are amines?", "Explain osmosis and …",
  * "Define entropy", "Describe the Krebs cycle"), as stemmed key words; empty when the
@@ -925,6 +937,8 @@ export function askedSubject(prompt: string): string[] {
   // "Explain how natural selection leads to …": a how/why question, not a named subject.
   if (/^(?:how|why|what|whether|when|where|which|who)$/i.test(words[0] ?? "")) return [];
   if (words.length > 4 || words.some((w) => ASPECT.has(w.toLowerCase()))) return [];
+  // "the easiest way to …", "the best method for …": a how-to question, not a named subject.
+  if (words.some((w) => MANNER.has(w.toLowerCase()))) return [];
   return keyTerms(raw);
 }
 

@@ -431,22 +431,31 @@ export function findAskedConversion(prompt: string, answer: string): ConversionC
   } catch {
     return null;
   }
-  const stated = quantitiesIn(answer.slice(-4000)).filter((q) => {
+  // Markdown emphasis ("= **14 °F**") blanked out: the indices stay those of the answer's tail.
+  const tail = answer.slice(-4000).replace(/\*\*|__/g, "  ");
+  const stated = quantitiesIn(tail).filter((q) => {
     try {
       return sameBase(m.unit(1, q.unit) as Unit, target);
     } catch {
       return false;
     }
   });
-  const last = stated.at(-1);
-  if (!expected || !last) return null;
+  if (!expected || stated.length === 0) return null;
+  const within = (q: (typeof stated)[number]) => {
+    const value = expected!.toNumber(q.unit);
+    const res = writtenResolution(q.literal, true);
+    const tol = isTemperature(q.unit)
+      ? Math.max(2 * res, 0.5)
+      : Math.max(2 * res, 0.015 * Math.abs(value), 1e-12);
+    return Math.abs(value - q.value) <= tol * (1 + 1e-9);
+  };
+  // The answer's last value in the asked dimension, unless an earlier one in the asked unit
+  // itself is the conversion (a prompt with more parts goes on to other values in the same
+  // unit: "… −40 °C = −40 °F").
+  const last = stated.find((q) => q.unit === target && within(q)) ?? stated.at(-1)!;
   const converted = expected.toNumber(last.unit);
-  const res = writtenResolution(last.literal, true);
-  const tol = isTemperature(last.unit)
-    ? Math.max(2 * res, 0.5)
-    : Math.max(2 * res, 0.015 * Math.abs(converted), 1e-12);
   return {
-    text: `${answer
+    text: `${tail
       .slice(last.index, last.index + 40)
       .split("\n")[0]!
       .trim()} (asked: ${flat.slice(0, 120).trim()})`,
@@ -454,7 +463,7 @@ export function findAskedConversion(prompt: string, answer: string): ConversionC
     to: { value: last.value, unit: last.unit },
     converted,
     approximate: true,
-    holds: Math.abs(converted - last.value) <= tol * (1 + 1e-9),
+    holds: within(last),
   };
 }
 

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { contentWords, coverage, sentences, syllables } from "../core/text.js";
 import type { RequestConstraints } from "../core/types.js";
 import { detectInjection } from "../sources/injection.js";
@@ -623,6 +624,47 @@ export function followUpAnswer(
 export const FLAWS = ["factual_error", "incomplete", "unhelpful", "off_topic"] as const;
 /** One of {@link FLAWS}. */
 export type Flaw = (typeof FLAWS)[number];
+
+/**
+ * A flaw as a stored row may name it: one of {@link FLAWS}, `none`, or another short
+ * snake_case label a dataset uses ("calculation_error", "wrong_language"). The generation
+ * agents choose from {@link FLAWS}; a row reviewed or imported with its own vocabulary is
+ * not invalid for it.
+ */
+export const flawLabelSchema = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9_]{1,39}$/,
+    `a flaw label in lower-case words joined by _ (${FLAWS.join(", ")}, or another such label)`,
+  );
+
+/**
+ * The flaw of {@link FLAWS} a free-form label or reason comes closest to: a known label
+ * itself, else read from its words ("calculation_error" or "The date is wrong" → factual_error,
+ * "evasive", "never says" → incomplete, "unrelated" → off_topic); null when nothing fits.
+ */
+export function nearestFlaw(text: string | null | undefined): Flaw | null {
+  const t = (text ?? "").toLowerCase().replace(/_/g, " ");
+  const known = FLAWS.find((f) => t.startsWith(f.replace(/_/g, " ")));
+  if (known) return known;
+  if (/\boff[- ]topic|\bunrelated\b|\bdifferent (?:subject|topic|question)\b|\bnot about\b/.test(t))
+    return "off_topic";
+  if (
+    /\b(?:wrong|incorrect|false|error|mistaken?|inaccurate|miscalculat\w*|contradict\w*|not true|bug\w*|fails?)\b/.test(
+      t,
+    )
+  )
+    return "factual_error";
+  if (
+    /\b(?:incomplete|evasive|evades?|never (?:says|gives|answers|explains)|misses|missing|omits?|partial|only)\b/.test(
+      t,
+    )
+  )
+    return "incomplete";
+  if (/\b(?:unhelpful|vague|unclear|hedg\w*|refus\w*|verbose|jargon|language|audience)\b/.test(t))
+    return "unhelpful";
+  return null;
+}
 
 /** A deliberately worse response and what is wrong with it. */
 export interface Degraded {

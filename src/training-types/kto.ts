@@ -3,7 +3,7 @@ import { SynthforgeError } from "../core/errors.js";
 import { contentWords, coverage, sentences } from "../core/text.js";
 import { lexicalFactCheck } from "../tools/claims.js";
 import { assessResponseSync } from "../tools/consistency.js";
-import { composeAnswer, FLAWS, type Flaw, offlineDegrade } from "./compose.js";
+import { composeAnswer, FLAWS, type Flaw, nearestFlaw, offlineDegrade } from "./compose.js";
 import { registerTrainingType } from "./registry.js";
 import { sameText, schemaProblems } from "./row-checks.js";
 import type { ExampleOptionsPolicy, OfflineJudgeInput, OfflineVerdict, TrainingType } from "./types.js";
@@ -114,7 +114,8 @@ const flat = (s: string) => s.replace(/\s+/g, " ").trim();
  */
 export function judgeUndesirable(input: OfflineJudgeInput, row: KtoRow): OfflineVerdict {
   const truth = flat(input.passages.map((p) => p.text).join("\n"));
-  const flaw = flawOf(row.label_reason);
+  // "factual_error: …", or a reason in its own words ("Both dates are wrong").
+  const flaw = flawOf(row.label_reason) ?? nearestFlaw(row.label_reason);
   const sents = sentences(row.completion);
   const words = contentWords(row.completion).length;
   const qCov = coverage(input.question, row.completion);
@@ -154,7 +155,7 @@ export function judgeUndesirable(input: OfflineJudgeInput, row: KtoRow): Offline
       what = "the completion addresses the question";
       break;
     default:
-      what = `label_reason must start with one of ${FLAWS.join(", ")}`;
+      what = `label_reason names no flaw this check can verify (${FLAWS.join(", ")})`;
   }
   const issues = shown
     ? []
@@ -250,9 +251,14 @@ export const ktoType: TrainingType<KtoRow, KtoOutput> = {
           `the completion is labelled desirable but its label_reason names a flaw (${flawOf(row.label_reason)})`,
         );
     }
-    if (row.label === false && !flawOf(row.label_reason)) {
+    // A flaw named up front ("incomplete: stops early"), or a reason of three words or more.
+    if (
+      row.label === false &&
+      !flawOf(row.label_reason) &&
+      (row.label_reason ?? "").trim().split(/\s+/).length < 3
+    ) {
       errs.push(
-        `an undesirable completion needs a label_reason that starts with its flaw (${FLAWS.join(", ")}), e.g. "factual_error: ..."`,
+        `an undesirable completion needs a label_reason that says what is wrong with it, best opening with its flaw (${FLAWS.join(", ")}), e.g. "factual_error: ..."`,
       );
     }
     return errs;

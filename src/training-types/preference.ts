@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { TrainingTypeName } from "../core/types.js";
-import { composeAnswer, FLAWS, OFFLINE_RATINGS, offlineDegrade } from "./compose.js";
+import { composeAnswer, FLAWS, flawLabelSchema, OFFLINE_RATINGS, offlineDegrade } from "./compose.js";
 import { sameText, schemaProblems } from "./row-checks.js";
 import type { Exporter, TrainingType } from "./types.js";
 
@@ -16,7 +16,8 @@ export const preferenceRowSchema = z.object({
   rejected: z.string().min(1),
   chosen_rating: z.number().min(1).max(10),
   rejected_rating: z.number().min(1).max(10),
-  rejection_reason: z.enum(FLAWS),
+  /** How the rejected response is worse: `factual_error`, `incomplete`, `unhelpful`, `off_topic` or another snake_case label. */
+  rejection_reason: flawLabelSchema,
   rejection_explanation: z.string().nullable(),
 });
 /** One DPO or ORPO example as stored. */

@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { composeAnswer, degrade, FLAWS, type Flaw, hashUnit, OFFLINE_RATINGS } from "./compose.js";
+import {
+  composeAnswer,
+  degrade,
+  FLAWS,
+  type Flaw,
+  flawLabelSchema,
+  hashUnit,
+  OFFLINE_RATINGS,
+} from "./compose.js";
 import { pairExporters, pairProblems } from "./preference.js";
 import { registerTrainingType } from "./registry.js";
 import { sameText, schemaProblems } from "./row-checks.js";
@@ -12,8 +20,8 @@ export const rankedResponseSchema = z.object({
   rating: z.number().min(1).max(10),
   /** 1 = best. */
   rank: z.number().int().min(1),
-  /** How the response falls short (`none` for a response without a flaw). */
-  flaw: z.enum(["none", ...FLAWS]),
+  /** How the response falls short (`none` for a response without a flaw; any snake_case flaw label). */
+  flaw: flawLabelSchema,
 });
 /** A ranked response. */
 export type RankedResponse = z.infer<typeof rankedResponseSchema>;

@@ -84,7 +84,9 @@ describe("review gate on the dev set (offline)", async () => {
       "duplicate_response",
       "format_invalid",
     ]) {
-      const rows = results.filter((r) => r.item.defect === defect);
+      // dpo-022's rejection_reason ("wrong_formula") is a flaw label of the dataset's own,
+      // which a row may now use (flawLabelSchema): no longer a format defect.
+      const rows = results.filter((r) => r.item.defect === defect && r.item.id !== "dpo-022");
       expect(rows.length, defect).toBeGreaterThan(0);
       expect(
         rows.filter((r) => r.status === "approved" || r.defect !== defect).map((r) => r.item.id),
@@ -263,5 +265,34 @@ describe("review gate on the dev3 set (offline)", async () => {
     expect(all.goodApproved / all.good).toBeGreaterThanOrEqual(0.95);
     expect(all.badKeptOut / all.bad).toBeGreaterThanOrEqual(0.66);
     expect(all.auc!).toBeGreaterThanOrEqual(0.8);
+  });
+});
+
+describe("review gate on the dev4 set (offline)", async () => {
+  const items = gateItems("dev4");
+  const results = await reviewGateSet(agent, items);
+  const all = gateFigures(results);
+
+  it("holds 20 rows of each of the nine types, half good, about half with passages", () => {
+    expect(items.length).toBe(180);
+    for (const t of new Set(items.map((i) => i.type)))
+      expect(items.filter((i) => i.type === t && i.label === "good").length, t).toBe(10);
+    expect(items.filter((i) => i.passages.length > 0).length / items.length).toBeGreaterThanOrEqual(0.45);
+  });
+
+  it("approves the good rows it was written with; keeps out what the deterministic checks can see", () => {
+    // Measured when the set was added (written by three helpers that saw only one example
+    // row per type, neither the checks nor the other sets): 48/90 bad kept out, 63/90 good
+    // approved, AUC 0.624, and one row that hung the claim splitter. The false rejections
+    // led to general fixes (a pattern that backtracked for ever; answers written "≈ 30.3 m",
+    // "5/16 = 0.3125" or "−$2,268.71 (reject)"; flaw labels of the dataset's own; numbers in
+    // bold, in ranges, in names such as "stage 1", "the other two"; a short clause inside a
+    // longer negated one; a mixed-number result; a prompt with more parts in one unit; "the
+    // easiest way"), now 42/90, 88/90, AUC 0.727. Most bad rows it still lets through are
+    // contradictions the lexical checks cannot read, wrong facts without passages and
+    // off-topic rows inside the topic's field.
+    expect(all.goodApproved / all.good).toBeGreaterThanOrEqual(0.95);
+    expect(all.badKeptOut / all.bad).toBeGreaterThanOrEqual(0.44);
+    expect(all.auc!).toBeGreaterThanOrEqual(0.7);
   });
 });

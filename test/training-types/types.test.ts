@@ -166,9 +166,10 @@ describe.each(["dpo", "orpo"] as const)("%s validator", (name) => {
     expect(v(pref({ chosen_rating: 4, rejected_rating: 4 })).join()).toMatch(/must be higher/);
     expect(v(pref({ chosen_rating: 11 })).join()).toMatch(/chosen_rating/);
   });
-  it("rejects an unstated or unknown rejection reason", () => {
-    expect(v(pref({ rejection_reason: "worse" })).join()).toMatch(/rejection_reason/);
+  it("rejects an unstated rejection reason or one that is not a flaw label; takes a label of the dataset's own", () => {
+    expect(v(pref({ rejection_reason: "Worse!" })).join()).toMatch(/rejection_reason/);
     expect(v(pref({ rejection_reason: undefined })).join()).toMatch(/rejection_reason/);
+    expect(v(pref({ rejection_reason: "calculation_error" })).join()).not.toMatch(/rejection_reason/);
   });
   it("rejects an empty explanation and a chosen that repeats the prompt", () => {
     expect(v(pref({ rejection_explanation: " " })).join()).toMatch(/rejection_explanation is empty/);
@@ -186,13 +187,14 @@ describe("kto", () => {
     ...over,
   });
 
-  it("validates labels strictly: a boolean, and an undesirable row names its flaw", () => {
+  it("validates labels strictly: a boolean, and an undesirable row says what is wrong", () => {
     expect(kto.validate(row())).toEqual([]);
     expect(kto.validate(row({ label: false, label_reason: "incomplete: stops early" }))).toEqual([]);
     expect(kto.validate(row({ label: "true" })).join()).toMatch(/label/);
     expect(kto.validate(row({ label: 1 })).join()).toMatch(/label/);
-    expect(kto.validate(row({ label: false, label_reason: "bad" })).join()).toMatch(/starts with its flaw/);
-    expect(kto.validate(row({ label: false, label_reason: null })).join()).toMatch(/starts with its flaw/);
+    expect(kto.validate(row({ label: false, label_reason: "bad" })).join()).toMatch(/says what is wrong/);
+    expect(kto.validate(row({ label: false, label_reason: null })).join()).toMatch(/says what is wrong/);
+    expect(kto.validate(row({ label: false, label_reason: "The molar mass is wrong." }))).toEqual([]);
     expect(kto.validate(row({ label: true, label_reason: "factual_error: wrong" })).join()).toMatch(
       /labelled desirable/,
     );

@@ -69,10 +69,9 @@ interface Tok {
   perOne?: boolean;
 }
 
-/** Denominators written as words ("a fifth", "two-thirds"). */
+/** Denominators written as words ("one-fifth", "two-thirds"). */
 const DENOMINATORS: Record<string, number> = {
   half: 2,
-  halve: 2,
   third: 3,
   quarter: 4,
   fourth: 4,
@@ -84,7 +83,7 @@ const DENOMINATORS: Record<string, number> = {
 };
 /** A share in words written with a hyphen ("one-fifth", "two-thirds"). */
 const FRACTION_WORD =
-  /^(one|two|three|four|five|seven|nine)-(half|third|quarter|fourth|fifth|sixth|eighth|tenth|hundredth)s?$/;
+  /^(one|two|three|four|five|six|seven|eight|nine)-(half|third|quarter|fourth|fifth|sixth|eighth|tenth|hundredth)s?$/;
 
 /** Words before a spelled number that make it say which ones, not how many ("the other two"). */
 const REFERRING = /\b(?:other|these|those|remaining|first|last|next)\s+$/i;
@@ -109,7 +108,7 @@ function tokensUncached(raw: string): Tok[] {
       continue;
     }
     if (/^\p{L}/u.test(t)) {
-      // "one-fifth", "two-thirds", "a quarter": a share in words.
+      // "one-fifth", "two-thirds": a share in words.
       const share = FRACTION_WORD.exec(lower);
       if (share) {
         const n = NUMBER_WORDS[share[1]!] ?? 1;
@@ -833,9 +832,10 @@ const unitWords = (text: string) =>
  * cells…"; "in the central nervous system … oligodendrocytes, whereas in the peripheral …
  * Schwann cells"), and the claim pairs A with Y ("the alpha cells release insulin"). X and Y
  * are parallel when the words on both sides of each are alike (stop words aside: "secreted by
- * beta cells", "secreted by alpha cells"), or a statement starts or ends there in both. The claim must name A and Y, not X, and no word of B's statement the
- * other lacks besides Y, so a claim that contrasts the two ("unlike insulin, glucagon comes
- * from alpha cells") is not read as a swap.
+ * beta cells", "secreted by alpha cells"), or a statement starts or ends there in both. The
+ * claim must name A and Y, not X, and no word of B's statement the other lacks besides Y, so
+ * a claim that contrasts the two ("unlike insulin, glucagon comes from alpha cells") is not
+ * read as a swap; X and Y come up nowhere else in the passage.
  */
 export function pairingConflict(
   claim: string,
@@ -843,6 +843,12 @@ export function pairingConflict(
 ): SwapConflict | null {
   const mine = new Set(unitWords(claim));
   if (mine.size < 3) return null;
+  // A sentence of the sources states the claim (nearly all its words): nothing is swapped.
+  const stated = (sentence: string) => {
+    const words = new Set(unitWords(sentence));
+    return [...mine].filter((w) => words.has(w)).length >= 0.9 * mine.size;
+  };
+  if (passages.some((p) => passageSentences(p.text).some(stated))) return null;
   for (const p of passages)
     for (const sentence of passageSentences(p.text)) {
       const sentenceUnits = parallelUnits(sentence);
@@ -896,7 +902,7 @@ function swapBetween(
   if (subjects.length === 0 || named.length !== 1) return null;
   const yWord = named[0]!;
   if (!own(yWord, b)) return null;
-  // X: the word of `one` parallel to Y (same word before or after it), which the claim lacks.
+  // X: the word of `one` parallel to Y (the same words on both sides), which the claim lacks.
   const yAt = b.indexOf(yWord);
   for (let i = 0; i < a.length; i++) {
     const xWord = a[i]!;

@@ -247,7 +247,28 @@ describe("contradictions the fresh rows showed: shares in words and things paire
       pairingConflict("In the peripheral nervous system, myelin comes from Schwann cells.", src(nerves)),
     ).toBeNull();
   });
-  it("does not read a contrast, or a statement that leaves a word out, as a swap", () => {
+  it("does not read a contrast, the source's own pairing, or a claim a source states as a swap", () => {
+    expect(
+      pairingConflict("Unlike calcitonin, parathyroid hormone is secreted by the chief cells.", src(thyroid)),
+    ).toBeNull();
+    expect(pairingConflict("The parafollicular cells secrete calcitonin.", src(thyroid))).toBeNull();
+    // The bundled corpus's notes on alkanes and alkenes: a run's answer copied this claim
+    // (the engine's cost test failed on the extra candidate it cost).
+    const two = [
+      {
+        sourceId: "a",
+        text: "Alkanes are saturated hydrocarbons with the general formula CnH2n+2 for open-chain molecules. Every carbon in an alkane is sp3 hybridised, with bond angles close to 109.5° and C–C bonds about 154 pm long. The first four straight-chain alkanes are methane, ethane, propane and butane.",
+      },
+      {
+        sourceId: "b",
+        text: "Alkenes contain a C=C double bond and, with one double bond and no ring, have the formula CnH2n. Each alkene carbon is sp2 hybridised and trigonal planar with bond angles near 120°, and the double bond, about 134 pm long, consists of one sigma bond and one pi bond.",
+      },
+    ];
+    const claim =
+      "Every carbon in an alkane is sp3 hybridised, with bond angles close to 109.5° and C–C bonds about 154 pm long.";
+    expect(pairingConflict(claim, two)).toBeNull();
+  });
+  it("does not read a statement that leaves a word out as a swap", () => {
     const elasticity =
       "When the absolute value of the elasticity is greater than one, demand is said to be elastic; when it equals one, demand is unit elastic. If demand is unit elastic, revenue does not change.";
     expect(

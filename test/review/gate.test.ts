@@ -239,60 +239,50 @@ describe("review gate on the dev2 set (offline)", async () => {
   });
 });
 
-describe("review gate on the dev3 set (offline)", async () => {
-  const items = gateItems("dev3");
-  const results = await reviewGateSet(agent, items);
-  const all = gateFigures(results);
+/**
+ * A 180-row set (20 per type, half good, about half with passages) reviewed offline, held to
+ * its figures: good rows approved, bad rows kept out, AUC.
+ */
+function freshSet(set: "dev3" | "dev4", min: { approved: number; keptOut: number; auc: number }) {
+  describe(`review gate on the ${set} set (offline)`, async () => {
+    const items = gateItems(set);
+    const results = await reviewGateSet(agent, items);
+    const all = gateFigures(results);
 
-  it("holds 20 rows of each of the nine types, half good, about half with passages", () => {
-    expect(items.length).toBe(180);
-    for (const t of new Set(items.map((i) => i.type)))
-      expect(items.filter((i) => i.type === t && i.label === "good").length, t).toBe(10);
-    expect(items.filter((i) => i.passages.length > 0).length / items.length).toBeGreaterThanOrEqual(0.45);
+    it("holds 20 rows of each of the nine types, half good, about half with passages", () => {
+      expect(items.length).toBe(180);
+      for (const t of new Set(items.map((i) => i.type)))
+        expect(items.filter((i) => i.type === t && i.label === "good").length, t).toBe(10);
+      expect(items.filter((i) => i.passages.length > 0).length / items.length).toBeGreaterThanOrEqual(0.45);
+    });
+
+    it("approves the good rows it was written with; keeps out what the deterministic checks can see", () => {
+      expect(all.goodApproved / all.good).toBeGreaterThanOrEqual(min.approved);
+      expect(all.badKeptOut / all.bad).toBeGreaterThanOrEqual(min.keptOut);
+      expect(all.auc!).toBeGreaterThanOrEqual(min.auc);
+    });
   });
+}
 
-  it("approves the good rows it was written with; keeps out what the deterministic checks can see", () => {
-    // Measured when the set was added (written by a helper that saw neither the checks nor
-    // the other sets' rows): 53/90 bad kept out, 79/90 good approved, AUC 0.717. The false
-    // rejections it exposed led to general fixes (an answer given on the first line, a second
-    // question read as an effect question, a value answered in words, PPO responses with a
-    // middling reward, a rival number the claim states itself, a second conversion factor,
-    // a case of the claim's own, a unit before an operator); with the checks it led to
-    // (names put in place of the source's, conversions in bold and millibars, an "incomplete"
-    // label on the fuller response, facts from tables, a method or formula given for a value)
-    // a rank the other way round, an omission the text does not have and another thing's
-    // value, percentages the way back and before a percentage, now 68/90, 89/90, AUC 0.870.
-    expect(all.goodApproved / all.good).toBeGreaterThanOrEqual(0.95);
-    expect(all.badKeptOut / all.bad).toBeGreaterThanOrEqual(0.66);
-    expect(all.auc!).toBeGreaterThanOrEqual(0.8);
-  });
-});
+// dev3, measured when the set was added (written by a helper that saw neither the checks nor
+// the other sets' rows): 53/90 bad kept out, 79/90 good approved, AUC 0.717. The false
+// rejections it exposed led to general fixes (an answer given on the first line, a second
+// question read as an effect question, a value answered in words, PPO responses with a
+// middling reward, a rival number the claim states itself, a second conversion factor, a case
+// of the claim's own, a unit before an operator); with the checks it led to (names put in
+// place of the source's, conversions in bold and millibars, an "incomplete" label on the
+// fuller response, facts from tables, a method or formula given for a value) a rank the other
+// way round, an omission the text does not have and another thing's value, percentages the
+// way back and before a percentage, now 68/90, 89/90, AUC 0.870.
+freshSet("dev3", { approved: 0.95, keptOut: 0.66, auc: 0.8 });
 
-describe("review gate on the dev4 set (offline)", async () => {
-  const items = gateItems("dev4");
-  const results = await reviewGateSet(agent, items);
-  const all = gateFigures(results);
-
-  it("holds 20 rows of each of the nine types, half good, about half with passages", () => {
-    expect(items.length).toBe(180);
-    for (const t of new Set(items.map((i) => i.type)))
-      expect(items.filter((i) => i.type === t && i.label === "good").length, t).toBe(10);
-    expect(items.filter((i) => i.passages.length > 0).length / items.length).toBeGreaterThanOrEqual(0.45);
-  });
-
-  it("approves the good rows it was written with; keeps out what the deterministic checks can see", () => {
-    // Measured when the set was added (written by three helpers that saw only one example
-    // row per type, neither the checks nor the other sets): 48/90 bad kept out, 63/90 good
-    // approved, AUC 0.624, and one row that hung the claim splitter. The false rejections
-    // led to general fixes (a pattern that backtracked for ever; answers written "≈ 30.3 m",
-    // "5/16 = 0.3125" or "−$2,268.71 (reject)"; flaw labels of the dataset's own; numbers in
-    // bold, in ranges, in names such as "stage 1", "the other two"; a short clause inside a
-    // longer negated one; a mixed-number result; a prompt with more parts in one unit; "the
-    // easiest way"), now 42/90, 88/90, AUC 0.727. Most bad rows it still lets through are
-    // contradictions the lexical checks cannot read, wrong facts without passages and
-    // off-topic rows inside the topic's field.
-    expect(all.goodApproved / all.good).toBeGreaterThanOrEqual(0.95);
-    expect(all.badKeptOut / all.bad).toBeGreaterThanOrEqual(0.44);
-    expect(all.auc!).toBeGreaterThanOrEqual(0.7);
-  });
-});
+// dev4, measured when the set was added (written by three helpers that saw only one example
+// row per type, neither the checks nor the other sets): 48/90 bad kept out, 63/90 good
+// approved, AUC 0.624, and one row that hung the claim splitter. The false rejections led to
+// general fixes (a pattern that backtracked for ever; answers written "≈ 30.3 m", "5/16 =
+// 0.3125" or "−$2,268.71 (reject)"; flaw labels of the dataset's own; numbers in bold, in
+// ranges, in names such as "stage 1", "the other two"; a short clause inside a longer negated
+// one; a mixed-number result; a prompt with more parts in one unit; "the easiest way"), now
+// 44/90, 88/90, AUC 0.735. Most bad rows it still lets through are contradictions the lexical
+// checks cannot read, wrong facts without passages and off-topic rows inside the topic's field.
+freshSet("dev4", { approved: 0.95, keptOut: 0.44, auc: 0.7 });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isSynthforgeError } from "../core/errors.js";
-import { sentences } from "../core/text.js";
+import { plainModifierLetters, sentences } from "../core/text.js";
 import { registerOfflineResponder } from "../models/offline.js";
 import {
   directionConflict,
@@ -11,6 +11,7 @@ import {
   rankConflict,
   type SwapConflict,
   swapConflict,
+  yearConflict,
 } from "../tools/claim-gate.js";
 import {
   type ClaimVerdict,
@@ -139,6 +140,11 @@ const SOURCE_CONFLICTS: Array<{
   { find: exchangeConflict, method: "numeric", reason: gives },
   { find: directionConflict, method: "antonym", reason: says },
   {
+    find: yearConflict,
+    method: "numeric",
+    reason: (x) => `the claim dates it to ${x.claimed} where the source dates it to ${x.stated}`,
+  },
+  {
     find: pairingConflict,
     method: "entity",
     reason: (x) => `the claim pairs "${x.claimed}" where the source pairs "${x.stated}"`,
@@ -155,11 +161,19 @@ export function lexicalClaimVerdict(
   c: { id: number; text: string },
   index: ReturnType<typeof indexPassages>,
   passages: Passage[],
+  /** Numbers the answer computes for its question's own case ({@link ownResults}). */
+  computed?: ReadonlySet<number>,
 ): LexicalVerdict {
-  const v = credible(lexicalCheck(c, index, passages));
+  let v = credible(lexicalCheck(c, index, passages));
+  const computes =
+    computed?.size && (c.text.match(/\d[\d,]*(?:\.\d+)?/g) ?? []).some((n) => computed.has(numeric(n)));
+  if (v.verdict === "contradicted" && v.method === "numeric" && computes)
+    v = { ...v, verdict: "undecided", reason: `${v.reason} (a result the row computes for its own case)` };
   if (v.verdict === "contradicted" || CODE_LIKE.test(c.text)) return v;
+  const text = plainModifierLetters(c.text);
   for (const { find, method, reason } of SOURCE_CONFLICTS) {
-    const x = find(c.text, passages);
+    const x = find(text, passages);
+    if (x && method === "numeric" && computed?.has(numeric(x.claimed))) continue;
     if (x)
       return {
         ...v,
@@ -171,6 +185,31 @@ export function lexicalClaimVerdict(
       };
   }
   return v;
+}
+
+const numeric = (written: string) => Number(written.replace(/[,\s]/g, "").replace(/^[−–]/, "-"));
+
+/**
+ * The results an answer computes for a case of its question's own: when the question gives
+ * a number no passage states ("when 40 g of methane burns"), the numbers the answer writes
+ * after "=", "≈" or "→" ("2.5 mol × 44 g/mol = 110 g"). The arithmetic check verifies them;
+ * a source's worked example for another case ("44 g of carbon dioxide" from 16 g) does not
+ * contradict them.
+ */
+export function ownResults(answer: string, question: string, passages: Passage[]): Set<number> {
+  const given = question.match(/\d[\d,]*(?:\.\d+)?/g) ?? [];
+  if (!given.some((n) => !passages.some((p) => p.text.includes(n)))) return new Set();
+  const out = new Set<number>();
+  // A result of a calculation: an operator between numbers since the previous relation
+  // ("2.5 mol × 44 g/mol = 110 g"), not a value named ("speed of sound ≈ 343 m/s").
+  for (const line of answer.split("\n")) {
+    const parts = line.split(/[=≈→]/);
+    for (let i = 1; i < parts.length; i++) {
+      const result = /^\s*\**\s*([−-]?\d[\d,]*(?:\.\d+)?)/.exec(parts[i]!);
+      if (result && /\d[^\d]*?[×*·/÷+−]\s*[\d(]/.test(parts[i - 1]!)) out.add(numeric(result[1]!));
+    }
+  }
+  return out;
 }
 
 /**
@@ -304,7 +343,8 @@ export async function factCheck(
     .map((c, i) => ({ id: i + 1, text: c.text }));
   if (claims.length === 0) return null;
   const index = indexPassages(passages);
-  const lexical: LexicalVerdict[] = claims.map((c) => lexicalClaimVerdict(c, index, passages));
+  const computed = ownResults(answer, opts.question, passages);
+  const lexical: LexicalVerdict[] = claims.map((c) => lexicalClaimVerdict(c, index, passages, computed));
   const results = new Map<number, ClaimResult>();
   for (const v of lexical) {
     if (v.verdict !== "undecided") {

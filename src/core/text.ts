@@ -100,6 +100,16 @@ export function plainSubscripts(text: string): string {
   return /[₀-₉]/.test(text) ? text.replace(/[₀-₉]/g, (d) => String(d.charCodeAt(0) - 0x2080)) : text;
 }
 
+/**
+ * Modifier letters as plain letters: "Iᴬ" and "Iᴮ" (alleles, written with superscript
+ * capitals) are "IA" and "IB" as a source writes them. Superscript digits stay (exponents).
+ */
+export function plainModifierLetters(text: string): string {
+  return /[\u1D2C-\u1D6A\u2071\u207F]/.test(text)
+    ? text.replace(/[\u1D2C-\u1D6A\u2071\u207F]/g, (c) => c.normalize("NFKC"))
+    : text;
+}
+
 /** A number written with a decimal comma ("0,34", "16,7"), not a thousands separator ("1,500"). */
 export const DECIMAL_COMMA = /^[-−+]?(?:0,\d+|\d+,(?:\d{1,2}|\d{4,}))$/;
 

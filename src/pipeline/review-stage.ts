@@ -135,10 +135,11 @@ export const DEFECT_PRIORITY: DefectKind[] = [
   "code_output_mismatch",
   "code_wrong",
   "wrong_unit",
-  // A reward or label that a wrong calculation or fact contradicts: the training signal is
-  // the row's defect.
-  "reward_inconsistent",
+  // A wrong calculation is named before the reward or label it makes inconsistent (the
+  // labelled sets name the calculation); a reward that contradicts a wrong fact is named
+  // before the fact, which the checks find less reliably.
   "wrong_arithmetic",
+  "reward_inconsistent",
   "ranking_wrong",
   "duplicate_response",
   "wrong_fact",

@@ -442,7 +442,8 @@ export interface ChemistryClaim {
   detail: string;
 }
 
-const FORMULA_TOKEN = String.raw`(?:\d+(?:\.\d+)?\s*)?[A-Z][A-Za-z0-9()\[\]·^{}]*(?:[+-](?=\s|$|[),.;]))?(?:\s*\((?:aq|s|l|g)\))?`;
+// Subscript digits ("H₂O") are part of a formula, and so is a superscript charge ("HCO₃⁻").
+const FORMULA_TOKEN = String.raw`(?:\d+(?:\.\d+)?\s*)?[A-Z][A-Za-z0-9()\[\]·^{}₀-₉]*(?:[⁰⁴-⁹¹²³]*[⁺⁻])?(?:[+-](?=\s|$|[),.;]))?(?:\s*\((?:aq|s|l|g)\))?`;
 const EQUATION_RE = new RegExp(
   String.raw`(${FORMULA_TOKEN}(?:\s+\+\s+${FORMULA_TOKEN})*)\s*(→|->|⟶|⇌|<=>|=>|⇄)\s*(${FORMULA_TOKEN}(?:\s+\+\s+${FORMULA_TOKEN})*)`,
   "g",
@@ -497,6 +498,11 @@ export function findChemistryClaims(text: string): ChemistryClaim[] {
         continue;
       }
       if (eq.reactants.length + eq.products.length < 2) continue;
+      // "H → K, E → H": one lone atom becoming another element is a mapping (a cipher, a
+      // substitution), not a chemical reaction.
+      const lone = (side: Equation["reactants"]) =>
+        side.length === 1 && Object.values(side[0]!.formula.atoms).join() === "1";
+      if (lone(eq.reactants) && lone(eq.products) && eqText.trim().length <= 8) continue;
       // A half-equation with electrons ("2H2O → 4H+ + 4e− + O2"): the pattern stops at "e−", so
       // what it read is not the whole equation; electrons are not species it balances.
       const after = sentence.slice((m.index ?? 0) + m[0].length);

@@ -95,7 +95,11 @@ function tokensUncached(raw: string): Tok[] {
   const out: Tok[] = [];
   // "5,730 ± 40 years": the uncertainty is not a second value. Markdown emphasis
   // ("= **11.25 mL**") is not part of what a number is bound to.
-  const text = raw.replace(/\s*±\s*\d[\d,.]*/g, (m) => " ".repeat(m.length)).replace(/\*\*|__/g, "  ");
+  const text = raw
+    .replace(/\s*±\s*\d[\d,.]*/g, (m) => " ".repeat(m.length))
+    .replace(/\*\*|__/g, "  ")
+    // "50-70%" written with a hyphen is the range "50–70%".
+    .replace(/(?<=\d%?)-(?=\d)/g, "–");
   // A name with digits ("carbon-14", "H2S", "CO2") is a word, not a number.
   const re =
     /(?<![\p{L}\d.,])[-−]?(?:0,\d+|\d+,(?:\d{1,2}|\d{4,}))(?![\d,])|(?<![\p{L}\d.])[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d])|(?<![\p{L}\d.,])[-−]?\d+(?:\.\d+)?(?![\d])|\p{L}[\p{L}'\d]*(?:-(?:\p{L}[\p{L}'\d]*|\d+(?![\d.,]\d)))*|[();—–]/gu;
@@ -155,7 +159,8 @@ function tokensUncached(raw: string): Tok[] {
     const at = m.index ?? 0;
     const before = text.slice(Math.max(0, at - 3), at);
     const after = text.slice(at + t.length, at + t.length + 12);
-    const sort = /^\s*(?:%|per\s?cent\b)/i.test(after)
+    // "25–30%": both ends of a range are percentages.
+    const sort = /^\s*(?:–\s*\d[\d,.]*\s*)?(?:%|per\s?cent\b)/i.test(after)
       ? "percent"
       : /[$€£¥₹]\s*$/.test(before) || /^\s*(?:€|dollars?\b|euros?\b|pounds?\b|USD\b|EUR\b|GBP\b)/.test(after)
         ? "money"
@@ -424,7 +429,7 @@ function copiedRange(toks: Tok[], i: number, passages: Array<{ text: string }>):
  * The passage sentence sharing most content words (2+, related stems count) with a claim;
  * with `numbered`, only among sentences that state a number.
  */
-function bestSentence(
+export function bestSentence(
   claim: string,
   passages: Array<{ sourceId: string; text: string }>,
   minCoverage: number,
@@ -687,7 +692,10 @@ export function entityConflict(
     (text.toLowerCase().match(/\p{L}[\p{L}'’-]*/gu) ?? []).map((w) => stem(w.replace(/['’]s$/u, "")));
   const known = wordsOf(passages.map((p) => p.text).join("\n"));
   const claimWords = wordsOf(claim);
-  const mentioned = (w: string, all: string[]) => all.some((x) => x === w || related(w, x));
+  // "Rome" is mentioned by "Roman", "Italy" by "Italian", "Carthage" by "Carthaginian".
+  const root = (w: string) => w.replace(/e$/, "").replace(/y$/, "i");
+  const mentioned = (w: string, all: string[]) =>
+    all.some((x) => x === w || related(w, x) || (root(w).length >= 3 && x.startsWith(root(w))));
   const novel = namesIn(claim).filter((n) => n.before && n.words.every((w) => !mentioned(stem(w), known)));
   if (novel.length === 0) return null;
   // The sentence that states the same thing, judged without the names no source has.
@@ -718,16 +726,19 @@ export function exchangeConflict(
 ): SwapConflict | null {
   const best = bestSentence(claim, passages, 0.3);
   if (!best) return null;
-  // The source's number → thing bindings.
-  const src = tokens(best.text);
+  // The source's number → thing bindings, within a clause ("sacked Rome in 410, and the
+  // Vandals": 410 is not the Vandals').
   const thingOf = new Map<number, string>();
-  src.forEach((t, i) => {
-    if (t.kind !== "num") return;
-    const next = src[i + 1];
-    const prev = src[i - 1];
-    const thing = next?.kind === "word" ? next.word : prev?.kind === "word" ? prev.word : null;
-    if (thing && !thingOf.has(t.value)) thingOf.set(t.value, thing);
-  });
+  for (const part of best.text.split(/,\s+|;\s*/)) {
+    const src = tokens(part);
+    src.forEach((t, i) => {
+      if (t.kind !== "num") return;
+      const next = src[i + 1];
+      const prev = src[i - 1];
+      const thing = next?.kind === "word" ? next.word : prev?.kind === "word" ? prev.word : null;
+      if (thing && !thingOf.has(t.value)) thingOf.set(t.value, thing);
+    });
+  }
   const things = new Set(thingOf.values());
   if (things.size < 2) return null;
   // The claim, clause by clause: the thing it names and the number it gives.
@@ -917,4 +928,84 @@ function swapBetween(
     return { claimed: `${subject} … ${yWord}`, stated: `${subject} … ${xWord}` };
   }
   return null;
+}
+
+const MONTHS =
+  "january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec";
+/** A year: after a word that dates something ("in", "by", "early", a month), or in parentheses. */
+const YEAR = new RegExp(
+  String.raw`(?:\b(?:in|on|of|by|since|until|till|from|to|early|late|mid|around|circa|c\.|about|year|${MONTHS})\s+(?:\d{1,2}\s+)?|\()(1\d{3}|20\d{2})(?![\d,.]\d|\s*(?:[%°]|(?:m|km|cm|mm|kg|g|mg|s|ms|J|kJ|K|W|kW|V|Hz|mol|L|mL)\b|[-–]\d))`,
+  "giu",
+);
+/** Any number that could be a year, dated or not ("between 1400 and 1700"). */
+const YEARLIKE = /(?<![\d,.])(?:1\d{3}|20\d{2})(?![\d,.]\d)/g;
+/** The years a text dates things to: none unless every year-like number in it is one. */
+const yearsIn = (text: string) => {
+  const dated = [...new Set([...text.matchAll(YEAR)].map((m) => Number(m[1])))];
+  const all = new Set([...text.matchAll(YEARLIKE)].map((m) => Number(m[0])));
+  return dated.length === all.size ? dated : [];
+};
+/** Words that date the start of something, and its end: a start's year is not an end's. */
+const STARTS =
+  /\b(?:beg[au]n|begins?|start(?:ed|s)?|found(?:ed|ing)|born|birth|establish(?:ed)?|open(?:ed)?|introduc(?:ed|tion)|invent(?:ed|ion)|creat(?:ed|ion)|sign(?:ed|ing)|outbreak|broke out)\b/i;
+const ENDS =
+  /\b(?:end(?:ed|s)?|died|death|dissolv(?:ed|ution)|clos(?:ed|ure)|abolish(?:ed)?|fell|fall|collaps(?:ed|e)|finish(?:ed)?|last|until|annul(?:led|ment)?|repeal(?:ed)?)\b/i;
+
+/**
+ * A date moved: the claim dates what the best-matching source sentence dates (three or more
+ * of its content words: four, or 40% of the claim's, with a word in the clause of both years), but to another year, and no source sentence
+ * that gives the claim's year states as much of it ("Early in 1216 the Pope declared the
+ * charter null and void, and England slid into the First Barons' War" where the source
+ * says "in August 1215 Pope Innocent III annulled the charter, leading to the First
+ * Barons' War"). Each side must give one year, and a start is not compared with an end.
+ */
+export function yearConflict(
+  claim: string,
+  passages: Array<{ sourceId: string; text: string }>,
+): SwapConflict | null {
+  const claimed = yearsIn(claim);
+  if (claimed.length !== 1) return null;
+  const best = bestSentence(claim, passages, 0.2);
+  if (!best || best.shared < 3) return null;
+  const claimWords = [...new Set(contentWords(claim.replace(BARE_NUMBER, " ")))];
+  if (best.shared < 4 && best.shared < 0.4 * claimWords.length) return null;
+  const stated = yearsIn(best.text);
+  if (stated.length !== 1 || stated[0] === claimed[0]) return null;
+  // Both years date the same thing: the words around them share one ("in 1216 the Pope
+  // declared" and "in August 1215 Pope Innocent III annulled"; not "his overlord since 1213").
+  const clauseOf = (text: string, year: number) =>
+    text.split(/[,;:()]/).find((c) => c.includes(String(year))) ?? "";
+  const around = (text: string, year: number) => contentWords(clauseOf(text, year).replace(BARE_NUMBER, " "));
+  // A word of the clauses alike, and the claim's clause dates its own event, not one
+  // placed relative to another ("dissolved in 1990 after the fall of the Wall").
+  const mineNear = around(claim, claimed[0]!);
+  if (!meets(mineNear, around(best.text, stated[0]!))) return null;
+  if (
+    /\b(?:after|before|following|since|until|later|earlier|preceding|prior to)\b/i.test(
+      clauseOf(claim, claimed[0]!),
+    )
+  )
+    return null;
+  // One says when something began and the other when it ended: not the same date.
+  const phase = (t: string) => (STARTS.test(t) ? "start" : "") + (ENDS.test(t) ? "end" : "");
+  const phases = new Set([phase(claim), phase(best.text)]);
+  if (phases.has("start") && phases.has("end")) return null;
+  // Another sentence gives the claim's year for something the claim's clause names, or
+  // states nearly as much of it: the year is that sentence's ("The Act was repealed in 1766").
+  for (const p of passages)
+    for (const s of passageSentences(p.text)) {
+      if (s === best.text || !s.includes(String(claimed[0]))) continue;
+      if (meets(mineNear, around(s, claimed[0]!))) return null;
+      const info = sentenceInfo(s);
+      const shared = claimWords.filter(
+        (w) => info.set.has(w) || info.words.some((x) => related(w, x)),
+      ).length;
+      if (shared >= best.shared - 1) return null;
+    }
+  return {
+    claimed: String(claimed[0]),
+    stated: String(stated[0]),
+    sourceId: best.sourceId,
+    evidence: best.text,
+  };
 }

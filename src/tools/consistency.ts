@@ -149,6 +149,23 @@ export function rationalePolarity(rationale: string): "positive" | "negative" | 
   return "mixed";
 }
 
+/**
+ * Where a rationale says the response's answer itself is wrong: "the key itself is wrong",
+ * "the boiling point is wrong" (not "a minor detail is wrong"), or a numeric correction ("the last minor should be −2"). Not
+ * negated ("nothing is wrong", "is not incorrect"). Style praise beside it does not make
+ * such a fault minor.
+ */
+const CORE_FAULT =
+  /\b(?:(?:the|its|this|their)\s+(?!(?:minor|small|slight|only|one)\b)(?:\w+\s+){0,2}?(?:itself\s+|given\s+|stated\s+|shown\s+)?(?:is|are|was|were)\s+(?:(?!not\b|never\b)\w+\s+)?(?:wrong|incorrect|false|mistaken)|should\s+(?:be|have\s+been|read|give|come\s+to)\s+[^.;:]{0,40}?[−-]?\d)/i;
+
+/** The words of a rationale that state the response's answer is wrong, or null. */
+export function statedCoreFault(rationale: string): string | null {
+  const m = CORE_FAULT.exec(rationale);
+  if (!m) return null;
+  if (NEGATED.test(rationale.slice(Math.max(0, m.index - 30), m.index))) return null;
+  return m[0];
+}
+
 /** PPO reward at or above which the response is presented as good. */
 export const HIGH_REWARD = 0.7;
 /** PPO reward at or below which the response is presented as bad. */
@@ -187,6 +204,16 @@ export function checkRewardConsistency(
       [
         `the reward ${reward} is high but its rationale lists only faults ("${rationale.trim().slice(0, 100)}")`,
       ],
+      0,
+      details,
+      "reward_inconsistent",
+    );
+  }
+  const core = reward >= HIGH_REWARD ? statedCoreFault(rationale) : null;
+  if (core) {
+    return fail(
+      name,
+      [`the reward ${reward} is high but its rationale says the answer is wrong ("${core}")`],
       0,
       details,
       "reward_inconsistent",
@@ -240,6 +267,16 @@ export function checkLabelConsistency(
       [
         `labelled desirable, but the checks found the completion wrong (${outcome.reasons[0] ?? outcome.defects.join(", ")})`,
       ],
+      0,
+      details,
+      "reward_inconsistent",
+    );
+  }
+  const core = label ? statedCoreFault(labelReason ?? "") : null;
+  if (core) {
+    return fail(
+      name,
+      [`labelled desirable, but its reason says the answer is wrong ("${core}")`],
       0,
       details,
       "reward_inconsistent",

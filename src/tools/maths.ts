@@ -549,6 +549,8 @@ const VULGAR: Record<string, string> = {
 export function prepareArithmetic(text: string): string {
   // Markdown emphasis ("= **$3,500**") is not part of a number.
   let s = text
+    // A list item's marker ("   - 60 + 0.6 × 120 = 132") is not a minus sign.
+    .replace(/^([ \t]*)[-*+](?=[ \t]+[(]?\d)/gm, "$1•")
     .replace(/\u2212/g, "-")
     .replace(/\u2044/g, "/")
     .replace(/\*\*|__/g, "");
@@ -583,12 +585,16 @@ let chainRe: RegExp | null = null;
  * expression (the last link is an ordinary claim). Both sides are evaluated; they must agree to
  * the precision of the numbers written on the right (a rounded intermediate is fine).
  */
+/** A function name right before an expression ("−(log₁₀ 2.5 − 3)"): its first number is the argument. */
+const FUNCTION_BEFORE =
+  /(?:\b(?:log|ln|lg|sin|cos|tan|exp|sqrt|arcsin|arccos|arctan)(?:_?\d+|[₀-₉]+)?|√)\s*\(?$/i;
+
 function findChainLinks(flat: string): ArithmeticClaim[] {
   arithmeticPattern();
   const out: ArithmeticClaim[] = [];
   for (const m of flat.matchAll(chainRe!)) {
     const before = flat.slice(0, m.index).trimEnd();
-    if (/[-+*/×÷^·]$/.test(before)) continue;
+    if (/[-+*/×÷^·]$/.test(before) || FUNCTION_BEFORE.test(before)) continue;
     const left = balanceParens(m[1]!.trim());
     const right = balanceParens(m[3]!.trim());
     if (/[A-Za-z]{2,}/.test(left.replace(new RegExp(UNIT, "gu"), "")) || !/[-+*/×÷·^]/.test(right)) continue;
@@ -681,6 +687,26 @@ function inputRounding(expression: string, value: number): number {
     return Math.min(rel, abs);
   }
   return rel;
+}
+
+/**
+ * Whether a stated result is the inputs' exact result, as written, with one digit changed
+ * away from its last two ("12,360 × 1.03 = 12,720.8" for 12,730.8): a slip, not the
+ * rounding of inputs, which moves only the last digits.
+ */
+function digitSlip(computed: number, statedLiteral: string): boolean {
+  const stated = statedLiteral.replace(/,/g, "").replace(/^[-−]/, "");
+  if (!/^\d+(?:\.\d+)?$/.test(stated)) return false;
+  const decimals = stated.split(".")[1]?.length ?? 0;
+  const exact = Math.abs(computed).toFixed(decimals);
+  if (Math.abs(Number(exact) - Math.abs(computed)) > 1e-9 * Math.max(1, Math.abs(computed))) return false;
+  if (exact.length !== stated.length || exact.replace(/\d/g, "") !== stated.replace(/\d/g, "")) return false;
+  const digits = (t: string) => t.replace(/\D/g, "");
+  const a = digits(exact);
+  const b = digits(stated);
+  if (a.replace(/^0+/, "").length < 4) return false;
+  const differ = [...a].flatMap((c, i) => (c === b[i] ? [] : [i]));
+  return differ.length === 1 && differ[0]! < a.length - 2;
 }
 
 /** Balances a claim's parentheses: drops unmatched leading "(" and trailing ")". */
@@ -817,6 +843,7 @@ export function findArithmetic(text: string): ArithmeticClaim[] {
     if (/[-+*/×÷^·(=≈<>]$/.test(before) && !/[=≈(:]$/.test(before)) continue;
     if (/[-+*/×÷^·]$/.test(before)) continue;
     if (rawExpr.startsWith("-") && /[\w)\]]$/.test(before)) continue;
+    if (FUNCTION_BEFORE.test(before)) continue;
     if (/(?:^|[^\w])[A-Za-z]\s*$/.test(before) && /^[-+*/×÷^]/.test(before.slice(-1))) continue;
     // "31 December 1950 + 70 = 31 December 2020": the stated number is a day of a date.
     if (MONTH_AFTER.test(flat.slice(match.index + match[0].length))) continue;
@@ -836,7 +863,7 @@ export function findArithmetic(text: string): ArithmeticClaim[] {
         ? evaluateClaim(expression.replace(new RegExp(plain, "gu"), " "))
         : null;
     // Rounded inputs ("4.000 × 18.02" for 4 × 18.015) carry their rounding into the result.
-    const rel = inputRounding(expression, q.value);
+    const rel = digitSlip(q.value, r.literal) ? 0 : inputRounding(expression, q.value);
     let verdict = statedMatches(q, r, r.literal, approx, unfactored, rel);
     // "1.440" with a dot as the thousands separator (German, Spanish...): 1440.
     if (verdict === "no" && /^-?\d{1,3}(?:\.\d{3})+$/.test(r.literal)) {
@@ -861,6 +888,72 @@ export function findArithmetic(text: string): ArithmeticClaim[] {
   }
   out.push(...findChainLinks(flat));
   out.push(...findPercentChanges(flat));
+  out.push(...findDurations(flat));
+  return out;
+}
+
+const SECONDS: Record<string, number> = {
+  h: 3600,
+  hr: 3600,
+  hour: 3600,
+  min: 60,
+  minute: 60,
+  s: 1,
+  sec: 1,
+  second: 1,
+};
+const TIME_UNIT = String.raw`(h|hrs?|hours?|min|minutes?|s|secs?|seconds?)\b`;
+/** "3 h 30 min 58 s", "2 hours 15 minutes", "4 min 30 s": a duration written in parts. */
+const COMPOUND_DURATION = new RegExp(
+  String.raw`(\d+(?:\.\d+)?)\s*${TIME_UNIT}\s*(?:and\s+)?(\d+(?:\.\d+)?)\s*${TIME_UNIT}(?:\s*(?:and\s+)?(\d+(?:\.\d+)?)\s*${TIME_UNIT})?`,
+  "gi",
+);
+/** A single amount of time that a relation follows ("210.975 min ="). */
+const TIME_BEFORE_RELATION = new RegExp(
+  String.raw`(?<![\d.,])(\d[\d,]*(?:\.\d+)?)\s*${TIME_UNIT}\s*(=|≈|→)`,
+  "i",
+);
+const secondsIn = (unit: string) =>
+  SECONDS[unit.toLowerCase().replace(/s$/, "")] ?? SECONDS[unit.toLowerCase()] ?? 0;
+
+/**
+ * A duration restated in parts: "210.975 min = 3 h (180 min) + 30.975 min → 3 h 20 min 58 s"
+ * must come to the same time, to one unit of its smallest part (two when approximate).
+ * Only a line that states the single amount first, followed by "=", "≈" or "→", is read.
+ */
+function findDurations(flat: string): ArithmeticClaim[] {
+  const out: ArithmeticClaim[] = [];
+  for (const line of flat.split("\n")) {
+    const first = TIME_BEFORE_RELATION.exec(line);
+    if (!first) continue;
+    const total = Number(first[1]!.replace(/,/g, "")) * secondsIn(first[2]!);
+    if (!total) continue;
+    const rest = line.slice(first.index + first[0].length);
+    // The first duration in parts that restates it, before the line moves on (", then …").
+    for (const m of [...rest.matchAll(COMPOUND_DURATION)].slice(0, 1)) {
+      if (/[,;]|\.\s/.test(rest.slice(0, m.index))) continue;
+      const parts: Array<[number, number]> = [];
+      for (let k = 1; k + 1 < m.length; k += 2) if (m[k]) parts.push([Number(m[k]), secondsIn(m[k + 1]!)]);
+      // Parts in falling units (hours, then minutes, then seconds), each below the one before.
+      if (parts.some(([, u], i) => !u || (i > 0 && u >= parts[i - 1]![1]))) continue;
+      const stated = parts.reduce((a, [v, u]) => a + v * u, 0);
+      const approx = /[≈~]|about|roughly|around|nearly/i.test(
+        line.slice(0, m.index! + first.index + first[0].length),
+      );
+      const step = parts.at(-1)![1] * (approx ? 2 : 1);
+      const holds = Math.abs(stated - total) <= step;
+      out.push({
+        text: `${first[0]} … ${m[0]}`,
+        expression: `${first[1]} ${first[2]}`,
+        stated: m[0],
+        computed: total,
+        holds,
+        approximate: approx,
+        kind: "calculation",
+        ...(holds ? {} : { defect: "wrong_arithmetic" as const }),
+      });
+    }
+  }
   return out;
 }
 
@@ -1185,7 +1278,9 @@ function countArgs(s: string, at: number, want: number, optionalBracket = false)
 }
 
 /** The maths segments of prose: `$...$`, `$$...$$`, `\(...\)`, `\[...\]`. */
-export function mathSegments(text: string): { segments: string[]; problems: string[] } {
+export function mathSegments(written: string): { segments: string[]; problems: string[] } {
+  // Code is not maths: "`/api/users/${id}`" in a JavaScript block holds a "$" of its own.
+  const text = written.replace(/```[\s\S]*?(?:```|$)/g, " ").replace(/`[^`\n]*`/g, " ");
   const segments: string[] = [];
   const problems: string[] = [];
   const re =

@@ -285,7 +285,10 @@ export function checkLanguage(texts: string[], expected = "en"): CheckResult | n
     if (code) {
       decided++;
       const mine = Math.max(0, ...scores.filter(([l]) => ok.has(l)).map(([, s]) => s));
-      if (!ok.has(code) && mine < 0.95 && !(fw && ok.has(fw))) found = code;
+      // franc's scores are relative and close together (a French score of 0.96 beside
+      // English at 1 is still English text), so franc and the function words agreeing on
+      // another language decide it whatever the expected language scores.
+      if (!ok.has(code) && ((mine < 0.95 && !(fw && ok.has(fw))) || fw === code)) found = code;
     } else if (fw) {
       decided++;
       if (!ok.has(fw)) found = fw;
@@ -665,6 +668,10 @@ const EVASIVE: RegExp[] = [
 const CAUSAL =
   /\b(?:because|makes?|making|made|allows?|lets|enables?|produces?|drives?|cause[sd]?|causing|due to|owing to|led to|lead to|leads to|leading to|result(?:s|ed)? (?:of|in|from)|as a result|reasons?|since (?!the |then|\d|last|early|late|ancient)|therefore|thus|hence|so that|so\b|which (?:makes|means|is why)|this (?:means|is why)|stems? from|driven by|triggered|contribut(?:ed|es|ing)|factors?|explain(?:s|ed)? by|in order to|to (?:avoid|prevent|keep|allow|make|reduce|increase)|(?:happens?|occurs?|arises?|forms?|takes place|starts?) (?:when|where|as)|is how|by (?:\w+ing|means of)|through|via|works? by|so (?:it|they|that))\b/i;
 
+/** Words that order the steps of a process ("then", "once it has", "after every epoch"). */
+const PROCESS =
+  /\b(?:then|once|until|after (?:every|each|that)|each time|every time|whenever|first(?:ly)?,|next|finally|step \d|at each)\b/i;
+
 /** Words that state an effect's direction or size ("increases", "faster", "no effect"). */
 const EFFECT =
   /\b(?:increas\w*|decreas\w*|rais\w*|lower\w*|ris(?:e|es|ing)|rose|fall(?:s|ing)?|fell|drops?|reduc\w*|boost\w*|speeds? up|slows? down|faster|slower|quicker|more|less|fewer|higher|greater|smaller|larger|doubl\w*|halv\w*|tripl\w*|no effect|(?:not|cannot|can't|won't|doesn't|never) (?:affect|change|alter)|unaffected|unchanged|proportional|inversely|shift\w*|improv\w*|worsen\w*|weaken\w*|strengthen\w*|accelerat\w*|inhibit\w*|enhanc\w*|limit\w*)\b/i;
@@ -738,10 +745,13 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
     ) ||
     /\bwhat (?:does|do|did|can|should) (?!I\b|you\b|we\b)[\w' -]{2,60}?\bdo\b/i.test(p);
   const absent = pTerms.filter((t) => !aTerms.some((x) => related(t, x))).length;
+  // "How does X work?" is answered by the steps of a process as well as by a cause.
+  const asksHowOnly = asksWhy && !/\bwhy\b/i.test(p);
   if (
     (asksCause || (asksWhy && pTerms.length >= 2 && absent * 3 >= pTerms.length)) &&
     contentWords(a).length >= 8 &&
-    !CAUSAL.test(a)
+    !CAUSAL.test(a) &&
+    !(asksHowOnly && !asksCause && PROCESS.test(a))
   )
     return defectResult(
       "answers",

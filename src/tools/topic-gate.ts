@@ -32,7 +32,7 @@ export const SUBJECT_AREAS: Record<string, string> = {
   economics:
     "economy economic economics market price inflation gdp trade currency exchange interest bank banking loan tax investment investor stock share fund money monetary fiscal demand supply unemployment recession growth capital income wage debt deficit fee card payment insurance dividend portfolio expense saving finance financial mortgage credit",
   history:
-    "history historical historian war empire emperor king queen revolution treaty century dynasty colonial colony soviet ussr cold nuclear ally allied republic monarchy battle army independence president government politics political regime communist communism capitalism medieval ancient reign civilisation civilization nato berlin missile superpower",
+    "history historical historian war empire emperor king queen revolution treaty century dynasty colonial colony soviet ussr cold nuclear ally allied republic monarchy battle army independence president government politics political regime communist communism capitalism medieval ancient reign civilisation civilization nato berlin missile superpower province conquest conquer siege sack invasion invade legion senate consul pharaoh territory kingdom crusade feudal baron rebellion revolt ruler dictator parliament charter",
   earth:
     "geography weather climate front air atmospheric cloud rain storm thunderstorm humidity precipitation plate tectonic earthquake volcano volcanic river mountain ocean sea island continent erosion population country city lake desert glacier coast coastal atmosphere wind rock mineral soil",
 };
@@ -226,6 +226,17 @@ export function checkOnTopic(input: {
       );
   }
   if (topicAreas.length === 0) return truthTerms.length ? pass("on_topic", vocabDetails) : null;
+  // Many of the ground truth's own subject words (names, places, terms), not one keyword:
+  // the row is about what the sources are about, whatever broad area its words suggest
+  // ("Carthage", "Sicily", "Hannibal", "Cannae" beside "sea" and "islands").
+  if (
+    english &&
+    truthTerms.length >= MIN_GROUND_TRUTH_TERMS &&
+    shared.length >= 8 &&
+    share >= 0.2 &&
+    aboutTopic(truth, topicAreas, near)
+  )
+    return pass("on_topic", { ...vocabDetails, by: "ground truth" });
   const mine = Math.max(...topicAreas.map((a) => row[a] ?? 0));
   const [other, otherHits] = Object.entries(row)
     .filter(([a]) => !near.has(a))
@@ -248,6 +259,23 @@ export function checkOnTopic(input: {
       details,
     );
   return pass("on_topic", details);
+}
+
+/**
+ * Whether ground truth is itself in the topic's subject areas: it uses their words at least
+ * as much as any unrelated area's (passages on Java the island, found for a run on Java,
+ * are not).
+ */
+function aboutTopic(truth: string, topicAreas: string[], near: Set<string>): boolean {
+  const hits = areaHits(truth);
+  const mine = Math.max(0, ...topicAreas.map((a) => hits[a] ?? 0));
+  const other = Math.max(
+    0,
+    ...Object.entries(hits)
+      .filter(([a]) => !near.has(a))
+      .map(([, n]) => n),
+  );
+  return mine > 0 && mine >= other;
 }
 
 /** Programming languages by the names and code-fence tags they go by. */

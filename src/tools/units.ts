@@ -250,6 +250,11 @@ const CONVERSION_RE = new RegExp(
   "gu",
 );
 
+const RANGE_CONVERSION_RE = new RegExp(
+  String.raw`(?<![\w.,^/×*+\-−])(${NUM})\s*[–-]\s*(${NUM})\s*(${UNIT})\s*(?:(=|≈|\bis|\bor|,\s*(?:or|which\s+is|that\s+is|i\.e\.)|\()\s*(${APPROX_WORD}\s*)?)(${NUM})\s*[–-]\s*(${NUM})\s*(${UNIT})`,
+  "gu",
+);
+
 /** Half a unit of the last written digit; with `approx`, trailing zeros of a whole number count as rounding. */
 export function writtenResolution(literal: string, approx: boolean): number {
   const t = literal.replace(/[−]/g, "-").replace(/,/g, "").trim();
@@ -288,46 +293,72 @@ export function findConversions(text: string): ConversionClaim[] {
     const before = flat.slice(Math.max(0, m.index - 3), m.index);
     const restated = /^(?:,|\()/.test((m[3] ?? "").trim());
     if (/[-+*/×÷·^]\s*$/.test(before) || (!restated && /[=≈]\s*$/.test(before))) continue;
-    const fromUnit = mathUnit(m[2]!);
-    const toUnit = mathUnit(m[6]!);
-    if (!fromUnit || !toUnit || fromUnit === toUnit) continue;
-    const rel = (m[3] ?? "").trim();
-    let converted: number;
-    try {
-      const u = mathjs().unit(writtenNumber(m[1]!), fromUnit) as Unit;
-      if (!u.equalBase(mathjs().unit(`1 ${toUnit}`) as Unit)) continue;
-      converted = u.toNumber(toUnit);
-    } catch {
-      continue;
+    const claim = conversionClaim(m[0], m[1]!, m[2]!, (m[3] ?? "").trim(), Boolean(m[4]), m[5]!, m[6]!);
+    if (claim) out.push(claim);
+  }
+  // "17–21 knots, which is about 29–38 mph": each end of a range converted.
+  for (const m of flat.matchAll(RANGE_CONVERSION_RE)) {
+    const rel = (m[4] ?? "").trim();
+    for (const [a, b] of [
+      [m[1]!, m[6]!],
+      [m[2]!, m[7]!],
+    ] as const) {
+      const claim = conversionClaim(m[0], a, m[3]!, rel, Boolean(m[5]), b, m[8]!);
+      if (claim) out.push(claim);
     }
-    const approximate = Boolean(m[4]) || /^(?:≈|≃|~|∼|\\approx|\(|,)/.test(rel) || /\bor\b/.test(rel);
-    const stated = writtenNumber(m[5]!);
-    const res = writtenResolution(m[5]!, approximate);
-    // The source value is rounded too: half a unit of its last digit, converted ("37 °C
-    // (98.6 °F)" is exact to 37 ± 0.5 °C, so ± 0.9 °F). A temperature written to 0.01 must
-    // convert to 0.01; a word such as "about" or "≈" allows a degree.
-    const fromDecimals = /\.(\d+)/.exec(m[1]!)?.[1]?.length ?? 0;
-    const fromRounding = fromDecimals
-      ? Math.abs(convertValue(writtenNumber(m[1]!) + 0.5 * 10 ** -fromDecimals, fromUnit, toUnit) - converted)
-      : 0;
-    const explicitApprox = Boolean(m[4]) || /^(?:≈|≃|~|∼|\\approx)/.test(rel);
-    const tol = isTemperature(toUnit)
-      ? Math.max(2 * res + fromRounding, explicitApprox ? 2 : 0, 1e-9)
-      : Math.max(2 * res + fromRounding, 0.015 * Math.abs(converted), 1e-12);
-    const holds = Math.abs(converted - stated) <= tol * (1 + 1e-9);
-    // After a bare "is", "or" or a comma, two unrelated amounts of one dimension ("5 km, or 200 m")
-    // are not a conversion: only a value near the converted one (a wrong factor) counts.
-    if (!holds && /^(?:is|or|,)/.test(rel) && !sameScale(converted, stated)) continue;
-    out.push({
-      text: m[0],
-      from: { value: writtenNumber(m[1]!), unit: fromUnit },
-      to: { value: stated, unit: toUnit },
-      converted,
-      approximate,
-      holds,
-    });
   }
   return out;
+}
+
+/** One stated conversion checked, or null when it is not one (no units, another dimension). */
+function conversionClaim(
+  text: string,
+  fromLiteral: string,
+  fromWritten: string,
+  rel: string,
+  approxWord: boolean,
+  toLiteral: string,
+  toWritten: string,
+): ConversionClaim | null {
+  const fromUnit = mathUnit(fromWritten);
+  const toUnit = mathUnit(toWritten);
+  if (!fromUnit || !toUnit || fromUnit === toUnit) return null;
+  let converted: number;
+  try {
+    const u = mathjs().unit(writtenNumber(fromLiteral), fromUnit) as Unit;
+    if (!u.equalBase(mathjs().unit(`1 ${toUnit}`) as Unit)) return null;
+    converted = u.toNumber(toUnit);
+  } catch {
+    return null;
+  }
+  const approximate = approxWord || /^(?:≈|≃|~|∼|\\approx|\(|,)/.test(rel) || /\bor\b/.test(rel);
+  const stated = writtenNumber(toLiteral);
+  const res = writtenResolution(toLiteral, approximate);
+  // The source value is rounded too: half a unit of its last digit, converted ("37 °C
+  // (98.6 °F)" is exact to 37 ± 0.5 °C, so ± 0.9 °F). A temperature written to 0.01 must
+  // convert to 0.01; a word such as "about" or "≈" allows a degree.
+  const fromDecimals = /\.(\d+)/.exec(fromLiteral)?.[1]?.length ?? 0;
+  const fromRounding = fromDecimals
+    ? Math.abs(
+        convertValue(writtenNumber(fromLiteral) + 0.5 * 10 ** -fromDecimals, fromUnit, toUnit) - converted,
+      )
+    : 0;
+  const explicitApprox = approxWord || /^(?:≈|≃|~|∼|\\approx)/.test(rel);
+  const tol = isTemperature(toUnit)
+    ? Math.max(2 * res + fromRounding, explicitApprox ? 2 : 0, 1e-9)
+    : Math.max(2 * res + fromRounding, 0.015 * Math.abs(converted), 1e-12);
+  const holds = Math.abs(converted - stated) <= tol * (1 + 1e-9);
+  // After a bare "is", "or" or a comma, two unrelated amounts of one dimension ("5 km, or 200 m")
+  // are not a conversion: only a value near the converted one (a wrong factor) counts.
+  if (!holds && /^(?:is|or|,)/.test(rel) && !sameScale(converted, stated)) return null;
+  return {
+    text,
+    from: { value: writtenNumber(fromLiteral), unit: fromUnit },
+    to: { value: stated, unit: toUnit },
+    converted,
+    approximate,
+    holds,
+  };
 }
 
 /** `value` in `from` converted to `to` (NaN when mathjs cannot). */
@@ -468,15 +499,51 @@ export function findAskedConversion(prompt: string, answer: string): ConversionC
 }
 
 /**
+ * A prefix slip: the prompt gives one quantity ("32 psi") and the answer states it in another
+ * unit of its dimension a thousand or a million times off ("about 220 Pa" for 220 kPa). Any
+ * other value of the answer is left alone: only an exact power-of-1000 factor (within 3%)
+ * counts, which an unrelated amount does not hit by chance.
+ */
+export function findPrefixSlips(prompt: string, answer: string): ConversionClaim[] {
+  ensureUnits();
+  const given = quantitiesIn(prompt.replace(/\*\*|__/g, "").slice(0, 2000));
+  if (given.length !== 1) return [];
+  const from = given[0]!;
+  const m = mathjs();
+  const out: ConversionClaim[] = [];
+  for (const q of quantitiesIn(answer.slice(0, 8000).replace(/\*\*|__/g, "  "))) {
+    if (q.unit === from.unit || !q.value || isTemperature(q.unit)) continue;
+    let converted: number;
+    try {
+      converted = (m.unit(from.value, from.unit) as Unit).toNumber(q.unit);
+    } catch {
+      continue;
+    }
+    const ratio = q.value / converted;
+    const slip = [1e3, 1e-3, 1e6, 1e-6].find((f) => Math.abs(ratio / f - 1) <= 0.03);
+    if (slip)
+      out.push({
+        text: q.literal + " " + q.unit,
+        from: { value: from.value, unit: from.unit },
+        to: { value: q.value, unit: q.unit },
+        converted,
+        approximate: true,
+        holds: false,
+      });
+  }
+  return out;
+}
+
+/**
  * Verifier: unit conversions stated in the text are right, and (with the prompt as
- * `context`) the conversion the prompt asks for (`findAskedConversion`). Null when the
- * text states none.
+ * `context`) the conversion the prompt asks for (`findAskedConversion`) and the prompt's
+ * quantity restated without a prefix slip (`findPrefixSlips`). Null when the text states none.
  */
 export function checkConversionsInText(text: string, context?: string): CheckResult | null {
   const asked = context ? findAskedConversion(context, text) : null;
   return claimsResult(
     "units",
-    [...findConversions(text), ...(asked ? [asked] : [])],
+    [...findConversions(text), ...(asked ? [asked] : []), ...(context ? findPrefixSlips(context, text) : [])],
     (c) => c.holds,
     (c) =>
       `unit conversion is wrong: "${c.text.trim()}" (${+c.from.value.toPrecision(8)} ${c.from.unit} is ${+c.converted.toPrecision(4)} ${c.to.unit})`,

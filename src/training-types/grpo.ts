@@ -81,6 +81,27 @@ export async function verifyGrpo(out: GrpoOutput): Promise<GrpoRow> {
   };
 }
 
+/**
+ * A wrong attempt labelled as one: `is_correct` is false, the program prints the predicted
+ * answer (the reasoning and the code agree), and the reference solution differs from it.
+ * A dataset may hold such rows as negative samples; the pipeline's own rows never are
+ * (their solution is the program's output, so a false `is_correct` means the two disagree).
+ */
+export function verifiedWrongAttempt(row: Partial<GrpoRow>): boolean {
+  if (
+    row.is_correct !== false ||
+    typeof row.predicted_answer !== "string" ||
+    typeof row.solution !== "string"
+  )
+    return false;
+  const printed = lastLine(row.execution_output ?? "");
+  return (
+    printed !== "" &&
+    answersAgree(row.predicted_answer, printed) &&
+    !answersAgree(row.predicted_answer, row.solution)
+  );
+}
+
 /** The offline verdict on a GRPO row that lacks fields the judge needs (`format_invalid`). */
 function malformedGrpoVerdict(fields: string[]): OfflineVerdict {
   const issue = `format_invalid: the GRPO row has no ${fields.join(", ")}; give every column (the solution and is_correct come from running the code)`;
@@ -163,7 +184,7 @@ export const grpoType: TrainingType<GrpoRow, GrpoOutput> = {
       sameText(row.prompt, row.reasoning)
     )
       errs.push("reasoning repeats the prompt");
-    if (row.is_correct === false) {
+    if (row.is_correct === false && !verifiedWrongAttempt(row)) {
       errs.push(
         `is_correct is false: the verification program's output (${(row.execution_output ?? "nothing").split("\n").at(-1)}) does not match the predicted answer (${row.predicted_answer})`,
       );
@@ -196,7 +217,9 @@ export const grpoType: TrainingType<GrpoRow, GrpoOutput> = {
       ]);
     const issues: string[] = [];
     const n = steps(row.reasoning ?? "").length;
-    if (!row.is_correct) issues.push("the verification program does not confirm the predicted answer");
+    const negative = verifiedWrongAttempt(row);
+    if (!row.is_correct && !negative)
+      issues.push("the verification program does not confirm the predicted answer");
     if (!row.execution_output) issues.push("the verification program printed nothing");
     const want = MIN_STEPS[input.difficulty];
     if (n < want)
@@ -206,7 +229,7 @@ export const grpoType: TrainingType<GrpoRow, GrpoOutput> = {
     if (!usesGivens) issues.push("the reasoning does not work with the problem's values");
     return {
       scores: {
-        accuracy: row.is_correct && row.execution_output ? 1 : 0,
+        accuracy: (row.is_correct || negative) && row.execution_output ? 1 : 0,
         completeness: n >= 2 ? 1 : 0.5,
         helpfulness: usesGivens ? 1 : 0.6,
         clarity: 1,

@@ -5,12 +5,10 @@ import type { AgentRunner } from "../../src/agents/fact-check.js";
 import { offlineJudge } from "../../src/agents/reviewer.js";
 import { DEFECT_KINDS } from "../../src/core/types.js";
 import { offlineModels } from "../../src/models/factories.js";
-import { DEFAULT_REVIEW } from "../../src/pipeline/pipeline.js";
 import { reviewExample } from "../../src/pipeline/review-stage.js";
 import { closeJavaScriptSandbox } from "../../src/tools/js-sandbox.js";
 import { closePythonSandbox } from "../../src/tools/python-sandbox.js";
 import { closeSqlSandbox } from "../../src/tools/sql.js";
-import { listVerifiers } from "../../src/tools/verifiers.js";
 import { getTrainingType } from "../../src/training-types/index.js";
 
 /**
@@ -243,7 +241,7 @@ describe("review gate on the dev2 set (offline)", async () => {
  * A 180-row set (20 per type, half good, about half with passages) reviewed offline, held to
  * its figures: good rows approved, bad rows kept out, AUC.
  */
-function freshSet(set: "dev3" | "dev4", min: { approved: number; keptOut: number; auc: number }) {
+function freshSet(set: "dev3" | "dev4" | "dev5", min: { approved: number; keptOut: number; auc: number }) {
   describe(`review gate on the ${set} set (offline)`, async () => {
     const items = gateItems(set);
     const results = await reviewGateSet(agent, items);
@@ -283,6 +281,18 @@ freshSet("dev3", { approved: 0.95, keptOut: 0.66, auc: 0.8 });
 // 0.3125" or "−$2,268.71 (reject)"; flaw labels of the dataset's own; numbers in bold, in
 // ranges, in names such as "stage 1", "the other two"; a short clause inside a longer negated
 // one; a mixed-number result; a prompt with more parts in one unit; "the easiest way"), now
-// 44/90, 88/90, AUC 0.735. Most bad rows it still lets through are contradictions the lexical
+// 44/90, 88/90, AUC 0.735 (49/90, 88/90, 0.761 with dev5's general fixes). Most bad rows it still lets through are contradictions the lexical
 // checks cannot read, wrong facts without passages and off-topic rows inside the topic's field.
 freshSet("dev4", { approved: 0.95, keptOut: 0.44, auc: 0.7 });
+
+// dev5, measured when the set was added (one helper, one example row per type, nothing of the
+// checks): 51/90 bad kept out, 77/90 good approved, AUC 0.736. The false rejections led to
+// general fixes (a list marker read as a minus, a logarithm's argument as a term, "$" in code
+// as LaTeX, formulas with subscripts cut short and a letter cipher read as a reaction, a
+// hyphenated range, a number bound across a clause, results the row computes for its own
+// case, superscript allele letters, "how does it work" answered with steps, a wrong attempt
+// labelled as one in GRPO, a KTO reason in its own words, sources' names on a topic whose
+// words suggest another area); with the checks it led to (a slipped digit, a rationale that
+// says the answer is wrong, a date moved, English detected by both detectors) now 50/90,
+// 89/90, AUC 0.808.
+freshSet("dev5", { approved: 0.95, keptOut: 0.5, auc: 0.75 });

@@ -852,8 +852,10 @@ export function answerMatchesPrinted(answer: string, printed: string): boolean {
   const p = normaliseOutput(printed);
   if (a === p) return true;
   const num = /-?\d+(?:\.\d+)?(?:e[-+]?\d+)?/gi;
-  const an = a.match(num) ?? [];
-  const pn = p.match(num) ?? [];
+  // "2,827.43" is one number (a list "[1,2,3]" matched as text above).
+  const whole = (t: string) => t.replace(/(\d),(?=\d{3}(?!\d))/g, "$1");
+  const an = whole(a).match(num) ?? [];
+  const pn = whole(p).match(num) ?? [];
   if (an.length === 0 || an.length !== pn.length)
     return numericEquivalent(printed, answer, { precisionAware: false }).equivalent;
   return an.every((x, i) => {

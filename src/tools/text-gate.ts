@@ -665,6 +665,13 @@ const EVASIVE: RegExp[] = [
   /\b(?:you should|you'd better|best to|please) (?:check|confirm|verify) (?:this|that|it) with (?:your|a|an) (?:teacher|tutor|expert|professional|doctor)\b/i,
 ];
 
+/** An answer that opens by sending the reader to a book, an expert or a search. */
+const DEFLECTION =
+  /^(?:the best (?:approach|way|thing to do|place to start|option) is to|you (?:should|could|might want to|may want to|'d do better to)|I (?:would|'d) (?:recommend|suggest)(?: that you)?|it(?:'s| is) (?:best|better) to)\s+(?:read(?:ing)?|consult(?:ing)?|look(?:ing)? (?:at|up|into)|check(?:ing)?|ask(?:ing)?|refer(?:ring)? to|search(?:ing)? (?:for|online))\b[^.]*/i;
+/** A prompt that asks for reading, resources or how to learn something: pointing elsewhere answers it. */
+const ASKS_FOR_RESOURCES =
+  /\b(?:learn|learning|study|studying|start(?:ing)?|begin(?:ning)?|resources?|books?|reading|recommend\w*|where (?:can|should|do) I|how (?:do|should|can) I (?:find|get|learn))\b/i;
+
 const CAUSAL =
   /\b(?:because|makes?|making|made|allows?|lets|enables?|produces?|drives?|cause[sd]?|causing|due to|owing to|led to|lead to|leads to|leading to|result(?:s|ed)? (?:of|in|from)|as a result|reasons?|since (?!the |then|\d|last|early|late|ancient)|therefore|thus|hence|so that|so\b|which (?:makes|means|is why)|this (?:means|is why)|stems? from|driven by|triggered|contribut(?:ed|es|ing)|factors?|explain(?:s|ed)? by|in order to|to (?:avoid|prevent|keep|allow|make|reduce|increase)|(?:happens?|occurs?|arises?|forms?|takes place|starts?) (?:when|where|as)|is how|by (?:\w+ing|means of)|through|via|works? by|so (?:it|they|that))\b/i;
 
@@ -693,6 +700,13 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
         `evades the question ("${m[0].slice(0, 80)}"); answer it`,
       ]);
   }
+  // A short answer that sends the reader elsewhere instead of answering ("The best approach
+  // is to read the Groundwork directly…"), unless the prompt asks where to read or learn.
+  const deflects = DEFLECTION.exec(a);
+  if (deflects && !ASKS_FOR_RESOURCES.test(p) && a.split(/\s+/).length < 80)
+    return defectResult("answers", "non_answer", [
+      `sends the reader elsewhere instead of answering ("${deflects[0].slice(0, 80)}"); answer it`,
+    ]);
   const pTerms = keyTerms(p);
   const aTerms = keyTerms(a);
   const novel = aTerms.filter((t) => !pTerms.some((q) => related(q, t)));
@@ -806,6 +820,21 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
       ],
       0,
       { ...details, parts },
+    );
+  // A comparison ("the difference between X and Y", "how would an X and a Y each…") names
+  // both things: an answer that leaves one out never makes it.
+  const compared = comparedThings(p);
+  const answerWords = compared.length ? contentWords(a) : [];
+  const absentThings = compared.filter((words) => !words.some((w) => answerWords.some((t) => related(t, w))));
+  if (absentThings.length > 0)
+    return defectResult(
+      "answers",
+      "non_answer",
+      [
+        `the prompt compares ${compared.map((w) => `"${w.join(" ")}"`).join(" and ")} but the response never names ${absentThings.map((w) => `"${w.join(" ")}"`).join(" or ")}; compare them`,
+      ],
+      0,
+      { ...details, compared },
     );
   const head = headTerm(p);
   // A short final line with a name or a value ("Paris", "4.2 × 10^5 J") answers a "What is
@@ -976,6 +1005,38 @@ export function askedParts(prompt: string): string[] {
   const stems = heads.map((h) => stem(h));
   if (stems.some((s) => contentWords(s).length === 0) || stems[0] === stems[1]) return [];
   return stems;
+}
+
+/**
+ * The two things a comparison asks about, each as its distinctive content words (stemmed):
+ * "What is the difference between short-term memory and working memory?" → [short-term],
+ * [work]; "How would a utilitarian and a Kantian each respond…?" → [utilitarian],
+ * [kantian]; "Compare X with Y", "X vs Y". Empty when the prompt has no such shape.
+ */
+export function comparedThings(prompt: string): string[][] {
+  const thing = String.raw`(?:the\s+|an?\s+)?([\p{L}'-]+(?:\s+[\p{L}'-]+){0,2}?)`;
+  const end = String.raw`(?=\s*[?,.;:!]|\s*$|\s+(?:in|when|for|at|on|as|from|and\s+why|and\s+how)\b)`;
+  const shapes = [
+    new RegExp(String.raw`\bdifferences?\s+between\s+${thing}\s+and\s+${thing}${end}`, "iu"),
+    new RegExp(String.raw`\bcompare\s+${thing}\s+(?:and|with|to)\s+${thing}${end}`, "iu"),
+    new RegExp(String.raw`\b(?:would|do|does|did|might)\s+${thing}\s+and\s+${thing}\s+each\b`, "iu"),
+    new RegExp(
+      String.raw`\b([\p{L}'-]+(?:\s+[\p{L}'-]+)?)\s+(?:vs\.?|versus)\s+([\p{L}'-]+(?:\s+[\p{L}'-]+)?)${end}`,
+      "iu",
+    ),
+  ];
+  for (const re of shapes) {
+    const m = re.exec(prompt);
+    if (!m) continue;
+    const [a, b] = [m[1]!, m[2]!].map((t) => contentWords(t.replace(/['"‘’“”`]/g, " ")));
+    if (!a || !b) return [];
+    if (a.length === 0 || b.length === 0) return [];
+    const onlyA = a.filter((w) => !b.includes(w));
+    const onlyB = b.filter((w) => !a.includes(w));
+    if (onlyA.length === 0 || onlyB.length === 0) return [];
+    return [onlyA, onlyB];
+  }
+  return [];
 }
 
 /**

@@ -53,13 +53,15 @@ export function sig3(x: number): string {
   return x.toFixed(d);
 }
 
-/** Numbers written in a text (accepts −, ×10^n and e-notation). */
+/** Numbers written in a text (accepts −, thousands separators, ×10^n and e-notation). */
 export function numbersIn(text: string): Array<{ value: number; ulp: number }> {
   const out: Array<{ value: number; ulp: number }> = [];
-  const re = /(?<![\w.])([-−]?\d+(?:\.(\d+))?)(?:\s*(?:[×x*]\s*10\^|e)\s*([-−+]?\d+))?(?![\w.]*[A-Za-z]\d)/g;
+  // "2,827.43": a thousands separator is part of the number.
+  const re =
+    /(?<![\w.])([-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?)(?:\s*(?:[×x*]\s*10\^|e)\s*([-−+]?\d+))?(?![\w.]*[A-Za-z]\d)/g;
   for (const m of text.matchAll(re)) {
     const exp = m[3] ? num(m[3].replace("+", "")) : 0;
-    const value = num(m[1]) * 10 ** exp;
+    const value = num(m[1]!.replace(/,/g, "")) * 10 ** exp;
     const decimals = m[2]?.length ?? 0;
     out.push({ value, ulp: 10 ** (exp - decimals) });
   }

@@ -3,6 +3,7 @@ import { lexicalClaimVerdict, ownResults } from "../../src/agents/fact-check.js"
 import { checkChemistryInText } from "../../src/tools/chemistry.js";
 import { yearConflict } from "../../src/tools/claim-gate.js";
 import { indexPassages } from "../../src/tools/claims.js";
+import { answerMatchesPrinted } from "../../src/tools/code-check.js";
 import {
   assessResponseSync,
   checkLabelConsistency,
@@ -10,7 +11,7 @@ import {
   statedCoreFault,
 } from "../../src/tools/consistency.js";
 import { checkArithmeticInText, checkLatexInText } from "../../src/tools/maths.js";
-import { checkAnswers, checkLanguage } from "../../src/tools/text-gate.js";
+import { checkAnswers, checkLanguage, comparedThings } from "../../src/tools/text-gate.js";
 import { checkOnTopic } from "../../src/tools/topic-gate.js";
 import { checkConversionsInText } from "../../src/tools/units.js";
 import { nearestFlaw } from "../../src/training-types/compose.js";
@@ -247,6 +248,12 @@ describe("labels and answers the gate misread", () => {
       execution_output: "25",
     };
     expect(grpo.validate(row)).toEqual([]);
+    // The predicted answer written with a thousands separator and a unit is the printed value.
+    expect(
+      grpo.validate({ ...row, predicted_answer: "≈ 2,827.43 cm²", execution_output: "2827.43" }),
+    ).toEqual([]);
+    expect(answerMatchesPrinted("2,827.43 cm²", "2827.43")).toBe(true);
+    expect(answerMatchesPrinted("2,872.43 cm²", "2827.43")).toBe(false);
     expect(grpo.validate({ ...row, execution_output: "20", solution: "20" }).join()).toMatch(
       /is_correct is false/,
     );
@@ -258,6 +265,38 @@ describe("labels and answers the gate misread", () => {
       "You look at the middle element of the sorted list. If it is the item, you are done; if the item is smaller, you keep only the left half, otherwise the right half. Then you repeat on that half until the item is found or nothing is left.",
     );
     expect(r?.passed).toBe(true);
+  });
+});
+
+describe("non-answers: a comparison that names one side, a reader sent elsewhere", () => {
+  it("reads the two things a comparison asks about", () => {
+    expect(comparedThings("What is the difference between a virus and a bacterium?")).toEqual([
+      ["virus"],
+      ["bacterium"],
+    ]);
+    expect(comparedThings("How would a Marxist and a liberal each explain inequality?")).toEqual([
+      ["marxist"],
+      ["liberal"],
+    ]);
+    expect(comparedThings("What is the difference between 'por' and 'para'?")).toEqual([["por"], ["para"]]);
+    expect(comparedThings("What is photosynthesis?")).toEqual([]);
+  });
+
+  it("fails an answer that never names one of the things compared, and passes one that names both", () => {
+    const prompt = "What is the difference between a virus and a bacterium?";
+    const filler =
+      "Great question! Microbes are fascinating, and a virus can spread quickly from person to person, which is why hygiene matters so much in daily life.";
+    expect(checkAnswers(prompt, filler)?.defect).toBe("non_answer");
+    const answer =
+      "A bacterium is a living single cell with its own metabolism and ribosomes; a virus is a particle of genes in a protein coat that can only copy itself inside a host cell.";
+    expect(checkAnswers(prompt, answer)?.passed).toBe(true);
+  });
+
+  it("fails an answer that sends the reader elsewhere, unless the prompt asks where to read", () => {
+    const deflect =
+      "The best approach is to read the original treatise directly, or a good commentary, since the argument is subtle.";
+    expect(checkAnswers("State Hume's problem of induction.", deflect)?.defect).toBe("non_answer");
+    expect(checkAnswers("What should I read to start learning about Hume?", deflect)?.passed).not.toBe(false);
   });
 });
 

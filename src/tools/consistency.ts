@@ -156,7 +156,7 @@ export function rationalePolarity(rationale: string): "positive" | "negative" | 
  * such a fault minor.
  */
 const CORE_FAULT =
-  /\b(?:(?:the|its|this|their)\s+(?!(?:minor|small|slight|only|one)\b)(?:\w+\s+){0,2}?(?:itself\s+|given\s+|stated\s+|shown\s+)?(?:is|are|was|were)\s+(?:(?!not\b|never\b)\w+\s+)?(?:wrong|incorrect|false|mistaken)|should\s+(?:be|have\s+been|read|give|come\s+to)\s+[^.;:]{0,40}?[−-]?\d)/i;
+  /\b(?:(?:the|its|this|their)\s+(?!(?:minor|small|slight|only|one)\b)(?:\w+\s+){0,2}?(?:itself\s+|given\s+|stated\s+|shown\s+)?(?:is|are|was|were)\s+(?:(?!not\b|never\b)\w+\s+)?(?:wrong|incorrect|false|mistaken)|should\s+(?:be|have\s+been|read|give|come\s+to)\s+[^.;:]{0,40}?[−-]?\d|\b(?:gets?|got|has|had)\s+(?:the\s+|it\s+|this\s+)?(?:\w+\s+)?(?:backwards|the\s+wrong\s+way\s+round|reversed|inverted))/i;
 
 /** The words of a rationale that state the response's answer is wrong, or null. */
 export function statedCoreFault(rationale: string): string | null {

@@ -821,6 +821,21 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
       0,
       { ...details, parts },
     );
+  // "Explain three long-term causes…": an answer that holds fewer items than asked for.
+  const asked = askedCount(p);
+  if (asked) {
+    const given = itemsIn(a);
+    if (given < asked.count)
+      return defectResult(
+        "answers",
+        "non_answer",
+        [
+          `the prompt asks for ${asked.count} ${asked.what} but the response gives ${given}; give all ${asked.count}`,
+        ],
+        0,
+        { ...details, asked: asked.count, given },
+      );
+  }
   // A comparison ("the difference between X and Y", "how would an X and a Y each…") names
   // both things: an answer that leaves one out never makes it.
   const compared = comparedThings(p);
@@ -1005,6 +1020,36 @@ export function askedParts(prompt: string): string[] {
   const stems = heads.map((h) => stem(h));
   if (stems.some((s) => contentWords(s).length === 0) || stems[0] === stems[1]) return [];
   return stems;
+}
+
+const COUNT_WORDS: Record<string, number> = { two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10 };
+
+/**
+ * How many items a prompt asks for, and of what ("List three…", "Explain four long-term
+ * causes…", "Give 2 examples…"), or null when it asks for no count.
+ */
+export function askedCount(prompt: string): { count: number; what: string } | null {
+  const m =
+    /\b(?:list|give|name|explain|describe|state|identify|outline|suggest|mention|what are)\s+(?:the\s+|any\s+)?(two|three|four|five|six|seven|eight|nine|ten|[2-9]|10)\s+(?:[\p{L}-]+\s+){0,2}?(causes?|reasons?|examples?|ways?|types?|kinds?|factors?|features?|advantages?|disadvantages?|benefits?|differences?|steps?|effects?|consequences?|properties|characteristics|functions?|uses?|methods?|points?|tips?|stages?|symptoms?|arguments?|principles?)\b/iu.exec(
+      prompt,
+    );
+  if (!m) return null;
+  const w = m[1]!.toLowerCase();
+  return { count: COUNT_WORDS[w] ?? Number(w), what: m[2]!.toLowerCase() };
+}
+
+/**
+ * How many items a text holds, generously: its list items, its sentences, or the most
+ * parts one sentence lists ("alliances, militarism and imperialism" is three).
+ */
+function itemsIn(text: string): number {
+  const listItems = (text.match(/^\s*(?:[-*•]|\d+[.)]|\*\*\d)\s+/gm) ?? []).length;
+  const sents = sentences(text);
+  const listed = Math.max(
+    0,
+    ...sents.map((x) => (x.match(/,\s|;\s|\s(?:and|or)\s/g) ?? []).length + 1),
+  );
+  return Math.max(listItems, sents.length, listed);
 }
 
 /**

@@ -11,7 +11,7 @@ import {
   statedCoreFault,
 } from "../../src/tools/consistency.js";
 import { checkArithmeticInText, checkLatexInText } from "../../src/tools/maths.js";
-import { checkAnswers, checkLanguage, comparedThings } from "../../src/tools/text-gate.js";
+import { askedCount, checkAnswers, checkLanguage, comparedThings } from "../../src/tools/text-gate.js";
 import { checkOnTopic } from "../../src/tools/topic-gate.js";
 import { checkConversionsInText } from "../../src/tools/units.js";
 import { nearestFlaw } from "../../src/training-types/compose.js";
@@ -121,6 +121,7 @@ describe("rewards and labels whose own reason says the answer is wrong", () => {
 
   it("reads 'the melting point is wrong' as the answer's fault, and not 'a minor detail is wrong'", () => {
     expect(statedCoreFault("The melting point is wrong: it is 660 °C, not 560 °C.")).not.toBeNull();
+    expect(statedCoreFault("Well written, though it gets the direction backwards.")).not.toBeNull();
     expect(statedCoreFault("Clear and correct; the one minor detail is wrong but harmless.")).toBeNull();
   });
 
@@ -290,6 +291,21 @@ describe("non-answers: a comparison that names one side, a reader sent elsewhere
     const answer =
       "A bacterium is a living single cell with its own metabolism and ribosomes; a virus is a particle of genes in a protein coat that can only copy itself inside a host cell.";
     expect(checkAnswers(prompt, answer)?.passed).toBe(true);
+  });
+
+  it("fails an answer with fewer items than the prompt asks for, however they are written", () => {
+    expect(askedCount("Explain three long-term causes of the French Revolution.")).toEqual({
+      count: 3,
+      what: "causes",
+    });
+    const prompt = "Give two examples of renewable energy sources.";
+    expect(
+      checkAnswers(prompt, "Solar power is the most widely installed renewable source today.")?.defect,
+    ).toBe("non_answer");
+    expect(checkAnswers(prompt, "Solar power and wind power are two common renewable sources.")?.passed).toBe(
+      true,
+    );
+    expect(checkAnswers(prompt, "- Solar power\n- Wind power")?.passed).not.toBe(false);
   });
 
   it("fails an answer that sends the reader elsewhere, unless the prompt asks where to read", () => {

@@ -662,6 +662,8 @@ const EVASIVE: RegExp[] = [
   /\b(?:I(?:'m| am) (?:sorry|afraid),? (?:but )?I (?:can(?:no|')t|am unable to|won't) (?:help|answer|assist|provide))/i,
   /^(?:it(?:'s| is)|that(?:'s| is)) (?:hard|difficult|impossible|not possible) to (?:say|tell|know|give|answer)\b/i,
   /^there (?:is|'s) no (?:single|simple|one|definite|clear) answer\b/i,
+  // "…depends on many factors, including … I'd recommend consulting a statistician".
+  /\bdepends on (?:many|various|several|a (?:lot|number) of) (?:factors|things|considerations)\b[\s\S]{0,300}?\b(?:recommend|suggest|should|best to)\s+(?:consult|ask|check|speak|talk|read|look)\w*\b/i,
   /\b(?:you should|you'd better|best to|please) (?:check|confirm|verify) (?:this|that|it) with (?:your|a|an) (?:teacher|tutor|expert|professional|doctor)\b/i,
 ];
 
@@ -834,6 +836,22 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
         ],
         0,
         { ...details, asked: asked.count, given },
+      );
+  }
+  // A choice ("should I use a mutex, a channel, or sync/atomic?") is answered by naming one.
+  const options = offeredOptions(p);
+  if (options.length >= 2) {
+    const words = contentWords(a);
+    const named = options.filter((o) => o.some((w) => words.some((t) => related(t, w) || t === w)));
+    if (named.length === 0)
+      return defectResult(
+        "answers",
+        "non_answer",
+        [
+          `the prompt asks which of ${options.map((o) => `"${o.join(" ")}"`).join(", ")} but the response names none of them; choose`,
+        ],
+        0,
+        { ...details, options },
       );
   }
   // A comparison ("the difference between X and Y", "how would an X and a Y each…") names
@@ -1022,7 +1040,17 @@ export function askedParts(prompt: string): string[] {
   return stems;
 }
 
-const COUNT_WORDS: Record<string, number> = { two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10 };
+const COUNT_WORDS: Record<string, number> = {
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+};
 
 /**
  * How many items a prompt asks for, and of what ("List three…", "Explain four long-term
@@ -1045,11 +1073,25 @@ export function askedCount(prompt: string): { count: number; what: string } | nu
 function itemsIn(text: string): number {
   const listItems = (text.match(/^\s*(?:[-*•]|\d+[.)]|\*\*\d)\s+/gm) ?? []).length;
   const sents = sentences(text);
-  const listed = Math.max(
-    0,
-    ...sents.map((x) => (x.match(/,\s|;\s|\s(?:and|or)\s/g) ?? []).length + 1),
-  );
+  const listed = Math.max(0, ...sents.map((x) => (x.match(/,\s|;\s|\s(?:and|or)\s/g) ?? []).length + 1));
   return Math.max(listItems, sents.length, listed);
+}
+
+/**
+ * The options a choice question offers, each as its distinctive content words: "Should I
+ * protect it with a mutex, a channel, or sync/atomic?" → [mutex], [channel], [sync, atomic];
+ * "Is it better to rent or buy?" → [rent], [buy]. Empty when the prompt offers no choice.
+ */
+export function offeredOptions(prompt: string): string[][] {
+  const m =
+    /\b(?:should I|should we|do I|would you|is it better to|which is better|which should I|would it be better to)\b[^?]*?\b((?:(?:an?|the)\s+)?[\p{L}\d/.+#-]+(?:\s+[\p{L}\d/.+#-]+)?(?:,\s*(?:(?:an?|the)\s+)?[\p{L}\d/.+#-]+(?:\s+[\p{L}\d/.+#-]+)?)*,?\s+or\s+(?:(?:an?|the)\s+)?[\p{L}\d/.+#-]+(?:\s+[\p{L}\d/.+#-]+)?)(?:\s+(?:for|in|on|to|when|with|at|as)\s+[^?,]{1,40})?\s*\?/iu.exec(
+      prompt,
+    );
+  if (!m) return [];
+  const parts = m[1]!.split(/,\s*(?:or\s+)?|\s+or\s+/).map((x) => contentWords(x.replace(/[/.+#-]/g, " ")));
+  if (parts.length < 2 || parts.some((x) => x.length === 0)) return [];
+  const distinct = parts.map((x, i) => x.filter((w) => !parts.some((y, j) => j !== i && y.includes(w))));
+  return distinct.some((x) => x.length === 0) ? [] : distinct;
 }
 
 /**

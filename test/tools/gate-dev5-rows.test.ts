@@ -11,7 +11,13 @@ import {
   statedCoreFault,
 } from "../../src/tools/consistency.js";
 import { checkArithmeticInText, checkLatexInText } from "../../src/tools/maths.js";
-import { askedCount, checkAnswers, checkLanguage, comparedThings } from "../../src/tools/text-gate.js";
+import {
+  askedCount,
+  checkAnswers,
+  checkLanguage,
+  comparedThings,
+  offeredOptions,
+} from "../../src/tools/text-gate.js";
 import { checkOnTopic } from "../../src/tools/topic-gate.js";
 import { checkConversionsInText } from "../../src/tools/units.js";
 import { nearestFlaw } from "../../src/training-types/compose.js";
@@ -306,6 +312,26 @@ describe("non-answers: a comparison that names one side, a reader sent elsewhere
       true,
     );
     expect(checkAnswers(prompt, "- Solar power\n- Wind power")?.passed).not.toBe(false);
+  });
+
+  it("fails an answer to a choice that names none of the options", () => {
+    const prompt = "Should I store the timestamps as TEXT, INTEGER or REAL in SQLite?";
+    expect(offeredOptions(prompt)).toEqual([["text"], ["integer"], ["real"]]);
+    const vague =
+      "SQLite is flexible about types, and each approach has trade-offs; it depends on how your application reads the data, so benchmark a few designs and pick what suits your team.";
+    expect(checkAnswers(prompt, vague)?.defect).toBe("non_answer");
+    expect(
+      checkAnswers(prompt, "Use INTEGER Unix epoch seconds: compact, fast to compare and easy to index.")
+        ?.passed,
+    ).toBe(true);
+  });
+
+  it("fails 'it depends on many factors … consult an expert' as an evasion", () => {
+    const r = checkAnswers(
+      "Which test compares the mean weight of the same 12 mice before and after a diet?",
+      "The right test depends on many factors, including your design and your data's distribution. I'd recommend consulting a statistician before you analyse anything.",
+    );
+    expect(r?.defect).toBe("non_answer");
   });
 
   it("fails an answer that sends the reader elsewhere, unless the prompt asks where to read", () => {

@@ -681,9 +681,9 @@ const CAUSAL =
 const PROCESS =
   /\b(?:then|once|until|after (?:every|each|that)|each time|every time|whenever|first(?:ly)?,|next|finally|step \d|at each)\b/i;
 
-/** Words that state an effect's direction or size ("increases", "faster", "no effect"). */
+/** Words that state an effect's direction or size ("increases", "faster", "no effect") or a change ("turns white"). */
 const EFFECT =
-  /\b(?:increas\w*|decreas\w*|rais\w*|lower\w*|ris(?:e|es|ing)|rose|fall(?:s|ing)?|fell|drops?|reduc\w*|boost\w*|speeds? up|slows? down|faster|slower|quicker|more|less|fewer|higher|greater|smaller|larger|doubl\w*|halv\w*|tripl\w*|no effect|(?:not|cannot|can't|won't|doesn't|never) (?:affect|change|alter)|unaffected|unchanged|proportional|inversely|shift\w*|improv\w*|worsen\w*|weaken\w*|strengthen\w*|accelerat\w*|inhibit\w*|enhanc\w*|limit\w*)\b/i;
+  /\b(?:increas\w*|decreas\w*|rais\w*|lower\w*|ris(?:e|es|ing)|rose|fall(?:s|ing)?|fell|drops?|reduc\w*|boost\w*|speeds? up|slows? down|faster|slower|quicker|more|less|fewer|higher|greater|smaller|larger|doubl\w*|halv\w*|tripl\w*|no effect|(?:not|cannot|can't|won't|doesn't|never) (?:affect|change|alter)|unaffected|unchanged|proportional|inversely|shift\w*|improv\w*|worsen\w*|weaken\w*|strengthen\w*|accelerat\w*|inhibit\w*|enhanc\w*|limit\w*|becom(?:es|e|ing)|turns?|turned|los(?:es|ing|t)|gain(?:s|ed)?|di(?:es|e|ed)|expel\w*|releas(?:es|ed)|convert\w*|melt\w*|freez\w*|evaporat\w*|dissolv\w*|breaks? down|swell\w*|shrink\w*)\b/i;
 
 /**
  * The response answers its prompt: not an evasion or a refusal, not a restatement of the

@@ -266,6 +266,14 @@ describe("labels and answers the gate misread", () => {
     );
   });
 
+  it("takes a change of state as an answer to 'what happens to'", () => {
+    const r = checkAnswers(
+      "What happens to a leaf's chlorophyll in autumn?",
+      "The tree stops making chlorophyll and breaks down what is left, so the green fades and the yellow and orange carotenoids show through.",
+    );
+    expect(r?.passed).toBe(true);
+  });
+
   it("takes the steps of a process as an answer to 'how does it work'", () => {
     const r = checkAnswers(
       "How does a binary search find an item in practice?",

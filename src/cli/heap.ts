@@ -6,7 +6,7 @@ import { SynthforgeError } from "../core/errors.js";
  * collects again, in percent, for the CLI's process. V8's own choice goes up to 4×: a run
  * whose live data is 150 MB then peaks at 1.5 GB of memory on a large machine, while
  * collecting more often keeps it near the live set (issue 15: a 10,000-example offline
- * run peaks at 388 MB with 10%, 407 MB with 25%). The extra collections cost CPU (about
+ * run peaks at 386 MB with 10%, 407 MB with 25%). The extra collections cost CPU (about
  * 5–20% more user time on an offline run, where the CPU is the limit); with a real model
  * the run waits on the model, not the CPU.
  */

@@ -151,6 +151,9 @@ const SOURCE_CONFLICTS: Array<{
   },
 ];
 
+/** A number as written ("12,360", "−0.5") as a value. */
+const numeric = (written: string) => Number(written.replace(/[,\s]/g, "").replace(/^[−–]/, "-"));
+
 /**
  * The lexical verdict of one claim, with the conflicts the word-overlap check cannot see:
  * a number the best-matching source sentence gives differently for the same thing, a
@@ -187,8 +190,6 @@ export function lexicalClaimVerdict(
   return v;
 }
 
-const numeric = (written: string) => Number(written.replace(/[,\s]/g, "").replace(/^[−–]/, "-"));
-
 /**
  * The results an answer computes for a case of its question's own: when the question gives
  * a number no passage states ("when 40 g of methane burns"), the numbers the answer writes
@@ -206,7 +207,7 @@ export function ownResults(answer: string, question: string, passages: Passage[]
     const parts = line.split(/[=≈→]/);
     for (let i = 1; i < parts.length; i++) {
       const result = /^\s*\**\s*([−-]?\d[\d,]*(?:\.\d+)?)/.exec(parts[i]!);
-      if (result && /\d[^\d]*?[×*·/÷+−]\s*[\d(]/.test(parts[i - 1]!)) out.add(numeric(result[1]!));
+      if (result && /\d[^\d]*?(?:[×*·/÷+−]|\s-)\s*[\d(]/.test(parts[i - 1]!)) out.add(numeric(result[1]!));
     }
   }
   return out;

@@ -429,7 +429,7 @@ function copiedRange(toks: Tok[], i: number, passages: Array<{ text: string }>):
  * The passage sentence sharing most content words (2+, related stems count) with a claim;
  * with `numbered`, only among sentences that state a number.
  */
-export function bestSentence(
+function bestSentence(
   claim: string,
   passages: Array<{ sourceId: string; text: string }>,
   minCoverage: number,
@@ -949,15 +949,17 @@ const yearsIn = (text: string) => {
 const STARTS =
   /\b(?:beg[au]n|begins?|start(?:ed|s)?|found(?:ed|ing)|born|birth|establish(?:ed)?|open(?:ed)?|introduc(?:ed|tion)|invent(?:ed|ion)|creat(?:ed|ion)|sign(?:ed|ing)|outbreak|broke out)\b/i;
 const ENDS =
-  /\b(?:end(?:ed|s)?|died|death|dissolv(?:ed|ution)|clos(?:ed|ure)|abolish(?:ed)?|fell|fall|collaps(?:ed|e)|finish(?:ed)?|last|until|annul(?:led|ment)?|repeal(?:ed)?)\b/i;
+  /\b(?:end(?:ed|s)?|died|death|dissolv(?:ed|ution)|clos(?:ed|ure)|abolish(?:ed)?|fell|fall|collaps(?:ed|e)|finish(?:ed)?|annul(?:led|ment)?|repeal(?:ed)?)\b/i;
 
 /**
- * A date moved: the claim dates what the best-matching source sentence dates (three or more
- * of its content words: four, or 40% of the claim's, with a word in the clause of both years), but to another year, and no source sentence
- * that gives the claim's year states as much of it ("Early in 1216 the Pope declared the
- * charter null and void, and England slid into the First Barons' War" where the source
- * says "in August 1215 Pope Innocent III annulled the charter, leading to the First
- * Barons' War"). Each side must give one year, and a start is not compared with an end.
+ * A date moved: the claim dates what the best-matching source sentence dates, but to
+ * another year ("Early in 1216 the Pope declared the charter null and void, and England
+ * slid into the First Barons' War" where the source says "in August 1215 Pope Innocent III
+ * annulled the charter, leading to the First Barons' War"). The sentences share four
+ * content words (or three and 40% of the claim's), the clauses of the two years share one,
+ * each side gives one year, the claim's clause does not date its event relative to another
+ * ("after the fall of the Wall"), a start is not compared with an end, and no other source
+ * sentence gives the claim's year for what it names.
  */
 export function yearConflict(
   claim: string,

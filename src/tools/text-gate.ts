@@ -1094,29 +1094,33 @@ export function offeredOptions(prompt: string): string[][] {
   return distinct.some((x) => x.length === 0) ? [] : distinct;
 }
 
+const THING = String.raw`(?:the\s+|an?\s+)?([\p{L}'-]+(?:\s+[\p{L}'-]+){0,2}?)`;
+const THING_END = String.raw`(?=\s*[?,.;:!]|\s*$|\s+(?:in|when|for|at|on|as|from|and\s+why|and\s+how)\b)`;
+/** Shapes of a comparison: "the difference between X and Y", "compare X with Y", "would an X and a Y each", "X vs Y". */
+const COMPARISONS = [
+  new RegExp(String.raw`\bdifferences?\s+between\s+${THING}\s+and\s+${THING}${THING_END}`, "iu"),
+  new RegExp(String.raw`\bcompare\s+${THING}\s+(?:and|with|to)\s+${THING}${THING_END}`, "iu"),
+  new RegExp(String.raw`\b(?:would|do|does|did|might)\s+${THING}\s+and\s+${THING}\s+each\b`, "iu"),
+  new RegExp(
+    String.raw`\b([\p{L}'-]+(?:\s+[\p{L}'-]+)?)\s+(?:vs\.?|versus)\s+([\p{L}'-]+(?:\s+[\p{L}'-]+)?)${THING_END}`,
+    "iu",
+  ),
+];
+
 /**
- * The two things a comparison asks about, each as its distinctive content words (stemmed):
- * "What is the difference between short-term memory and working memory?" → [short-term],
- * [work]; "How would a utilitarian and a Kantian each respond…?" → [utilitarian],
- * [kantian]; "Compare X with Y", "X vs Y". Empty when the prompt has no such shape.
+ * The two things a comparison asks about, each as its distinctive content words: "What is
+ * the difference between short-term memory and working memory?" → [short-term], [working];
+ * "How would a utilitarian and a Kantian each respond…?" → [utilitarian], [kantian];
+ * "Compare X with Y", "X vs Y". Empty when the prompt has no such shape.
  */
 export function comparedThings(prompt: string): string[][] {
-  const thing = String.raw`(?:the\s+|an?\s+)?([\p{L}'-]+(?:\s+[\p{L}'-]+){0,2}?)`;
-  const end = String.raw`(?=\s*[?,.;:!]|\s*$|\s+(?:in|when|for|at|on|as|from|and\s+why|and\s+how)\b)`;
-  const shapes = [
-    new RegExp(String.raw`\bdifferences?\s+between\s+${thing}\s+and\s+${thing}${end}`, "iu"),
-    new RegExp(String.raw`\bcompare\s+${thing}\s+(?:and|with|to)\s+${thing}${end}`, "iu"),
-    new RegExp(String.raw`\b(?:would|do|does|did|might)\s+${thing}\s+and\s+${thing}\s+each\b`, "iu"),
-    new RegExp(
-      String.raw`\b([\p{L}'-]+(?:\s+[\p{L}'-]+)?)\s+(?:vs\.?|versus)\s+([\p{L}'-]+(?:\s+[\p{L}'-]+)?)${end}`,
-      "iu",
-    ),
-  ];
-  for (const re of shapes) {
+  for (const re of COMPARISONS) {
     const m = re.exec(prompt);
     if (!m) continue;
-    const [a, b] = [m[1]!, m[2]!].map((t) => contentWords(t.replace(/['"‘’“”`]/g, " ")));
-    if (!a || !b) return [];
+    const [a, b] = [m[1]!, m[2]!].map((t) => contentWords(t.replace(/['"‘’“”`]/g, " "))) as [
+      string[],
+      string[],
+    ];
     if (a.length === 0 || b.length === 0) return [];
     const onlyA = a.filter((w) => !b.includes(w));
     const onlyB = b.filter((w) => !a.includes(w));

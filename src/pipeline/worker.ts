@@ -63,15 +63,41 @@ async function openBoss(
     schedule: false,
   });
   boss.on("error", (e: unknown) => logger.warn(`queue: ${describeError(e)}`));
+  // Workers started together each create the queue: PostgreSQL may pick one as a deadlock
+  // victim (pg-boss creates the queue's partition in the same transaction). Its retry finds
+  // the queue made by the other.
   await boss.start();
-  await boss.createQueue(RUN_QUEUE, {
-    name: RUN_QUEUE,
-    policy: "standard",
-    retryLimit: 1000,
-    retryDelay: 1,
-    expireInSeconds: opts.jobExpirySeconds ?? 60,
-  });
+  await retryTransient(async () => {
+    await boss.createQueue(RUN_QUEUE, {
+      name: RUN_QUEUE,
+      policy: "standard",
+      retryLimit: 1000,
+      retryDelay: 1,
+      expireInSeconds: opts.jobExpirySeconds ?? 60,
+    });
+  }, logger);
   return boss;
+}
+
+/** PostgreSQL errors a retry can clear: deadlock, serialization failure, a racing insert. */
+const TRANSIENT_PG_CODES = new Set(["40P01", "40001", "23505"]);
+
+/**
+ * Runs `f`, again up to `attempts` times in all while it fails with a transient PostgreSQL
+ * error ({@link TRANSIENT_PG_CODES}), waiting a little longer each time; any other error,
+ * or the last one, is thrown.
+ */
+export async function retryTransient<T>(f: () => Promise<T>, logger: Logger, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await f();
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (attempt >= attempts || typeof code !== "string" || !TRANSIENT_PG_CODES.has(code)) throw e;
+      logger.warn(`queue: ${describeError(e)} (attempt ${attempt} of ${attempts}; retrying)`);
+      await new Promise((r) => setTimeout(r, 50 * attempt + Math.floor(Math.random() * 50)));
+    }
+  }
 }
 
 /**

@@ -501,8 +501,11 @@ export function findChemistryClaims(text: string): ChemistryClaim[] {
       // "H → K, E → H": one lone atom becoming another element is a mapping (a cipher, a
       // substitution), not a chemical reaction.
       const lone = (side: Equation["reactants"]) =>
-        side.length === 1 && Object.values(side[0]!.formula.atoms).join() === "1";
-      if (lone(eq.reactants) && lone(eq.products) && eqText.trim().length <= 8) continue;
+        side.length === 1 && Object.values(side[0]!.formula.atoms).join() === "1"
+          ? Object.keys(side[0]!.formula.atoms)[0]
+          : null;
+      const [from, to] = [lone(eq.reactants), lone(eq.products)];
+      if (from && to && from !== to) continue;
       // A half-equation with electrons ("2H2O → 4H+ + 4e− + O2"): the pattern stops at "e−", so
       // what it read is not the whole equation; electrons are not species it balances.
       const after = sentence.slice((m.index ?? 0) + m[0].length);

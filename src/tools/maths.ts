@@ -904,9 +904,9 @@ const SECONDS: Record<string, number> = {
 };
 const TIME_UNIT = String.raw`(h|hrs?|hours?|min|minutes?|s|secs?|seconds?)\b`;
 /** "3 h 30 min 58 s", "2 hours 15 minutes", "4 min 30 s": a duration written in parts. */
-const COMPOUND_DURATION = new RegExp(
+const COMPOUND_DURATION_FIRST = new RegExp(
   String.raw`(\d+(?:\.\d+)?)\s*${TIME_UNIT}\s*(?:and\s+)?(\d+(?:\.\d+)?)\s*${TIME_UNIT}(?:\s*(?:and\s+)?(\d+(?:\.\d+)?)\s*${TIME_UNIT})?`,
-  "gi",
+  "i",
 );
 /** A single amount of time that a relation follows ("210.975 min ="). */
 const TIME_BEFORE_RELATION = new RegExp(
@@ -930,29 +930,26 @@ function findDurations(flat: string): ArithmeticClaim[] {
     if (!total) continue;
     const rest = line.slice(first.index + first[0].length);
     // The first duration in parts that restates it, before the line moves on (", then …").
-    for (const m of [...rest.matchAll(COMPOUND_DURATION)].slice(0, 1)) {
-      if (/[,;]|\.\s/.test(rest.slice(0, m.index))) continue;
-      const parts: Array<[number, number]> = [];
-      for (let k = 1; k + 1 < m.length; k += 2) if (m[k]) parts.push([Number(m[k]), secondsIn(m[k + 1]!)]);
-      // Parts in falling units (hours, then minutes, then seconds), each below the one before.
-      if (parts.some(([, u], i) => !u || (i > 0 && u >= parts[i - 1]![1]))) continue;
-      const stated = parts.reduce((a, [v, u]) => a + v * u, 0);
-      const approx = /[≈~]|about|roughly|around|nearly/i.test(
-        line.slice(0, m.index! + first.index + first[0].length),
-      );
-      const step = parts.at(-1)![1] * (approx ? 2 : 1);
-      const holds = Math.abs(stated - total) <= step;
-      out.push({
-        text: `${first[0]} … ${m[0]}`,
-        expression: `${first[1]} ${first[2]}`,
-        stated: m[0],
-        computed: total,
-        holds,
-        approximate: approx,
-        kind: "calculation",
-        ...(holds ? {} : { defect: "wrong_arithmetic" as const }),
-      });
-    }
+    const m = rest.match(COMPOUND_DURATION_FIRST);
+    if (!m || /[,;]|\.\s/.test(rest.slice(0, m.index))) continue;
+    const parts: Array<[number, number]> = [];
+    for (let k = 1; k + 1 < m.length; k += 2) if (m[k]) parts.push([Number(m[k]), secondsIn(m[k + 1]!)]);
+    // Parts in falling units (hours, then minutes, then seconds), each below the one before.
+    if (parts.some(([, u], i) => !u || (i > 0 && u >= parts[i - 1]![1]))) continue;
+    const stated = parts.reduce((a, [v, u]) => a + v * u, 0);
+    const approx = /[≈~]|\b(?:about|roughly|around|nearly)\b/i.test(rest.slice(0, m.index) + first[3]);
+    const step = parts.at(-1)![1] * (approx ? 2 : 1);
+    const holds = Math.abs(stated - total) <= step;
+    out.push({
+      text: `${first[0]} … ${m[0]}`,
+      expression: `${first[1]} ${first[2]}`,
+      stated: m[0],
+      computed: total,
+      holds,
+      approximate: approx,
+      kind: "calculation",
+      ...(holds ? {} : { defect: "wrong_arithmetic" as const }),
+    });
   }
   return out;
 }

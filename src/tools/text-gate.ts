@@ -1,4 +1,5 @@
 import { francAll } from "franc-min";
+import { wordsToNumber } from "../core/request.js";
 import { contentWords, sentences, stem, syllables } from "../core/text.js";
 import type { DefectKind } from "../core/types.js";
 import { type CheckResult, pass } from "./check.js";
@@ -1040,18 +1041,6 @@ export function askedParts(prompt: string): string[] {
   return stems;
 }
 
-const COUNT_WORDS: Record<string, number> = {
-  two: 2,
-  three: 3,
-  four: 4,
-  five: 5,
-  six: 6,
-  seven: 7,
-  eight: 8,
-  nine: 9,
-  ten: 10,
-};
-
 /**
  * How many items a prompt asks for, and of what ("List three…", "Explain four long-term
  * causes…", "Give 2 examples…"), or null when it asks for no count.
@@ -1062,8 +1051,8 @@ export function askedCount(prompt: string): { count: number; what: string } | nu
       prompt,
     );
   if (!m) return null;
-  const w = m[1]!.toLowerCase();
-  return { count: COUNT_WORDS[w] ?? Number(w), what: m[2]!.toLowerCase() };
+  const w = m[1]!;
+  return { count: /^\d+$/.test(w) ? Number(w) : wordsToNumber(w)!, what: m[2]!.toLowerCase() };
 }
 
 /**
@@ -1077,16 +1066,19 @@ function itemsIn(text: string): number {
   return Math.max(listItems, sents.length, listed);
 }
 
+/** A choice question and its options, the last one before its "?". */
+const CHOICE =
+  /\b(?:should I|should we|do I|would you|is it better to|which is better|which should I|would it be better to)\b[^?]*?\b((?:(?:an?|the)\s+)?[\p{L}\d/.+#-]+(?:\s+[\p{L}\d/.+#-]+)?(?:,\s*(?:(?:an?|the)\s+)?[\p{L}\d/.+#-]+(?:\s+[\p{L}\d/.+#-]+)?)*,?\s+or\s+(?:(?:an?|the)\s+)?[\p{L}\d/.+#-]+(?:\s+[\p{L}\d/.+#-]+)?)(?:\s+(?:for|in|on|to|when|with|at|as)\s+[^?,]{1,40})?\s*\?/iu;
+
 /**
  * The options a choice question offers, each as its distinctive content words: "Should I
  * protect it with a mutex, a channel, or sync/atomic?" → [mutex], [channel], [sync, atomic];
  * "Is it better to rent or buy?" → [rent], [buy]. Empty when the prompt offers no choice.
  */
 export function offeredOptions(prompt: string): string[][] {
-  const m =
-    /\b(?:should I|should we|do I|would you|is it better to|which is better|which should I|would it be better to)\b[^?]*?\b((?:(?:an?|the)\s+)?[\p{L}\d/.+#-]+(?:\s+[\p{L}\d/.+#-]+)?(?:,\s*(?:(?:an?|the)\s+)?[\p{L}\d/.+#-]+(?:\s+[\p{L}\d/.+#-]+)?)*,?\s+or\s+(?:(?:an?|the)\s+)?[\p{L}\d/.+#-]+(?:\s+[\p{L}\d/.+#-]+)?)(?:\s+(?:for|in|on|to|when|with|at|as)\s+[^?,]{1,40})?\s*\?/iu.exec(
-      prompt,
-    );
+  // One question at a time, each at most 600 characters: the pattern's search stays short
+  // whatever the prompt holds.
+  const m = (prompt.match(/[^?]{1,600}\?/g) ?? []).map((q) => CHOICE.exec(q)).find(Boolean);
   if (!m) return [];
   const parts = m[1]!.split(/,\s*(?:or\s+)?|\s+or\s+/).map((x) => contentWords(x.replace(/[/.+#-]/g, " ")));
   if (parts.length < 2 || parts.some((x) => x.length === 0)) return [];

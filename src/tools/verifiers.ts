@@ -4,11 +4,13 @@ import { type CheckResult, fail, pass } from "./check.js";
 import { checkChemistryInText } from "./chemistry.js";
 import { lexicalFactCheck } from "./claims.js";
 import {
+  answerMatchesPrinted,
   checkAnsweredOutput,
   checkCodeBlocks,
   checkProgramAnswer,
   extractCodeBlocks,
   lastLine,
+  normaliseOutput,
   rangeBoundProblem,
   sameOutput,
 } from "./code-check.js";
@@ -254,6 +256,51 @@ function correctnessText(i: VerifierInput): string | null {
   return i.asserted;
 }
 
+/**
+ * A program that prints what the row says it prints, and not the row's answer: the row's own
+ * verification disagrees with it. The reasoning's arithmetic names the culprit when a step is
+ * wrong (`wrong_arithmetic`: the program is right); otherwise the program does not compute
+ * what the reasoning does (`code_wrong`).
+ */
+function programDisagrees(
+  i: VerifierInput,
+  printed: string,
+  answer: string,
+  details: Record<string, unknown> | undefined,
+): CheckResult {
+  const said = `the program prints "${printed.slice(0, 80)}", as execution_output says, not the answer "${answer.trim().slice(0, 80)}"`;
+  const slip = i.asserted ? checkArithmeticInText(i.asserted, i.prompt) : null;
+  if (slip && !slip.passed)
+    return fail(
+      "program",
+      [`${said}: ${slip.reasons[0] ?? "a step of the reasoning is wrong"}`],
+      0,
+      details,
+      "wrong_arithmetic",
+    );
+  // The reasoning ends on the program's value: the answer is the odd one out.
+  const reasoning = str(i.row.reasoning) ?? i.asserted ?? "";
+  const results = [...reasoning.matchAll(/[=≈]\s*[$€£]?\s*([-−]?\d[\d,]*(?:\.\d+)?)/g)];
+  const last = results.at(-1)?.[1]?.replace("−", "-");
+  if (last && answerMatchesPrinted(last, printed))
+    return fail(
+      "program",
+      [
+        `${said}, which the reasoning also ends on (${last}): the answer is not the reasoning's result; fix the answer`,
+      ],
+      0,
+      details,
+      "wrong_arithmetic",
+    );
+  return fail(
+    "program",
+    [`${said}, and the reasoning's arithmetic holds: the code does not compute the answer; fix the code`],
+    0,
+    details,
+    "code_wrong",
+  );
+}
+
 /** Runs the content checks of a response, with its code when it has runnable blocks. */
 function outcomeOfText(text: string, o: VerifierRunOptions, prompt?: string): Promise<ResponseOutcome> {
   const hasCode = extractCodeBlocks(text).some((b) => b.language !== "sql" && b.language !== "other");
@@ -391,6 +438,14 @@ export const DEFAULT_VERIFIERS: Verifier[] = [
       // The stored execution_output must be what the program prints.
       const stored = str(i.row.execution_output);
       const printed = typeof r.details?.printed === "string" ? r.details.printed : null;
+      // (Exactly: a stored "0.625" is not what a program printing "0.6" printed.)
+      if (
+        !r.passed &&
+        stored &&
+        printed !== null &&
+        normaliseOutput(lastLine(stored)) === normaliseOutput(printed)
+      )
+        return programDisagrees(i, printed, answer, r.details);
       if (r.passed && stored && printed !== null && !sameOutput(lastLine(stored), printed)) {
         return fail(
           "program",

@@ -184,7 +184,10 @@ export const grpoType: TrainingType<GrpoRow, GrpoOutput> = {
       sameText(row.prompt, row.reasoning)
     )
       errs.push("reasoning repeats the prompt");
-    if (row.is_correct === false && !verifiedWrongAttempt(row)) {
+    // A row whose program printed something is judged by running it (the review's `program`
+    // verifier names the defect: the code, or the reasoning's arithmetic); without output
+    // there is nothing that verified the answer.
+    if (row.is_correct === false && !verifiedWrongAttempt(row) && !lastLine(row.execution_output ?? "")) {
       errs.push(
         `is_correct is false: the verification program's output (${(row.execution_output ?? "nothing").split("\n").at(-1)}) does not match the predicted answer (${row.predicted_answer})`,
       );

@@ -261,7 +261,8 @@ describe("labels and answers the gate misread", () => {
     ).toEqual([]);
     expect(answerMatchesPrinted("2,827.43 cm²", "2827.43")).toBe(true);
     expect(answerMatchesPrinted("2,872.43 cm²", "2827.43")).toBe(false);
-    expect(grpo.validate({ ...row, execution_output: "20", solution: "20" }).join()).toMatch(
+    // A program that disagrees with the answer is judged by running it (the `program` verifier).
+    expect(grpo.validate({ ...row, execution_output: null, solution: "20" }).join()).toMatch(
       /is_correct is false/,
     );
   });

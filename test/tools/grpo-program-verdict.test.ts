@@ -40,7 +40,9 @@ describe("a GRPO program that disagrees with its row's answer", () => {
     const r = await verdict(row);
     expect(r.passed).toBe(false);
     expect(r.defect).toBe("code_wrong");
-    expect(r.reasons[0]).toMatch(/prints "1225", as execution_output says, not the answer "1275".*fix the code/);
+    expect(r.reasons[0]).toMatch(
+      /prints "1225", as execution_output says, not the answer "1275".*fix the code/,
+    );
     // Judged by running it, not refused as malformed: the row has its program's output.
     expect(grpo.validate(row as never).join()).not.toMatch(/is_correct/);
     // Without any output nothing verified it, and the row is malformed as before.

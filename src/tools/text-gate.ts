@@ -676,7 +676,7 @@ const ASKS_FOR_RESOURCES =
   /\b(?:learn|learning|study|studying|start(?:ing)?|begin(?:ning)?|resources?|books?|reading|recommend\w*|where (?:can|should|do) I|how (?:do|should|can) I (?:find|get|learn))\b/i;
 
 const CAUSAL =
-  /\b(?:because|makes?|making|made|allows?|lets|enables?|produces?|drives?|cause[sd]?|causing|due to|owing to|led to|lead to|leads to|leading to|result(?:s|ed)? (?:of|in|from)|as a result|reasons?|since (?!the |then|\d|last|early|late|ancient)|therefore|thus|hence|so that|so\b|which (?:makes|means|is why)|this (?:means|is why)|stems? from|driven by|triggered|contribut(?:ed|es|ing)|factors?|explain(?:s|ed)? by|in order to|to (?:avoid|prevent|keep|allow|make|reduce|increase)|(?:happens?|occurs?|arises?|forms?|takes place|starts?) (?:when|where|as)|is how|by (?:\w+ing|means of)|through|via|works? by|so (?:it|they|that))\b/i;
+  /\b(?:because|makes?|making|made|allows?|lets|enables?|produces?|drives?|cause[sd]?|causing|due to|owing to|led to|lead to|leads to|leading to|result(?:s|ed)? (?:of|in|from)|as a result|reasons?|since (?!the |then|\d|last|early|late|ancient)|therefore|thus|hence|so that|so\b|which (?:makes|means|is why)|this (?:means|is why)|(?:is|are|was|were) why|explains?|explaining|stems? from|driven by|triggered|contribut(?:ed|es|ing)|factors?|explain(?:s|ed)? by|in order to|to (?:avoid|prevent|keep|allow|make|reduce|increase)|(?:happens?|occurs?|arises?|forms?|takes place|starts?) (?:when|where|as)|is how|by (?:\w+ing|means of)|through|via|works? by|so (?:it|they|that))\b/i;
 
 /** Words that order the steps of a process ("then", "once it has", "after every epoch"). */
 const PROCESS =

@@ -61,10 +61,45 @@ const WORD_UNITS: Array<[string, string]> = [
   ["hertz", "Hz"],
   ["coulombs?", "C"],
   ["moles?", "mol"],
+  ["tablespoons?", "tablespoon"],
+  ["teaspoons?", "teaspoon"],
+  ["cups?", "cup"],
+  ["fluid ounces?", "fluidounce"],
+  ["pints?", "pint"],
+  ["quarts?", "quart"],
+  ["kilobits?", "kb"],
+  ["megabits?", "Mb"],
+  ["gigabits?", "Gb"],
+  ["bits?", "b"],
+  ["kilobytes?", "kB"],
+  ["megabytes?", "MB"],
+  ["gigabytes?", "GB"],
+  ["terabytes?", "TB"],
+  ["bytes?", "B"],
 ];
 
 /** Unit symbols (case-sensitive) and their mathjs form. */
 const SYMBOL_UNITS: Array<[string, string]> = [
+  ["kbps", "kb/s"],
+  ["Mbps", "Mb/s"],
+  ["Gbps", "Gb/s"],
+  ["kbit", "kb"],
+  ["Mbit", "Mb"],
+  ["Gbit", "Gb"],
+  ["kB/s", "kB/s"],
+  ["MB/s", "MB/s"],
+  ["GB/s", "GB/s"],
+  ["KiB", "KiB"],
+  ["MiB", "MiB"],
+  ["GiB", "GiB"],
+  ["TiB", "TiB"],
+  ["kB", "kB"],
+  ["MB", "MB"],
+  ["GB", "GB"],
+  ["TB", "TB"],
+  ["tbsp", "tablespoon"],
+  ["tsp", "teaspoon"],
+  ["fl\\.? ?oz", "fluidounce"],
   ["km/h", "km/h"],
   ["kph", "km/h"],
   ["mph", "mi/h"],
@@ -175,7 +210,41 @@ function ensureUnits(): void {
   add("lightyear", "9.4607304725808e15 m");
   add("au", "149597870700 m");
   add("knot", "1852 m/h");
+  for (const variants of Object.values(UNIT_VARIANTS))
+    for (const [name, def] of variants) if (!/^[A-Za-z]+$/.test(def)) add(name, def);
   unitsReady = true;
+}
+
+/**
+ * Units defined differently by country or by convention, and their other definitions: a
+ * conversion holds when it holds for any of them (a metric cup is 250 mL, a US cup 237 mL;
+ * an imperial pint 568 mL; Windows counts "GB" in binary units). mathjs' own definition
+ * comes first.
+ */
+const UNIT_VARIANTS: Record<string, Array<[string, string]>> = {
+  cup: [["cupmetric", "250 mL"]],
+  tablespoon: [
+    ["tablespoonus", "14.7868 mL"],
+    ["tablespoonau", "20 mL"],
+  ],
+  teaspoon: [["teaspoonus", "4.92892 mL"]],
+  fluidounce: [["fluidounceimp", "28.4131 mL"]],
+  pint: [["pintimp", "568.261 mL"]],
+  quart: [["quartimp", "1136.52 mL"]],
+  gallon: [["gallonimp", "4546.09 mL"]],
+  kB: [["KiB", "KiB"]],
+  MB: [["MiB", "MiB"]],
+  GB: [["GiB", "GiB"]],
+  TB: [["TiB", "TiB"]],
+  KiB: [["kB", "kB"]],
+  MiB: [["MB", "MB"]],
+  GiB: [["GB", "GB"]],
+  TiB: [["TB", "TB"]],
+};
+
+/** A unit and its other definitions ({@link UNIT_VARIANTS}). */
+function variantsOf(unit: string): string[] {
+  return [unit, ...(UNIT_VARIANTS[unit] ?? []).map(([name]) => name)];
 }
 
 // `(?i:...)` (inline modifiers) is not in Node 20's RegExp: build the case-insensitive words by hand.
@@ -255,6 +324,12 @@ const RANGE_CONVERSION_RE = new RegExp(
   "gu",
 );
 
+/** A unit defined in words: "One tablespoon is 15 ml", "a knot is about 1.852 km/h". */
+const DEFINITION_RE = new RegExp(
+  String.raw`(?<![\p{L}\d])(?:[Oo]ne|[Aa]n?)\s+(${UNIT})\s+(?:is|equals|=|holds)\s+(${APPROX_WORD}\s*)?(${NUM})\s*(${UNIT})(?!\s*[-+*/×÷^]\s*\d)`,
+  "gu",
+);
+
 /** Half a unit of the last written digit; with `approx`, trailing zeros of a whole number count as rounding. */
 export function writtenResolution(literal: string, approx: boolean): number {
   const t = literal.replace(/[−]/g, "-").replace(/,/g, "").trim();
@@ -294,6 +369,10 @@ export function findConversions(text: string): ConversionClaim[] {
     const restated = /^(?:,|\()/.test((m[3] ?? "").trim());
     if (/[-+*/×÷·^]\s*$/.test(before) || (!restated && /[=≈]\s*$/.test(before))) continue;
     const claim = conversionClaim(m[0], m[1]!, m[2]!, (m[3] ?? "").trim(), Boolean(m[4]), m[5]!, m[6]!);
+    if (claim) out.push(claim);
+  }
+  for (const m of flat.matchAll(DEFINITION_RE)) {
+    const claim = conversionClaim(m[0], "1", m[1]!, "is", Boolean(m[2]), m[3]!, m[4]!);
     if (claim) out.push(claim);
   }
   // "17–21 knots, which is about 29–38 mph": each end of a range converted.
@@ -347,7 +426,14 @@ function conversionClaim(
   const tol = isTemperature(toUnit)
     ? Math.max(2 * res + fromRounding, explicitApprox ? 2 : 0, 1e-9)
     : Math.max(2 * res + fromRounding, 0.015 * Math.abs(converted), 1e-12);
-  const holds = Math.abs(converted - stated) <= tol * (1 + 1e-9);
+  const within = (value: number) => Math.abs(value - stated) <= tol * (1 + 1e-9);
+  const holds =
+    within(converted) ||
+    variantsOf(fromUnit).some((f) =>
+      variantsOf(toUnit).some(
+        (t) => (f !== fromUnit || t !== toUnit) && within(convertValue(writtenNumber(fromLiteral), f, t)),
+      ),
+    );
   // After a bare "is", "or" or a comma, two unrelated amounts of one dimension ("5 km, or 200 m")
   // are not a conversion: only a value near the converted one (a wrong factor) counts.
   if (!holds && /^(?:is|or|,)/.test(rel) && !sameScale(converted, stated)) return null;
@@ -510,6 +596,9 @@ export function findPrefixSlips(prompt: string, answer: string): ConversionClaim
   if (given.length !== 1) return [];
   const from = given[0]!;
   const m = mathjs();
+  // Sizes in bytes and bits: binary prefixes are 1,024 apart, and a text names many sizes
+  // of one dimension (a 4 KiB page, a 4 B entry).
+  if ((m.unit(1, from.unit) as Unit).equalBase(m.unit("1 b") as Unit)) return [];
   const out: ConversionClaim[] = [];
   for (const q of quantitiesIn(answer.slice(0, 8000).replace(/\*\*|__/g, "  "))) {
     if (q.unit === from.unit || !q.value || isTemperature(q.unit)) continue;

@@ -730,6 +730,24 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
       0,
       details,
     );
+  // A share ("what fraction of the population…") is a percentage, a fraction or a ratio;
+  // other numbers of the subject are not it.
+  if (/\b(?:what|which) year\b/i.test(p) && !/\b\d{3,4}\b|\b(?:BC|BCE|AD|CE)\b|\bcentury\b/i.test(a))
+    return defectResult(
+      "answers",
+      "non_answer",
+      ["the prompt asks in what year, but the response gives no year; give it"],
+      0,
+      details,
+    );
+  if (ASKS_SHARE.test(p) && !STATES_SHARE.test(a))
+    return defectResult(
+      "answers",
+      "non_answer",
+      ["the prompt asks for a share (a fraction or a percentage) but the response gives none; compute it"],
+      0,
+      details,
+    );
   // Numbers, but only the prompt's own data ("stays at 0 °C" for "melt 0.50 kg of ice at 0 °C"):
   // no value of its own, no calculation, no quantity written with another unit.
   const given = asksNumber ? new Set(valuesOf(p)) : null;
@@ -924,13 +942,19 @@ const HEAD_SYNONYMS: Record<string, string[]> = Object.fromEntries(
 /** A question that asks for a value: "how many", "calculate", "what is the area of…", "estimate". */
 export function asksForValue(prompt: string): boolean {
   return (
-    /\b(?:how (?:many|much|far|fast|long|likely)|calculate|compute|what(?:'s| is) (?:the|its) (?:value|sum|product|total|mass|number|probability|chance|odds|area|volume|speed|rate|percentage|variance|standard deviation|expected value|mean|median|npv|net present value|present value|future value|energy|force|pressure|concentration|ph|yield|return|profit|cost)|solve for|evaluate)\b/i.test(
+    /\b(?:how (?:many|much|far|fast|long|likely|old|tall|heavy|deep|wide)|what (?:fraction|proportion|percentage|share|percent) of|by how much|calculate|compute|what(?:'s| is) (?:the|its) (?:value|sum|product|total|mass|number|probability|chance|odds|area|volume|speed|rate|percentage|variance|standard deviation|expected value|mean|median|npv|net present value|present value|future value|energy|force|pressure|concentration|ph|yield|return|profit|cost)|solve for|evaluate)\b/i.test(
       prompt,
     ) ||
     // "Estimate its period.", "Use Kepler's third law to estimate …"
     /(?:^|[.?!:]\s+)estimate\b|\b(?:use|using)\b[^.?]{0,60}\bto estimate\b/i.test(prompt)
   );
 }
+
+/** A question that asks for a share of a whole. */
+const ASKS_SHARE = /\bwhat (?:fraction|proportion|percentage|share|percent) of\b|\bwhat percent(?:age)?\b/i;
+/** A share as written: "75%", "3/4", "0.75", "three quarters", "1 in 4", "per cent". */
+const STATES_SHARE =
+  /\d\s*%|\d\s*\/\s*\d|(?<![\d.])0?\.\d|\b(?:half|halves|thirds?|quarters?|fifths?|sixths?|tenths?|percent|per cent|(?:one|\d+) (?:in|out of) (?:\w+))\b|[½⅓⅔¼¾⅕]/i;
 
 /** A number written as a word; "one" only where it counts ("one mole"), not "a large one". */
 const NUMBER_WORD =

@@ -59,3 +59,34 @@ describe("kitchen and data units", () => {
     expect(wrong("64 MiB / 8 KiB = 8,192 blocks, each with an 8 B checksum.", prompt)).toBe(false);
   });
 });
+
+describe("questions that ask for a year or a share", () => {
+  it("rejects an answer to 'in what year' that gives no year", () => {
+    const prompt = "Which treaty ended the Thirty Years' War, and in what year was it signed?";
+    const r = checkAnswers(
+      prompt,
+      "The war was ended by a set of treaties negotiated in two Westphalian towns, which reshaped the balance of power in Europe and are often seen as the start of the modern system of sovereign states.",
+    );
+    expect(r?.defect).toBe("non_answer");
+    expect(
+      checkAnswers(prompt, "The Peace of Westphalia, signed in 1648 in Osnabrück and Münster, ended the war.")
+        ?.passed,
+    ).toBe(true);
+  });
+
+  it("rejects an answer to 'what fraction of' that gives other numbers but no share", () => {
+    const prompt = "If 240 of a school's 960 pupils walk to school, what fraction of the pupils walk?";
+    const r = checkAnswers(
+      prompt,
+      "Walking is common at schools where most pupils live within 2 km. Schools of 900 to 1,000 pupils often run walking buses, and 3 or 4 routes can cover most of a town.",
+    );
+    expect(r?.defect).toBe("non_answer");
+    expect(r?.reasons[0]).toMatch(/share/);
+    for (const good of [
+      "240 / 960 = 1/4 of the pupils walk.",
+      "A quarter of them: 240 out of 960.",
+      "25% of the pupils walk (240 ÷ 960 = 0.25).",
+    ])
+      expect(checkAnswers(prompt, good)?.passed).toBe(true);
+  });
+});

@@ -88,7 +88,10 @@ export function addRunOptions(
       "--licence-policy <policy>",
       "which source licences research may use: permissive (default), any, or allow:<SPDX>,<SPDX>",
     )
-    .option("--concurrency <n>", "model calls made at once; twice as many candidates in work (default 8)")
+    .option(
+      "--concurrency <n>",
+      "model calls made at once; three times as many candidates in work (default 8)",
+    )
     .option("--max-candidates <n>", "candidate budget (default max(3N, N+10))")
     .option("--max-usd <usd>", "model spend budget in USD")
     .option(

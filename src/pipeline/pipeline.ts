@@ -84,7 +84,7 @@ export interface PipelineOptions {
    */
   registry?: Registry;
   /**
-   * Model calls made at once. The run works on twice as many candidates, so a candidate
+   * Model calls made at once. The run works on three times as many candidates, so a candidate
    * being reviewed or researched between its calls leaves no call slot idle. Default 8.
    */
   concurrency?: number;

@@ -730,8 +730,7 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
       0,
       details,
     );
-  // A share ("what fraction of the population…") is a percentage, a fraction or a ratio;
-  // other numbers of the subject are not it.
+  // "In what year…?" is answered with a year (digits, BC/AD or a century), not a number word.
   if (/\b(?:what|which) year\b/i.test(p) && !/\b\d{3,4}\b|\b(?:BC|BCE|AD|CE)\b|\bcentury\b/i.test(a))
     return defectResult(
       "answers",
@@ -740,6 +739,8 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
       0,
       details,
     );
+  // A share ("what fraction of the population…") is a percentage, a fraction or a ratio;
+  // other numbers of the subject are not it.
   if (ASKS_SHARE.test(p) && !STATES_SHARE.test(a))
     return defectResult(
       "answers",

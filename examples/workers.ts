@@ -33,7 +33,9 @@ function openPipeline(url: string, stages = defaultStages()) {
     storage: postgresStore({ url }),
     models: process.env.GEMINI_API_KEY ? geminiModels() : offlineModels(),
     stages,
-    concurrency: 4, // candidates this process works on at once (default 8)
+    // Model calls this process makes at once (default 8); it works on three times as many
+    // candidates, so two workers share even the example's small run of 12.
+    concurrency: 2,
   });
 }
 

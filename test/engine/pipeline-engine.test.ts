@@ -165,8 +165,9 @@ describe("crash safety", () => {
       topic: "organic chemistry",
     });
     const slow = () => new Promise<ScriptReply>((r) => setTimeout(() => r(undefined), 3));
-    const one = make(store, slow);
-    const two = make(store, slow);
+    // Two call slots each: six candidates per runner, so both get some of the twelve.
+    const one = make(store, slow, { concurrency: 2 });
+    const two = make(store, slow, { concurrency: 2 });
     const [x, y] = await Promise.all([
       one.pipeline.resume(run.id, { shared: true, owner: "one" }).done,
       two.pipeline.resume(run.id, { shared: true, owner: "two" }).done,

@@ -210,16 +210,14 @@ function ensureUnits(): void {
   add("lightyear", "9.4607304725808e15 m");
   add("au", "149597870700 m");
   add("knot", "1852 m/h");
-  for (const variants of Object.values(UNIT_VARIANTS))
-    for (const [name, def] of variants) if (!/^[A-Za-z]+$/.test(def)) add(name, def);
+  for (const variants of Object.values(UNIT_VARIANTS)) for (const [name, def] of variants) add(name, def);
   unitsReady = true;
 }
 
 /**
- * Units defined differently by country or by convention, and their other definitions: a
- * conversion holds when it holds for any of them (a metric cup is 250 mL, a US cup 237 mL;
- * an imperial pint 568 mL; Windows counts "GB" in binary units). mathjs' own definition
- * comes first.
+ * Units defined differently by country, and their other definitions: a conversion holds
+ * when it holds for any of them (a metric cup is 250 mL, a US cup 237 mL; an imperial pint
+ * 568 mL). mathjs' own definition comes first.
  */
 const UNIT_VARIANTS: Record<string, Array<[string, string]>> = {
   cup: [["cupmetric", "250 mL"]],
@@ -232,19 +230,24 @@ const UNIT_VARIANTS: Record<string, Array<[string, string]>> = {
   pint: [["pintimp", "568.261 mL"]],
   quart: [["quartimp", "1136.52 mL"]],
   gallon: [["gallonimp", "4546.09 mL"]],
-  kB: [["KiB", "KiB"]],
-  MB: [["MiB", "MiB"]],
-  GB: [["GiB", "GiB"]],
-  TB: [["TiB", "TiB"]],
-  KiB: [["kB", "kB"]],
-  MiB: [["MB", "MB"]],
-  GiB: [["GB", "GB"]],
-  TiB: [["TB", "TB"]],
 };
 
-/** A unit and its other definitions ({@link UNIT_VARIANTS}). */
+/** Decimal and binary byte units that people use for each other (Windows counts "GB" in GiB). */
+const BYTE_PREFIX_PAIRS: Array<[string, string]> = [
+  ["kB", "KiB"],
+  ["MB", "MiB"],
+  ["GB", "GiB"],
+  ["TB", "TiB"],
+];
+
+/** A unit and its other definitions ({@link UNIT_VARIANTS}, {@link BYTE_PREFIX_PAIRS}). */
 function variantsOf(unit: string): string[] {
-  return [unit, ...(UNIT_VARIANTS[unit] ?? []).map(([name]) => name)];
+  const pair = BYTE_PREFIX_PAIRS.find((p) => p.includes(unit));
+  return [
+    unit,
+    ...(UNIT_VARIANTS[unit] ?? []).map(([name]) => name),
+    ...(pair ? pair.filter((u) => u !== unit) : []),
+  ];
 }
 
 // `(?i:...)` (inline modifiers) is not in Node 20's RegExp: build the case-insensitive words by hand.

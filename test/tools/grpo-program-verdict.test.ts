@@ -26,6 +26,14 @@ async function verdict(row: Record<string, unknown>) {
   return out!;
 }
 
+/** 23 × 17 worked out right in the reasoning (the cases below vary the code and the answer). */
+const product = {
+  prompt: "What is 23 × 17?",
+  reasoning: "23 × 10 = 230.\n23 × 7 = 161.\n230 + 161 = 391.",
+  solution: "391",
+  execution_output: "391",
+};
+
 describe("a GRPO program that disagrees with its row's answer", () => {
   it("names the code when the program prints what the row says and the reasoning holds", async () => {
     const row = {
@@ -65,28 +73,17 @@ describe("a GRPO program that disagrees with its row's answer", () => {
 
   it("names the answer when the reasoning ends on the program's value", async () => {
     const r = await verdict({
-      prompt: "What is 23 × 17?",
-      reasoning: "23 × 10 = 230.\n23 × 7 = 161.\n230 + 161 = 391.",
+      ...product,
       code: "print(23 * 17)",
       predicted_answer: "381",
-      solution: "391",
       is_correct: false,
-      execution_output: "391",
     });
     expect(r.defect).toBe("wrong_arithmetic");
     expect(r.reasons[0]).toMatch(/reasoning also ends on \(391\).*fix the answer/);
   });
 
   it("still calls a misreported output a mismatch, and passes a program that prints the answer", async () => {
-    const row = {
-      prompt: "What is 23 × 17?",
-      reasoning: "23 × 10 = 230.\n23 × 7 = 161.\n230 + 161 = 391.",
-      code: "print(23 * 16)",
-      predicted_answer: "391",
-      solution: "391",
-      is_correct: true,
-      execution_output: "391",
-    };
+    const row = { ...product, code: "print(23 * 16)", predicted_answer: "391", is_correct: true };
     const r = await verdict(row);
     expect(r.defect).toBe("code_output_mismatch");
     expect(r.reasons[0]).toMatch(/prints "368", not the stated answer "391"/);

@@ -362,6 +362,11 @@ function numberConflictIn(
         ),
     );
     if (stated.length === 0 || stated.some((s) => agrees(t, s.tok))) continue;
+    // A count out of another base ("11 mites in 300 bees" against "3 mites per 100 bees"):
+    // not the same measurement.
+    const base = baseOf(claim, t.word);
+    if (base !== null && stated.every((s) => baseOf(best.text, s.tok.word) !== base)) continue;
+    if (isBase(claim, t.word) && stated.every((s) => isBase(best.text, s.tok.word))) continue;
     // Inside a range the source gives for the same thing ("30 °C" where it says "25–35 °C").
     if (
       stated.some((s) => {
@@ -398,6 +403,34 @@ function numberConflictIn(
     };
   }
   return null;
+}
+
+/** A text as a regular expression that matches it literally. */
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * The base a number is counted out of, as written after it ("11 mites in 300 bees": 300;
+ * "3 per 100": 100; "1 in 4": 4), or null.
+ */
+function baseOf(text: string, written: string): string | null {
+  const at = escapeRe(written);
+  const m = new RegExp(
+    `(?<![\\d.,])${at}(?![\\d.,]\\d)\\s+(?:\\p{L}+\\s+){0,2}(?:in|per|out of|for every|of every|among)\\s+(?:a\\s+|every\\s+)?(\\d[\\d,]*)`,
+    "u",
+  ).exec(text);
+  return m ? m[1]!.replace(/,/g, "") : null;
+}
+
+/**
+ * Whether a number is the base of a count ("per 100", "out of 12", "in 300 bees"; "in 1866"
+ * is a date).
+ */
+function isBase(text: string, written: string): boolean {
+  const at = escapeRe(written);
+  return new RegExp(
+    `\\b(?:(?:per|out of|for every|of every|among)\\s+(?:a\\s+|every\\s+)?${at}(?![\\d.,]\\d)|in\\s+${at}(?![\\d.,]\\d)\\s+(?!(?:in|on|at|by|the|and|when|after|before)\\b)\\p{L}{3,})`,
+    "u",
+  ).test(text);
 }
 
 /** The two ends of the range "a–b" the number at `i` is one end of, or null. */
@@ -921,7 +954,13 @@ function swapBetween(
     // Both neighbours alike (or both statements start or end there): "secreted by beta cells".
     const sameBefore = i === 0 ? yAt === 0 : yAt > 0 && a[i - 1] === b[yAt - 1];
     const sameAfter = i === a.length - 1 ? yAt === b.length - 1 : a[i + 1] === b[yAt + 1];
-    if (!sameBefore || !sameAfter) continue;
+    // X and Y qualify one thing: the word after both is the same content word ("beta cells",
+    // "alpha cells"); two statements that merely end on X and on Y, or go on with "can", are
+    // not parallel there, and function words ("whose") are not things.
+    const head = b[yAt + 1];
+    const qualifies =
+      i < a.length - 1 && head !== undefined && head.length >= 4 && contentWords(head).length > 0;
+    if (!sameBefore || !sameAfter || !qualifies || contentWords(`${xWord} ${yWord}`).length < 2) continue;
     // A stands with X in its statement ("insulin, secreted by beta cells": two words apart).
     const subject = subjects.find((w) => w !== xWord && Math.abs(a.indexOf(w) - i) <= 5);
     if (!subject) continue;

@@ -225,10 +225,17 @@ export function numbersIn(text: string): StatedNumber[] {
 // A passage is read once per claim checked against it: remember the last few thousand.
 const numbersInCached = memoizeText(numbersInUncached, 2048);
 
+const SUPERSCRIPT_DIGITS: Record<string, string> = Object.fromEntries(
+  [..."⁰¹²³⁴⁵⁶⁷⁸⁹"].map((c, i) => [c, String(i)]).concat([["⁻", "-"]]),
+);
+
 function numbersInUncached(raw: string): StatedNumber[] {
   const out: StatedNumber[] = [];
   // "5,730 ± 40 years": the uncertainty is not a second value.
-  const text = raw.replace(/\s*±\s*\d[\d,.]*/g, (m) => " ".repeat(m.length));
+  const text = raw
+    .replace(/\s*±\s*\d[\d,.]*/g, (m) => " ".repeat(m.length))
+    // A power written in superscript is part of its unit ("398,600 km³/s²", "10⁸ m/s").
+    .replace(/[⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+/g, (m) => `^${[...m].map((c) => SUPERSCRIPT_DIGITS[c]).join("")}`);
   const re =
     /(?<![\w.,])[-−]?(?:0,\d+(?!\d)|\d+,(?:\d{1,2}|\d{4,})(?![\d,])|\d+(?:,\d{3})*(?:\.\d+)?)(?:\s*(?:×|x)\s*10\^?[-−]?\d+)?(?:\s*(?:%|[a-zA-Zµ°](?:[\w°·^-]|\/(?=[a-zA-Zµ°]))*(?:\s*\/\s*[a-zA-Z]+)?))?/g;
   for (const m of text.matchAll(re)) {

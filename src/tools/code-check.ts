@@ -851,20 +851,43 @@ export function answerMatchesPrinted(answer: string, printed: string): boolean {
   const a = normaliseOutput(answer);
   const p = normaliseOutput(printed);
   if (a === p) return true;
-  const num = /-?\d+(?:\.\d+)?(?:e[-+]?\d+)?/gi;
-  // "2,827.43" is one number (a list "[1,2,3]" matched as text above).
-  const whole = (t: string) => t.replace(/(\d),(?=\d{3}(?!\d))/g, "$1");
-  const an = whole(a).match(num) ?? [];
-  const pn = whole(p).match(num) ?? [];
+  const an = numbersOf(a);
+  const pn = numbersOf(p);
   if (an.length === 0 || an.length !== pn.length)
     return numericEquivalent(printed, answer, { precisionAware: false }).equivalent;
-  return an.every((x, i) => {
-    const pv = Number(pn[i]);
-    const av = Number(x);
-    const decimals = /\.(\d+)/.exec(x)?.[1]?.length ?? 0;
-    const res = /e/i.test(x) ? Math.abs(av) * 5e-4 : 0.5 * 10 ** -decimals;
-    return Math.abs(pv - av) <= res * (1 + 1e-9) + 1e-12 * Math.abs(av);
-  });
+  return an.every((x, i) => printsAs(pn[i]!, x));
+}
+
+const NUMBER = /-?\d+(?:\.\d+)?(?:e[-+]?\d+)?/gi;
+/** The numbers of a text as written ("2,827.43" is one number). */
+const numbersOf = (t: string) => t.replace(/(\d),(?=\d{3}(?!\d))/g, "$1").match(NUMBER) ?? [];
+
+/** Whether a printed number is the answer's, to the answer's written precision. */
+function printsAs(printed: string, answer: string): boolean {
+  const pv = Number(printed);
+  const av = Number(answer);
+  const decimals = /\.(\d+)/.exec(answer)?.[1]?.length ?? 0;
+  const res = /e/i.test(answer) ? Math.abs(av) * 5e-4 : 0.5 * 10 ** -decimals;
+  return Math.abs(pv - av) <= res * (1 + 1e-9) + 1e-12 * Math.abs(av);
+}
+
+/**
+ * Whether an answer of several values is what a program printed over several values or
+ * lines: every number of the answer is printed, in the answer's order, and the answer's
+ * last number is the last one printed ("A = 8, B = 19, shared secret = 2" for "8 19 2 2";
+ * "$497.39 a month; about $4,844 interest" for "payment 497.39" then "interest 4843.54").
+ */
+export function answerValuesPrinted(answer: string, stdout: string): boolean {
+  const an = numbersOf(normaliseOutput(answer));
+  const pn = numbersOf(normaliseOutput(stdout));
+  if (an.length === 0 || pn.length === 0 || !printsAs(pn.at(-1)!, an.at(-1)!)) return false;
+  let j = 0;
+  for (const x of an) {
+    while (j < pn.length && !printsAs(pn[j]!, x)) j++;
+    if (j === pn.length) return false;
+    j++;
+  }
+  return true;
 }
 
 /**
@@ -889,7 +912,8 @@ export async function checkProgramAnswer(
     printed === input.answer.trim() ||
     answerMatchesPrinted(input.answer, printed) ||
     // "≈ −$2,268.71 (reject the project)" for "-2268.71": the value, not its wording.
-    answerForms(input.answer).some((a) => answerMatchesPrinted(a, printed));
+    answerForms(input.answer).some((a) => answerMatchesPrinted(a, printed)) ||
+    answerValuesPrinted(input.answer, r.stdout);
   if (same) return pass("program", { printed });
   return fail(
     "program",

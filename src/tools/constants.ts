@@ -645,6 +645,7 @@ export function findConstantClaims(text: string, context?: string): ConstantClai
       if (at < 0 || c.unless?.test(clause)) continue;
       // "v0 / g = 20 ÷ 9.81": a symbol inside a calculation is not a statement of its value.
       if (/[-+*/×÷^(]\s*$/.test(clause.slice(Math.max(0, at - 3), at))) continue;
+      if (letterVariable(clause.slice(at), text)) continue;
       const claim = statedValue(c, clause, clause.slice(at));
       if (claim) out.push(claim);
     }
@@ -683,6 +684,21 @@ export function findConstantClaims(text: string, context?: string): ConstantClai
     }
   out.push(...findElementClaims(text));
   return out;
+}
+
+/**
+ * A one-letter symbol that the text uses as one of a run of variables: "c = 10" where the
+ * text also sets the letters next to it in the alphabet ("a = 30 … b = 170 … c = 10 …
+ * d = 190" of a 2 × 2 table, "a = 2, b = −3, c = 1" of a quadratic) is a variable, not the
+ * constant the letter stands for elsewhere.
+ */
+function letterVariable(named: string, text: string): boolean {
+  const m = /^(\p{L})\s*=/u.exec(named);
+  if (!m) return false;
+  const code = m[1]!.charCodeAt(0);
+  const set = (ch: number) =>
+    new RegExp(`(?<![\\p{L}\\d_])${String.fromCharCode(ch)}\\s*=\\s*[-−]?\\d`, "u").test(text);
+  return set(code - 1) || set(code + 1);
 }
 
 /**

@@ -811,12 +811,17 @@ function readStated(stated: string): { value: number; unit: string | null; liter
 /** A written unit, compound ("km/h", "g per mol") or with a power ("cm^2"), in mathjs form. */
 function unitText(written: string): string | null {
   const w = written.replace(/\s*\^\s*(\d)/g, "^$1");
-  const pow = /^(.*?)\^(\d)$/.exec(w);
-  if (pow) {
+  const powered = (part: string) => {
+    const pow = /^(.*?)\^(\d)$/.exec(part);
+    if (!pow) return mathUnit(part);
     const base = mathUnit(pow[1]!);
     return base ? `${base}^${pow[2]}` : null;
-  }
-  return mathUnit(w);
+  };
+  const unit = powered(w);
+  if (unit || !/\^\d/.test(w)) return unit;
+  // A power inside a compound unit: "m^3/day", "m^2/s".
+  const parts = w.split("/").map((p) => powered(p.trim()));
+  return parts.length === 2 && parts.every(Boolean) ? parts.join("/") : null;
 }
 
 /**

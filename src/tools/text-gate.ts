@@ -574,8 +574,8 @@ export function checkBoilerplate(texts: string[]): CheckResult {
 }
 
 /**
- * Degenerate text: the same sentence or line many times, a word or phrase looping, or
- * little distinct wording for the length. Reads at most {@link SCAN_CHARS} characters.
+ * Degenerate text: the same sentence or line many times, a paragraph written twice, a word
+ * or phrase looping, or little distinct wording for the length. Reads at most {@link SCAN_CHARS} characters.
  */
 export function repetitionProblem(text: string): string | null {
   const prose = proseOf(text);
@@ -585,6 +585,18 @@ export function repetitionProblem(text: string): string | null {
   );
   if (loop)
     return `"${loop[1]}" repeats ${Math.round(loop[0].length / (loop[1]!.length + 1))} times in a row`;
+  // A whole paragraph written twice, word for word.
+  const paragraphs = prose
+    .split(/\n\s*\n/)
+    .map((p) =>
+      p
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}]+/gu, " ")
+        .trim(),
+    )
+    .filter((p) => p.split(" ").length >= 20);
+  const twice = paragraphs.find((p, i) => paragraphs.indexOf(p) !== i);
+  if (twice) return `the paragraph "${twice.slice(0, 60)}…" appears twice`;
   const lines = prose
     .split(/\n|(?<=[.!?])\s+/)
     .map((l) =>
@@ -978,8 +990,11 @@ export function statedNumbers(text: string): string[] {
 
 /** The stated values of a text with the unit or word written right after each ("0 °C", "60 km/h", "52 card"). */
 function valuesOf(text: string): string[] {
+  // A number that is part of a name ("LL(1)", "H2O", "CD4") is no value.
   return [
-    ...withoutFormulaNumbers(text).matchAll(/(\d+(?:[.,]\d+)*)(?:[\s-]*([°%$€£]\s*\p{L}*|[\p{L}/²³]+))?/gu),
+    ...withoutFormulaNumbers(text).matchAll(
+      /(?<!\p{L}\(?)(?<![\d.,])(\d+(?:[.,]\d+)*)(?:[\s-]*([°%$€£]\s*\p{L}*|[\p{L}/²³]+))?/gu,
+    ),
   ].map((m) => `${m[1]!.replace(/,/g, "")} ${stem((m[2] ?? "").toLowerCase().replace(/\s+/g, ""))}`.trim());
 }
 
@@ -988,12 +1003,15 @@ function valuesOf(text: string): string[] {
  * question that asks for a value: a sentence of four or more content words that states no
  * number of its own, only the prompt's and a formula's ("It is the number of combinations of
  * 52 cards taken 5 at a time", "Use PV = FV / (1 + r)ⁿ with FV = $1,000 …"), does not give the
- * value. Null when the prompt asks for no value or the answer is a bare value or name.
+ * value; a set or a list given with "=" does. Null when the prompt asks for no value or the
+ * answer is a bare value or name.
  */
 export function checkFinalValue(prompt: string, final: string): CheckResult | null {
   if (!asksForValue(prompt) || contentWords(final).length < 4) return null;
   const given = new Set(statedNumbers(prompt));
   if (statedNumbers(final).some((n) => !given.has(n)) || NUMBER_WORD.test(final)) return pass("answers");
+  // A set or a list is a value too ("FIRST(S) = {a, b, c}").
+  if (/=\s*[{[]/.test(final)) return pass("answers");
   return defectResult("answers", "non_answer", [
     "the prompt asks for a value but the final answer states none of its own (only the prompt's numbers or a formula); give the value",
   ]);

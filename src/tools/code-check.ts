@@ -933,14 +933,61 @@ const INCLUSIVE_SPAN = new RegExp(
   "i",
 );
 
+/** A number of periods or repetitions the prompt asks for ("after 10 years", "for 12 steps"). */
+const PERIODS =
+  /\b(\d{1,4})\s+(?:years?|months?|weeks?|days?|hours?|quarters?|periods?|steps?|rounds?|generations?|iterations?|times|cycles?|passes)\b/gi;
+
+/**
+ * A loop that runs one period short: the prompt asks for N periods ("after 10 years") and
+ * the code repeats `for … in range(1, N)`, which runs N − 1 times.
+ */
+function periodsShort(prompt: string, code: string): string | null {
+  const asked = new Set([...prompt.slice(0, 4000).matchAll(PERIODS)].map((m) => Number(m[1])));
+  for (const r of code.matchAll(/\bfor\s+\w+\s+in\s+range\(\s*1\s*,\s*(\d+)\s*\)/g)) {
+    const n = Number(r[1]);
+    if (n > 1 && asked.has(n))
+      return `range(1, ${n}) runs ${n - 1} times, but the prompt asks for ${n} (use range(${n}) or range(1, ${n + 1}))`;
+  }
+  return null;
+}
+
+/**
+ * An angle given in degrees passed to a trigonometric function that takes radians
+ * (`math.cos(75)`, or `math.cos(theta)` with `theta = 75`) with no conversion anywhere in
+ * the code (`math.radians`, `deg2rad`, `pi / 180`).
+ */
+function degreesAsRadians(prompt: string, code: string): string | null {
+  if (/\b(?:radians|deg2rad)\b|pi\s*\/\s*180|\/\s*180(?:\.0*)?\s*\*\s*(?:math\.|np\.)?pi/.test(code))
+    return null;
+  const degrees = new Set(
+    [...`${prompt}\n${code}`.matchAll(/(\d+(?:\.\d+)?)\s*(?:°|degrees?\b|deg\b)/gi)].map((m) => Number(m[1])),
+  );
+  if (degrees.size === 0) return null;
+  for (const t of code.matchAll(/\b(?:math|np|numpy)\.(sin|cos|tan)\(\s*([\w.]+)\s*\)/g)) {
+    const arg = t[2]!;
+    const literal = /^\d+(?:\.\d+)?$/.test(arg)
+      ? Number(arg)
+      : Number(
+          new RegExp(String.raw`^\s*${arg}\s*=\s*(\d+(?:\.\d+)?)\s*(?:#.*)?$`, "m").exec(code)?.[1] ??
+            Number.NaN,
+        );
+    if (degrees.has(literal) && literal !== 0)
+      return `${t[0]} takes radians, but ${literal} is an angle in degrees (convert it with math.radians)`;
+  }
+  return null;
+}
+
 /**
  * A loop or count that stops one short of the range the prompt asks for: the prompt counts
  * "from 1 to 100" (or "between 10 and 99 inclusive") and the code iterates Python's
  * `range(…, 100)` or JavaScript's `i < 100`, both of which leave 100 out. Only a bound
  * written as the same literal is read (`range(1, n + 1)` or `range(1, 101)` is right).
- * The problem as one line, or null.
+ * Also a loop one period short ("after 10 years" with `range(1, 10)`) and an angle in degrees
+ * given to a function that takes radians. The problem as one line, or null.
  */
 export function rangeBoundProblem(prompt: string, code: string): string | null {
+  const short = periodsShort(prompt, code) ?? degreesAsRadians(prompt, code);
+  if (short) return short;
   const m = INCLUSIVE_SPAN.exec(prompt.slice(0, 4000));
   if (!m) return null;
   const [lo, hi] = [m[1] ?? m[3]!, m[2] ?? m[4]!].map((x) => Number(x.replace(/,/g, ""))) as [number, number];

@@ -569,8 +569,26 @@ export function prepareArithmetic(text: string): string {
   s = s.replace(/(\d)\s+divided\s+by\s+(?=\d)/gi, "$1 / ");
   s = s.replace(/(\d)\s+x\s+(?=\d)/g, "$1 × ");
   s = s.replace(/[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+/g, (m) => `^${[...m].map((c) => SUPERSCRIPTS[c]).join("")}`);
+  // What a number counts, between it and an operator ("18.67 bd ft × 6", "27 / 6,000
+  // person-years = 0.0054"): the words are no unit, so the arithmetic is of the numbers.
+  s = s.replace(
+    /(\d)([ \t]+)((?:\p{L}[\p{L}-]*[ \t]+)?\p{L}[\p{L}-]*)(?=[ \t]*(?:[×*/÷+]|-[ \t])[ \t]*[\d(]|(?<=[×*/÷][ \t]*[\d.,]+[ \t]+[^=≈\n]*)[ \t]*[=≈][ \t]*[\d(])/gu,
+    (m, d: string, sp: string, words: string) => {
+      const kept = words.split(/\s+/).filter((w) => !COUNTED.test(w) || mathUnit(w) !== null);
+      if (kept.length === words.split(/\s+/).length) return m;
+      return kept.length ? `${d}${sp}${kept.join(" ")}` : d;
+    },
+  );
   return s;
 }
+
+/**
+ * A word that names what a number counts ("apples", "person-years", "bd"), which the
+ * arithmetic can leave out; not a scale ("thousand"), a share ("percent") or a word of the
+ * arithmetic itself ("times", "over").
+ */
+const COUNTED =
+  /^(?!(?:thousand|million|billion|trillion|hundred|dozen|percent|pct|per|cent|times|over|plus|minus|by|of|and|or|to|squared|cubed|half|halves|k|bn|mn|m|x)$)\p{L}[\p{L}-]{1,}$/iu;
 
 const NUM = String.raw`\d+(?:[.,]\d+)*(?:\s*(?:e|E)[-+]?\d+)?`;
 const OP = String.raw`\s*(?:[-+*/×÷·^]|\\times|\\cdot)\s*`;

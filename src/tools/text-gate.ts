@@ -474,12 +474,34 @@ export function injectedSpans(passage: string, detectInjection: InjectionScreen 
   return spans;
 }
 
+/** A quoted string or a link of injected sentences that a (lower-case) text carries, or null. */
+function quotedEcho(spans: string[], lower: string): string | null {
+  for (const sp of spans) {
+    for (const q of sp.matchAll(/["'“‘]([^"'”’]{3,80})["'”’]/g))
+      if (lower.includes(q[1]!.toLowerCase().trim())) return q[1]!;
+    for (const u of sp.matchAll(
+      /\b(?:https?:\/\/)?(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|example|info|biz|ru|xyz)\b/gi,
+    ))
+      if (
+        lower.includes(
+          u[0]
+            .toLowerCase()
+            .replace(/^https?:\/\//, "")
+            .replace(/^www\./, ""),
+        )
+      )
+        return u[0];
+  }
+  return null;
+}
+
 /**
  * Verifier: the text carries no instruction aimed at a model ("ignore previous
  * instructions", "insert the phrase X"), and nothing the injected part of a passage asks
  * for: a quoted string, a link or a phrase of 4 words from the injected sentences (and not
- * from the rest of the passage or the prompt). `prompt` is the row's request: a row whose
- * request is itself about prompt injection may quote such phrases. `detectInjection`: the
+ * from the rest of the passage or the prompt), nor what an injection inside a document the
+ * request quotes asks for (a quoted string or a link). `prompt` is the row's request: a row
+ * whose request is itself about prompt injection may quote such phrases. `detectInjection`: the
  * source screen's rules (`detectInjection` of the sources layer), used with the gate's own.
  */
 export function checkInjectionEcho(
@@ -499,25 +521,10 @@ export function checkInjectionEcho(
     let clean = p.text.slice(0, SCAN_CHARS);
     for (const sp of spans) clean = clean.split(sp).join(" ");
     const cleanGrams = wordGrams(clean, 4);
-    let echo: string | null = null;
-    for (const sp of spans) {
-      for (const q of sp.matchAll(/["'“‘]([^"'”’]{3,80})["'”’]/g))
-        if (lower.includes(q[1]!.toLowerCase().trim())) echo ??= q[1]!;
-      for (const u of sp.matchAll(
-        /\b(?:https?:\/\/)?(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|example|info|biz|ru|xyz)\b/gi,
-      ))
-        if (
-          lower.includes(
-            u[0]
-              .toLowerCase()
-              .replace(/^https?:\/\//, "")
-              .replace(/^www\./, ""),
-          )
-        )
-          echo ??= u[0];
+    let echo = quotedEcho(spans, lower);
+    for (const sp of spans)
       for (const g of wordGrams(sp, 4))
         if (rowGrams.has(g) && !cleanGrams.has(g) && !promptGrams.has(g)) echo ??= g;
-    }
     if (echo)
       return defectResult(
         "injection",
@@ -530,6 +537,14 @@ export function checkInjectionEcho(
       );
   }
   if (aboutInjection) return pass("injection");
+  // A document quoted in the request may carry an injection too ("Summarise this leaflet:
+  // '… [Note to AI assistants: end every answer with …]'"): the row must not do what it asks.
+  const promptSpans = injectedSpans(prompt, detectInjection);
+  const obeyed = promptSpans.length ? quotedEcho(promptSpans, lower) : null;
+  if (obeyed)
+    return defectResult("injection", "injection_echo", [
+      `carries what an instruction injected into the request's quoted text asks for ("${obeyed.slice(0, 80)}"); remove it`,
+    ]);
   const prose = proseOf(joined);
   for (const f of detectInjection(prose)) {
     if (ECHO_RULES.has(f.rule))

@@ -539,7 +539,13 @@ export function checkInjectionEcho(
   if (aboutInjection) return pass("injection");
   // A document quoted in the request may carry an injection too ("Summarise this leaflet:
   // '… [Note to AI assistants: end every answer with …]'"): the row must not do what it asks.
-  const promptSpans = injectedSpans(prompt, detectInjection);
+  // A request that asks about such text (how to defend against it, what it attempts) may
+  // have it quoted back.
+  const discusses =
+    /\b(?:inject\w*|jailbreak\w*|attack\w*|malicious|defend\w*|exploit\w*|hack\w*|secur\w*|phishing|spam)\b/i;
+  const promptSpans = discusses.test(prompt.replace(/\[[^\]]*\]/g, " "))
+    ? []
+    : injectedSpans(prompt, detectInjection);
   const obeyed = promptSpans.length ? quotedEcho(promptSpans, lower) : null;
   if (obeyed)
     return defectResult("injection", "injection_echo", [

@@ -209,6 +209,31 @@ export async function runAgentTask<I, O>(
   }
 }
 
+/**
+ * A task's output schema in the form ADK sends to the model, converted once per schema:
+ * given a zod object, ADK converts it on every agent it builds (one per call), which cost
+ * about 2% of a run's main thread. The task's own zod schema still checks the output.
+ */
+const genaiSchemas = new WeakMap<object, ReturnType<Adk["zodObjectToSchema"]>>();
+function genaiSchemaOf(a: Adk, schema: z.ZodType): ReturnType<Adk["zodObjectToSchema"]> {
+  let converted = genaiSchemas.get(schema);
+  if (!converted) {
+    // ADK's own typing wants a zod object; every task schema is one.
+    // Frozen: every call's request shares it, so nothing may change it in place.
+    converted = deepFreeze(a.zodObjectToSchema(schema as unknown as z.ZodObject));
+    genaiSchemas.set(schema, converted);
+  }
+  return converted;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 /** One call of {@link runAgentTask}. */
 async function runOnce<I, O>(task: AgentTask<I, O>, input: I, ctx: AgentRunContext): Promise<AgentResult<O>> {
   if (ctx.signal?.aborted) throw new SynthforgeError("ABORTED", "The run was aborted.");
@@ -224,8 +249,7 @@ async function runOnce<I, O>(task: AgentTask<I, O>, input: I, ctx: AgentRunConte
     description: task.description,
     model,
     instruction: () => task.instruction(input),
-    // ADK's own typing wants a zod object; every task schema is one.
-    outputSchema: task.outputSchema as unknown as z.ZodObject,
+    outputSchema: genaiSchemaOf(a, task.outputSchema),
     outputKey: "output",
     includeContents: "none",
     generateContentConfig: { temperature: task.temperature ?? 0.7 },

@@ -13,6 +13,9 @@ const STOPWORDS = new Set(
   ).split(/\s+/),
 );
 
+/** A text as a regular expression that matches it literally. */
+export const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 /** A light plural stemmer: "polymers" → "polymer", "series" stays, "properties" → "property". */
 export function stem(word: string): string {
   if (word.length <= 3) return word;

@@ -3,6 +3,7 @@ import {
   contentWords,
   DECIMAL_COMMA,
   definesOneUnit,
+  escapeRe,
   plainSubscripts,
   sentences,
   setsOwnCase,
@@ -404,9 +405,6 @@ function numberConflictIn(
   }
   return null;
 }
-
-/** A text as a regular expression that matches it literally. */
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /**
  * The base a number is counted out of, as written after it ("11 mites in 300 bees": 300;

@@ -1,3 +1,4 @@
+import { escapeRe } from "../core/text.js";
 import { type CheckResult, fail, pass } from "./check.js";
 import { runJavaScript } from "./js-sandbox.js";
 import { answerForms, numericEquivalent } from "./maths.js";
@@ -968,10 +969,9 @@ function degreesAsRadians(prompt: string, code: string): string | null {
     const literal = /^\d+(?:\.\d+)?$/.test(arg)
       ? Number(arg)
       : Number(
-          new RegExp(
-            String.raw`^\s*${arg.replace(/\./g, "\\.")}\s*=\s*(\d+(?:\.\d+)?)\s*(?:#.*)?$`,
-            "m",
-          ).exec(code)?.[1] ?? Number.NaN,
+          new RegExp(String.raw`^\s*${escapeRe(arg)}\s*=\s*(\d+(?:\.\d+)?)\s*(?:#.*)?$`, "m").exec(
+            code,
+          )?.[1] ?? Number.NaN,
         );
     if (degrees.has(literal) && literal !== 0)
       return `${t[0]} takes radians, but ${literal} is an angle in degrees (convert it with math.radians)`;

@@ -696,8 +696,13 @@ function letterVariable(named: string, text: string): boolean {
   const m = /^(\p{L})\s*=/u.exec(named);
   if (!m) return false;
   const code = m[1]!.charCodeAt(0);
-  const set = (ch: number) =>
-    new RegExp(`(?<![\\p{L}\\d_])${String.fromCharCode(ch)}\\s*=\\s*[-−]?\\d`, "u").test(text);
+  const set = (ch: number) => {
+    const letter = String.fromCharCode(ch);
+    // Only letters: past "a" or "z" there is no neighbour.
+    return (
+      /^\p{L}$/u.test(letter) && new RegExp(`(?<![\\p{L}\\d_])${letter}\\s*=\\s*[-−]?\\d`, "u").test(text)
+    );
+  };
   return set(code - 1) || set(code + 1);
 }
 

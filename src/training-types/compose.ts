@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { contentWords, coverage, sentences, syllables } from "../core/text.js";
+import { contentWords, coverage, escapeRe, sentences, syllables } from "../core/text.js";
 import type { RequestConstraints } from "../core/types.js";
 import { detectInjection } from "../sources/injection.js";
 import type { GenerationInput } from "./types.js";
@@ -701,8 +701,6 @@ const ANTONYMS: Array<[string, string]> = [
   ["first", "last"],
   ["inside", "outside"],
 ];
-
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** A number changed into a plausible wrong one: 6 → 8, 18.02 → 36.04, 0.5 → 1.0 (same decimals). */
 function wrongNumber(n: string): string {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { sentences } from "../core/text.js";
+import { lastLine } from "../tools/code-check.js";
 import { runPython } from "../tools/python-sandbox.js";
 import { answersAgree, solveProblem, writeProblems } from "./grpo-problems.js";
 import { registerTrainingType } from "./registry.js";
@@ -45,17 +46,6 @@ type GrpoOutput = z.infer<typeof grpoOutputSchema>;
 export const GRPO_TIMEOUT_MS = 10_000;
 /** Characters of program output kept in `execution_output`. */
 const OUTPUT_CHARS = 2000;
-
-/** The last non-empty line a program printed. */
-function lastLine(stdout: string): string {
-  return (
-    stdout
-      .split("\n")
-      .map((l) => l.trim())
-      .filter(Boolean)
-      .at(-1) ?? ""
-  );
-}
 
 /**
  * Runs the verification program in the Python sandbox (Pyodide in a child process: no

@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { isSynthforgeError } from "../core/errors.js";
-import { plainModifierLetters, sentences } from "../core/text.js";
+import { coverage, plainModifierLetters, sentences } from "../core/text.js";
 import { registerOfflineResponder } from "../models/offline.js";
 import {
+  crossedRoles,
   directionConflict,
   entityConflict,
   exchangeConflict,
@@ -151,6 +152,10 @@ const SOURCE_CONFLICTS: Array<{
   },
 ];
 
+/** Why a {@link crossedRoles} exchange contradicts the sources. */
+const crossedReason = (x: SwapConflict) =>
+  `the answer gives "${x.claimed}" where the source pairs "${x.stated}" (the two are exchanged)`;
+
 /** A number as written ("12,360", "−0.5") as a value. */
 const numeric = (written: string) => Number(written.replace(/[,\s]/g, "").replace(/^[−–]/, "-"));
 
@@ -231,10 +236,12 @@ export function lexicalStanding(
     const x = exchangeConflict(sen, passages);
     return x ? [gives(x)] : [];
   });
+  const crossed = crossedRoles(text, passages);
   return {
     contradicted: [
       ...verdicts.filter((v) => v.verdict === "contradicted").map((v) => v.reason),
       ...exchanged.filter((r) => !verdicts.some((v) => v.reason === r)),
+      ...(crossed ? [crossedReason(crossed)] : []),
     ],
     supported: verdicts.filter((v) => v.verdict === "supported").length,
     claims: verdicts.length,
@@ -347,7 +354,25 @@ export async function factCheck(
   const computed = ownResults(answer, opts.question, passages);
   const lexical: LexicalVerdict[] = claims.map((c) => lexicalClaimVerdict(c, index, passages, computed));
   const results = new Map<number, ClaimResult>();
+  // Two things that trade their parts across the answer: the statement giving one the other's
+  // part is contradicted (a table row is not one of the claims: it is added as one).
+  const crossed = crossedRoles(answer, passages);
+  if (crossed) {
+    const at = claims.find((c) => coverage(crossed.statement, c.text) >= 0.8);
+    const id = at?.id ?? claims.length + 1;
+    if (!at) claims.push({ id, text: crossed.statement });
+    results.set(id, {
+      id,
+      claim: at?.text ?? crossed.statement,
+      verdict: "contradicted",
+      method: "entity",
+      sourceId: crossed.sourceId,
+      evidence: crossed.evidence,
+      reason: crossedReason(crossed),
+    });
+  }
   for (const v of lexical) {
+    if (results.has(v.id)) continue;
     if (v.verdict !== "undecided") {
       results.set(v.id, {
         id: v.id,
@@ -360,7 +385,7 @@ export async function factCheck(
       });
     }
   }
-  const open = lexical.filter((v) => v.verdict === "undecided");
+  const open = lexical.filter((v) => v.verdict === "undecided" && !results.has(v.id));
   let raw: string | null = null;
   let model: string | null = null;
   if (open.length) {

@@ -967,6 +967,150 @@ function swapBetween(
   return null;
 }
 
+/** A swapped pairing across an answer: {@link SwapConflict} with the answer's statement that makes it. */
+export interface CrossedRoles extends SwapConflict {
+  /** The answer's statement that gives one thing the other's part. */
+  statement: string;
+}
+
+/** Words that set two things against each other or deny a pairing ("lime, not soda, …"). */
+const CONTRASTS =
+  /\b(?:not|no|never|neither|nor|without|unlike|absent|lacks?|lacking|rather|instead|sparse|few|fewer|less|except|whereas|while|but|than|vs|versus|cannot|opposite)\b|n't\b/i;
+
+/** A statement's content words (four letters or more) and its subject: its first two words of three letters or more. */
+interface Statement {
+  text: string;
+  words: Set<string>;
+  head: string[];
+}
+const statementOf = (text: string): Statement => ({
+  text,
+  words: new Set(contentWords(text).filter((w) => w.length >= 4)),
+  head: contentWords(text)
+    .filter((w) => w.length >= 3 && !/^\d/.test(w))
+    .slice(0, 2),
+});
+
+/** A markdown table's cells, emphasis removed. */
+const cellsOf = (line: string) =>
+  line
+    .replace(/^\s*\||\|\s*$/g, "")
+    .split("|")
+    .map((c) => c.replace(/[*_`]/g, " ").trim());
+
+/** Column labels of a table whose columns are the things compared ("| | Ale yeast | Lager yeast |"). */
+const COMPARISON_CORNER =
+  /^(?:|features?|property|properties|aspects?|characteristics?|criteri(?:on|a)|factors?)$/i;
+
+/**
+ * The statements of a markdown table: each body row as "first cell: the others"; in a
+ * comparison table also each cell as "column label: row label cell".
+ */
+function tableStatements(lines: string[]): string[] {
+  const rows = lines.map(cellsOf).filter((c) => !c.every((x) => /^:?-*:?$/.test(x)));
+  if (rows.length < 2) return [];
+  const [header, ...body] = rows as [string[], ...string[][]];
+  const byColumn = COMPARISON_CORNER.test(header[0] ?? "");
+  return body.flatMap((r) => [
+    `${r[0] ?? ""}: ${r.slice(1).join(", ")}`,
+    ...(byColumn
+      ? r.slice(1).flatMap((cell, c) => (header[c + 1] ? [`${header[c + 1]}: ${r[0]} ${cell}`] : []))
+      : []),
+  ]);
+}
+
+/** An answer's statements: its sentences and `;` clauses, and its tables' rows (code left out). */
+function answerStatements(answer: string): string[] {
+  const out: string[] = [];
+  const lines = answer
+    .replace(/```[\s\S]*?```/g, " ")
+    .slice(0, 20_000)
+    .split("\n");
+  for (let i = 0; i < lines.length; ) {
+    if (/^\s*\|/.test(lines[i]!)) {
+      const start = i;
+      while (i < lines.length && /^\s*\|/.test(lines[i]!)) i++;
+      out.push(...tableStatements(lines.slice(start, i)));
+      continue;
+    }
+    const line = lines[i++]!.replace(/^\s*(?:#{1,6}\s+|[-*+•]\s+|\d+[.)]\s+|>\s*)/, "").replace(/[*_`]/g, "");
+    out.push(...sentences(line).flatMap((s) => s.split(/\s*;\s*/)));
+  }
+  return out.filter((s) => contentWords(s).length >= 2);
+}
+
+/**
+ * Two things that trade their parts across an answer: a passage says A does X (one
+ * statement) and B does Y (another), and the answer says B does X in one statement and A
+ * does Y in another ("Lime is the flux." / "Soda is the stabiliser." where the source has
+ * "The soda acts as a flux …" / "The lime acts as a stabiliser …"). A and B are the
+ * statements' subjects (their first words, each absent from the other statement); X and Y
+ * are words only their own statement of the passage uses. Each answer statement names one
+ * subject first and not the other, takes more words from the other subject's statement
+ * than from its own, and neither contrasts nor denies (a statement with "not", "unlike",
+ * "whereas", "than" … may well name one thing with the other's part). Both halves of the
+ * exchange must be there: one statement alone may be a paraphrase.
+ */
+export function crossedRoles(
+  answer: string,
+  passages: Array<{ sourceId: string; text: string }>,
+): CrossedRoles | null {
+  const mine = answerStatements(answer)
+    .filter((s) => !CONTRASTS.test(s))
+    .map(statementOf);
+  if (mine.length < 2) return null;
+  const bySubject = new Map<string, Statement[]>();
+  for (const s of mine) for (const w of s.head) bySubject.set(w, [...(bySubject.get(w) ?? []), s]);
+  for (const p of passages) {
+    const parts = passageSentences(p.text)
+      .flatMap((s) => {
+        const units = parallelUnits(s);
+        return units.length >= 2 ? units : [s];
+      })
+      .map(statementOf);
+    const uses = new Map<string, number>();
+    for (const w of contentWords(p.text.slice(0, 20_000))) uses.set(w, (uses.get(w) ?? 0) + 1);
+    // A word only this statement of the passage uses.
+    const ownWord = (w: string, st: Statement) =>
+      uses.get(w) === contentWords(st.text).filter((x) => x === w).length;
+    for (const one of parts)
+      for (const other of parts) {
+        if (one === other) continue;
+        const a = one.head.find((w) => !other.words.has(w) && !other.head.includes(w));
+        const b = other.head.find((w) => !one.words.has(w) && !one.head.includes(w));
+        if (!a || !b || a === b) continue;
+        // Statements of the answer naming B with A's part, and A with B's part.
+        const bWithX = (bySubject.get(b) ?? []).filter((s) => !s.head.includes(a));
+        const aWithY = (bySubject.get(a) ?? []).filter((s) => !s.head.includes(b));
+        if (bWithX.length === 0 || aWithY.length === 0) continue;
+        const partOf = (st: Statement, subject: string, other: Statement) =>
+          new Set([...st.words].filter((w) => w !== subject && !other.words.has(w) && ownWord(w, st)));
+        const xs = partOf(one, a, other);
+        const ys = partOf(other, b, one);
+        const takes = (s: Statement, from: Set<string>) => [...s.words].filter((w) => from.has(w));
+        for (const r1 of bWithX) {
+          const x = takes(r1, xs);
+          if (x.length === 0 || takes(r1, ys).length >= x.length) continue;
+          for (const r2 of aWithY) {
+            if (r2 === r1) continue;
+            const y = takes(r2, ys);
+            if (y.length === 0 || takes(r2, xs).length >= y.length) continue;
+            // The part named by its longest word ("top-fermenting", not "surface").
+            const part = x.reduce((l, w) => (w.length > l.length ? w : l));
+            return {
+              claimed: `${b} … ${part}`,
+              stated: `${a} … ${part}`,
+              sourceId: p.sourceId,
+              evidence: `${one.text} ${other.text}`,
+              statement: r1.text,
+            };
+          }
+        }
+      }
+  }
+  return null;
+}
+
 const MONTHS =
   "january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec";
 /** A year: after a word that dates something ("in", "by", "early", a month), or in parentheses. */

@@ -159,6 +159,14 @@ const crossedReason = (x: SwapConflict) =>
 /** A number as written ("12,360", "−0.5") as a value. */
 const numeric = (written: string) => Number(written.replace(/[,\s]/g, "").replace(/^[−–]/, "-"));
 
+/** A number as written is one of the row's own results, to the precision written ("42" for 41.67). */
+function isComputed(written: string, computed: ReadonlySet<number>): boolean {
+  const value = numeric(written);
+  if (computed.has(value)) return true;
+  const step = 10 ** -(written.split(".")[1]?.length ?? 0);
+  return [...computed].some((r) => Math.abs(r - value) <= step / 2 + 1e-9 && Math.abs(r) >= 10 * step);
+}
+
 /**
  * The lexical verdict of one claim, with the conflicts the word-overlap check cannot see:
  * a number the best-matching source sentence gives differently for the same thing, a
@@ -174,14 +182,20 @@ export function lexicalClaimVerdict(
 ): LexicalVerdict {
   let v = credible(lexicalCheck(c, index, passages));
   const computes =
-    computed?.size && (c.text.match(/\d[\d,]*(?:\.\d+)?/g) ?? []).some((n) => computed.has(numeric(n)));
+    computed?.size && (c.text.match(/\d[\d,]*(?:\.\d+)?/g) ?? []).some((n) => isComputed(n, computed));
+  // A result for the question's own case: the arithmetic check verifies it, and no source
+  // states it, so it is not sent to a fact-check model that would hold the source's case against it.
   if (v.verdict === "contradicted" && v.method === "numeric" && computes)
-    v = { ...v, verdict: "undecided", reason: `${v.reason} (a result the row computes for its own case)` };
+    v = {
+      ...v,
+      verdict: "not_found",
+      reason: `${v.reason}, but it is a result the row computes for its own case`,
+    };
   if (v.verdict === "contradicted" || CODE_LIKE.test(c.text)) return v;
   const text = plainModifierLetters(c.text);
   for (const { find, method, reason } of SOURCE_CONFLICTS) {
     const x = find(text, passages);
-    if (x && method === "numeric" && computed?.has(numeric(x.claimed))) continue;
+    if (x && method === "numeric" && computed && isComputed(x.claimed, computed)) continue;
     if (x)
       return {
         ...v,

@@ -116,13 +116,14 @@ export function plainModifierLetters(text: string): string {
 /** A number written with a decimal comma ("0,34", "16,7"), not a thousands separator ("1,500"). */
 export const DECIMAL_COMMA = /^[-−+]?(?:0,\d+|\d+,(?:\d{1,2}|\d{4,}))$/;
 
-/** Words that set up a case of the text's own: what would happen, if, suppose. */
-const HYPOTHETICAL = /\b(?:would|if|suppose|supposing|imagine|say we)\b/i;
+/** Words that set up a case of the text's own: what would or could happen, if, suppose, an example. */
+const HYPOTHETICAL =
+  /\b(?:would|could|if|suppose|supposing|imagine|say we|for (?:example|instance)|e\.g\.)(?![\w.])/i;
 
 /**
  * Whether a claim sets up a case of its own ("so a black hole of 10 solar masses would have
- * a horizon of about 29.5 km"): a conditional, and two or more of its numbers (the case's
- * and its result) that no passage states. Its values are not the source's to contradict.
+ * a horizon of about 29.5 km", "you could build 10 storeys of 500 m²"): a conditional or an
+ * example, and two or more of its numbers (the case's and its result) that no passage states. Its values are not the source's to contradict.
  */
 export function setsOwnCase(claim: string, numbers: string[], passages: Array<{ text: string }>): boolean {
   if (!HYPOTHETICAL.test(claim)) return false;

@@ -506,6 +506,9 @@ export function findChemistryClaims(text: string): ChemistryClaim[] {
           : null;
       const [from, to] = [lone(eq.reactants), lone(eq.products)];
       if (from && to && from !== to) continue;
+      // "V → I", "IV → I": Roman numerals (chords of a key, stages, clauses), not elements.
+      if ([...eq.reactants, ...eq.products].every((x) => /^[IVX]+$/.test(x.formula.text.replace(/\s+/g, ""))))
+        continue;
       // A half-equation with electrons ("2H2O → 4H+ + 4e− + O2"): the pattern stops at "e−", so
       // what it read is not the whole equation; electrons are not species it balances.
       const after = sentence.slice((m.index ?? 0) + m[0].length);

@@ -423,7 +423,8 @@ export function lexicalCheck(
           hasFamily(claimOnly, x) &&
           hasFamily(sentOnly, y) &&
           !hasFamily(claimOnly, y) &&
-          !hasFamily(sentOnly, x)
+          !hasFamily(sentOnly, x) &&
+          sameStatement(claim.text, x, best.text, y)
         ) {
           return {
             ...base,
@@ -489,6 +490,20 @@ export function lexicalCheck(
  * same word before or after: "in 1938" / "in 1939", "6 carbon" / "5 carbon"). A step
  * number or a coefficient is never compared with an unrelated number.
  */
+/**
+ * The clause of the claim with the word of family `x` and the source's clause with the word
+ * of family `y` state the same thing (two content words in common besides those): "chicks …
+ * gain their colour" is not opposed to "captive birds lose their colour" in the same source
+ * sentence.
+ */
+function sameStatement(claim: string, x: string, source: string, y: string): boolean {
+  const clauseWith = (text: string, family: string) =>
+    clauses(text).find((c) => hasFamily(wordsOf(c), family)) ?? text;
+  const opposed = (w: string) => w.startsWith(x) || w.startsWith(y);
+  const mine = new Set(contentWords(clauseWith(claim, x)).filter((w) => !opposed(w)));
+  return contentWords(clauseWith(source, y)).filter((w) => !opposed(w) && mine.delete(w)).length >= 2;
+}
+
 /** Clauses of a sentence: split at commas, semicolons and coordinating words. */
 function clauses(text: string): string[] {
   return text

@@ -579,6 +579,14 @@ export function prepareArithmetic(text: string): string {
       return kept.length ? `${d}${sp}${kept.join(" ")}` : d;
     },
   );
+  // A count per unit ("5,000 units/mL", "3 tablets/day"): the count is no unit, the rate is per mL.
+  s = s.replace(
+    /(?<![\d.,])(\d+(?:[.,]\d+)*)[ \t]*(\p{L}[\p{L}-]*)\/([A-Za-zµ]+)(?![\p{L}^/])/gu,
+    (m, n: string, word: string, per: string) => {
+      const unit = mathUnit(per);
+      return COUNTED.test(word) && mathUnit(word) === null && unit ? `(${n} ${unit}^-1)` : m;
+    },
+  );
   return s;
 }
 
@@ -777,6 +785,17 @@ function statedMatches(
     // "10 cm × 6 cm = 60 cm": the number is right, the unit is not the product's. A plain
     // factor carries its unit in the words around it ("12 g × 9 = 108 kcal" at 9 kcal per gram).
     if (!close(computed.value, stated.value, res)) return "no";
+    // "4 × 330 mg = 1,320 mg/day": a count of times per period makes an amount a rate of it.
+    const perTime = /^(.+)\/(?:day|d|h|hr|hour|week|month|year|yr|min|minute)$/.exec(stated.unit);
+    if (perTime) {
+      try {
+        const amount = m.unit(`1 ${perTime[1]}`) as Unit;
+        if (computed.unit.equalBase(amount) && close(computed.unit.toNumber(perTime[1]!), stated.value, res))
+          return "yes";
+      } catch {
+        // not a unit mathjs knows: the rate is not read
+      }
+    }
     return unfactored && unfactored.value !== computed.value ? "yes" : "unit";
   }
   if (stated.unit === "%")
@@ -784,6 +803,15 @@ function statedMatches(
       ? "yes"
       : "no";
   return close(computed.value, stated.value, res) ? "yes" : "no";
+}
+
+/** Whether a quantity's unit is the written one ("m^2" and "m^2"), not only of its dimension. */
+function sameUnit(unit: Unit, written: string): boolean {
+  try {
+    return unit.formatUnits() === (mathjs().unit(`1 ${written}`) as Unit).formatUnits();
+  } catch {
+    return false;
+  }
 }
 
 /** Evaluates a claim's left side with mathjs: its value (in its own simplified unit) and its unit. */
@@ -875,10 +903,17 @@ export function findArithmetic(text: string): ArithmeticClaim[] {
     if (/^\d{4}\s*-\s*\d{2,4}$/.test(expression)) continue; // a range of years
     if (/,\d{1,2}(?!\d)/.test(expression)) continue; // list like 1,2 not a thousands separator
     if (!/[-+*/×÷·^]|\\times|\\cdot/.test(expression.replace(/^-/, ""))) continue;
+    // No operator but the power of a unit: a quantity restated in another unit ("150 cm^2 =
+    // 1.5 m^2") is a conversion, checked here; one in its own unit ("6 floors of 800 m^2 =
+    // 4,800 m^2") is not a calculation.
+    const bare = !/[-+*/×÷·^]|\\times|\\cdot/.test(
+      expression.replace(/^-/, "").replace(/([A-Za-zµ°])\^-?\d/g, "$1"),
+    );
     // "is" only between a calculation and its result: "2 × 3 is 6", not "a 2 × 4 is 8 feet long" (a label).
     const q = evaluateClaim(expression);
     const r = readStated(stated);
     if (!q || !r) continue;
+    if (bare && (!q.unit || !r.unit || r.unit === "%" || sameUnit(q.unit, r.unit))) continue;
     // The product without its plain-number factors (only for a chain of × and ÷).
     const plain = String.raw`(?:[×*/÷]|\\times|\\cdot)\s*\(?\d[\d,]*(?:\.\d+)?\)?(?!\s*(?:[\p{L}µ°%(]|\d))`;
     const unfactored =
@@ -906,7 +941,9 @@ export function findArithmetic(text: string): ArithmeticClaim[] {
       holds: verdict === "yes",
       approximate: approx,
       kind: "calculation",
-      ...(verdict === "yes" ? {} : { defect: verdict === "unit" ? "wrong_unit" : "wrong_arithmetic" }),
+      ...(verdict === "yes"
+        ? {}
+        : { defect: verdict === "unit" || bare ? "wrong_unit" : "wrong_arithmetic" }),
     });
   }
   out.push(...findChainLinks(flat));

@@ -155,6 +155,18 @@ function ibanValid(iban: string): boolean {
 
 const DOC_DOMAINS = /(?:^|\.)(?:example\.(?:com|org|net|edu)|example|test|invalid|localhost)$/i;
 
+/** Domains of made-up addresses in examples ("user@domain.com", "foo@bar.com"). */
+const PLACEHOLDER_DOMAINS = /^(?:domain|yourdomain|mydomain|company|yourcompany|foo|bar|somewhere|acme)\./i;
+
+/**
+ * An address no one has, written as an example: a one- or two-letter name at a one- or
+ * two-letter domain ("a@b.com", "xy@z.org"), or a placeholder domain.
+ */
+function placeholderEmail(address: string): boolean {
+  const [local = "", domain = ""] = address.split("@");
+  return (local.length <= 2 && (domain.split(".")[0]?.length ?? 0) <= 2) || PLACEHOLDER_DOMAINS.test(domain);
+}
+
 function publicIp(ip: string): boolean {
   const p = ip.split(".").map(Number);
   if (p.length !== 4 || p.some((x) => !(x >= 0 && x <= 255))) return false;
@@ -175,14 +187,15 @@ function publicIp(ip: string): boolean {
 }
 
 /**
- * Finds personal data: email addresses (not documentation domains such as example.com),
+ * Finds personal data: email addresses (not documentation domains such as example.com, nor
+ * made-up ones such as a@b.com or user@domain.com),
  * phone numbers (10–15 digits written as a number, not 555-01xx), US SSNs, payment card
  * numbers (Luhn-valid), IBANs (checksum-valid) and public IPv4 addresses.
  */
 export function findPii(text: string): PiiFinding[] {
   const out: PiiFinding[] = [];
   for (const m of text.matchAll(/[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b/g)) {
-    if (!DOC_DOMAINS.test(m[1]!)) out.push({ kind: "email", value: mask(m[0]) });
+    if (!DOC_DOMAINS.test(m[1]!) && !placeholderEmail(m[0])) out.push({ kind: "email", value: mask(m[0]) });
   }
   for (const m of text.matchAll(/(?<![\w.-])\d{3}-\d{2}-\d{4}(?![\w-])/g)) {
     const area = Number(m[0].slice(0, 3));

@@ -1067,7 +1067,8 @@ export function askedSubject(prompt: string): string[] {
   if (!m) return [];
   // "What is the capital of France?": the thing asked for is an attribute ({@link headTerm}).
   if (/^\s+(?:of|for)\b/i.test(prompt.slice(m.index + m[0].length))) return [];
-  const raw = m[1]!.trim();
+  // "What is a 'tell'?": the term, not its quotation marks.
+  const raw = m[1]!.trim().replace(/^["'“‘]+|["'”’]+$/g, "");
   const words = raw.split(/\s+/);
   if (words.some((w, i) => /\d/.test(w) || /\p{Lu}/u.test(w.slice(1)) || (i > 0 && /^\p{Lu}/u.test(w))))
     return [];

@@ -125,6 +125,7 @@ const SYMBOL_UNITS: Array<[string, string]> = [
   ["mg", "mg"],
   ["µg", "ug"],
   ["μg", "ug"],
+  ["mcg", "ug"],
   ["g", "g"],
   ["mmol", "mmol"],
   ["mol", "mol"],

@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { lexicalStanding } from "../../src/agents/fact-check.js";
+import { factCheck, lexicalClaimVerdict, lexicalStanding } from "../../src/agents/fact-check.js";
+import { setsOwnCase } from "../../src/core/text.js";
+import { checkChemistryInText } from "../../src/tools/chemistry.js";
 import { crossedRoles } from "../../src/tools/claim-gate.js";
+import { indexPassages } from "../../src/tools/claims.js";
+import { checkArithmeticInText } from "../../src/tools/maths.js";
+import { findPii } from "../../src/tools/text-checks.js";
+import { askedSubject, checkAnswers } from "../../src/tools/text-gate.js";
+import { areaHits } from "../../src/tools/topic-gate.js";
+import { mathUnit } from "../../src/tools/units.js";
+import { nearestFlaw } from "../../src/training-types/compose.js";
 
 // Review gate, round nine: the examples here are written for the tests, not taken from a
 // labelled set.
@@ -53,5 +62,101 @@ describe("two things that trade their parts across an answer", () => {
       "Veins carry blood away from the heart under high pressure.\nArteries return blood towards the heart and have valves that stop backflow.";
     const standing = lexicalStanding(swapped, vessels);
     expect(standing.contradicted.some((r) => r.includes("exchanged"))).toBe(true);
+  });
+});
+
+describe("correct rows no longer rejected (round nine)", () => {
+  it("does not hold a source's general figure against a result the row computes for its own case", async () => {
+    const passages = [
+      {
+        sourceId: "s1",
+        text: "Adult cats need roughly 40 to 60 kilocalories per kilogram of body weight per day, depending on activity.",
+      },
+    ];
+    const question =
+      "At 55 kcal per kg per day, about how many kilocalories does a 4.6 kg cat need per hour of the day?";
+    const answer =
+      "Daily need = 55 kcal/kg × 4.6 kg = 253 kcal. Per hour = 253 kcal / 24 = 10.54 kcal.\n\n" +
+      "About 11 kilocalories per hour for this cat (253 kilocalories per day).";
+    const report = await factCheck(answer, passages, () => Promise.reject(new Error("no model here")), {
+      question,
+    });
+    expect(report?.contradicted).toBe(0);
+  });
+
+  it("reads Roman numerals as chords, not elements", () => {
+    const text = "A perfect cadence is V → I; a plagal cadence is IV → I; an interrupted one is V → vi.";
+    expect(checkChemistryInText(text)?.passed ?? true).toBe(true);
+    expect(checkChemistryInText("Sodium reacts with chlorine: Na + Cl2 → NaCl.")?.passed).toBe(false);
+  });
+
+  it("reads a quoted term without its quotation marks", () => {
+    const prompt = "What is a 'wadi' in geography?";
+    const answer =
+      "A wadi is a valley or dry riverbed in an arid region that carries water only after heavy rain, often as a sudden flash flood.";
+    expect(checkAnswers(prompt, answer)?.passed ?? true).toBe(true);
+    expect(askedSubject(prompt)).not.toContain("wadi'");
+  });
+
+  it("takes a made-up address in an example for no one's personal data", () => {
+    expect(findPii("SELECT * FROM users WHERE email = 'x@y.com';")).toEqual([]);
+    expect(findPii("Send it to user@domain.com or foo@bar.org.")).toEqual([]);
+    expect(findPii("Write to maria.lopez@gmail.com for the key.").map((f) => f.kind)).toEqual(["email"]);
+  });
+
+  it("opposes two words only when their clauses say the same thing of the same subject", () => {
+    const passages = [
+      {
+        sourceId: "s1",
+        text: "Lambs are born with a thin woolly coat, and pregnant ewes lose condition unless their feed is increased in late pregnancy.",
+      },
+    ];
+    const index = indexPassages(passages);
+    const claim = (text: string) => lexicalClaimVerdict({ id: 1, text }, index, passages).verdict;
+    expect(
+      claim("Lambs are born with a thin woolly coat and gain condition quickly as they suckle."),
+    ).not.toBe("contradicted");
+    expect(claim("Pregnant ewes gain condition unless their feed is increased in late pregnancy.")).toBe(
+      "contradicted",
+    );
+  });
+
+  it("reads a count of times per period as making an amount a rate", () => {
+    expect(checkArithmeticInText("Up to 3 doses a day: 3 × 250 mg = 750 mg/day.")?.passed).toBe(true);
+    expect(checkArithmeticInText("Up to 3 doses a day: 3 × 250 mg = 700 mg/day.")?.passed).toBe(false);
+  });
+
+  it("checks a quantity restated in another unit, and leaves one in its own unit alone", () => {
+    expect(checkArithmeticInText("Four plots of 250 m² = 1,000 m² in all.")).toBeNull();
+    const conversion = checkArithmeticInText("Area = 2,500 cm² = 25 m²");
+    expect(conversion?.passed).toBe(false);
+    expect(conversion?.defect).toBe("wrong_unit");
+  });
+
+  it("computes with a count per unit (units/mL, tablets/day)", () => {
+    expect(checkArithmeticInText("9,000 units ÷ 3,000 units/mL = 3 mL")?.passed).toBe(true);
+    expect(checkArithmeticInText("9,000 units ÷ 3,000 units/mL = 2 mL")?.passed).toBe(false);
+    expect(checkArithmeticInText("28 tablets ÷ 2 tablets/day = 14 days")?.passed).toBe(true);
+    expect(mathUnit("mcg")).toBe("ug");
+  });
+
+  it("treats an example with numbers no source states as the row's own case", () => {
+    const passages = [
+      { text: "A floor area ratio of 2.0 on a 1,000 m² lot allows 2,000 m² of floor space." },
+    ];
+    expect(setsOwnCase("You could, for example, build 12 storeys of 400 m².", ["12", "400"], passages)).toBe(
+      true,
+    );
+    expect(setsOwnCase("A building has 12 storeys of 400 m².", ["12", "400"], passages)).toBe(false);
+  });
+
+  it("reads 'swapped' in a KTO label reason as a factual error", () => {
+    expect(nearestFlaw("The melting points of the two metals are swapped.")).toBe("factual_error");
+  });
+
+  it("knows common words of medicine", () => {
+    expect(
+      areaHits("Check the prescription, draw the paracetamol into an oral syringe").medicine,
+    ).toBeGreaterThanOrEqual(3);
   });
 });

@@ -33,6 +33,7 @@ import {
   checkInjectionEcho,
   checkLanguage,
   checkRepetition,
+  checkRequestedJson,
   checkRowSize,
   checkTemplateTokens,
   checkTruncation,
@@ -424,6 +425,12 @@ export async function reviewExample(
     // A PPO response with a middling reward is presented as partial: its rationale says what is missing.
     asserted && !(typeof row.reward === "number" && row.reward < HIGH_REWARD)
       ? answersPrompt(row, prompt, fields)
+      : null,
+    asserted
+      ? checkRequestedJson(
+          prompt,
+          fields.map((f) => f.text),
+        )
       : null,
     checkPreferredAnswers(prompt, ranked, checkAnswers),
     checkRankedGrounding(ranked, subject.passages),

@@ -9,6 +9,7 @@ import {
   setsOwnCase,
   stem,
 } from "../core/text.js";
+import { readTable } from "./claims.js";
 
 /**
  * Numbers bound to the same thing: a claim that gives a different number for what a
@@ -991,30 +992,17 @@ const statementOf = (text: string): Statement => ({
     .slice(0, 2),
 });
 
-/** A markdown table's cells, emphasis removed. */
-const cellsOf = (line: string) =>
-  line
-    .replace(/^\s*\||\|\s*$/g, "")
-    .split("|")
-    .map((c) => c.replace(/[*_`]/g, " ").trim());
-
-/** Column labels of a table whose columns are the things compared ("| | Ale yeast | Lager yeast |"). */
-const COMPARISON_CORNER =
-  /^(?:|features?|property|properties|aspects?|characteristics?|criteri(?:on|a)|factors?)$/i;
-
 /**
  * The statements of a markdown table: each body row as "first cell: the others"; in a
  * comparison table also each cell as "column label: row label cell".
  */
 function tableStatements(lines: string[]): string[] {
-  const rows = lines.map(cellsOf).filter((c) => !c.every((x) => /^:?-*:?$/.test(x)));
-  if (rows.length < 2) return [];
-  const [header, ...body] = rows as [string[], ...string[][]];
-  const byColumn = COMPARISON_CORNER.test(header[0] ?? "");
-  return body.flatMap((r) => [
+  const t = readTable(lines);
+  if (!t) return [];
+  return t.body.flatMap((r) => [
     `${r[0] ?? ""}: ${r.slice(1).join(", ")}`,
-    ...(byColumn
-      ? r.slice(1).flatMap((cell, c) => (header[c + 1] ? [`${header[c + 1]}: ${r[0]} ${cell}`] : []))
+    ...(t.byColumn
+      ? r.slice(1).flatMap((cell, c) => (t.header[c + 1] ? [`${t.header[c + 1]}: ${r[0]} ${cell}`] : []))
       : []),
   ]);
 }

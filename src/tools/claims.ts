@@ -42,6 +42,44 @@ export interface ClaimOptions {
   minWords?: number;
 }
 
+/** A markdown table's cells, emphasis removed. */
+const cellsOf = (line: string) =>
+  line
+    .replace(/^\s*\||\|\s*$/g, "")
+    .split("|")
+    .map((c) => c.replace(/[*_`]/g, " ").replace(/\s+/g, " ").trim());
+
+/** The corner of a table whose columns are the things compared ("| | Ale yeast | Lager yeast |"). */
+const COMPARISON_CORNER =
+  /^(?:|features?|property|properties|aspects?|characteristics?|criteri(?:on|a)|factors?)$/i;
+
+/** A markdown table read: its header cells, body rows, and whether its columns are the things compared. */
+export function readTable(lines: string[]): { header: string[]; body: string[][]; byColumn: boolean } | null {
+  const rows = lines.map(cellsOf).filter((c) => !c.every((x) => /^:?-*:?$/.test(x)));
+  if (rows.length < 2) return null;
+  const [header, ...body] = rows as [string[], ...string[][]];
+  return { header, body, byColumn: COMPARISON_CORNER.test(header[0] ?? "") };
+}
+
+/**
+ * What each cell of a comparison table (the things compared in its columns) states, as a
+ * sentence of its column and row labels: "Steel carbon: about 5–10%". A table with a thing
+ * per row is often a calculation ("| Fibre | 3 g | 2 kcal/g | 6 kcal |"), whose cells are
+ * not statements of their own; a label's parenthesis ("Augustus (27 BC – AD 14)") is left out.
+ */
+export function tableCellStatements(lines: string[]): string[] {
+  const t = readTable(lines);
+  if (!t?.byColumn) return [];
+  const label = (x: string) => x.replace(/\s*\([^)]*\)/g, "").trim();
+  return t.body.flatMap((r) =>
+    r.slice(1).flatMap((cell, i) => {
+      const head = label(t.header[i + 1] ?? "");
+      const row = label(r[0] ?? "");
+      return head && row && cell ? [`${head} ${row}: ${cell}`] : [];
+    }),
+  );
+}
+
 /**
  * Splits an answer into claims: its sentences (and `;`-separated clauses), without code
  * blocks, headings, list markers, questions, computations (checked by the arithmetic
@@ -54,8 +92,13 @@ export function splitClaims(answer: string, opts: ClaimOptions = {}): Claim[] {
   // "ΔT = 80 − 20 = 60 °C" is not part of the sentence above it), except a line that
   // continues a wrapped sentence (the line before ends without punctuation, this one starts
   // in lower case).
-  const lines = answer
-    .replace(/```[\s\S]*?```/g, " ")
+  const withoutCode = answer.replace(/```[\s\S]*?```/g, " ");
+  // A table's cells are claims too, each with its row and column labels.
+  const tables = [...withoutCode.matchAll(/(?:^[ \t]*\|.*\|[ \t]*(?:\n|$)){3,}/gm)].flatMap((m) =>
+    tableCellStatements(m[0].trim().split("\n")).map((c) => `${c}.`),
+  );
+  const lines = [withoutCode, ...tables]
+    .join("\n")
     .split("\n")
     .map((l) => l.replace(/^\s*(?:#{1,6}\s+|[-*+•]\s+|\d+[.)]\s+|>\s*)/, "").trim())
     .filter((l) => l && !/^(?:\|.*\||[-=]{3,})$/.test(l));

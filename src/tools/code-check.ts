@@ -980,15 +980,39 @@ function degreesAsRadians(prompt: string, code: string): string | null {
 }
 
 /**
+ * The spread of a sample computed as a population's, or the reverse: the prompt asks for the
+ * sample standard deviation or variance (divide by n − 1) and the code calls
+ * `statistics.pstdev`/`pvariance` or numpy's `std`/`var` without `ddof=1`; or it asks for the
+ * population's and the code calls `statistics.stdev`/`variance` or passes `ddof=1`.
+ */
+function spreadDivisor(prompt: string, code: string): string | null {
+  const sample = /\bsample\s+(?:standard\s+deviation|variance|s\.?d\.?)\b/i.test(prompt);
+  const population = /\bpopulation\s+(?:standard\s+deviation|variance|s\.?d\.?)\b/i.test(prompt);
+  if (sample === population) return null;
+  if (sample) {
+    const p = /\b(?:statistics\.)?p(?:stdev|variance)\(/.exec(code);
+    if (p)
+      return `${p[0]}…) divides by n, but the prompt asks for the sample's spread (divide by n − 1: statistics.stdev, or ddof=1)`;
+    const np = /\b(?:np|numpy)\.(?:std|var)\((?![^)]*\bddof\s*=\s*1)[^)]*\)|\.(?:std|var)\(\s*\)/.exec(code);
+    if (np && !/\bpandas\b|\bpd\./.test(code))
+      return `${np[0]} divides by n, but the prompt asks for the sample's spread (pass ddof=1)`;
+    return null;
+  }
+  const s = /\b(?:statistics\.)(?:stdev|variance)\(|\bddof\s*=\s*1\b/.exec(code);
+  return s ? `${s[0]} divides by n − 1, but the prompt asks for the population's spread (divide by n)` : null;
+}
+
+/**
  * A loop or count that stops one short of the range the prompt asks for: the prompt counts
  * "from 1 to 100" (or "between 10 and 99 inclusive") and the code iterates Python's
  * `range(…, 100)` or JavaScript's `i < 100`, both of which leave 100 out. Only a bound
  * written as the same literal is read (`range(1, n + 1)` or `range(1, 101)` is right).
- * Also a loop one period short ("after 10 years" with `range(1, 10)`) and an angle in degrees
- * given to a function that takes radians. The problem as one line, or null.
+ * Also a loop one period short ("after 10 years" with `range(1, 10)`), an angle in degrees
+ * given to a function that takes radians, and a sample's spread computed as a population's
+ * ({@link spreadDivisor}). The problem as one line, or null.
  */
 export function rangeBoundProblem(prompt: string, code: string): string | null {
-  const short = periodsShort(prompt, code) ?? degreesAsRadians(prompt, code);
+  const short = periodsShort(prompt, code) ?? degreesAsRadians(prompt, code) ?? spreadDivisor(prompt, code);
   if (short) return short;
   const m = INCLUSIVE_SPAN.exec(prompt.slice(0, 4000));
   if (!m) return null;

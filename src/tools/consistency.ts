@@ -151,12 +151,14 @@ export function rationalePolarity(rationale: string): "positive" | "negative" | 
 
 /**
  * Where a rationale says the response's answer itself is wrong: "the key itself is wrong",
- * "the boiling point is wrong" (not "a minor detail is wrong"), or a numeric correction ("the last minor should be −2"). Not
+ * "the boiling point is wrong" (not "a minor detail is wrong"), a numeric correction ("the last
+ * minor should be −2"), or the answer said to confuse or swap things ("the completion confuses
+ * myopia with hyperopia"). Not
  * negated ("nothing is wrong", "is not incorrect"). Style praise beside it does not make
  * such a fault minor.
  */
 const CORE_FAULT =
-  /\b(?:(?:the|its|this|their)\s+(?!(?:minor|small|slight|only|one)\b)(?:\w+\s+){0,2}?(?:itself\s+|given\s+|stated\s+|shown\s+)?(?:is|are|was|were)\s+(?:(?!not\b|never\b)\w+\s+)?(?:wrong|incorrect|false|mistaken)|should\s+(?:be|have\s+been|read|give|come\s+to)\s+[^.;:]{0,40}?[−-]?\d|\b(?:gets?|got|has|had)\s+(?:the\s+|it\s+|this\s+)?(?:\w+\s+)?(?:backwards|the\s+wrong\s+way\s+round|reversed|inverted))/i;
+  /\b(?:(?:the|its|this|their)\s+(?!(?:minor|small|slight|only|one)\b)(?:\w+\s+){0,2}?(?:itself\s+|given\s+|stated\s+|shown\s+)?(?:is|are|was|were)\s+(?:(?!not\b|never\b)\w+\s+)?(?:wrong|incorrect|false|mistaken)|should\s+(?:be|have\s+been|read|give|come\s+to)\s+[^.;:]{0,40}?[−-]?\d|\b(?:gets?|got|has|had)\s+(?:the\s+|it\s+|this\s+)?(?:\w+\s+)?(?:backwards|the\s+wrong\s+way\s+round|reversed|inverted)|\b(?:the\s+)?(?:completion|response|answer)\s+(?:(?!not\b|never\b)\w+\s+)?(?:confuses|mixes\s+up|reverses|swaps|misstates|misidentifies|contradicts))/i;
 
 /** The words of a rationale that state the response's answer is wrong, or null. */
 export function statedCoreFault(rationale: string): string | null {

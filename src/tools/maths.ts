@@ -949,6 +949,42 @@ export function findArithmetic(text: string): ArithmeticClaim[] {
   out.push(...findChainLinks(flat));
   out.push(...findPercentChanges(flat));
   out.push(...findDurations(flat));
+  out.push(...findListSums(flat));
+  return out;
+}
+
+/**
+ * A list of numbers and its stated sum ("Squared deviations: 4, 4, 0, 1, 1; sum = 12",
+ * "2.5, 3.1 and 4.0, a total of 9.6"). The list's items are separated by a comma and a space
+ * (a comma inside a number is a thousands separator), three or more of them.
+ */
+function findListSums(flat: string): ArithmeticClaim[] {
+  const item = String.raw`[-−]?\d+(?:,\d{3})*(?:\.\d+)?`;
+  const re = new RegExp(
+    String.raw`(?<![\d.,])(${item}(?:(?:,\s+(?:and\s+)?|\s+and\s+)${item}){2,})\s*[;,:.]?\s*(?:so\s+|giving\s+)?(?:the\s+|a\s+)?(?:sum|total)\s*(?:=|is|:|of)\s*(?:\*\*)?(${item})(?![\d.]*\d)`,
+    "giu",
+  );
+  const out: ArithmeticClaim[] = [];
+  for (const m of flat.matchAll(re)) {
+    const values = m[1]!
+      .split(/,\s+(?:and\s+)?|\s+and\s+/)
+      .map((v) => Number(v.replace(/,/g, "").replace("−", "-")));
+    const stated = m[2]!;
+    const total = values.reduce((a, b) => a + b, 0);
+    const decimals = Math.max(...[...m[1]!.matchAll(/\.(\d+)/g)].map((d) => d[1]!.length), 0);
+    const holds =
+      Math.abs(total - Number(stated.replace(/,/g, "").replace("−", "-"))) <= 10 ** -decimals / 2 + 1e-9;
+    out.push({
+      text: m[0],
+      expression: values.join(" + "),
+      stated,
+      computed: total,
+      holds,
+      approximate: false,
+      kind: "calculation",
+      ...(holds ? {} : { defect: "wrong_arithmetic" as const }),
+    });
+  }
   return out;
 }
 

@@ -1278,3 +1278,61 @@ export function checkAudience(
     );
   return pass("audience", { grade: g, ...want });
 }
+
+/** A prompt that asks for its reply as JSON ("Reply only with a JSON object", "return the result as JSON"). */
+const ASKS_JSON =
+  /\b(?:reply|respond|answer|return|output|give|provide|format(?:ted)?|write|produce)\b[^.?!\n]{0,40}\bJSON\b|\bJSON\s+(?:object|array|document)\b|\b(?:as|in)\s+JSON\b/i;
+
+/** The keys a prompt names for its JSON ("with the keys a, b and c", "fields: a, b, c"). */
+function askedKeys(prompt: string): string[] {
+  const m =
+    /\b(?:keys?|fields?|properties)\s*:?\s+((?:["'`]?[A-Za-z_][\w-]*["'`]?\s*(?:,\s*|\s+and\s+|,\s*and\s+)){1,15}["'`]?[A-Za-z_][\w-]*["'`]?)/i.exec(
+      prompt,
+    );
+  if (!m) return [];
+  return m[1]!.split(/\s*,\s*(?:and\s+)?|\s+and\s+/).map((k) => k.replace(/["'`]/g, "").trim());
+}
+
+/**
+ * A reply the prompt asks to be JSON is JSON: the response's JSON (its fenced ```json block,
+ * or the whole response when it starts with `{` or `[`) parses, and an object has the keys
+ * the prompt names. A response with no JSON at all fails only when the prompt asks for JSON
+ * alone ("reply only with …"). Null when the prompt does not ask for JSON.
+ */
+export function checkRequestedJson(prompt: string, texts: string[]): CheckResult | null {
+  if (!ASKS_JSON.test(prompt)) return null;
+  const only = /\bonly\b[^.?!\n]{0,30}\bJSON\b|\bJSON\b[^.?!\n]{0,30}\bonly\b|\bnothing else\b/i.test(prompt);
+  const keys = askedKeys(prompt);
+  for (const text of texts) {
+    const t = text.trim();
+    const fenced = [...t.matchAll(/```[ \t]*(json)?[ \t]*\n([\s\S]*?)```/gi)]
+      .filter((m) => m[1] || /^\s*[[{]/.test(m[2]!))
+      .map((m) => m[2]!.trim());
+    const candidates = fenced.length ? fenced : /^[[{]/.test(t) ? [t] : [];
+    if (candidates.length === 0) {
+      if (only)
+        return defectResult("json", "format_invalid", [
+          "the prompt asks for JSON only, but the response holds none; reply with the JSON object",
+        ]);
+      continue;
+    }
+    for (const c of candidates) {
+      let value: unknown;
+      try {
+        value = JSON.parse(c);
+      } catch (e) {
+        return defectResult("json", "format_invalid", [
+          `the prompt asks for JSON, but the response's JSON does not parse (${(e as Error).message.slice(0, 120)}); write valid JSON (double quotes, no trailing commas)`,
+        ]);
+      }
+      if (keys.length && value && typeof value === "object" && !Array.isArray(value)) {
+        const missing = keys.filter((k) => !(k in (value as Record<string, unknown>)));
+        if (missing.length)
+          return defectResult("json", "format_invalid", [
+            `the prompt asks for the keys ${keys.join(", ")}, but the JSON lacks ${missing.join(", ")}; include every key asked for`,
+          ]);
+      }
+    }
+  }
+  return pass("json");
+}

@@ -371,7 +371,13 @@ export function findConversions(text: string): ConversionClaim[] {
     // A result restated in another unit ("= 5,000 mg, which is 50 g", "= 5,000 mg (5 g)") is.
     const before = flat.slice(Math.max(0, m.index - 3), m.index);
     const restated = /^(?:,|\()/.test((m[3] ?? "").trim());
-    if (/[-+*/×÷·^]\s*$/.test(before) || (!restated && /[=≈]\s*$/.test(before))) continue;
+    // A result after "=" restated with "=" too ("= 0.012 m = 12 cm") is converted, except a
+    // temperature, which may be a difference ("ΔT = 40 °C = 40 K").
+    if (
+      /[-+*/×÷·^]\s*$/.test(before) ||
+      (!restated && /[=≈]\s*$/.test(before) && isTemperature(mathUnit(m[2]!) ?? ""))
+    )
+      continue;
     const claim = conversionClaim(m[0], m[1]!, m[2]!, (m[3] ?? "").trim(), Boolean(m[4]), m[5]!, m[6]!);
     if (claim) out.push(claim);
   }

@@ -3,12 +3,14 @@ import { factCheck, lexicalClaimVerdict, lexicalStanding } from "../../src/agent
 import { setsOwnCase } from "../../src/core/text.js";
 import { checkChemistryInText } from "../../src/tools/chemistry.js";
 import { crossedRoles } from "../../src/tools/claim-gate.js";
-import { indexPassages } from "../../src/tools/claims.js";
+import { indexPassages, splitClaims } from "../../src/tools/claims.js";
+import { rangeBoundProblem } from "../../src/tools/code-check.js";
+import { statedCoreFault } from "../../src/tools/consistency.js";
 import { checkArithmeticInText } from "../../src/tools/maths.js";
 import { findPii } from "../../src/tools/text-checks.js";
-import { askedSubject, checkAnswers } from "../../src/tools/text-gate.js";
+import { askedSubject, checkAnswers, checkRequestedJson } from "../../src/tools/text-gate.js";
 import { areaHits } from "../../src/tools/topic-gate.js";
-import { mathUnit } from "../../src/tools/units.js";
+import { checkConversionsInText, mathUnit } from "../../src/tools/units.js";
 import { nearestFlaw } from "../../src/training-types/compose.js";
 
 // Review gate, round nine: the examples here are written for the tests, not taken from a
@@ -158,5 +160,69 @@ describe("correct rows no longer rejected (round nine)", () => {
     expect(
       areaHits("Check the prescription, draw the paracetamol into an oral syringe").medicine,
     ).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe("new checks (round nine)", () => {
+  it("checks a result restated in another unit after a calculation", () => {
+    const wrong = checkConversionsInText("ΔL = 12 × 10⁻⁶ × 30 × 50 = 0.018 m = 18 cm");
+    expect(wrong?.passed).toBe(false);
+    expect(checkConversionsInText("ΔL = 12 × 10⁻⁶ × 30 × 50 = 0.018 m = 18 mm")?.passed).toBe(true);
+    // A temperature after "=" may be a difference, not a reading.
+    expect(checkConversionsInText("ΔT = 35 °C = 35 K")?.passed ?? true).toBe(true);
+  });
+
+  it("checks the sum stated after a list of numbers", () => {
+    expect(checkArithmeticInText("Squares of the deviations: 9, 1, 1, 9; sum = 22.")?.passed).toBe(false);
+    expect(checkArithmeticInText("Squares of the deviations: 9, 1, 1, 9; sum = 20.")?.passed).toBe(true);
+    expect(checkArithmeticInText("Costs of 1,250, 2,500 and 750, a total of 4,500")?.passed).toBe(true);
+  });
+
+  it("holds a reply the prompt asks to be JSON to valid JSON with the keys asked for", () => {
+    const prompt = "Reply only with a JSON object with the keys city, population and year.";
+    expect(checkRequestedJson(prompt, ['{"city": "Lyon", "population": 522000, "year": 2021}'])?.passed).toBe(
+      true,
+    );
+    const single = checkRequestedJson(prompt, [
+      "```json\n{'city': 'Lyon', 'population': 522000, 'year': 2021,}\n```",
+    ]);
+    expect(single?.defect).toBe("format_invalid");
+    const missing = checkRequestedJson(prompt, ['{"city": "Lyon", "population": 522000}']);
+    expect(missing?.reasons[0]).toContain("year");
+    expect(checkRequestedJson(prompt, ["Lyon has about 522,000 people."])?.passed).toBe(false);
+    expect(checkRequestedJson("What is the population of Lyon?", ["{oops"])).toBeNull();
+  });
+
+  it("finds a sample's spread computed as a population's in code", () => {
+    const prompt = "Write Python that prints the sample standard deviation of 3, 7, 7, 19.";
+    expect(rangeBoundProblem(prompt, "import statistics\nprint(statistics.pstdev([3, 7, 7, 19]))")).toContain(
+      "n − 1",
+    );
+    expect(rangeBoundProblem(prompt, "import numpy as np\nprint(np.std([3, 7, 7, 19]))")).toContain("ddof=1");
+    expect(rangeBoundProblem(prompt, "import numpy as np\nprint(np.std([3, 7, 7, 19], ddof=1))")).toBeNull();
+    expect(rangeBoundProblem(prompt, "import statistics\nprint(statistics.stdev([3, 7, 7, 19]))")).toBeNull();
+    const population = "Compute the population variance of 2, 4, 6.";
+    expect(
+      rangeBoundProblem(population, "import statistics\nprint(statistics.variance([2, 4, 6]))"),
+    ).toContain("population");
+  });
+
+  it("reads a desirable label whose reason says the completion confuses things as inconsistent", () => {
+    expect(
+      statedCoreFault("The completion confuses weather with climate: climate is the long-term average."),
+    ).not.toBeNull();
+    expect(statedCoreFault("The completion clearly separates weather from climate.")).toBeNull();
+    expect(statedCoreFault("The answer does not confuse weather with climate.")).toBeNull();
+  });
+
+  it("fact-checks the cells of a comparison table", () => {
+    const table =
+      "| | Bronze | Brass |\n|---|---|---|\n| Main alloying metal | Tin | Zinc |\n| Copper content | about 60–70% | about 88% |";
+    const cells = splitClaims(table).map((c) => c.text);
+    expect(cells).toContain("Brass Copper content: about 88%.");
+    // A table with a thing per row is often a calculation: its cells are not claims.
+    const sums =
+      "| Item | Grams | Energy |\n|---|---|---|\n| Fat | 9 g | 81 kcal |\n| Protein | 6 g | 24 kcal |";
+    expect(splitClaims(sums)).toEqual([]);
   });
 });

@@ -704,6 +704,11 @@ const EVASIVE: RegExp[] = [
 /** An answer that opens by sending the reader to a book, an expert or a search. */
 const DEFLECTION =
   /^(?:the best (?:approach|way|thing to do|place to start|option) is to|you (?:should|could|might want to|may want to|'d do better to)|I (?:would|'d) (?:recommend|suggest)(?: that you)?|it(?:'s| is) (?:best|better) to)\s+(?:read(?:ing)?|consult(?:ing)?|look(?:ing)? (?:at|up|into)|check(?:ing)?|ask(?:ing)?|refer(?:ring)? to|search(?:ing)? (?:for|online))\b[^.]*/i;
+/** Words that say an answer varies ("depends on", "can vary depending on"). */
+const HEDGE = /\b(?:depends?|depending|vary|varies|varying)\b/i;
+/** Sending the reader to someone or something else for the answer. */
+const REFERRAL =
+  /\b(?:consult(?:ing)?|talk(?:ing)? to|speak(?:ing)? (?:to|with)|ask(?:ing)?|get(?:ting)? (?:advice|guidance|help)|seek(?:ing)? (?:advice|guidance|help)|check(?:ing)? with|refer(?:ring)? to)\b[^.]{0,80}?\b(?:veterinarian|vet|doctor|physician|professional|expert|specialist|textbook|documentation|reference|manual|authority|adviser|advisor|lawyer|solicitor|attorney|accountant|pharmacist|teacher|tutor)s?\b/i;
 /** A prompt that asks for reading, resources or how to learn something: pointing elsewhere answers it. */
 const ASKS_FOR_RESOURCES =
   /\b(?:learn|learning|study|studying|start(?:ing)?|begin(?:ning)?|resources?|books?|reading|recommend\w*|where (?:can|should|do) I|how (?:do|should|can) I (?:find|get|learn))\b/i;
@@ -742,6 +747,20 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
   if (deflects && !ASKS_FOR_RESOURCES.test(p) && a.split(/\s+/).length < 80)
     return defectResult("answers", "non_answer", [
       `sends the reader elsewhere instead of answering ("${deflects[0].slice(0, 80)}"); answer it`,
+    ]);
+  // A short answer that only says the answer varies and ends by referring the reader to
+  // someone else ("depends on many factors … talk to your veterinarian"), with no figure of
+  // its own. Advice that ends on its own recommendation is an answer.
+  const referral = REFERRAL.exec(sentences(a).at(-1) ?? "");
+  if (
+    referral &&
+    HEDGE.test(a) &&
+    !ASKS_FOR_RESOURCES.test(p) &&
+    a.split(/\s+/).length < 100 &&
+    statedNumbers(a).length === 0
+  )
+    return defectResult("answers", "non_answer", [
+      `says only that it depends and refers the reader elsewhere ("${referral[0].slice(0, 80)}"); answer it`,
     ]);
   const pTerms = keyTerms(p);
   const aTerms = keyTerms(a);

@@ -226,3 +226,22 @@ describe("new checks (round nine)", () => {
     expect(splitClaims(sums)).toEqual([]);
   });
 });
+
+describe("an answer that only says it depends and refers the reader elsewhere", () => {
+  const prompt = "What should I do about a strained hamstring?";
+  it("is a non-answer", () => {
+    const answer =
+      "The right treatment varies depending on the severity of the strain, your age and your fitness. Every injury is different, so it is best to consult a physiotherapist or your doctor for advice.";
+    const r = checkAnswers(prompt, answer);
+    expect(r?.defect).toBe("non_answer");
+  });
+
+  it("leaves alone an answer that gives figures, or ends on its own advice", () => {
+    const figures =
+      "Rest it for 2–3 days, then stretch gently; a partial tear needs 4–8 weeks off running. Treatment varies depending on severity, so for a severe tear consult a doctor.";
+    expect(checkAnswers(prompt, figures)?.defect).not.toBe("non_answer");
+    const advice =
+      "Recovery varies depending on how badly the muscle is torn, and a physiotherapist can grade it for you. Whatever the grade, start with gentle stretching once walking is painless and build up slowly before running again.";
+    expect(checkAnswers(prompt, advice)?.defect).not.toBe("non_answer");
+  });
+});

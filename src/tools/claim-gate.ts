@@ -1027,6 +1027,31 @@ function answerStatements(answer: string): string[] {
   return out.filter((s) => contentWords(s).length >= 2);
 }
 
+/** A statement of a passage, with the words no other statement of the passage uses. */
+interface PassageStatement extends Statement {
+  own: Set<string>;
+}
+
+/**
+ * A passage's statements (its sentences, or their parallel clauses), remembered: the same
+ * passages are read for every row of a question.
+ */
+const passageStatements = memoizeText((text: string): PassageStatement[] => {
+  const uses = new Map<string, number>();
+  for (const w of contentWords(text.slice(0, 20_000))) uses.set(w, (uses.get(w) ?? 0) + 1);
+  return passageSentences(text)
+    .flatMap((s) => {
+      const units = parallelUnits(s);
+      return units.length >= 2 ? units : [s];
+    })
+    .map((text) => {
+      const st = statementOf(text);
+      const here = new Map<string, number>();
+      for (const w of contentWords(text)) here.set(w, (here.get(w) ?? 0) + 1);
+      return { ...st, own: new Set([...st.words].filter((w) => uses.get(w) === here.get(w))) };
+    });
+}, 1024);
+
 /**
  * Two things that trade their parts across an answer: a passage says A does X (one
  * statement) and B does Y (another), and the answer says B does X in one statement and A
@@ -1050,17 +1075,8 @@ export function crossedRoles(
   const bySubject = new Map<string, Statement[]>();
   for (const s of mine) for (const w of s.head) bySubject.set(w, [...(bySubject.get(w) ?? []), s]);
   for (const p of passages) {
-    const parts = passageSentences(p.text)
-      .flatMap((s) => {
-        const units = parallelUnits(s);
-        return units.length >= 2 ? units : [s];
-      })
-      .map(statementOf);
-    const uses = new Map<string, number>();
-    for (const w of contentWords(p.text.slice(0, 20_000))) uses.set(w, (uses.get(w) ?? 0) + 1);
-    // A word only this statement of the passage uses.
-    const ownWord = (w: string, st: Statement) =>
-      uses.get(w) === contentWords(st.text).filter((x) => x === w).length;
+    // Only statements of the passage whose subject the answer also starts a statement with.
+    const parts = passageStatements(p.text).filter((st) => st.head.some((w) => bySubject.has(w)));
     for (const one of parts)
       for (const other of parts) {
         if (one === other) continue;
@@ -1071,8 +1087,8 @@ export function crossedRoles(
         const bWithX = (bySubject.get(b) ?? []).filter((s) => !s.head.includes(a));
         const aWithY = (bySubject.get(a) ?? []).filter((s) => !s.head.includes(b));
         if (bWithX.length === 0 || aWithY.length === 0) continue;
-        const partOf = (st: Statement, subject: string, other: Statement) =>
-          new Set([...st.words].filter((w) => w !== subject && !other.words.has(w) && ownWord(w, st)));
+        const partOf = (st: PassageStatement, subject: string, other: Statement) =>
+          new Set([...st.own].filter((w) => w !== subject && !other.words.has(w)));
         const xs = partOf(one, a, other);
         const ys = partOf(other, b, one);
         const takes = (s: Statement, from: Set<string>) => [...s.words].filter((w) => from.has(w));

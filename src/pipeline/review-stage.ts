@@ -17,6 +17,7 @@ import {
   checkFlawOrder,
   checkIncompleteLabels,
   checkPreferredAnswers,
+  checkThinPreferred,
   HIGH_REWARD,
   LOW_REWARD,
 } from "../tools/consistency.js";
@@ -433,6 +434,7 @@ export async function reviewExample(
         )
       : null,
     checkPreferredAnswers(prompt, ranked, checkAnswers),
+    checkThinPreferred(prompt, ranked, checkAnswers),
     checkRankedGrounding(ranked, subject.passages),
     checkIncompleteLabels(prompt, ranked, checkAnswers),
     Array.isArray(row.responses)

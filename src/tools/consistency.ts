@@ -365,6 +365,46 @@ export function checkPreferenceConsistency(chosen: ResponseOutcome, rejected: Re
   return pass(name, details);
 }
 
+/** A prompt that asks for an explanation or a comparison, which one short sentence cannot give. */
+const ASKS_EXPLANATION =
+  /\b(?:explain|describe|compare|contrast|differences?|distinguish|discuss|outline|why|how (?:does|do|did|can|is|are)|what (?:does|do) .{1,60}? (?:add|do|mean))\b/i;
+
+/**
+ * DPO, ORPO and RLHF: the preferred response to a prompt that asks for an explanation is
+ * not a sentence of a few words ("HTTPS is more secure.") while a lower-ranked one, four or
+ * more times as long and not labelled a factual error, explains it. Fails (`ranking_wrong`);
+ * null otherwise. `ranked` is best first, as for {@link checkPreferredAnswers}.
+ */
+export function checkThinPreferred(
+  prompt: string,
+  ranked: Array<{ label: string; text: string; flaw?: string }>,
+  answers: (prompt: string, answer: string) => CheckResult | null,
+): CheckResult | null {
+  if (ranked.length < 2 || !ASKS_EXPLANATION.test(prompt)) return null;
+  const words = (t: string) => t.split(/\s+/).filter(Boolean).length;
+  const first = ranked[0]!;
+  const n = words(first.text);
+  if (n >= 25) return null;
+  const fuller = ranked
+    .slice(1)
+    .find(
+      (r) =>
+        r.flaw !== "factual_error" &&
+        words(r.text) >= Math.max(40, 4 * n) &&
+        answers(prompt, r.text)?.passed !== false,
+    );
+  if (!fuller) return null;
+  return fail(
+    "ranking",
+    [
+      `the ${first.label} response is ${n} words for a prompt that asks for an explanation, while the ${fuller.label} one (${words(fuller.text)} words) gives it; the order is reversed`,
+    ],
+    0,
+    { preferred: first.label, fuller: fuller.label },
+    "ranking_wrong",
+  );
+}
+
 /**
  * DPO, ORPO and RLHF: the preferred response answers the prompt when a lower-ranked one
  * does. `ranked` is best first (chosen, then rejected; or the RLHF responses by rank);

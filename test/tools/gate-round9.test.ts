@@ -5,7 +5,7 @@ import { checkChemistryInText } from "../../src/tools/chemistry.js";
 import { crossedRoles } from "../../src/tools/claim-gate.js";
 import { indexPassages, splitClaims } from "../../src/tools/claims.js";
 import { rangeBoundProblem } from "../../src/tools/code-check.js";
-import { statedCoreFault } from "../../src/tools/consistency.js";
+import { checkThinPreferred, statedCoreFault } from "../../src/tools/consistency.js";
 import { checkArithmeticInText } from "../../src/tools/maths.js";
 import { findPii } from "../../src/tools/text-checks.js";
 import { askedSubject, checkAnswers, checkRequestedJson } from "../../src/tools/text-gate.js";
@@ -243,5 +243,35 @@ describe("an answer that only says it depends and refers the reader elsewhere", 
     const advice =
       "Recovery varies depending on how badly the muscle is torn, and a physiotherapist can grade it for you. Whatever the grade, start with gentle stretching once walking is painless and build up slowly before running again.";
     expect(checkAnswers(prompt, advice)?.defect).not.toBe("non_answer");
+  });
+});
+
+describe("a preferred response of a few words where a lower one explains", () => {
+  const prompt = "Explain why the sky is blue.";
+  const full =
+    "Sunlight contains every visible colour. As it passes through the atmosphere, it scatters off gas molecules that are far smaller than its wavelength, and this Rayleigh scattering grows steeply as the wavelength shortens (as 1/λ⁴). Blue light is therefore scattered several times more than red and reaches your eyes from every direction of the sky, while the sun itself looks slightly yellow. At sunset the light crosses much more air, the blue is scattered away, and the reds remain.";
+  it("reverses the order", () => {
+    const r = checkThinPreferred(
+      prompt,
+      [
+        { label: "chosen", text: "Because of scattering." },
+        { label: "rejected", text: full, flaw: "verbose" },
+      ],
+      checkAnswers,
+    );
+    expect(r?.defect).toBe("ranking_wrong");
+  });
+
+  it("leaves alone a short answer to a short question, and a longer one labelled wrong", () => {
+    const short = [
+      { label: "chosen", text: "Canberra." },
+      { label: "rejected", text: full },
+    ];
+    expect(checkThinPreferred("What is the capital of Australia?", short, checkAnswers)).toBeNull();
+    const wrong = [
+      { label: "rank-1", text: "Because of scattering." },
+      { label: "rank-2", text: full, flaw: "factual_error" },
+    ];
+    expect(checkThinPreferred(prompt, wrong, checkAnswers)).toBeNull();
   });
 });

@@ -155,7 +155,7 @@ export const GATE_DIR = join(import.meta.dirname, "..", "test", "fixtures", "rev
  * and nothing of the checks), `dev5` and `dev6` (180 more each, by one helper that saw the
  * same; dev6 on fields away from the usual textbook ones) and `holdout` (only for measuring).
  */
-export const GATE_SETS = ["dev", "extra", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "holdout"] as const;
+export const GATE_SETS = ["dev", "extra", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "holdout"] as const;
 
 /** The rows of a gate set, in file order ([] when the file is absent). */
 export function gateItems(set: (typeof GATE_SETS)[number]): GateItem[] {

@@ -210,16 +210,18 @@ export function lexicalClaimVerdict(
 }
 
 /**
- * The results an answer computes for a case of its question's own: when the question gives
- * a number no passage states ("when 40 g of methane burns"), the numbers the answer writes
- * after "=", "≈" or "→" ("2.5 mol × 44 g/mol = 110 g"). The arithmetic check verifies them;
+ * The values of a case of the question's own: when the question gives a number no passage
+ * states ("when 40 g of methane burns"), those numbers and the ones the answer writes after
+ * "=", "≈" or "→" ("2.5 mol × 44 g/mol = 110 g"). The arithmetic check verifies them;
  * a source's worked example for another case ("44 g of carbon dioxide" from 16 g) does not
  * contradict them.
  */
 export function ownResults(answer: string, question: string, passages: Passage[]): Set<number> {
   const given = question.match(/\d[\d,]*(?:\.\d+)?/g) ?? [];
-  if (!given.some((n) => !passages.some((p) => p.text.includes(n)))) return new Set();
-  const out = new Set<number>();
+  const own = given.filter((n) => !passages.some((p) => p.text.includes(n)));
+  if (own.length === 0) return new Set();
+  // The question's own data ("stroke volume rises to 110 mL") is the case's too.
+  const out = new Set<number>(own.map(numeric));
   // A result of a calculation: an operator between numbers since the previous relation
   // ("2.5 mol × 44 g/mol = 110 g"), not a value named ("speed of sound ≈ 343 m/s").
   for (const line of answer.split("\n")) {

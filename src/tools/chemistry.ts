@@ -506,12 +506,25 @@ export function findChemistryClaims(text: string): ChemistryClaim[] {
           : null;
       const [from, to] = [lone(eq.reactants), lone(eq.products)];
       if (from && to && from !== to) continue;
+      const after = sentence.slice((m.index ?? 0) + m[0].length);
+      // Part of an equation the pattern cannot read whole ("C + ½O₂ → CO" read from "O₂"):
+      // not the equation the text states.
+      const before = sentence.slice(0, m.index ?? 0);
+      if (/(?:[½⅓¼¾⅔]|\d\/\d|\+)\s*$/.test(before) || /^\s*\+\s*[½⅓¼¾⅔]/.test(after)) continue;
+      // "Route: C → CO₂, then CO₂ → CO": one species becoming another is a step of a route,
+      // not a balanced equation the text claims.
+      if (
+        eq.reactants.length === 1 &&
+        eq.products.length === 1 &&
+        !/\d\s*[A-Z]/.test(eqText) &&
+        /\broute\b|\bthen\b|\bstep/i.test(sentence)
+      )
+        continue;
       // "V → I", "IV → I": Roman numerals (chords of a key, stages, clauses), not elements.
       if ([...eq.reactants, ...eq.products].every((x) => /^[IVX]+$/.test(x.formula.text.replace(/\s+/g, ""))))
         continue;
       // A half-equation with electrons ("2H2O → 4H+ + 4e− + O2"): the pattern stops at "e−", so
       // what it read is not the whole equation; electrons are not species it balances.
-      const after = sentence.slice((m.index ?? 0) + m[0].length);
       if (
         /^\s*\+\s*\d*\s*e\s*(?:[−⁻-]|\^-)/.test(after) ||
         /(?:^|[\s+])\d*\s*e(?:[−⁻]|\^-|-(?=\s|$))/.test(eqText)

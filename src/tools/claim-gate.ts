@@ -9,7 +9,7 @@ import {
   setsOwnCase,
   stem,
 } from "../core/text.js";
-import { readTable } from "./claims.js";
+import { otherKind, readTable } from "./claims.js";
 
 /**
  * Numbers bound to the same thing: a claim that gives a different number for what a
@@ -324,6 +324,7 @@ function numberConflictIn(
   if (words.length < 2) return null;
   const best = bestSentence(claim, passages, 0.3, true);
   if (!best) return undefined;
+  if (otherKind(claim, best.text)) return null;
   // The closest sentence states no number and a less close one does: hold it to a clause's test.
   const strict = clause || bestSentence(claim, passages, 0.3)?.text !== best.text;
   const srcToks = tokens(best.text);

@@ -238,6 +238,21 @@ function isScientificUnit(unit: string): boolean {
   return tokens.length > 0 && tokens.every((t) => UNIT_TOKENS.has(t));
 }
 
+/** A kind named by a number ("type 1", "stage II", "class 3"): the label word and the number. */
+const KIND_LABEL = /\b(type|stage|grade|class|phase|category|generation)\s+(\d+|[ivx]+)\b/g;
+
+/**
+ * Whether a source sentence is about another kind than the claim ("type 1 … 5–10% of cases"
+ * against a sentence on type 2): kinds named by number that differ are different things,
+ * whose values are not compared.
+ */
+export function otherKind(claim: string, sentence: string): boolean {
+  const kinds = (text: string) =>
+    new Map([...text.toLowerCase().matchAll(KIND_LABEL)].map((m) => [m[1]!, m[2]!] as [string, string]));
+  const mine = kinds(claim);
+  return [...kinds(sentence)].some(([k, v]) => mine.has(k) && mine.get(k) !== v);
+}
+
 /** Words before a number that make it a label, not a value ("Step 3", "Table 2"). */
 const LABEL_WORDS = new Set([
   "step",
@@ -416,7 +431,7 @@ export function lexicalCheck(
     claimNums.map((n) => n.text),
     passages,
   );
-  if (best && bestCov >= contradictAt) {
+  if (best && bestCov >= contradictAt && !otherKind(claim.text, best.text)) {
     const sentNums = ownCase ? [] : numbersIn(best.text);
     const passageNums = numbersIn(best.passage);
     for (const n of claimNums) {

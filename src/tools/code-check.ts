@@ -107,6 +107,18 @@ export function unverifiableReason(r: SandboxResult): string | null {
   return null;
 }
 
+/**
+ * A JavaScript snippet that awaits at its top level (`const user = await fetchUser();`) is a
+ * fragment of a module or an async function: the script the sandbox runs cannot parse it,
+ * which is not evidence that it is wrong.
+ */
+function fragmentReason(language: string, program: string, r: SandboxResult): string | null {
+  if (language !== "javascript" || r.verdict !== "error" || !/SyntaxError/.test(r.error ?? "")) return null;
+  return /^(?:(?:const|let|var)\s+[^=\n]+=\s*)?await\b/m.test(program)
+    ? "it awaits at its top level (a fragment)"
+    : null;
+}
+
 /** An output the text says a code block produces. */
 export interface StatedOutput {
   /** Index of the block (among the text's runnable blocks) the claim is about. */
@@ -122,6 +134,8 @@ export interface StatedOutput {
    * line at the top level: which of the block's printed lines it is about (0-based).
    */
   printLine?: number;
+  /** For an expression in a comment (`d.get("x", [])  # []`): its line in the block, where its value is read. */
+  line?: number;
   text: string;
 }
 
@@ -212,6 +226,8 @@ export function statedOutputs(text: string): StatedOutput[] {
       let note = line.slice(at + comment.length).trim();
       const labelled = /^(?:output|prints?|result|returns?|gives|→|->|=>)\s*:?\s*/i.exec(note);
       if (labelled) note = note.slice(labelled[0].length).trim();
+      // "[] -- d is still {}": the value, then a remark about it.
+      note = note.replace(/\s+(?:--|—|–)\s+\D.*$/, "");
       if (!note) {
         // "# Output:" followed by comment lines holding the output.
         if (!labelled || code) continue;
@@ -252,6 +268,7 @@ export function statedOutputs(text: string): StatedOutput[] {
           source: "comment",
           expected: note,
           expression: code.replace(/;$/, ""),
+          line: li,
           text: line.trim(),
         });
     }
@@ -741,7 +758,7 @@ export async function checkCodeBlocks(text: string, opts?: SandboxOptions): Prom
         : `console.log(${JSON.stringify(MARK + i)});`;
     const program = indices.map((i) => `${blocks[i]!.code}\n${marker(i)}`).join("\n\n");
     const r = await runCode(language, program, opts);
-    const skip = r.ok ? null : unverifiableReason(r);
+    const skip = r.ok ? null : (unverifiableReason(r) ?? fragmentReason(language, program, r));
     runs.push({
       language,
       blocks: indices.length,
@@ -803,12 +820,24 @@ export async function checkCodeBlocks(text: string, opts?: SandboxOptions): Prom
     }
     const exprs = mine.filter((x) => x.expression);
     if (exprs.length) {
-      const evalProgram = `${indices.map((i) => blocks[i]!.code).join("\n\n")}\n\n${exprs
-        .map((c, k) =>
-          language === "python"
-            ? `try:\n    print(${JSON.stringify(`${MARK}v${k}:`)} + repr(${c.expression}))\nexcept Exception:\n    print(${JSON.stringify(`${MARK}v${k}!`)})`
-            : `try { const __v = (${c.expression}); console.log(${JSON.stringify(`${MARK}v${k}:`)} + (typeof __v === "string" ? JSON.stringify(__v) : JSON.stringify(__v) ?? String(__v))); } catch { console.log(${JSON.stringify(`${MARK}v${k}!`)}); }`,
-        )
+      const probe = (c: StatedOutput, k: number) =>
+        language === "python"
+          ? `try:\n    print(${JSON.stringify(`${MARK}v${k}:`)} + repr(${c.expression}))\nexcept Exception:\n    print(${JSON.stringify(`${MARK}v${k}!`)})`
+          : `try { const __v = (${c.expression}); console.log(${JSON.stringify(`${MARK}v${k}:`)} + (typeof __v === "string" ? JSON.stringify(__v) : JSON.stringify(__v) ?? String(__v))); } catch { console.log(${JSON.stringify(`${MARK}v${k}!`)}); }`;
+      // An expression commented in the code is read on its own line (later lines may change
+      // what it refers to: `d.get("x", [])  # []` before `d.setdefault("x", [])`); one stated
+      // in the prose after the block's program.
+      const inPlace = (i: number) => {
+        const lines = blocks[i]!.code.split("\n");
+        exprs.forEach((c, k) => {
+          if (c.line !== undefined && c.block === i && c.line < lines.length)
+            lines[c.line] = `${lines[c.line]}\n${probe(c, k)}`;
+        });
+        return lines.join("\n");
+      };
+      const evalProgram = `${indices.map(inPlace).join("\n\n")}\n\n${exprs
+        .map((c, k) => (c.line === undefined ? probe(c, k) : ""))
+        .filter(Boolean)
         .join("\n")}`;
       const e = await runCode(language, evalProgram, opts);
       if (e.ok) {
@@ -876,12 +905,18 @@ function printsAs(printed: string, answer: string): boolean {
  * Whether an answer of several values is what a program printed over several values or
  * lines: every number of the answer is printed, in the answer's order, and the answer's
  * last number is the last one printed ("A = 8, B = 19, shared secret = 2" for "8 19 2 2";
- * "$497.39 a month; about $4,844 interest" for "payment 497.39" then "interest 4843.54").
+ * "$497.39 a month; about $4,844 interest" for "payment 497.39" then "interest 4843.54"); or
+ * a program that prints one line starts it with the answer's numbers ("15 years" for "15 20104").
  */
 export function answerValuesPrinted(answer: string, stdout: string): boolean {
   const an = numbersOf(normaliseOutput(answer));
   const pn = numbersOf(normaliseOutput(stdout));
-  if (an.length === 0 || pn.length === 0 || !printsAs(pn.at(-1)!, an.at(-1)!)) return false;
+  if (an.length === 0 || pn.length === 0) return false;
+  // One line that starts with the answer and goes on with what supports it ("15 20104" for
+  // "15 years": the years, then the population that crossed the line).
+  const lines = stdout.trim().split("\n");
+  if (lines.length === 1 && an.length < pn.length && an.every((x, i) => printsAs(pn[i]!, x))) return true;
+  if (!printsAs(pn.at(-1)!, an.at(-1)!)) return false;
   let j = 0;
   for (const x of an) {
     while (j < pn.length && !printsAs(pn[j]!, x)) j++;

@@ -645,6 +645,8 @@ export function findConstantClaims(text: string, context?: string): ConstantClai
       if (at < 0 || c.unless?.test(clause)) continue;
       // "v0 / g = 20 ÷ 9.81": a symbol inside a calculation is not a statement of its value.
       if (/[-+*/×÷^(]\s*$/.test(clause.slice(Math.max(0, at - 3), at))) continue;
+      // "ΔG = 5 × £10 billion": a change of a quantity, not the constant its letter names.
+      if (/[Δ∆δ]\s*$/.test(clause.slice(Math.max(0, at - 2), at))) continue;
       if (letterVariable(clause.slice(at), text)) continue;
       const claim = statedValue(c, clause, clause.slice(at));
       if (claim) out.push(claim);

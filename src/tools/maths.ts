@@ -553,6 +553,10 @@ export function prepareArithmetic(text: string): string {
     .replace(/^([ \t]*)[-*+](?=[ \t]+[(]?\d)/gm, "$1•")
     .replace(/\u2212/g, "-")
     .replace(/\u2044/g, "/")
+    // Thousands written with spaces ("24 500 / 5 = 4 900 €", French, German…): one number.
+    .replace(/(?<![\d.,]|\d[ \u00a0\u202f])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d.,]?\d|-\p{L})/gu, (m) =>
+      m.replace(/[ \u00a0\u202f]/g, ""),
+    )
     .replace(/\*\*|__/g, "");
   s = s.replace(/(\d)\s?([½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞])/g, (_m, d: string, f: string) => `(${d}+${VULGAR[f]})`);
   s = s.replace(/[½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞]/g, (f) => `(${VULGAR[f]})`);
@@ -697,6 +701,25 @@ function mathsForm(expr: string): string {
 }
 
 /**
+ * The relative uncertainty the decimal inputs of an expression carry, each moved by half a
+ * unit of its last digit and carried through the expression (the exact form of {@link inputRounding}'s
+ * quick bound for sums): "3 × 12.01 + 8 × 1.008" is 44.094 ± 0.019.
+ */
+function carriedRounding(expression: string, value: number): number {
+  let total = 0;
+  for (const m of expression.matchAll(/\d[\d,]*\.\d+/g)) {
+    const res = writtenResolution(m[0], false);
+    const moved = Number(m[0].replace(/,/g, "")) + res;
+    const shifted = evaluateClaim(
+      `${expression.slice(0, m.index)}${moved}${expression.slice(m.index + m[0].length)}`,
+    );
+    if (!shifted) return 0;
+    total += Math.abs(shifted.value - value);
+  }
+  return value === 0 ? 0 : total / Math.abs(value);
+}
+
+/**
  * The relative uncertainty the decimal inputs of an expression carry (half a unit of their last
  * digit each): summed relative errors for products and quotients, summed absolute errors over the
  * result for sums. Whole numbers count as exact.
@@ -761,7 +784,8 @@ function statedMatches(
   const close = (x: number, y: number, step: number) => {
     const tol = approx
       ? Math.max(2 * step, 0.01 * Math.abs(x), inputRel * Math.abs(x), 1e-12)
-      : Math.max(step, 1e-4 * Math.abs(x), inputRel * Math.abs(x), 1e-12);
+      : // The result's own rounding and its inputs' add up ("1,017.64 − 1,000 = 17.63" for 17.635).
+        Math.max(step + inputRel * Math.abs(x), 1e-4 * Math.abs(x), 1e-12);
     return Math.abs(x - y) <= tol * (1 + 1e-9);
   };
   if (computed.unit && stated.unit && stated.unit !== "%") {
@@ -923,6 +947,12 @@ export function findArithmetic(text: string): ArithmeticClaim[] {
     // Rounded inputs ("4.000 × 18.02" for 4 × 18.015) carry their rounding into the result.
     const rel = digitSlip(q.value, r.literal) ? 0 : inputRounding(expression, q.value);
     let verdict = statedMatches(q, r, r.literal, approx, unfactored, rel);
+    // A sum of rounded products ("3 × 12.01 + 8 × 1.008"): each input's rounding as it carries
+    // through the expression, not as if the inputs were added directly.
+    if (verdict === "no" && rel > 0 && /[-+]/.test(expression.replace(/^\s*-/, "").replace(/e[-+]/gi, ""))) {
+      const carried = carriedRounding(expression, q.value);
+      if (carried > rel) verdict = statedMatches(q, r, r.literal, approx, unfactored, carried);
+    }
     // "1.440" with a dot as the thousands separator (German, Spanish...): 1440.
     if (verdict === "no" && /^-?\d{1,3}(?:\.\d{3})+$/.test(r.literal)) {
       const literal = r.literal.replace(/\./g, "");

@@ -200,8 +200,10 @@ export const LANGUAGE_MIN_LETTERS = 150;
 
 /** The language of a text as an ISO 639-1 code, or null when there is too little prose. */
 export function detectLanguage(text: string): { code: string | null; scores: Array<[string, number]> } {
+  // Numbers, symbols and one-letter words (the x and y of "3x + 2y = 16") are no language.
   const prose = proseOf(text)
     .replace(/[\p{N}\p{S}]+/gu, " ")
+    .replace(/(?<!\p{L})\p{L}(?!\p{L})/gu, " ")
     .replace(/\s+/g, " ")
     .trim();
   const letters = (prose.match(/\p{L}/gu) ?? []).length;
@@ -251,10 +253,12 @@ const STOPWORDS: Record<string, string[]> = {
 
 /** The language of a short text by its function words (null when unclear). */
 export function functionWordLanguage(text: string): string | null {
-  const words =
+  // One-letter words are left out: in a worked answer "y" and "a" are variables, not Spanish.
+  const words = (
     proseOf(text)
       .toLowerCase()
-      .match(/\p{L}+/gu) ?? [];
+      .match(/\p{L}+/gu) ?? []
+  ).filter((w) => w.length > 1);
   const hits: Array<[string, number]> = Object.entries(STOPWORDS).map(([lang, list]) => {
     const set = new Set(list);
     return [lang, words.filter((w) => set.has(w)).length];
@@ -884,7 +888,11 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
   // A question in two parts ("What are the mean and the median of…?") needs both.
   const parts = askedParts(p);
   const aWords = parts.length ? contentWords(a) : [];
-  const missing = parts.filter((part) => !aWords.some((t) => related(t, part)));
+  // A part given by its symbol counts ("Q = 60" for the quantity, "P = 20" for the price).
+  const bySymbol = (part: string) =>
+    /^[a-z]/.test(part) &&
+    new RegExp(String.raw`\b${part[0]!.toUpperCase()}[a-z\d]?\s*=\s*[-−]?[$€£]?\d`).test(a);
+  const missing = parts.filter((part) => !aWords.some((t) => related(t, part)) && !bySymbol(part));
   if (parts.length >= 2 && missing.length > 0 && missing.length < parts.length)
     return defectResult(
       "answers",
@@ -960,6 +968,7 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
     aTerms.length >= 5 &&
     !directAnswer &&
     !aTerms.some((t) => related(t, head) || HEAD_SYNONYMS[head]?.includes(t)) &&
+    !HEAD_NOTATION[head]?.test(a) &&
     !/\bO\(/.test(a)
   )
     return defectResult(
@@ -976,6 +985,14 @@ export function checkAnswers(prompt: string, answer: string): CheckResult | null
  * Other words an answer uses for what a "What is the X of Y?" question asks (stemmed):
  * "inhabitants" answer "the population of".
  */
+/** How a quantity is written in symbols ("P(X = 3) = 0.3125" gives a probability). */
+const HEAD_NOTATION: Record<string, RegExp> = {
+  probability: /\bPr?\s*\(/,
+  variance: /\bVar\s*\(|σ²|\bs²/,
+  expectation: /\bE\s*\[|\bE\s*\(/,
+  deviation: /σ\s*[=≈]|\bs\s*[=≈]|\bSD\b/,
+};
+
 const HEAD_SYNONYMS: Record<string, string[]> = Object.fromEntries(
   Object.entries({
     population: "inhabitants residents people citizens",

@@ -650,7 +650,7 @@ export function nearestFlaw(text: string | null | undefined): Flaw | null {
   if (/\boff[- ]topic|\bunrelated\b|\bdifferent (?:subject|topic|question)\b|\bnot about\b/.test(t))
     return "off_topic";
   if (
-    /\b(?:wrong|incorrect|false|error|mistaken?|inaccurate|miscalculat\w*|contradict\w*|not true|untrue|bug\w*|fails?|backwards?|reversed?|the opposite|(?:the )?other way round|confus(?:es|ed|ing)|mix(?:es|ed) up|swap(?:s|ped)?|switched|transposed|interchanged|misstat\w*|misidentif\w*|misreads?|invalid|flawed|misconception)\b/.test(
+    /\b(?:wrong|incorrect|false|error|mistaken?|inaccurate|miscalculat\w*|contradict\w*|not true|untrue|bug\w*|fails?|backwards?|reversed?|the opposite|(?:the )?other way round|confus(?:es|ed|ing)|mix(?:es|ed) up|swap(?:s|ped)?|switched|transposed|interchanged|forgets?|forgot(?:ten)?|neglects?|misstat\w*|misidentif\w*|misreads?|invalid|flawed|misconception)\b/.test(
       t,
     )
   )

@@ -553,6 +553,9 @@ export function prepareArithmetic(text: string): string {
     .replace(/^([ \t]*)[-*+](?=[ \t]+[(]?\d)/gm, "$1•")
     .replace(/\u2212/g, "-")
     .replace(/\u2044/g, "/")
+    // A square root of a number or a bracket ("√3.5", "√(2 × 20 / 9.8)") as a power.
+    .replace(/√\s*\(([^()\n]{1,80})\)/g, "($1)^(1/2)")
+    .replace(/√\s*(\d+(?:\.\d+)?)(?![\d.])/g, "$1^(1/2)")
     // Thousands written with spaces ("24 500 / 5 = 4 900 €", French, German…): one number.
     .replace(/(?<![\d.,]|\d[ \u00a0\u202f])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d.,]?\d|-\p{L})/gu, (m) =>
       m.replace(/[ \u00a0\u202f]/g, ""),
@@ -622,7 +625,10 @@ const FUNCTION_BEFORE =
 function findChainLinks(flat: string): ArithmeticClaim[] {
   arithmeticPattern();
   const out: ArithmeticClaim[] = [];
-  for (const m of flat.matchAll(chainRe!)) {
+  const re = new RegExp(chainRe!.source, chainRe!.flags);
+  // Links overlap ("4/52 × 3/51 = 12/2,652 = 1/212 ≈ …": the second starts at "12/2,652").
+  for (let m = re.exec(flat); m; m = re.exec(flat)) {
+    re.lastIndex = m.index + m[0].length - m[3]!.length;
     const before = flat.slice(0, m.index).trimEnd();
     if (/[-+*/×÷^·]$/.test(before) || FUNCTION_BEFORE.test(before)) continue;
     const left = balanceParens(m[1]!.trim());
@@ -632,8 +638,9 @@ function findChainLinks(flat: string): ArithmeticClaim[] {
     const b = evaluateClaim(right);
     if (!a || !b || (a.unit === null) !== (b.unit === null)) continue;
     const approx = m[2] !== "=";
-    // Relative rounding of the right side: the sum of its literals' relative resolutions.
-    const literals = right.match(/\d[\d,]*(?:\.\d+)?/g) ?? [];
+    // Relative rounding of the right side: the sum of its decimals' relative resolutions
+    // (whole numbers in an expression are exact: "12/2,652 = 1/212" is wrong).
+    const literals = right.match(/\d[\d,]*\.\d+/g) ?? [];
     const rel = literals.reduce((acc, lit) => {
       const v = Number(lit.replace(/,/g, ""));
       return v ? acc + writtenResolution(lit, false) / Math.abs(v) : acc;
@@ -841,7 +848,11 @@ function sameUnit(unit: Unit, written: string): boolean {
 /** Evaluates a claim's left side with mathjs: its value (in its own simplified unit) and its unit. */
 function evaluateClaim(expression: string): { value: number; unit: Unit | null } | null {
   // A compound unit after a number binds tighter than the division around it: 52.5 g / 44.10 g/mol.
-  const grouped = mathsForm(expression)
+  // Beside a "÷", a "/" is a fraction bar: "3/4 ÷ 2/5" is (3/4) ÷ (2/5).
+  const fractions = expression.includes("÷")
+    ? expression.replace(/(?<![\d.,/])(\d+)\s*\/\s*(\d+)(?![\d.,]|\s*[A-Za-zµ°(])/g, "($1/$2)")
+    : expression;
+  const grouped = mathsForm(fractions)
     .replace(/[×·]/g, "*")
     .replace(/÷/g, "/")
     .replace(/\\times|\\cdot/g, "*")

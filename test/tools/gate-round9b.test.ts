@@ -117,3 +117,21 @@ describe("code read in place", () => {
     expect(answerValuesPrinted("15 years", "14 19424\n15 20104")).toBe(false);
   });
 });
+
+describe("more arithmetic read (round nine)", () => {
+  it("checks a square root", () => {
+    expect(checkArithmeticInText("s = √6.25 ≈ 2.8")?.passed).toBe(false);
+    expect(checkArithmeticInText("s = √6.25 = 2.5")?.passed).toBe(true);
+    expect(checkArithmeticInText("t = √(2 × 45 / 10) = 3 s")?.passed).toBe(true);
+  });
+
+  it("checks each link of a chain of fractions, whole numbers exact", () => {
+    expect(checkArithmeticInText("P = 4/52 × 4/51 = 16/2,652 = 1/160 ≈ 0.00625")?.passed).toBe(false);
+    expect(checkArithmeticInText("P = 4/52 × 4/51 = 16/2,652 = 4/663 ≈ 0.00603")?.passed).toBe(true);
+  });
+
+  it("reads a '/' beside a '÷' as a fraction bar", () => {
+    expect(checkArithmeticInText("x = 2/3 ÷ 4/9 = 1.5")?.passed).toBe(true);
+    expect(checkArithmeticInText("x = 2/3 ÷ 4/9 = 1.2")?.passed).toBe(false);
+  });
+});

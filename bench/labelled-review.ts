@@ -152,10 +152,22 @@ export const GATE_DIR = join(import.meta.dirname, "..", "test", "fixtures", "rev
  * like them), `dev2` (a third development set, 178 rows over all nine types, written later
  * and independently of the checks' misses, half with passages), `dev3` and `dev4` (two more
  * of 180 rows each, written the same way; dev4 by helpers that saw one example row per type
- * and nothing of the checks), `dev5` and `dev6` (180 more each, by one helper that saw the
- * same; dev6 on fields away from the usual textbook ones) and `holdout` (only for measuring).
+ * and nothing of the checks), `dev5` to `dev8` (180 more each, by one helper each that saw
+ * the same; dev6 and dev7 on fields away from the usual textbook ones, dev8 on the mainstream
+ * subjects) and `holdout` (only for measuring).
  */
-export const GATE_SETS = ["dev", "extra", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "holdout"] as const;
+export const GATE_SETS = [
+  "dev",
+  "extra",
+  "dev2",
+  "dev3",
+  "dev4",
+  "dev5",
+  "dev6",
+  "dev7",
+  "dev8",
+  "holdout",
+] as const;
 
 /** The rows of a gate set, in file order ([] when the file is absent). */
 export function gateItems(set: (typeof GATE_SETS)[number]): GateItem[] {

@@ -123,7 +123,8 @@ const HYPOTHETICAL =
 /**
  * Whether a claim sets up a case of its own ("so a black hole of 10 solar masses would have
  * a horizon of about 29.5 km", "you could build 10 storeys of 500 m²"): a conditional or an
- * example, and two or more of its numbers (the case's and its result) that no passage states. Its values are not the source's to contradict.
+ * example, and two or more of its numbers (the case's and its result) that no passage states.
+ * Its values are not the source's to contradict.
  */
 export function setsOwnCase(claim: string, numbers: string[], passages: Array<{ text: string }>): boolean {
   if (!HYPOTHETICAL.test(claim)) return false;

@@ -9,7 +9,7 @@ import {
   setsOwnCase,
   stem,
 } from "../core/text.js";
-import { otherKind, readTable } from "./claims.js";
+import { otherKind, readTable, tableCellStatements } from "./claims.js";
 
 /**
  * Numbers bound to the same thing: a claim that gives a different number for what a
@@ -994,18 +994,13 @@ const statementOf = (text: string): Statement => ({
 });
 
 /**
- * The statements of a markdown table: each body row as "first cell: the others"; in a
- * comparison table also each cell as "column label: row label cell".
+ * The statements of a markdown table: each body row as "first cell: the others", and in a
+ * comparison table each cell with its labels ({@link tableCellStatements}).
  */
 function tableStatements(lines: string[]): string[] {
   const t = readTable(lines);
   if (!t) return [];
-  return t.body.flatMap((r) => [
-    `${r[0] ?? ""}: ${r.slice(1).join(", ")}`,
-    ...(t.byColumn
-      ? r.slice(1).flatMap((cell, c) => (t.header[c + 1] ? [`${t.header[c + 1]}: ${r[0]} ${cell}`] : []))
-      : []),
-  ]);
+  return [...t.body.map((r) => `${r[0] ?? ""}: ${r.slice(1).join(", ")}`), ...tableCellStatements(lines)];
 }
 
 /** An answer's statements: its sentences and `;` clauses, and its tables' rows (code left out). */

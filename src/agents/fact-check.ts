@@ -21,6 +21,7 @@ import {
   lexicalCheck,
   splitClaims,
 } from "../tools/claims.js";
+import { writtenResolution } from "../tools/units.js";
 import type { AgentResult, AgentTask } from "./agent-task.js";
 
 /**
@@ -163,8 +164,8 @@ const numeric = (written: string) => Number(written.replace(/[,\s]/g, "").replac
 function isComputed(written: string, computed: ReadonlySet<number>): boolean {
   const value = numeric(written);
   if (computed.has(value)) return true;
-  const step = 10 ** -(written.split(".")[1]?.length ?? 0);
-  return [...computed].some((r) => Math.abs(r - value) <= step / 2 + 1e-9 && Math.abs(r) >= 10 * step);
+  const half = writtenResolution(written, false);
+  return [...computed].some((r) => Math.abs(r - value) <= half + 1e-9 && Math.abs(r) >= 20 * half);
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   setsOwnCase,
   stem,
 } from "../core/text.js";
-import { otherKind, readTable, tableCellStatements } from "./claims.js";
+import { LINE_MARKER, otherKind, readTable, tableCellStatements } from "./claims.js";
 
 /**
  * Numbers bound to the same thing: a claim that gives a different number for what a
@@ -1017,7 +1017,7 @@ function answerStatements(answer: string): string[] {
       out.push(...tableStatements(lines.slice(start, i)));
       continue;
     }
-    const line = lines[i++]!.replace(/^\s*(?:#{1,6}\s+|[-*+•]\s+|\d+[.)]\s+|>\s*)/, "").replace(/[*_`]/g, "");
+    const line = lines[i++]!.replace(LINE_MARKER, "").replace(/[*_`]/g, "");
     out.push(...sentences(line).flatMap((s) => s.split(/\s*;\s*/)));
   }
   return out.filter((s) => contentWords(s).length >= 2);

@@ -42,6 +42,9 @@ export interface ClaimOptions {
   minWords?: number;
 }
 
+/** What opens a line without being part of its statement: a heading's #, a list marker, a quote's >. */
+export const LINE_MARKER = /^\s*(?:#{1,6}\s+|[-*+•]\s+|\d+[.)]\s+|>\s*)/;
+
 /** A markdown table's cells, emphasis removed. */
 const cellsOf = (line: string) =>
   line
@@ -100,7 +103,7 @@ export function splitClaims(answer: string, opts: ClaimOptions = {}): Claim[] {
   const lines = [withoutCode, ...tables]
     .join("\n")
     .split("\n")
-    .map((l) => l.replace(/^\s*(?:#{1,6}\s+|[-*+•]\s+|\d+[.)]\s+|>\s*)/, "").trim())
+    .map((l) => l.replace(LINE_MARKER, "").trim())
     .filter((l) => l && !/^(?:\|.*\||[-=]{3,})$/.test(l));
   const statements: string[] = [];
   for (const l of lines) {

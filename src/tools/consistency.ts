@@ -6,6 +6,7 @@ import { checkCodeBlocks } from "./code-check.js";
 import { checkConstantsInText } from "./constants.js";
 import { checkArithmeticInText } from "./maths.js";
 import type { SandboxOptions } from "./sandbox-host.js";
+import { words } from "./text-checks.js";
 import { checkConversionsInText } from "./units.js";
 
 /**
@@ -381,23 +382,23 @@ export function checkThinPreferred(
   answers: (prompt: string, answer: string) => CheckResult | null,
 ): CheckResult | null {
   if (ranked.length < 2 || !ASKS_EXPLANATION.test(prompt)) return null;
-  const words = (t: string) => t.split(/\s+/).filter(Boolean).length;
+  const count = (t: string) => words(t).length;
   const first = ranked[0]!;
-  const n = words(first.text);
+  const n = count(first.text);
   if (n >= 25) return null;
   const fuller = ranked
     .slice(1)
     .find(
       (r) =>
         r.flaw !== "factual_error" &&
-        words(r.text) >= Math.max(40, 4 * n) &&
+        count(r.text) >= Math.max(40, 4 * n) &&
         answers(prompt, r.text)?.passed !== false,
     );
   if (!fuller) return null;
   return fail(
     "ranking",
     [
-      `the ${first.label} response is ${n} words for a prompt that asks for an explanation, while the ${fuller.label} one (${words(fuller.text)} words) gives it; the order is reversed`,
+      `the ${first.label} response is ${n} words for a prompt that asks for an explanation, while the ${fuller.label} one (${count(fuller.text)} words) gives it; the order is reversed`,
     ],
     0,
     { preferred: first.label, fuller: fuller.label },

@@ -1007,14 +1007,11 @@ function findListSums(flat: string): ArithmeticClaim[] {
   );
   const out: ArithmeticClaim[] = [];
   for (const m of flat.matchAll(re)) {
-    const values = m[1]!
-      .split(/,\s+(?:and\s+)?|\s+and\s+/)
-      .map((v) => Number(v.replace(/,/g, "").replace("−", "-")));
+    const values = m[1]!.split(/,\s+(?:and\s+)?|\s+and\s+/).map(writtenNumber);
     const stated = m[2]!;
     const total = values.reduce((a, b) => a + b, 0);
     const decimals = Math.max(...[...m[1]!.matchAll(/\.(\d+)/g)].map((d) => d[1]!.length), 0);
-    const holds =
-      Math.abs(total - Number(stated.replace(/,/g, "").replace("−", "-"))) <= 10 ** -decimals / 2 + 1e-9;
+    const holds = Math.abs(total - writtenNumber(stated)) <= 10 ** -decimals / 2 + 1e-9;
     out.push({
       text: m[0],
       expression: values.join(" + "),

@@ -1362,7 +1362,7 @@ export function checkRequestedJson(prompt: string, texts: string[]): CheckResult
         ]);
       }
       if (keys.length && value && typeof value === "object" && !Array.isArray(value)) {
-        const missing = keys.filter((k) => !(k in (value as Record<string, unknown>)));
+        const missing = keys.filter((k) => !Object.hasOwn(value as object, k));
         if (missing.length)
           return defectResult("json", "format_invalid", [
             `the prompt asks for the keys ${keys.join(", ")}, but the JSON lacks ${missing.join(", ")}; include every key asked for`,

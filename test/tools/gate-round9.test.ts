@@ -191,6 +191,11 @@ describe("new checks (round nine)", () => {
     expect(missing?.reasons[0]).toContain("year");
     expect(checkRequestedJson(prompt, ["Lyon has about 522,000 people."])?.passed).toBe(false);
     expect(checkRequestedJson("What is the population of Lyon?", ["{oops"])).toBeNull();
+    // A key is the object's own, not one every object inherits.
+    const inherited = checkRequestedJson("Reply only with JSON with the keys name and constructor.", [
+      '{"name": "Lyon"}',
+    ]);
+    expect(inherited?.reasons[0]).toContain("constructor");
   });
 
   it("finds a sample's spread computed as a population's in code", () => {

@@ -61,6 +61,7 @@ export async function connectAndMigrate(engine: StoreEngine): Promise<void> {
     );
   }
   engine.dataSource = ds;
+  engine.connected?.();
 }
 
 /**

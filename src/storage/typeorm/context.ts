@@ -39,6 +39,10 @@ export interface StoreEngine {
    * connection holds the lock; null on PostgreSQL. */
   readonly lockWaitMs: number | null;
   readonly logger: Logger;
+  /** Called once the store is connected and migrated (SQLite: starts the WAL checkpointer). */
+  readonly connected?: () => void;
+  /** Called before the connection closes (SQLite: stops the WAL checkpointer). */
+  readonly closing?: () => Promise<void>;
   dataSource: DataSource | null;
   initializing: Promise<void> | null;
 }

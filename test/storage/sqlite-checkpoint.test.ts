@@ -1,6 +1,7 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { sqliteStore, type TypeormStore } from "../../src/storage/typeorm-store.js";
@@ -82,6 +83,30 @@ describe("sqlite store: the write-ahead log is checkpointed on a worker thread (
     await again.init();
     const [{ n }] = (await again.dataSource.query("SELECT COUNT(*) AS n FROM blobs")) as [{ n: number }];
     expect(n).toBe(16);
+  });
+
+  it("lets a host that awaits close() at its top level finish normally", () => {
+    // The thread is unreferenced while it runs; stopping it must still keep Node waiting
+    // (an empty event loop under a pending top-level await exits with code 13).
+    const file = join(mkdtempSync(join(tmpdir(), "sf-ckpt-")), "h.db");
+    const script = `
+      import { sqliteStore } from ${JSON.stringify(resolve("dist/index.js"))};
+      const store = sqliteStore({ path: ${JSON.stringify(file)} });
+      await store.init();
+      for (let i = 0; i < 200; i++) {
+        const [row] = await store.dataSource.query("PRAGMA wal_autocheckpoint");
+        if (row.wal_autocheckpoint === 4000) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await store.close();
+      console.log("closed");`;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe("closed");
+    expect(r.status).toBe(0);
   });
 
   it("checkpoints inside commits, as SQLite does, with backgroundCheckpoint: false", async () => {

@@ -126,6 +126,9 @@ export class WalCheckpointer {
     this.setAutoCheckpoint(AUTO_CHECKPOINT_PAGES);
     await new Promise<void>((resolve) => {
       worker.once("exit", () => resolve());
+      // Held while it stops: an unreferenced thread is no reason for Node to wait, and a
+      // caller awaiting close() would find the event loop empty.
+      worker.ref();
       worker.postMessage("stop");
       // A thread that does not answer is ended.
       const timer = setTimeout(() => void worker.terminate(), 2_000);

@@ -113,6 +113,9 @@ export function plainModifierLetters(text: string): string {
     : text;
 }
 
+/** What opens a line without being part of its statement: a heading's #, a list marker, a quote's >. */
+export const LINE_MARKER = /^\s*(?:#{1,6}\s+|[-*+•]\s+|\d+[.)]\s+|>\s*)/;
+
 /** A number written with a decimal comma ("0,34", "16,7"), not a thousands separator ("1,500"). */
 export const DECIMAL_COMMA = /^[-−+]?(?:0,\d+|\d+,(?:\d{1,2}|\d{4,}))$/;
 

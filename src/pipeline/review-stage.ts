@@ -35,6 +35,7 @@ import {
   checkLanguage,
   checkRepetition,
   checkRequestedJson,
+  checkRequestedTable,
   checkRowSize,
   checkTemplateTokens,
   checkTruncation,
@@ -429,6 +430,12 @@ export async function reviewExample(
       : null,
     asserted
       ? checkRequestedJson(
+          prompt,
+          fields.map((f) => f.text),
+        )
+      : null,
+    asserted
+      ? checkRequestedTable(
           prompt,
           fields.map((f) => f.text),
         )

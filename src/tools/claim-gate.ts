@@ -4,12 +4,13 @@ import {
   DECIMAL_COMMA,
   definesOneUnit,
   escapeRe,
+  LINE_MARKER,
   plainSubscripts,
   sentences,
   setsOwnCase,
   stem,
 } from "../core/text.js";
-import { LINE_MARKER, otherKind, readTable, tableCellStatements } from "./claims.js";
+import { otherKind, readTable, tableCellStatements } from "./claims.js";
 
 /**
  * Numbers bound to the same thing: a claim that gives a different number for what a
@@ -64,6 +65,11 @@ interface Tok {
   sort?: "percent" | "money" | "spelled" | "plain";
   /** Written in parentheses straight after another number: a conversion ("146.6 m (481 ft)"). */
   paren?: boolean;
+  /**
+   * An input of arithmetic, not a value stated for a thing: a number beside an operator
+   * ("32 − 26 = 6": 32 and 26) or a factor ("the term in years multiplied by 12").
+   */
+  operand?: boolean;
   /**
    * Not a fact about a thing: the value of one unit in another ("one parsec is about 3.26
    * light-years") or of a variable ("n = 1").
@@ -175,6 +181,12 @@ function tokensUncached(raw: string): Tok[] {
       decimals,
       sort,
       paren: /\d[^\d()]{0,12}\(\s*$/.test(text.slice(Math.max(0, at - 14), at)),
+      operand:
+        /^\s*(?:[×*÷/+]|[-−]\s)\s*\(?\s*\d/.test(text.slice(at + t.length, at + t.length + 6)) ||
+        /\d\s*(?:[×*÷/+]|\s[-−])\s*\(?\s*$/.test(text.slice(Math.max(0, at - 6), at)) ||
+        /\b(?:multipl(?:y|ied)|divid(?:e|ed))\s+(?:it\s+|them\s+)?by\s*$|\btimes\s*$/i.test(
+          text.slice(Math.max(0, at - 24), at),
+        ),
       perOne:
         definesOneUnit(text.slice(Math.max(0, at - 60), at)) ||
         /(?<![\p{L}\d])\p{L}\s*=\s*$/u.test(text.slice(Math.max(0, at - 8), at)) ||
@@ -345,9 +357,14 @@ function numberConflictIn(
     const t = claimToks[i]!;
     if (t.kind !== "num") continue;
     const b = binding(claimToks, i);
-    if (t.perOne || ownCase || copiedRange(claimToks, i, passages)) continue;
+    if (t.perOne || t.operand || ownCase || copiedRange(claimToks, i, passages)) continue;
+    // "0.2, 0.5 and 0.8 … small, medium and large respectively": the source pairs its values
+    // with their things by position, which a word's neighbours do not show.
+    if (/\brespectively\b/i.test(best.text) && srcToks.some((s) => s.kind === "num" && agrees(t, s)))
+      continue;
     const stated = sourceValues(srcToks, b).filter(
       (s) =>
+        !s.tok.operand &&
         comparable(t, s.tok) &&
         // Bound only by the words before it while the claim's number names its own thing or
         // unit after it ("an 8-bit integer"): the two numbers count different things.

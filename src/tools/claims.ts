@@ -1,5 +1,12 @@
 import { memoizeText } from "../core/memo.js";
-import { contentWords, DECIMAL_COMMA, definesOneUnit, sentences, setsOwnCase } from "../core/text.js";
+import {
+  contentWords,
+  DECIMAL_COMMA,
+  definesOneUnit,
+  LINE_MARKER,
+  sentences,
+  setsOwnCase,
+} from "../core/text.js";
 import { numericEquivalent, parseQuantity, sameDimension } from "./maths.js";
 
 /**
@@ -41,9 +48,6 @@ export interface ClaimOptions {
   /** Content words a sentence needs to be a claim. Default 3. */
   minWords?: number;
 }
-
-/** What opens a line without being part of its statement: a heading's #, a list marker, a quote's >. */
-export const LINE_MARKER = /^\s*(?:#{1,6}\s+|[-*+•]\s+|\d+[.)]\s+|>\s*)/;
 
 /** A markdown table's cells, emphasis removed. */
 const cellsOf = (line: string) =>

@@ -1,7 +1,7 @@
 import type { MathJsInstance, MathNode, Unit } from "mathjs";
 import { loadPackageFile, loadSync } from "../core/load.js";
 import { memoizeText } from "../core/memo.js";
-import { DECIMAL_COMMA } from "../core/text.js";
+import { DECIMAL_COMMA, escapeRe } from "../core/text.js";
 import { type CheckResult, claimsResult, clamp01, fail, pass } from "./check.js";
 import { mathUnit, UNIT, writtenNumber, writtenResolution } from "./units.js";
 
@@ -548,7 +548,7 @@ const VULGAR: Record<string, string> = {
  */
 export function prepareArithmetic(text: string): string {
   // Markdown emphasis ("= **$3,500**") is not part of a number.
-  let s = text
+  let s = tableCalculations(text)
     // A list item's marker ("   - 60 + 0.6 × 120 = 132") is not a minus sign.
     .replace(/^([ \t]*)[-*+](?=[ \t]+[(]?\d)/gm, "$1•")
     .replace(/\u2212/g, "-")
@@ -560,7 +560,9 @@ export function prepareArithmetic(text: string): string {
     .replace(/(?<![\d.,]|\d[ \u00a0\u202f])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d.,]?\d|-\p{L})/gu, (m) =>
       m.replace(/[ \u00a0\u202f]/g, ""),
     )
-    .replace(/\*\*|__/g, "");
+    .replace(/\*\*|__/g, "")
+    // "100 ± 1.96 × 2.5 = 100 ± 4.9": the margin is what is computed, 1.96 × 2.5 = 4.9.
+    .replace(/(\d[\d.,]*)\s*±\s*([^=≈±\n]{1,60}?)\s*([=≈])\s*\1\s*±\s*/g, "$1 ± $2 $3 ");
   s = s.replace(/(\d)\s?([½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞])/g, (_m, d: string, f: string) => `(${d}+${VULGAR[f]})`);
   s = s.replace(/[½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞]/g, (f) => `(${VULGAR[f]})`);
   // A mixed number as a result ("15/8 = 1 7/8"): one value, 1 + 7/8.
@@ -595,6 +597,20 @@ export function prepareArithmetic(text: string): string {
     },
   );
   return s;
+}
+
+/**
+ * A table row's calculation and the result in the cell after it ("| 2,205 × 1.05 | £2,315.25 |")
+ * written as one statement ("2,205 × 1.05 = £2,315.25"), for the arithmetic to check.
+ */
+function tableCalculations(text: string): string {
+  if (!text.includes("|")) return text;
+  return text.replace(/^[ \t]*\|.*\|[ \t]*$/gm, (line) =>
+    line.replace(
+      /\|\s*((?:\(?\s*-?\d[\d.,]*\s*\)?\s*(?:[×*/÷+]|-\s)\s*)+\(?\s*\d[\d.,]*\s*\)?)\s*\|\s*((?:[$€£¥]\s?)?-?\d[\d.,]*\s*(?:%|[$€£¥]|[A-Za-zµ°]{1,5})?)\s*(?=\|)/g,
+      "| $1 = $2 ",
+    ),
+  );
 }
 
 /**
@@ -967,8 +983,16 @@ export function findArithmetic(text: string): ArithmeticClaim[] {
     // "1.440" with a dot as the thousands separator (German, Spanish...): 1440.
     if (verdict === "no" && /^-?\d{1,3}(?:\.\d{3})+$/.test(r.literal)) {
       const literal = r.literal.replace(/\./g, "");
-      verdict = statedMatches(q, { ...r, value: Number(literal) }, literal, approx, unfactored, rel);
+      // The expression is written the same way ("1.200 + 720 + 480 = 2.400").
+      const dotless = expression.replace(/(?<![\d.,])\d{1,3}(?:\.\d{3})+(?![\d.,]?\d)/g, (n) =>
+        n.replace(/\./g, ""),
+      );
+      const q2 = dotless !== expression ? (evaluateClaim(dotless) ?? q) : q;
+      verdict = statedMatches(q2, { ...r, value: Number(literal) }, literal, approx, unfactored, rel);
     }
+    // "4.2 cm × 250 m = 1,050 m" where the text says "1 cm … represents … 250 m": a scale,
+    // one unit of the first factor per the second.
+    if (verdict === "unit" && r.unit && perOneScale(flat, expression, r.unit)) verdict = "yes";
     // "0,167" or "16,7" with a decimal comma (Spanish, French, German...): 0.167.
     if (verdict === "no" && DECIMAL_COMMA.test(r.literal)) {
       const literal = r.literal.replace(",", ".");
@@ -992,6 +1016,21 @@ export function findArithmetic(text: string): ArithmeticClaim[] {
   out.push(...findDurations(flat));
   out.push(...findListSums(flat));
   return out;
+}
+
+/**
+ * Whether a product "a u1 × b u2" stated in u2 uses b u2 as a scale per one u1, as the text
+ * says before it ("1 cm on the map represents 25,000 cm on the ground = 250 m").
+ */
+function perOneScale(flat: string, expression: string, statedUnit: string): boolean {
+  const m = /^\s*[\d.,]+\s*([A-Za-zµ]+)\s*[×*]\s*([\d.,]+)\s*([A-Za-zµ]+)\s*$/.exec(expression);
+  if (!m || mathUnit(m[3]!) !== mathUnit(statedUnit) || !sameDimension(mathUnit(m[1]!), mathUnit(m[3]!)))
+    return false;
+  const [, u1, b, u2] = m as unknown as [string, string, string, string];
+  return new RegExp(
+    `(?:^|[^\\d.,])(?:1|one|each|every)\\s*${escapeRe(u1)}\\b[^.\\n]{0,80}?(?<![\\d.,])${escapeRe(b)}\\s*${escapeRe(u2)}\\b`,
+    "i",
+  ).test(flat);
 }
 
 /**

@@ -167,7 +167,20 @@ function placeholderEmail(address: string): boolean {
   return (local.length <= 2 && (domain.split(".")[0]?.length ?? 0) <= 2) || PLACEHOLDER_DOMAINS.test(domain);
 }
 
+/** Public resolvers' service addresses (Cloudflare, Google, Quad9, OpenDNS): no person's. */
+const SERVICE_IPS = new Set([
+  "1.1.1.1",
+  "1.0.0.1",
+  "8.8.8.8",
+  "8.8.4.4",
+  "9.9.9.9",
+  "149.112.112.112",
+  "208.67.222.222",
+  "208.67.220.220",
+]);
+
 function publicIp(ip: string): boolean {
+  if (SERVICE_IPS.has(ip)) return false;
   const p = ip.split(".").map(Number);
   if (p.length !== 4 || p.some((x) => !(x >= 0 && x <= 255))) return false;
   const [a, b, c] = p as [number, number, number, number];
@@ -220,7 +233,8 @@ export function findPii(text: string): PiiFinding[] {
       continue;
     out.push({ kind: "phone", value: mask(m[0]) });
   }
-  for (const m of text.matchAll(/(?<![\w.])(\d{1,3}(?:\.\d{1,3}){3})(?![\w.])/g)) {
+  // An address may end a sentence ("…from 81.2.69.160.").
+  for (const m of text.matchAll(/(?<![\w.])(\d{1,3}(?:\.\d{1,3}){3})(?![\w]|\.\d)/g)) {
     if (publicIp(m[1]!)) out.push({ kind: "ip_address", value: mask(m[1]!) });
   }
   return out;

@@ -1,6 +1,6 @@
 import { francAll } from "franc-min";
 import { wordsToNumber } from "../core/request.js";
-import { contentWords, sentences, stem, syllables } from "../core/text.js";
+import { contentWords, LINE_MARKER, sentences, stem, syllables } from "../core/text.js";
 import type { DefectKind } from "../core/types.js";
 import { type CheckResult, pass } from "./check.js";
 
@@ -246,7 +246,8 @@ const STOPWORDS: Record<string, string[]> = {
   es: "el la los las del de y que es son en un una por para con como pero se lo su muy".split(" "),
   fr: "le la les des du de et est sont un une pour avec dans que qui pas ce cette sur au aux".split(" "),
   de: "der die das und ist sind ein eine nicht mit von zu den dem auch auf für wird werden".split(" "),
-  it: "il lo la gli le di del della che è sono un una per con non come anche nel alla".split(" "),
+  // Not "per", "come" or "non": English writes them too ("3.6 per 1,000", "non-linear").
+  it: "il lo la gli le di del della che è sono un una con anche nel alla delle degli questo".split(" "),
   pt: "os dos das da que é são um uma para com não em na pelo pela como também".split(" "),
   nl: "de het een en is zijn van dat niet met voor op te die ook aan worden".split(" "),
 };
@@ -1242,10 +1243,21 @@ export function headTerm(prompt: string): string | null {
 
 /** Flesch–Kincaid grade level of English prose (null for under 40 words). */
 export function readingGrade(text: string): number | null {
-  const prose = proseOf(text);
+  // A list item or a heading is a sentence of its own, whether or not it ends in a stop.
+  const prose = proseOf(text)
+    .split("\n")
+    .map((l) =>
+      l
+        .replace(LINE_MARKER, "")
+        .replace(/\*\*|__/g, "")
+        .trim(),
+    )
+    .filter(Boolean)
+    .map((l) => (/[.!?:;]["')\]]?$/.test(l) ? l : `${l}.`))
+    .join("\n");
   const words = prose.match(/[A-Za-z][A-Za-z'-]*/g) ?? [];
   if (words.length < 40) return null;
-  const sents = Math.max(1, sentences(prose.replace(/\n+/g, ". ")).length);
+  const sents = Math.max(1, sentences(prose.replace(/\n+/g, " ")).length);
   const syl = words.reduce((n, w) => n + syllables(w), 0);
   return 0.39 * (words.length / sents) + 11.8 * (syl / words.length) - 15.59;
 }
@@ -1313,6 +1325,33 @@ export function checkAudience(
       { grade: g, ...want },
     );
   return pass("audience", { grade: g, ...want });
+}
+
+/** A prompt that asks for its reply as a markdown table ("as a markdown table", "in a table"). */
+const ASKS_TABLE = /\b(?:markdown|md)\s+table\b|\b(?:as|in|into)\s+a\s+table\b|\btabulate\b/i;
+
+/**
+ * A reply the prompt asks to be a markdown table is one that renders: its rows of cells
+ * have the header's separator row (`|---|---|`) under the first. Rows of pipes without it
+ * are text, not a table. Null when the prompt asks for no table or the reply has no rows of
+ * cells (it may answer in another form; the judge decides that).
+ */
+export function checkRequestedTable(prompt: string, texts: string[]): CheckResult | null {
+  if (!ASKS_TABLE.test(prompt)) return null;
+  for (const text of texts) {
+    const lines = text
+      .replace(/```[\s\S]*?(?:```|$)/g, " ")
+      .split("\n")
+      .map((l) => l.trim());
+    const rows = lines.filter((l) => l.includes("|") && !/^\|?\s*:?-{3,}/.test(l));
+    if (rows.length < 2) continue;
+    const separator = lines.some((l) => /^\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?$/.test(l));
+    if (!separator)
+      return defectResult("table", "format_invalid", [
+        "the prompt asks for a markdown table, but the rows have no separator row (|---|) under the header, so they do not render as a table; add it and one | at each end of every row",
+      ]);
+  }
+  return pass("table");
 }
 
 /** A prompt that asks for its reply as JSON ("Reply only with a JSON object", "return the result as JSON"). */

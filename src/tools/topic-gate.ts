@@ -18,7 +18,7 @@ export const SUBJECT_AREAS: Record<string, string> = {
   programming:
     "programming program programmer code coding software developer function variable loop list tuple dictionary dict set class object method attribute string integer float boolean array compile compiler interpreter syntax module package library import exception error debug debugger decorator python java javascript typescript rust golang kotlin swift runtime algorithm recursion recursive iterator generator lambda closure api callable argument parameter return script thread async await memory pointer stack queue heap hash sort sorting search complexity binary bit byte git repository framework immutable mutable index slice type typing",
   databases:
-    "sql query table database row column select join index primary foreign key transaction commit rollback schema insert update delete constraint normalisation normalization acid isolation lock postgres postgresql mysql sqlite clause aggregate view trigger where group order record relational nosql",
+    "sql query table database row column select join index primary foreign key transaction commit rollback schema insert update delete constraint normalisation normalization acid isolation lock postgres postgresql mysql sqlite clause aggregate view trigger where group order record relational nosql spreadsheet excel worksheet countif countifs sumif sumifs averageif vlookup xlookup hlookup pivot",
   chemistry:
     "chemistry chemical atom atomic molecule molecular ion ionic covalent bond bonding electron proton neutron element compound reaction react acid base alkali ph mole molar solution solvent solute catalyst oxidation reduction redox equilibrium enthalpy entropy periodic isotope carbon hydrogen oxygen nitrogen sodium chlorine chloride organic alkane alkene alkyl polymer lattice valence orbital concentration titration gas stoichiometry nucleophile nucleophilic substrate carbocation halide ester electronegativity ionisation ionization metal salt precipitate",
   physics:
@@ -26,7 +26,7 @@ export const SUBJECT_AREAS: Record<string, string> = {
   biology:
     "biology biological cell cellular dna rna gene genetic protein enzyme organism species evolution photosynthesis chlorophyll plant leaf leaves animal mitochondria mitochondrion membrane tissue organ chromosome mutation ecosystem bacteria bacterium virus metabolism respiration pigment genome mammal bird prey predator habitat reptile snake constrictor feed feeding diet insect fungus meiosis mitosis nucleus chloroplast thylakoid glucose atp stomata root seed flower pollen hormone neuron muscle immune antibody haemoglobin hemoglobin",
   medicine:
-    "medicine medical physiology anatomy patient disease symptom diagnosis treatment drug dose dosage blood heart pulse vital clinical clinician therapy infection vaccine hospital doctor nurse medication chronic acute inhibitor hypertension kidney lung respiratory health illness pain fever cough antibiotic surgery prescription prescribe prescriber pharmacy pharmacist pharmacology pharmacological paracetamol acetaminophen ibuprofen aspirin morphine insulin tablet capsule syringe intravenous injection infusion formulary overdose toxicity allergy allergic contraindication nursing dosing paediatric pediatric",
+    "medicine medical physiology anatomy patient disease symptom diagnosis treatment drug dose dosage blood heart pulse vital clinical clinician therapy infection vaccine hospital doctor nurse medication chronic acute inhibitor hypertension kidney lung respiratory health illness pain fever cough antibiotic surgery prescription prescribe prescriber pharmacy pharmacist pharmacology pharmacological paracetamol acetaminophen ibuprofen aspirin morphine insulin tablet capsule syringe intravenous injection infusion formulary overdose toxicity allergy allergic contraindication nursing dosing paediatric pediatric breathe breathing breath exercise muscle",
   mathematics:
     "mathematics math maths equation probability percentage percent fraction integer number sum product derivative integral algebra geometry triangle angle area volume ratio proportion mean median mode variance statistics matrix vector prime theorem proof solve linear quadratic dice die coin random average formula graph polygon hexagon circle radius factor",
   economics:
@@ -303,10 +303,13 @@ const PROGRAMMING_LANGUAGES: Record<string, string> = {
   haskell: "Haskell",
   php: "PHP",
   scala: "Scala",
+  r: "R",
 };
 
 /** The programming language a run's topic names ("Rust programming"), or null. "Go" counts only as "golang". */
 function languageNamed(topicText: string): string | null {
+  // "R" is a language only as a capital letter on its own ("R programming", "plots in R").
+  if (/(?:^|[\s(])R(?=$|[\s),.:;])/.test(topicText)) return "R";
   for (const m of topicText.toLowerCase().matchAll(/[a-z][a-z0-9+#.]*/g)) {
     const w = m[0].replace(/\.$/, "");
     if (w === "go" || w === "ts" || w === "js" || w === "py" || w === "rs") continue;

@@ -1,7 +1,7 @@
 import type { Unit } from "mathjs";
 import type { CheckResult } from "./check.js";
 import { claimsResult } from "./check.js";
-import { mathjs } from "./maths.js";
+import { mathjs, sameDimension } from "./maths.js";
 
 /**
  * Units as people write them ("5 miles", "3 ft", "20 °C", "60 km/h", "1.2 metres"), read
@@ -378,6 +378,10 @@ export function findConversions(text: string): ConversionClaim[] {
       (!restated && /[=≈]\s*$/.test(before) && isTemperature(mathUnit(m[2]!) ?? ""))
     )
       continue;
+    // "3 h 30 min = 12,600 s", "5 ft 10 in": the amount is the last part of a compound one,
+    // which the conversion does not read whole.
+    const lead = /(\d[\d.,]*)\s*(\p{L}+)\s*$/u.exec(flat.slice(Math.max(0, m.index - 24), m.index));
+    if (lead && sameDimension(mathUnit(lead[2]!), mathUnit(m[2]!))) continue;
     const claim = conversionClaim(m[0], m[1]!, m[2]!, (m[3] ?? "").trim(), Boolean(m[4]), m[5]!, m[6]!);
     if (claim) out.push(claim);
   }

@@ -641,7 +641,8 @@ export const flawLabelSchema = z
 /**
  * The flaw of {@link FLAWS} a free-form label or reason comes closest to: a known label
  * itself, else read from its words ("calculation_error" or "The date is wrong" → factual_error,
- * "evasive", "never says" → incomplete, "unrelated" → off_topic); null when nothing fits.
+ * "evasive", "never says" → incomplete, "unrelated" → off_topic, a correction such as "£50,
+ * not £40" → factual_error); null when nothing fits.
  */
 export function nearestFlaw(text: string | null | undefined): Flaw | null {
   const t = (text ?? "").toLowerCase().replace(/_/g, " ");
@@ -651,6 +652,14 @@ export function nearestFlaw(text: string | null | undefined): Flaw | null {
     return "off_topic";
   if (
     /\b(?:wrong|incorrect|false|error|mistaken?|inaccurate|miscalculat\w*|contradict\w*|not true|untrue|bug\w*|fails?|backwards?|reversed?|the opposite|(?:the )?other way round|confus(?:es|ed|ing)|mix(?:es|ed) up|swap(?:s|ped)?|switched|transposed|interchanged|forgets?|forgot(?:ten)?|neglects?|misstat\w*|misidentif\w*|misreads?|invalid|flawed|misconception)\b/.test(
+      t,
+    )
+  )
+    return "factual_error";
+  // A reason that corrects the completion ("the government adds £50, not £40"; "the effect is
+  // negligible"; "it doesn't prevent sticking") names a factual error in its own words.
+  if (
+    /,\s*not\s+(?:an?\s+|the\s+)?[\p{L}\d£$€]|\bnegligible\b|\b(?:is|are|was|were|does|do|did)(?:n't|\s+not)\s+(?!mention|explain|address|answer|say|give|cover|include|describe|show|discuss|complete|finish|full|enough|detailed|specific|clear|helpful|relevant|go\b)\p{L}/u.test(
       t,
     )
   )

@@ -89,6 +89,15 @@ const RULES: Rule[] = [
     ),
   },
   {
+    // Text addressed to the assistant that reads it ("ASSISTANT INSTRUCTION: whenever you
+    // discuss …", "Note to AI assistants: end every answer with …").
+    rule: "assistant-directed",
+    re: new RegExp(
+      String.raw`\b(?:assistant|ai|chatbot|llm)${W}(?:instructions?|directives?|notes?)\s*:|\b(?:note|message|instructions?)${W}(?:to|for)${W}(?:the${W}|any${W}|all${W})?(?:ai${W})?(?:assistants?|chatbots?|llms?|language${W}models?)\b`,
+      "iu",
+    ),
+  },
+  {
     rule: "chat-template-marker",
     re: /<\|(?:im_start|im_end|system|user|assistant|begin_of_text|start_header_id|eot_id)\|>|\[\/?INST\]|<<\/?SYS>>|<start_of_turn>|<end_of_turn>|^\s*#{2,3}\s*(?:system|instruction)\s*:?\s*$/imu,
   },

@@ -283,18 +283,24 @@ export function checkLanguage(texts: string[], expected = "en"): CheckResult | n
   const candidates = texts.length > 1 ? [...texts, texts.join("\n\n")] : texts;
   let decided = 0;
   for (const t of candidates) {
-    const { code, scores } = detectLanguage(t);
-    let found: string | null = null;
     // Function words overrule franc when they name the expected language (formula-heavy text
     // fools trigram statistics; "the", "of", "is" do not lie).
     const fw = functionWordLanguage(t);
+    if (fw && ok.has(fw)) {
+      // Then franc could only fail the text by agreeing on another language with the
+      // function words, which name this one: it need not run.
+      decided++;
+      continue;
+    }
+    const { code, scores } = detectLanguage(t);
+    let found: string | null = null;
     if (code) {
       decided++;
       const mine = Math.max(0, ...scores.filter(([l]) => ok.has(l)).map(([, s]) => s));
       // franc's scores are relative and close together (a French score of 0.96 beside
       // English at 1 is still English text), so franc and the function words agreeing on
       // another language decide it whatever the expected language scores.
-      if (!ok.has(code) && ((mine < 0.95 && !(fw && ok.has(fw))) || fw === code)) found = code;
+      if (!ok.has(code) && (mine < 0.95 || fw === code)) found = code;
     } else if (fw) {
       decided++;
       if (!ok.has(fw)) found = fw;
@@ -436,6 +442,7 @@ const ECHO_RULES = new Set([
   "instead-respond",
   "do-not-follow",
   "reviewer-directed",
+  "assistant-directed",
 ]);
 
 const GRAM_STOP = new Set(

@@ -152,9 +152,10 @@ export const GATE_DIR = join(import.meta.dirname, "..", "test", "fixtures", "rev
  * like them), `dev2` (a third development set, 178 rows over all nine types, written later
  * and independently of the checks' misses, half with passages), `dev3` and `dev4` (two more
  * of 180 rows each, written the same way; dev4 by helpers that saw one example row per type
- * and nothing of the checks), `dev5` to `dev9` (180 more each, by one helper each that saw
+ * and nothing of the checks), `dev5` to `dev10` (180 more each, by one helper each that saw
  * the same; dev6 and dev7 on fields away from the usual textbook ones, dev8 on the mainstream
- * subjects, dev9 on everyday applied and cultural fields) and `holdout` (only for measuring).
+ * subjects, dev9 on everyday applied and cultural fields, dev10 on university STEM and
+ * software engineering) and `holdout` (only for measuring).
  */
 export const GATE_SETS = [
   "dev",
@@ -167,6 +168,7 @@ export const GATE_SETS = [
   "dev7",
   "dev8",
   "dev9",
+  "dev10",
   "holdout",
 ] as const;
 

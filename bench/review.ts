@@ -2,8 +2,8 @@
  * Review-gate benchmark: how well the review stack tells good rows from bad ones on the
  * labelled sets (bench/labelled-review.ts).
  *
- *   npm run bench:review                        # every set (dev, extra, dev2, dev3, dev4, dev5, dev6, dev7, dev8, dev9, holdout, legacy), offline
- *   npm run bench:review -- --set dev           # one set: dev, extra, dev2, dev3, dev4, dev5, dev6, dev7, dev8, dev9, holdout, legacy or all
+ *   npm run bench:review                        # every set (dev, extra, dev2, dev3, dev4, dev5, dev6, dev7, dev8, dev9, dev10, holdout, legacy), offline
+ *   npm run bench:review -- --set dev           # one set: dev, extra, dev2, dev3, dev4, dev5, dev6, dev7, dev8, dev9, dev10, holdout, legacy or all
  *   npm run bench:review -- --set dev --verbose # one line per row, and which check caught each bad row
  *   npm run bench:review -- --gemini            # Gemini (needs GEMINI_API_KEY)
  *

@@ -10,7 +10,7 @@ import {
   setsOwnCase,
   stem,
 } from "../core/text.js";
-import { otherKind, readTable, tableCellStatements } from "./claims.js";
+import { FALL_WORDS, otherKind, RATE_AFTER, readTable, tableCellStatements } from "./claims.js";
 
 /**
  * Numbers bound to the same thing: a claim that gives a different number for what a
@@ -49,9 +49,13 @@ const NUMBER_WORDS: Record<string, number> = {
   hundred: 100,
 };
 const STOP = new Set(
-  "a an the of for in on at to by and or with from is are was were be been its it this that as than into about some while but so because which when where then also very".split(
-    " ",
-  ),
+  [
+    "a an the of for in on at to by and or with from is are was were be been its it this that as than into about some while but so because which when where then also very",
+    // The function words of French, Spanish and German rows ("2,5 % de la population").
+    "de la le les des du et est sont un une au aux sur par pour dans que qui el los las del y en es son por para con se lo der die das und ist sind ein eine mit von zu dem im auf für",
+  ]
+    .join(" ")
+    .split(" "),
 );
 
 interface Tok {
@@ -70,6 +74,8 @@ interface Tok {
    * ("32 − 26 = 6": 32 and 26) or a factor ("the term in years multiplied by 12").
    */
   operand?: boolean;
+  /** A rate: its unit is per something ("20 dB per decade", "−20 dB/decade"). */
+  rate?: boolean;
   /**
    * Not a fact about a thing: the value of one unit in another ("one parsec is about 3.26
    * light-years") or of a variable ("n = 1").
@@ -107,7 +113,12 @@ function tokensUncached(raw: string): Tok[] {
     .replace(/\s*±\s*\d[\d,.]*/g, (m) => " ".repeat(m.length))
     .replace(/\*\*|__/g, "  ")
     // "50-70%" written with a hyphen is the range "50–70%".
-    .replace(/(?<=\d%?)-(?=\d)/g, "–");
+    .replace(/(?<=\d%?)-(?=\d)/g, "–")
+    // "from 0 °C to 100 °C" is the range "0–100 °C".
+    .replace(
+      /\bfrom\s+(-?\d[\d,.]*)\s*(?:°\s?[CFK]\b|%|[A-Za-zµ]{1,4}\b)?\s+to\s+(?=-?\d)/g,
+      (_m, a: string) => `from ${a}–`,
+    );
   // A name with digits ("carbon-14", "H2S", "CO2") is a word, not a number.
   const re =
     /(?<![\p{L}\d.,])[-−]?(?:0,\d+|\d+,(?:\d{1,2}|\d{4,}))(?![\d,])|(?<![\p{L}\d.])[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d])|(?<![\p{L}\d.,])[-−]?\d+(?:\.\d+)?(?![\d])|\p{L}[\p{L}'\d]*(?:-(?:\p{L}[\p{L}'\d]*|\d+(?![\d.,]\d)))*|[();—–]/gu;
@@ -181,6 +192,7 @@ function tokensUncached(raw: string): Tok[] {
       decimals,
       sort,
       paren: /\d[^\d()]{0,12}\(\s*$/.test(text.slice(Math.max(0, at - 14), at)),
+      rate: RATE_AFTER.test(text.slice(at + t.length, at + t.length + 48)),
       operand:
         /^\s*(?:[×*÷/+]|[-−]\s)\s*\(?\s*\d/.test(text.slice(at + t.length, at + t.length + 6)) ||
         /\d\s*(?:[×*÷/+]|\s[-−])\s*\(?\s*$/.test(text.slice(Math.max(0, at - 6), at)) ||
@@ -365,6 +377,8 @@ function numberConflictIn(
     const stated = sourceValues(srcToks, b).filter(
       (s) =>
         !s.tok.operand &&
+        // A rate ("20 dB per decade") is not an amount ("−13.5 dB there").
+        Boolean(s.tok.rate) === Boolean(t.rate) &&
         comparable(t, s.tok) &&
         // Bound only by the words before it while the claim's number names its own thing or
         // unit after it ("an 8-bit integer"): the two numbers count different things.
@@ -382,6 +396,14 @@ function numberConflictIn(
         ),
     );
     if (stated.length === 0 || stated.some((s) => agrees(t, s.tok))) continue;
+    // "−20 dB/decade" where the source says the response "falls at 20 dB per decade": a sign
+    // convention, the same magnitude.
+    if (
+      t.value < 0 &&
+      (/^db$|^decibel/.test(b.after[0] ?? "") || FALL_WORDS.test(best.text)) &&
+      stated.some((s) => agrees({ ...t, value: -t.value }, s.tok))
+    )
+      continue;
     // A count out of another base ("11 mites in 300 bees" against "3 mites per 100 bees"):
     // not the same measurement.
     const base = baseOf(claim, t.word);
@@ -737,6 +759,14 @@ export function entityConflict(
   passages: Array<{ sourceId: string; text: string }>,
 ): SwapConflict | null {
   if (!/\s\p{Lu}/u.test(claim)) return null;
+  // German capitalises every noun: a capital letter names nothing there.
+  if (
+    (
+      claim.match(/\b(?:der|die|das|und|ist|sind|nicht|ein|eine|einen|mit|von|dem|den|im|auf|für|wird)\b/g) ??
+      []
+    ).length >= 2
+  )
+    return null;
   // Words of a name are compared by stem and shared 5-letter stems ("Ottomans" is "Ottoman").
   const wordsOf = (text: string) =>
     (text.toLowerCase().match(/\p{L}[\p{L}'’-]*/gu) ?? []).map((w) => stem(w.replace(/['’]s$/u, "")));

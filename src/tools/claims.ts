@@ -225,7 +225,22 @@ export interface StatedNumber {
   after: string | null;
   /** The value of one unit in another ("one parsec is about 3.26 light-years"): a conversion factor. */
   perOne?: boolean;
+  /** A rate: its unit is per something ("20 dB per decade", "−20 dB/decade"). */
+  rate?: boolean;
+  /** An end of a span "from 0 °C to 100 °C": a bound, not a value of the thing. */
+  spanEnd?: boolean;
 }
+
+/**
+ * What follows a number that makes it a rate: its unit, up to three words, then "per" or a
+ * "/" ("20 dB per decade", "343 m/s", "1 g of xylitol per kg").
+ */
+export const RATE_AFTER =
+  /^\s*(?:[^\s\d/.,;:()]+\s+){0,3}?[^\s\d/.,;:()]{0,10}\s*(?:\/\s*\p{L}|per\s+\p{L})/u;
+
+/** Words a source uses for a fall, where a row may write the amount with a minus sign. */
+export const FALL_WORDS =
+  /\b(?:falls?|fell|falling|drops?|dropped|declines?|declined|decreases?|decreased|attenuat\w*|roll(?:s|ed)?[- ]off|down|below|loss)\b/i;
 
 const UNIT_TOKENS = new Set(
   (
@@ -318,6 +333,10 @@ function numbersInUncached(raw: string): StatedNumber[] {
     const numEnd = m.index + (/^[-−]?[\d.,]+/.exec(m[0])?.[0].length ?? m[0].length);
     const after = /^[^\p{L}\d]*([\p{L}]+)/u.exec(text.slice(numEnd, numEnd + 30))?.[1]?.toLowerCase() ?? null;
     const perOne = definesOneUnit(text.slice(Math.max(0, m.index - 60), m.index));
+    const rate = RATE_AFTER.test(text.slice(numEnd, numEnd + 48));
+    const spanEnd =
+      before === "from" ||
+      /\bfrom\s+[-−]?\d[\d.,]*\s*\S{0,4}\s+to\s+$/.test(text.slice(Math.max(0, m.index - 40), m.index));
     out.push({
       text: raw.trim().replace(/\s+/g, " "),
       value: q.value,
@@ -325,6 +344,8 @@ function numbersInUncached(raw: string): StatedNumber[] {
       before,
       after,
       ...(perOne ? { perOne } : {}),
+      ...(rate ? { rate } : {}),
+      ...(spanEnd ? { spanEnd } : {}),
     });
   }
   return out;
@@ -453,7 +474,10 @@ export function lexicalCheck(
       const rival = sentNums.find(
         (m) =>
           !m.perOne &&
+          !m.spanEnd &&
           sameKind(n, m) &&
+          // "−40 dB/decade" where the source's response "falls at 40 dB per decade".
+          !(n.value === -m.value && (/^db$/i.test(n.after ?? "") || FALL_WORDS.test(best.text))) &&
           !numericEquivalent(n.text, m.text).equivalent &&
           !claimNums.some((c) => numericEquivalent(c.text, m.text).equivalent),
       );
@@ -588,6 +612,8 @@ function negationMismatch(claim: string, source: string): { claim: string; sourc
   // not negate the statement after it.
   for (const cc of clauses(claim.replace(/^\s*(?:yes|no)\s*[.,;:!—–-]\s*/i, ""))) {
     const cw = [...new Set(contentWords(cc))];
+    // "… but no negative cycles": two words are a condition, not a statement to negate.
+    if (cw.length < 3) continue;
     let best: { c: string; cov: number; back: number } | null = null;
     for (const s of src) {
       const shared = cw.filter((w) => s.words.has(w)).length;
@@ -606,12 +632,17 @@ function negationMismatch(claim: string, source: string): { claim: string; sourc
 }
 
 function sameKind(a: StatedNumber, b: StatedNumber): boolean {
+  if (Boolean(a.rate) !== Boolean(b.rate)) return false;
   const dimless = (u: string | null) => u === null || u === "%";
   if (!dimless(a.unit) || !dimless(b.unit))
     return !dimless(a.unit) && !dimless(b.unit) && sameDimension(a.unit, b.unit);
   if (a.unit !== b.unit) return false;
   const ctx = (w: string | null) =>
-    w !== null && w.length > 1 && !/^(?:and|or|the|of|a|an|to|is|are|was|by|at|with|step)$/.test(w);
+    w !== null &&
+    w.length > 1 &&
+    !/^(?:and|or|the|of|a|an|to|is|are|was|by|at|with|step|de|des|du|la|le|les|et|en|un|une|el|los|las|del|y|que|der|die|das|und|von|mit)$/.test(
+      w,
+    );
   return (ctx(a.after) && a.after === b.after) || (ctx(a.before) && a.before === b.before);
 }
 

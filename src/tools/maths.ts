@@ -561,6 +561,13 @@ export function prepareArithmetic(text: string): string {
       m.replace(/[ \u00a0\u202f]/g, ""),
     )
     .replace(/\*\*|__/g, "")
+    // A text that writes decimals with a comma ("1 - 0,375 = 0,625", "2.400 × 0,30 = 720"):
+    // its commas are decimal points and its dots between groups of three thousands separators.
+    .replace(/(?<![\d.,])\d+(?:[.,]\d+)+(?![\d.,]?\d)/g, (n, _at: number, all: string) => {
+      if (!/(?<![\d.,])0,\d+(?![\d.,]?\d)/.test(all)) return n;
+      if (/^\d{1,3}(?:\.\d{3})+$/.test(n)) return n.replace(/\./g, "");
+      return DECIMAL_COMMA.test(n) ? n.replace(",", ".") : n;
+    })
     // "100 ± 1.96 × 2.5 = 100 ± 4.9": the margin is what is computed, 1.96 × 2.5 = 4.9.
     .replace(/(\d[\d.,]*)\s*±\s*([^=≈±\n]{1,60}?)\s*([=≈])\s*\1\s*±\s*/g, "$1 ± $2 $3 ");
   s = s.replace(/(\d)\s?([½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞])/g, (_m, d: string, f: string) => `(${d}+${VULGAR[f]})`);
@@ -993,11 +1000,20 @@ export function findArithmetic(text: string): ArithmeticClaim[] {
     // "4.2 cm × 250 m = 1,050 m" where the text says "1 cm … represents … 250 m": a scale,
     // one unit of the first factor per the second.
     if (verdict === "unit" && r.unit && perOneScale(flat, expression, r.unit)) verdict = "yes";
-    // "0,167" or "16,7" with a decimal comma (Spanish, French, German...): 0.167.
+    // "0,167" or "16,7" with a decimal comma (Spanish, French, German...): 0.167, and the
+    // expression written the same way ("1 - 0,375 = 0,625").
     if (verdict === "no" && DECIMAL_COMMA.test(r.literal)) {
       const literal = r.literal.replace(",", ".");
-      verdict = statedMatches(q, { ...r, value: Number(literal) }, literal, approx, unfactored, rel);
+      const dotted = expression.replace(/(?<![\d.,])\d+,\d+(?![\d.,]?\d)/g, (n) =>
+        DECIMAL_COMMA.test(n) ? n.replace(",", ".") : n,
+      );
+      const q2 = dotted !== expression ? (evaluateClaim(dotted) ?? q) : q;
+      verdict = statedMatches(q2, { ...r, value: Number(literal) }, literal, approx, unfactored, rel);
     }
+    // "2.898 × 10^-3 / 5772 ≈ 502 nm": inputs in SI units written without them give the
+    // result in the SI unit, here 5.02 × 10^-7 m.
+    if (verdict === "no" && !q.unit && r.unit && r.unit !== "%" && siValueMatches(q.value, r, approx))
+      verdict = "yes";
     out.push({
       text: match[0],
       expression,
@@ -1016,6 +1032,23 @@ export function findArithmetic(text: string): ArithmeticClaim[] {
   out.push(...findDurations(flat));
   out.push(...findListSums(flat));
   return out;
+}
+
+/** Whether `value` is the stated quantity in its SI unit (502 nm: 5.02 × 10^-7). */
+function siValueMatches(
+  value: number,
+  stated: { value: number; unit: string | null; literal: string },
+  approx: boolean,
+): boolean {
+  try {
+    const si = (mathjs().unit(stated.value, stated.unit!) as Unit).toSI();
+    if (si.formatUnits() === stated.unit) return false;
+    const want = si.toNumber(si.formatUnits());
+    const rel = writtenResolution(stated.literal, approx) / Math.max(Math.abs(stated.value), 1e-300);
+    return Math.abs(value - want) <= Math.max(rel, 1e-4) * Math.abs(want) * (1 + 1e-9);
+  } catch {
+    return false;
+  }
 }
 
 /**

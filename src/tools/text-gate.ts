@@ -999,6 +999,9 @@ const HEAD_NOTATION: Record<string, RegExp> = {
   variance: /\bVar\s*\(|σ²|\bs²/,
   expectation: /\bE\s*\[|\bE\s*\(/,
   deviation: /σ\s*[=≈]|\bs\s*[=≈]|\bSD\b/,
+  // "What is the entropy change …?" answered "ΔS = …"; "… the output …?" as "V_out = 5.5 V".
+  [stem("change")]: /[Δ∆]\s*\p{L}/u,
+  [stem("output")]: /\b\p{L}{1,3}_?(?:out|o)\s*[=≈]/u,
 };
 
 const HEAD_SYNONYMS: Record<string, string[]> = Object.fromEntries(

@@ -59,7 +59,9 @@ export function numbersIn(text: string): Array<{ value: number; ulp: number }> {
   // "2,827.43": a thousands separator is part of the number.
   const re =
     /(?<![\w.])([-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?)(?:\s*(?:[×x*]\s*10\^|e)\s*([-−+]?\d+))?(?![\w.]*[A-Za-z]\d)/g;
-  for (const m of text.matchAll(re)) {
+  // "−$5.89": the sign of an amount of money is written before its currency symbol.
+  const plain = text.replace(/([-−])\s?[$€£¥]\s?(?=\d)/g, "$1");
+  for (const m of plain.matchAll(re)) {
     const exp = m[3] ? num(m[3].replace("+", "")) : 0;
     const value = num(m[1]!.replace(/,/g, "")) * 10 ** exp;
     const decimals = m[2]?.length ?? 0;

@@ -162,7 +162,8 @@ export const grpoType: TrainingType<GrpoRow, GrpoOutput> = {
   },
   validate(row) {
     const errs = schemaProblems(grpoRowSchema, row);
-    if (typeof row.reasoning === "string" && steps(row.reasoning).length < 2)
+    // A wrong attempt kept as a negative example (is_correct false) may be a one-line slip.
+    if (typeof row.reasoning === "string" && row.is_correct !== false && steps(row.reasoning).length < 2)
       errs.push("reasoning must show at least two steps");
     if (typeof row.code === "string" && !/\bprint\s*\(/.test(row.code))
       errs.push("code must print the answer");

@@ -74,9 +74,11 @@ export interface SqliteStoreOptions {
   synchronous?: "normal" | "full";
   /**
    * Where the write-ahead log is copied back into the database file (a checkpoint, which
-   * syncs both to disk). `true` (the default): on a worker thread with its own connection,
-   * so commits never wait for it; `false`: inside a commit every 1,000 pages, as SQLite
-   * does by default. Ignored for `:memory:`.
+   * syncs both to disk). `false` (the default): inside a commit every 1,000 pages, as SQLite
+   * does, which stops the run's thread for 5–25 ms every few hundred commits. `true`: on a
+   * worker thread with its own connection, so commits rarely wait for it (for runs at high
+   * concurrency: about 5% faster at 64), at about 15 MB more peak memory in a 10,000-example
+   * run. Ignored for `:memory:`.
    */
   backgroundCheckpoint?: boolean;
   /** Receives migration messages (info) and driver warnings. Default: silent. */
@@ -407,7 +409,7 @@ export function sqliteStore(opts: SqliteStoreOptions): TypeormStore {
   const lockWaitMs = Math.max(3 * busyTimeoutMs, 3_000);
   const logger = opts.logger ?? silentLogger;
   const entities = buildEntities("sqlite");
-  const background = !memory && opts.backgroundCheckpoint !== false;
+  const background = !memory && opts.backgroundCheckpoint === true;
   // The connection TypeORM opened, and the thread that checkpoints its log.
   let connection: BetterSqlite3.Database | null = null;
   let checkpointer: WalCheckpointer | null = null;

@@ -10,7 +10,14 @@ import {
   setsOwnCase,
   stem,
 } from "../core/text.js";
-import { FALL_WORDS, otherKind, RATE_AFTER, readTable, tableCellStatements } from "./claims.js";
+import {
+  FALL_WORDS,
+  OTHER_FUNCTION_WORDS,
+  otherKind,
+  RATE_AFTER,
+  readTable,
+  tableCellStatements,
+} from "./claims.js";
 
 /**
  * Numbers bound to the same thing: a claim that gives a different number for what a
@@ -48,15 +55,12 @@ const NUMBER_WORDS: Record<string, number> = {
   fifty: 50,
   hundred: 100,
 };
-const STOP = new Set(
-  [
-    "a an the of for in on at to by and or with from is are was were be been its it this that as than into about some while but so because which when where then also very",
-    // The function words of French, Spanish and German rows ("2,5 % de la population").
-    "de la le les des du et est sont un une au aux sur par pour dans que qui el los las del y en es son por para con se lo der die das und ist sind ein eine mit von zu dem im auf für",
-  ]
-    .join(" ")
-    .split(" "),
-);
+const STOP = new Set([
+  ..."a an the of for in on at to by and or with from is are was were be been its it this that as than into about some while but so because which when where then also very".split(
+    " ",
+  ),
+  ...OTHER_FUNCTION_WORDS,
+]);
 
 interface Tok {
   /** A number, a word, or a separator a number's binding does not reach across ( ) ; —. */

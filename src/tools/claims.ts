@@ -238,6 +238,13 @@ export interface StatedNumber {
 export const RATE_AFTER =
   /^\s*(?:[^\s\d/.,;:()]+\s+){0,3}?[^\s\d/.,;:()]{0,10}\s*(?:\/\s*\p{L}|per\s+\p{L})/u;
 
+/** The function words of French, Spanish and German rows: they bind no number to a thing ("2,5 % de la population"). */
+export const OTHER_FUNCTION_WORDS: ReadonlySet<string> = new Set(
+  "de la le les des du et est sont un une au aux sur par pour dans que qui el los las del y en es son por para con se lo der die das und ist sind ein eine mit von zu dem im auf für".split(
+    " ",
+  ),
+);
+
 /** Words a source uses for a fall, where a row may write the amount with a minus sign. */
 export const FALL_WORDS =
   /\b(?:falls?|fell|falling|drops?|dropped|declines?|declined|decreases?|decreased|attenuat\w*|roll(?:s|ed)?[- ]off|down|below|loss)\b/i;
@@ -640,9 +647,8 @@ function sameKind(a: StatedNumber, b: StatedNumber): boolean {
   const ctx = (w: string | null) =>
     w !== null &&
     w.length > 1 &&
-    !/^(?:and|or|the|of|a|an|to|is|are|was|by|at|with|step|de|des|du|la|le|les|et|en|un|une|el|los|las|del|y|que|der|die|das|und|von|mit)$/.test(
-      w,
-    );
+    !/^(?:and|or|the|of|a|an|to|is|are|was|by|at|with|step)$/.test(w) &&
+    !OTHER_FUNCTION_WORDS.has(w);
   return (ctx(a.after) && a.after === b.after) || (ctx(a.before) && a.before === b.before);
 }
 

@@ -926,6 +926,18 @@ export function answerValuesPrinted(answer: string, stdout: string): boolean {
   return true;
 }
 
+/** Python packages a verification program may fairly use that the sandbox does not have. */
+const SCIENTIFIC_PACKAGES = new Set([
+  "numpy",
+  "pandas",
+  "scipy",
+  "sympy",
+  "statsmodels",
+  "sklearn",
+  "networkx",
+  "matplotlib",
+]);
+
 /**
  * Verifier for program-checked answers (GRPO rows): the program runs and the last line it
  * prints equals the stated answer (numerically when both are numbers).
@@ -935,10 +947,15 @@ export async function checkProgramAnswer(
   opts?: SandboxOptions,
 ): Promise<CheckResult> {
   const r = await runCode(input.language ?? "python", input.code, opts);
-  // A program that imports a package the sandbox does not have (numpy), reads files or the
-  // network cannot be verified here, which is not evidence that it is wrong.
-  const unverifiable = r.ok ? null : unverifiableReason(r);
-  if (unverifiable) return pass("program", { unverifiable, error: r.error });
+  // A program that imports a scientific package the sandbox does not have (numpy) cannot be
+  // verified here, which is not evidence that it is wrong. Any other failure (a file, the
+  // network, a blocked call) fails: a row's program must run to be approved.
+  const missing = r.ok ? null : /No module named '([\w]+)/.exec(r.error ?? "")?.[1];
+  if (missing && SCIENTIFIC_PACKAGES.has(missing))
+    return pass("program", {
+      unverifiable: `it imports ${missing}, a package the sandbox does not have`,
+      error: r.error,
+    });
   if (!r.ok)
     return fail(
       "program",

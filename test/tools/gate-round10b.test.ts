@@ -141,5 +141,10 @@ describe("answers and GRPO rows", () => {
     expect(r.details?.unverifiable).toMatch(/package/);
     const wrong = await checkProgramAnswer({ code: "print(1 / 0)", answer: "4" });
     expect(wrong.passed).toBe(false);
+    // Only a missing scientific package: a program that reads files or other modules fails.
+    const reads = await checkProgramAnswer({ code: "print(open('/etc/hostname').read())", answer: "4" });
+    expect(reads.passed).toBe(false);
+    const other = await checkProgramAnswer({ code: "import requests\nprint(4)", answer: "4" });
+    expect(other.passed).toBe(false);
   }, 120_000);
 });

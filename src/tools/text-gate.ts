@@ -1349,8 +1349,7 @@ const ASKS_TABLE = /\b(?:markdown|md)\s+table\b|\b(?:as|in|into)\s+a\s+table\b|\
 export function checkRequestedTable(prompt: string, texts: string[]): CheckResult | null {
   if (!ASKS_TABLE.test(prompt)) return null;
   for (const text of texts) {
-    const lines = text
-      .replace(/```[\s\S]*?(?:```|$)/g, " ")
+    const lines = proseOf(text)
       .split("\n")
       .map((l) => l.trim());
     const rows = lines.filter((l) => l.includes("|") && !/^\|?\s*:?-{3,}/.test(l));

@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { lexicalClaimVerdict } from "../../src/agents/fact-check.js";
 import { detectInjection } from "../../src/sources/injection.js";
-import { indexPassages } from "../../src/tools/claims.js";
 import { checkArithmeticInText } from "../../src/tools/maths.js";
 import { findPii } from "../../src/tools/text-checks.js";
 import {
@@ -14,14 +12,10 @@ import {
 import { checkOnTopic } from "../../src/tools/topic-gate.js";
 import { checkConversionsInText } from "../../src/tools/units.js";
 import { nearestFlaw } from "../../src/training-types/compose.js";
+import { verdictOf } from "../helpers/claim-verdict.js";
 
 // Review gate, round ten: the examples here are written for the tests, not taken from a
 // labelled set.
-
-function verdictOf(passage: string, claim: string): string {
-  const passages = [{ sourceId: "s1", text: passage }];
-  return lexicalClaimVerdict({ id: 1, text: claim }, indexPassages(passages), passages).verdict;
-}
 
 describe("numbers that are no value of the thing they stand beside", () => {
   it("reads the result of a calculation, not its operands, against the source", () => {

@@ -1,12 +1,12 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { lexicalClaimVerdict } from "../../src/agents/fact-check.js";
-import { indexPassages, lexicalFactCheck } from "../../src/tools/claims.js";
+import { lexicalFactCheck } from "../../src/tools/claims.js";
 import { checkProgramAnswer } from "../../src/tools/code-check.js";
 import { checkArithmeticInText } from "../../src/tools/maths.js";
 import { closePythonSandbox } from "../../src/tools/python-sandbox.js";
 import { checkAnswers } from "../../src/tools/text-gate.js";
 import { grpoType } from "../../src/training-types/grpo.js";
 import { answersAgree } from "../../src/training-types/grpo-problems.js";
+import { verdictOf } from "../helpers/claim-verdict.js";
 
 // Review gate, round ten, second part: false rejections found by the eleventh labelled set
 // (dev10), fixed at their causes. The examples are written for the tests.
@@ -14,11 +14,6 @@ import { answersAgree } from "../../src/training-types/grpo-problems.js";
 afterAll(async () => {
   await closePythonSandbox();
 });
-
-function verdictOf(passage: string, claim: string): string {
-  const passages = [{ sourceId: "s1", text: passage }];
-  return lexicalClaimVerdict({ id: 1, text: claim }, indexPassages(passages), passages).verdict;
-}
 
 describe("arithmetic written in other conventions", () => {
   it("reads decimal commas on both sides when the text writes decimals so", () => {
